@@ -173,9 +173,9 @@ def bench_import() -> dict:
 def bench_workbook(moves: int = 40) -> dict:
     import numpy as np
 
-    from planner.plan import assess_plan
-    from planner.report import card_html
-    from planner.widgets import Workbook
+    from planner.verdict.plan import assess_plan
+    from planner.surfaces.report import card_html
+    from planner.surfaces.widgets import Workbook
     wb = Workbook()
     total, compute, readout, redraw = [], [], [], []
     for i in range(moves):

@@ -3,21 +3,21 @@
 N from the architecture (exact), D from the training budget, the D/N gate against the
 Chinchilla lines, the corpus ceiling, compute and cost, and scaling-law predictions.
 Importing the package loads numpy only; plots and widgets are imported on use
-(``planner.plots``, ``planner.widgets``), pandas only by the functions that return tables.
+(``planner.surfaces``), pandas only by the functions that return tables.
 """
 
 __version__ = "0.1.0"
 
-from .architecture import Architecture
-from .budget import Budget, budget, tokens_per_step, training_tokens
-from .catalog import architecture, count, list_models, load_config
+from .model.architecture import Architecture
+from .training.budget import Budget, budget, tokens_per_step, training_tokens
+from .model.catalog import architecture, count, list_models, load_config
 from .errors import (BlockedPlanError, ConfigError, DataRepetitionWarning, InputError, PlanFileError,
                      PlannerError, PlannerWarning, UnderProvisionedWarning, UnknownModelError)
-from .families import SUPPORTED_MODEL_TYPES, from_hf_config
-from .gate import LEVELS, GateResult, Thresholds, assess, check, enforce, level, ratio, steps_to_target, tokens_to_target
-from .params import ParamCount, count_params
-from .plan import Assessment, Plan, assess_plan, load_plan, plan_from_dict
-from .sweeps import sweep
+from .model.families import SUPPORTED_MODEL_TYPES, from_hf_config
+from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check, enforce, level, ratio, steps_to_target, tokens_to_target
+from .model.params import ParamCount, count_params
+from .verdict.plan import Assessment, Plan, assess_plan, load_plan, plan_from_dict
+from .verdict.sweeps import sweep
 
 __all__ = [
     "Architecture", "Budget", "budget", "tokens_per_step", "training_tokens", "architecture", "count",

@@ -1,11 +1,31 @@
-"""Small CSV tables shipped in ``data/`` (corpora, accelerators, real models), read without pandas."""
+"""Where the shipped data lives, and its small CSV tables (corpora, accelerators, real models), read without pandas.
+
+The repository's top-level ``data/`` is the single source. A source checkout (editable install) reads it
+in place; a wheel carries a copy inside the package (``planner/_data``, made by ``setup.py`` at build
+time). ``PLANNER_DATA`` overrides both.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 from functools import lru_cache
+from pathlib import Path
 
-from .catalog import DATA_DIR
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir() -> Path:
+    if os.environ.get("PLANNER_DATA"):
+        return Path(os.environ["PLANNER_DATA"])
+    checkout = _PACKAGE.parent / "data"
+    return checkout if (checkout / "models").is_dir() else _PACKAGE / "_data"
+
+
+DATA_DIR = _data_dir()
+#: The review notebook: ``notebooks/review.ipynb`` in a checkout, a packaged copy in a wheel.
+REVIEW_NOTEBOOK = (_PACKAGE.parent / "notebooks" / "review.ipynb" if (_PACKAGE.parent / "notebooks" / "review.ipynb").is_file()
+                   else DATA_DIR / "notebooks" / "review.ipynb")
 
 
 @lru_cache(maxsize=None)

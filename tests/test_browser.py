@@ -143,7 +143,7 @@ def test_from_blocked_to_compute_optimal_and_back(workbook):
 
 
 def test_review_html_in_the_browser(browser, tmp_path):
-    from planner.review import render_review
+    from planner.surfaces.review import render_review
 
     out = render_review(ORIGIN_PLAN, tmp_path / "review.html")
     page = bh.new_offline_page(browser, allowed_prefix="file://")

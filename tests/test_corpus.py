@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from planner import DataRepetitionWarning, InputError
-from planner.corpus import (R_STAR, assess_corpus, ceiling, corpora, corpus_tokens, effective_tokens, epochs,
+from planner.training.corpus import (R_STAR, assess_corpus, ceiling, corpora, corpus_tokens, effective_tokens, epochs,
                             repetition)
 
 

@@ -525,7 +525,7 @@ def test_config_errors_name_the_key_in_the_config_file(name, key, d, capsys):
     (["report", "{d}/absurd.toml"], "plan.model.config"),
 ], ids=["params-json-int", "params-json-float", "check", "report"])
 def test_a_1e30_hidden_size_is_refused_in_one_line(argv, needle, d, capsys):
-    # Dimensions are capped at 10**9 (planner.architecture.MAX_DIM): a clear error, never an overflow or a hang.
+    # Dimensions are capped at 10**9 (planner.model.architecture.MAX_DIM): a clear error, never an overflow or a hang.
     code, out, err = run(argv, d, capsys)
     assert_one_line_error(code, out, err, (needle,))
     assert "1,000,000,000" in err

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from planner.laws import CHINCHILLA_ROUNDED, FITS, compute_optimal, fit
+from planner.laws.fits import CHINCHILLA_ROUNDED, FITS, compute_optimal, fit
 
 from conftest import FIXTURES
 

@@ -42,7 +42,7 @@ def test_import_planner_loads_no_plotting_or_widgets():
 
 
 def test_review_export_has_verdict_chart_ceiling_and_no_code(tmp_path):
-    from planner.review import render_review
+    from planner.surfaces.review import render_review
     out = render_review(ROOT / "data/plans/origin-case.toml", tmp_path / "report.html")
     html = out.read_text()
     assert "SEVERE" in html and "BLOCKED" in html
@@ -53,7 +53,7 @@ def test_review_export_has_verdict_chart_ceiling_and_no_code(tmp_path):
 
 def test_review_rejects_bad_plan_before_starting_a_kernel(tmp_path):
     from planner import PlanFileError
-    from planner.review import render_review
+    from planner.surfaces.review import render_review
     bad = tmp_path / "bad.toml"
     bad.write_text("[model]\ncatalog = 'gpt2'\n[training]\nsteps = -1\ntokens_per_step = 1\n")
     with pytest.raises(PlanFileError, match="plan.training.steps"):

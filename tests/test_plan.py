@@ -6,8 +6,8 @@ import pytest
 
 from planner import PlanFileError
 from planner.cli import main
-from planner.plan import assess_plan, load_plan, plan_from_dict
-from planner.report import card_html, render_text
+from planner.verdict.plan import assess_plan, load_plan, plan_from_dict
+from planner.surfaces.report import card_html, render_text
 
 from conftest import ROOT
 

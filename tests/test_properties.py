@@ -23,9 +23,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 import planner
 from planner import LEVELS, Architecture, PlannerError, Thresholds, count_params
-from planner import compute, corpus, laws
-from planner.plan import PARAM_KINDS, _SECTIONS, assess_plan, plan_from_dict
-from planner.report import render_text
+from planner import laws
+from planner.training import compute, corpus
+from planner.verdict.plan import PARAM_KINDS, _SECTIONS, assess_plan, plan_from_dict
+from planner.surfaces.report import render_text
 
 # Keep hypothesis's caches and failure patches out of the project tree (and no example database).
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "planner-hypothesis")

@@ -5,7 +5,7 @@ import pytest
 
 import planner
 from planner.format import fmt_ratio
-from planner.widgets import Workbook
+from planner.surfaces.widgets import Workbook
 
 N_QWEN = 494_032_768
 
@@ -88,5 +88,5 @@ def test_continued_pretraining_and_corpus_controls(wb):
            continued=True, prior=20 * N_QWEN, corpus="FineWeb-Edu")
     a = wb.assessment
     assert a.gate.prior_tokens == 20 * N_QWEN and a.gate.level == "compute-optimal" and "cumulative" in a.gate.judged
-    assert a.corpus.unique_tokens == planner.corpus.corpus_tokens("FineWeb-Edu") and wb.unique.disabled
+    assert a.corpus.unique_tokens == planner.training.corpus.corpus_tokens("FineWeb-Edu") and wb.unique.disabled
     wb.set(continued=False)

@@ -14,15 +14,15 @@ import html
 
 import ipywidgets as W
 
-from .architecture import Architecture
-from .budget import Budget
-from .catalog import architecture, list_models
-from .compute import accelerators
-from .corpus import corpora
-from .datafiles import read_csv
-from .errors import PlannerError
-from .laws import FITS
-from .plan import Plan, assess_plan
+from ..model.architecture import Architecture
+from ..training.budget import Budget
+from ..model.catalog import architecture, list_models
+from ..training.compute import accelerators
+from ..training.corpus import corpora
+from ..datafiles import read_csv
+from ..errors import PlannerError
+from ..laws.fits import FITS
+from ..verdict.plan import Plan, assess_plan
 from .plots import PlanChart
 from .report import card_html
 

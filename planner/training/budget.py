@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import validate
-from .arrays import any_array, floats
-from .errors import InputError
+from .. import validate
+from ..arrays import any_array, floats
+from ..errors import InputError
 
 
 def _mul(*xs):

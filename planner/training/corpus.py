@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import validate
-from .arrays import any_array, floats, like
-from .errors import DataRepetitionWarning
-from .format import fmt_ratio, fmt_si
-from .datafiles import lookup, read_csv
+from .. import validate
+from ..arrays import any_array, floats, like
+from ..errors import DataRepetitionWarning
+from ..format import fmt_ratio, fmt_si
+from ..datafiles import lookup, read_csv
 
 R_STAR = 15.39          # Muennighoff et al. 2023, fitted decay constant for repeated tokens
 DIMINISHING_EPOCHS = 4  # beyond this, extra epochs are worth noticeably less than fresh data

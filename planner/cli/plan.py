@@ -1,63 +1,17 @@
-"""The ``planner`` command line: the same numbers as the notebooks, for launch scripts.
-
-Exit codes: 0 the plan may launch (warnings on stderr), 1 blocked by the gate,
-2 bad input or usage (one line on stderr naming the field).
-"""
+"""`planner check`, `planner report` and `planner review`: the verdict on one plan."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import warnings
 
-from . import __version__
-from .budget import budget as make_budget
-from .catalog import architecture, list_models
-from .errors import PlannerError, PlannerWarning
-from .format import fmt_int, fmt_ratio, fmt_si
-from .gate import Thresholds, assess
-from .params import count_params
-from .validate import count
-
-EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad command-line usage: printed as one line, exit 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        raise UsageError(message)
-
-
-def _print_params(arch, pc, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"model": arch.name, "model_type": arch.family, **pc.to_dict()}, indent=2))
-        return
-    print(f"Model          {arch.name} ({arch.family})")
-    print(f"Dimensions     {arch.num_layers} layers, hidden {arch.hidden_size:,}, {arch.num_heads} heads "
-          f"({arch.num_kv_heads} kv, head_dim {arch.head_dim}), intermediate {arch.intermediate_size:,}, "
-          f"vocab {arch.vocab_size:,}, {'tied' if arch.tied_embeddings else 'untied'} head")
-    if arch.is_moe:
-        print(f"Experts        {arch.num_experts} per MoE layer ({arch.moe_layers} layers), "
-              f"{arch.experts_per_token} active per token")
-    print("Breakdown")
-    for k, v in pc.breakdown.items():
-        if v:
-            print(f"  {k:<12} {fmt_int(v):>20}  {v / pc.total:6.1%}")
-    print(f"Total N        {fmt_int(pc.total):>20}")
-    print(f"Embedding      {fmt_int(pc.embedding):>20}  (token embeddings + untied head)")
-    print(f"Non-embedding  {fmt_int(pc.non_embedding):>20}  (Kaplan convention)")
-    if pc.active is not None:
-        print(f"Active N       {fmt_int(pc.active):>20}  (top-{arch.experts_per_token} experts per token)")
-
-
-def cmd_params(args) -> int:
-    arch = architecture(args.config)
-    _print_params(arch, count_params(arch), args.json)
-    return EXIT_OK
+from ..format import fmt_int, fmt_ratio, fmt_si
+from ..model.catalog import architecture
+from ..model.params import count_params
+from ..training.budget import budget as make_budget
+from ..validate import count
+from ..verdict.gate import Thresholds, assess
+from .common import EXIT_BLOCKED, EXIT_OK, UsageError
 
 
 def _params_for(args) -> tuple[int, str, str]:
@@ -88,7 +42,7 @@ def cmd_check(args) -> int:
     if unique is not None and corpus_name is not None:
         raise UsageError("--corpus and --unique-tokens cannot be combined")
     if corpus_name is not None:
-        from .corpus import corpus_tokens
+        from ..training.corpus import corpus_tokens
         unique = corpus_tokens(corpus_name)
     r = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens, thresholds=t,
                param_kind=kind, unique_tokens=unique, corpus_name=corpus_name)
@@ -131,8 +85,8 @@ def _verdict_exit(gate, forced: bool) -> int:
 
 
 def cmd_report(args) -> int:
-    from .plan import assess_plan, load_plan
-    from .report import render_text
+    from ..verdict.plan import assess_plan, load_plan
+    from ..surfaces.report import render_text
     a = assess_plan(load_plan(args.plan))
     forced = a.gate.blocked and args.force_under_provisioned
     if args.json:
@@ -143,43 +97,12 @@ def cmd_report(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from .review import render_review
+    from ..surfaces.review import render_review
     out = render_review(args.plan, args.output)
     print(f"wrote {out}")
     return EXIT_OK
 
-
-def cmd_optimal(args) -> int:
-    from .laws import compute_optimal
-    o = compute_optimal(args.flops, args.fit)
-    if args.json:
-        print(json.dumps({"params": o.params, "tokens": o.tokens, "tokens_per_param": o.tokens_per_param,
-                          "loss": o.loss, "flops": o.flops, "fit": o.fit}, indent=2))
-    else:
-        print(f"Compute-optimal for C = {o.flops:.3g} FLOPs ({o.fit} fit)")
-        print(f"N              {o.params:.4g} parameters")
-        print(f"D              {o.tokens:.4g} tokens")
-        print(f"D/N            {o.tokens_per_param:.1f} tokens per parameter")
-        print(f"Loss           {o.loss:.3f} (predicted)")
-    return EXIT_OK
-
-
-def cmd_models(args) -> int:
-    for name in list_models():
-        print(name)
-    return EXIT_OK
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="planner", description="Pretraining-budget planner: N, D, D/N and the Chinchilla gate.")
-    p.add_argument("--version", action="version", version=f"planner {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    sp = sub.add_parser("params", help="exact parameter count of a config.json or catalog model")
-    sp.add_argument("config", help="path to a config.json, or a catalog model name (see `planner models`)")
-    sp.add_argument("--json", action="store_true", help="print a JSON object")
-    sp.set_defaults(func=cmd_params)
-
+def register(sub) -> None:
     sc = sub.add_parser("check", help="judge a training plan's D/N; exit 1 when blocked")
     src = sc.add_mutually_exclusive_group()
     src.add_argument("--config", help="path to a config.json")
@@ -213,50 +136,3 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("plan", help="a plan TOML file (see data/plans/)")
     sv.add_argument("-o", "--output", default="report.html", help="HTML file to write (default report.html)")
     sv.set_defaults(func=cmd_review)
-
-    so = sub.add_parser("optimal", help="compute-optimal N and D for a FLOP budget")
-    so.add_argument("--flops", required=True, help="training compute in FLOPs (e.g. 5.76e23)")
-    so.add_argument("--fit", default="chinchilla", choices=["chinchilla", "epoch"],
-                    help="scaling-law fit (default chinchilla: Approach 3, unrounded)")
-    so.add_argument("--json", action="store_true", help="print a JSON object")
-    so.set_defaults(func=cmd_optimal)
-
-    sm = sub.add_parser("models", help="list the catalog's model names")
-    sm.set_defaults(func=cmd_models)
-    return p
-
-
-def _as_typed(parser: argparse.ArgumentParser, command: str | None, e: PlannerError) -> str:
-    """The error with its field named as the user typed it: ``steps`` -> ``--steps``, ``thresholds.block`` -> ``--block``.
-
-    Only fields that are options of the command are renamed; plan and config fields keep their names.
-    """
-    sub = parser._subparsers._group_actions[0].choices.get(command) if command and parser._subparsers else None
-    if not e.field or sub is None:
-        return str(e)
-    options = {a.dest: a.option_strings[0] for a in sub._actions if a.option_strings}
-    dest = e.field.removeprefix("thresholds.")
-    return f"{options[dest]}: {e.problem}" if dest in options else str(e)
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    command = None
-    try:
-        args = parser.parse_args(argv)
-        command = args.command
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PlannerWarning)  # the CLI prints its own warnings
-            return args.func(args)
-    except UsageError as e:
-        print(f"planner: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except PlannerError as e:
-        print(f"planner: error: {_as_typed(parser, command, e)}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-
-
-def entry() -> None:
-    sys.exit(main())

@@ -27,17 +27,17 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import validate
-from .architecture import Architecture
-from .budget import Budget, budget as make_budget
-from .catalog import architecture
-from .compute import (DEFAULT_MFU, MAX_PRICE, MFU_RANGE, ComputeEstimate, accelerator, attention_flops_per_token,
+from .. import validate
+from ..model.architecture import Architecture
+from ..training.budget import Budget, budget as make_budget
+from ..model.catalog import architecture
+from ..training.compute import (DEFAULT_MFU, MAX_PRICE, MFU_RANGE, ComputeEstimate, accelerator, attention_flops_per_token,
                       estimate, training_flops)
-from .corpus import CorpusAssessment, corpus_tokens
-from .errors import ConfigError, InputError, PlanFileError
+from ..training.corpus import CorpusAssessment, corpus_tokens
+from ..errors import ConfigError, InputError, PlanFileError
 from .gate import GateResult, Thresholds, assess
-from .laws import OptimalPlan, compute_optimal, fit as get_fit
-from .params import PARAM_KINDS, ParamCount, count_params
+from ..laws.fits import OptimalPlan, compute_optimal, fit as get_fit
+from ..model.params import PARAM_KINDS, ParamCount, count_params
 
 
 
@@ -275,7 +275,7 @@ def find_plan(path) -> Path:
     Notebooks run with ``notebooks/`` as their working directory; this lets them, papermill and
     the command line all accept ``data/plans/origin-case.toml``.
     """
-    from .catalog import DATA_DIR
+    from ..datafiles import DATA_DIR
     p = Path(path)
     if p.is_absolute() or p.exists():
         return p

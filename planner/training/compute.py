@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from . import validate
-from .arrays import floats, like
-from .datafiles import lookup, read_csv
+from .. import validate
+from ..arrays import floats, like
+from ..datafiles import lookup, read_csv
 
 DEFAULT_MFU = 0.40
 MFU_RANGE = (0.001, 1.0)  # model FLOPs utilisation: a fraction of the peak

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from . import validate
-from .errors import InputError
+from .. import validate
+from ..errors import InputError
 
 NORM_KINDS = ("rms", "layer", "none")
 MAX_DIM = 10**9  # any one dimension; a billion layers or features is past every real model

@@ -90,7 +90,7 @@ class ParamCount:
         try:
             return kinds[kind.replace("-", "_")]
         except KeyError:
-            from .errors import InputError
+            from ..errors import InputError
             raise InputError("param_kind", "one of total, non_embedding, active", kind) from None
 
     @property

@@ -20,12 +20,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import validate
-from .arrays import any_array, floats
-from .corpus import CorpusAssessment, assess_corpus
-from .errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
-from .format import fmt_int, fmt_ratio
-from .params import PARAM_KINDS
+from .. import validate
+from ..arrays import any_array, floats
+from ..training.corpus import CorpusAssessment, assess_corpus
+from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
+from ..format import fmt_int, fmt_ratio
+from ..model.params import PARAM_KINDS
 
 LEVELS = ("severe", "blocked", "below-optimal", "compute-optimal")
 

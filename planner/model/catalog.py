@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Mapping
 
 from .architecture import Architecture
-from .errors import ConfigError, UnknownModelError
+from ..datafiles import DATA_DIR
+from ..errors import ConfigError, UnknownModelError
 from .families import from_hf_config
 from .params import ParamCount, count_params
 
-DATA_DIR = Path(os.environ.get("PLANNER_DATA", Path(__file__).resolve().parent.parent / "data"))
 MODELS_DIR = DATA_DIR / "models"
 
 

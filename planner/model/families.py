@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from . import validate
+from .. import validate
 from .architecture import MAX_DIM, Architecture
-from .errors import ConfigError, InputError, UnknownModelError
+from ..errors import ConfigError, InputError, UnknownModelError
 
 # Where each dimension may be spelled in a config.json, first match wins.
 ALIASES = {

@@ -8,10 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .catalog import DATA_DIR
-from .plan import find_plan, load_plan
+from ..datafiles import REVIEW_NOTEBOOK
+from ..verdict.plan import find_plan, load_plan
 
-REVIEW_NOTEBOOK = DATA_DIR.parent / "notebooks" / "review.ipynb"
 
 
 def render_review(plan_path, output="report.html", timeout: int = 300) -> Path:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 
-from .format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
-from .gate import LEVEL_TEXT
+from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
+from ..verdict.gate import LEVEL_TEXT
 
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 
@@ -95,8 +95,8 @@ def params_frame(names=None):
     """Parameter breakdown of catalog models, one row each (DataFrame)."""
     import pandas as pd
 
-    from .catalog import architecture, list_models
-    from .params import count_params
+    from ..model.catalog import architecture, list_models
+    from ..model.params import count_params
     rows = []
     for name in names or list_models():
         arch = architecture(name)
@@ -110,7 +110,7 @@ def real_models_frame():
     """Real models' N and D with their sources (``data/real_models.csv``)."""
     import pandas as pd
 
-    from .catalog import DATA_DIR
+    from ..datafiles import DATA_DIR
     df = pd.read_csv(DATA_DIR / "real_models.csv")
     return df[pd.to_numeric(df["tokens_D"], errors="coerce").notna()].astype({"tokens_D": float})
 
@@ -118,7 +118,7 @@ def real_models_frame():
 def corpora_frame():
     import pandas as pd
 
-    from .catalog import DATA_DIR
+    from ..datafiles import DATA_DIR
     return pd.read_csv(DATA_DIR / "corpora.csv")
 
 
@@ -167,8 +167,8 @@ def chinchilla_frame(fits=("chinchilla", "epoch")):
     """
     import pandas as pd
 
-    from .catalog import DATA_DIR
-    from .laws import fit as get_fit
+    from ..datafiles import DATA_DIR
+    from ..laws.fits import fit as get_fit
     paper = pd.read_csv(DATA_DIR / "chinchilla_table3.csv")
     out = pd.DataFrame({"paper N": paper["params"], "paper FLOPs": paper["a1_flops"], "paper D": paper["a1_tokens"],
                         "paper D/N": paper["a1_tokens"] / paper["params"]})

@@ -15,8 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from .format import fmt_ratio
-from .gate import LEVELS, ratio
+from ..format import fmt_ratio
+from ..verdict.gate import LEVELS, ratio
 from .report import LEVEL_COLOURS, real_models_frame
 
 ZONE_ALPHA = 0.10

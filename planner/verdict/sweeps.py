@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import validate
-from .budget import tokens_per_step as layout_tokens_per_step
-from .compute import training_flops
-from .corpus import ceiling, epochs
-from .errors import InputError
+from .. import validate
+from ..training.budget import tokens_per_step as layout_tokens_per_step
+from ..training.compute import training_flops
+from ..training.corpus import ceiling, epochs
+from ..errors import InputError
 from .gate import LEVELS, Thresholds, is_blocked, level_code, ratio, tokens_to_target
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
-from . import validate
-from .arrays import floats, like
-from .errors import InputError
+from .. import validate
+from ..arrays import floats, like
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
