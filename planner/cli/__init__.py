@@ -15,10 +15,10 @@ import warnings
 
 from .. import __version__
 from ..errors import PlannerError, PlannerWarning
-from . import laws, model, plan
+from . import laws, model, plan, review
 from .common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, Parser, UsageError
 
-COMMANDS = (model, plan, laws)
+COMMANDS = (model, plan, review, laws)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""`planner check`, `planner report` and `planner review`: the verdict on one plan."""
+"""`planner check` and `planner report`: the verdict on one plan."""
 
 from __future__ import annotations
 
@@ -96,12 +96,6 @@ def cmd_report(args) -> int:
     return _verdict_exit(a.gate, forced)
 
 
-def cmd_review(args) -> int:
-    from ..surfaces.review import render_review
-    out = render_review(args.plan, args.output)
-    print(f"wrote {out}")
-    return EXIT_OK
-
 def register(sub) -> None:
     sc = sub.add_parser("check", help="judge a training plan's D/N; exit 1 when blocked")
     src = sc.add_mutually_exclusive_group()
@@ -132,7 +126,3 @@ def register(sub) -> None:
     sr.add_argument("--json", action="store_true", help="print a JSON object")
     sr.set_defaults(func=cmd_report)
 
-    sv = sub.add_parser("review", help="render the review notebook for a plan to a self-contained HTML file")
-    sv.add_argument("plan", help="a plan TOML file (see data/plans/)")
-    sv.add_argument("-o", "--output", default="report.html", help="HTML file to write (default report.html)")
-    sv.set_defaults(func=cmd_review)
