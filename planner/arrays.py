@@ -1,6 +1,8 @@
 """The one rule every vectorised function follows: scalars in, a Python float out; any array in, an array out.
 
-Arithmetic is done in float64, so frontier-scale products never overflow a fixed-width integer.
+Arrays are numpy arrays with at least one dimension and pandas Series (a Series in gives a Series out, on
+the same index); numpy scalars and 0-d arrays count as scalars. Arithmetic is done in float64, so
+frontier-scale products never overflow a fixed-width integer.
 """
 
 from __future__ import annotations
@@ -8,9 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def is_array(x) -> bool:
+    """True for an array of at least one dimension (numpy array, pandas Series, ...)."""
+    return hasattr(x, "__array__") and not isinstance(x, np.generic) and np.ndim(x) > 0
+
+
 def any_array(*xs) -> bool:
-    """True when any input is a numpy array (the result should be one too)."""
-    return any(isinstance(x, np.ndarray) for x in xs)
+    """True when any input is an array (the result should be one too)."""
+    return any(is_array(x) for x in xs)
 
 
 def floats(*xs) -> tuple[np.ndarray, ...]:
@@ -19,5 +26,26 @@ def floats(*xs) -> tuple[np.ndarray, ...]:
 
 
 def like(result, *inputs):
-    """``result`` as an array if any input was one, else as a Python float."""
-    return result if any_array(*inputs) else float(result)
+    """``result`` as an array if any input was one (a Series when one was, on its index), else a Python float."""
+    if not any_array(*inputs):
+        return float(result)
+    for x in inputs:
+        if is_array(x) and hasattr(x, "index") and hasattr(x, "to_numpy") and np.shape(result) == np.shape(x):
+            return type(x)(np.asarray(result), index=x.index)
+    return np.asarray(result)
+
+
+def amount(field: str, value, *, minimum: float = 1):
+    """A real-valued amount (parameters, tokens, corpus size) for a vectorised function, validated.
+
+    Whole numbers given as Python (or numpy) integers stay exact Python ints; everything else (floats,
+    numeric text such as ``"1.3T"``, numpy scalars, 0-d and n-d arrays, lists, pandas Series) goes through
+    :func:`planner.validate.positive_real`, arrays as float64. Raises :class:`~planner.errors.InputError`
+    naming ``field``.
+    """
+    from numbers import Integral
+
+    from . import validate
+    if isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)):
+        return validate.count(field, int(value), minimum=int(np.ceil(minimum)))
+    return validate.positive_real(field, value, minimum=minimum, inclusive=True, vector=True)

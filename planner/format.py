@@ -10,19 +10,26 @@ def fmt_int(n) -> str:
     return f"{int(n):,}"
 
 
-def fmt_ratio(r: float) -> str:
-    """A tokens-per-parameter ratio with sensible precision: 0.045, 2.50, 19.9, 1,875.
+DEFAULT_LINES = (5.0, 10.0, 20.0)  # the gate's default lines (planner.Thresholds)
 
-    From 1 up, digits are cut, not rounded, so a ratio just below a line (19.9999) never
-    prints as the line itself (20.0) beside a verdict that says it is below.
+
+def fmt_ratio(r, lines=DEFAULT_LINES) -> str:
+    """A tokens-per-parameter ratio with sensible precision: 0.045, 2.50, 28.6, 1,875.
+
+    Rounded to nearest, except where rounding would carry a ratio below a line onto or past it
+    (19.96 → 19.9, not 20.0): the printed ratio never contradicts the level beside it. ``lines`` are
+    the thresholds in force.
     """
+    r = float(r)
     if not math.isfinite(r):
         return str(r)
-    if r < 1:
-        return f"{r:.2g}"
-    digits = 0 if r >= 100 else 1 if r >= 10 else 2
-    cut = math.floor(r * 10**digits) / 10**digits
-    return f"{cut:,.{digits}f}"
+    if r == 0:
+        return "0"
+    digits = 0 if r >= 100 else 1 if r >= 10 else 2 if r >= 1 else 1 - math.floor(math.log10(r))
+    shown = round(r, digits)
+    if any(r < line <= shown for line in lines):
+        shown = math.floor(r * 10**digits) / 10**digits
+    return f"{shown:,.{digits}f}"
 
 
 def fmt_si(x: float, unit: str = "") -> str:

@@ -2,16 +2,36 @@
 
 Counts (layers, steps, tokens, parameters) are whole numbers from ``minimum`` up to
 :data:`MAX_COUNT` (10³⁰: far beyond any real plan, small enough that every product the
-planner forms stays a finite float64). Python ints are kept exact. Strings such as ``"7B"``
-or ``"1e12"`` are accepted where a count is expected, so the command line and plan files
-share one parser. Arrays are accepted only where a function is vectorised (``vector=True``).
+planner forms stays a finite float64). Reals (corpus sizes, MFU, prices, thresholds, FLOP
+budgets) are finite numbers up to :data:`MAX_REAL` unless a function says otherwise. A value
+above its limit is refused, never clamped.
+
+Text is read **exactly**, at any length: ``"99999999999999999999999999999"`` is that integer,
+not a 28-digit rounding of it. Accepted spellings, for counts and reals alike:
+
+* plain and scientific notation: ``494032768``, ``7e9``, ``1.3e12``;
+* a suffix: ``k``/``K`` (10³), ``M`` (10⁶), ``B``/``G`` (10⁹), ``T`` (10¹²), ``P`` (10¹⁵),
+  in either case (``7B``, ``1.3T``, ``15t``);
+* thousands separators: ``1,206,135`` (groups of three) and ``1_000`` (between digits);
+* where a function asks for a fraction with ``percent=True``, a percentage: ``"55%"`` is 0.55.
+
+A number written in more than :data:`MAX_TEXT` characters is refused. The magnitude is checked
+before the value is expanded, so ``1e999999999`` is refused at once.
+
+Numbers: Python ints stay exact; a float counts as the decimal it prints as (``1e23`` is 10²³,
+not its binary neighbour); numpy scalars and 0-d arrays are scalars. With ``vector=True``, numpy
+arrays, lists and pandas Series are checked element-wise and returned as numpy arrays (float64
+for reals). Every refusal is an :class:`~planner.errors.InputError` naming ``field``, with the
+offending value quoted once and control characters escaped, so a message is always one line.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal, InvalidOperation
-from numbers import Integral, Real
+import re
+from decimal import Decimal
+from fractions import Fraction
+from numbers import Integral, Rational, Real
 
 import numpy as np
 
@@ -19,128 +39,355 @@ from .errors import InputError
 
 MAX_COUNT = 10**30
 MAX_REAL = 1e30
-_SUFFIX = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12, "P": 10**15}
+#: The longest number accepted as text (characters, before separators are removed).
+MAX_TEXT = 400
+#: Suffixes as powers of ten (matched case-insensitively).
+SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
+
+_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_COMMAS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
+_BAD_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
+_TOO_LARGE = 40    # orders of magnitude: anything from 10**41 up is refused before it is expanded
+_TOO_SMALL = -400  # below 10**-400 a number is read as the least positive value it could be
 
 
-def _count_from_text(field: str, text: str, accepted: str) -> int:
-    s = text.strip().replace("_", "").replace(",", "")
-    mult = 1
-    if s and s[-1].upper() in _SUFFIX:
-        mult = _SUFFIX[s[-1].upper()]
-        s = s[:-1]
+class _Refused(Exception):
+    """Internal: the text is not a number (the caller raises the InputError with its own wording)."""
+
+
+# ---- how a value is shown in a message -----------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x00``), so a message stays on one line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
+def shown(value, limit: int = 60) -> str:
+    """``value`` as a message quotes it: ``repr`` once, control characters escaped, at most ``limit`` characters."""
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
     try:
-        d = Decimal(s)
-    except (InvalidOperation, ValueError):
-        raise InputError(field, accepted, text) from None
-    # Check the magnitude before any arithmetic: 1e999999999 must not be expanded.
-    if not d.is_finite() or (d and d.adjusted() > 40):
-        raise InputError(field, accepted, text)
-    d *= mult
-    if d != d.to_integral_value():
-        raise InputError(field, accepted, text)
-    return int(d)
+        text = escape(repr(value))
+    except Exception:  # noqa: BLE001 - a hostile __repr__ must not replace the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _accepted(minimum: int, maximum: int | None) -> str:
-    top = MAX_COUNT if maximum is None else min(maximum, MAX_COUNT)
+def _refuse(field: str, accepted: str, value) -> InputError:
+    return InputError(field, accepted, value, detail=f"must be {accepted}, got {shown(value)}")
+
+
+# ---- exact reading of text and numbers ------------------------------------------------------------
+
+def parse_number(text: str, *, percent: bool = False) -> Fraction:
+    """The exact value of a number written as text (see the module docstring for the spellings).
+
+    Returns a :class:`fractions.Fraction`. Raises :class:`ValueError` for anything else
+    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁴¹ or
+    more raises :class:`OverflowError` without expanding the number.
+    """
+    if not isinstance(text, str):
+        raise ValueError("not a string")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"longer than {MAX_TEXT} characters")
+    t = text.strip()
+    scale = 0
+    pct = False
+    if percent and t.endswith("%"):
+        pct, t = True, t[:-1].rstrip()
+    if t and t[-1].upper() in SUFFIXES:
+        scale, t = SUFFIXES[t[-1].upper()], t[:-1].rstrip()
+    if "," in t:
+        if not _COMMAS.fullmatch(t):
+            raise ValueError("thousands separators must group three digits")
+        t = t.replace(",", "")
+    if "_" in t:
+        if _BAD_UNDERSCORE.search(t):
+            raise ValueError("an underscore must stand between two digits")
+        t = t.replace("_", "")
+    m = _NUMBER.fullmatch(t)
+    if m is None or not (m.group(2) or m.group(3)):
+        raise ValueError("not a number")
+    sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", m.group(4) or "0"
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    power = int(exp) - len(frac) + scale - (2 if pct else 0)
+    magnitude = len(digits) - 1 + power
+    if magnitude > _TOO_LARGE:
+        raise OverflowError(f"about 10**{magnitude}")
+    if magnitude < _TOO_SMALL:
+        value = Fraction(1, 10 ** (-_TOO_SMALL + 1))
+    else:
+        value = Fraction(int(digits) * 10 ** max(power, 0), 10 ** max(-power, 0))
+    return -value if sign == "-" else value
+
+
+def _exact(field: str, value, accepted: str, percent: bool = False):
+    """A scalar as an exact int or Fraction; refuses everything that is not a finite real number."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or value is None:
+        raise _refuse(field, accepted, value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _refuse(field, accepted, value)
+        return Fraction(repr(value))  # the decimal the float prints as
+    if isinstance(value, Rational):
+        return Fraction(value.numerator, value.denominator)
+    if isinstance(value, Decimal):
+        if not value.is_finite() or (value and value.adjusted() > _TOO_LARGE):
+            raise _refuse(field, accepted, value)
+        if value and value.adjusted() < _TOO_SMALL:
+            return Fraction(1 if value > 0 else -1, 10 ** (-_TOO_SMALL + 1))
+        return Fraction(value)
+    if isinstance(value, str):
+        try:
+            return parse_number(value, percent=percent)
+        except (ValueError, OverflowError):
+            raise _refuse(field, accepted, value) from None
+    if isinstance(value, Real):
+        try:
+            f = float(value)
+        except (OverflowError, ValueError, TypeError):
+            raise _refuse(field, accepted, value) from None
+        if not math.isfinite(f):
+            raise _refuse(field, accepted, value)
+        return Fraction(repr(f))
+    raise _refuse(field, accepted, value)
+
+
+def _is_series(value) -> bool:
+    """A pandas Series or Index (recognised without importing pandas)."""
+    module = type(value).__module__
+    return (module == "pandas" or module.startswith("pandas.")) and hasattr(value, "to_numpy") and getattr(value, "ndim", 0) == 1
+
+
+def _as_array(field: str, value, accepted: str):
+    """A Series or an array of at least one dimension as a numpy array; None for anything else.
+
+    0-d arrays are scalars. Lists and tuples are refused (``numpy.asarray`` them first): the result of a
+    vectorised function follows its inputs, and a list gives no shape to follow.
+    """
+    if _is_series(value):
+        return value.to_numpy()
+    if isinstance(value, (list, tuple)):
+        raise InputError(field, accepted, detail=f"must be {accepted}: a number, a numpy array or a pandas Series, "
+                                                 f"got a {type(value).__name__} (use numpy.asarray)")
+    return value if isinstance(value, np.ndarray) and value.ndim > 0 else None
+
+
+def _accepted(minimum: int, top: int) -> str:
     return f"a whole number from {minimum} to {top:,}" if top < 10**15 else f"a whole number from {minimum} to {top:.0e}"
 
+
+# ---- counts ---------------------------------------------------------------------------------------
 
 def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, vector: bool = False):
     """Return ``value`` as a whole number in ``[minimum, maximum or MAX_COUNT]``.
 
-    A Python int (exact) for scalars; with ``vector=True`` a numpy array is checked
-    element-wise and returned as is. Raises :class:`InputError` naming ``field`` for anything
-    else: negative, zero (when ``minimum`` is 1), fractional, NaN, infinite, too large,
-    boolean or non-numeric values, and arrays where a scalar is expected.
+    Parameters
+    ----------
+    field : str
+        The name errors use (``steps``, ``config.hidden_size``, ``plan.training.steps``).
+    value : int, float, str, numpy scalar or 0-d array; with ``vector=True`` also arrays, lists, Series
+        The count. Text is read exactly (``"7B"``, ``"1e12"``, ``"1,206,135"``); a float counts as
+        the decimal it prints as.
+    minimum, maximum : int
+        The accepted range; ``maximum`` defaults to (and is capped at) :data:`MAX_COUNT`.
+    vector : bool
+        Accept arrays, lists and pandas Series, checked element-wise.
+
+    Returns
+    -------
+    int, or numpy.ndarray
+        A Python int (exact) for a scalar; for an array the array itself (integer dtypes as given,
+        float arrays as float64, lists of Python ints beyond int64 as float64).
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: negative, below ``minimum``, fractional, NaN, infinite, above the limit,
+        boolean, non-numeric, or an array where a single number is expected.
     """
     if type(value) is int and minimum <= value <= MAX_COUNT and (maximum is None or value <= maximum):
         return value  # the common case, without the checks below
     top = MAX_COUNT if maximum is None else min(maximum, MAX_COUNT)
-    accepted = _accepted(minimum, maximum)
-    if isinstance(value, np.ndarray) and value.ndim > 0:
+    accepted = _accepted(minimum, top)
+    arr = _as_array(field, value, accepted)
+    if arr is not None:
         if not vector:
             raise InputError(field, accepted, detail=f"must be a single number ({accepted}), got an array")
-        return _count_array(field, value, minimum, top, accepted)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        raise InputError(field, accepted, value)
-    if isinstance(value, Integral):
-        n = int(value)
-    elif isinstance(value, Real):
-        f = float(value)
-        if not math.isfinite(f) or f != math.floor(f):
-            raise InputError(field, accepted, value)
-        n = int(Decimal(f)) if abs(f) >= 2**53 else int(f)
-    elif isinstance(value, str):
-        n = _count_from_text(field, value, accepted)
-    else:
-        raise InputError(field, accepted, _short(value))
-    if not minimum <= n <= top:
-        raise InputError(field, accepted, value if n.bit_length() < 200 else f"a number with {len(str(n))} digits")
-    return n
+        return _count_array(field, arr, minimum, top, accepted)
+    x = _exact(field, value, accepted)
+    if isinstance(x, Fraction):
+        if x.denominator != 1:
+            raise _refuse(field, accepted, value)
+        x = x.numerator
+    if not minimum <= x <= top:
+        raise _refuse(field, accepted, value)
+    return x
 
 
 def _count_array(field, arr, minimum, top, accepted):
-    if arr.dtype.kind not in "iuf":
+    kind = arr.dtype.kind
+    if kind == "O":  # Python ints beyond int64, Fractions, strings: each checked as a scalar
+        vals = [count(field, v, minimum=minimum, maximum=top) for v in arr.ravel()]
+        return np.asarray(vals, dtype=float).reshape(arr.shape)
+    if kind not in "iuf":
         raise InputError(field, accepted, detail=f"must be an array of whole numbers ({accepted}), got dtype {arr.dtype}")
-    if arr.dtype.kind == "f":
+    if kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.floor(arr))
         if bad.any():
-            raise InputError(field, accepted, arr[bad].flat[0].item())
+            raise _refuse(field, accepted, arr[bad].flat[0].item())
     out = (arr < minimum) | (arr > top)
     if out.any():
-        raise InputError(field, accepted, arr[out].flat[0].item())
+        raise _refuse(field, accepted, arr[out].flat[0].item())
     return arr
 
 
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+# ---- reals ----------------------------------------------------------------------------------------
+
+def _bound(x: float) -> Fraction:
+    """A bound as the decimal it was written as: 0.001 means 1/1000, not its binary neighbour."""
+    return Fraction(repr(float(x)))
 
 
-def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = False, maximum: float | None = None):
-    """Return ``value`` as a finite float above ``minimum`` (and at most ``maximum`` or ``MAX_REAL``).
+def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = False, maximum: float | None = None,
+                  percent: bool = False, vector: bool = False):
+    """Return ``value`` as a finite float above ``minimum`` (at least it with ``inclusive``) and at most ``maximum``.
 
-    Scalars only: lists, arrays, strings that are not numbers, booleans and None are errors.
+    Parameters
+    ----------
+    field : str
+        The name errors use.
+    value : number, str, numpy scalar or 0-d array; with ``vector=True`` also arrays, lists, Series
+        Text is read exactly before rounding once to float (``"1.3T"``, ``"5.76e23"``, ``"1,000"``).
+    minimum : float
+        The lower bound (excluded unless ``inclusive``).
+    maximum : float, optional
+        The upper bound (included); default :data:`MAX_REAL`.
+    percent : bool
+        The value is a fraction and text may be a percentage: ``"55%"`` is 0.55 (``"0.55"`` too).
+    vector : bool
+        Accept arrays, lists and pandas Series, checked element-wise; they come back as float64 arrays.
+
+    Returns
+    -------
+    float, or numpy.ndarray of float64
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: out of range, NaN, infinite, boolean, None, non-numeric text, or an array
+        where a single number is expected.
     """
     op = ">=" if inclusive else ">"
     top = MAX_REAL if maximum is None else maximum
     accepted = f"a finite number {op} {minimum:g} and <= {top:g}"
-    if isinstance(value, bool) or value is None:
-        raise InputError(field, accepted, value)
-    if isinstance(value, str):
-        try:
-            value = float(value.strip().replace("_", ""))
-        except ValueError:
-            raise InputError(field, accepted, _short(value)) from None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if not isinstance(value, Real):
-        raise InputError(field, accepted, _short(value))
-    try:
-        f = float(value)
-    except OverflowError:
-        f = math.inf
-    ok = math.isfinite(f) and (f >= minimum if inclusive else f > minimum) and f <= top
-    if not ok:
-        raise InputError(field, accepted, value if not isinstance(value, int) or value.bit_length() < 200
-                         else f"a number with {len(str(value))} digits")
+    if percent:
+        accepted += " (a fraction, or a percentage such as 55%)"
+    arr = _as_array(field, value, accepted)
+    if arr is not None:
+        if not vector:
+            raise InputError(field, accepted, detail=f"must be a single number ({accepted}), got an array")
+        return _real_array(field, arr, minimum, inclusive, top, accepted)
+    x = _exact(field, value, accepted, percent=percent)
+    lo, hi = _bound(minimum), _bound(top)
+    if not ((x >= lo if inclusive else x > lo) and x <= hi):
+        raise _refuse(field, accepted, value)
+    return float(x)
+
+
+def _real_array(field, arr, minimum, inclusive, top, accepted):
+    kind = arr.dtype.kind
+    if kind == "O":
+        vals = [positive_real(field, v, minimum=minimum, inclusive=inclusive, maximum=top) for v in arr.ravel()]
+        return np.asarray(vals, dtype=float).reshape(arr.shape)
+    if kind not in "iuf":
+        raise InputError(field, accepted, detail=f"must be an array of numbers ({accepted}), got dtype {arr.dtype}")
+    f = np.asarray(arr, dtype=float)
+    ok = np.isfinite(f) & ((f >= minimum) if inclusive else (f > minimum)) & (f <= top)
+    if not ok.all():
+        raise _refuse(field, accepted, arr[~ok].flat[0].item())
     return f
 
 
+def real_array(field: str, value, **kwargs):
+    """:func:`positive_real` with ``vector=True``: a real number, or an array of them, checked alike."""
+    return positive_real(field, value, vector=True, **kwargs)
+
+
+def quantity(field: str, value, *, minimum: int | None = None, maximum: int | None = None):
+    """Return ``value`` as an amount of parameters or tokens (N, D, a corpus size): real-valued, vectorised.
+
+    Unlike :func:`count`, an amount need not be whole: ``numpy.geomspace(1e8, 1e10, 50)`` is a valid N
+    axis. Whole amounts stay exact.
+
+    Parameters
+    ----------
+    field : str
+        The name errors use (``params``, ``tokens``, ``prior_tokens``).
+    value : number, str, numpy scalar or array, pandas Series
+        Text is read exactly (``"7B"``, ``"1.3T"``, ``"1,206,135"``).
+    minimum : int, optional
+        The least value accepted (included); by default the value must be above 0.
+    maximum : int, optional
+        The largest value accepted; default (and cap) :data:`MAX_COUNT`.
+
+    Returns
+    -------
+    int, float or numpy.ndarray
+        A Python int when the value is whole (exact, whatever its size), else a float; for an array or
+        a Series (at least one dimension) a float64 array.
+
+    Raises
+    ------
+    InputError
+        Naming ``field``: zero or negative (below ``minimum``), NaN, infinite, above the limit, boolean,
+        non-numeric, a list.
+    """
+    top = MAX_COUNT if maximum is None else min(maximum, MAX_COUNT)
+    if type(value) is int and (value > 0 if minimum is None else value >= minimum) and value <= top:
+        return value
+    low = "> 0" if minimum is None else f">= {minimum:,}"
+    accepted = f"a number {low} and <= {top:.0e}" if top >= 10**15 else f"a number {low} and <= {top:,}"
+    arr = _as_array(field, value, accepted)
+    if arr is not None:
+        return _real_array(field, arr, 0 if minimum is None else minimum, minimum is not None, top, accepted)
+    x = _exact(field, value, accepted)
+    if not ((x > 0 if minimum is None else x >= minimum) and x <= top):
+        raise _refuse(field, accepted, value)
+    if isinstance(x, Fraction):
+        return x.numerator if x.denominator == 1 else float(x)
+    return x
+
+
+# ---- flags and text -------------------------------------------------------------------------------
+
 def flag(field: str, value) -> bool:
-    """Return ``value`` as a bool; accepts real booleans only (not 0/1 or strings)."""
+    """Return ``value`` as a bool; accepts real booleans only (``True``/``False``, ``numpy.bool_``), not 0/1 or strings.
+
+    Raises :class:`InputError` naming ``field`` for anything else.
+    """
     if value is True or value is False:
         return value
     if isinstance(value, np.bool_):
         return bool(value)
-    raise InputError(field, "true or false", _short(value))
+    raise _refuse(field, "true or false", value)
 
 
 def text(field: str, value) -> str:
-    """Return ``value`` if it is a string."""
+    """Return ``value`` if it is a string; raises :class:`InputError` naming ``field`` otherwise."""
     if isinstance(value, str):
         return value
-    raise InputError(field, "a string", _short(value))
+    raise _refuse(field, "a string", value)

@@ -189,13 +189,13 @@ def type_value(page, name: str, value) -> None:
     page.keyboard.press("Enter")
 
 
-# The readout's banner: "SEVERE — BLOCKED: D/N = 0.045 — far too few …"
+# The readout's banner (the verdict's headline): "SEVERE — blocked: D/N 0.045 — far too few …"
 _BANNER_JS = r"""() => {
   const ro = document.querySelector('.widget-html');
   const img = document.querySelector('img.widget-image');
   const text = ro ? ro.innerText : '';
-  const m = text.match(/^\s*([A-Z][A-Z-]*)( — BLOCKED)?: D\/N = ([0-9.,]+)/);
-  return {text: text.slice(0, 400), level: m ? m[1] : null, blocked: m ? (!!m[2] || m[1] === 'BLOCKED') : null,
+  const m = text.match(/^\s*([A-Z][A-Z -]*?)( — blocked| — may launch)?: D'?\/N ([0-9.,]+)/);
+  return {text: text.slice(0, 400), level: m ? m[1] : null, blocked: m ? (m[2] === ' — blocked' || m[1] === 'BLOCKED') : null,
           ratio: m ? m[3] : null, src: img ? img.src : null, imgWidth: img ? img.naturalWidth : 0};
 }"""
 
@@ -246,8 +246,9 @@ def expected(settings: dict) -> dict:
     n = planner.count_params(arch).total
     d = (settings["steps"] * settings["batch"] * settings["grad_accum"] * settings["data_parallel"]
          * settings["seq_len"])
-    r = planner.assess(n, d)
-    return {"level": r.level.upper(), "blocked": r.blocked, "ratio": fmt_ratio(r.ratio), "params": n, "tokens": d}
+    r = planner.assess(n, d, unique_tokens=1.24e9)  # the workbook opens on the origin case's corpus
+    level = planner.verdict.policy.PHRASES[r.level].split(" — ")[0]
+    return {"level": level, "blocked": r.blocked, "ratio": fmt_ratio(r.ratio), "params": n, "tokens": d}
 
 
 def wait_for_update(page, want: dict, old_src: str | None, timeout: float = 20.0) -> dict:

@@ -24,7 +24,7 @@ def run(args, capsys):
 def test_origin_case_blocked(capsys):
     code, out, err = run(ORIGIN, capsys)
     assert code == 1
-    assert "22,118,400" in out and "0.045" in out and "severe" in out and "1,206,135" in out
+    assert "22,118,400" in out and "0.045" in out and "SEVERE — blocked" in out and "1,206,135" in out
     assert "force-under-provisioned" in err
 
 
@@ -133,7 +133,7 @@ def test_module_and_console_script_entry_points():
 
 def test_check_with_corpus(capsys):
     code, out, err = run(ORIGIN + ["--unique-tokens", "1.24e9"], capsys)
-    assert code == 1 and "2.50× at 1 epoch" in out
+    assert code == 1 and "2.51× at 1 epoch" in out
     code, out, err = run(["check", "--params", "1e6", "--steps", "50", "--tokens-per-step", "1e6",
                           "--corpus", "OpenWebText", "--json"], capsys)
     d = json.loads(out)

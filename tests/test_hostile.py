@@ -90,7 +90,7 @@ FILES: dict[str, str | bytes] = {
     "kv-not-dividing-heads.json": cfg(num_key_value_heads=3),
     "kv-more-than-heads.json": cfg(num_key_value_heads=16),
     # model types
-    "type-unknown.json": cfg(model_type="mamba"),
+    "type-unknown.json": cfg(model_type="not-a-model-type"),
     "type-capitalised.json": cfg(model_type="Llama"),
     "type-missing.json": cfg(model_type=...),
     "type-number.json": cfg(model_type=5),

@@ -45,9 +45,9 @@ def test_review_export_has_verdict_chart_ceiling_and_no_code(tmp_path):
     from planner.surfaces.review import render_review
     out = render_review(ROOT / "data/plans/origin-case.toml", tmp_path / "report.html")
     html = out.read_text()
-    assert "SEVERE" in html and "BLOCKED" in html
+    assert "SEVERE — blocked: D/N 0.045" in html
     assert "<img" in html and "data:image/png;base64" in html   # the chart, embedded
-    assert "2.50× at 1 epoch" in html                           # corpus ceiling: 1.24e9 / 494,032,768
+    assert "2.51× at 1 epoch" in html                           # corpus ceiling: 1.24e9 / 494,032,768
     assert "assess_plan" not in html and "import planner" not in html  # no code cells
 
 

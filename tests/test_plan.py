@@ -34,7 +34,7 @@ def test_origin_case_plan():
     assert a.gate.level == "severe" and a.gate.blocked and a.gate.steps_to_optimal == 1_206_135
     assert round(a.corpus.ceiling_1_epoch, 1) == 2.5          # 1.24e9 / 494,032,768
     text = render_text(a)
-    assert "2.50× at 1 epoch" in text and "SEVERE (blocked)" in text
+    assert "2.51× at 1 epoch" in text and "SEVERE — blocked: D/N 0.045" in text
 
 
 def test_llama3_8b_far_above_optimal_is_not_an_error():
@@ -124,7 +124,7 @@ def test_config_path_relative_to_plan(tmp_path):
 def test_cli_report_exit_codes(capsys):
     assert main(["report", str(ROOT / "data/plans/origin-case.toml")]) == 1
     out, err = capsys.readouterr()
-    assert "2.50× at 1 epoch" in out and "SEVERE" in err
+    assert "2.51× at 1 epoch" in out and "SEVERE" in err
     assert main(["report", str(ROOT / "data/plans/origin-case.toml"), "--force-under-provisioned"]) == 0
     assert "warning" in capsys.readouterr()[1]
     assert main(["report", str(ROOT / "data/plans/llama-3-8b.toml"), "--json"]) == 0

@@ -19,7 +19,10 @@ def test_grid_over_params_and_steps():
 
 def test_broadcast_tokens_with_corpus_and_huge_values():
     df = sweep(np.array([1e13]), tokens=np.array([1e14, 4e14]), unique_tokens=1e14)
-    assert df.ratio.tolist() == [10.0, 40.0]
+    # One epoch is judged raw (10); four are judged on effective tokens: U·(1 + R*·(1 − e^(−3/R*))) / N.
+    r_star = 15.387756
+    assert df.ratio.iloc[0] == 10.0 and df.raw_ratio.tolist() == [10.0, 40.0]
+    assert df.ratio.iloc[1] == pytest.approx(10 * (1 + r_star * (1 - np.exp(-3 / r_star))), rel=1e-12)
     assert df.epochs.tolist() == [1.0, 4.0]
     assert np.isfinite(df.flops).all() and df.flops.iloc[1] == 6 * 1e13 * 4e14
 

@@ -39,7 +39,10 @@ def _as_typed(parser: argparse.ArgumentParser, command: str | None, e: PlannerEr
     if not e.field or sub is None:
         return str(e)
     options = {a.dest: a.option_strings[0] for a in sub._actions if a.option_strings}
-    dest = e.field.removeprefix("thresholds.")
+    dest = e.field
+    for prefix in ("thresholds.", "corpus.", "training.", "model.", "hardware."):
+        if dest.startswith(prefix) and dest.removeprefix(prefix) in options:
+            dest = dest.removeprefix(prefix)
     return f"{options[dest]}: {e.problem}" if dest in options else str(e)
 
 

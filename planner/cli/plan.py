@@ -1,29 +1,39 @@
-"""`planner check` and `planner report`: the verdict on one plan."""
+"""`planner check` and `planner report`: the verdict on one plan.
+
+Both build one :class:`~planner.verdict.plan.Plan`, assess it once, print it with
+:mod:`planner.surfaces.report` and exit as :class:`~planner.verdict.policy.Verdict` says.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from ..format import fmt_int, fmt_ratio, fmt_si
-from ..model.catalog import architecture
-from ..model.params import count_params
+from ..errors import ConfigError, UnknownModelError
+from ..model.catalog import architecture, list_models
+from ..surfaces.report import SECTIONS, render_text
 from ..training.budget import budget as make_budget
-from ..validate import count
-from ..verdict.gate import Thresholds, assess
-from .common import EXIT_BLOCKED, EXIT_OK, UsageError
+from ..verdict.gate import Thresholds
+from ..verdict.plan import Plan, assess_plan, load_plan
+from .common import UsageError
+
+CHECK_SECTIONS = ("verdict", "model", "budget", "corpus")
 
 
-def _params_for(args) -> tuple[int, str, str]:
-    """(N, which N, model description) from --config / --model / --params."""
+def _model(args):
+    """(architecture, params) from --config / --model / --params."""
     if args.params is not None:
-        return count("params", args.params), "total", "given"
-    arch = architecture(args.config if args.config is not None else args.model)
-    pc = count_params(arch)
-    return pc.get(args.param_kind), args.param_kind, f"{arch.name} ({arch.family})"
+        return None, args.params
+    if args.model is not None:
+        if args.model.lower() not in {m.lower() for m in list_models()}:
+            raise UnknownModelError("model", f"{args.model!r} is not in the catalog (see `planner models`); "
+                                             "for a config.json file use --config")
+        return architecture(args.model), None
+    return architecture(args.config), None
 
 
-def cmd_check(args) -> int:
+def plan_from_args(args) -> Plan:
+    """The plan ``planner check``'s options describe (errors name the option)."""
     if args.config is None and args.model is None and args.params is None:
         raise UsageError("one of --config, --model or --params is required")
     if args.tokens_per_step is not None and (args.micro_batch is not None or args.seq_len is not None
@@ -33,67 +43,42 @@ def cmd_check(args) -> int:
     if args.tokens_per_step is None and (args.micro_batch is None or args.seq_len is None):
         raise UsageError("give --micro-batch and --seq-len (with optional --grad-accum, --data-parallel), "
                          "or --tokens-per-step")
-    n, kind, model = _params_for(args)
+    if args.unique_tokens is not None and args.corpus is not None:
+        raise UsageError("--corpus and --unique-tokens cannot be combined")
+    arch, params = _model(args)
     b = make_budget(args.steps, micro_batch=args.micro_batch, seq_len=args.seq_len, grad_accum=args.grad_accum,
                     data_parallel=args.data_parallel, tokens_per_step=args.tokens_per_step,
-                    prior_tokens=args.prior_tokens or 0)
-    t = Thresholds(args.severe, args.block, args.optimal)
-    unique, corpus_name = args.unique_tokens, args.corpus
-    if unique is not None and corpus_name is not None:
-        raise UsageError("--corpus and --unique-tokens cannot be combined")
-    if corpus_name is not None:
-        from ..training.corpus import corpus_tokens
-        unique = corpus_tokens(corpus_name)
-    r = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens, thresholds=t,
-               param_kind=kind, unique_tokens=unique, corpus_name=corpus_name)
-    forced = r.blocked and args.force_under_provisioned
-    if args.json:
-        print(json.dumps({**r.to_dict(), "forced": forced, "steps": b.steps}, indent=2))
-    else:
-        print(f"Model          {model}")
-        print(f"N ({kind.replace('_', '-')})".ljust(15) + f"{fmt_int(n)} parameters")
-        print(f"Tokens/step    {b.describe()}")
-        print(f"Steps          {fmt_int(b.steps)}")
-        print(f"D              {fmt_int(b.tokens)} tokens")
-        if b.prior_tokens:
-            print(f"Prior tokens   {fmt_int(b.prior_tokens)} (seen by the starting checkpoint)")
-            print(f"D/N new        {fmt_ratio(r.new_ratio)}")
-            print(f"D/N cumulative {fmt_ratio(r.cumulative_ratio)}  <- judged")
-        else:
-            print(f"D/N            {fmt_ratio(r.ratio)} tokens per parameter (on {kind.replace('_', '-')} N)")
-        print(f"Level          {r.level}{' (blocked)' if r.blocked else ''}")
-        if r.level != "compute-optimal":
-            print(f"To reach {t.optimal:g}×".ljust(15) + f"{fmt_int(r.steps_to_optimal)} steps "
-                  f"({fmt_int(r.tokens_to_optimal)} {'new ' if r.prior_tokens else ''}tokens)")
-        if r.corpus is not None:
-            c = r.corpus
-            print(f"Corpus         {fmt_si(c.unique_tokens)} unique tokens: {c.epochs:.3g} epochs ({c.repetition}); "
-                  f"D/N ceiling {fmt_ratio(c.ceiling_1_epoch)}× at 1 epoch, {fmt_ratio(c.ceiling_4_epochs)}× at 4")
-    return _verdict_exit(r, forced)
+                    prior_tokens=0 if args.prior_tokens is None else args.prior_tokens)
+    return Plan(budget=b, model=arch, params=params, name="check", corpus_name=args.corpus,
+                unique_tokens=args.unique_tokens, thresholds=Thresholds(args.severe, args.block, args.optimal),
+                param_kind=args.param_kind)
 
 
-def _verdict_exit(gate, forced: bool) -> int:
-    """Exit code and stderr lines shared by check and report."""
-    if gate.corpus is not None and gate.corpus.repeats_too_much:
-        print(f"planner: warning: {gate.corpus.message}", file=sys.stderr)
-    if gate.blocked and not forced:
-        print(f"planner: {gate.message} Pass --force-under-provisioned to launch anyway.", file=sys.stderr)
-        return EXIT_BLOCKED
-    if gate.level != "compute-optimal":
-        print(f"planner: warning: {gate.message}" + (" (forced past the gate)" if forced else ""), file=sys.stderr)
-    return EXIT_OK
-
-
-def cmd_report(args) -> int:
-    from ..verdict.plan import assess_plan, load_plan
-    from ..surfaces.report import render_text
-    a = assess_plan(load_plan(args.plan))
-    forced = a.gate.blocked and args.force_under_provisioned
+def show(a, args, sections, messages: bool) -> int:
+    """Print an assessment (text or JSON) and its notices; return the verdict's exit code."""
+    v = a.verdict
+    force = args.force_under_provisioned
+    forced = v.blocked and force
     if args.json:
         print(json.dumps({**a.to_dict(), "forced": forced}, indent=2))
     else:
-        print(render_text(a))
-    return _verdict_exit(a.gate, forced)
+        print(render_text(a, sections, messages=messages))
+    code = v.exit_code(force=force)
+    for notice in v.notices:
+        if notice.kind == "gate" and code:
+            print(f"planner: {notice.text} Pass --force-under-provisioned to launch anyway.", file=sys.stderr)
+        else:
+            print(f"planner: warning: {notice.text}" + (" (forced past the gate)" if forced and notice.kind == "gate"
+                                                      else ""), file=sys.stderr)
+    return code
+
+
+def cmd_check(args) -> int:
+    return show(assess_plan(plan_from_args(args)), args, CHECK_SECTIONS, messages=False)
+
+
+def cmd_report(args) -> int:
+    return show(assess_plan(load_plan(args.plan)), args, SECTIONS, messages=True)
 
 
 def register(sub) -> None:

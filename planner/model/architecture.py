@@ -1,106 +1,368 @@
-"""A decoder-only transformer described by the dimensions and conventions that fix its size.
+"""A decoder-only language model described by the dimensions and conventions that fix its size.
 
 :class:`Architecture` is the one description every count starts from. Build it directly
 from slider values (``Architecture(num_layers=12, hidden_size=768, ...)``) or from a
-Hugging Face ``config.json`` with :func:`planner.families.from_hf_config`.
+Hugging Face ``config.json`` with :func:`planner.from_hf_config`.
+
+It is a value object: it stores exactly the inputs it was given (``None`` where a value is
+to be derived) and derives the rest from them, so ``a.with_(num_layers=64)`` equals a fresh
+``Architecture`` built from the same inputs with ``num_layers=64``. Reading an attribute
+gives the value in use (``a.head_dim`` is ``hidden_size // num_heads`` when no head_dim
+was given); :meth:`Architecture.inputs` gives what was given.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import math
 
 from .. import validate
 from ..errors import InputError
 
-NORM_KINDS = ("rms", "layer", "none")
+NORM_KINDS = ("rms", "layer", "layer_nobias", "none")
+QK_NORM_SCOPES = ("head", "all")
+MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet")
+LAYER_TYPES = ("attention", "mixer", "mlp", "moe")  # single-block layers (Nemotron-H): one norm + one block
 MAX_DIM = 10**9  # any one dimension; a billion layers or features is past every real model
 
+# Every input, with its default. The order is the constructor's.
+_DEFAULTS: dict[str, object] = dict(
+    num_layers=None, hidden_size=None, num_heads=None, vocab_size=None,
+    intermediate_size=None, num_kv_heads=None, head_dim=None,
+    tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
+    qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False, lm_head_bias=False,
+    attention_sinks=False, max_positions=0, embed_dim=None,
+    q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
+    num_experts=0, experts_per_token=0, moe_intermediate_size=None,
+    num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False, router_bias=False,
+    expert_bias=False,
+    moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0, dense_layers=(), moe_layers=None,
+    moe_latent_size=None,
+    mixer="attention", attention_layer_period=None, attention_layer_offset=0, feed_forward=True, layer_types=None,
+    ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4, ssm_dt_rank=None,
+    ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
+    ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
+    linear_value_head_dim=None, attention_output_gate=False, language_model_of=None, vision_params=None, family="custom", name="custom",
+)
+_FLAGS = ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias", "lm_head_bias",
+          "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias", "feed_forward", "ssm_dt_norms",
+          "attention_output_gate")
 
-@dataclass(frozen=True)
+
 class Architecture:
-    """Dimensions and per-family conventions of a decoder-only transformer.
+    """Dimensions and per-family conventions of a decoder-only language model.
 
-    Only the first few fields are needed for a hypothetical model; the rest default to a
-    Llama-style block (RMSNorm, gated MLP, no biases, untied head). ``head_dim`` defaults
-    to ``hidden_size // num_heads``, ``num_kv_heads`` to ``num_heads`` (full multi-head
-    attention), ``intermediate_size`` to ``4 * hidden_size``.
+    Only the first four arguments are required; the rest default to a Llama-style block
+    (RMSNorm, gated MLP, no biases, untied head, full multi-head attention).
+
+    Dimensions:
+        num_layers, hidden_size, num_heads, vocab_size: the decoder's depth and width, the
+            number of query heads, the vocabulary.
+        intermediate_size: width of the dense MLP (default ``4 * hidden_size``).
+        num_kv_heads: key/value heads (default ``num_heads``; must divide it).
+        head_dim: width of one query/key head (default ``hidden_size // num_heads``, which
+            then must divide evenly). With latent attention it is the full q/k head width
+            (no-position part + rotary part).
+        max_positions: rows of a learned position table (0: rotary or none).
+        embed_dim: embedding width when it differs from ``hidden_size`` (OPT-350m's
+            projection in and out).
+
+    Conventions (booleans unless said): tied_embeddings, gated_mlp (3 matrices, else 2),
+        norm (``"rms"``, ``"layer"`` (weight and bias), ``"layer_nobias"`` (weight only) or
+        ``"none"``), norms_per_layer, final_norm, qk_norm with qk_norm_scope (``"head"``: one
+        norm of head_dim for q and one for k; ``"all"``: weights for every head) and
+        qk_norm_kind (default: the block's norm), qkv_bias, o_bias, mlp_bias (the
+        dense and shared-expert MLPs), lm_head_bias, attention_sinks (one learned logit per
+        head).
+
+    Multi-head latent attention (DeepSeek-V2/V3), switched on by ``kv_lora_rank``:
+        q_lora_rank (None: a plain q projection), kv_lora_rank, qk_rope_head_dim (the
+        rotary part of head_dim), v_head_dim (default head_dim).
+
+    Mixture of experts, switched on by ``num_experts``:
+        experts_per_token (top-k, required), moe_intermediate_size (one expert's width,
+        default intermediate_size), num_shared_experts and shared_expert_intermediate_size
+        (always-active experts, default the expert width), shared_expert_gate (a
+        ``hidden -> 1`` gate on the shared expert), router_bias, expert_bias (biases in
+        the routed experts; dense and shared MLPs follow mlp_bias).
+        Which layers are MoE is a rule, evaluated for the current depth: layer ``i``
+        (from 0) is MoE when ``i % moe_layer_period == moe_layer_offset``, ``i >=
+        first_dense_layers`` and ``i`` is not in ``dense_layers``. ``moe_layers``, if
+        given, is instead a count: the last ``moe_layers`` layers are MoE. moe_latent_size:
+        experts working in a narrower latent width, behind a projection in and out.
+
+    State-space mixer (Mamba, Mamba-2), switched on by ``mixer="mamba"`` or ``"mamba2"``:
+        attention_layer_period and attention_layer_offset (a hybrid such as Jamba: layer ``i``
+        uses attention when ``i % period == offset``, the mixer otherwise; None: every layer
+        uses the mixer), feed_forward (False: no MLP in any layer, as in Mamba, whose layers
+        are one norm and one mixer), ssm_state_size, ssm_inner_size
+        (default ``2 * hidden_size``), ssm_conv_kernel, ssm_dt_rank (Mamba; default
+        ``ceil(hidden_size / 16)``), ssm_heads (Mamba-2, required), ssm_groups (Mamba-2),
+        ssm_conv_bias, ssm_proj_bias, ssm_dt_norms (Jamba's RMSNorms on Δ, B and C).
+        layer_types: a list with one entry per layer, for models whose layers each hold one
+        norm and one block (Nemotron-H): ``"attention"``, ``"mixer"``, ``"mlp"`` or ``"moe"``;
+        it must have ``num_layers`` entries.
+
+    Gated DeltaNet linear attention (Qwen3-Next), switched on by ``mixer="gated_deltanet"``
+        (usually with attention every few layers): linear_key_heads, linear_value_heads,
+        linear_key_head_dim, linear_value_head_dim (all required), ssm_conv_kernel;
+        attention_output_gate (a sigmoid gate on the attention output: q_proj twice as wide).
+
+    Multimodal wrappers: language_model_of (the wrapper's ``model_type``, e.g. ``"gemma3"``,
+        when this is the language model inside an image-text model) and vision_params (that
+        wrapper's vision tower and projector, counted apart; ``None``: not counted).
+
+    Labels: family (the ``model_type``) and name (display only: not part of equality).
+
+    Raises :class:`~planner.errors.InputError` naming the field for any invalid value.
     """
 
-    num_layers: int
-    hidden_size: int
-    num_heads: int
-    vocab_size: int
-    intermediate_size: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    tied_embeddings: bool = False
-    gated_mlp: bool = True
-    norm: str = "rms"
-    norms_per_layer: int = 2
-    final_norm: bool = True
-    qk_norm: bool = False
-    qkv_bias: bool = False
-    o_bias: bool = False
-    mlp_bias: bool = False
-    lm_head_bias: bool = False
-    max_positions: int = 0
-    embed_dim: int | None = None
-    num_experts: int = 0
-    experts_per_token: int = 0
-    moe_intermediate_size: int | None = None
-    moe_layers: int | None = None
-    family: str = "custom"
-    name: str = field(default="custom", compare=False)
+    __slots__ = ("_inputs", "_resolved")
 
-    def __post_init__(self):
-        def set_(k, v):  # a frozen dataclass sets its normalised fields this way
-            object.__setattr__(self, k, v)
+    def __init__(self, num_layers, hidden_size, num_heads, vocab_size, *,
+                 intermediate_size=None, num_kv_heads=None, head_dim=None,
+                 tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
+                 qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
+                 lm_head_bias=False, attention_sinks=False, max_positions=0, embed_dim=None,
+                 q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
+                 num_experts=0, experts_per_token=0, moe_intermediate_size=None,
+                 num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False,
+                 router_bias=False, expert_bias=False, moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0, dense_layers=(),
+                 moe_layers=None, moe_latent_size=None, mixer="attention", attention_layer_period=None,
+                 attention_layer_offset=0, feed_forward=True, layer_types=None, ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4,
+                 ssm_dt_rank=None, ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
+                 ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
+                 linear_value_head_dim=None, attention_output_gate=False,
+                 language_model_of=None, vision_params=None, family="custom", name="custom"):
+        given = {k: v for k, v in locals().items() if k in _DEFAULTS}
+        object.__setattr__(self, "_inputs", _validated(given))
+        object.__setattr__(self, "_resolved", _resolve(self._inputs))
 
-        def dim(k, v, minimum=1, maximum=MAX_DIM):
-            return validate.count(k, v, minimum=minimum, maximum=maximum)
-
-        for k in ("num_layers", "hidden_size", "num_heads", "vocab_size"):
-            set_(k, dim(k, getattr(self, k)))
-        set_("intermediate_size", dim("intermediate_size", self.intermediate_size
-                                      if self.intermediate_size is not None else 4 * self.hidden_size))
-        if self.head_dim is None:
-            if self.hidden_size % self.num_heads:
-                raise InputError("num_heads", f"a divisor of the hidden size ({self.hidden_size}) unless head_dim "
-                                 "is given", self.num_heads)
-            set_("head_dim", self.hidden_size // self.num_heads)
-        set_("head_dim", dim("head_dim", self.head_dim))
-        kv = self.num_kv_heads if self.num_kv_heads is not None else self.num_heads
-        set_("num_kv_heads", dim("num_kv_heads", kv, maximum=self.num_heads))
-        if self.num_heads % self.num_kv_heads:
-            raise InputError("num_kv_heads", f"a divisor of num_heads, the number of attention heads "
-                             f"({self.num_heads})", self.num_kv_heads)
-        if self.norm not in NORM_KINDS:
-            raise InputError("norm", f"one of {', '.join(NORM_KINDS)}", self.norm)
-        set_("norms_per_layer", validate.count("norms_per_layer", self.norms_per_layer, minimum=0, maximum=8))
-        set_("max_positions", dim("max_positions", self.max_positions, minimum=0))
-        if self.embed_dim is not None:
-            set_("embed_dim", dim("embed_dim", self.embed_dim))
-        for k in ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias",
-                  "lm_head_bias"):
-            set_(k, validate.flag(k, getattr(self, k)))
-        for k in ("family", "name"):
-            set_(k, validate.text(k, getattr(self, k)))
-        set_("num_experts", dim("num_experts", self.num_experts, minimum=0))
-        if self.num_experts:
-            set_("experts_per_token", dim("experts_per_token", self.experts_per_token, maximum=self.num_experts))
-            set_("moe_intermediate_size", dim("moe_intermediate_size", self.moe_intermediate_size
-                                              if self.moe_intermediate_size is not None else self.intermediate_size))
-            set_("moe_layers", dim("moe_layers", self.moe_layers if self.moe_layers is not None else self.num_layers,
-                                   minimum=0, maximum=self.num_layers))
-        else:
-            set_("experts_per_token", 0)
-            set_("moe_intermediate_size", None)
-            set_("moe_layers", 0)
-
-    @property
-    def is_moe(self) -> bool:
-        return self.num_experts > 0 and self.moe_layers > 0
+    # -- value semantics ---------------------------------------------------------------------
+    def inputs(self) -> dict:
+        """Every input as given (``None`` where the value is derived), defaults included."""
+        return dict(self._inputs)
 
     def with_(self, **changes) -> "Architecture":
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)
+        """The architecture built from the same inputs with ``changes`` applied (validated again).
+
+        Derived values are derived afresh: a head_dim that was never given follows a new
+        hidden size, the MoE layers follow a new depth by the same rule.
+        """
+        unknown = sorted(set(changes) - set(_DEFAULTS))
+        if unknown:
+            raise InputError(unknown[0], f"one of the Architecture fields ({', '.join(_DEFAULTS)})", detail=None)
+        return Architecture(**{**self._inputs, **changes})
+
+    def __getattr__(self, key):
+        if key.startswith("_"):  # slots not yet set (a failed construction, unpickling)
+            raise AttributeError(key)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            raise AttributeError(f"'Architecture' object has no attribute {key!r}") from None
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Architecture is immutable: use a.with_(...) for a variant")
+
+    __delattr__ = __setattr__
+
+    def _key(self):
+        return tuple((k, v) for k, v in self._inputs.items() if k != "name")
+
+    def __eq__(self, other):
+        return type(other) is Architecture and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._inputs.items() if k in (
+            "num_layers", "hidden_size", "num_heads", "vocab_size") or v != _DEFAULTS[k])
+        return f"Architecture({shown})"
+
+    def __reduce__(self):
+        return (_rebuild, (self._inputs,))
+
+    # -- derived facts -------------------------------------------------------------------------
+    @property
+    def is_moe(self) -> bool:
+        """True when at least one layer routes tokens to experts."""
+        return self.num_experts > 0 and self.num_moe_layers > 0
+
+    @property
+    def is_mla(self) -> bool:
+        """True for multi-head latent attention (a low-rank key/value path)."""
+        return self.kv_lora_rank is not None
+
+    @property
+    def num_moe_layers(self) -> int:
+        """How many layers are MoE at the current depth (also ``a.moe_layers``)."""
+        return self.moe_layers
+
+    def is_moe_layer(self, i: int) -> bool:
+        """Whether layer ``i`` (from 0) routes tokens to experts."""
+        g = self._inputs
+        if not self.num_experts or not 0 <= i < self.num_layers:
+            return False
+        if g["layer_types"] is not None:
+            return g["layer_types"][i] == "moe"
+        if g["moe_layers"] is not None:
+            return i >= self.num_layers - g["moe_layers"]
+        return (i >= g["first_dense_layers"] and i % g["moe_layer_period"] == g["moe_layer_offset"]
+                and i not in g["dense_layers"])
+
+
+
+def _rebuild(inputs: dict) -> Architecture:
+    return Architecture(**inputs)
+
+
+def _dim(k, v, minimum=1, maximum=MAX_DIM):
+    return validate.count(k, v, minimum=minimum, maximum=maximum)
+
+
+def _opt_dim(k, v, minimum=1, maximum=MAX_DIM):
+    return None if v is None else _dim(k, v, minimum, maximum)
+
+
+def _choice(k, v, options):
+    if not isinstance(v, str) or v not in options:
+        raise InputError(k, f"one of {', '.join(options)}", v)
+    return v
+
+
+def _validated(g: dict) -> dict:
+    """The inputs with each value checked and normalised (numpy ints to int), ``None`` kept."""
+    out = dict(g)
+    for k in ("num_layers", "hidden_size", "num_heads", "vocab_size"):
+        out[k] = _dim(k, g[k])
+    for k in ("moe_latent_size", "intermediate_size", "head_dim", "embed_dim", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim",
+              "v_head_dim", "moe_intermediate_size", "shared_expert_intermediate_size", "ssm_inner_size",
+              "ssm_dt_rank", "ssm_heads", "linear_key_heads", "linear_value_heads", "linear_key_head_dim",
+              "linear_value_head_dim"):
+        out[k] = _opt_dim(k, g[k])
+    out["num_kv_heads"] = _opt_dim("num_kv_heads", g["num_kv_heads"], maximum=out["num_heads"])
+    for k in _FLAGS:
+        out[k] = validate.flag(k, g[k])
+    out["norm"] = _choice("norm", g["norm"], NORM_KINDS)
+    out["qk_norm_scope"] = _choice("qk_norm_scope", g["qk_norm_scope"], QK_NORM_SCOPES)
+    if g["qk_norm_kind"] is not None:
+        out["qk_norm_kind"] = _choice("qk_norm_kind", g["qk_norm_kind"], NORM_KINDS)
+    out["mixer"] = _choice("mixer", g["mixer"], MIXERS)
+    out["attention_layer_period"] = _opt_dim("attention_layer_period", g["attention_layer_period"])
+    out["attention_layer_offset"] = _dim("attention_layer_offset", g["attention_layer_offset"], minimum=0)
+    out["norms_per_layer"] = validate.count("norms_per_layer", g["norms_per_layer"], minimum=0, maximum=8)
+    out["max_positions"] = _dim("max_positions", g["max_positions"], minimum=0)
+    for k in ("num_experts", "num_shared_experts", "experts_per_token", "first_dense_layers", "moe_layer_offset"):
+        out[k] = _dim(k, g[k], minimum=0)
+    out["moe_layer_period"] = _dim("moe_layer_period", g["moe_layer_period"])
+    out["moe_layers"] = _opt_dim("moe_layers", g["moe_layers"], minimum=0, maximum=out["num_layers"])
+    for k in ("ssm_state_size", "ssm_conv_kernel", "ssm_groups"):
+        out[k] = _dim(k, g[k])
+    lt = g["layer_types"]
+    if lt is not None:
+        if isinstance(lt, (str, bytes)) or not hasattr(lt, "__iter__"):
+            raise InputError("layer_types", f"a list of layer kinds ({', '.join(LAYER_TYPES)})", lt)
+        out["layer_types"] = tuple(_choice("layer_types", t, LAYER_TYPES) for t in lt)
+        if len(out["layer_types"]) != out["num_layers"]:
+            raise InputError("layer_types", f"one entry per layer (num_layers = {out['num_layers']})",
+                             detail=f"has {len(out['layer_types'])} entries for num_layers = {out['num_layers']}")
+    dl = g["dense_layers"]
+    if isinstance(dl, (str, bytes)) or not hasattr(dl, "__iter__"):
+        raise InputError("dense_layers", "a list of layer indices (whole numbers from 0)", dl)
+    out["dense_layers"] = tuple(sorted({_dim("dense_layers", i, minimum=0) for i in dl}))
+    for k in ("family", "name"):
+        out[k] = validate.text(k, g[k])
+    if g["language_model_of"] is not None:
+        out["language_model_of"] = validate.text("language_model_of", g["language_model_of"])
+    out["vision_params"] = _opt_dim("vision_params", g["vision_params"], minimum=0, maximum=validate.MAX_COUNT)
+    return out
+
+
+def _resolve(g: dict) -> dict:
+    """Every value in use, derived from the inputs; checks that need several inputs together."""
+    r = dict(g)
+    d, h, L = g["hidden_size"], g["num_heads"], g["num_layers"]
+    if g["qk_norm_kind"] is None:
+        r["qk_norm_kind"] = g["norm"]
+    if g["intermediate_size"] is None:
+        r["intermediate_size"] = _dim("intermediate_size", 4 * d)
+    if g["head_dim"] is None:
+        if d % h:
+            raise InputError("num_heads", f"a divisor of the hidden size ({d}) unless head_dim is given", h)
+        r["head_dim"] = d // h
+    if g["num_kv_heads"] is None:
+        r["num_kv_heads"] = h
+    elif h % g["num_kv_heads"]:
+        raise InputError("num_kv_heads", f"a divisor of num_heads, the number of attention heads ({h})",
+                         g["num_kv_heads"])
+    # latent attention
+    if g["kv_lora_rank"] is not None:
+        rope = g["qk_rope_head_dim"]
+        if rope is None or rope >= r["head_dim"]:
+            raise InputError("qk_rope_head_dim", f"the rotary part of head_dim, from 1 to {r['head_dim'] - 1}, "
+                             "needed with kv_lora_rank", rope)
+        r["num_kv_heads"] = h
+        if g["v_head_dim"] is None:
+            r["v_head_dim"] = r["head_dim"]
+    # experts and the layers that hold them
+    if g["num_experts"]:
+        r["experts_per_token"] = _dim("experts_per_token", g["experts_per_token"], maximum=g["num_experts"])
+        if g["moe_intermediate_size"] is None:
+            r["moe_intermediate_size"] = r["intermediate_size"]
+        if g["shared_expert_intermediate_size"] is None and g["num_shared_experts"]:
+            r["shared_expert_intermediate_size"] = r["moe_intermediate_size"]
+        if g["moe_layer_offset"] >= g["moe_layer_period"]:
+            raise InputError("moe_layer_offset", f"a whole number below moe_layer_period ({g['moe_layer_period']})",
+                             g["moe_layer_offset"])
+        if g["layer_types"] is not None:
+            r["moe_layers"] = g["layer_types"].count("moe")
+        elif g["moe_layers"] is not None:
+            r["moe_layers"] = g["moe_layers"]
+        else:  # counted, not listed: a billion-layer hypothetical must not build a billion-entry list
+            p, o, first = g["moe_layer_period"], g["moe_layer_offset"], g["first_dense_layers"]
+            below = lambda n: (n - o + p - 1) // p if n > o else 0  # noqa: E731  i < n with i % p == o
+            rule = below(L) - below(min(first, L))
+            r["moe_layers"] = rule - sum(1 for i in g["dense_layers"] if first <= i < L and i % p == o)
+    else:
+        r.update(experts_per_token=0, moe_intermediate_size=None, num_shared_experts=0,
+                 shared_expert_intermediate_size=None, moe_layers=0)
+    # state-space mixer, alone or interleaved with attention
+    p, o = g["attention_layer_period"], g["attention_layer_offset"]
+    lt = g["layer_types"]
+    if lt is not None:
+        r["num_attention_layers"] = lt.count("attention")
+    elif g["mixer"] == "attention":
+        r["num_attention_layers"] = L
+    elif p is None:
+        r["num_attention_layers"] = 0
+    else:
+        if o >= p:
+            raise InputError("attention_layer_offset", f"a whole number below attention_layer_period ({p})", o)
+        r["num_attention_layers"] = (L - o + p - 1) // p if L > o else 0
+    if lt is not None and "moe" in lt and not g["num_experts"]:
+        raise InputError("layer_types", "'moe' layers only with num_experts", detail="lists 'moe' layers but "
+                         "num_experts is 0")
+    if lt is not None and "mixer" in lt and g["mixer"] == "attention":
+        raise InputError("layer_types", "'mixer' layers only with mixer='mamba' or 'mamba2'",
+                         detail="lists 'mixer' layers but mixer is 'attention'")
+    r["num_mixer_layers"] = lt.count("mixer") if lt is not None else L - r["num_attention_layers"]
+    if lt is not None:
+        r["num_mlp_layers"] = lt.count("mlp")
+    else:
+        r["num_mlp_layers"] = L - r["moe_layers"] if g["feed_forward"] else 0
+    if g["mixer"] != "attention":
+        if g["ssm_inner_size"] is None:
+            r["ssm_inner_size"] = _dim("ssm_inner_size", 2 * d)
+        if g["ssm_dt_rank"] is None:
+            r["ssm_dt_rank"] = math.ceil(d / 16)
+        if g["mixer"] == "gated_deltanet":
+            for k in ("linear_key_heads", "linear_value_heads", "linear_key_head_dim", "linear_value_head_dim"):
+                if g[k] is None:
+                    raise InputError(k, "a whole number from 1 (needed with mixer='gated_deltanet')", None)
+        if g["mixer"] == "mamba2":
+            if g["ssm_heads"] is None:
+                raise InputError("ssm_heads", "the number of Mamba-2 heads (needed with mixer='mamba2')", None)
+            if r["ssm_inner_size"] % g["ssm_heads"]:
+                raise InputError("ssm_heads", f"a divisor of ssm_inner_size ({r['ssm_inner_size']})", g["ssm_heads"])
+    return r

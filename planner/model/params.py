@@ -1,18 +1,30 @@
-"""Exact parameter counts of an :class:`~planner.architecture.Architecture`.
+"""Exact parameter counts of an :class:`~planner.model.architecture.Architecture`.
 
 Counts are Python integers and match what the reference Hugging Face implementation's
-``model.parameters()`` holds (a tied embedding counted once). Per decoder layer, with
-d = hidden size, h = query heads, k = key/value heads, e = head dim, f = intermediate size:
+``model.parameters()`` holds (a tied embedding counted once; buffers such as DeepSeek-V3's
+router score-correction bias are not parameters and are not counted). With d = hidden
+size, h = query heads, k = key/value heads, e = head dim, f = intermediate size:
 
 * attention: ``d·h·e`` (q) + ``2·d·k·e`` (k, v) + ``h·e·d`` (o) + optional biases
-  ``h·e + 2·k·e`` (q, k, v) and ``d`` (o); q/k norms of size e where the family has them;
+  ``h·e + 2·k·e`` (q, k, v) and ``d`` (o); q/k norms (one of width e each, or one per
+  head); attention sinks ``h``. Latent attention (DeepSeek) replaces q, k, v with
+  low-rank paths: ``d·r_q + r_q + r_q·h·e`` (or ``d·h·e`` without a q rank),
+  ``d·(r_kv + e_rope) + r_kv + r_kv·h·(e − e_rope + e_v)`` and ``o = h·e_v·d``;
 * MLP: ``3·d·f`` gated or ``2·d·f`` plain, + biases ``2f + d`` or ``f + d``;
-* MoE layers: router ``d·E`` and E experts, of which only the top-k are *active*;
+* MoE layers: a router ``d·E`` (+ ``E`` with a bias), E experts (each an MLP of the
+  expert width) and any shared experts (+ a ``d`` gate); only the top-k routed experts
+  are *active*, shared experts and routers always are;
+* Mamba layers: in/out projections, a depthwise convolution, the selective-scan
+  parameters (``A``, ``D``, Δ), and Mamba-2's gated norm; gated DeltaNet layers
+  (Qwen3-Next): q/k/v/z and β/α projections, a depthwise convolution, Δ bias, ``A``, a
+  gated norm and the output projection;
 * norms: RMSNorm holds ``d`` weights, LayerNorm ``2d`` (weight and bias).
 
 Conventions of the reported totals: ``embedding`` is the token embedding plus an untied
 LM head (with its bias); ``non_embedding`` is everything else (learned positions
 included, as in the published figures we test against); ``active`` is set for MoE only.
+For a multimodal checkpoint the counts are its language model's; the vision tower, when
+countable, is reported apart as ``vision`` and is not in ``total``.
 """
 
 from __future__ import annotations
@@ -22,12 +34,13 @@ from dataclasses import dataclass
 from .architecture import Architecture
 
 PARAM_KINDS = ("total", "non_embedding", "active")  # which N a ratio divides by
-BREAKDOWN_KEYS = ("embeddings", "positions", "projection", "attention", "mlp", "router", "norms", "head")
+BREAKDOWN_KEYS = ("embeddings", "positions", "projection", "attention", "ssm", "mlp", "experts", "shared_experts",
+                  "router", "norms", "head")
 
 
 def norm_size(kind: str, width: int) -> int:
     """Weights in one norm over ``width`` features: RMSNorm ``width``, LayerNorm ``2·width``."""
-    return {"rms": 1, "layer": 2, "none": 0}[kind] * width
+    return {"rms": 1, "layer": 2, "layer_nobias": 1, "none": 0}[kind] * width
 
 
 def mlp_size(d: int, f: int, gated: bool, bias: bool) -> int:
@@ -38,21 +51,65 @@ def mlp_size(d: int, f: int, gated: bool, bias: bool) -> int:
 
 
 def attention_size(a: Architecture) -> int:
-    """One attention block: q, k, v, o projections, their biases and q/k norms."""
+    """One attention block: projections, their biases, q/k norms and sinks."""
     d, h, k, e = a.hidden_size, a.num_heads, a.num_kv_heads, a.head_dim
-    n = d * h * e + 2 * d * k * e + h * e * d
+    if a.is_mla:
+        rq, rkv, rope, ev = a.q_lora_rank, a.kv_lora_rank, a.qk_rope_head_dim, a.v_head_dim
+        q = d * h * e if rq is None else d * rq + rq + rq * h * e + (rq if a.qkv_bias else 0)
+        kv = d * (rkv + rope) + rkv + rkv * h * (e - rope + ev) + ((rkv + rope) if a.qkv_bias else 0)
+        return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0)
+    q = 2 * h * e if a.attention_output_gate else h * e  # a gated output doubles q_proj
+    n = d * q + 2 * d * k * e + h * e * d
     if a.qkv_bias:
-        n += h * e + 2 * k * e
+        n += q + 2 * k * e
     if a.o_bias:
         n += d
     if a.qk_norm:
-        n += 2 * norm_size(a.norm, e)
+        n += norm_size(a.qk_norm_kind, e) * (2 if a.qk_norm_scope == "head" else h + k)
+    if a.attention_sinks:
+        n += h
     return n
+
+
+def ssm_size(a: Architecture) -> int:
+    """One Mamba, Mamba-2 or gated DeltaNet mixer (0 when the model has none)."""
+    d, i, n, kc = a.hidden_size, a.ssm_inner_size, a.ssm_state_size, a.ssm_conv_kernel
+    pb = a.ssm_proj_bias
+    if a.mixer == "mamba":
+        r = a.ssm_dt_rank
+        return (d * 2 * i + (2 * i if pb else 0)           # in_proj: x and gate
+                + i * kc + (i if a.ssm_conv_bias else 0)   # depthwise conv1d
+                + i * (r + 2 * n)                          # x_proj: dt, B, C
+                + r * i + i                                # dt_proj with bias
+                + i * n + i                                # A_log, D
+                + i * d + (d if pb else 0)                 # out_proj
+                + ((r + 2 * n) if a.ssm_dt_norms else 0))  # Jamba: RMSNorms on dt, B, C
+    if a.mixer == "mamba2":
+        hh, g = a.ssm_heads, a.ssm_groups
+        conv = i + 2 * g * n
+        proj = i + conv + hh
+        return (d * proj + (proj if pb else 0) + conv * kc + (conv if a.ssm_conv_bias else 0)
+                + 3 * hh                                   # dt_bias, A_log, D
+                + i                                        # gated RMSNorm
+                + i * d + (d if pb else 0))
+    if a.mixer == "gated_deltanet":
+        key, value = a.linear_key_heads * a.linear_key_head_dim, a.linear_value_heads * a.linear_value_head_dim
+        conv = 2 * key + value
+        return (d * (2 * key + 2 * value) + d * 2 * a.linear_value_heads  # in_proj_qkvz, in_proj_ba
+                + conv * kc                                                # depthwise conv1d, no bias
+                + 2 * a.linear_value_heads                                 # dt_bias, A_log
+                + a.linear_value_head_dim                                  # gated RMSNorm over one head
+                + value * d)                                               # out_proj
+    return 0
 
 
 @dataclass(frozen=True)
 class ParamCount:
-    """Exact parameter count with its breakdown (all Python ints)."""
+    """Exact parameter count with its breakdown (all Python ints).
+
+    ``language_model_of`` names the multimodal wrapper when only its language model is
+    counted; ``vision`` is that wrapper's vision tower and projector (``None``: not counted).
+    """
 
     embeddings: int
     positions: int
@@ -62,8 +119,13 @@ class ParamCount:
     router: int
     norms: int
     head: int
+    ssm: int = 0
+    experts: int = 0
+    shared_experts: int = 0
     inactive_experts: int = 0
     is_moe: bool = False
+    language_model_of: str | None = None
+    vision: int | None = None
 
     @property
     def total(self) -> int:
@@ -80,7 +142,7 @@ class ParamCount:
 
     @property
     def active(self) -> int | None:
-        """Parameters used per token (MoE: only the top-k experts); ``None`` for dense models."""
+        """Parameters used per token (MoE: only the top-k routed experts); ``None`` for dense models."""
         return self.total - self.inactive_experts if self.is_moe else None
 
     def get(self, kind: str) -> int:
@@ -89,42 +151,64 @@ class ParamCount:
                  "active": self.active if self.is_moe else self.total}
         try:
             return kinds[kind.replace("-", "_")]
-        except KeyError:
+        except (KeyError, AttributeError):
             from ..errors import InputError
             raise InputError("param_kind", "one of total, non_embedding, active", kind) from None
 
     @property
     def breakdown(self) -> dict[str, int]:
+        """Every part by kind (``embeddings``, ``attention``, ``mlp``, ``experts``, ...); sums to ``total``."""
         return {k: getattr(self, k) for k in BREAKDOWN_KEYS}
 
     def to_dict(self) -> dict:
-        return {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
-                "active": self.active, "breakdown": self.breakdown}
+        d = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
+             "active": self.active, "breakdown": self.breakdown}
+        if self.language_model_of is not None:
+            d.update(language_model_of=self.language_model_of, vision=self.vision)
+        return d
 
 
 def count_params(arch: Architecture) -> ParamCount:
-    """Count every parameter of ``arch`` exactly."""
+    """Count every parameter of ``arch`` exactly.
+
+    Args:
+        arch: the :class:`~planner.model.architecture.Architecture` to count.
+
+    Returns:
+        A :class:`ParamCount`: ``total``, ``embedding``, ``non_embedding``, ``active`` (MoE
+        only) and the ``breakdown`` by kind, all Python integers.
+    """
     a = arch
     d, L, V = a.hidden_size, a.num_layers, a.vocab_size
     emb_dim = a.embed_dim or d
-    dense_layers = L - a.moe_layers
-    mlp = dense_layers * mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias)
-    router = inactive = 0
+    moe_L = a.moe_layers
+    mlp = experts = shared = router = inactive = 0
+    mlp = a.num_mlp_layers * mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias)
     if a.num_experts:
-        expert = mlp_size(d, a.moe_intermediate_size, a.gated_mlp, a.mlp_bias)
-        mlp += a.moe_layers * a.num_experts * expert
-        router = a.moe_layers * d * a.num_experts
-        inactive = a.moe_layers * (a.num_experts - a.experts_per_token) * expert
+        width = a.moe_latent_size or d  # latent experts sit behind a projection in and out
+        expert = mlp_size(width, a.moe_intermediate_size, a.gated_mlp, a.expert_bias)
+        latent = 2 * d * width + ((width + d) if a.mlp_bias else 0) if a.moe_latent_size else 0
+        experts = moe_L * (a.num_experts * expert + latent)
+        router = moe_L * (d * a.num_experts + (a.num_experts if a.router_bias else 0))
+        if a.num_shared_experts:
+            shared = moe_L * (a.num_shared_experts * mlp_size(d, a.shared_expert_intermediate_size, a.gated_mlp,
+                                                              a.mlp_bias) + (d if a.shared_expert_gate else 0))
+        inactive = moe_L * (a.num_experts - a.experts_per_token) * expert
     head = (0 if a.tied_embeddings else V * emb_dim) + (V if a.lm_head_bias else 0)
     return ParamCount(
         embeddings=V * emb_dim,
         positions=a.max_positions * d,
         projection=2 * emb_dim * d if emb_dim != d else 0,
-        attention=L * attention_size(a),
+        attention=a.num_attention_layers * attention_size(a),
+        ssm=a.num_mixer_layers * ssm_size(a),
         mlp=mlp,
+        experts=experts,
+        shared_experts=shared,
         router=router,
         norms=L * a.norms_per_layer * norm_size(a.norm, d) + (norm_size(a.norm, d) if a.final_norm else 0),
         head=head,
         inactive_experts=inactive,
         is_moe=a.is_moe,
+        language_model_of=a.language_model_of,
+        vision=a.vision_params,
     )

@@ -14,60 +14,89 @@ from ..verdict.gate import LEVEL_TEXT
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 
 
-def summary_rows(a) -> list[tuple[str, str]]:
-    """(label, value) pairs of the whole assessment, verdict first."""
-    p, g = a.plan, a.gate
+SECTIONS = ("verdict", "model", "budget", "corpus", "compute", "law")
+
+
+def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
+    """(label, value) pairs of an assessment, verdict first, for the chosen ``sections``.
+
+    ``planner check`` shows verdict, model, budget and corpus; ``planner report``, the card and the review show
+    every section. The verdict comes from :attr:`~planner.verdict.plan.Assessment.verdict`, the one policy.
+    """
+    p, g, v = a.plan, a.gate, a.verdict
     kind = p.param_kind.replace("_", "-")
-    rows = [("Verdict", f"{g.level.upper()}{' (blocked)' if g.blocked else ''}"),
-            ("D/N", f"{fmt_ratio(g.ratio)} tokens per parameter ({g.judged} tokens, on {kind} N)")]
-    if g.prior_tokens:
-        rows.append(("D/N new / cumulative", f"{fmt_ratio(g.new_ratio)} / {fmt_ratio(g.cumulative_ratio)}"))
-    if g.level != "compute-optimal":
-        rows.append((f"To reach {p.thresholds.optimal:g}×", f"{fmt_int(g.steps_to_optimal)} steps "
-                     f"({fmt_int(g.tokens_to_optimal)} {'new ' if g.prior_tokens else ''}tokens)"))
-    model = ("N given directly" if p.model is None else "custom dimensions" if p.model.family == "custom"
-             else f"{p.model.name} ({p.model.family})")
-    rows += [("Model", model), (f"N ({kind})", f"{fmt_int(a.params)} parameters")]
-    if a.counts is not None:
-        rows.append(("N total / non-embedding", f"{fmt_int(a.counts.total)} / {fmt_int(a.counts.non_embedding)}"))
-        if a.counts.is_moe:
-            rows.append(("N active (MoE)", fmt_int(a.counts.active)))
-    rows += [("Tokens per step", p.budget.describe()), ("Steps", fmt_int(p.budget.steps)),
-             ("D", f"{fmt_int(g.tokens)} tokens")]
-    if g.prior_tokens:
-        rows.append(("Prior tokens", fmt_int(g.prior_tokens)))
-    if a.corpus is not None:
+    lines = (p.thresholds.severe, p.thresholds.block, p.thresholds.optimal)
+    r = lambda x: fmt_ratio(x, lines)  # noqa: E731
+    rows: list[tuple[str, str]] = []
+    if "verdict" in sections:
+        rows.append(("Verdict", v.headline))
+        if g.on_effective:
+            rows += [("D'/N (effective)", f"{r(g.ratio)} tokens per parameter after repetition, on {kind} N  <- judged"),
+                     ("D/N (raw)", f"{r(g.raw_ratio)} tokens per parameter")]
+        else:
+            rows.append(("D/N", f"{r(g.ratio)} tokens per parameter ({g.judged} tokens, on {kind} N)  <- judged"))
+        if g.prior_tokens:
+            rows.append(("D/N new / cumulative", f"{r(g.new_ratio)} / {r(g.cumulative_ratio)}"))
+        if g.level != "compute-optimal":
+            reach = (f"{fmt_int(g.steps_to_optimal)} steps ({fmt_int(g.tokens_to_optimal)} "
+                     f"{'new ' if g.prior_tokens else ''}tokens)" if g.steps_to_optimal is not None
+                     else f"{fmt_int(g.tokens_to_optimal)} {'new ' if g.prior_tokens else ''}tokens")
+            rows.append((f"To reach {p.thresholds.optimal:g}×", reach))
+            if a.corpus is not None and not g.optimal_reachable:
+                rows.append((f"To reach {p.thresholds.optimal:g}× effective", "out of reach on this corpus "
+                             f"(repetition caps D'/N at {r(a.corpus.max_effective_ratio)})"))
+            elif g.effective_steps_to_optimal is not None and g.effective_steps_to_optimal != g.steps_to_optimal:
+                rows.append((f"To reach {p.thresholds.optimal:g}× effective",
+                             f"{fmt_int(g.effective_steps_to_optimal)} steps "
+                             f"({g.effective_tokens_to_optimal / a.corpus.unique_tokens:.3g} epochs)"))
+    if "model" in sections:
+        model = ("N given directly" if p.model is None else "custom dimensions" if p.model.family == "custom"
+                 else f"{p.model.name} ({p.model.family})")
+        rows += [("Model", model), (f"N ({kind})", f"{fmt_int(a.params)} parameters")]
+        if a.counts is not None:
+            rows.append(("N total / non-embedding", f"{fmt_int(a.counts.total)} / {fmt_int(a.counts.non_embedding)}"))
+            if a.counts.is_moe:
+                rows.append(("N active (MoE)", fmt_int(a.counts.active)))
+    if "budget" in sections:
+        rows += [("Tokens per step", p.budget.describe()), ("Steps", fmt_int(p.budget.steps)),
+                 ("D", f"{fmt_int(g.tokens)} tokens")]
+        if g.prior_tokens:
+            rows.append(("Prior tokens", fmt_int(g.prior_tokens)))
+    if "corpus" in sections and a.corpus is not None:
         c = a.corpus
         rows += [("Corpus", f"{c.name}: {fmt_si(c.unique_tokens)} unique tokens"),
                  ("Epochs", f"{c.epochs:.3g} ({c.repetition}; {c.efficiency:.0%} counts as fresh data)"),
-                 ("Corpus ceiling", f"D/N {fmt_ratio(c.ceiling_1_epoch)}× at 1 epoch, "
-                                    f"{fmt_ratio(c.ceiling_4_epochs)}× at 4 epochs")]
-    k = a.compute
-    rows += [("Training FLOPs", f"{k.flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); "
-                                f"{k.flops_with_attention:.3g} with attention"
-                                f"{' (causal half)' if k.causal_halving else ''}"),
-             ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at {k.mfu:.0%} MFU"),
-             ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours))]
-    rows.append(("Cost", "—" if k.cost is None else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour"))
-    o = a.optimal
-    rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit)"),
-             ("Compute-optimal at the same FLOPs", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
-                                                   f"({o.tokens_per_param:.1f} tokens/param), loss {o.loss:.3f}"
-                                                   + (" (extrapolated: outside the fits' compute range)"
-                                                      if o.extrapolated else ""))]
+                 ("Corpus ceiling", f"D/N {r(c.ceiling_1_epoch)}× at 1 epoch, {r(c.ceiling_4_epochs)}× at 4 epochs")]
+    if "compute" in sections:
+        k = a.compute
+        attention = (f"{k.flops_with_attention:.3g} with attention{' (causal half)' if k.causal_halving else ''}"
+                     if a.attention_known else "attention term unknown (no sequence length)")
+        rows += [("Training FLOPs", f"{k.flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); {attention}"),
+                 ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at "
+                              f"{k.mfu:.0%} MFU"),
+                 ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours)),
+                 ("Cost", "—" if k.cost is None else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
+    if "law" in sections:
+        o = a.optimal
+        same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
+        rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit, N = {fmt_si(a.compute_params)})"),
+                 (f"Compute-optimal at {same}", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
+                                                f"({fmt_ratio(o.tokens_per_param, ())} tokens/param), "
+                                                f"loss {o.loss:.3f} at {o.flops:.3g} FLOPs"
+                                                + (" (extrapolated: outside the fit's compute range)"
+                                                   if o.extrapolated else ""))]
     return rows
 
 
-def render_text(a) -> str:
-    """The assessment as aligned text (``planner report``)."""
-    rows = summary_rows(a)
+def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
+    """The assessment as aligned text: ``planner report`` (every section, then the gate's and the corpus's
+    messages), ``planner check`` (fewer sections, no plan header, messages on stderr only)."""
+    rows = summary_rows(a, sections)
     width = max(len(k) for k, _ in rows) + 2
-    lines = [f"Plan: {a.plan.name}"] + ([a.plan.description] if a.plan.description else [])
+    lines = [f"Plan: {a.plan.name}"] + ([a.plan.description] if a.plan.description else []) if messages else []
     lines += [f"{k:<{width}}{v}" for k, v in rows]
-    lines.append("")
-    lines.append(a.gate.message)
-    if a.corpus is not None:
-        lines.append(a.corpus.message)
+    if messages:
+        lines += ["", a.gate.message] + ([a.corpus.message] if a.corpus is not None else [])
     return "\n".join(lines)
 
 
@@ -82,8 +111,7 @@ def card_html(a, columns: int = 1) -> str:
                    for i in range(per))
     return (f"<div style='font-family:sans-serif'>"
             f"<div style='background:{colour};color:white;padding:10px 14px;border-radius:6px;font-size:1.2em'>"
-            f"<b>{html.escape(g.level.upper())}{' — BLOCKED' if g.blocked and g.level != 'blocked' else ''}</b>: "
-            f"D/N = {fmt_ratio(g.ratio)} — {html.escape(LEVEL_TEXT[g.level].split(': ', 1)[1])}</div>"
+            f"<b>{html.escape(a.verdict.headline)}</b> — {html.escape(LEVEL_TEXT[g.level].split(': ', 1)[1])}</div>"
             f"<h3 style='margin:8px 0 4px 0'>{html.escape(a.plan.name)}</h3>"
             f"<p style='margin:0 0 6px 0'>{html.escape(a.plan.description)}</p>"
             f"<table>{rows}</table></div>")
@@ -147,14 +175,15 @@ def corpus_frame(a):
 
 
 def optimal_frame(a):
-    """The plan beside the compute-optimal plan for the same FLOPs."""
+    """The plan beside the compute-optimal plan for the same (total) FLOPs, both on the compute N."""
     import pandas as pd
     o = a.optimal
+    d = a.gate.prior_tokens + a.gate.tokens
     return pd.DataFrame({
-        "this plan": {"N": fmt_si(a.params), "D": fmt_si(a.gate.prior_tokens + a.gate.tokens),
-                      "tokens per parameter": fmt_ratio(a.gate.ratio), "predicted loss": f"{a.loss:.3f}"},
+        "this plan": {"N": fmt_si(a.compute_params), "D": fmt_si(d),
+                      "tokens per parameter": fmt_ratio(d / a.compute_params, ()), "predicted loss": f"{a.loss:.3f}"},
         f"compute-optimal ({o.fit})": {"N": fmt_si(o.params), "D": fmt_si(o.tokens),
-                                       "tokens per parameter": fmt_ratio(o.tokens_per_param),
+                                       "tokens per parameter": fmt_ratio(o.tokens_per_param, ()),
                                        "predicted loss": f"{o.loss:.3f}" + (" (extrapolated)" if o.extrapolated
                                                                             else "")}})
 

@@ -3,7 +3,7 @@
 A corpus of U unique tokens caps D/N at U/N for one epoch. Training for more epochs
 repeats data; Muennighoff et al. 2023 (arXiv:2305.16264) fit the *effective* data as
 
-    D' = U + U·R*·(1 − exp(−R/R*)),   R = epochs − 1,  R* = 15.39
+    D' = U + U·R*·(1 − exp(−R/R*)),   R = epochs − 1,  R* = 15.387756
 
 so up to ~4 epochs is nearly as good as fresh data (D'/D ≈ 0.93), returns diminish by
 ~16 epochs (≈ 0.66), and by ~40 most of the compute is wasted (≈ 0.38).
@@ -22,7 +22,7 @@ from ..errors import DataRepetitionWarning
 from ..format import fmt_ratio, fmt_si
 from ..datafiles import lookup, read_csv
 
-R_STAR = 15.39          # Muennighoff et al. 2023, fitted decay constant for repeated tokens
+R_STAR = 15.387756      # Muennighoff et al. 2023 (C4 fit, R_D*): decay constant for repeated tokens
 DIMINISHING_EPOCHS = 4  # beyond this, extra epochs are worth noticeably less than fresh data
 WASTED_EPOCHS = 16      # beyond this, most of the extra compute is wasted
 
@@ -48,6 +48,19 @@ def effective_tokens(tokens, unique_tokens, r_star: float = R_STAR):
     d, u = floats(tokens, unique_tokens)
     repeats = np.maximum(d / u - 1.0, 0.0)
     return like(np.where(d <= u, d, u + u * r_star * -np.expm1(-repeats / r_star)), tokens, unique_tokens)
+
+
+def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):
+    """The training tokens D whose effective data D' reaches ``effective``: the inverse of :func:`effective_tokens`.
+
+    Repetition caps D' below U·(1 + R*): past that the answer is ``inf`` (no amount of training reaches it).
+    Vectorised.
+    """
+    e, u = floats(effective, unique_tokens)
+    x = (e / u - 1.0) / r_star
+    with np.errstate(divide="ignore", invalid="ignore"):
+        repeated = u * (1.0 - r_star * np.log1p(-np.minimum(x, 1.0)))
+    return like(np.where(e <= u, e, np.where(x < 1.0, repeated, np.inf)), effective, unique_tokens)
 
 
 def ceiling(unique_tokens, params, n_epochs=1):
@@ -80,6 +93,11 @@ class CorpusAssessment:
     ceiling_1_epoch: float      # D/N reachable with one pass
     ceiling_4_epochs: float     # D/N reachable with four passes (still ~fresh)
     repetition: str
+
+    @property
+    def max_effective_ratio(self) -> float:
+        """The most effective tokens per parameter this corpus can ever supply: U·(1 + R*) / N."""
+        return self.unique_tokens * (1 + R_STAR) / self.params
 
     @property
     def repeats_too_much(self) -> bool:

@@ -9,6 +9,11 @@ Levels (thresholds are parameters; a value exactly on a threshold passes it):
 
 ``severe`` plans are blocked too. With prior tokens (continued pretraining) the gate
 judges the cumulative ratio (prior + new tokens) and reports the new-token ratio beside it.
+With a corpus, a plan that repeats it is judged on effective tokens (repeated epochs are
+worth less than fresh ones), and the raw ratio is reported beside the judged one.
+
+:func:`level_code` is the one rule that turns tokens and parameters into a level; every
+function here, :func:`planner.sweep` and every surface call it.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from fractions import Fraction
 import numpy as np
 
 from .. import validate
-from ..arrays import any_array, floats
-from ..training.corpus import CorpusAssessment, assess_corpus
+from ..arrays import amount, any_array, like
+from ..training.corpus import CorpusAssessment, assess_corpus, tokens_for_effective
 from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
 from ..format import fmt_int, fmt_ratio
 from ..model.params import PARAM_KINDS
@@ -56,100 +61,198 @@ class Thresholds:
                              f"line ({self.optimal:g})", self.block)
 
 
-def ratio(tokens, params):
-    """D/N in float64 (vectorised): never overflows, whatever the scale (scalars divided exactly, then rounded)."""
-    if any_array(tokens, params):
-        d, n = floats(tokens, params)
-        return d / n
-    return float(Fraction(tokens) / Fraction(params))
+def _lines(t: Thresholds) -> tuple[float, float, float]:
+    return (t.severe, t.block, t.optimal)
 
 
-def level_code(r, thresholds: Thresholds = Thresholds()):
-    """Index into :data:`LEVELS` of ratio ``r`` (vectorised); a value on a line passes it; NaN is severe."""
-    t = thresholds
-    codes = np.searchsorted(np.array([t.severe, t.block, t.optimal]), r, side="right")
-    return np.where(np.isnan(r), 0, codes)
+def _exact(value) -> Fraction:
+    """A number as the exact rational it stands for: ints and floats exactly, a threshold as the decimal it
+    was written as (20.1 means 201/10, not its binary neighbour)."""
+    if isinstance(value, float):
+        return Fraction(repr(value))
+    return Fraction(value)
+
+
+def _exact_code(tokens, params, lines) -> int:
+    r = Fraction(tokens) / Fraction(params)
+    return sum(r >= _exact(line) for line in lines)
+
+
+def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
+    """The one level rule: the index into :data:`LEVELS` of ``tokens / params`` against the lines.
+
+    A value exactly on a line passes it. Python scalars are compared exactly (as rationals, at any size:
+    10**17 - 1 tokens on 10**16 parameters is below 10); arrays are compared in float64 and every element
+    within a few ulps of a line is decided again exactly from its original value, so the answer is the same
+    as for the scalar. NaN is ``severe`` (the gate fails closed). ``level_code(r)`` judges a ratio.
+
+    Args:
+        tokens: D (or a ratio, with ``params`` = 1): int, float, numpy array or pandas Series.
+        params: N, likewise.
+        thresholds: the lines.
+
+    Returns:
+        An int for scalars, an int array for arrays.
+    """
+    lines = _lines(thresholds)
+    if not any_array(tokens, params):
+        if isinstance(tokens, float) and math.isnan(tokens) or isinstance(params, float) and math.isnan(params):
+            return 0
+        return _exact_code(tokens, params, lines)
+    d, n = np.broadcast_arrays(np.asarray(tokens), np.asarray(params))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = d.astype(float) / n.astype(float)
+    codes = np.zeros(r.shape, dtype=np.int8)
+    near = np.zeros(r.shape, dtype=bool)
+    for line in lines:
+        codes += r >= line
+        near |= np.abs(r - line) <= 8 * np.finfo(float).eps * line
+    near &= np.isfinite(r)
+    for i in np.flatnonzero(near):
+        di, ni = d.flat[i], n.flat[i]
+        codes.flat[i] = _exact_code(getattr(di, "item", lambda: di)(), getattr(ni, "item", lambda: ni)(), lines)
+    return codes
 
 
 def level(r, thresholds: Thresholds = Thresholds()):
-    """The level name of ratio ``r`` (a str, or an array of str for an array)."""
-    t = thresholds
-    if any_array(r):
-        return np.array(LEVELS)[level_code(r, t)]
-    # comparisons written so that NaN fails every line: the gate fails closed
-    return LEVELS[3] if r >= t.optimal else LEVELS[2] if r >= t.block else LEVELS[1] if r >= t.severe else LEVELS[0]
+    """The level name of a ratio ``r`` (a str, or an array of str): :func:`level_code` by name.
+
+    For a plan, prefer :func:`assess` (or ``level_code(tokens, params)``), which decides from N and D exactly.
+    :func:`ratio` rounds toward zero, so ``level(ratio(D, N))`` agrees with it on lines that are binary
+    numbers (5, 10, 20, 12.5, ...).
+    """
+    codes = level_code(r, 1, thresholds)
+    return np.array(LEVELS)[codes] if isinstance(codes, np.ndarray) else LEVELS[codes]
 
 
 def is_blocked(r, thresholds: Thresholds = Thresholds()):
     """True where the ratio is below the launch threshold, or NaN (vectorised)."""
-    return ~(r >= thresholds.block) if any_array(r) else not r >= thresholds.block
+    return level_code(r, 1, thresholds) < 2
+
+
+def ratio(tokens, params):
+    """D/N, tokens per parameter (vectorised).
+
+    Args:
+        tokens: D, a positive amount (int, float, numpy array or pandas Series).
+        params: N, likewise.
+
+    Returns:
+        A float for scalars: the exact quotient rounded toward zero, so it never passes a line the exact ratio
+        does not reach; a float64 array otherwise (never overflows, whatever the scale).
+
+    Raises:
+        InputError: naming ``tokens`` or ``params`` for zero, negative, NaN, infinite or non-numeric values.
+    """
+    d = amount("tokens", tokens)
+    n = amount("params", params)
+    if any_array(d, n):
+        return like(d / n, tokens, params)
+    exact = Fraction(d) / Fraction(n)
+    f = float(exact)
+    return f if Fraction(f) <= exact else math.nextafter(f, 0.0)
 
 
 def tokens_to_target(params, target=20.0, prior_tokens=0):
     """New tokens needed so (prior + new) / N reaches ``target``: ceil(target·N) − prior, at least 0.
 
-    Exact for Python scalars: the least count the gate passes (a target written 20.1 means
-    20.1, not its binary neighbour); float64 for arrays.
+    Args:
+        params: N (int, float, array or Series).
+        target: tokens per parameter to reach (default 20); a decimal such as 20.1 means exactly 20.1.
+        prior_tokens: tokens already seen (continued pretraining), default 0.
+
+    Returns:
+        The least whole number of tokens the gate passes: a Python int for scalars (exact), a float64 array
+        otherwise.
+
+    Raises:
+        InputError: naming the argument.
     """
-    if any_array(params, target, prior_tokens):
-        n, t, prior = floats(params, target, prior_tokens)
-        return np.maximum(np.ceil(t * n) - prior, 0.0)
-    n = validate.count("params", params)
-    prior = validate.count("prior_tokens", prior_tokens, minimum=0)
-    return max(math.ceil(_exact(validate.positive_real("target", target)) * n) - prior, 0)
-
-
-def _exact(line: float) -> Fraction:
-    """A threshold as the decimal it was written as: 20.1 means 201/10, not its binary neighbour."""
-    return Fraction(repr(float(line)))
-
-
-def _exact_level(tokens: int, params: int, t: Thresholds) -> str:
-    """The level of tokens/params compared exactly (Python ints), so a plan on a line passes it."""
-    r = Fraction(tokens, params)
-    return (LEVELS[3] if r >= _exact(t.optimal) else LEVELS[2] if r >= _exact(t.block)
-            else LEVELS[1] if r >= _exact(t.severe) else LEVELS[0])
+    n = amount("params", params)
+    t = validate.positive_real("target", target)
+    prior = amount("prior_tokens", prior_tokens, minimum=0)
+    if any_array(n, prior):
+        return like(np.maximum(np.ceil(t * n) - prior, 0.0), params, prior_tokens)
+    return max(math.ceil(_exact(t) * _exact(n) - _exact(prior)), 0)
 
 
 def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):
-    """Steps needed to reach ``target`` tokens per parameter: ceil(tokens needed / tokens per step).
+    """Optimizer steps needed to reach ``target`` tokens per parameter: ceil(tokens needed / tokens per step).
 
     Rounding up is the point: the step count floored would stop short of the target.
+
+    Args:
+        params: N.
+        tokens_per_step: tokens in one optimizer step, a whole number (arrays allowed).
+        target: tokens per parameter to reach (default 20).
+        prior_tokens: tokens already seen.
+
+    Returns:
+        A Python int for scalars, a float64 array of whole numbers otherwise.
+
+    Raises:
+        InputError: naming the argument (``tokens_per_step`` must be a whole number >= 1).
     """
+    tps = validate.count("tokens_per_step", tokens_per_step, vector=True)
+    if hasattr(tokens_per_step, "__array__") and np.ndim(tokens_per_step) > 0:
+        tps = np.asarray(tokens_per_step, dtype=float)
     need = tokens_to_target(params, target, prior_tokens)
-    if any_array(need, tokens_per_step):
-        need, tps = floats(need, tokens_per_step)
-        return np.ceil(need / tps)
-    return -(-need // tokens_per_step)
+    if any_array(need, tps):
+        return like(np.ceil(np.asarray(need, dtype=float) / tps), params, tokens_per_step, prior_tokens)
+    return -(-need // tps)
 
 
 @dataclass(frozen=True)
 class GateResult:
-    """The gate's verdict on one plan."""
+    """The gate's decision on one plan: the ratios, the level, and what reaches the optimal line.
+
+    ``ratio`` is the judged ratio: (prior + new tokens) / N, or, when a corpus is known, (prior + effective new
+    tokens) / N with repeated epochs discounted (Muennighoff et al. 2023). ``raw_ratio`` is always
+    (prior + new) / N, so a surface can show raw and effective side by side; ``judged`` says which was judged.
+    """
 
     params: int
     param_kind: str
     tokens: int
     prior_tokens: int
     ratio: float
+    raw_ratio: float
     new_ratio: float
     cumulative_ratio: float
+    effective_ratio: float | None
     judged: str
     level: str
     blocked: bool
     tokens_per_step: int | None
     steps_to_optimal: int | None
     tokens_to_optimal: int
+    effective_tokens_to_optimal: float | None
+    effective_steps_to_optimal: int | None
     thresholds: Thresholds
     forced: bool = False
     corpus: CorpusAssessment | None = None
 
     @property
+    def on_effective(self) -> bool:
+        """True when the level was judged on effective tokens (a corpus is known and the plan repeats it)."""
+        return self.effective_ratio is not None
+
+    @property
+    def optimal_reachable(self) -> bool:
+        """False when the corpus cannot supply the optimal line's effective tokens, however long the run."""
+        return self.effective_tokens_to_optimal is None or math.isfinite(self.effective_tokens_to_optimal)
+
+    @property
     def message(self) -> str:
         t = self.thresholds
         which = f"on {self.param_kind.replace('_', '-')} N = {fmt_int(self.params)}"
-        head = (f"{LEVEL_TEXT[self.level]}. D/N = {fmt_ratio(self.ratio)} ({self.judged} tokens, {which}); "
-                f"lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal.")
+        lines = _lines(t)
+        if self.on_effective:
+            shown = (f"D'/N = {fmt_ratio(self.ratio, lines)} on effective tokens after {self.corpus.epochs:.3g} "
+                     f"epochs (raw D/N {fmt_ratio(self.raw_ratio, lines)}), {which}")
+        else:
+            shown = f"D/N = {fmt_ratio(self.ratio, lines)} ({self.judged} tokens, {which})"
+        head = f"{LEVEL_TEXT[self.level]}. {shown}; lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal."
         if self.level == "compute-optimal":
             if self.ratio >= 5 * t.optimal:
                 head += (" Far above the optimal line: a deliberate choice for a smaller model that is cheaper at"
@@ -158,12 +261,20 @@ class GateResult:
         reach = f"{fmt_int(self.tokens_to_optimal)} {'new ' if self.prior_tokens else ''}tokens"
         if self.steps_to_optimal is not None:
             reach = f"{fmt_int(self.steps_to_optimal)} steps ({reach})"
-        return f"{head} Reaching {t.optimal:g}× takes {reach}."
+        text = f"{head} Reaching {t.optimal:g}× takes {reach}"
+        if self.corpus is not None and not self.optimal_reachable:
+            text += (f"; on this corpus repetition caps effective data at {fmt_ratio(self.corpus.max_effective_ratio)}× N,"
+                     f" so no amount of training reaches {t.optimal:g}× of effective data")
+        elif self.effective_steps_to_optimal is not None and self.effective_steps_to_optimal != self.steps_to_optimal:
+            text += (f"; with repetition discounted, {fmt_int(self.effective_steps_to_optimal)} steps "
+                     f"({self.effective_tokens_to_optimal / self.corpus.unique_tokens:.3g} epochs)")
+        return text + "."
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["thresholds"] = asdict(self.thresholds)
         d["corpus"] = None if self.corpus is None else self.corpus.to_dict()
+        d["optimal_reachable"] = self.optimal_reachable
         d["message"] = self.message
         return d
 
@@ -172,8 +283,23 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
            param_kind: str = "total", unique_tokens=None, corpus_name: str | None = None) -> GateResult:
     """Judge a plan of ``params`` parameters trained on ``tokens`` new tokens.
 
-    With ``tokens_per_step`` the result also says how many steps reach the optimal line; with
-    ``unique_tokens`` it carries the corpus assessment (epochs, effective data, ceilings).
+    Args:
+        params: N, a whole number (the N of ``param_kind``).
+        tokens: D, new training tokens, a whole number.
+        tokens_per_step: tokens per optimizer step; with it the result says how many steps reach the line.
+        prior_tokens: tokens the starting checkpoint already saw (continued pretraining); judged cumulatively.
+        thresholds: the lines (default 5 / 10 / 20).
+        param_kind: which N ``params`` is: ``total``, ``non_embedding`` or ``active`` (for the messages).
+        unique_tokens: the corpus size U; with it the level is judged on effective tokens
+            D' = U + U·R*·(1 − exp(−(D/U − 1)/R*)) when the plan repeats the corpus, and the result carries
+            the corpus assessment (epochs, ceilings).
+        corpus_name: the corpus's name, for messages.
+
+    Returns:
+        A :class:`GateResult`.
+
+    Raises:
+        InputError: naming the argument.
     """
     t = Thresholds() if thresholds is None else thresholds
     if not isinstance(t, Thresholds):
@@ -184,22 +310,39 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
     d = validate.count("tokens", tokens)
     prior = validate.count("prior_tokens", prior_tokens, minimum=0)
     tps = None if tokens_per_step is None else validate.count("tokens_per_step", tokens_per_step)
-    new_r, cum_r = ratio(d, n), ratio(prior + d, n)
-    judged_r = cum_r if prior else new_r
-    lvl = _exact_level(prior + d, n, t)  # exact: the float ratio above is for display
+    corpus = None if unique_tokens is None else assess_corpus(n, d, unique_tokens, corpus_name, warn=False)
+    judged_tokens = prior + d
+    eff_ratio = eff_need = eff_steps = None
+    need = tokens_to_target(n, t.optimal, prior)
+    if corpus is not None:
+        eff_need = tokens_for_effective(need, corpus.unique_tokens) if need else 0.0
+        if math.isfinite(eff_need) and tps is not None:
+            eff_steps = math.ceil(eff_need / tps)
+        if d > corpus.unique_tokens:  # repeated epochs: judge the effective tokens
+            judged_tokens = prior + corpus.effective_tokens
+            eff_ratio = judged_tokens / n
+    code = level_code(judged_tokens, n, t)
+    raw = ratio(prior + d, n)
     return GateResult(
-        params=n, param_kind=param_kind, tokens=d, prior_tokens=prior, ratio=judged_r, new_ratio=new_r,
-        cumulative_ratio=cum_r, judged="cumulative (prior + new)" if prior else "new",
-        level=lvl, blocked=lvl in LEVELS[:2],
-        tokens_per_step=tps,
-        steps_to_optimal=None if tps is None else steps_to_target(n, tps, t.optimal, prior),
-        tokens_to_optimal=tokens_to_target(n, t.optimal, prior), thresholds=t,
-        corpus=None if unique_tokens is None else assess_corpus(n, d, unique_tokens, corpus_name, warn=False),
+        params=n, param_kind=param_kind, tokens=d, prior_tokens=prior,
+        ratio=raw if eff_ratio is None else eff_ratio, raw_ratio=raw, new_ratio=ratio(d, n), cumulative_ratio=raw,
+        effective_ratio=eff_ratio,
+        judged=("effective (prior + new after repetition)" if prior else "effective (after repetition)")
+        if eff_ratio is not None else "cumulative (prior + new)" if prior else "new",
+        level=LEVELS[code], blocked=code < 2, tokens_per_step=tps,
+        steps_to_optimal=None if tps is None else -(-need // tps), tokens_to_optimal=need,
+        effective_tokens_to_optimal=eff_need, effective_steps_to_optimal=eff_steps, thresholds=t, corpus=corpus,
     )
 
 
 def enforce(result: GateResult, *, force: bool = False, stacklevel: int = 2) -> GateResult:
-    """Warn below the optimal line; raise :class:`BlockedPlanError` when blocked unless ``force``."""
+    """Warn below the optimal line; raise :class:`BlockedPlanError` when blocked unless ``force``.
+
+    Raises:
+        InputError: ``force`` is not a bool.
+        BlockedPlanError: the plan is blocked and not forced.
+    """
+    force = validate.flag("force", force)
     if result.blocked and not force:
         raise BlockedPlanError(result)
     if result.level != "compute-optimal":

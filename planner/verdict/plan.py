@@ -36,14 +36,32 @@ from ..training.compute import (DEFAULT_MFU, MAX_PRICE, MFU_RANGE, ComputeEstima
 from ..training.corpus import CorpusAssessment, corpus_tokens
 from ..errors import ConfigError, InputError, PlanFileError
 from .gate import GateResult, Thresholds, assess
-from ..laws.fits import OptimalPlan, compute_optimal, fit as get_fit
+from .policy import Verdict, verdict as make_verdict
+from ..laws.fits import DEFAULT_FIT, OptimalPlan, compute_optimal, fit as get_fit
 from ..model.params import PARAM_KINDS, ParamCount, count_params
 
 
 
 @dataclass(frozen=True)
 class Plan:
-    """One training run: a model (an Architecture, or a bare parameter count), a budget, a corpus, hardware."""
+    """One training run: a model (an Architecture, or a bare parameter count), a budget, a corpus, hardware.
+
+    A plan stores what its author gave and derives the rest: a corpus or an accelerator given by name is
+    looked up on access (:attr:`corpus_tokens`, :attr:`hardware`), so ``plan.with_(...)`` equals a plan built
+    fresh from the same inputs. Every field is validated on construction; errors name the field as a plan
+    file spells it (``corpus.unique_tokens``, ``hardware.mfu``, ``law.fit``).
+
+    Fields:
+        budget: the training budget (:class:`~planner.training.budget.Budget`).
+        model / params: an :class:`~planner.model.architecture.Architecture`, or N directly (exactly one).
+        name, description: shown in reports.
+        corpus_name / unique_tokens: the corpus, by name from ``data/corpora.csv`` and/or by size.
+        accelerator, count, mfu, price_per_gpu_hour: the hardware (key or name from ``data/accelerators.csv``).
+        causal_attention_halving: count only the unmasked half of the attention scores' FLOPs.
+        thresholds: the gate's lines.
+        param_kind: which N the ratio divides by: ``total``, ``non_embedding`` or ``active``.
+        fit: the scaling-law fit for loss and the compute-optimal alternative (default ``epoch``).
+    """
 
     budget: Budget
     model: Architecture | None = None
@@ -59,35 +77,96 @@ class Plan:
     causal_attention_halving: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     param_kind: str = "total"
-    fit: str = "chinchilla"
+    fit: str = DEFAULT_FIT
 
     def __post_init__(self):
+        def set_(k, v):
+            object.__setattr__(self, k, v)
+
+        if not isinstance(self.budget, Budget):
+            raise InputError("training", "a planner.Budget (see planner.budget())", type(self.budget).__name__)
         if (self.model is None) == (self.params is None):
             raise InputError("model", "either an architecture or a parameter count (exactly one)",
                              detail="give either an architecture or params, exactly one")
+        if self.model is not None and not isinstance(self.model, Architecture):
+            raise InputError("model", "a planner.Architecture", type(self.model).__name__)
         if self.params is not None:
-            object.__setattr__(self, "params", validate.count("params", self.params))
+            set_("params", validate.count("model.params", self.params))
+        set_("name", validate.text("name", self.name))
+        set_("description", validate.text("description", self.description))
+        if self.corpus_name is not None:
+            set_("corpus_name", validate.text("corpus.name", self.corpus_name))
+            if self.unique_tokens is None:
+                _resolve("corpus.name", corpus_tokens, self.corpus_name)
+        if self.unique_tokens is not None:
+            set_("unique_tokens", validate.positive_real("corpus.unique_tokens", self.unique_tokens, minimum=1,
+                                                         inclusive=True))
+        set_("accelerator", validate.text("hardware.accelerator", self.accelerator))
+        _resolve("hardware.accelerator", accelerator, self.accelerator)
+        set_("count", validate.count("hardware.count", self.count))
+        set_("mfu", validate.positive_real("hardware.mfu", self.mfu, minimum=MFU_RANGE[0], inclusive=True,
+                                           maximum=MFU_RANGE[1]))
+        if self.price_per_gpu_hour is not None:
+            set_("price_per_gpu_hour", validate.positive_real("hardware.price_per_gpu_hour", self.price_per_gpu_hour,
+                                                              inclusive=True, maximum=MAX_PRICE))
+        set_("causal_attention_halving", validate.flag("hardware.causal_attention_halving",
+                                                       self.causal_attention_halving))
+        if not isinstance(self.thresholds, Thresholds):
+            raise InputError("thresholds", "a planner.Thresholds", type(self.thresholds).__name__)
         if self.param_kind not in PARAM_KINDS:
-            raise InputError("param_kind", f"one of {', '.join(PARAM_KINDS)}", self.param_kind)
-        get_fit(self.fit)
+            raise InputError("model.param_kind", f"one of {', '.join(PARAM_KINDS)}", self.param_kind)
+        _resolve("law.fit", get_fit, self.fit)
+
+    @property
+    def corpus_tokens(self) -> float | None:
+        """Unique tokens of the corpus: as given, else looked up by name; None without a corpus."""
+        if self.unique_tokens is not None:
+            return self.unique_tokens
+        return None if self.corpus_name is None else corpus_tokens(self.corpus_name)
+
+    @property
+    def hardware(self) -> dict:
+        """The accelerator's row (key, name, peak TFLOP/s)."""
+        return accelerator(self.accelerator)
 
     def with_(self, **changes) -> "Plan":
+        """A copy with some fields changed, validated again (equal to a fresh build)."""
         return replace(self, **changes)
+
+
+def _resolve(field_name: str, fn, value):
+    """Look a name up, re-raising a lookup failure under the plan field's name."""
+    try:
+        return fn(value)
+    except (ConfigError, InputError) as e:
+        raise InputError(field_name, e.problem, detail=e.problem) from None
 
 
 @dataclass(frozen=True)
 class Assessment:
-    """Everything the planner says about one plan."""
+    """Everything the planner says about one plan; every surface renders this object.
+
+    ``params`` is the N the ratio uses (``plan.param_kind``); ``compute_params`` the N that FLOPs, loss and
+    the compute-optimal alternative use (active N for MoE). ``total_flops`` is 6·N·(prior + new tokens): the
+    compute the model will have had in all, the budget the optimal alternative is computed for.
+    """
 
     plan: Plan
     counts: ParamCount | None
-    params: int                 # the N the ratio uses (plan.param_kind)
-    compute_params: int         # the N the FLOPs use (active N for MoE)
+    params: int
+    compute_params: int
     gate: GateResult
     corpus: CorpusAssessment | None
     compute: ComputeEstimate
+    attention_known: bool
+    total_flops: float
     loss: float
     optimal: OptimalPlan
+
+    @property
+    def verdict(self) -> Verdict:
+        """The one verdict (level, blocked, headline, notices, exit code)."""
+        return make_verdict(self.gate)
 
     @property
     def optimal_loss_gap(self) -> float:
@@ -102,12 +181,19 @@ class Assessment:
             "params": self.params, "param_kind": p.param_kind, "compute_params": self.compute_params,
             "steps": p.budget.steps, "tokens_per_step": p.budget.tokens_per_step,
             "tokens": self.gate.tokens, "prior_tokens": self.gate.prior_tokens,
-            "ratio": self.gate.ratio, "new_ratio": self.gate.new_ratio, "cumulative_ratio": self.gate.cumulative_ratio,
+            "ratio": self.gate.ratio, "raw_ratio": self.gate.raw_ratio, "effective_ratio": self.gate.effective_ratio,
+            "judged": self.gate.judged, "new_ratio": self.gate.new_ratio,
+            "cumulative_ratio": self.gate.cumulative_ratio,
             "level": self.gate.level, "blocked": self.gate.blocked,
             "steps_to_optimal": self.gate.steps_to_optimal, "tokens_to_optimal": self.gate.tokens_to_optimal,
+            "effective_steps_to_optimal": self.gate.effective_steps_to_optimal,
+            "optimal_reachable": self.gate.optimal_reachable,
             "message": self.gate.message,
+            "verdict": self.verdict.to_dict(),
             "corpus": None if self.corpus is None else self.corpus.to_dict(),
-            "compute": self.compute.to_dict(),
+            "compute": {**self.compute.to_dict(),
+                        "flops_with_attention": self.compute.flops_with_attention if self.attention_known else None},
+            "total_flops": self.total_flops,
             "loss": self.loss, "fit": p.fit,
             "optimal": self.optimal.to_dict(),
             "thresholds": {"severe": p.thresholds.severe, "block": p.thresholds.block,
@@ -116,29 +202,44 @@ class Assessment:
 
 
 def assess_plan(plan: Plan) -> Assessment:
-    """The one assessment every surface renders."""
+    """The one assessment every surface renders.
+
+    Args:
+        plan: a :class:`Plan`.
+
+    Returns:
+        An :class:`Assessment`: the gate (judged on effective tokens when the plan repeats its corpus),
+        compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
+        over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
+
+    Raises:
+        InputError: ``plan`` is not a :class:`Plan`.
+    """
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a planner.Plan (see planner.load_plan or planner.plan_from_dict)",
+                         type(plan).__name__)
+    b = plan.budget
     if plan.model is not None:
         counts = count_params(plan.model)
         n = counts.get(plan.param_kind)
         n_compute = counts.active if counts.is_moe else counts.total
         a = plan.model
-        attn = attention_flops_per_token(a.num_layers, a.num_heads, a.head_dim, plan.budget.seq_len,
-                                         plan.causal_attention_halving) if plan.budget.seq_len else 0.0
+        attention_known = b.seq_len is not None
+        attn = attention_flops_per_token(a.num_layers, a.num_heads, a.head_dim, b.seq_len,
+                                         plan.causal_attention_halving) if attention_known else 0.0
     else:
-        counts, n, n_compute, attn = None, plan.params, plan.params, 0.0
-    b = plan.budget
+        counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False
     gate = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens,
-                  thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.unique_tokens,
+                  thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.corpus_tokens,
                   corpus_name=plan.corpus_name)
-    corpus = gate.corpus
     compute = estimate(n_compute, b.tokens, accelerator_name=plan.accelerator, count=plan.count, mfu=plan.mfu,
                        price_per_gpu_hour=plan.price_per_gpu_hour, attention_per_token=attn,
                        causal=plan.causal_attention_halving)
-    # Loss and the optimal alternative look at everything the model will have seen (prior + new).
     f = get_fit(plan.fit)
-    optimal = compute_optimal(training_flops(n_compute, b.cumulative_tokens), f.name)
-    return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=corpus,
-                      compute=compute, loss=f.loss(n, b.cumulative_tokens), optimal=optimal)
+    total = training_flops(n_compute, b.cumulative_tokens)
+    return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
+                      compute=compute, attention_known=attention_known, total_flops=total,
+                      loss=f.loss(n_compute, b.cumulative_tokens), optimal=compute_optimal(total, f.name))
 
 
 # ---- plan files -------------------------------------------------------------------------------
@@ -208,7 +309,20 @@ def _model(t: dict, base: Path) -> tuple[Architecture | None, int | None]:
 
 
 def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Plan:
-    """Build a :class:`Plan` from a parsed plan document; errors name the bad field."""
+    """Build a :class:`Plan` from a parsed plan document.
+
+    Args:
+        doc: the document (a dict, as ``tomllib`` reads a plan file).
+        base: the folder paths in the document are relative to (the plan file's folder).
+        name: the plan's name when the document has none.
+
+    Returns:
+        The validated :class:`Plan`.
+
+    Raises:
+        PlanFileError: naming the field (``plan.training.steps: must be a whole number >= 1, got -1``);
+            unknown keys are errors, so a typo never silently drops a field.
+    """
     if not isinstance(doc, dict):
         raise PlanFileError("plan", "must be a TOML document (a table)")
     unknown = sorted(set(doc) - _SECTIONS[""])
@@ -221,52 +335,108 @@ def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Pla
     arch, params = _model(model_t, base)
     if "steps" not in train_t:
         raise PlanFileError("plan.training.steps", "missing: the number of optimizer steps is required")
+    if "corpus" in doc and "name" not in corpus_t and "unique_tokens" not in corpus_t:
+        raise PlanFileError("plan.corpus", "give name (from data/corpora.csv) or unique_tokens")
     try:
         b = make_budget(**train_t)
     except InputError as e:
         raise PlanFileError(f"plan.training.{e.field}", e.problem) from e
-    corpus_name, unique = None, None
-    if corpus_t:
-        if "name" not in corpus_t and "unique_tokens" not in corpus_t:
-            raise PlanFileError("plan.corpus", "give name (from data/corpora.csv) or unique_tokens")
-        corpus_name = corpus_t.get("name")
-        if corpus_name is not None:
-            _field(validate.text, "plan.corpus.name", "name", corpus_name)
-        if "unique_tokens" in corpus_t:
-            unique = _field(validate.positive_real, "plan.corpus.unique_tokens", "unique_tokens",
-                            corpus_t["unique_tokens"], minimum=1, inclusive=True)
-        else:
-            try:
-                unique = corpus_tokens(corpus_name)
-            except ConfigError as e:
-                raise PlanFileError("plan.corpus.name", e.problem) from e
     try:
         thresholds = Thresholds(**thr_t)
-    except InputError as e:  # e.field is thresholds.<line> for one line, thresholds for their order
-        raise PlanFileError(f"plan.{e.field}", e.problem) from e
-    hw = dict(hw_t)
-    for k, fn in (("count", validate.count), ("mfu", lambda f, v: validate.positive_real(
-                      f, v, minimum=MFU_RANGE[0], inclusive=True, maximum=MFU_RANGE[1])),
-                  ("price_per_gpu_hour", lambda f, v: validate.positive_real(f, v, inclusive=True, maximum=MAX_PRICE)),
-                  ("causal_attention_halving", validate.flag), ("accelerator", validate.text)):
-        if k in hw:
-            hw[k] = _field(fn, f"plan.hardware.{k}", k, hw[k])
-    if "accelerator" in hw:
-        try:
-            accelerator(hw["accelerator"])
-        except ConfigError as e:
-            raise PlanFileError("plan.hardware.accelerator", e.problem) from e
-    for k, v in (("name", doc.get("name", name)), ("description", doc.get("description", ""))):
-        if not isinstance(v, str):
-            raise PlanFileError(f"plan.{k}", f"must be a string, got {v!r}")
-    try:
         return Plan(budget=b, model=arch, params=params, name=doc.get("name", name),
-                    description=doc.get("description", ""), corpus_name=corpus_name, unique_tokens=unique,
-                    thresholds=thresholds, param_kind=model_t.get("param_kind", "total"),
-                    fit=law_t.get("fit", "chinchilla"), **hw)
-    except InputError as e:
-        section = {"param_kind": "model", "fit": "law"}.get(e.field, "")
-        raise PlanFileError(f"plan.{section + '.' if section else ''}{e.field}", e.problem) from e
+                    description=doc.get("description", ""), corpus_name=corpus_t.get("name"),
+                    unique_tokens=corpus_t.get("unique_tokens"), thresholds=thresholds,
+                    param_kind=model_t.get("param_kind", "total"), fit=law_t.get("fit", DEFAULT_FIT), **hw_t)
+    except InputError as e:  # Plan and Thresholds name fields as the plan file spells them
+        raise PlanFileError(f"plan.{e.field}", e.problem) from e
+
+
+def _dimensions(arch: Architecture) -> dict:
+    """The constructor arguments of ``arch`` that differ from their defaults (a ``[model.dimensions]`` table)."""
+    import inspect
+
+    params = inspect.signature(Architecture).parameters
+    out = {}
+    for k, v in arch.inputs().items():
+        default = params[k].default if k in params else inspect.Parameter.empty
+        if v is not None and (default is inspect.Parameter.empty or v != default):
+            out[k] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def plan_to_dict(plan: Plan) -> dict:
+    """The plan as a plan document: :func:`plan_from_dict` of the result builds an equal :class:`Plan`.
+
+    A catalog model is written by name (``[model] catalog = ...``), any other architecture as a
+    ``[model.dimensions]`` table, a bare N as ``params``. Defaults are left out.
+    """
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a planner.Plan", type(plan).__name__)
+    from ..model.catalog import list_models
+    doc: dict = {"name": plan.name}
+    if plan.description:
+        doc["description"] = plan.description
+    if plan.model is None:
+        model = {"params": plan.params}
+    elif plan.model.name in list_models() and architecture(plan.model.name) == plan.model:
+        model = {"catalog": plan.model.name}
+    else:
+        model = {"dimensions": _dimensions(plan.model)}
+    if plan.param_kind != "total":
+        model["param_kind"] = plan.param_kind
+    doc["model"] = model
+    b = plan.budget
+    training = {"steps": b.steps}
+    if b.seq_len is None:
+        training["tokens_per_step"] = b.tokens_per_step
+    else:
+        training.update(micro_batch=b.micro_batch, grad_accum=b.grad_accum, data_parallel=b.data_parallel,
+                        seq_len=b.seq_len)
+    if b.prior_tokens:
+        training["prior_tokens"] = b.prior_tokens
+    doc["training"] = training
+    corpus = {k: v for k, v in (("name", plan.corpus_name), ("unique_tokens", plan.unique_tokens)) if v is not None}
+    if corpus:
+        doc["corpus"] = corpus
+    hardware = {"accelerator": plan.accelerator, "count": plan.count, "mfu": plan.mfu}
+    if plan.price_per_gpu_hour is not None:
+        hardware["price_per_gpu_hour"] = plan.price_per_gpu_hour
+    if plan.causal_attention_halving:
+        hardware["causal_attention_halving"] = True
+    doc["hardware"] = hardware
+    if plan.thresholds != Thresholds():
+        doc["thresholds"] = {"severe": plan.thresholds.severe, "block": plan.thresholds.block,
+                             "optimal": plan.thresholds.optimal}
+    if plan.fit != DEFAULT_FIT:
+        doc["law"] = {"fit": plan.fit}
+    return doc
+
+
+def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
+    """Write ``plan`` as a plan TOML file that :func:`load_plan` reads back to an equal plan.
+
+    Args:
+        plan: the plan.
+        path: where to write (``.toml``).
+        overwrite: replace an existing file (default: refuse).
+
+    Returns:
+        The path written.
+
+    Raises:
+        PlanFileError: the file exists and ``overwrite`` is false, or it cannot be written.
+    """
+    import tomli_w
+
+    out = Path(path)
+    doc = plan_to_dict(plan)
+    if out.exists() and not validate.flag("overwrite", overwrite):
+        raise PlanFileError("plan", f"{out} exists; pass overwrite=True to replace it")
+    try:
+        out.write_text(tomli_w.dumps(doc), encoding="utf-8")
+    except OSError as e:
+        raise PlanFileError("plan", f"cannot write {out}: {e.strerror or e}") from None
+    return out
 
 
 def find_plan(path) -> Path:
@@ -279,8 +449,10 @@ def find_plan(path) -> Path:
     p = Path(path)
     if p.is_absolute() or p.exists():
         return p
-    alt = DATA_DIR.parent / p
-    return alt if alt.exists() else p
+    for alt in (DATA_DIR.parent / p, DATA_DIR / p.relative_to("data") if p.parts[:1] == ("data",) else None):
+        if alt is not None and alt.exists():
+            return alt
+    return p
 
 
 def load_plan(path) -> Plan:

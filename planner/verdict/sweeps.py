@@ -1,7 +1,9 @@
 """Many plans at once: numpy broadcasting over N, D and any budget axis, a DataFrame out.
 
 ``sweep(params=[1e8, 1e9], steps=np.arange(1, 10) * 1000, tokens_per_step=2**20, grid=True)``
-evaluates every combination without a Python loop over grid points.
+evaluates every combination without a Python loop over grid points. Each row is judged by the
+same rule as :func:`planner.assess` (:func:`planner.verdict.gate.level_code`), so a plan gets the
+same level in a sweep as on its own.
 """
 
 from __future__ import annotations
@@ -9,72 +11,122 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validate
-from ..training.budget import tokens_per_step as layout_tokens_per_step
-from ..training.compute import training_flops
-from ..training.corpus import ceiling, epochs
 from ..errors import InputError
-from .gate import LEVELS, Thresholds, is_blocked, level_code, ratio, tokens_to_target
+from ..training.compute import training_flops
+from ..training.corpus import ceiling, effective_tokens, epochs
+from .gate import LEVELS, Thresholds, level_code, tokens_to_target
+from .gate import ratio as gate_ratio
+
+_REAL = ("params", "tokens", "prior_tokens", "unique_tokens")           # amounts: real values welcome
+_WHOLE = ("steps", "tokens_per_step", "micro_batch", "seq_len", "grad_accum", "data_parallel")  # counts
+_LAYOUT = ("micro_batch", "seq_len", "grad_accum", "data_parallel")
 
 
-def _as_float(name, value, minimum=1):
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "iuf":
-        arr = np.asarray([validate.count(name, v, minimum=minimum) for v in np.ravel(arr)], dtype=float)
+def _axis(name, value):
+    """An input, validated, as an array of exact values: float64 where every element is exactly a float,
+    else an object array of Python ints (huge whole numbers stay exact for the level rule)."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    raw = np.asarray(value)
+    if name in _WHOLE:
+        checked = validate.count(name, raw, vector=True)
     else:
-        validate.count(name, arr if arr.ndim else arr.item(), minimum=minimum, vector=True)
-    return np.asarray(arr, dtype=float)
+        checked = validate.positive_real(name, raw, minimum=0 if name == "prior_tokens" else 1, inclusive=True,
+                                         vector=True)
+    ints = raw.dtype.kind in "iu" or raw.dtype == object and all(isinstance(v, int) for v in raw.ravel())
+    if ints and not np.all(np.abs(np.asarray(checked, dtype=float)) < 2.0**53):
+        return raw.astype(object)
+    return np.asarray(checked, dtype=float)
 
 
 def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=None, seq_len=None,
-          grad_accum=1, data_parallel=1, prior_tokens=0, unique_tokens=None,
+          grad_accum=None, data_parallel=None, prior_tokens=0, unique_tokens=None,
           thresholds: Thresholds | None = None, grid: bool = False):
-    """Evaluate plans over arrays of N and D (or steps × batch layout); return a pandas DataFrame.
+    """Evaluate many plans over arrays of N and D (or steps × batch layout) and return a DataFrame.
 
-    Inputs broadcast against each other (``grid=True`` takes the outer product of the
-    array-valued axes instead). Columns: params, tokens, ratio, level (ordered categorical),
-    blocked, tokens_to_optimal, and steps_to_optimal / epochs / flops where defined.
+    Args:
+        params: N: a number, a list, a numpy array or a pandas Series; real values are fine
+            (``np.geomspace(1e8, 1e10, 50)``).
+        tokens: D, likewise; or give ``steps`` with ``tokens_per_step`` or the batch layout instead.
+        steps, tokens_per_step, micro_batch, seq_len, grad_accum, data_parallel: whole numbers (arrays allowed).
+        prior_tokens: tokens already seen (continued pretraining).
+        unique_tokens: corpus size U; adds ``epochs``, ``effective_tokens`` and ``ceiling_1_epoch``, and the
+            level is judged on effective tokens where a plan repeats the corpus, as :func:`planner.assess` does.
+        thresholds: the lines.
+        grid: take the outer product of the array-valued inputs instead of broadcasting them.
+
+    Returns:
+        A pandas DataFrame, one row per plan: params, tokens, ratio (the judged one), raw_ratio, level
+        (ordered categorical), blocked, tokens_to_optimal, flops, and steps / tokens_per_step /
+        steps_to_optimal, epochs / effective_tokens / ceiling_1_epoch, prior_tokens where they apply.
+
+    Raises:
+        InputError: naming the argument, for bad values, for both ``tokens`` and ``steps``, for
+            ``tokens_per_step`` with a batch layout, and for a budget that is incomplete.
     """
     import pandas as pd
 
-    t = thresholds or Thresholds()
-    given = {"params": params, "tokens": tokens, "steps": steps, "tokens_per_step": tokens_per_step,
-             "micro_batch": micro_batch, "seq_len": seq_len, "grad_accum": grad_accum,
-             "data_parallel": data_parallel, "prior_tokens": prior_tokens, "unique_tokens": unique_tokens}
+    t = Thresholds() if thresholds is None else thresholds
+    if not isinstance(t, Thresholds):
+        raise InputError("thresholds", "a planner.Thresholds", type(t).__name__)
+    grid = validate.flag("grid", grid)
+    layout = [k for k, v in (("micro_batch", micro_batch), ("seq_len", seq_len), ("grad_accum", grad_accum),
+                             ("data_parallel", data_parallel)) if v is not None]
+    if tokens is not None and (steps is not None or tokens_per_step is not None or layout):
+        raise InputError("tokens", "given alone: not together with steps or a batch layout",
+                         detail="give either tokens, or steps with tokens_per_step or the batch layout, not both")
     if tokens is None and steps is None:
         raise InputError("tokens", "an array of token counts, or steps with a batch layout",
                          detail="give tokens, or steps with tokens_per_step or micro_batch and seq_len")
-    arrays = {k: _as_float(k, v, minimum=0 if k == "prior_tokens" else 1)
-              for k, v in given.items() if v is not None}
-    if grid:
-        varying = [k for k in arrays if arrays[k].ndim and arrays[k].size > 1]
-        mesh = np.meshgrid(*(arrays[k].ravel() for k in varying), indexing="ij")
-        arrays.update({k: m.ravel() for k, m in zip(varying, mesh)})
-    arrays = dict(zip(arrays, np.broadcast_arrays(*arrays.values())))
-    out = {"params": arrays["params"]}
-    tps = arrays.get("tokens_per_step")
-    if tps is None and "micro_batch" in arrays and "seq_len" in arrays:
-        tps = layout_tokens_per_step(arrays["micro_batch"], arrays["seq_len"], arrays["grad_accum"],
-                                     arrays["data_parallel"])
-    if "steps" in arrays:
-        if tps is None:
+    if steps is not None:
+        if tokens_per_step is not None and layout:
+            raise InputError("tokens_per_step", "given alone: not together with " + ", ".join(layout),
+                             detail="give either tokens_per_step or the batch layout "
+                                    f"(micro_batch, seq_len, ...), not both ({', '.join(layout)} also given)")
+        if tokens_per_step is None and not {"micro_batch", "seq_len"} <= set(layout):
             raise InputError("tokens_per_step", "given with steps (or micro_batch and seq_len)",
                              detail="steps need tokens_per_step, or micro_batch and seq_len")
-        out["steps"] = arrays["steps"]
-        out["tokens_per_step"] = tps
-        d = arrays["steps"] * tps
-    else:
-        d = arrays["tokens"]
+    given = {"params": params, "tokens": tokens, "steps": steps, "tokens_per_step": tokens_per_step,
+             "micro_batch": micro_batch, "seq_len": seq_len, "grad_accum": grad_accum,
+             "data_parallel": data_parallel, "prior_tokens": prior_tokens, "unique_tokens": unique_tokens}
+    arrays = {k: _axis(k, list(v) if isinstance(v, (list, tuple)) else v) for k, v in given.items() if v is not None}
+    if grid:
+        varying = [k for k in arrays if arrays[k].size > 1]
+        mesh = np.meshgrid(*(arrays[k].ravel() for k in varying), indexing="ij")
+        arrays.update({k: m.ravel() for k, m in zip(varying, mesh)})
+    arrays = dict(zip(arrays, (np.atleast_1d(a) for a in np.broadcast_arrays(*arrays.values()))))
     n, prior = arrays["params"], arrays["prior_tokens"]
-    r = ratio(prior + d, n)
-    need = tokens_to_target(n, t.optimal, prior)
-    out.update(tokens=d, ratio=r,
-               level=pd.Categorical.from_codes(level_code(r, t), categories=list(LEVELS), ordered=True),
-               blocked=is_blocked(r, t), tokens_to_optimal=need, flops=training_flops(n, d))
-    if tps is not None:
-        out["steps_to_optimal"] = np.ceil(need / tps)  # as steps_to_target, reusing `need`
+    out = {"params": n.astype(float)}
+    tps = None
+    if "steps" in arrays:
+        tps = arrays.get("tokens_per_step")
+        if tps is None:
+            tps = arrays["micro_batch"] * arrays.get("grad_accum", 1) * arrays.get("data_parallel", 1) * arrays["seq_len"]
+        d_exact = arrays["steps"] * tps
+        out.update(steps=arrays["steps"].astype(float), tokens_per_step=np.asarray(tps, dtype=float))
+    else:
+        d_exact = arrays["tokens"]
+    judged = prior + d_exact if d_exact.dtype != object else np.array(
+        [(int(p) if float(p).is_integer() else p) + x for p, x in zip(prior.ravel(), d_exact.ravel())], dtype=object)
+    d = d_exact.astype(float)
+    raw = judged.astype(float) / out["params"]
+    ratio = raw
     if "unique_tokens" in arrays:
-        out["epochs"] = epochs(d, arrays["unique_tokens"])
-        out["ceiling_1_epoch"] = ceiling(arrays["unique_tokens"], n)
-    if prior.any():
-        out["prior_tokens"] = prior
+        u = arrays["unique_tokens"].astype(float)
+        eff = effective_tokens(d, u)
+        repeats = d > u
+        judged = np.where(repeats, prior.astype(float) + eff, judged)
+        ratio = np.where(repeats, judged.astype(float) / out["params"], raw)
+        out.update(epochs=epochs(d, u), effective_tokens=eff, ceiling_1_epoch=ceiling(u, out["params"]))
+    if judged.dtype == object:  # huge exact counts: each ratio rounded toward zero, as planner.ratio does
+        ratio = np.where(np.asarray(ratio) == raw, [gate_ratio(j, k) for j, k in zip(judged, n)], ratio)
+    codes = level_code(judged, n, t)
+    need = tokens_to_target(out["params"], t.optimal, prior.astype(float))
+    out.update(tokens=d, ratio=ratio, raw_ratio=raw,
+               level=pd.Categorical.from_codes(codes, categories=list(LEVELS), ordered=True),
+               blocked=codes < 2, tokens_to_optimal=need, flops=training_flops(out["params"], d))
+    if tps is not None:
+        out["steps_to_optimal"] = np.ceil(need / np.asarray(tps, dtype=float))
+    if prior.astype(float).any():
+        out["prior_tokens"] = prior.astype(float)
     return pd.DataFrame(out)

@@ -1,0 +1,369 @@
+"""The data-constrained scaling law (Muennighoff et al. 2023, arXiv:2305.16264) and its optimum.
+
+With U unique tokens, repeated tokens are worth less than fresh ones, and so are parameters beyond
+what the unique data can feed. With U_D = min(U, D):
+
+    R_D = D/U_D − 1,                  D′ = U_D + U_D·R_D*·(1 − exp(−R_D/R_D*))
+    U_N = min(N, N_opt(U_D)),         R_N = N/U_N − 1,    N′ = U_N + U_N·R_N*·(1 − exp(−R_N/R_N*))
+    L(N, D, U) = E + A/N′^α + B/D′^β
+
+where N_opt(D) is the size that is compute-optimal for D tokens under the same fit. The paper's C4
+fit (its repository's README) is :data:`MUENNIGHOFF`: log-space constants a = 6.255414,
+b = 7.3049974, e = 0.6254804 (A = e^a ≈ 520.825, B = e^b ≈ 1487.716, E = e^e ≈ 1.869144),
+α = β = 0.3526596, R_D* = 15.387756, R_N* = 5.309743. The constants are kept unrounded: the README's
+check value L(8.67e9, 178e9, 25e9) = 2.226963 needs them (the rounded A, B, E give 2.226964).
+
+Any fit of the form E + A/N^α + B/D^β can be used with the same decay constants R_D*, R_N*
+(``fit="epoch"``); only ``muennighoff`` was fitted together with them.
+
+The optimum for a budget C and a corpus U has no closed form: :func:`optimal` minimises
+L(N, C/(6N), U) over N exactly (a vectorised golden-section search, :mod:`planner.laws.search`),
+for a scalar or for a whole grid of (C, U) at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .. import validate
+from ..arrays import any_array, like
+from ..errors import InputError
+from ..training.corpus import R_STAR, effective_tokens
+from . import fits
+from .search import minimise_log
+
+#: Decay constant of repeated tokens (R_D*): the one in :mod:`planner.training.corpus`.
+R_D_STAR = R_STAR
+#: Decay constant of excess parameters (R_N*), Muennighoff et al. 2023, C4 fit.
+R_N_STAR = 5.309743
+
+#: The C4 fit of Muennighoff et al. 2023 (arXiv:2305.16264, github.com/huggingface/datablations README).
+MUENNIGHOFF = fits.Fit("muennighoff", math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974),
+                       0.3526596, 0.3526596,
+                       "Muennighoff et al. 2023 (arXiv:2305.16264), data-constrained C4 fit "
+                       "(R_D* = 15.387756, R_N* = 5.309743)")
+
+_UNLIMITED = math.inf
+
+
+def law_fit(fit=None) -> fits.Fit:
+    """The fit a data-constrained or inference-aware computation uses.
+
+    Args:
+        fit: a :class:`~planner.laws.Fit`, a name that :func:`planner.laws.fit` accepts, ``"muennighoff"``,
+            or None for the planner's default fit.
+
+    Returns:
+        The :class:`~planner.laws.Fit`.
+
+    Raises:
+        InputError: the name is unknown (field ``fit``).
+    """
+    if isinstance(fit, fits.Fit):
+        return fit
+    if fit is None:
+        return fits.fit()
+    if fit == MUENNIGHOFF.name and fit not in fits.FITS:
+        return MUENNIGHOFF
+    try:
+        return fits.fit(fit)
+    except InputError as e:
+        accepted = getattr(e, "accepted", None)
+        if accepted and isinstance(fit, str) and MUENNIGHOFF.name not in accepted:
+            raise InputError("fit", f"{accepted} or {MUENNIGHOFF.name}", fit) from None
+        raise
+
+
+def _counts(field, value):
+    return validate.quantity(field, value, minimum=1)
+
+
+def _flops(value):
+    return validate.real_array("flops", value, minimum=fits.FLOPS_RANGE[0], inclusive=True,
+                               maximum=fits.FLOPS_RANGE[1])
+
+
+def _unique(value):
+    """The corpus U: None or +inf (also inside an array) is an unlimited corpus."""
+    if value is None or (isinstance(value, float) and value == math.inf):
+        return _UNLIMITED
+    if isinstance(value, np.ndarray) and value.ndim > 0 and value.dtype.kind == "f" and np.isposinf(value).any():
+        out = np.full(value.shape, _UNLIMITED)
+        finite = ~np.isposinf(value)
+        out[finite] = _counts("unique_tokens", value[finite])
+        return out
+    return _counts("unique_tokens", value)
+
+
+# --- the compute-optimal size for D tokens, and its inverse --------------------------------------------
+
+
+def _params_for_tokens(f: fits.Fit, d):
+    # N_opt(D): the compute-optimal split scales as N ∝ (C/6)^(β/(α+β)), D ∝ (C/6)^(α/(α+β)), so
+    # N_opt(D) = N₁·(D/D₁)^(β/α) with (N₁, D₁) the split at C = 6 (the fit's own formula, not a copy).
+    n1, d1 = f.optimal(6.0)
+    return n1 * (d / d1) ** (f.beta / f.alpha)
+
+
+def _tokens_for_params(f: fits.Fit, n):
+    n1, d1 = f.optimal(6.0)
+    return d1 * (n / n1) ** (f.alpha / f.beta)
+
+
+def optimal_params_for_tokens(tokens, fit=None):
+    """N_opt(D): the model size that is compute-optimal when trained on ``tokens`` tokens. Vectorised.
+
+    Args:
+        tokens: training tokens D (1 to 1e30).
+        fit: see :func:`law_fit`.
+
+    Returns:
+        N_opt(D) in parameters (a float, or an array for array input).
+
+    Raises:
+        InputError: ``tokens`` out of range, or ``fit`` unknown.
+    """
+    f = law_fit(fit)
+    d = _counts("tokens", tokens)
+    return like(_params_for_tokens(f, np.asarray(d)), d)
+
+
+def corpus_for_optimal(params, fit=None):
+    """The unique tokens that make ``params`` compute-optimal: D such that N_opt(D) = N, seen once. Vectorised.
+
+    With a corpus this large, the data-constrained optimum at the budget where N is compute-optimal is
+    N itself (no repetition, no excess parameters); with any smaller corpus it is a smaller model.
+
+    Args:
+        params: model size N (1 to 1e30).
+        fit: see :func:`law_fit`.
+
+    Returns:
+        Unique tokens (a float, or an array for array input).
+
+    Raises:
+        InputError: ``params`` out of range, or ``fit`` unknown.
+    """
+    f = law_fit(fit)
+    n = _counts("params", params)
+    return like(_tokens_for_params(f, np.asarray(n)), n)
+
+
+# --- effective data, effective parameters, loss ------------------------------------------------------
+
+
+def _effective(f: fits.Fit, n, d, u):
+    ud = np.minimum(u, d)
+    d_eff = effective_tokens(d, ud, R_D_STAR)
+    un = np.minimum(n, _params_for_tokens(f, ud))
+    n_eff = effective_tokens(n, un, R_N_STAR)   # the same decay law, applied to parameters
+    return n_eff, d_eff
+
+
+def _loss(f: fits.Fit, n, d, u):
+    n_eff, d_eff = _effective(f, n, d, u)
+    return f.E + f.A / n_eff ** f.alpha + f.B / d_eff ** f.beta
+
+
+def effective(params, tokens, unique_tokens, fit=None):
+    """Effective parameters N′ and effective data D′ of a plan on a corpus of U unique tokens. Vectorised.
+
+    Args:
+        params: model size N.
+        tokens: training tokens D.
+        unique_tokens: the corpus U (``inf`` or None: unlimited).
+        fit: see :func:`law_fit` (N_opt(U) comes from it).
+
+    Returns:
+        ``(N′, D′)``: floats, or arrays when any input is an array.
+
+    Raises:
+        InputError: a value out of range (1 to 1e30), naming the argument.
+    """
+    f = law_fit(fit)
+    n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
+    n_eff, d_eff = _effective(f, *np.broadcast_arrays(n, d, u))
+    return like(n_eff, n, d, u), like(d_eff, n, d, u)
+
+
+def loss(params, tokens, unique_tokens, fit=None):
+    """Predicted loss L(N, D, U) of a plan on a corpus of U unique tokens (Muennighoff et al. 2023). Vectorised.
+
+    Args:
+        params: model size N (1 to 1e30).
+        tokens: training tokens D (1 to 1e30).
+        unique_tokens: the corpus U (``inf`` or None: unlimited, so no token repeats; parameters beyond
+            N_opt(D) still count less, as in the paper, where U_N = min(N, N_opt(min(U, D)))).
+        fit: default: the planner's default fit; ``"muennighoff"`` is the one made with the decay constants.
+            See :func:`law_fit`.
+
+    Returns:
+        The loss in nats per token: a float, or an array when any input is an array.
+
+    Raises:
+        InputError: a value out of range, naming the argument, or an unknown fit.
+    """
+    f = law_fit(fit)
+    n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
+    return like(_loss(f, *np.broadcast_arrays(n, d, u)), n, d, u)
+
+
+# --- the optimum for a budget and a corpus -----------------------------------------------------------
+
+
+def _optimal(f: fits.Fit, c, u):
+    """Vectorised core: arrays c, u of one shape -> (N, D) arrays of that shape."""
+    shape = c.shape
+    c, u = c.ravel(), u.ravel()
+    n0, d0 = f.optimal(c)                   # the unconstrained optimum
+    # A corpus of at least D₀ tokens changes nothing: L(N, D, U) >= L(N, D) everywhere, with equality at
+    # (N₀, D₀) when U >= D₀ (no repetition, and N₀ = N_opt(D₀) <= N_opt(U)). Only the others are searched.
+    n = np.array(n0, dtype=float)
+    todo = u < d0
+    if todo.any():
+        ct, ut, nt = c[todo], u[todo], n0[todo]
+        lo = np.maximum(nt * 1e-4, 1.0)
+        hi = np.maximum(np.minimum(nt * 1e4, ct / 6.0), lo)
+        cc, uu = ct[:, None], ut[:, None]
+        n[todo], _ = minimise_log(lambda x: _loss(f, x, cc / (6.0 * x), uu), lo, hi)
+    return n.reshape(shape), (c / (6.0 * n)).reshape(shape)
+
+
+def optimal(flops, unique_tokens, fit=None):
+    """The N and D that minimise L(N, D, U) along 6·N·D = C: an exact one-dimensional minimisation. Vectorised.
+
+    Args:
+        flops: training compute C in FLOPs (1 to 1e40).
+        unique_tokens: the corpus U (``inf`` or None: unlimited, which gives the fit's closed-form optimum).
+        fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
+
+    Returns:
+        ``(N, D)``: floats, or arrays of the broadcast shape when any input is an array (a grid of 10⁴
+        (C, U) pairs takes a few tens of milliseconds). When the corpus is far too small for the budget,
+        both N′ and D′ saturate and the loss is flat (to float precision) over a range of N: every N
+        there is optimal and one of them is returned; the loss is the meaningful number.
+
+    Raises:
+        InputError: a value out of range, naming the argument, or an unknown fit.
+    """
+    f = law_fit(fit)
+    c, u = _flops(flops), _unique(unique_tokens)
+    cb, ub = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(u, dtype=float))
+    n, d = _optimal(f, cb, ub)
+    return like(n, c, u), like(d, c, u)
+
+
+@dataclass(frozen=True)
+class DataConstrainedOptimum:
+    """The best plan for a FLOP budget and a corpus, under a data-constrained law."""
+
+    fit: str
+    flops: float
+    unique_tokens: float            # inf: unlimited
+    params: float
+    tokens: float
+    loss: float
+    unconstrained_params: float     # the optimum without a corpus limit, for comparison
+    unconstrained_tokens: float
+    unconstrained_loss: float
+
+    @property
+    def tokens_per_param(self) -> float:
+        return self.tokens / self.params
+
+    @property
+    def epochs(self) -> float:
+        """D/U: passes over the corpus (0 for an unlimited corpus)."""
+        return self.tokens / self.unique_tokens
+
+    @property
+    def limited(self) -> bool:
+        """True when the corpus moves the optimum (it is smaller than the unconstrained optimum's tokens)."""
+        return self.unique_tokens < self.unconstrained_tokens
+
+    @property
+    def extrapolated(self) -> bool:
+        """True outside the compute range the fits were made on (:data:`planner.laws.FITTED_FLOPS`)."""
+        return not fits.FITTED_FLOPS[0] <= self.flops <= fits.FITTED_FLOPS[1]
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["unique_tokens"] = None if math.isinf(self.unique_tokens) else self.unique_tokens
+        return {**out, "tokens_per_param": self.tokens_per_param, "epochs": self.epochs,
+                "limited": self.limited, "extrapolated": self.extrapolated}
+
+
+def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedOptimum:
+    """The best N and D for one budget and one corpus, with epochs, loss and the unconstrained optimum.
+
+    Args:
+        flops: training compute C in FLOPs (1 to 1e40).
+        unique_tokens: the corpus U (None or ``inf``: unlimited).
+        fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
+
+    Returns:
+        A :class:`DataConstrainedOptimum`.
+
+    Raises:
+        InputError: a value out of range or an array (use :func:`optimal` for grids), or an unknown fit.
+    """
+    f = law_fit(fit)
+    c, u = _flops(flops), _unique(unique_tokens)
+    if any_array(c, u):
+        raise InputError("flops", "a single number", detail="must be single numbers here; use optimal() for arrays")
+    n, d = optimal(c, u, f)
+    n0, d0 = f.optimal(c)
+    return DataConstrainedOptimum(fit=f.name, flops=c, unique_tokens=u, params=n, tokens=d,
+                                  loss=float(_loss(f, n, d, u)), unconstrained_params=n0,
+                                  unconstrained_tokens=d0, unconstrained_loss=f.loss(n0, d0))
+
+
+@dataclass(frozen=True)
+class CorpusPlanAdvice:
+    """What a corpus means for a plan's size: the best model for it, and the corpus the plan's N needs."""
+
+    params: float                   # the plan's N
+    tokens: float                   # the plan's D
+    unique_tokens: float            # the plan's corpus U
+    at_budget: DataConstrainedOptimum    # the best plan at the plan's own budget 6·N·D and corpus
+    at_20x: DataConstrainedOptimum       # the best plan at the budget of N trained at 20×: 6·N·(20·N)
+    corpus_for_optimal: float       # unique tokens that would make N compute-optimal (one epoch)
+
+    @property
+    def largest_params_at_20x(self) -> float:
+        """The largest N the corpus feeds at 20 tokens per parameter in one epoch: U/20."""
+        return self.unique_tokens / 20.0
+
+    def to_dict(self) -> dict:
+        return {"params": self.params, "tokens": self.tokens, "unique_tokens": self.unique_tokens,
+                "at_budget": self.at_budget.to_dict(), "at_20x": self.at_20x.to_dict(),
+                "corpus_for_optimal": self.corpus_for_optimal,
+                "largest_params_at_20x": self.largest_params_at_20x}
+
+
+def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> CorpusPlanAdvice:
+    """For a plan's N, D and corpus: the data-constrained optimum at its budget and at 20×, and the corpus N needs.
+
+    Args:
+        params: the plan's N (the N its FLOPs use).
+        tokens: the plan's training tokens D.
+        unique_tokens: the plan's corpus U.
+        fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
+        flops: the plan's training compute; default 6·N·D (the budget the optimum is sought at).
+
+    Returns:
+        A :class:`CorpusPlanAdvice`.
+
+    Raises:
+        InputError: a value out of range, naming the argument, or an unknown fit.
+    """
+    f = law_fit(fit)
+    n, d, u = _counts("params", params), _counts("tokens", tokens), _counts("unique_tokens", unique_tokens)
+    c = 6.0 * n * d if flops is None else _flops(flops)
+    return CorpusPlanAdvice(params=n, tokens=d, unique_tokens=u,
+                            at_budget=data_constrained_optimal(c, u, f),
+                            at_20x=data_constrained_optimal(6.0 * n * 20.0 * n, u, f),
+                            corpus_for_optimal=float(_tokens_for_params(f, n)))

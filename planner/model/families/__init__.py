@@ -1,0 +1,102 @@
+"""Per-family conventions: how a Hugging Face ``config.json`` becomes an :class:`Architecture`.
+
+Each supported ``model_type`` is one :class:`Family` row in one module of this package
+(``dense``, ``moe``, ``ssm``), registered in :data:`FAMILIES`; adding a family is one row
+(plus, when its structure is new, one small function beside it) and a test fixture.
+``multimodal`` unwraps image-text configs to their language model.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ..architecture import Architecture
+from ...errors import ConfigError, InputError, UnknownModelError
+from ._base import _REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag, resolve
+from . import dense, moe, ssm  # noqa: F401  (each registers its rows)
+from .multimodal import unwrap
+
+SUPPORTED_MODEL_TYPES = tuple(sorted(FAMILIES))
+
+# Architecture fields whose config key is not found through ALIASES (for error messages).
+CONFIG_KEYS = {"num_heads": "num_attention_heads", "num_kv_heads": "num_key_value_heads",
+               "experts_per_token": "num_experts_per_tok", "embed_dim": "word_embed_proj_dim",
+               "moe_intermediate_size": "moe_intermediate_size", "kv_lora_rank": "kv_lora_rank",
+               "qk_rope_head_dim": "qk_rope_head_dim", "ssm_heads": "num_heads"}
+
+
+def _family(model_type) -> Family:
+    fam = FAMILIES.get(model_type) if isinstance(model_type, str) else None
+    if fam is not None:
+        return fam
+    if isinstance(model_type, str) and model_type in REFUSED:
+        raise UnknownModelError("config.model_type", f"{model_type!r} is recognised but not counted: "
+                                f"{REFUSED[model_type]}")
+    raise UnknownModelError("config.model_type",
+                            f"{model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
+
+
+def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
+    """Build the :class:`Architecture` a Hugging Face ``config.json`` (as a dict) describes.
+
+    Args:
+        config: the parsed ``config.json``. An image-text config (one with a
+            ``text_config``) gives its language model, with ``language_model_of`` set to the
+            wrapper's ``model_type`` and ``vision_params`` to its vision tower when counted.
+        name: display name (default: the config's ``_name_or_path`` or its ``model_type``).
+
+    Returns:
+        The :class:`Architecture`, counted exactly as the current transformers release builds it.
+
+    Raises:
+        ConfigError: a field is missing, malformed or out of range (named ``config.<key>``).
+        UnknownModelError: the ``model_type`` is missing from the supported families (the
+            message lists them, or says why a recognised hybrid is not counted).
+    """
+    if not isinstance(config, Mapping):
+        raise ConfigError("config", f"must be a JSON object, got {type(config).__name__}")
+    label = name or config.get("_name_or_path") or config.get("model_type")
+    config, wrapper = unwrap(config)
+    model_type = config.get("model_type")
+    if model_type is None:
+        raise ConfigError("config.model_type", "missing: needed to know the model family")
+    if isinstance(model_type, str) and model_type in LEGACY:
+        model_type, implied = LEGACY[model_type]
+        config = {**implied, **config, "model_type": model_type}
+    fam = _family(model_type)
+    config = {**fam.defaults, **config}
+    out: dict = {"family": model_type, "name": label if isinstance(label, str) else model_type}
+    used: dict[str, str] = {}  # Architecture field -> the config key it came from, for error messages
+    out["hidden_size"] = aliased(config, "hidden_size", used=used)
+    out["num_layers"] = aliased(config, "num_layers", used=used)
+    out["num_heads"] = aliased(config, "num_heads", used=used)
+    out["vocab_size"] = aliased(config, "vocab_size", used=used)
+    out["num_kv_heads"] = aliased(config, "num_kv_heads", out["num_heads"], used=used)
+    out["head_dim"] = (aliased(config, "head_dim", fam.head_dim_default, used=used) if fam.head_dim_from_config
+                       else None)  # None: hidden // heads
+    mult = fam.intermediate_default
+    out["intermediate_size"] = aliased(config, "intermediate_size",
+                                       mult * out["hidden_size"] if mult else _REQUIRED, used=used)
+    out.update(
+        norm=fam.norm, norms_per_layer=fam.norms_per_layer, gated_mlp=fam.gated_mlp,
+        qkv_bias=resolve(config, fam.qkv_bias), o_bias=resolve(config, fam.o_bias),
+        mlp_bias=resolve(config, fam.mlp_bias), qk_norm=resolve(config, fam.qk_norm),
+        qk_norm_scope=fam.qk_norm_scope, qk_norm_kind=fam.qk_norm_kind,
+        lm_head_bias=resolve(config, fam.lm_head_bias),
+        tied_embeddings=flag(config, "tie_word_embeddings", fam.tie_default),
+    )
+    if fam.positions:
+        out["max_positions"] = first_dim(config, fam.positions) + fam.position_offset
+    if fam.extra:
+        fam.extra(config, out)
+    if wrapper is not None:
+        out.update(wrapper)
+    try:
+        return Architecture(**out)
+    except InputError as e:
+        key = {**CONFIG_KEYS, **used}.get(e.field, e.field)
+        raise ConfigError(f"config.{key}", e.problem) from e
+
+
+__all__ = ["ALIASES", "CONFIG_KEYS", "FAMILIES", "LEGACY", "MODULES", "REFUSED", "SUPPORTED_MODEL_TYPES", "Family",
+           "from_hf_config", "dim", "flag"]

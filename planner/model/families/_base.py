@@ -1,0 +1,139 @@
+"""What every family module shares: the :class:`Family` row, the registry, and the config readers.
+
+A family is one ``model_type``. Its row says which norm it uses and how many per layer,
+whether its MLP is gated, which projections carry a bias (a constant, or the config flag
+that switches it and that flag's default), whether the head is tied by default, how it
+finds its head width, and the defaults Hugging Face applies when a field is absent. What
+is not a constant (Falcon's fused QKV width, DeepSeek's latent attention, the MoE layer
+pattern) is a small function, ``extra``, named in the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping
+
+from ... import validate
+from ..architecture import MAX_DIM
+from ...errors import ConfigError, InputError
+
+# Where each dimension may be spelled in a config.json, first match wins.
+ALIASES = {
+    "hidden_size": ("hidden_size", "n_embd", "d_model"),
+    "num_layers": ("num_hidden_layers", "n_layer", "num_layers"),
+    "num_heads": ("num_attention_heads", "n_head"),
+    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv"),
+    "intermediate_size": ("intermediate_size", "n_inner", "ffn_dim", "ffn_hidden_size"),
+    "vocab_size": ("vocab_size",),
+    "head_dim": ("head_dim",),
+}
+
+Flag = bool | tuple[str, bool]  # a constant, or (config flag, its default)
+Extra = Callable[[Mapping, dict], None]
+
+
+@dataclass(frozen=True)
+class Family:
+    """The conventions of one ``model_type`` (see the module docstring)."""
+
+    norm: str = "rms"
+    norms_per_layer: int = 2
+    gated_mlp: bool = True
+    qkv_bias: Flag = ("attention_bias", False)
+    o_bias: Flag = ("attention_bias", False)
+    mlp_bias: Flag = ("mlp_bias", False)
+    lm_head_bias: Flag = False
+    qk_norm: Flag = False
+    qk_norm_scope: str = "head"               # "head": one norm of head_dim; "all": one weight per head
+    qk_norm_kind: str | None = None           # None: the block norm's kind
+    tie_default: bool = False
+    head_dim_default: int | None = None       # None: hidden_size // num_heads
+    head_dim_from_config: bool = True         # False: the config's head_dim is ignored (hidden // heads)
+    intermediate_default: int | None = None   # multiple of hidden_size when absent; None: required
+    positions: tuple[str, ...] = ()           # config fields holding learned positions (first present)
+    position_offset: int = 0
+    defaults: Mapping = field(default_factory=dict)  # transformers' config defaults for absent keys
+    extra: Extra | None = field(default=None)
+
+
+FAMILIES: dict[str, Family] = {}
+# model_type -> the module of this package that defines it ("dense", "moe", "ssm").
+MODULES: dict[str, str] = {}
+# model_types recognised but not counted, with the reason given to the user.
+REFUSED: dict[str, str] = {}
+# Legacy model_types that older checkpoints still carry: (family, config defaults they imply).
+LEGACY: dict[str, tuple[str, dict]] = {}
+
+
+def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Mapping] | None = None) -> None:
+    """Add a family module's rows to the registry (a model_type is defined once).
+
+    ``defaults`` maps a model_type to its transformers config-class defaults, applied to keys a
+    config.json omits.
+    """
+    for model_type, fam in table.items():
+        if model_type in FAMILIES:
+            raise RuntimeError(f"model_type {model_type!r} is defined twice")
+        if defaults and model_type in defaults:
+            fam = replace(fam, defaults=defaults[model_type])
+        FAMILIES[model_type] = fam
+        MODULES[model_type] = module.rsplit(".", 1)[-1]
+
+
+# ---- config readers: every failure is a ConfigError naming config.<key> ---------------------------
+
+def flag(cfg: Mapping, key: str, default: bool) -> bool:
+    v = cfg.get(key, default)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise ConfigError(f"config.{key}", f"must be true or false, got {v!r}")
+    return v
+
+
+def dim(cfg: Mapping, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+    v = cfg.get(key)
+    if v is None:
+        if default is None:
+            raise ConfigError(f"config.{key}", "missing: this field is needed to count parameters")
+        return default
+    if isinstance(v, str):  # a config system wrote text where a number belongs
+        raise ConfigError(f"config.{key}", f"must be a JSON number (a whole number >= {minimum}), got the string {v!r}")
+    try:
+        return validate.count(f"config.{key}", v, minimum=minimum, maximum=MAX_DIM)
+    except InputError as e:
+        raise ConfigError(f"config.{key}", e.problem) from e
+
+
+def first_dim(cfg: Mapping, keys: tuple[str, ...], default: int | None = None, *, minimum: int = 1) -> int:
+    """The first of ``keys`` present in ``cfg`` (a field with several spellings)."""
+    for key in keys:
+        if cfg.get(key) is not None:
+            return dim(cfg, key, minimum=minimum)
+    return dim(cfg, keys[0], default, minimum=minimum)
+
+
+def layer_list(cfg: Mapping, key: str) -> list[int]:
+    v = cfg.get(key) or []
+    if not isinstance(v, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in v):
+        raise ConfigError(f"config.{key}", f"must be a list of layer indices, got {v!r}")
+    return v
+
+
+_REQUIRED = object()
+
+
+def aliased(cfg: Mapping, name: str, default=_REQUIRED, used: dict | None = None) -> int | None:
+    """The first of ``name``'s spellings present in ``cfg``; ``used`` records which key it was."""
+    for key in ALIASES[name]:
+        if cfg.get(key) is not None:
+            if used is not None:
+                used[name] = key
+            return dim(cfg, key)
+    if default is _REQUIRED:
+        raise ConfigError(f"config.{ALIASES[name][0]}", "missing: this field is needed to count parameters")
+    return default
+
+
+def resolve(cfg: Mapping, f: Flag) -> bool:
+    return f if isinstance(f, bool) else flag(cfg, *f)

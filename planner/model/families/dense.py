@@ -1,0 +1,130 @@
+"""Dense decoder families: one attention block and one MLP per layer.
+
+Each row follows the current transformers release's modeling code; comments name the
+conventions that are not visible in the row's fields.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ._base import LEGACY, Family, dim, flag, register
+
+
+def _falcon(cfg: Mapping, out: dict) -> None:
+    """Falcon: fused QKV width, parallel block norms, and one bias flag for every Linear."""
+    new_arch = flag(cfg, "new_decoder_architecture", False)
+    if not new_arch:  # the new architecture reads num_kv_heads as usual
+        out["num_kv_heads"] = 1 if flag(cfg, "multi_query", True) else out["num_heads"]
+    n_ln = cfg.get("num_ln_in_parallel_attn")
+    if n_ln is None and new_arch:
+        n_ln = 2
+    # Sequential block: input + post-attention norms. Parallel block: ln_attn + ln_mlp, or one shared norm.
+    out["norms_per_layer"] = 2 if (not flag(cfg, "parallel_attn", True) or n_ln == 2) else 1
+
+
+def _opt(cfg: Mapping, out: dict) -> None:
+    """OPT: an optional embedding projection, affine-less norms, and a final norm rule."""
+    out["embed_dim"] = dim(cfg, "word_embed_proj_dim", out["hidden_size"])
+    if not flag(cfg, "layer_norm_elementwise_affine", True):
+        out["norm"] = "none"
+    out["final_norm"] = flag(cfg, "do_layer_norm_before", True) and not flag(cfg, "_remove_final_layer_norm", False)
+    bias = flag(cfg, "enable_bias", True)
+    out.update(qkv_bias=bias, o_bias=bias, mlp_bias=bias)
+
+
+def _gpt_bigcode(cfg: Mapping, out: dict) -> None:
+    """GPTBigCode: multi-query attention (one key/value head) unless ``multi_query`` is false."""
+    out["num_kv_heads"] = 1 if flag(cfg, "multi_query", True) else out["num_heads"]
+
+
+def _stablelm(cfg: Mapping, out: dict) -> None:
+    """StableLM: a parallel residual block has one norm (no post-attention norm)."""
+    out["norms_per_layer"] = 1 if flag(cfg, "use_parallel_residual", False) else 2
+
+
+_BIASED = dict(qkv_bias=True, o_bias=True, mlp_bias=True)
+_NO_BIAS = dict(qkv_bias=False, o_bias=False, mlp_bias=False)
+
+
+# transformers' config-class defaults (current release) for keys a config.json may omit.
+_DEFAULTS = {
+    "ministral3": {"vocab_size": 131072, "hidden_size": 4096, "num_hidden_layers": 34, "num_attention_heads": 32,
+                   "num_key_value_heads": 8, "intermediate_size": 14336},
+    "olmo": {"vocab_size": 50304, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "intermediate_size": 11008},
+    "olmo2": {"vocab_size": 50304, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+              "intermediate_size": 11008},
+    "olmo3": {"vocab_size": 50304, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+              "intermediate_size": 11008},
+    "gemma3_text": {"vocab_size": 262208, "hidden_size": 2304, "num_hidden_layers": 26, "num_attention_heads": 8,
+                    "num_key_value_heads": 4, "intermediate_size": 9216},
+    "smollm3": {"vocab_size": 128256, "hidden_size": 2048, "num_hidden_layers": 36, "num_attention_heads": 16,
+                "num_key_value_heads": 4, "intermediate_size": 11008},
+    "exaone4": {"vocab_size": 102400, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+                "num_key_value_heads": 32, "intermediate_size": 16384},
+    "cohere": {"vocab_size": 256000, "hidden_size": 8192, "num_hidden_layers": 40, "num_attention_heads": 64,
+               "intermediate_size": 22528},
+    "cohere2": {"vocab_size": 256000, "hidden_size": 8192, "num_hidden_layers": 40, "num_attention_heads": 64,
+                "intermediate_size": 22528},
+    "starcoder2": {"vocab_size": 49152, "hidden_size": 3072, "num_hidden_layers": 30, "num_attention_heads": 24,
+                   "num_key_value_heads": 2, "intermediate_size": 12288},
+    "gptj": {"vocab_size": 50400, "n_embd": 4096, "n_layer": 28, "n_head": 16},
+    "gpt_bigcode": {"vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024},
+    "stablelm": {"vocab_size": 50304, "hidden_size": 2560, "num_hidden_layers": 32, "num_attention_heads": 32,
+                 "num_key_value_heads": 32, "intermediate_size": 6912},
+    "granite": {"vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+                "intermediate_size": 11008},
+}
+
+register(__name__, defaults=_DEFAULTS, table={
+    "llama": Family(),
+    "mistral": Family(**_NO_BIAS),  # bias flags are not honoured
+    "ministral3": Family(head_dim_default=128, **_NO_BIAS),  # Mistral-3's language model (Devstral, Ministral)
+    "qwen2": Family(qkv_bias=True, o_bias=False, mlp_bias=False),
+    "qwen3": Family(qk_norm=True, mlp_bias=False, head_dim_default=128),
+    "gemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256),
+    "gemma2": Family(norms_per_layer=4, mlp_bias=False, tie_default=True, head_dim_default=256),
+    # Gemma-3: four norms per layer (pre/post attention, pre/post MLP) and q/k RMSNorms of head_dim.
+    "gemma3_text": Family(norms_per_layer=4, qk_norm=True, mlp_bias=False, tie_default=True, head_dim_default=256),
+    "phi3": Family(**_NO_BIAS),
+    "phi": Family(norm="layer", norms_per_layer=1, gated_mlp=False, lm_head_bias=True,
+                  qk_norm=("qk_layernorm", False), **_BIASED),
+    "gpt2": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4, positions=("n_positions", "max_position_embeddings"),
+                   head_dim_from_config=False, **_BIASED),
+    "gpt_neox": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True),
+                       o_bias=("attention_bias", True), mlp_bias=True),
+    "opt": Family(norm="layer", gated_mlp=False, tie_default=True, positions=("max_position_embeddings",),
+                  position_offset=2, extra=_opt),
+    "falcon": Family(norm="layer", gated_mlp=False, qkv_bias=("bias", False), o_bias=("bias", False),
+                     mlp_bias=("bias", False), tie_default=True, intermediate_default=4, extra=_falcon),
+    # OLMo: LayerNorms without parameters (weight and bias fixed).
+    "olmo": Family(norm="none", mlp_bias=False),
+    # OLMo-2/3: norms after attention and after the MLP; q/k RMSNorms over all heads (h·e and k·e).
+    "olmo2": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False),
+    "olmo3": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False),
+    "smollm3": Family(tie_default=True),
+    "granite": Family(),  # Llama's block; its embedding/residual/logit multipliers hold no parameters
+    "exaone4": Family(qk_norm=True, **_NO_BIAS),
+    # Cohere: one weight-only LayerNorm per layer (parallel block); q/k norms per head with use_qk_norm.
+    "cohere": Family(norm="layer_nobias", norms_per_layer=1, qk_norm=("use_qk_norm", False), qk_norm_scope="all",
+                     mlp_bias=False, tie_default=True),
+    "cohere2": Family(norm="layer_nobias", norms_per_layer=1, mlp_bias=False, tie_default=True,
+                      head_dim_from_config=False),  # its config recomputes head_dim as hidden // heads
+    "starcoder2": Family(norm="layer", gated_mlp=False, qkv_bias=("use_bias", True), o_bias=("use_bias", True),
+                         mlp_bias=("use_bias", True), tie_default=True),
+    # GPT-J: parallel block with one LayerNorm, bias-free attention, biased MLP and LM head.
+    "gptj": Family(norm="layer", norms_per_layer=1, gated_mlp=False, qkv_bias=False, o_bias=False, mlp_bias=True,
+                   lm_head_bias=True, intermediate_default=4, head_dim_from_config=False),
+    "gpt_bigcode": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
+                          positions=("n_positions", "max_position_embeddings"), head_dim_from_config=False, extra=_gpt_bigcode, **_BIASED),
+    # StableLM: LayerNorms with bias; optional per-head q/k LayerNorms without bias.
+    "stablelm": Family(norm="layer", qkv_bias=("use_qkv_bias", False), o_bias=False, mlp_bias=False,
+                       qk_norm=("qk_layernorm", False), qk_norm_scope="all", qk_norm_kind="layer_nobias",
+                       head_dim_from_config=False, extra=_stablelm),
+})
+
+LEGACY.update({
+    "RefinedWeb": ("falcon", {"new_decoder_architecture": True}),        # Falcon-40B's original format
+    "RefinedWebModel": ("falcon", {"new_decoder_architecture": False}),  # Falcon-7B's original format
+})

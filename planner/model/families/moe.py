@@ -1,0 +1,199 @@
+"""Mixture-of-experts families: routed experts, shared experts, routers, and which layers hold them.
+
+Active parameters: the top-k routed experts of each MoE layer; shared experts, routers and
+everything else are always active. Buffers are not parameters: DeepSeek-V3's router
+score-correction bias is a buffer in transformers and is not counted.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ._base import Family, dim, first_dim, flag, layer_list, register
+from ...errors import ConfigError
+
+
+def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
+             width=None, minimum=1) -> int:
+    """Routed experts (``default`` when absent: the config class's) and top-k; ``width`` is the
+    config key of one expert's width (None: intermediate_size). ``minimum=0``: no experts is dense."""
+    experts = first_dim(cfg, keys, default, minimum=minimum)
+    out["num_experts"] = experts
+    if experts:
+        out["experts_per_token"] = dim(cfg, "num_experts_per_tok")
+        if width:
+            out["moe_intermediate_size"] = dim(cfg, width)
+    return experts
+
+
+def _mixtral(cfg: Mapping, out: dict) -> None:
+    _experts(cfg, out, None)
+
+
+def _sparse_step(cfg: Mapping, out: dict) -> None:
+    """Qwen-MoE: layer i is sparse unless listed in mlp_only_layers or (i+1) % decoder_sparse_step != 0."""
+    step = dim(cfg, "decoder_sparse_step", 1)
+    out.update(moe_layer_period=step, moe_layer_offset=step - 1, dense_layers=layer_list(cfg, "mlp_only_layers"))
+
+
+def _qwen3_moe(cfg: Mapping, out: dict) -> None:
+    # transformers' config maps num_experts onto num_local_experts: save_pretrained writes the latter.
+    if _experts(cfg, out, 128, ("num_experts", "num_local_experts"), "moe_intermediate_size", 0):
+        _sparse_step(cfg, out)
+
+
+def _qwen2_moe(cfg: Mapping, out: dict, default_experts: int = 60) -> None:
+    """Qwen1.5/2-MoE: Qwen3-MoE's layer rule, plus one shared expert behind a sigmoid gate."""
+    if _experts(cfg, out, default_experts, ("num_experts", "num_local_experts"), "moe_intermediate_size", 0):
+        _sparse_step(cfg, out)
+        out.update(num_shared_experts=1, shared_expert_gate=True,
+                   shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
+
+
+def _gated_deltanet(cfg: Mapping, out: dict) -> None:
+    """Qwen3-Next / Qwen3.5: gated DeltaNet layers, with full attention (output-gated, q/k RMSNorms)
+    every full_attention_interval-th layer or where ``layer_types`` says ``full_attention``."""
+    L = out["num_layers"]
+    kinds = cfg.get("layer_types")
+    if kinds is None:
+        step = dim(cfg, "full_attention_interval", 4)
+        period, offset = step, step - 1
+    else:
+        if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("linear_attention", "full_attention")
+                                                                 for k in kinds):
+            raise ConfigError("config.layer_types", f"must list {L} of linear_attention / full_attention, got {kinds!r}")
+        full = [i for i, k in enumerate(kinds) if k == "full_attention"]
+        period = full[1] - full[0] if len(full) > 1 else L
+        offset = full[0] if full else 0
+        if not full or offset >= period or full != list(range(offset, L, period)):
+            raise ConfigError("config.layer_types", "full attention at irregular layers is not counted yet: "
+                              "supported is every k-th layer")
+    out.update(mixer="gated_deltanet", attention_layer_period=period, attention_layer_offset=offset,
+               attention_output_gate=True, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
+               linear_key_heads=dim(cfg, "linear_num_key_heads", 16),
+               linear_value_heads=dim(cfg, "linear_num_value_heads", 32),
+               linear_key_head_dim=dim(cfg, "linear_key_head_dim", 128),
+               linear_value_head_dim=dim(cfg, "linear_value_head_dim", 128))
+
+
+def _qwen3_next(cfg: Mapping, out: dict) -> None:
+    """Qwen3-Next: gated DeltaNet hybrid layers, Qwen2-MoE's experts with a gated shared expert."""
+    _gated_deltanet(cfg, out)
+    _qwen2_moe(cfg, out, default_experts=512)
+
+
+def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
+    """Qwen3.5-MoE's language model: gated DeltaNet hybrid layers, every layer MoE with a gated shared expert."""
+    _gated_deltanet(cfg, out)
+    _experts(cfg, out, 256, ("num_experts", "num_local_experts"), "moe_intermediate_size")
+    out.update(num_shared_experts=1, shared_expert_gate=True,
+               shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
+
+
+def _deepseek(cfg: Mapping, out: dict) -> None:
+    """DeepSeek-V2/V3: latent attention; dense layers before first_k_dense_replace, MoE after.
+
+    transformers builds MoE from ``first_k_dense_replace`` on (``moe_layer_freq`` is not read),
+    the shared experts as one MLP of ``n_shared_experts x moe_intermediate_size``, and no
+    multi-token-prediction layer (``num_nextn_predict_layers``): that layer is not counted.
+    """
+    rope, nope = dim(cfg, "qk_rope_head_dim"), dim(cfg, "qk_nope_head_dim")
+    out.update(q_lora_rank=None if cfg.get("q_lora_rank") is None else dim(cfg, "q_lora_rank"),
+               kv_lora_rank=dim(cfg, "kv_lora_rank"), qk_rope_head_dim=rope, head_dim=nope + rope,
+               v_head_dim=dim(cfg, "v_head_dim"), num_kv_heads=None)
+    default = 256 if cfg["model_type"] == "deepseek_v3" else 64
+    if _experts(cfg, out, default, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 0, minimum=0),
+                   num_shared_experts=dim(cfg, "n_shared_experts", minimum=0))
+
+
+def _gpt_oss(cfg: Mapping, out: dict) -> None:
+    """gpt-oss: every layer MoE with biased experts and a biased router; attention sinks."""
+    _experts(cfg, out, 128)
+    out.update(router_bias=True, attention_sinks=True, expert_bias=True)
+
+
+def _llama4_text(cfg: Mapping, out: dict) -> None:
+    """Llama-4: MoE layers (a list, or every interleave_moe_layer_step-th) with one shared expert.
+
+    Experts and the shared expert have ``intermediate_size``; dense layers ``intermediate_size_mlp``.
+    q/k norms are L2 norms without weights.
+    """
+    if not _experts(cfg, out, 16):
+        return
+    L = out["num_layers"]
+    expert = out["intermediate_size"]
+    out.update(moe_intermediate_size=expert, intermediate_size=dim(cfg, "intermediate_size_mlp"),
+               num_shared_experts=1, shared_expert_intermediate_size=expert)
+    step = dim(cfg, "interleave_moe_layer_step", 1)
+    if cfg.get("moe_layers") is None:
+        out.update(moe_layer_period=step, moe_layer_offset=step - 1)
+        return
+    moe = sorted(set(layer_list(cfg, "moe_layers")))  # what save_pretrained writes: the layers spelled out
+    period = moe[1] - moe[0] if len(moe) > 1 else step
+    if moe and moe[0] < period and moe == list(range(moe[0], L, period)):  # a rule: keep it as one
+        out.update(moe_layer_period=period, moe_layer_offset=moe[0])
+    else:
+        out["dense_layers"] = [i for i in range(L) if i not in set(moe)]
+
+
+def _granitemoe(cfg: Mapping, out: dict) -> None:
+    _experts(cfg, out, 8)
+
+
+def _phimoe(cfg: Mapping, out: dict) -> None:
+    _experts(cfg, out, 16)
+
+
+
+# transformers' config-class defaults (current release) for keys a config.json may omit.
+_DEFAULTS = {
+    "qwen3_next": {"vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 48,
+                   "num_attention_heads": 16, "num_key_value_heads": 2, "num_experts_per_tok": 10,
+                   "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512},
+    "qwen3_5_text": {"vocab_size": 248320, "hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 32,
+                     "num_attention_heads": 16, "num_key_value_heads": 4},
+    "qwen3_5_moe_text": {"vocab_size": 248320, "hidden_size": 2048, "num_hidden_layers": 40,
+                         "num_attention_heads": 16, "num_key_value_heads": 2, "num_experts_per_tok": 8,
+                         "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512},
+    "deepseek_v2": {"vocab_size": 102400, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+                    "intermediate_size": 11008, "moe_intermediate_size": 1407, "n_shared_experts": 2,
+                    "first_k_dense_replace": 0, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
+                    "qk_nope_head_dim": 128, "v_head_dim": 128},
+    "deepseek_v3": {"vocab_size": 129280, "hidden_size": 7168, "num_hidden_layers": 61, "num_attention_heads": 128,
+                    "num_key_value_heads": 128, "intermediate_size": 18432, "num_experts_per_tok": 8,
+                    "moe_intermediate_size": 2048, "n_shared_experts": 1, "first_k_dense_replace": 3,
+                    "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 128,
+                    "v_head_dim": 128},
+    "qwen2_moe": {"vocab_size": 151936, "hidden_size": 2048, "num_hidden_layers": 24, "num_attention_heads": 16,
+                  "num_key_value_heads": 16, "intermediate_size": 5632, "num_experts_per_tok": 4,
+                  "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632},
+    "gpt_oss": {"vocab_size": 201088, "hidden_size": 2880, "num_hidden_layers": 36, "num_attention_heads": 64,
+                "num_key_value_heads": 8, "intermediate_size": 2880, "num_experts_per_tok": 4},
+    "llama4_text": {"vocab_size": 202048, "hidden_size": 5120, "num_hidden_layers": 48, "num_attention_heads": 40,
+                    "num_key_value_heads": 8, "intermediate_size": 8192, "num_experts_per_tok": 1,
+                    "intermediate_size_mlp": 16384},
+    "granitemoe": {"vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+                   "intermediate_size": 11008, "num_experts_per_tok": 2},
+    "phimoe": {"vocab_size": 32064, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+               "num_key_value_heads": 8, "intermediate_size": 6400, "num_experts_per_tok": 2},
+}
+
+register(__name__, defaults=_DEFAULTS, table={
+    "mixtral": Family(extra=_mixtral),
+    "qwen2_moe": Family(qkv_bias=("qkv_bias", True), o_bias=False, mlp_bias=False, extra=_qwen2_moe),
+    # Qwen3-MoE: head_dim absent means hidden // heads here (the dense Qwen3 config defaults to 128).
+    "qwen3_moe": Family(qk_norm=True, mlp_bias=False, extra=_qwen3_moe),
+    "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
+    # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
+    "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
+    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_5_moe_text),
+    "deepseek_v2": Family(o_bias=("attention_bias", False), extra=_deepseek),
+    "deepseek_v3": Family(mlp_bias=False, extra=_deepseek),
+    "gpt_oss": Family(qkv_bias=("attention_bias", True), o_bias=("attention_bias", True), mlp_bias=False,
+                      head_dim_default=64, extra=_gpt_oss),
+    "llama4_text": Family(mlp_bias=False, head_dim_default=128, extra=_llama4_text),
+    "granitemoe": Family(mlp_bias=False, extra=_granitemoe),
+    # PhiMoE: LayerNorms with bias, optional LM-head bias.
+    "phimoe": Family(norm="layer", mlp_bias=False, lm_head_bias=("lm_head_bias", False), extra=_phimoe),
+})

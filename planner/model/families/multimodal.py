@@ -1,0 +1,88 @@
+"""Image-text wrappers: a config with a ``text_config`` is counted as its language model.
+
+The count covers what the wrapper's ``language_model`` and ``lm_head`` hold; the vision
+tower and projector are not in it (``language_model_of`` on the Architecture and the count
+say so). They are counted apart as ``vision_params`` where this module knows the vision
+encoder (Gemma-3's SigLIP, Mistral-3's Pixtral, each with its projector); elsewhere ``vision_params`` is ``None``:
+not counted. Whether the head is tied follows
+the wrapper: its own ``tie_word_embeddings``, else the text config's, else the wrapper
+class's default in transformers.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from ._base import dim, flag
+from ...errors import ConfigError
+
+# Wrapper model_type -> (model_type of its language model when text_config does not say, tie default).
+WRAPPERS = {
+    "gemma3": ("gemma3_text", True),
+    "llama4": ("llama4_text", False),
+    "mistral3": ("mistral", True),
+    "qwen3_5": ("qwen3_5_text", False),
+    "qwen3_5_moe": ("qwen3_5_moe_text", False),
+}
+
+
+def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
+    """``(language-model config, Architecture fields naming the wrapper)``, or ``(config, None)``."""
+    text = config.get("text_config")
+    if text is None:
+        return config, None
+    if not isinstance(text, Mapping):
+        raise ConfigError("config.text_config", f"must be a JSON object, got {type(text).__name__}")
+    wrapper = config.get("model_type")
+    if not isinstance(wrapper, str):
+        raise ConfigError("config.model_type", "missing: needed to know the model family")
+    text_type, tie_default = WRAPPERS.get(wrapper, (None, False))
+    inner = dict(text)
+    inner.setdefault("model_type", text_type)
+    if inner["model_type"] is None:
+        raise ConfigError("config.text_config.model_type", f"missing: needed to count the language model of {wrapper!r}")
+    tie = config.get("tie_word_embeddings")
+    if tie is None:
+        tie = text.get("tie_word_embeddings", tie_default)
+    inner["tie_word_embeddings"] = tie
+    vision = config.get("vision_config")
+    counter = VISION.get(wrapper)
+    counted = None
+    if counter is not None and isinstance(vision, Mapping):
+        counted = counter(vision, text, config)
+    return inner, {"language_model_of": wrapper, "vision_params": counted}
+
+
+def _siglip(v: Mapping) -> int:
+    """A SigLIP vision encoder: patch and position embeddings, pre-norm ViT layers, post-norm, optional head."""
+    D, f, L = dim(v, "hidden_size", 768), dim(v, "intermediate_size", 3072), dim(v, "num_hidden_layers", 12)
+    c, img, p = dim(v, "num_channels", 3), dim(v, "image_size", 224), dim(v, "patch_size", 16)
+    ln, mlp = 2 * D, 2 * D * f + f + D
+    embeddings = c * p * p * D + D + (img // p) ** 2 * D
+    layer = ln + 4 * (D * D + D) + ln + mlp
+    head = D + (3 * D * D + 3 * D) + (D * D + D) + ln + mlp if flag(v, "vision_use_head", True) else 0
+    return embeddings + L * layer + ln + head
+
+
+def _gemma3_vision(v: Mapping, text: Mapping, wrapper: Mapping) -> int:
+    """Gemma-3: the SigLIP tower, then a projection to the text width behind an RMSNorm."""
+    D = dim(v, "hidden_size", 768)
+    return _siglip(v) + D * dim(text, "hidden_size", 2304) + D
+
+
+def _mistral3_vision(v: Mapping, text: Mapping, wrapper: Mapping) -> int:
+    """Mistral-3: a Pixtral tower (bias-free ViT with RMSNorms and a gated MLP), then a patch merger and a
+    two-layer projector to the text width."""
+    D, f, L = dim(v, "hidden_size", 1024), dim(v, "intermediate_size", 4096), dim(v, "num_hidden_layers", 24)
+    c, p = dim(v, "num_channels", 3), dim(v, "patch_size", 16)
+    tower = c * p * p * D + D + L * (2 * D + 4 * D * D + 3 * D * f)   # patch conv, ln_pre, layers
+    merge, t = dim(wrapper, "spatial_merge_size", 2), dim(text, "hidden_size", 4096)
+    layers = wrapper.get("vision_feature_layer", -1)
+    feeds = len(layers) if isinstance(layers, list) else 1
+    bias = flag(wrapper, "multimodal_projector_bias", False)
+    projector = D + merge * merge * D * D + (D * feeds * t + (t if bias else 0)) + (t * t + (t if bias else 0))
+    return tower + projector
+
+
+# Wrapper model_type -> the count of its vision tower and projector (vision_config, text_config, wrapper).
+VISION = {"gemma3": _gemma3_vision, "mistral3": _mistral3_vision}

@@ -1,0 +1,263 @@
+"""One verdict on every surface: the level rule, the corpus in the verdict, the optimum, the policy.
+
+Expected values are hand arithmetic written out here or the papers' numbers, never planner's own output.
+"""
+
+import json
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+from planner import InputError, Plan, Thresholds
+from planner.cli import main
+from planner.format import fmt_ratio
+from planner.surfaces.report import optimal_frame, summary_rows
+from planner.verdict.plan import load_plan, plan_to_dict, save_plan
+
+N_QWEN = 494_032_768          # Qwen2.5-0.5B, published total
+U_ORIGIN = 1.24e9             # the origin case's unique tokens
+R_STAR = 15.387756            # Muennighoff et al. 2023, R_D* (C4 fit)
+
+
+def effective_by_hand(d, u):
+    r = d / u - 1
+    return u + u * R_STAR * (1 - math.exp(-r / R_STAR))
+
+
+def origin_plan(steps):
+    return Plan(budget=planner.budget(steps, micro_batch=4, seq_len=2048), model=planner.architecture("qwen2.5-0.5b"),
+                unique_tokens=U_ORIGIN, accelerator="a100", count=1)
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---- the corpus in the verdict --------------------------------------------------------------
+
+def test_origin_at_the_optimal_step_count_is_not_compute_optimal_anywhere(capsys):
+    steps = 1_206_135                       # ceil(20·N / 8,192): raw D/N just reaches 20
+    d = steps * 8192
+    eff = effective_by_hand(d, U_ORIGIN)     # 7.97 epochs: about 8.19e9 effective tokens
+    assert eff / N_QWEN == pytest.approx(16.58, abs=0.01)
+    g = planner.assess(N_QWEN, d, tokens_per_step=8192, unique_tokens=U_ORIGIN)
+    assert g.level == "below-optimal" and g.on_effective
+    assert g.ratio == pytest.approx(eff / N_QWEN, rel=1e-9) and g.raw_ratio == pytest.approx(d / N_QWEN)
+    a = planner.assess_plan(origin_plan(steps))
+    assert a.verdict.level == "below-optimal" and a.verdict.judged == "effective"
+    assert "COMPUTE-OPTIMAL" not in a.verdict.headline and "D'/N 16.6" in a.verdict.headline
+    assert {n.kind for n in a.verdict.notices} >= {"gate", "repetition"}
+    df = planner.sweep(N_QWEN, steps=steps, micro_batch=4, seq_len=2048, unique_tokens=U_ORIGIN)
+    assert df.level.iloc[0] == "below-optimal"
+    code, out, err = run(["check", "--model", "qwen2.5-0.5b", "--steps", str(steps), "--micro-batch", "4",
+                          "--seq-len", "2048", "--unique-tokens", "1.24e9", "--json"], capsys)
+    j = json.loads(out)
+    assert code == 0 and j["level"] == "below-optimal" and j["verdict"]["judged"] == "effective"
+    assert "Beyond 4 epochs" in err
+    code, out, _ = run(["check", "--model", "qwen2.5-0.5b", "--steps", str(steps), "--micro-batch", "4",
+                        "--seq-len", "2048", "--unique-tokens", "1.24B"], capsys)
+    assert "D'/N (effective)" in out and "D/N (raw)" in out and "COMPUTE-OPTIMAL" not in out
+
+
+def test_origin_at_2700_steps_is_still_severe_with_the_raw_step_count():
+    a = planner.assess_plan(origin_plan(2700))
+    assert a.gate.level == "severe" and a.gate.blocked and a.gate.steps_to_optimal == 1_206_135
+    assert not a.gate.on_effective  # 0.018 epochs: nothing is repeated
+    # On effective data: D such that D' = 20·N; solve U(1 + R*(1 − e^(−R/R*))) = 20·N for R.
+    r = -R_STAR * math.log(1 - (20 * N_QWEN / U_ORIGIN - 1) / R_STAR)
+    assert a.gate.effective_steps_to_optimal == math.ceil(U_ORIGIN * (1 + r) / 8192)
+
+
+def test_a_corpus_too_small_for_the_line_says_it_is_out_of_reach():
+    # U·(1 + R*) = 16.39·U effective tokens at most: with U = N the line 20 is out of reach.
+    g = planner.assess(10**9, 10**11, tokens_per_step=10**6, unique_tokens=1e9)
+    assert not g.optimal_reachable and g.effective_steps_to_optimal is None and g.level == "below-optimal"
+    v = planner.assess_plan(Plan(budget=planner.budget(10**5, tokens_per_step=10**6), params=10**9,
+                                 unique_tokens=1e9)).verdict
+    assert "unreachable" in {n.kind for n in v.notices}
+
+
+def test_without_a_corpus_nothing_changes():
+    g = planner.assess(10**9, 2 * 10**10)
+    assert g.level == "compute-optimal" and g.ratio == 20.0 and g.effective_ratio is None
+
+
+# ---- one level rule, exact at any size --------------------------------------------------------
+
+@pytest.mark.parametrize("n", [10**16, 10**20, 10**29])
+def test_level_rule_is_exact_on_every_surface(n, capsys):
+    below, on = 10 * n - 1, 10 * n           # a hair under the launch line, and exactly on it
+    assert planner.assess(n, below).level == "blocked" and planner.assess(n, on).level == "below-optimal"
+    assert planner.level(planner.ratio(below, n)) == "blocked"
+    assert planner.level(planner.ratio(on, n)) == "below-optimal"
+    assert planner.sweep([n], [below]).level.iloc[0] == "blocked"
+    assert planner.sweep([n, n], [below, on]).level.tolist() == ["blocked", "below-optimal"]
+    assert fmt_ratio(planner.ratio(below, n)) == "9.99"   # never "10.0" beside "blocked"
+    code, out, _ = run(["check", "--params", str(n), "--steps", str(below), "--tokens-per-step", "1"], capsys)
+    assert code == 1 and "blocked" in out.lower() and "10.0" not in out
+
+
+def test_sweep_on_the_lines_with_float_arrays():
+    n = np.array([1e9, 1e9, 1e9])
+    df = planner.sweep(n, np.array([5e9, 1e10, 2e10]))
+    assert df.level.tolist() == ["blocked", "below-optimal", "compute-optimal"]
+
+
+def test_printed_ratio_rounds_except_across_a_line():
+    assert fmt_ratio(28.57) == "28.6"       # rounded, as the JSON's 28.57 reads
+    assert fmt_ratio(19.96) == "19.9"       # not 20.0 beside "below-optimal"
+    assert fmt_ratio(14.66) == "14.7"
+
+
+# ---- a consistent optimum -------------------------------------------------------------------
+
+def test_default_optimum_agrees_with_the_20x_line(capsys):
+    code, out, _ = run(["optimal", "--flops", "5.76e23", "--json"], capsys)
+    assert code == 0 and 15 <= json.loads(out)["tokens_per_param"] <= 25
+
+
+def test_chinchilla_approach3_stays_available_by_name(capsys):
+    code, out, _ = run(["optimal", "--flops", "5.76e23", "--fit", "chinchilla", "--json"], capsys)
+    assert json.loads(out)["tokens_per_param"] == pytest.approx(59, abs=2)
+    code, out, _ = run(["optimal", "--flops", "1.71e24", "--fit", "chinchilla", "--json"], capsys)
+    j = json.loads(out)                      # Table A3: 67B parameters, 4.1T tokens
+    assert j["params"] == pytest.approx(67e9, rel=0.05) and j["tokens"] == pytest.approx(4.1e12, rel=0.10)
+
+
+def test_review_alternative_does_not_contradict_a_green_verdict():
+    a = planner.assess_plan(Plan(budget=planner.budget(20_000, tokens_per_step=10**6), params=10**9))
+    assert a.verdict.level == "compute-optimal"
+    assert 15 <= a.optimal.tokens_per_param <= 25
+
+
+def test_loss_and_optimum_use_the_compute_n_whatever_the_ratio_uses():
+    arch = planner.architecture("qwen3-30b-a3b")
+    b = planner.budget(1000, tokens_per_step=4 * 10**6)
+    total = planner.assess_plan(Plan(budget=b, model=arch, param_kind="total"))
+    active = planner.assess_plan(Plan(budget=b, model=arch, param_kind="active"))
+    assert total.params != active.params and total.compute_params == active.compute_params
+    assert total.loss == active.loss and total.optimal == active.optimal
+    assert total.compute.flops == pytest.approx(6 * planner.count("qwen3-30b-a3b").active * 4e9)
+
+
+def test_attention_term_needs_a_sequence_length_and_causal_halving_halves_it():
+    arch = planner.architecture("qwen2.5-0.5b")          # 24 layers, 14 heads of 64
+    full = planner.assess_plan(Plan(budget=planner.budget(100, micro_batch=4, seq_len=2048), model=arch))
+    half = planner.assess_plan(Plan(budget=planner.budget(100, micro_batch=4, seq_len=2048), model=arch,
+                                    causal_attention_halving=True))
+    d = 100 * 4 * 2048
+    per_token = 12 * 24 * 14 * 64 * 2048                 # 12·L·h·e·T
+    assert full.compute.flops_with_attention - full.compute.flops == pytest.approx(per_token * d)
+    assert half.compute.flops_with_attention - half.compute.flops == pytest.approx(per_token * d / 2)
+    unknown = planner.assess_plan(Plan(budget=planner.budget(100, tokens_per_step=8192), model=arch))
+    assert not unknown.attention_known and unknown.to_dict()["compute"]["flops_with_attention"] is None
+    assert any("attention term unknown" in v for _, v in summary_rows(unknown))
+
+
+def test_continued_pretraining_labels_the_total_flops_of_the_optimum():
+    b = planner.budget(1000, tokens_per_step=10**6, prior_tokens=10**10)
+    a = planner.assess_plan(Plan(budget=b, params=10**9))
+    assert a.compute.flops == pytest.approx(6 * 1e9 * 1e9)              # this run: new tokens only
+    assert a.optimal.flops == pytest.approx(6 * 1e9 * (1e10 + 1e9))     # the alternative: prior + new
+    assert any(k.startswith("Compute-optimal at the same total FLOPs") for k, _ in summary_rows(a))
+
+
+def test_card_and_table_print_the_same_ratio():
+    a = planner.assess_plan(Plan(budget=planner.budget(14_660, tokens_per_step=10**6), params=10**9))
+    card = dict(summary_rows(a))["D/N"]
+    assert card.startswith("14.7 ") and optimal_frame(a).loc["tokens per parameter", "this plan"] == "14.7"
+
+
+# ---- the policy -----------------------------------------------------------------------------
+
+def test_verdict_exit_codes_and_force():
+    v = planner.assess_plan(origin_plan(2700)).verdict
+    assert v.exit_code() == 1 and v.exit_code(force=True) == 0 and v.headline.startswith("SEVERE — blocked")
+    ok = planner.assess_plan(Plan(budget=planner.budget(20_000, tokens_per_step=10**6), params=10**9)).verdict
+    assert ok.exit_code() == 0 and ok.notices == ()
+
+
+def test_force_must_be_a_bool():
+    with pytest.raises(InputError, match="force"):
+        planner.check(1000, 10, force="no")
+
+
+# ---- value objects ----------------------------------------------------------------------------
+
+def test_plan_validates_on_construction_naming_the_field():
+    b = planner.budget(10, tokens_per_step=100)
+    for kwargs, field in [({"mfu": 2}, "hardware.mfu"), ({"accelerator": "abacus"}, "hardware.accelerator"),
+                          ({"corpus_name": "no-such-corpus"}, "corpus.name"), ({"count": 0}, "hardware.count"),
+                          ({"fit": "astrology"}, "law.fit"), ({"price_per_gpu_hour": -1}, "hardware.price_per_gpu_hour"),
+                          ({"param_kind": "some"}, "model.param_kind"), ({"unique_tokens": 0}, "corpus.unique_tokens")]:
+        with pytest.raises(InputError) as e:
+            Plan(budget=b, params=10**6, **kwargs)
+        assert e.value.field == field
+
+
+def test_plan_with_equals_a_fresh_build_and_resolves_names_on_access():
+    b = planner.budget(10, tokens_per_step=100)
+    p = Plan(budget=b, params=10**6, corpus_name="FineWeb-Edu")
+    assert p.with_(count=2, accelerator="a100") == Plan(budget=b, params=10**6, corpus_name="FineWeb-Edu", count=2,
+                                                         accelerator="a100")
+    assert p.unique_tokens is None and p.corpus_tokens == 1.3e12     # FineWeb-Edu card: 1.3T tokens
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "data" / "plans").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_every_example_plan_survives_a_save_and_load(path):
+    p = load_plan(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        q = load_plan(save_plan(p, Path(tmp) / "copy.toml"))
+        with pytest.raises(planner.PlanFileError, match="exists"):
+            save_plan(p, Path(tmp) / "copy.toml")
+    assert q == p and planner.assess_plan(q).to_dict() == planner.assess_plan(p).to_dict()
+
+
+def test_a_custom_architecture_is_saved_as_dimensions():
+    arch = planner.architecture("qwen2.5-0.5b").with_(num_layers=12)
+    p = Plan(budget=planner.budget(10, tokens_per_step=100), model=arch)
+    assert "dimensions" in plan_to_dict(p)["model"]
+    with tempfile.TemporaryDirectory() as tmp:
+        assert load_plan(save_plan(p, Path(tmp) / "x.toml")) == p
+
+
+# ---- one vectorised API -----------------------------------------------------------------------
+
+def test_vectorised_helpers_accept_every_kind_of_number():
+    s = pd.Series([1e10, 2e10], index=["a", "b"])
+    out = planner.ratio(s, 1e9)
+    assert isinstance(out, pd.Series) and list(out.index) == ["a", "b"] and out.tolist() == [10.0, 20.0]
+    assert planner.ratio(np.array(2e10), np.float64(1e9)) == 20.0 and isinstance(planner.ratio(20, 1), float)
+    assert planner.steps_to_target(1000, 7) == 2858 and isinstance(planner.steps_to_target(1000, 7), int)
+    assert planner.steps_to_target(np.array([1000, 2000]), 7).tolist() == [2858, 5715]   # ceil(20000/7), ceil(40000/7)
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda: planner.ratio(10, 0), "params"), (lambda: planner.ratio(-5, 1), "tokens"),
+    (lambda: planner.ratio(np.array([1.0, np.nan]), 1), "tokens"),
+    (lambda: planner.steps_to_target(1000, 7.5), "tokens_per_step"),
+    (lambda: planner.tokens_to_target(0), "params"),
+    (lambda: planner.sweep(1e9, 1e10, steps=10, tokens_per_step=10), "tokens"),
+    (lambda: planner.sweep(1e9, steps=10, tokens_per_step=10, micro_batch=1), "tokens_per_step"),
+    (lambda: planner.sweep(1e9, steps=10.5, tokens_per_step=10), "steps"),
+])
+def test_vectorised_helpers_refuse_bad_input_naming_the_argument(call, field):
+    with pytest.raises(InputError) as e:
+        call()
+    assert e.value.field == field
+
+
+def test_sweep_takes_real_valued_axes_and_scalars():
+    df = planner.sweep(np.geomspace(1e8, 1e10, 50), steps=np.arange(1, 101) * 1000, tokens_per_step=2**21,
+                       unique_tokens=1.3e12, grid=True)
+    assert len(df) == 5000 and set(df.level.cat.categories) == set(planner.LEVELS)
+    one = planner.sweep(1.5e9, 1e10)
+    assert len(one) == 1 and one.ratio.iloc[0] == pytest.approx(1e10 / 1.5e9) and one.level.iloc[0] == "blocked"
