@@ -18,6 +18,8 @@ from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check, enforce
 from .model.params import ParamCount, count_params
 from .verdict.plan import Assessment, Plan, assess_plan, load_plan, plan_from_dict
 from .verdict.sweeps import sweep
+from .training.parallelism import Parallelism
+from .training.memory import MemoryEstimate, memory_estimate, memory_sweep
 
 __all__ = [
     "Architecture", "Budget", "budget", "tokens_per_step", "training_tokens", "architecture", "count",
@@ -26,4 +28,5 @@ __all__ = [
     "SUPPORTED_MODEL_TYPES", "from_hf_config", "LEVELS", "GateResult", "Thresholds", "assess", "check", "enforce",
     "level", "ratio", "steps_to_target", "tokens_to_target", "ParamCount", "count_params",
     "Assessment", "Plan", "assess_plan", "load_plan", "plan_from_dict", "sweep",
+    "Parallelism", "MemoryEstimate", "memory_estimate", "memory_sweep",
 ]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
+from functools import lru_cache
 from fractions import Fraction
 from numbers import Integral, Rational, Real
 
@@ -52,7 +53,7 @@ _TOO_SMALL = -400  # below 10**-400 a number is read as the least positive value
 
 
 class _Refused(Exception):
-    """Internal: the text is not a number (the caller raises the InputError with its own wording)."""
+    """Internal: a value is not a finite real number (the caller raises the InputError with its own wording)."""
 
 
 # ---- how a value is shown in a message -----------------------------------------------------------
@@ -84,10 +85,11 @@ def _refuse(field: str, accepted: str, value) -> InputError:
 
 # ---- exact reading of text and numbers ------------------------------------------------------------
 
-def parse_number(text: str, *, percent: bool = False) -> Fraction:
+def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
     """The exact value of a number written as text (see the module docstring for the spellings).
 
-    Returns a :class:`fractions.Fraction`. Raises :class:`ValueError` for anything else
+    Returns an ``int`` when the value is whole as written (``7B``, ``1e12``), else a
+    :class:`fractions.Fraction` (``1.5``, ``55%``). Raises :class:`ValueError` for anything else
     (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁴¹ or
     more raises :class:`OverflowError` without expanding the number.
     """
@@ -116,37 +118,39 @@ def parse_number(text: str, *, percent: bool = False) -> Fraction:
     sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", m.group(4) or "0"
     digits = (whole + frac).lstrip("0")
     if not digits:
-        return Fraction(0)
+        return 0
     power = int(exp) - len(frac) + scale - (2 if pct else 0)
     magnitude = len(digits) - 1 + power
     if magnitude > _TOO_LARGE:
         raise OverflowError(f"about 10**{magnitude}")
     if magnitude < _TOO_SMALL:
         value = Fraction(1, 10 ** (-_TOO_SMALL + 1))
+    elif power >= 0:
+        value = int(digits) * 10**power
     else:
-        value = Fraction(int(digits) * 10 ** max(power, 0), 10 ** max(-power, 0))
+        value = Fraction(int(digits), 10**-power)
     return -value if sign == "-" else value
 
 
-def _exact(field: str, value, accepted: str, percent: bool = False):
-    """A scalar as an exact int or Fraction; refuses everything that is not a finite real number."""
+def _exact(value, percent: bool = False):
+    """A scalar as an exact int or Fraction; raises :class:`_Refused` for anything that is not a finite real number."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool) or value is None:
-        raise _refuse(field, accepted, value)
+        raise _Refused
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _refuse(field, accepted, value)
+            raise _Refused
         return Fraction(repr(value))  # the decimal the float prints as
     if isinstance(value, Rational):
         return Fraction(value.numerator, value.denominator)
     if isinstance(value, Decimal):
         if not value.is_finite() or (value and value.adjusted() > _TOO_LARGE):
-            raise _refuse(field, accepted, value)
+            raise _Refused
         if value and value.adjusted() < _TOO_SMALL:
             return Fraction(1 if value > 0 else -1, 10 ** (-_TOO_SMALL + 1))
         return Fraction(value)
@@ -154,16 +158,16 @@ def _exact(field: str, value, accepted: str, percent: bool = False):
         try:
             return parse_number(value, percent=percent)
         except (ValueError, OverflowError):
-            raise _refuse(field, accepted, value) from None
+            raise _Refused from None
     if isinstance(value, Real):
         try:
             f = float(value)
         except (OverflowError, ValueError, TypeError):
-            raise _refuse(field, accepted, value) from None
+            raise _Refused from None
         if not math.isfinite(f):
-            raise _refuse(field, accepted, value)
+            raise _Refused
         return Fraction(repr(f))
-    raise _refuse(field, accepted, value)
+    raise _Refused
 
 
 def _is_series(value) -> bool:
@@ -228,7 +232,10 @@ def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, ve
         if not vector:
             raise InputError(field, accepted, detail=f"must be a single number ({accepted}), got an array")
         return _count_array(field, arr, minimum, top, accepted)
-    x = _exact(field, value, accepted)
+    try:
+        x = _exact(value)
+    except _Refused:
+        raise _refuse(field, accepted, value) from None
     if isinstance(x, Fraction):
         if x.denominator != 1:
             raise _refuse(field, accepted, value)
@@ -257,6 +264,7 @@ def _count_array(field, arr, minimum, top, accepted):
 
 # ---- reals ----------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1024)
 def _bound(x: float) -> Fraction:
     """A bound as the decimal it was written as: 0.001 means 1/1000, not its binary neighbour."""
     return Fraction(repr(float(x)))
@@ -291,21 +299,30 @@ def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = 
         Naming ``field``: out of range, NaN, infinite, boolean, None, non-numeric text, or an array
         where a single number is expected.
     """
-    op = ">=" if inclusive else ">"
     top = MAX_REAL if maximum is None else maximum
-    accepted = f"a finite number {op} {minimum:g} and <= {top:g}"
-    if percent:
-        accepted += " (a fraction, or a percentage such as 55%)"
+    if type(value) is float and (value >= minimum if inclusive else value > minimum) and value <= top \
+            and _bound(value) == value and _bound(minimum) == minimum and _bound(top) == top:
+        return value  # the common case: a float, bounds that are their own decimals (0, 1, 1e30 ...)
+    accepted = _accepted_real(minimum, inclusive, top, percent)
     arr = _as_array(field, value, accepted)
     if arr is not None:
         if not vector:
             raise InputError(field, accepted, detail=f"must be a single number ({accepted}), got an array")
         return _real_array(field, arr, minimum, inclusive, top, accepted)
-    x = _exact(field, value, accepted, percent=percent)
+    try:
+        x = _exact(value, percent=percent)
+    except _Refused:
+        raise _refuse(field, accepted, value) from None
     lo, hi = _bound(minimum), _bound(top)
     if not ((x >= lo if inclusive else x > lo) and x <= hi):
         raise _refuse(field, accepted, value)
     return float(x)
+
+
+@lru_cache(maxsize=256)
+def _accepted_real(minimum, inclusive, top, percent) -> str:
+    text = f"a finite number {'>=' if inclusive else '>'} {minimum:g} and <= {top:g}"
+    return text + " (a fraction, or a percentage such as 55%)" if percent else text
 
 
 def _real_array(field, arr, minimum, inclusive, top, accepted):
@@ -364,7 +381,10 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
     arr = _as_array(field, value, accepted)
     if arr is not None:
         return _real_array(field, arr, 0 if minimum is None else minimum, minimum is not None, top, accepted)
-    x = _exact(field, value, accepted)
+    try:
+        x = _exact(value)
+    except _Refused:
+        raise _refuse(field, accepted, value) from None
     if not ((x > 0 if minimum is None else x >= minimum) and x <= top):
         raise _refuse(field, accepted, value)
     if isinstance(x, Fraction):

@@ -100,12 +100,19 @@ def _start(cmd: list[str], cwd: Path, port: int, log: Path, env: dict | None = N
     return Server(proc, f"http://127.0.0.1:{port}", log)
 
 
-def start_voila(workdir: Path, notebook: Path = NOTEBOOK) -> Server:
-    """Copy ``notebook`` into ``workdir`` and serve the copy with Voila (stored outputs never rewritten)."""
-    shutil.copy(notebook, workdir / notebook.name)
+def start_voila(workdir: Path, notebook: Path = NOTEBOOK, extra: tuple = (), serve_dir: bool = False,
+                culling: tuple = ()) -> Server:
+    """Copy ``notebook`` into ``workdir`` and serve the copy with Voila (stored outputs never rewritten),
+    with the idle-kernel culling ``planner workbook --app`` uses. ``serve_dir``: serve the whole folder
+    (pages at ``voila/render/NAME.ipynb``)."""
+    from planner.surfaces.launch_workbook import culling_options
+
+    if notebook.parent.resolve() != workdir.resolve():
+        shutil.copy(notebook, workdir / notebook.name)
     port = free_port()
-    server = _start(["voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1", notebook.name],
-                    workdir, port, workdir / "voila.log")
+    server = _start(["voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                     "." if serve_dir else notebook.name,
+                     *culling_options(*culling), *extra], workdir, port, workdir / "voila.log")
     try:
         server.wait_ready("/voila/static/favicon.ico")
     except BaseException:
@@ -138,6 +145,25 @@ def start_lab(workdir: Path, notebook: Path = NOTEBOOK) -> Server:
     return server
 
 
+def start_workbook_lab(workdir: Path) -> Server:
+    """``planner workbook`` (the README's launch command) run in ``workdir``, token-less for the test."""
+    settings = workdir / ".lab-settings"
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text('{"fetchNews": "false"}')
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-ws"))
+    port = free_port()
+    server = _start(["planner", "workbook", "--no-browser", f"--port={port}", "--",
+                     "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password="],
+                    workdir, port, workdir / "lab.log", env)
+    try:
+        server.wait_ready(LAB_PROBE)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 # ---- the browser ------------------------------------------------------------------------------
 
 def launch_chromium(playwright):
@@ -161,15 +187,46 @@ def new_offline_page(browser, allowed_prefix: str = "http://127.0.0.1:", viewpor
 
 # ---- the workbook in the page -----------------------------------------------------------------
 
+# Each control row carries the class planner-ctl-<name>; its slider has the label, its text box the value.
+CONTROL_NAMES = {"steps": "steps", "layers": "layers", "hidden": "hidden-size", "heads": "heads",
+                 "head_dim": "head-dim", "kv_heads": "kv-heads", "intermediate": "intermediate-size", "vocab": "vocab",
+                 "experts": "experts", "top_k": "top-k", "expert_size": "expert-size",
+                 "shared_experts": "shared-experts", "micro_batch": "micro-batch", "grad_accum": "grad-accum",
+                 "data_parallel": "data-parallel", "seq_len": "seq-len", "prior": "prior-tokens",
+                 "unique": "unique-tokens", "gpus": "GPUs", "mfu": "MFU", "price": "price"}
+LABELS = {"steps": "steps", "layers": "layers", "micro_batch": "micro-batch", "grad_accum": "grad accum",
+          "data_parallel": "data parallel", "seq_len": "seq len", "hidden": "hidden size", "heads": "heads",
+          "head_dim": "head dim", "kv_heads": "kv heads", "intermediate": "intermediate size", "vocab": "vocab",
+          "experts": "experts", "top_k": "top-k", "expert_size": "expert size"}
+
+
 def slider(page, name: str):
-    """The slider whose ``label.widget-label`` reads exactly ``name``."""
+    """The slider whose ``label.widget-label`` reads exactly ``name`` (a label, or a key of LABELS)."""
+    name = LABELS.get(name, name)
     label = page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
     return page.locator(".widget-slider").filter(has=label).first
 
 
+def box(page, key: str):
+    """The text box of a control (``steps``, ``mfu``, ``prior``, ...)."""
+    return page.locator(f".planner-ctl-{CONTROL_NAMES[key]} .planner-box input").first
+
+
+def message(page, key: str):
+    """The refusal line under a control (hidden when there is none)."""
+    return page.locator(f".planner-ctl-{CONTROL_NAMES[key]}").locator("xpath=..").locator(".planner-message").first
+
+
+def box_value(page, key: str) -> str:
+    return box(page, key).input_value()
+
+
 def slider_value(page, name: str) -> float:
-    """The number a slider's readout shows (``2,754`` → 2754.0)."""
-    return float(slider(page, name).locator(".widget-readout").inner_text().replace(",", "").strip())
+    """The number a control's box shows, read with planner's own parser (``1.2M`` -> 1200000)."""
+    import planner
+    key = next((k for k, v in LABELS.items() if v == name), name)
+    text = box_value(page, key)
+    return float(planner.validate.positive_real(name, text, minimum=0, inclusive=True, percent=key == "mfu"))
 
 
 def press(page, name: str, key: str, times: int = 1) -> None:
@@ -180,29 +237,36 @@ def press(page, name: str, key: str, times: int = 1) -> None:
         page.keyboard.press(key)
 
 
-def type_value(page, name: str, value) -> None:
-    """Type ``value`` into the slider's readout (select all, type, Enter), as a person would."""
-    readout = slider(page, name).locator(".widget-readout")
-    readout.click()
+def type_value(page, key: str, value, finish: str = "Enter") -> None:
+    """Type ``value`` into a control's box as a person would, then ``finish``: Enter, Tab or blur (click away)."""
+    b = box(page, key)
+    b.click()
     page.keyboard.press("Control+A")
     page.keyboard.type(str(value))
-    page.keyboard.press("Enter")
+    if finish == "blur":
+        page.locator(".planner-readout").first.click(position={"x": 5, "y": 5})
+    else:
+        page.keyboard.press(finish)
 
 
-# The readout's banner (the verdict's headline): "SEVERE — blocked: D/N 0.045 — far too few …"
-_BANNER_JS = r"""() => {
-  const ro = document.querySelector('.widget-html');
+_STATE_JS = r"""() => {
+  const ro = document.querySelector('.planner-readout') || document.querySelector('.widget-html');
+  const v = ro ? ro.querySelector('.planner-verdict') : null;
   const img = document.querySelector('img.widget-image');
-  const text = ro ? ro.innerText : '';
-  const m = text.match(/^\s*([A-Z][A-Z -]*?)( — blocked| — may launch)?: D'?\/N ([0-9.,]+)/);
-  return {text: text.slice(0, 400), level: m ? m[1] : null, blocked: m ? (m[2] === ' — blocked' || m[1] === 'BLOCKED') : null,
-          ratio: m ? m[3] : null, src: img ? img.src : null, imgWidth: img ? img.naturalWidth : 0};
+  const det = document.querySelector('.planner-details');
+  const text = (ro ? ro.innerText : '') + '\n' + (det ? det.innerText : '');
+  const m = text.match(/(SEVERE|BLOCKED|BELOW[ -]OPTIMAL|COMPUTE-OPTIMAL)[^:\n]*:\s*D'?\/N\s*=?\s*([0-9.,]+)/);
+  return {text: text.slice(0, 3000), current: v ? v.dataset.current === 'true' : null,
+          level: v ? (v.dataset.level || null) : null, blocked: v && v.dataset.blocked ? v.dataset.blocked === 'true' : null,
+          params: v && v.dataset.params ? v.dataset.params : null, tokens: v && v.dataset.tokens ? v.dataset.tokens : null,
+          ratio: m ? m[2] : null, src: img ? img.src : null, imgWidth: img ? img.naturalWidth : 0,
+          stale: img ? img.classList.contains('planner-stale') : null};
 }"""
 
 
 def state(page) -> dict:
-    """The readout's level, BLOCKED flag and D/N text, and the chart's ``src``, as the page shows them."""
-    return page.evaluate(_BANNER_JS)
+    """The readout's level, blocked flag, N, D and D/N text, and the chart's ``src``, as the page shows them."""
+    return page.evaluate(_STATE_JS)
 
 
 def image_digest(page) -> str | None:
@@ -231,41 +295,44 @@ def settle(page, quiet: float = 0.3, timeout: float = 15.0) -> dict:
 
 
 def page_settings(page) -> dict:
-    """The sliders that make D and N, read from their readouts."""
-    names = {"layers": "layers", "steps": "steps", "batch": "batch", "grad_accum": "grad accum",
-             "data_parallel": "data parallel", "seq_len": "seq len"}
-    return {key: int(round(slider_value(page, label))) for key, label in names.items()}
+    """The controls that make D and N, read from their boxes."""
+    keys = ("layers", "steps", "micro_batch", "grad_accum", "data_parallel", "seq_len")
+    return {k: int(round(slider_value(page, k))) for k in keys}
 
 
-def expected(settings: dict) -> dict:
-    """What planner says for these settings: the readout's level, BLOCKED flag and D/N text."""
+def expected(settings: dict, plan=None, **changes) -> dict:
+    """What planner says for the origin-case plan file with these settings: level, blocked, D/N text, N, D."""
     import planner
     from planner.format import fmt_ratio
+    from planner.training.budget import Budget
 
-    arch = planner.architecture(MODEL).with_(num_layers=settings["layers"])
-    n = planner.count_params(arch).total
-    d = (settings["steps"] * settings["batch"] * settings["grad_accum"] * settings["data_parallel"]
-         * settings["seq_len"])
-    r = planner.assess(n, d, unique_tokens=1.24e9)  # the workbook opens on the origin case's corpus
-    level = planner.verdict.policy.PHRASES[r.level].split(" — ")[0]
-    return {"level": level, "blocked": r.blocked, "ratio": fmt_ratio(r.ratio), "params": n, "tokens": d}
+    p = planner.load_plan(plan or ROOT / "data" / "plans" / "origin-case.toml")
+    arch = p.model.with_(num_layers=settings["layers"])
+    b = Budget.from_batch(settings["steps"], settings["micro_batch"], settings["seq_len"], settings["grad_accum"],
+                          settings["data_parallel"])
+    a = planner.assess_plan(p.with_(model=arch, budget=b, **changes))
+    lines = (a.plan.thresholds.severe, a.plan.thresholds.block, a.plan.thresholds.optimal)
+    return {"level": a.gate.level, "blocked": a.gate.blocked, "ratio": fmt_ratio(a.gate.ratio, lines),
+            "params": a.params, "tokens": a.gate.tokens}
 
 
-def wait_for_update(page, want: dict, old_src: str | None, timeout: float = 20.0) -> dict:
-    """Wait until the readout shows ``want`` and the chart's ``src`` is no longer ``old_src``.
-
-    Fails with both sides shown when that does not happen in ``timeout`` seconds.
-    """
+def wait_for(page, check, what: str, timeout: float = 20.0) -> dict:
+    """Poll the page's state until ``check(state)`` holds; fail saying ``what`` was awaited."""
     deadline = time.monotonic() + timeout
     now = state(page)
     while time.monotonic() < deadline:
-        if (now["level"] == want["level"] and now["blocked"] == want["blocked"] and now["ratio"] == want["ratio"]
-                and now["src"] and now["src"] != old_src):
+        if check(now):
             return now
         time.sleep(0.03)
         now = state(page)
-    raise AssertionError(
-        f"after {timeout:.0f} s the workbook shows level={now['level']!r} blocked={now['blocked']!r} "
-        f"D/N={now['ratio']!r} (chart {'changed' if now['src'] != old_src else 'UNCHANGED'}); planner says "
-        f"level={want['level']!r} blocked={want['blocked']!r} D/N={want['ratio']!r} for "
-        f"N={want['params']:,}, D={want['tokens']:,}. Readout: {now['text'][:200]!r}")
+    raise AssertionError(f"after {timeout:.0f} s, still waiting for {what}; the page shows {now}")
+
+
+def wait_for_update(page, want: dict, old_src: str | None, timeout: float = 20.0) -> dict:
+    """Wait until the readout shows ``want`` (level, blocked, N, D) and the chart's ``src`` is no longer ``old_src``."""
+    def ok(now):
+        return (now["current"] and now["level"] == want["level"] and now["blocked"] == want["blocked"]
+                and now["params"] == str(want["params"]) and now["tokens"] == str(want["tokens"])
+                and now["src"] and now["src"] != old_src)
+    return wait_for(page, ok, f"level={want['level']} blocked={want['blocked']} N={want['params']:,} "
+                              f"D={want['tokens']:,} and a new chart", timeout)

@@ -129,3 +129,89 @@ def test_huge_model_stays_exact():
     d, f = 45056, 4 * 45056
     total = 2 * 256000 * d + 400 * (4 * d * d + 3 * d * f + 2 * d) + d
     assert count_params(a).total == total and total > 10**13
+
+
+# ---- value semantics: an Architecture stores its inputs and derives the rest ----------------------
+
+def _catalog(name):
+    return planner.architecture(name)
+
+
+def test_with_equals_a_fresh_build_and_moe_layers_follow_depth():
+    mixtral = _catalog("mixtral-8x7b-v0.1")
+    deeper = mixtral.with_(num_layers=64)
+    fresh = Architecture(**{**mixtral.inputs(), "num_layers": 64})
+    assert deeper == fresh and hash(deeper) == hash(fresh)
+    assert deeper.moe_layers == deeper.num_moe_layers == 64
+    # By hand: every one of the 64 layers holds 8 experts (the rule "every layer", not a stored 32).
+    V, d, h, k, f, E = 32000, 4096, 32, 8, 14336, 8
+    e = d // h
+    layer = (d * h * e + 2 * d * k * e + h * e * d) + E * 3 * d * f + d * E + 2 * d
+    total = 2 * V * d + 64 * layer + d
+    assert total == 93_143_437_312
+    assert count_params(deeper).total == total
+    assert mixtral.with_(num_layers=31).moe_layers == 31  # any depth is accepted
+
+
+def test_explicit_head_dim_survives_a_hidden_size_change_and_a_derived_one_follows():
+    qwen3 = _catalog("qwen3-0.6b")  # hidden 1024, 16 heads, head_dim 128 given in its config
+    assert qwen3.with_(hidden_size=2048).head_dim == 128
+    llama = _catalog("llama-2-7b")  # no head_dim in its config: 4096 / 32
+    assert llama.head_dim == 128 and llama.inputs()["head_dim"] is None
+    assert llama.with_(hidden_size=2048).head_dim == 64
+
+
+def test_derived_defaults_are_not_frozen_in():
+    a = Architecture(num_layers=2, hidden_size=64, num_heads=4, vocab_size=100)
+    b = a.with_(hidden_size=128, num_heads=8)
+    assert (b.intermediate_size, b.head_dim, b.num_kv_heads) == (4 * 128, 16, 8)
+    assert b == Architecture(num_layers=2, hidden_size=128, num_heads=8, vocab_size=100)
+    assert a.inputs()["intermediate_size"] is None and a.intermediate_size == 256
+
+
+def test_moe_layer_rule_is_evaluated_at_the_current_depth():
+    base = dict(num_layers=8, hidden_size=64, num_heads=4, vocab_size=100, num_experts=4, experts_per_token=2)
+    every_2nd = Architecture(**base, moe_layer_period=2, moe_layer_offset=1)  # layers 1, 3, 5, 7
+    assert every_2nd.moe_layers == 4 and every_2nd.with_(num_layers=9).moe_layers == 4
+    assert every_2nd.with_(num_layers=10).moe_layers == 5
+    first_3_dense = Architecture(**base, first_dense_layers=3)  # DeepSeek's first_k_dense_replace
+    assert first_3_dense.moe_layers == 5 and first_3_dense.with_(num_layers=61).moe_layers == 58
+    listed = Architecture(**base, dense_layers=[0, 7, 20])  # 20 is past the depth: no effect until it exists
+    assert listed.moe_layers == 6 and listed.with_(num_layers=21).moe_layers == 18
+    assert [listed.is_moe_layer(i) for i in range(8)] == [False] + [True] * 6 + [False]
+    counted = Architecture(**base, moe_layers=3)  # a plain count: the last 3 layers
+    assert counted.moe_layers == 3 and [counted.is_moe_layer(i) for i in (4, 5)] == [False, True]
+
+
+def test_architecture_is_an_immutable_value():
+    import pickle
+    a = _catalog("qwen3-30b-a3b")
+    with pytest.raises(AttributeError):
+        a.num_layers = 3
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert a.with_(name="renamed") == a  # the display name is not part of the value
+    assert a != a.with_(num_layers=47)
+    with pytest.raises(InputError, match="num_layer"):
+        a.with_(num_layer=3)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(num_experts=4, experts_per_token=5), "experts_per_token"),        # top-k above the expert count
+    (dict(num_experts=4, experts_per_token=2, moe_layer_period=2, moe_layer_offset=2), "moe_layer_offset"),
+    (dict(num_experts=4, experts_per_token=2, moe_layers=3), "moe_layers"),  # more MoE layers than layers
+    (dict(num_experts=4, experts_per_token=2, dense_layers="0,1"), "dense_layers"),
+    (dict(kv_lora_rank=16), "qk_rope_head_dim"),                            # latent attention needs its rotary part
+    (dict(mixer="mamba3"), "mixer"),
+    (dict(mixer="mamba2"), "ssm_heads"),
+    (dict(mixer="gated_deltanet"), "linear_key_heads"),
+    (dict(layer_types=["attention"]), "layer_types"),                        # one entry for two layers
+    (dict(layer_types=["attention", "moe"]), "layer_types"),                 # 'moe' without experts
+    (dict(qk_norm_scope="both"), "qk_norm_scope"),
+    (dict(attention_sinks="yes"), "attention_sinks"),
+    (dict(vision_params=-1), "vision_params"),
+])
+def test_new_fields_are_validated_naming_the_field(kwargs, field):
+    base = dict(num_layers=2, hidden_size=64, num_heads=4, vocab_size=1000)
+    with pytest.raises(InputError) as e:
+        Architecture(**{**base, **kwargs})
+    assert e.value.field == field and "\n" not in str(e.value)

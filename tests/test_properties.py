@@ -583,14 +583,15 @@ PLAN_FIELDS = [
     ("training", "grad_accum", bad_counts(none=False, falsy=False), False, "plan.training.grad_accum"),
     ("training", "data_parallel", bad_counts(none=False, falsy=False), False, "plan.training.data_parallel"),
     ("training", "prior_tokens", bad_counts(0), False, "plan.training.prior_tokens"),
-    # None stands for "not given" in a plan document built in Python (TOML has no null): no corpus, no price
+    # None stands for "not given" in a plan document built in Python (TOML has no null): no corpus, no price,
+    # the default MFU
     ("corpus", "unique_tokens", bad_reals(1, inclusive=True, none=False), False, "plan.corpus.unique_tokens"),
     ("corpus", "name", st.one_of(st.sampled_from(["", "the-pile-v9", "FineWeb-Edu-Ultra"]), st.integers()), True,
      "plan.corpus.name"),
     ("hardware", "accelerator", st.one_of(st.sampled_from(["", "h1000", "gpu"]), st.integers(), st.none()), False,
      "plan.hardware.accelerator"),
     ("hardware", "count", bad_counts(), False, "plan.hardware.count"),
-    ("hardware", "mfu", bad_reals(0, maximum=1.0), False, "plan.hardware.mfu"),
+    ("hardware", "mfu", bad_reals(0, maximum=1.0, none=False), False, "plan.hardware.mfu"),  # None: the default
     ("hardware", "price_per_gpu_hour", bad_reals(0, inclusive=True, none=False), False,
      "plan.hardware.price_per_gpu_hour"),
     ("hardware", "causal_attention_halving", bad_flags(), False, "plan.hardware.causal_attention_halving"),

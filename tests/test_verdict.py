@@ -261,3 +261,104 @@ def test_sweep_takes_real_valued_axes_and_scalars():
     assert len(df) == 5000 and set(df.level.cat.categories) == set(planner.LEVELS)
     one = planner.sweep(1.5e9, 1e10)
     assert len(one) == 1 and one.ratio.iloc[0] == pytest.approx(1e10 / 1.5e9) and one.level.iloc[0] == "blocked"
+
+
+# ---- memory, time, science and launch files in the one assessment ------------------------------
+
+def _plan_file(tmp, text):
+    path = Path(tmp) / "plan.toml"
+    path.write_text(text)
+    return str(path)
+
+
+LLAMA_8K = """
+name = "Llama-3-8B at 8K on one H100"
+[model]
+catalog = "llama-3-8b"
+[training]
+steps = 1000
+micro_batch = 1
+seq_len = 8192
+[hardware]
+accelerator = "h100-sxm"
+count = 1
+[parallelism]
+zero = 0
+"""
+
+
+def test_memory_is_part_of_the_verdict_and_require_fit_exits_1(capsys, tmp_path):
+    path = _plan_file(tmp_path, LLAMA_8K)
+    a = planner.assess_plan(load_plan(path))
+    # bf16 weights + bf16 grads + 12 bytes of Adam state per parameter: 16 bytes × 8.03B ≈ 120 GiB > 80 GiB
+    assert a.memory.weights + a.memory.gradients + a.memory.optimizer == pytest.approx(16 * 8_030_261_248, rel=1e-9)
+    assert a.verdict.fits is False and "memory" in {n.kind for n in a.verdict.notices}
+    assert a.verdict.exit_code(force=True) == 0 and a.verdict.exit_code(force=True, require_fit=True) == 1
+    code, out, err = run(["report", path, "--force-under-provisioned", "--require-fit", "--json"], capsys)
+    j = json.loads(out)
+    assert code == 1 and j["memory"]["fits"] is False and j["verdict"]["fits"] is False
+    code, out, _ = run(["report", path, "--force-under-provisioned"], capsys)
+    assert code == 0 and "Memory: smallest fix" in out
+
+
+def test_origin_case_fits_one_a100_with_a_stated_margin(capsys):
+    a = planner.assess_plan(load_plan("data/plans/origin-case.toml"))
+    assert a.memory.fits and a.memory.capacity - a.memory.total > 40 * 2**30
+    code, out, _ = run(["report", "data/plans/origin-case.toml", "--force-under-provisioned", "--require-fit"], capsys)
+    assert code == 0 and "headroom" in out
+
+
+def test_achieved_flops_and_full_recompute_time_a_run_like_narayanan(tmp_path):
+    # Narayanan et al. 2021, Table 2: GPT-3 175B on 300B tokens, 1,536 A100s at 141 TFLOP/s: 23 days,
+    # timed as 8·N·D / (n · X) with full recompute.
+    path = _plan_file(tmp_path, """
+[model]
+params = 175e9
+[training]
+steps = 146_485
+micro_batch = 1
+grad_accum = 1
+data_parallel = 1024
+seq_len = 2048
+[hardware]
+accelerator = "a100"
+count = 1536
+achieved_tflops = 141
+""")
+    a = planner.assess_plan(load_plan(path))   # no layout: no recompute, 6·N·D at 141 TFLOP/s
+    days = a.compute.wall_clock_hours / 24
+    assert days == pytest.approx(6 * 175e9 * 146_485 * 2048 * 1024 / (1536 * 141e12) / 86400, rel=1e-6)
+    recompute = planner.assess_plan(load_plan(path).with_(parallelism=planner.Parallelism(
+        micro_batch=1, seq_len=2048, tp=8, pp=1, dp=192, gpus=1536, recompute="full")))
+    assert recompute.compute.wall_clock_hours / 24 == pytest.approx(23, rel=0.03)
+
+
+def test_plan_files_carry_inference_tokens_and_a_fit_beside_them(tmp_path):
+    text = """
+[model]
+params = 13e9
+[training]
+steps = 1000
+tokens_per_step = 4_000_000
+[inference]
+tokens = 2e12
+"""
+    a = planner.assess_plan(load_plan(_plan_file(tmp_path, text)))
+    science = a.science.to_dict()
+    assert science["inference"] is not None and science["inference"]["params"] < 13e9
+    assert {"batch_tokens_opt", "learning_rate_opt"} <= set(science["hyperparameters"])
+    p = load_plan(_plan_file(tmp_path, text))
+    with tempfile.TemporaryDirectory() as tmp:
+        assert load_plan(save_plan(p, Path(tmp) / "x.toml")) == p
+
+
+def test_a_launch_config_is_judged_like_a_plan(capsys):
+    # nanoGPT's config/train_gpt2.py on 8 GPUs: 124,373,760 parameters (vocabulary padded to 50,304, tied head,
+    # learned positions), 40 × 12 × 1,024 = 491,520 tokens per iteration.
+    code, out, _ = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py", "--format", "nanogpt",
+                        "--gpus", "8", "--json"], capsys)
+    j = json.loads(out)
+    assert code == 0 and j["params"] == 124_373_760 and j["tokens_per_step"] == 491_520
+    code, _, err = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py", "--format", "nanogpt",
+                        "--steps", "10"], capsys)
+    assert code == 2 and "--launch-config" in err

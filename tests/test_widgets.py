@@ -1,93 +1,318 @@
-"""The workbook's widget module, driven from code (no browser): callbacks, readout, chart."""
+"""The workbook driven from code (no browser): typed input, valid architecture moves, plan files, the chart.
+
+Every test builds its own :class:`Workbook` (no shared mutable state: the file passes in any order).
+Expected values come from hand calculations, published counts, the plan files' own text, or a fresh
+count of an edited ``config.json`` — never read back from the widget.
+"""
+
+import asyncio
+import json
+import subprocess
+import sys
+import tomllib
 
 import ipywidgets as W
 import pytest
 
 import planner
-from planner.format import fmt_ratio
-from planner.surfaces.widgets import Workbook
+from planner.surfaces.controls import NumberControl, count_text
+from planner.surfaces.widgets import Workbook, divisors
 
-N_QWEN = 494_032_768
+from conftest import ROOT
+
+N_QWEN = 494_032_768          # Qwen2.5-0.5B, published
+ORIGIN = ROOT / "data" / "plans" / "origin-case.toml"
+MODELS = ROOT / "data" / "models"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def wb():
     return Workbook()
 
 
-def test_opens_on_the_origin_case(wb):
-    wb.set(model="qwen2.5-0.5b", steps=2700, batch=4, grad_accum=1, data_parallel=1, seq_len=2048,
-           corpus="custom (unique tokens)", unique=1.24e9, continued=False)
+def _numbers(wb):
+    return {k: c for k, c in wb.numbers.items()}
+
+
+# ---- opening -----------------------------------------------------------------------------------
+
+def test_opens_on_the_origin_case_plan_file(wb):
+    doc = tomllib.loads(ORIGIN.read_text())
     a = wb.assessment
-    assert a.params == N_QWEN and a.gate.tokens == 22_118_400 and a.gate.level == "severe"
+    assert a.params == N_QWEN and a.gate.tokens == 2700 * 4 * 2048 and a.gate.level == "severe"
+    # the workbook opens on the same hardware as the plan file (one A100, $2/GPU-hour), not 8 GPUs
+    assert (wb.gpus.value, wb.accelerator.value, wb.price.value) == (doc["hardware"]["count"], "a100", 2.0) == (1, "a100", 2.0)
+    assert wb.mfu.box.value == "40%" and wb.steps.box.value == "2,700" and wb.unique.box.value == "1.24B"
+    assert wb.prior.value == 0 and wb.prior.box.value == "0"     # continued pretraining starts at 0 tokens
+    assert "micro-batch" in wb.micro_batch.slider.description    # the readout's word, not "batch"
     assert "D/N 0.045" in wb.readout.value and "SEVERE" in wb.readout.value
-    assert a.corpus.ceiling_1_epoch == pytest.approx(1.24e9 / N_QWEN)
+    assert "Base model <b>qwen2.5-0.5b</b> (unchanged)" in wb.readout.value
 
 
-def test_steps_slider_moves_readout_and_image(wb):
-    wb.set(steps=2700)
-    image, readout = wb.image.value, wb.readout.value
-    fig = wb.chart.fig
-    wb.steps.value = 1_206_135   # a single slider move, through its callback
-    # 1.24B unique tokens: ~8 epochs, judged on effective tokens (D'/N ≈ 16.6), below the line
-    expected = planner.assess(N_QWEN, 1_206_135 * 8192, unique_tokens=1.24e9)
-    assert wb.assessment.gate.level == expected.level == "below-optimal"
-    assert f"{fmt_ratio(expected.ratio)} on effective tokens" in wb.readout.value and wb.readout.value != readout
-    assert wb.image.value != image and wb.chart.fig is fig  # redrawn in place, same figure
+# ---- (1) typed values mean what they show ------------------------------------------------------------
+
+@pytest.mark.parametrize("control, typed, value", [
+    ("steps", "1,206,135", 1_206_135),
+    ("steps", "1.2M", 1_200_000),
+    ("steps", "3e5", 300_000),
+    ("steps", "12k", 12_000),
+    ("unique", "1.3T", 1_300_000_000_000),
+    ("seq_len", "1,500", 1500),          # any whole length, not only powers of two
+    ("seq_len", "4096", 4096),
+    ("micro_batch", "24", 24),
+    ("gpus", "1,024", 1024),
+    ("mfu", "55%", 0.55),
+    ("mfu", "0.35", 0.35),
+    ("price", "25", 25.0),               # above the old $20 slider cap: the package allows up to $1e6
+    ("price", "1,250.50", 1250.5),
+    ("layers", "30", 30),
+    ("vocab", "128k", 128_000),
+])
+def test_typed_text_applies_exactly(wb, control, typed, value):
+    c = wb.numbers[control]
+    c.box.value = typed            # what the browser sends on Enter, Tab or leaving the box
+    assert c.value == value
+    assert c.message.layout.display == "none"
+    assert wb.assessment is not None and wb.plan() == wb.assessment.plan
 
 
-def test_layers_slider(wb):
-    wb.set(steps=2700, layers=24)
+def test_typed_prior_tokens_apply_exactly(wb):
+    wb.set(continued=True)
+    wb.prior.box.value = "18T"
+    assert wb.prior.value == 18 * 10**12 and wb.assessment.gate.prior_tokens == 18 * 10**12
+    assert wb.prior.box.value == "18T"
+
+
+@pytest.mark.parametrize("control, typed", [
+    ("steps", "abc"), ("steps", "1.5"), ("steps", "0"), ("steps", "1e31"), ("steps", "1,20,0"),
+    ("price", "2e6"), ("price", "-1"), ("mfu", "150%"), ("mfu", "0"), ("layers", "2e9"),
+    ("heads", "13"), ("kv_heads", "3"),
+])
+def test_refused_visibly_never_clamped(wb, control, typed):
+    c = wb.numbers[control]
+    before, plan = c.value, wb.plan()
+    c.box.value = typed
+    assert c.value == before and wb.plan() == plan                   # nothing applied, nothing clamped
+    assert c.message.layout.display != "none" and c.label in c.message.value  # says so, under the control
+    assert c.box.value == c.text(before)                             # the box shows what is in use
+
+
+def test_every_box_reads_back_what_it_shows(wb):
+    for model in ("qwen2.5-0.5b", "mixtral-8x7b-v0.1"):
+        wb.set(model=model, continued=True, prior=123_456_789, corpus="FineWeb-Edu")
+        for c in wb.numbers.values():
+            if c.value is not None:
+                assert c.parse(c.box.value) == c.value, c.label
+
+
+def test_price_limit_is_the_packages():
+    from planner.training.compute import MAX_PRICE
+    assert Workbook().price.maximum == MAX_PRICE == 1e6
+
+
+def test_slider_grows_to_a_typed_value_within_the_limits(wb):
+    wb.steps.box.value = "5e12"              # beyond the slider's 10^10, within the package's limits
+    assert wb.steps.value == 5 * 10**12 and wb.steps.slider.base ** wb.steps.slider.max >= 5e12
+
+
+# ---- (2) architecture moves that stay valid ------------------------------------------------------------
+
+ARCH_CONTROLS = ("layers", "hidden", "heads", "head_dim", "kv_heads", "intermediate", "vocab",
+                 "experts", "top_k", "expert_size", "shared_experts")
+
+
+def _positions(c: NumberControl, n: int = 9):
+    if c.kind == "choice":
+        return list(c.options)
+    lo, hi = c.slider.min, c.slider.max
+    return sorted({lo, hi, *(lo + (hi - lo) * i // (n - 1) for i in range(n))})
+
+
+@pytest.mark.parametrize("model", ["qwen2.5-0.5b", "qwen3-0.6b", "falcon-7b-instruct", "mixtral-8x7b-v0.1",
+                                   "qwen3-30b-a3b"])
+def test_every_architecture_control_over_its_range_stays_valid(model):
+    wb = Workbook(model=model)
+    base = planner.architecture(model)
+    for name in ARCH_CONTROLS:
+        c = wb.numbers[name]
+        moe_only = name in ("experts", "top_k", "expert_size", "shared_experts")
+        if c.disabled or (moe_only and not base.num_experts) or (name == "shared_experts" and not base.num_shared_experts):
+            continue
+        start = c.value
+        for v in _positions(c):
+            if c.kind == "choice" and v not in c.options:
+                continue
+            c.slider.value = v                     # a slider move, through its callback
+            assert wb.error is None, f"{model}: {c.label} = {v}: {wb.error}"
+            a = wb.architecture()
+            assert a.hidden_size == a.num_heads * a.head_dim or base.inputs()["head_dim"] is not None
+            assert a.num_heads % a.num_kv_heads == 0
+        wb.set(model=model)
+        assert wb.architecture() == base and c.value == start
+
+
+def test_one_step_of_hidden_or_heads_is_valid_on_the_opening_model(wb):
+    wb.hidden.value = 960                               # 896 -> 960: heads keep 64 wide: 15 heads
+    assert wb.error is None and (wb.heads.value, wb.head_dim.value) == (15, 64)
+    assert wb.kv_heads.value in divisors(15)
+    wb.hidden.value = 896
+    assert wb.error is None and wb.heads.value == 14
+    assert wb.heads.options == tuple(d for d in divisors(896) if 896 // d >= 8)
+
+
+def _fresh_count(config_name, **edits):
+    cfg = json.loads((MODELS / f"{config_name}.json").read_text())
+    cfg.update(edits)
+    return planner.count(cfg)
+
+
+def test_mixtral_moves_equal_a_fresh_count_of_the_edited_config():
+    wb = Workbook(model="mixtral-8x7b-v0.1")
+    assert wb.intermediate.disabled                     # every layer is MoE: the expert size is what counts
+    wb.set(layers=31, experts=4, top_k=1, expert_size=8192)
+    pc = _fresh_count("mixtral-8x7b-v0.1", num_hidden_layers=31, num_local_experts=4, num_experts_per_tok=1,
+                      intermediate_size=8192)
+    assert wb.error is None
+    assert (wb.assessment.counts.total, wb.assessment.counts.active) == (pc.total, pc.active)
+    wb.layers.value = 33                                # a step up: the new layer is MoE too
+    pc = _fresh_count("mixtral-8x7b-v0.1", num_hidden_layers=33, num_local_experts=4, num_experts_per_tok=1,
+                      intermediate_size=8192)
+    assert wb.assessment.counts.total == pc.total
+
+
+def test_qwen3_moe_moves_equal_a_fresh_count_of_the_edited_config():
+    wb = Workbook(model="qwen3-30b-a3b")
+    assert wb.assessment.counts.total == planner.count("qwen3-30b-a3b").total
+    wb.layers.value = 47                                # one step down: no error, every layer still MoE
+    assert wb.error is None
+    wb.set(experts=64, top_k=4, expert_size=512)
+    pc = _fresh_count("qwen3-30b-a3b", num_hidden_layers=47, num_experts=64, num_experts_per_tok=4,
+                      moe_intermediate_size=512)
+    assert (wb.assessment.counts.total, wb.assessment.counts.active) == (pc.total, pc.active)
+
+
+def test_top_k_follows_the_number_of_experts():
+    wb = Workbook(model="qwen3-30b-a3b")
+    wb.experts.value = 4                                # top-k was 8
+    assert wb.top_k.value == 4 and wb.error is None and wb.top_k.slider.max == 4
+
+
+def test_same_positions_same_answer(wb):
+    wb.set(model="qwen3-0.6b")
+    fresh = planner.count("qwen3-0.6b").total
+    wb.hidden.slider.value = 1088
+    wb.hidden.slider.value = 1024                       # right then left: the explicit head_dim is kept
+    assert wb.assessment.params == fresh and wb.architecture() == planner.architecture("qwen3-0.6b")
+    assert "(unchanged)" in wb.readout.value
+
+
+def test_readout_names_the_base_model_and_the_departure(wb):
     wb.layers.value = 25
-    arch = planner.count("qwen2.5-0.5b")
-    per_layer = (N_QWEN - arch.embeddings - 896) // 24
+    assert "qwen2.5-0.5b" in wb.readout.value and "modified" in wb.readout.value and "layers 24 → 25" in wb.readout.value
+    # one Qwen2.5-0.5B layer by hand: q, k, v with biases (2 kv heads × 64), o, gated MLP, 2 RMSNorms
+    per_layer = (896 * 896 + 896) + 2 * (896 * 128 + 128) + 896 * 896 + 3 * 896 * 4864 + 2 * 896
     assert wb.assessment.params == N_QWEN + per_layer
 
 
-def test_model_dropdown_loads_real_config(wb):
-    wb.model.value = "mixtral-8x7b-v0.1"
-    assert wb.layers.value == 32 and wb.hidden.value == 4096 and wb.kv_heads.value == 8
-    assert wb.assessment.params == 46_702_792_704           # experts kept from the config
-    assert wb.assessment.compute_params == 12_879_925_248   # FLOPs use active N
-    wb.model.value = "qwen3-0.6b"                             # head_dim 128 != 1024 / 16
-    assert wb.assessment.params == planner.count("qwen3-0.6b").total
+def test_error_state_is_marked_not_current(wb):
+    # 10^30 steps of 2^20 tokens: more tokens than the planner counts
+    wb.seq_len.value = 2**20
+    wb.steps.box.value = "1e30"
+    assert wb.assessment is None and wb.error
+    assert "not current" in wb.readout.value and "planner-stale" in wb.image._dom_classes
+    assert "steps" in wb.error or "tokens" in wb.error
+    wb.steps.box.value = "2,700"
+    assert wb.assessment is not None and "planner-stale" not in wb.image._dom_classes
 
 
-def test_invalid_combination_shows_message_not_exception(wb):
-    wb.set(model="qwen2.5-0.5b")
-    wb.heads.value = 13  # 896 % 13 != 0
-    assert wb.assessment is None and "num_heads" in wb.readout.value and "Cannot assess" in wb.readout.value
-    wb.heads.value = 14
-    assert wb.assessment is not None
+# ---- (3) plan files ----------------------------------------------------------------------------------
+
+def test_saved_plan_reads_back_with_planner_report(wb, tmp_path):
+    wb.set(model="mixtral-8x7b-v0.1", layers=30, steps="1.2M", micro_batch=8, seq_len=4096, mfu="55%", price=25,
+           corpus="FineWeb-Edu")
+    path = wb.save(tmp_path / "variant.toml")
+    out = subprocess.run([sys.executable, "-m", "planner", "report", str(path), "--json"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert out.returncode in (0, 1), out.stderr
+    got = json.loads(out.stdout)
+    a = wb.assessment
+    assert (got["params"], got["tokens"], got["level"], got["blocked"]) == (a.params, a.gate.tokens, a.gate.level,
+                                                                            a.gate.blocked)
+    assert got["ratio"] == pytest.approx(a.gate.ratio, rel=1e-12)
+    assert got["compute"]["cost"] == pytest.approx(a.compute.cost, rel=1e-12)
+    assert got["compute"]["flops"] == pytest.approx(a.compute.flops, rel=1e-12)
+    with pytest.raises(planner.PlannerError, match="exists"):
+        wb.save(path)                                   # no silent overwrite
+    # and opening it gives the same workbook state, base model and departure included
+    wb2 = Workbook(plan=path)
+    assert wb2.plan() == wb.plan().with_(name="variant", description=wb2.plan_description)
+    assert "mixtral-8x7b-v0.1" in wb2.readout.value and "layers 32 → 30" in wb2.readout.value
 
 
-def test_every_slider_extreme(wb):
-    for control in wb.controls:
-        if isinstance(control, (W.IntSlider, W.FloatSlider, W.FloatLogSlider)):
-            saved = control.value
-            log = isinstance(control, W.FloatLogSlider)
-            for v in ((control.base ** control.min, control.base ** control.max) if log else (control.min, control.max)):
-                control.value = v
-                assert wb.readout.value
-                assert wb.assessment is not None or "Cannot assess" in wb.readout.value
-            control.value = saved
-    wb.set(model="qwen2.5-0.5b", steps=2700)
-    assert wb.assessment.gate.level == "severe"
+@pytest.mark.parametrize("plan", ["llama-3-8b.toml", "small-1week-8xh100.toml", "origin-case.toml"])
+def test_open_plan_gives_the_plans_assessment(wb, plan):
+    path = ROOT / "data" / "plans" / plan
+    wb.open_plan(path)
+    want = planner.assess_plan(planner.load_plan(path))
+    a = wb.assessment
+    assert (a.params, a.gate.tokens, a.gate.level, a.compute.count) == (want.params, want.gate.tokens,
+                                                                       want.gate.level, want.compute.count)
+
+
+def test_open_plan_refuses_a_bare_parameter_count(wb):
+    with pytest.raises(planner.PlannerError, match="gives N directly"):
+        wb.open_plan(ROOT / "data" / "plans" / "chinchilla-70b.toml")
+    wb.plan_path.value = "data/plans/chinchilla-70b.toml"
+    wb.open_button.click()
+    assert "gives N directly" in wb.file_note.value and wb.assessment.params == N_QWEN
+
+
+# ---- the chart ------------------------------------------------------------------------------------------
+
+def test_chart_redraws_in_place(wb):
+    image, fig = wb.image.value, wb.chart.fig
+    wb.steps.value = 1_206_135
+    assert wb.image.value != image and wb.chart.fig is fig
+
+
+def test_background_chart_drops_stale_redraws():
+    async def scenario():
+        wb = Workbook(background_chart=True)
+        first = wb.image.value
+        for steps in (3000, 4000, 5000, 6000, 7000):       # back-to-back moves
+            wb.steps.value = steps
+            assert f"{steps:,}" in wb.details.value and wb.assessment.plan.budget.steps == steps  # current at once
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if wb._drawn == wb._token:
+                break
+        assert wb._drawn == wb._token and wb.image.value != first
+        reference = Workbook(background_chart=False).set(steps=7000)
+        return wb.image.value == reference.image.value
+    assert asyncio.run(scenario())
 
 
 def test_frontier_scale_does_not_overflow(wb):
-    wb.set(model="custom", layers=512, hidden=65536, heads=256, kv_heads=256, intermediate=262144, vocab=262144,
-           steps=1e10, batch=4096, seq_len=2**20, data_parallel=2**17)
+    wb.set(model="custom", layers=512, hidden=65536, vocab=262144, steps=10**10, micro_batch=4096, seq_len=2**20,
+           data_parallel=2**17)
     a = wb.assessment
     assert a is not None and a.params > 10**13 and a.gate.tokens > 10**20
     assert a.compute.flops < float("inf") and a.compute.cost < float("inf")
 
 
-def test_continued_pretraining_and_corpus_controls(wb):
-    wb.set(model="qwen2.5-0.5b", layers=24, hidden=896, heads=14, kv_heads=2, intermediate=4864, vocab=151936,
-           steps=2700, batch=4, seq_len=2048, data_parallel=1, grad_accum=1,
-           continued=True, prior=20 * N_QWEN, corpus="FineWeb-Edu")
-    a = wb.assessment
-    assert a.gate.prior_tokens == 20 * N_QWEN and a.gate.level == "compute-optimal" and "cumulative" in a.gate.judged
-    assert a.corpus.unique_tokens == planner.training.corpus.corpus_tokens("FineWeb-Edu") and wb.unique.disabled
-    wb.set(continued=False)
+def test_named_corpus_shows_its_size(wb):
+    wb.set(corpus="FineWeb-Edu")
+    u = planner.training.corpus.corpus_tokens("FineWeb-Edu")
+    assert wb.unique.disabled and wb.unique.value == int(u) and wb.assessment.corpus.unique_tokens == u
+
+
+def test_count_text_is_exact():
+    for n in (0, 999, 1_206_135, 1_240_000_000, 18 * 10**12, 1_234_567_891):
+        assert planner.validate.count("n", count_text(n), minimum=0) == n
+
+
+@pytest.mark.parametrize("plan", ["llama-3-8b.toml", "small-1week-8xh100.toml", "origin-case.toml"])
+def test_open_plan_keeps_every_field(wb, plan):
+    path = ROOT / "data" / "plans" / plan
+    wb.open_plan(path)
+    assert wb.plan() == planner.load_plan(path)      # thresholds, parallelism, ... included: save gives it back

@@ -1,7 +1,8 @@
 """The ``planner`` command line: the same numbers as the notebooks, for launch scripts.
 
 Exit codes: 0 the plan may launch (warnings on stderr), 1 blocked by the gate,
-2 bad input or usage (one line on stderr naming the field).
+2 bad input or usage (one line on stderr naming the field), 141 standard output closed early
+(``planner models | head -0``: quietly, as a pipeline writer killed by SIGPIPE would).
 
 Each command lives in its own module with a ``register(sub)`` function; :data:`COMMANDS`
 lists them in the order ``planner --help`` shows.
@@ -10,15 +11,16 @@ lists them in the order ``planner --help`` shows.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
 from .. import __version__
 from ..errors import PlannerError, PlannerWarning
-from . import laws, model, plan, review
-from .common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, Parser, UsageError
+from . import advise, fit, launch, laws, memory, model, plan, review, workbook
+from .common import EXIT_BLOCKED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Parser, UsageError
 
-COMMANDS = (model, plan, review, laws)
+COMMANDS = (model, plan, review, workbook, laws, fit, memory, launch, advise)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,40 +32,88 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _as_typed(parser: argparse.ArgumentParser, command: str | None, e: PlannerError) -> str:
-    """The error with its field named as the user typed it: ``steps`` -> ``--steps``, ``thresholds.block`` -> ``--block``.
+#: Prefixes of internal field names that the command line spells as a bare option (``corpus.unique_tokens`` is
+#: ``--unique-tokens``). ``config.*`` and ``plan.*`` name a key inside a file and keep their names.
+_OPTION_PREFIXES = ("thresholds.", "corpus.", "training.", "budget.", "model.", "hardware.")
+#: Internal field names whose option is spelled differently.
+_OPTION_ALIASES = {"corpus.name": "corpus"}
+
+
+def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
+    """The error with its field named as the user typed it: ``steps`` -> ``--steps``, ``thresholds.block`` -> ``--block``,
+    ``corpus.unique_tokens`` -> ``--unique-tokens``; a model source error names ``--model`` or ``--config``, whichever
+    was given.
 
     Only fields that are options of the command are renamed; plan and config fields keep their names.
     """
+    command = getattr(args, "command", None)
     sub = parser._subparsers._group_actions[0].choices.get(command) if command and parser._subparsers else None
     if not e.field or sub is None:
         return str(e)
-    options = {a.dest: a.option_strings[0] for a in sub._actions if a.option_strings}
-    dest = e.field
-    for prefix in ("thresholds.", "corpus.", "training.", "model.", "hardware."):
+    options = {a.dest: max(a.option_strings, key=len) for a in sub._actions if a.option_strings}
+    dest = _OPTION_ALIASES.get(e.field, e.field)
+    if dest in ("config", "model", "checkpoint") and "config" in options and "model" in options:
+        given = [k for k in ("model", "config") if getattr(args, k, None) is not None]
+        dest = given[0] if given else dest
+    for prefix in _OPTION_PREFIXES:
         if dest.startswith(prefix) and dest.removeprefix(prefix) in options:
             dest = dest.removeprefix(prefix)
     return f"{options[dest]}: {e.problem}" if dest in options else str(e)
 
 
+def _error(message: str) -> int:
+    """Print ``planner: error: message`` as one line (control characters escaped) and return the usage exit code."""
+    from ..validate import escape
+    print(f"planner: error: {escape(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def main(argv=None) -> int:
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
+
+    Returns 0 (may launch), 1 (blocked), 2 (bad input or usage: one line on stderr, never a traceback),
+    130 (interrupted) or 141 (standard output was closed early, e.g. ``planner models | head -0``: the
+    conventional status of a pipeline writer whose reader went away; nothing is printed).
+    """
     parser = build_parser()
-    command = None
+    args = None
     try:
         args = parser.parse_args(argv)
-        command = args.command
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PlannerWarning)  # the CLI prints its own warnings
             return args.func(args)
     except UsageError as e:
-        print(f"planner: error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(str(e))
     except PlannerError as e:
-        print(f"planner: error: {_as_typed(parser, command, e)}", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(_as_typed(parser, args, e))
+    except BrokenPipeError:
+        return EXIT_PIPE
+    except OSError as e:  # a path the file system refuses (too long, a loop, ...) that no reader caught first
+        from ..files import display
+        where = f" ({display(e.filename)})" if e.filename is not None else ""
+        return _error(f"cannot read a file: {e.strerror or e}{where}")
     except KeyboardInterrupt:
         return 130
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's final flush into a closed pipe stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def entry() -> None:
-    sys.exit(main())
+    """The ``planner`` console script: :func:`main`, then exit with its code (141 quietly on a closed pipe)."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_PIPE
+    except (OSError, ValueError):
+        pass
+    if code == EXIT_PIPE:
+        _silence_stdout()
+    sys.exit(code)

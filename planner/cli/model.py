@@ -1,19 +1,35 @@
-"""`planner params` and `planner models`: exact N of a config, and the catalog."""
+"""`planner params` and `planner models`: exact N of a config or checkpoint, and the catalog."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from ..format import fmt_int
-from ..model.catalog import architecture, list_models
-from ..model.params import count_params
+from ..model import checkpoints
+from ..model.catalog import inspect, list_models
 from .common import EXIT_OK
 
 
-def _print_params(arch, pc, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"model": arch.name, "model_type": arch.family, **pc.to_dict()}, indent=2))
-        return
+def _json(arch, pc, ckpt, source) -> dict:
+    out = {"model": arch.name if arch is not None else Path(source).name,
+           "model_type": arch.family if arch is not None else ckpt.metadata.get("general.architecture"),
+           **pc.to_dict(), "source": "config" if arch is not None else "checkpoint"}
+    if ckpt is not None:
+        out["checkpoint"] = ckpt.to_dict()
+        out["checkpoint_total"] = ckpt.total
+        if arch is not None:
+            out["agrees"] = ckpt.total == pc.total
+            out["differences"] = _reasons(arch, pc, ckpt)
+    return out
+
+
+def _reasons(arch, pc, ckpt) -> list[str]:
+    return checkpoints.explain(ckpt, pc.total, tied=getattr(arch, "tied_embeddings", None),
+                               num_layers=getattr(arch, "num_layers", None))
+
+
+def _print_arch(arch) -> None:
     print(f"Model          {arch.name} ({arch.family})")
     print(f"Dimensions     {arch.num_layers} layers, hidden {arch.hidden_size:,}, {arch.num_heads} heads "
           f"({arch.num_kv_heads} kv, head_dim {arch.head_dim}), intermediate {arch.intermediate_size:,}, "
@@ -21,27 +37,55 @@ def _print_params(arch, pc, as_json: bool) -> None:
     if arch.is_moe:
         print(f"Experts        {arch.num_experts} per MoE layer ({arch.moe_layers} layers), "
               f"{arch.experts_per_token} active per token")
-    print("Breakdown")
+
+
+def _print_counts(pc, note: str = "") -> None:
+    print(f"Breakdown{note}")
     for k, v in pc.breakdown.items():
         if v:
-            print(f"  {k:<12} {fmt_int(v):>20}  {v / pc.total:6.1%}")
+            print(f"  {k:<14} {fmt_int(v):>18}  {v / pc.total:6.1%}")
     print(f"Total N        {fmt_int(pc.total):>20}")
     print(f"Embedding      {fmt_int(pc.embedding):>20}  (token embeddings + untied head)")
     print(f"Non-embedding  {fmt_int(pc.non_embedding):>20}  (Kaplan convention)")
     if pc.active is not None:
-        print(f"Active N       {fmt_int(pc.active):>20}  (top-{arch.experts_per_token} experts per token)")
+        print(f"Active N       {fmt_int(pc.active):>20}  (routed experts beyond the top-k excluded)")
+    if pc.vision:
+        print(f"Vision         {fmt_int(pc.vision):>20}  (vision tower and projector, not in N)")
+
+
+def _print_checkpoint(ckpt) -> None:
+    files = ckpt.files
+    where = Path(files[0]).name if len(files) == 1 else f"{len(files)} shards"
+    dtypes = ", ".join(f"{k} {fmt_int(n)}" for k, (n, _) in sorted(ckpt.dtypes.items(), key=lambda kv: -kv[1][0]))
+    print(f"Checkpoint     {where} ({ckpt.format}): {fmt_int(len(ckpt.tensors))} tensors, "
+          f"{fmt_int(ckpt.nbytes)} bytes of weights")
+    print(f"  dtypes       {dtypes}")
 
 
 def cmd_params(args) -> int:
-    arch = architecture(args.config)
-    _print_params(arch, count_params(arch), args.json)
-    return EXIT_OK
-
-
-
-def cmd_params(args) -> int:
-    arch = architecture(args.config)
-    _print_params(arch, count_params(arch), args.json)
+    arch, pc, ckpt = inspect(args.config)
+    if args.json:
+        print(json.dumps(_json(arch, pc, ckpt, args.config), indent=2))
+        return EXIT_OK
+    if arch is not None:
+        _print_arch(arch)
+        _print_counts(pc)
+    else:
+        reason = "no config.json" if ckpt.config is None else "its config.json names a model_type the planner cannot count"
+        print(f"Model          {Path(args.config).name} (counted from the checkpoint headers: {reason})")
+        _print_counts(pc, " (by tensor name)")
+    if ckpt is not None:
+        _print_checkpoint(ckpt)
+        if arch is not None:
+            reasons = _reasons(arch, pc, ckpt)
+            diff = ckpt.total - pc.total
+            verdict = "agrees with the config" if not diff else f"{diff:+,} against the config's total"
+            print(f"N (headers)    {fmt_int(ckpt.total):>20}  ({verdict})")
+            for r in reasons:
+                print(f"  - {r}")
+        elif ckpt.metadata_total is not None and ckpt.metadata_total != ckpt.total:
+            for r in checkpoints.explain(ckpt, ckpt.total):
+                print(f"  - {r}")
     return EXIT_OK
 
 
@@ -50,9 +94,12 @@ def cmd_models(args) -> int:
         print(name)
     return EXIT_OK
 
+
 def register(sub) -> None:
-    sp = sub.add_parser("params", help="exact parameter count of a config.json or catalog model")
-    sp.add_argument("config", help="path to a config.json, or a catalog model name (see `planner models`)")
+    sp = sub.add_parser("params", help="exact parameter count of a config.json, catalog model or checkpoint")
+    sp.add_argument("config", help="a config.json, a catalog model name (see `planner models`), a model folder "
+                                   "(config.json + weights), a .safetensors file, a model.safetensors.index.json "
+                                   "or a .gguf file")
     sp.add_argument("--json", action="store_true", help="print a JSON object")
     sp.set_defaults(func=cmd_params)
 

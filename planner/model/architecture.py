@@ -29,7 +29,8 @@ _DEFAULTS: dict[str, object] = dict(
     num_layers=None, hidden_size=None, num_heads=None, vocab_size=None,
     intermediate_size=None, num_kv_heads=None, head_dim=None,
     tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
-    qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False, lm_head_bias=False,
+    qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
+    lm_head_bias=False,
     attention_sinks=False, max_positions=0, embed_dim=None,
     q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
     num_experts=0, experts_per_token=0, moe_intermediate_size=None,
@@ -41,11 +42,13 @@ _DEFAULTS: dict[str, object] = dict(
     ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4, ssm_dt_rank=None,
     ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
     ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
-    linear_value_head_dim=None, attention_output_gate=False, language_model_of=None, vision_params=None, family="custom", name="custom",
+    linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
+    ssm_out_bias=None, language_model_of=None, vision_params=None, family="custom", name="custom",
 )
 _FLAGS = ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias", "lm_head_bias",
-          "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias", "feed_forward", "ssm_dt_norms",
-          "attention_output_gate")
+          "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias",
+          "feed_forward", "ssm_dt_norms",
+          "attention_output_gate", "attention_with_mixer", "ssm_norm")
 
 
 class Architecture:
@@ -97,7 +100,10 @@ class Architecture:
         are one norm and one mixer), ssm_state_size, ssm_inner_size
         (default ``2 * hidden_size``), ssm_conv_kernel, ssm_dt_rank (Mamba; default
         ``ceil(hidden_size / 16)``), ssm_heads (Mamba-2, required), ssm_groups (Mamba-2),
-        ssm_conv_bias, ssm_proj_bias, ssm_dt_norms (Jamba's RMSNorms on Δ, B and C).
+        ssm_conv_bias, ssm_proj_bias (in and out projections), ssm_out_bias (the out projection
+        alone; default ssm_proj_bias), ssm_norm (Mamba-2's gated norm), ssm_dt_norms (Jamba's
+        RMSNorms on Δ, B and C), attention_with_mixer (Falcon-H1: attention and the mixer side by
+        side in every layer).
         layer_types: a list with one entry per layer, for models whose layers each hold one
         norm and one block (Nemotron-H): ``"attention"``, ``"mixer"``, ``"mlp"`` or ``"moe"``;
         it must have ``num_layers`` entries.
@@ -126,12 +132,15 @@ class Architecture:
                  q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
                  num_experts=0, experts_per_token=0, moe_intermediate_size=None,
                  num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False,
-                 router_bias=False, expert_bias=False, moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0, dense_layers=(),
+                 router_bias=False, expert_bias=False, moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0,
+                 dense_layers=(),
                  moe_layers=None, moe_latent_size=None, mixer="attention", attention_layer_period=None,
-                 attention_layer_offset=0, feed_forward=True, layer_types=None, ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4,
+                 attention_layer_offset=0, feed_forward=True, layer_types=None, ssm_state_size=16, ssm_inner_size=None,
+                 ssm_conv_kernel=4,
                  ssm_dt_rank=None, ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
                  ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
-                 linear_value_head_dim=None, attention_output_gate=False,
+                 linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
+                 ssm_out_bias=None,
                  language_model_of=None, vision_params=None, family="custom", name="custom"):
         given = {k: v for k, v in locals().items() if k in _DEFAULTS}
         object.__setattr__(self, "_inputs", _validated(given))
@@ -236,7 +245,8 @@ def _validated(g: dict) -> dict:
     out = dict(g)
     for k in ("num_layers", "hidden_size", "num_heads", "vocab_size"):
         out[k] = _dim(k, g[k])
-    for k in ("moe_latent_size", "intermediate_size", "head_dim", "embed_dim", "q_lora_rank", "kv_lora_rank", "qk_rope_head_dim",
+    for k in ("moe_latent_size", "intermediate_size", "head_dim", "embed_dim", "q_lora_rank", "kv_lora_rank",
+              "qk_rope_head_dim",
               "v_head_dim", "moe_intermediate_size", "shared_expert_intermediate_size", "ssm_inner_size",
               "ssm_dt_rank", "ssm_heads", "linear_key_heads", "linear_value_heads", "linear_key_head_dim",
               "linear_value_head_dim"):
@@ -275,6 +285,8 @@ def _validated(g: dict) -> dict:
         out[k] = validate.text(k, g[k])
     if g["language_model_of"] is not None:
         out["language_model_of"] = validate.text("language_model_of", g["language_model_of"])
+    if g["ssm_out_bias"] is not None:
+        out["ssm_out_bias"] = validate.flag("ssm_out_bias", g["ssm_out_bias"])
     out["vision_params"] = _opt_dim("vision_params", g["vision_params"], minimum=0, maximum=validate.MAX_COUNT)
     return out
 
@@ -332,7 +344,7 @@ def _resolve(g: dict) -> dict:
     lt = g["layer_types"]
     if lt is not None:
         r["num_attention_layers"] = lt.count("attention")
-    elif g["mixer"] == "attention":
+    elif g["mixer"] == "attention" or g["attention_with_mixer"]:
         r["num_attention_layers"] = L
     elif p is None:
         r["num_attention_layers"] = 0
@@ -346,7 +358,14 @@ def _resolve(g: dict) -> dict:
     if lt is not None and "mixer" in lt and g["mixer"] == "attention":
         raise InputError("layer_types", "'mixer' layers only with mixer='mamba' or 'mamba2'",
                          detail="lists 'mixer' layers but mixer is 'attention'")
-    r["num_mixer_layers"] = lt.count("mixer") if lt is not None else L - r["num_attention_layers"]
+    if lt is not None:
+        r["num_mixer_layers"] = lt.count("mixer")
+    elif g["mixer"] == "attention":
+        r["num_mixer_layers"] = 0
+    else:
+        r["num_mixer_layers"] = L if g["attention_with_mixer"] else L - r["num_attention_layers"]
+    if g["ssm_out_bias"] is None:
+        r["ssm_out_bias"] = g["ssm_proj_bias"]
     if lt is not None:
         r["num_mlp_layers"] = lt.count("mlp")
     else:

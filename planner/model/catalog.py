@@ -2,6 +2,11 @@
 
 The catalog is ``data/models/*.json``: real Hugging Face configs, one per file, named
 by the file's stem (``qwen2.5-0.5b``). Names match case-insensitively.
+
+A checkpoint is accepted wherever a config is: a model folder (``config.json`` plus
+weights) is read through its ``config.json``; :func:`count` also takes a ``.safetensors``
+file, a ``model.safetensors.index.json`` or a ``.gguf`` and counts the tensor shapes in
+their headers (see :mod:`planner.model.checkpoints`).
 """
 
 from __future__ import annotations
@@ -26,22 +31,29 @@ def list_models() -> list[str]:
 
 
 def read_json(path, field: str = "config"):
-    """Read a JSON file; every failure is a :class:`ConfigError` naming ``field`` and the path."""
-    p = Path(path)
-    try:
-        text = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(field, f"file not found: {p}") from None
-    except IsADirectoryError:
-        raise ConfigError(field, f"is a directory, not a file: {p}") from None
-    except OSError as e:
-        raise ConfigError(field, f"cannot read {p}: {e.strerror or e}") from None
+    """Read a JSON file the user named; every failure is a :class:`ConfigError` naming ``field`` and the path.
+
+    The file is read through :func:`planner.files.read_text`: only a regular file of at most
+    :data:`planner.files.MAX_BYTES`, so a FIFO, a device such as ``/dev/zero``, a directory, an overlong
+    name or a NUL byte is one clear error, never a hang.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (default ``config``).
+
+    Returns:
+        The parsed JSON value (any JSON type; callers check it is an object).
+
+    Raises:
+        ConfigError: unreadable, empty, not UTF-8, not valid JSON, or too deep or too large to parse.
+    """
+    from ..files import display, read_text
+    text = read_text(path, field, directory="give the config.json inside it")
+    p = display(path)
     if not text.strip():
         raise ConfigError(field, f"file is empty: {p}")
     try:
-        return json.loads(text.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(field, f"not a text file (not UTF-8): {p}") from None
+        return json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError(field, f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno}): {p}") from None
     except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting thousands deep
@@ -62,8 +74,28 @@ def load_config(source) -> tuple[dict, str]:
         return dict(source), str(source.get("_name_or_path") or source.get("model_type", "config"))
     if not isinstance(source, (str, os.PathLike)):
         raise ConfigError("config", f"must be a path, a catalog name or a dict, got {type(source).__name__}")
-    path = Path(source)
-    if not path.exists():
+    from ..files import checked_path
+    path = checked_path(source, "config")
+
+    def probe(test) -> bool:
+        try:
+            return test()
+        except OSError:  # a name too long to stat: read_json reports it, with the field named
+            return False
+
+    if probe(path.is_dir):  # a model folder: its config.json
+        cfg = path / "config.json"
+        if not cfg.is_file():
+            raise ConfigError("config", f"no config.json in the folder {path}")
+        data = read_json(cfg)
+        if not isinstance(data, dict):
+            raise ConfigError("config", f"must be a JSON object (a config.json), got a JSON {type(data).__name__}: {cfg}")
+        return data, path.name
+    from . import checkpoints  # imported on use: `import planner` stays fast
+    if checkpoints.is_checkpoint(path):
+        raise ConfigError("config", f"{path} is a checkpoint without config.json: it gives N (planner.count, "
+                                    f"`planner params`) but no architecture; pass its folder with config.json")
+    if not probe(path.exists) and not probe(lambda: len(path.name) > 255):
         found = _catalog_path(str(source)) if isinstance(source, str) else None
         if found is None:
             if isinstance(source, str) and not any(c in source for c in "/\\") and not source.endswith(".json"):
@@ -85,5 +117,57 @@ def architecture(source) -> Architecture:
 
 
 def count(source) -> ParamCount:
-    """Exact parameter count of a path, catalog name, config dict or Architecture."""
-    return count_params(architecture(source))
+    """Exact parameter count of a path, catalog name, config dict, Architecture or checkpoint.
+
+    Args:
+        source: a catalog name, a ``config.json`` path, a config dict, an
+            :class:`Architecture`, or a checkpoint: a model folder (``config.json`` plus
+            weights), a ``.safetensors`` file, a ``model.safetensors.index.json`` (shards
+            beside it) or a ``.gguf`` file.
+
+    Returns:
+        The :class:`ParamCount`. A model folder whose ``config.json`` describes a supported
+        architecture is counted from that config (the checkpoint's own N and any
+        disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
+        config's ``model_type`` is not supported, is counted from the tensor shapes in its
+        headers, with a name-based breakdown (``active`` only for a GGUF that states its
+        expert counts).
+
+    Raises:
+        ConfigError: an unreadable or malformed config or checkpoint header.
+        UnknownModelError: a name that is not in the catalog.
+    """
+    return inspect(source)[1]
+
+
+def inspect(source) -> tuple:
+    """Everything known about a model source: ``(architecture, count, checkpoint)``.
+
+    Args:
+        source: as for :func:`count`.
+
+    Returns:
+        ``architecture``: the :class:`Architecture` when a supported config exists, else
+        ``None``; ``count``: the :class:`ParamCount` :func:`count` returns; ``checkpoint``:
+        the :class:`~planner.model.checkpoints.CheckpointCount` of the headers, or ``None``
+        when the source is a config alone.
+
+    Raises:
+        ConfigError: as for :func:`count` (a folder whose config names an unsupported
+            ``model_type`` is not an error when its weights can be counted).
+    """
+    from . import checkpoints  # imported on use: `import planner` stays fast
+    if isinstance(source, (str, os.PathLike)) and checkpoints.is_checkpoint(source):
+        if Path(source).is_dir() and (Path(source) / "config.json").is_file() and checkpoints.weights_in(Path(source)) is None:
+            arch = architecture(source)  # a model folder with only its config
+            return arch, count_params(arch), None
+        ckpt = checkpoints.read_checkpoint(source)
+        if ckpt.config is not None:
+            try:
+                arch = architecture(source)
+            except UnknownModelError:  # a model_type the planner cannot count: the headers still can
+                return None, checkpoints.param_count(ckpt), ckpt
+            return arch, count_params(arch), ckpt
+        return None, checkpoints.param_count(ckpt), ckpt
+    arch = architecture(source)
+    return arch, count_params(arch), None

@@ -82,7 +82,7 @@ def ssm_size(a: Architecture) -> int:
                 + i * (r + 2 * n)                          # x_proj: dt, B, C
                 + r * i + i                                # dt_proj with bias
                 + i * n + i                                # A_log, D
-                + i * d + (d if pb else 0)                 # out_proj
+                + i * d + (d if a.ssm_out_bias else 0)     # out_proj
                 + ((r + 2 * n) if a.ssm_dt_norms else 0))  # Jamba: RMSNorms on dt, B, C
     if a.mixer == "mamba2":
         hh, g = a.ssm_heads, a.ssm_groups
@@ -90,8 +90,8 @@ def ssm_size(a: Architecture) -> int:
         proj = i + conv + hh
         return (d * proj + (proj if pb else 0) + conv * kc + (conv if a.ssm_conv_bias else 0)
                 + 3 * hh                                   # dt_bias, A_log, D
-                + i                                        # gated RMSNorm
-                + i * d + (d if pb else 0))
+                + (i if a.ssm_norm else 0)                 # gated RMSNorm
+                + i * d + (d if a.ssm_out_bias else 0))
     if a.mixer == "gated_deltanet":
         key, value = a.linear_key_heads * a.linear_key_head_dim, a.linear_value_heads * a.linear_value_head_dim
         conv = 2 * key + value

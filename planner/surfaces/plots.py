@@ -41,13 +41,48 @@ def _log_axes(ax) -> None:
         axis.set_major_formatter(FuncFormatter(_power_of_ten))
 
 
+# Thresholds are black/grey, thin; ceilings are purple, thick: no two lines share a style.
+THRESHOLD_STYLES = {"severe": (0, (1.5, 2.5)), "block": (0, (5, 3)), "optimal": "-"}
+THRESHOLD_WORDS = {"severe": "severe", "block": "launch gate", "optimal": "compute-optimal"}
+CEILING_COLOUR = "#7b1fa2"
+CEILING_STYLES = {1: (0, (8, 3, 2, 3)), 4: (0, (8, 3, 2, 3, 2, 3))}
+PLAN_COLOUR = "#1565c0"
+LABEL_GAP = 0.085      # margin labels: at least this far apart (a fraction of the axes' height)
+# Real models labelled on the N–D panel, with where each label sits (points from the dot) so none collide.
+REAL_LABELS = {
+    "GPT-3 175B": (0, -12, "center"), "Chinchilla 70B": (7, -3, "left"), "Llama-3 8B": (0, 6, "center"),
+    "Pythia 70M": (0, -12, "center"), "SmolLM2 135M": (-7, -3, "right"), "Qwen2.5 0.5B": (-7, -3, "right"),
+}
+
+
+def spread(positions, gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) -> list[float]:
+    """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible."""
+    order = sorted(range(len(positions)), key=lambda i: positions[i])
+    ys = [positions[i] for i in order]
+    for i in range(1, len(ys)):          # push up
+        ys[i] = max(ys[i], ys[i - 1] + gap)
+    if ys and ys[-1] > hi:               # then back down from the top
+        ys[-1] = hi
+        for i in range(len(ys) - 2, -1, -1):
+            ys[i] = min(ys[i], ys[i + 1] - gap)
+    out = [0.0] * len(ys)
+    for i, y in zip(order, ys):
+        out[i] = y
+    return out
+
+
 class PlanChart:
-    """Two panels: D/N against training steps, and the plan among real models (N vs D)."""
+    """Two panels: D/N against training steps, and the plan among real models (N vs D).
+
+    Lines are labelled in the right margin of the D/N panel (never over the data, never on top of
+    each other); legends sit below the axes.
+    """
 
     def __init__(self, with_real_models: bool = True, figsize=(10.5, 4.0), dpi: int = 80):
         # A fixed layout: a layout engine would re-measure every label on every redraw.
         self.fig = Figure(figsize=figsize, dpi=dpi)
-        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.91, wspace=0.22)
+        right = 0.97 if with_real_models else 0.82
+        self.fig.subplots_adjust(left=0.07, right=right, bottom=0.26, top=0.91, wspace=0.62 if with_real_models else 0)
         self.canvas = FigureCanvasAgg(self.fig)
         self._background = None   # the figure without the D/N panel and the plan's star, cached
         self._background_key = None
@@ -67,17 +102,26 @@ class PlanChart:
         self._zones = []
         for lvl in LEVELS:
             self._zones.append(ax.axhspan(1, 2, color=LEVEL_COLOURS[lvl], alpha=ZONE_ALPHA, lw=0))
-        self._lines = {}
-        for key, style in (("severe", ":"), ("block", "--"), ("optimal", "-")):
-            self._lines[key] = ax.axhline(1, color="black", lw=1, ls=style)
-        self._ceil1 = ax.axhline(1, color="#6a1b9a", lw=1.5, ls="-.", label="corpus ceiling, 1 epoch")
-        self._ceil4 = ax.axhline(1, color="#6a1b9a", lw=1, ls=":", label="corpus ceiling, 4 epochs")
-        (self._curve,) = ax.plot([], [], color="#1565c0", lw=2, label="this architecture and batch")
-        (self._marker,) = ax.plot([], [], "o", ms=9, color="#1565c0", mec="black", zorder=5, label="this plan")
-        self._labels = {k: ax.text(0.99, 1, "", fontsize=8, va="bottom", ha="right",
-                                   transform=ax.get_yaxis_transform()) for k in ("severe", "block", "optimal")}
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
-        ax.set_title("")
+        self._lines = {key: ax.axhline(1, color="#212121" if key == "optimal" else "#424242", lw=1.1, ls=style,
+                                       zorder=2) for key, style in THRESHOLD_STYLES.items()}
+        self._ceilings = {k: ax.axhline(1, color=CEILING_COLOUR, lw=2.2, ls=style, zorder=3)
+                          for k, style in CEILING_STYLES.items()}
+        self._ceilings[1].set_label("corpus ceilings")
+        (self._curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=2, zorder=4, label="this run, over steps")
+        (self._marker,) = ax.plot([], [], "o", ms=10, color=PLAN_COLOUR, mec="black", mew=1.2, zorder=6,
+                                  label="this plan")
+        self._plan_label = ax.annotate("", (1, 1), xytext=(8, -4), textcoords="offset points", fontsize=9,
+                                       fontweight="bold", color=PLAN_COLOUR, zorder=7, va="top",
+                                       bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+        self._labels = {}
+        for key in THRESHOLD_STYLES:
+            self._labels[key] = ax.text(1.02, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
+                                        color="#212121", clip_on=False)
+        for k in CEILING_STYLES:
+            self._labels[k] = ax.text(1.02, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
+                                      color=CEILING_COLOUR, fontweight="bold", clip_on=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(-0.1, -0.15), ncol=3, fontsize=9, frameon=False,
+                  handlelength=2.2, columnspacing=1.2)
 
     def _update_ratio(self, a):
         t = a.plan.thresholds
@@ -103,49 +147,67 @@ class PlanChart:
         for zone, lo, hi in zip(self._zones, bounds[:-1], bounds[1:]):
             zone.set_y(lo)
             zone.set_height(hi - lo)
-        for key, value, word in (("severe", t.severe, "severe"), ("block", t.block, "launch"),
-                                 ("optimal", t.optimal, "compute-optimal")):
-            self._lines[key].set_ydata([value, value])
-            self._labels[key].set_y(value)
-            self._labels[key].set_text(f"{value:g}× {word}")
-        for line, value in ((self._ceil1, None if a.corpus is None else a.corpus.ceiling_1_epoch),
-                            (self._ceil4, None if a.corpus is None else a.corpus.ceiling_4_epochs)):
-            line.set_visible(value is not None)
+        values = {"severe": t.severe, "block": t.block, "optimal": t.optimal}
+        texts = {key: f"{v:g}× {THRESHOLD_WORDS[key]}" for key, v in values.items()}
+        for key, v in values.items():
+            self._lines[key].set_ydata([v, v])
+        for k, value in ((1, None if a.corpus is None else a.corpus.ceiling_1_epoch),
+                         (4, None if a.corpus is None else a.corpus.ceiling_4_epochs)):
+            self._ceilings[k].set_visible(value is not None)
+            self._labels[k].set_visible(value is not None)
             if value is not None:
-                line.set_ydata([value, value])
+                self._ceilings[k].set_ydata([value, value])
+                values[k] = value
+                texts[k] = f"{k} epoch{'s' if k > 1 else ''}: {fmt_ratio(value)}×"
+        span = math.log10(y_hi) - math.log10(y_lo)
+        keys = list(values)
+        fracs = spread([(math.log10(values[k]) - math.log10(y_lo)) / span for k in keys])
+        for k, f in zip(keys, fracs):
+            self._labels[k].set_y(f)
+            self._labels[k].set_text(texts[k])
+        self._plan_label.xy = (steps, a.gate.ratio)
+        self._plan_label.set_text(f"this plan: {fmt_ratio(a.gate.ratio)}×")
+        # keep the label inside the axes: to the left of the dot when the dot is in the right third
+        right_side = (math.log10(steps) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) > 0.6
+        self._plan_label.set_position((-8, -4) if right_side else (8, -4))
+        self._plan_label.set_horizontalalignment("right" if right_side else "left")
         self.ax.set_title(f"D/N = {fmt_ratio(a.gate.ratio)} — {a.gate.level}", color=LEVEL_COLOURS[a.gate.level],
-                          fontsize=11)
+                          fontsize=11, fontweight="bold")
 
     # -- the real-models panel -------------------------------------------------------------------
     def _build_models_axes(self):
         ax = self.ax_models
         df = real_models_frame()
         _log_axes(ax)
-        ax.scatter(df["params_N"], df["tokens_D"], s=14, color="grey", zorder=3)
+        ax.scatter(df["params_N"], df["tokens_D"], s=16, color="#757575", zorder=3, label="real models")
         for _, row in df.iterrows():
-            if row["model"] in ("Chinchilla 70B", "GPT-3 175B", "Llama-3 8B", "TinyLlama 1.1B", "Pythia 70M",
-                                "SmolLM2 135M"):
-                ax.annotate(row["model"], (row["params_N"], row["tokens_D"]), fontsize=7, xytext=(3, 2),
-                            textcoords="offset points")
-        self._n_grid = np.geomspace(1e6, 1e13, 50)
-        (self._opt_line,) = ax.plot(self._n_grid, 20 * self._n_grid, color="black", lw=1, label="D = 20·N")
-        (self._plan_point,) = ax.plot([], [], "*", ms=14, color="#1565c0", mec="black", zorder=5, label="this plan")
+            if row["model"] in REAL_LABELS:
+                dx, dy, ha = REAL_LABELS[row["model"]]
+                ax.annotate(row["model"], (row["params_N"], row["tokens_D"]), fontsize=8, xytext=(dx, dy),
+                            textcoords="offset points", ha=ha, color="#424242",
+                            bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
+        # D = 20·N is a straight line on log–log axes: axline spans the whole panel whatever the limits.
+        self._opt_line = ax.axline((1.0, 20.0), (10.0, 200.0), color="#212121", lw=1.1, label="D = 20·N")
+        (self._plan_point,) = ax.plot([], [], "*", ms=17, color=PLAN_COLOUR, mec="black", mew=1.0, zorder=6,
+                                      label="this plan")
         ax.set_xlabel("parameters N")
         ax.set_ylabel("training tokens D")
         ax.set_title("Among real models", fontsize=11)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(-0.02, -0.15), ncol=3, fontsize=9, frameon=False,
+                  handlelength=1.8, columnspacing=1.0)
 
     def _update_models(self, a):
         t = a.plan.thresholds
-        self._opt_line.set_ydata(t.optimal * self._n_grid)
+        self._opt_line.set_xy1((1.0, t.optimal))
+        self._opt_line.set_xy2((10.0, 10 * t.optimal))
         self._opt_line.set_label(f"D = {t.optimal:g}·N")
         d = float(a.gate.prior_tokens + a.gate.tokens)
         n = float(a.params)
         self._plan_point.set_data([n], [d])
         ax = self.ax_models
         # limits snap to whole decades, so the cached background survives most moves
-        ax.set_xlim(_decade(min(1e6, n / 3), math.floor), _decade(max(1e13, n * 3), math.ceil))
-        ax.set_ylim(_decade(min(1e8, d / 3), math.floor), _decade(max(1e15, d * 3), math.ceil))
+        ax.set_xlim(_decade(min(1e7, n / 3), math.floor), _decade(max(1e12, n * 3), math.ceil))
+        ax.set_ylim(_decade(min(1e9, d / 3), math.floor), _decade(max(1e14, d * 3), math.ceil))
 
     # -- public ------------------------------------------------------------------------------------
     def update(self, assessment) -> "PlanChart":
@@ -165,7 +227,7 @@ class PlanChart:
         from PIL import Image
 
         key = None if self.ax_models is None else (self.ax_models.get_xlim(), self.ax_models.get_ylim(),
-                                                   float(self._opt_line.get_ydata()[0]))
+                                                   tuple(self._opt_line.get_xy1()))
         if self._background is None or key != self._background_key:
             self._draw_background()
             self._background_key = key

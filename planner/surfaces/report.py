@@ -14,7 +14,7 @@ from ..verdict.gate import LEVEL_TEXT
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 
 
-SECTIONS = ("verdict", "model", "budget", "corpus", "compute", "law")
+SECTIONS = ("verdict", "model", "budget", "corpus", "compute", "memory", "law", "science")
 
 
 def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
@@ -76,6 +76,9 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
                               f"{k.mfu:.0%} MFU"),
                  ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours)),
                  ("Cost", "—" if k.cost is None else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
+    if "memory" in sections and a.memory is not None:
+        rows.append(("Layout", a.plan.parallelism.describe()))
+        rows += [(f"Memory: {k.lower()}", v.strip()) for k, v in a.memory.rows()]
     if "law" in sections:
         o = a.optimal
         same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
@@ -85,6 +88,31 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
                                                 f"loss {o.loss:.3f} at {o.flops:.3g} FLOPs"
                                                 + (" (extrapolated: outside the fit's compute range)"
                                                    if o.extrapolated else ""))]
+    if "science" in sections:
+        rows += science_rows(a)
+    return rows
+
+
+def science_rows(a) -> list[tuple[str, str]]:
+    """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the batch
+    size and learning rate to start from (:attr:`~planner.verdict.plan.Assessment.science`)."""
+    s = a.science
+    rows = []
+    if s.corpus is not None:
+        c = s.corpus
+        for label, o in (("Best model for this corpus at this budget", c.at_budget),
+                         (f"Best model for this corpus at the budget of {a.plan.thresholds.optimal:g}× N", c.at_20x)):
+            if o is not None:
+                rows.append((label, f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} ({o.epochs:.3g} epochs), "
+                                    f"loss {o.loss:.3f}"))
+        if c.corpus_for_optimal is not None:
+            rows.append(("Corpus that makes this N compute-optimal", f"{fmt_si(c.corpus_for_optimal)} unique tokens"))
+    if s.inference is not None:
+        i = s.inference
+        rows.append(("Inference-aware plan", f"N = {fmt_si(i.params)}, D = {fmt_si(i.tokens)} "
+                                             f"({fmt_ratio(i.tokens / i.params, ())} tokens/param), "
+                                             f"{i.flops_saved_fraction:.0%} fewer lifetime FLOPs"))
+    rows.append(("Batch size and learning rate", s.hyperparameters.message))
     return rows
 
 
@@ -179,9 +207,11 @@ def optimal_frame(a):
     import pandas as pd
     o = a.optimal
     d = a.gate.prior_tokens + a.gate.tokens
+    t = a.plan.thresholds
+    lines = (t.severe, t.block, t.optimal)  # as the card prints it: never past a line the plan has not reached
     return pd.DataFrame({
         "this plan": {"N": fmt_si(a.compute_params), "D": fmt_si(d),
-                      "tokens per parameter": fmt_ratio(d / a.compute_params, ()), "predicted loss": f"{a.loss:.3f}"},
+                      "tokens per parameter": fmt_ratio(d / a.compute_params, lines), "predicted loss": f"{a.loss:.3f}"},
         f"compute-optimal ({o.fit})": {"N": fmt_si(o.params), "D": fmt_si(o.tokens),
                                        "tokens per parameter": fmt_ratio(o.tokens_per_param, ()),
                                        "predicted loss": f"{o.loss:.3f}" + (" (extrapolated)" if o.extrapolated

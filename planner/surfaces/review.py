@@ -1,38 +1,147 @@
 """``planner review PLAN -o report.html``: the review notebook, executed for one plan, as HTML without code.
 
-The same as ``PLANNER_PLAN=PLAN jupyter nbconvert --execute --no-input --to html notebooks/review.ipynb``.
+The same as ``PLANNER_PLAN=PLAN jupyter nbconvert --execute --no-input --to html notebooks/review.ipynb``,
+with three differences that make the file presentable: it works offline (no require.js, MathJax or
+Mermaid from a CDN: the review has no widgets, equations or diagrams), its title names the plan,
+and the kernel talks over a local socket (no warning about unencrypted TCP).
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import html
 import os
+import tempfile
 from pathlib import Path
 
-from ..datafiles import REVIEW_NOTEBOOK
-from ..verdict.plan import find_plan, load_plan
+from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
+from ..errors import InputError
+from ..format import fmt_ratio
+from ..verdict.plan import assess_plan, find_plan, load_plan
+
+# The lab template without anything fetched from the network.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
 
 
+def shown_plan_path(path) -> str:
+    """A plan path as a review shows it: relative to the project when inside it, else absolute."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(DATA_DIR.parent.resolve()))
+    except ValueError:
+        return str(p)
 
-def render_review(plan_path, output="report.html", timeout: int = 300) -> Path:
-    """Execute the review notebook on ``plan_path`` and write a code-free HTML report to ``output``."""
+
+def planner_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("planner")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "unknown"
+
+
+def review_title(a) -> str:
+    """``Plan review: <plan name>`` (the HTML title and the page's heading)."""
+    return f"Plan review: {a.plan.name}"
+
+
+def header_html(a, plan_path, today: dt.date | None = None) -> str:
+    """The review's heading: the plan's name, its file, the planner version, the date, the verdict."""
+    today = today or dt.date.today()
+    v = a.verdict
+    from .report import LEVEL_COLOURS
+    return (f"<div style='font-family:sans-serif'>"
+            f"<h1 style='margin:0 0 4px 0'>{html.escape(review_title(a))}</h1>"
+            f"<p style='margin:0 0 8px 0;color:#455a64'>Plan file <code>{html.escape(shown_plan_path(plan_path))}"
+            f"</code> · planner {html.escape(planner_version())} · {today.isoformat()}</p>"
+            f"<p style='font-size:1.3em;margin:0'>Verdict: <b style='color:{LEVEL_COLOURS[v.level]}'>"
+            f"{html.escape(v.headline)}</b></p></div>")
+
+
+def chart_alt(a) -> str:
+    """What the chart shows, in words (its alt text)."""
+    g, t = a.gate, a.plan.thresholds
+    text = (f"Left: D/N against training steps for {a.plan.name}. This plan sits at D/N {fmt_ratio(g.ratio)} "
+            f"({g.level}) after {g.tokens:,} tokens; the lines mark {t.severe:g}× severe, {t.block:g}× the launch "
+            f"gate and {t.optimal:g}× compute-optimal")
+    if a.corpus is not None:
+        text += (f"; the corpus allows D/N {fmt_ratio(a.corpus.ceiling_1_epoch)} at one epoch and "
+                 f"{fmt_ratio(a.corpus.ceiling_4_epochs)} at four")
+    return text + ". Right: this plan's N and D among real models, with the line D = 20·N."
+
+
+def chart_html(a) -> str:
+    """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review."""
+    from .plots import PlanChart
+    png = PlanChart(figsize=(11, 4.2), dpi=100).update(a).png()
+    return (f"<img src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}' "
+            f"alt='{html.escape(chart_alt(a), quote=True)}' style='max-width:100%'>")
+
+
+def check_output(output, *, overwrite: bool = False) -> Path:
+    """Validate the HTML path before any work: an ``.html`` file in an existing folder, not overwritten unasked.
+
+    Raises :class:`InputError` (field ``output``) naming what is wrong.
+    """
+    out = Path(output)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError("output", "", detail=f"must be an .html file, got {str(output)!r}")
+    if out.is_dir():
+        raise InputError("output", "", detail=f"{output} is a directory, not a file")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("output", "", detail=f"the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError("output", "", detail=f"cannot write to the folder {parent}")
+    if out.exists() and not overwrite:
+        raise InputError("output", "", detail=f"{output} exists; use --force (or name it with -o) to overwrite")
+    return out
+
+
+def render_review(plan_path, output="report.html", timeout: int = 300, *, overwrite: bool = True) -> Path:
+    """Execute the review notebook on ``plan_path`` and write an offline, code-free HTML report to ``output``.
+
+    The output path and the plan are checked before a kernel starts: a plan ``planner report``
+    refuses is refused here with the same message. Returns the path written.
+    """
+    out = check_output(output, overwrite=overwrite)
+    plan = find_plan(plan_path).resolve()
+    a = assess_plan(load_plan(plan))  # a bad plan fails here, with the field named, not inside a kernel
+
+    import jinja2
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import ExecutePreprocessor
 
-    plan = find_plan(plan_path).resolve()
-    load_plan(plan)  # a bad plan fails here, with the field named, not inside a kernel
     nb = nbformat.read(REVIEW_NOTEBOOK, as_version=4)
+    nb.metadata["title"] = review_title(a)
     saved = os.environ.get("PLANNER_PLAN")
     os.environ["PLANNER_PLAN"] = str(plan)  # the kernel inherits it; the parameters cell reads it
     try:
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-            nb, {"metadata": {"path": str(REVIEW_NOTEBOOK.parent)}})
+        with tempfile.TemporaryDirectory() as tmp:
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(tmp) / "kernel"))
+            try:
+                ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+                    nb, {"metadata": {"path": str(REVIEW_NOTEBOOK.parent)}}, km=km)
+            finally:
+                if km.has_kernel:
+                    km.shutdown_kernel(now=True)
     finally:
         if saved is None:
             os.environ.pop("PLANNER_PLAN", None)
         else:
             os.environ["PLANNER_PLAN"] = saved
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
-    out = Path(output)
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True,
+                            extra_loaders=[jinja2.DictLoader({"planner_review.html.j2": _OFFLINE_TEMPLATE})])
+    exporter.template_file = "planner_review.html.j2"
+    body, _ = exporter.from_notebook_node(nb)
     out.write_text(body, encoding="utf-8")
     return out

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from .. import validate
 from ..model.architecture import Architecture
 from ..training.budget import Budget, budget as make_budget
+from ..training.parallelism import PLAN_KEYS as _PARALLELISM_KEYS, Parallelism
 from ..model.catalog import architecture
 from ..training.compute import (DEFAULT_MFU, MAX_PRICE, MFU_RANGE, ComputeEstimate, accelerator, attention_flops_per_token,
                       estimate, training_flops)
@@ -56,7 +58,12 @@ class Plan:
         model / params: an :class:`~planner.model.architecture.Architecture`, or N directly (exactly one).
         name, description: shown in reports.
         corpus_name / unique_tokens: the corpus, by name from ``data/corpora.csv`` and/or by size.
-        accelerator, count, mfu, price_per_gpu_hour: the hardware (key or name from ``data/accelerators.csv``).
+        accelerator, count, price_per_gpu_hour: the hardware (key or name from ``data/accelerators.csv``).
+        mfu / achieved_tflops: how fast it runs: a fraction of the dense peak (default 0.4), or the FLOP/s per
+            accelerator large runs report (TFLOP/s) — not both.
+        parallelism: the layout (:class:`~planner.training.parallelism.Parallelism`); with it the assessment
+            says whether the plan fits in memory, and full recompute is timed at 8·N·D.
+        inference_tokens: lifetime inference tokens, for the inference-aware plan.
         causal_attention_halving: count only the unmasked half of the attention scores' FLOPs.
         thresholds: the gate's lines.
         param_kind: which N the ratio divides by: ``total``, ``non_embedding`` or ``active``.
@@ -72,12 +79,15 @@ class Plan:
     unique_tokens: float | None = None
     accelerator: str = "h100-sxm"
     count: int = 8
-    mfu: float = DEFAULT_MFU
+    mfu: float | None = None             # None: DEFAULT_MFU, unless achieved_tflops is given
     price_per_gpu_hour: float | None = None
     causal_attention_halving: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     param_kind: str = "total"
     fit: str = DEFAULT_FIT
+    achieved_tflops: float | None = None
+    parallelism: Parallelism | None = None
+    inference_tokens: float | None = None
 
     def __post_init__(self):
         def set_(k, v):
@@ -104,8 +114,21 @@ class Plan:
         set_("accelerator", validate.text("hardware.accelerator", self.accelerator))
         _resolve("hardware.accelerator", accelerator, self.accelerator)
         set_("count", validate.count("hardware.count", self.count))
-        set_("mfu", validate.positive_real("hardware.mfu", self.mfu, minimum=MFU_RANGE[0], inclusive=True,
-                                           maximum=MFU_RANGE[1]))
+        if self.mfu is not None:
+            set_("mfu", validate.positive_real("hardware.mfu", self.mfu, minimum=MFU_RANGE[0], inclusive=True,
+                                               maximum=MFU_RANGE[1]))
+        if self.achieved_tflops is not None:
+            if self.mfu is not None:
+                raise InputError("hardware.achieved_tflops", "either mfu or achieved_tflops, not both",
+                                 detail="give either mfu or achieved_tflops, not both")
+            peak = _resolve("hardware.accelerator", accelerator, self.accelerator)["peak_tflops"]
+            set_("achieved_tflops", validate.positive_real("hardware.achieved_tflops", self.achieved_tflops,
+                                                           maximum=peak))
+        if self.parallelism is not None and not isinstance(self.parallelism, Parallelism):
+            raise InputError("parallelism", "a planner.Parallelism", type(self.parallelism).__name__)
+        if self.inference_tokens is not None:
+            set_("inference_tokens", validate.positive_real("inference.tokens", self.inference_tokens, minimum=1,
+                                                            inclusive=True))
         if self.price_per_gpu_hour is not None:
             set_("price_per_gpu_hour", validate.positive_real("hardware.price_per_gpu_hour", self.price_per_gpu_hour,
                                                               inclusive=True, maximum=MAX_PRICE))
@@ -123,6 +146,13 @@ class Plan:
         if self.unique_tokens is not None:
             return self.unique_tokens
         return None if self.corpus_name is None else corpus_tokens(self.corpus_name)
+
+    @property
+    def speed(self) -> dict:
+        """How the run is timed: ``{"achieved_tflops": x}`` or ``{"mfu": m}`` (default 0.4)."""
+        if self.achieved_tflops is not None:
+            return {"achieved_tflops": self.achieved_tflops}
+        return {"mfu": DEFAULT_MFU if self.mfu is None else self.mfu}
 
     @property
     def hardware(self) -> dict:
@@ -163,10 +193,36 @@ class Assessment:
     loss: float
     optimal: OptimalPlan
 
+    @cached_property
+    def memory(self):
+        """Per-GPU memory (:class:`~planner.training.memory.MemoryEstimate`) when the plan has a layout, else None."""
+        p = self.plan
+        if p.parallelism is None:
+            return None
+        from ..training.memory import memory_estimate
+        return memory_estimate(p.model if p.model is not None else p.params, p.parallelism, p.accelerator)
+
+    @cached_property
+    def science(self):
+        """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the
+        batch-size and learning-rate laws for this plan (:func:`planner.laws.advice.plan_advice`)."""
+        from ..laws.advice import plan_advice
+        p, m = self.plan, self.plan.model
+        attention = m is not None and getattr(m, "num_attention_layers", m.num_layers if m else 0) > 0
+        return plan_advice(
+            params=self.compute_params, tokens=self.gate.tokens, unique_tokens=self.corpus.unique_tokens
+            if self.corpus is not None else None, inference_tokens=p.inference_tokens, fit=p.fit,
+            flops=self.compute.model_flops if hasattr(self.compute, "model_flops") else self.compute.flops,
+            num_layers=m.num_layers if attention else None, hidden_size=m.hidden_size if attention else None,
+            seq_len=p.budget.seq_len if attention else None,
+            non_embedding_params=self.counts.non_embedding if self.counts is not None else None,
+            tokens_per_step=p.budget.tokens_per_step, mfu=p.speed.get("mfu", DEFAULT_MFU),
+            price_per_gpu_hour=p.price_per_gpu_hour, accelerator=p.accelerator)
+
     @property
     def verdict(self) -> Verdict:
-        """The one verdict (level, blocked, headline, notices, exit code)."""
-        return make_verdict(self.gate)
+        """The one verdict (level, blocked, headline, notices, memory fit, exit code)."""
+        return make_verdict(self.gate, memory=self.memory)
 
     @property
     def optimal_loss_gap(self) -> float:
@@ -194,6 +250,7 @@ class Assessment:
             "compute": {**self.compute.to_dict(),
                         "flops_with_attention": self.compute.flops_with_attention if self.attention_known else None},
             "total_flops": self.total_flops,
+            "memory": None if self.memory is None else self.memory.to_dict(),
             "loss": self.loss, "fit": p.fit,
             "optimal": self.optimal.to_dict(),
             "thresholds": {"severe": p.thresholds.severe, "block": p.thresholds.block,
@@ -225,16 +282,17 @@ def assess_plan(plan: Plan) -> Assessment:
         n_compute = counts.active if counts.is_moe else counts.total
         a = plan.model
         attention_known = b.seq_len is not None
-        attn = attention_flops_per_token(a.num_layers, a.num_heads, a.head_dim, b.seq_len,
+        attn = attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
                                          plan.causal_attention_halving) if attention_known else 0.0
     else:
         counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False
     gate = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens,
                   thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.corpus_tokens,
                   corpus_name=plan.corpus_name)
-    compute = estimate(n_compute, b.tokens, accelerator_name=plan.accelerator, count=plan.count, mfu=plan.mfu,
+    compute = estimate(n_compute, b.tokens, accelerator_name=plan.accelerator, count=plan.count,
                        price_per_gpu_hour=plan.price_per_gpu_hour, attention_per_token=attn,
-                       causal=plan.causal_attention_halving)
+                       causal=plan.causal_attention_halving, **plan.speed,
+                       recompute=plan.parallelism.recompute if plan.parallelism is not None else "none")
     f = get_fit(plan.fit)
     total = training_flops(n_compute, b.cumulative_tokens)
     return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
@@ -245,12 +303,14 @@ def assess_plan(plan: Plan) -> Assessment:
 # ---- plan files -------------------------------------------------------------------------------
 
 _SECTIONS = {
-    "": {"name", "description", "model", "training", "corpus", "hardware", "thresholds", "law"},
+    "": {"name", "description", "model", "training", "corpus", "hardware", "thresholds", "law", "parallelism",
+         "inference"},
     "model": {"catalog", "config", "params", "dimensions", "param_kind"},
     "training": {"steps", "micro_batch", "seq_len", "grad_accum", "data_parallel", "tokens_per_step",
                  "prior_tokens"},
     "corpus": {"name", "unique_tokens"},
-    "hardware": {"accelerator", "count", "mfu", "price_per_gpu_hour", "causal_attention_halving"},
+    "hardware": {"accelerator", "count", "mfu", "achieved_tflops", "price_per_gpu_hour", "causal_attention_halving"},
+    "inference": {"tokens"},
     "thresholds": {"severe", "block", "optimal"},
     "law": {"fit"},
 }
@@ -332,6 +392,11 @@ def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Pla
     model_t, train_t = _table(doc, "model"), _table(doc, "training")
     corpus_t, hw_t = _table(doc, "corpus", False), _table(doc, "hardware", False)
     thr_t, law_t = _table(doc, "thresholds", False), _table(doc, "law", False)
+    inference_t = _table(doc, "inference", False)
+    for section, table in (("hardware", hw_t), ("corpus", corpus_t), ("inference", inference_t), ("law", law_t)):
+        for k, v in table.items():
+            if v is None:  # a document built in Python: TOML itself has no null
+                raise PlanFileError(f"plan.{section}.{k}", "must have a value (leave the key out for the default)")
     arch, params = _model(model_t, base)
     if "steps" not in train_t:
         raise PlanFileError("plan.training.steps", "missing: the number of optimizer steps is required")
@@ -341,12 +406,21 @@ def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Pla
         b = make_budget(**train_t)
     except InputError as e:
         raise PlanFileError(f"plan.training.{e.field}", e.problem) from e
+    layout = None
+    if "parallelism" in doc:
+        from ..training.parallelism import parallelism_from_dict
+        layout = parallelism_from_dict(doc["parallelism"], micro_batch=b.micro_batch, seq_len=b.seq_len,
+                                       dp=b.data_parallel, gpus=hw_t.get("count", Plan.count))
+    fit_name = law_t.get("fit", DEFAULT_FIT)
+    if isinstance(fit_name, str) and fit_name.endswith(".toml") and not Path(fit_name).is_absolute():
+        fit_name = str((base / fit_name).resolve())  # a fitted law saved beside the plan
     try:
         thresholds = Thresholds(**thr_t)
         return Plan(budget=b, model=arch, params=params, name=doc.get("name", name),
                     description=doc.get("description", ""), corpus_name=corpus_t.get("name"),
                     unique_tokens=corpus_t.get("unique_tokens"), thresholds=thresholds,
-                    param_kind=model_t.get("param_kind", "total"), fit=law_t.get("fit", DEFAULT_FIT), **hw_t)
+                    param_kind=model_t.get("param_kind", "total"), fit=fit_name, parallelism=layout,
+                    inference_tokens=inference_t.get("tokens"), **hw_t)
     except InputError as e:  # Plan and Thresholds name fields as the plan file spells them
         raise PlanFileError(f"plan.{e.field}", e.problem) from e
 
@@ -398,7 +472,8 @@ def plan_to_dict(plan: Plan) -> dict:
     corpus = {k: v for k, v in (("name", plan.corpus_name), ("unique_tokens", plan.unique_tokens)) if v is not None}
     if corpus:
         doc["corpus"] = corpus
-    hardware = {"accelerator": plan.accelerator, "count": plan.count, "mfu": plan.mfu}
+    hardware = {"accelerator": plan.accelerator, "count": plan.count}
+    hardware.update({k: v for k, v in (("mfu", plan.mfu), ("achieved_tflops", plan.achieved_tflops)) if v is not None})
     if plan.price_per_gpu_hour is not None:
         hardware["price_per_gpu_hour"] = plan.price_per_gpu_hour
     if plan.causal_attention_halving:
@@ -409,6 +484,11 @@ def plan_to_dict(plan: Plan) -> dict:
                              "optimal": plan.thresholds.optimal}
     if plan.fit != DEFAULT_FIT:
         doc["law"] = {"fit": plan.fit}
+    if plan.parallelism is not None:
+        layout = plan.parallelism.to_dict()
+        doc["parallelism"] = {k: v for k, v in layout.items() if k in _PARALLELISM_KEYS and v is not None}
+    if plan.inference_tokens is not None:
+        doc["inference"] = {"tokens": plan.inference_tokens}
     return doc
 
 
@@ -446,30 +526,30 @@ def find_plan(path) -> Path:
     the command line all accept ``data/plans/origin-case.toml``.
     """
     from ..datafiles import DATA_DIR
-    p = Path(path)
-    if p.is_absolute() or p.exists():
+    from ..files import checked_path
+    p = checked_path(path, "plan", error=PlanFileError)
+
+    def exists(q: Path) -> bool:
+        try:
+            return q.exists()
+        except OSError:  # a name too long to stat: let the reader say so, with the field named
+            return True
+
+    if p.is_absolute() or exists(p):
         return p
     for alt in (DATA_DIR.parent / p, DATA_DIR / p.relative_to("data") if p.parts[:1] == ("data",) else None):
-        if alt is not None and alt.exists():
+        if alt is not None and exists(alt):
             return alt
     return p
 
 
 def load_plan(path) -> Plan:
     """Read and validate a plan TOML file (see :func:`find_plan` for relative paths)."""
+    from ..files import read_text
     p = find_plan(path)
+    text = read_text(p, "plan", error=PlanFileError)  # regular files only, size capped: never /dev/zero
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise PlanFileError("plan", f"file not found: {p}") from None
-    except IsADirectoryError:
-        raise PlanFileError("plan", f"is a directory, not a file: {p}") from None
-    except OSError as e:
-        raise PlanFileError("plan", f"cannot read {p}: {e.strerror or e}") from None
-    try:
-        doc = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PlanFileError("plan", f"not a text file (not UTF-8): {p}") from None
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise PlanFileError("plan", f"not valid TOML ({e}): {p}") from None
     except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting thousands deep

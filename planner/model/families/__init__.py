@@ -1,7 +1,7 @@
 """Per-family conventions: how a Hugging Face ``config.json`` becomes an :class:`Architecture`.
 
 Each supported ``model_type`` is one :class:`Family` row in one module of this package
-(``dense``, ``moe``, ``ssm``), registered in :data:`FAMILIES`; adding a family is one row
+(``dense``, ``moe``, ``ssm``, ``hybrid``), registered in :data:`FAMILIES`; adding a family is one row
 (plus, when its structure is new, one small function beside it) and a test fixture.
 ``multimodal`` unwraps image-text configs to their language model.
 """
@@ -12,8 +12,9 @@ from typing import Mapping
 
 from ..architecture import Architecture
 from ...errors import ConfigError, InputError, UnknownModelError
-from ._base import _REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag, resolve
-from . import dense, moe, ssm  # noqa: F401  (each registers its rows)
+from ._base import (_REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag,
+                    resolve)
+from . import dense, hybrid, moe, ssm  # noqa: F401  (each registers its rows)
 from .multimodal import unwrap
 
 SUPPORTED_MODEL_TYPES = tuple(sorted(FAMILIES))

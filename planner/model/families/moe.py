@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ._base import Family, dim, first_dim, flag, layer_list, register
-from ...errors import ConfigError
+from ._base import Family, dim, first_dim, layer_list, register
 
 
 def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
@@ -48,46 +47,6 @@ def _qwen2_moe(cfg: Mapping, out: dict, default_experts: int = 60) -> None:
         _sparse_step(cfg, out)
         out.update(num_shared_experts=1, shared_expert_gate=True,
                    shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
-
-
-def _gated_deltanet(cfg: Mapping, out: dict) -> None:
-    """Qwen3-Next / Qwen3.5: gated DeltaNet layers, with full attention (output-gated, q/k RMSNorms)
-    every full_attention_interval-th layer or where ``layer_types`` says ``full_attention``."""
-    L = out["num_layers"]
-    kinds = cfg.get("layer_types")
-    if kinds is None:
-        step = dim(cfg, "full_attention_interval", 4)
-        period, offset = step, step - 1
-    else:
-        if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("linear_attention", "full_attention")
-                                                                 for k in kinds):
-            raise ConfigError("config.layer_types", f"must list {L} of linear_attention / full_attention, got {kinds!r}")
-        full = [i for i, k in enumerate(kinds) if k == "full_attention"]
-        period = full[1] - full[0] if len(full) > 1 else L
-        offset = full[0] if full else 0
-        if not full or offset >= period or full != list(range(offset, L, period)):
-            raise ConfigError("config.layer_types", "full attention at irregular layers is not counted yet: "
-                              "supported is every k-th layer")
-    out.update(mixer="gated_deltanet", attention_layer_period=period, attention_layer_offset=offset,
-               attention_output_gate=True, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
-               linear_key_heads=dim(cfg, "linear_num_key_heads", 16),
-               linear_value_heads=dim(cfg, "linear_num_value_heads", 32),
-               linear_key_head_dim=dim(cfg, "linear_key_head_dim", 128),
-               linear_value_head_dim=dim(cfg, "linear_value_head_dim", 128))
-
-
-def _qwen3_next(cfg: Mapping, out: dict) -> None:
-    """Qwen3-Next: gated DeltaNet hybrid layers, Qwen2-MoE's experts with a gated shared expert."""
-    _gated_deltanet(cfg, out)
-    _qwen2_moe(cfg, out, default_experts=512)
-
-
-def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
-    """Qwen3.5-MoE's language model: gated DeltaNet hybrid layers, every layer MoE with a gated shared expert."""
-    _gated_deltanet(cfg, out)
-    _experts(cfg, out, 256, ("num_experts", "num_local_experts"), "moe_intermediate_size")
-    out.update(num_shared_experts=1, shared_expert_gate=True,
-               shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
 
 
 def _deepseek(cfg: Mapping, out: dict) -> None:
@@ -148,14 +107,6 @@ def _phimoe(cfg: Mapping, out: dict) -> None:
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.
 _DEFAULTS = {
-    "qwen3_next": {"vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 48,
-                   "num_attention_heads": 16, "num_key_value_heads": 2, "num_experts_per_tok": 10,
-                   "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512},
-    "qwen3_5_text": {"vocab_size": 248320, "hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 32,
-                     "num_attention_heads": 16, "num_key_value_heads": 4},
-    "qwen3_5_moe_text": {"vocab_size": 248320, "hidden_size": 2048, "num_hidden_layers": 40,
-                         "num_attention_heads": 16, "num_key_value_heads": 2, "num_experts_per_tok": 8,
-                         "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512},
     "deepseek_v2": {"vocab_size": 102400, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                     "intermediate_size": 11008, "moe_intermediate_size": 1407, "n_shared_experts": 2,
                     "first_k_dense_replace": 0, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_rope_head_dim": 64,
@@ -184,10 +135,6 @@ register(__name__, defaults=_DEFAULTS, table={
     "qwen2_moe": Family(qkv_bias=("qkv_bias", True), o_bias=False, mlp_bias=False, extra=_qwen2_moe),
     # Qwen3-MoE: head_dim absent means hidden // heads here (the dense Qwen3 config defaults to 128).
     "qwen3_moe": Family(qk_norm=True, mlp_bias=False, extra=_qwen3_moe),
-    "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
-    # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
-    "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
-    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_5_moe_text),
     "deepseek_v2": Family(o_bias=("attention_bias", False), extra=_deepseek),
     "deepseek_v3": Family(mlp_bias=False, extra=_deepseek),
     "gpt_oss": Family(qkv_bias=("attention_bias", True), o_bias=("attention_bias", True), mlp_bias=False,

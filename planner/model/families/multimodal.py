@@ -40,7 +40,8 @@ def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
     inner = dict(text)
     inner.setdefault("model_type", text_type)
     if inner["model_type"] is None:
-        raise ConfigError("config.text_config.model_type", f"missing: needed to count the language model of {wrapper!r}")
+        raise ConfigError("config.text_config.model_type",
+                          f"missing: needed to count the language model of {wrapper!r}")
     tie = config.get("tie_word_embeddings")
     if tie is None:
         tie = text.get("tie_word_embeddings", tie_default)

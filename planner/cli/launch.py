@@ -1,0 +1,112 @@
+"""`planner import`: a plan from a training framework's launch file.
+
+Also the options other commands add to take a launch file instead of a plan
+(:func:`add_launch_options`, :func:`plan_from_launch_options`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..format import fmt_int, fmt_ratio
+from .common import EXIT_OK, UsageError
+
+FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")  # planner.launch.FORMATS, without importing it
+
+
+def add_launch_options(parser, *, required: bool = False, seq_len_option: str = "--launch-seq-len") -> None:
+    """``--format … [--gpus G] [--nodes N] [--gpus-per-node K] [--dataset-size S] [--seq-len L]``.
+
+    The launch file itself is added by the caller (a positional for ``import``,
+    ``--launch-config FILE`` elsewhere); ``seq_len_option`` names the sequence-length option
+    (``--seq-len`` for ``import``; commands that already have a ``--seq-len`` use the default).
+    An option the parser already has (``memory``'s ``--gpus``, the same total) is not added twice.
+    """
+    options = [
+        ("--format", dict(choices=FORMATS, required=required, help="the framework the launch file is for")),
+        ("--gpus", dict(metavar="G", help="total GPUs of the run, when the file does not say "
+                             "(data-parallel = GPUs / (tensor × pipeline × context parallel))")),
+        ("--nodes", dict(metavar="N", help="number of nodes (with --gpus-per-node, or --gpus as the total)")),
+        ("--gpus-per-node", dict(metavar="K", help="GPUs per node (with --nodes)")),
+        ("--dataset-size", dict(metavar="S", help="training samples, for an epoch-based Hugging Face run")),
+        (seq_len_option, dict(dest="launch_seq_len", metavar="L", help="tokens per sample, for Hugging Face arguments that do "
+                                                          "not state it")),
+    ]
+    for name, kwargs in options:
+        if name not in parser._option_string_actions:
+            parser.add_argument(name, **kwargs)
+
+
+def read_from_options(path, args):
+    """The :class:`planner.launch.LaunchConfig` of ``path`` with the options of :func:`add_launch_options`."""
+    from ..launch import read_launch_config
+    if args.format is None:
+        raise UsageError(f"--format is required with a launch file (one of {', '.join(FORMATS)})")
+    return read_launch_config(path, args.format, gpus=args.gpus, nodes=args.nodes,
+                              gpus_per_node=args.gpus_per_node, dataset_size=args.dataset_size,
+                              seq_len=getattr(args, "launch_seq_len", None))
+
+
+def plan_from_launch_options(args):
+    """The :class:`planner.Plan` of ``--launch-config FILE --format …``, or ``None`` without ``--launch-config``."""
+    if getattr(args, "launch_config", None) is None:
+        return None
+    return read_from_options(args.launch_config, args).plan()
+
+
+def _value(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, int):
+        return str(v)
+    return fmt_int(v)
+
+
+def print_fields(lc) -> None:
+    """The fields read (with their lines) and the values assumed (with why)."""
+    print(f"Read from {lc.path.name} ({lc.format})")
+    for f in sorted(lc.read, key=lambda f: (f.line is None, f.line or 0)):
+        where = f"line {f.line}" if f.line else "-"
+        print(f"  {where:<9} {f.key} = {_value(f.value)}  -> {f.sets}")
+    if lc.assumed:
+        print("Assumed")
+        for a in lc.assumed:
+            print(f"  {a.key} = {_value(a.value)}  ({a.why})")
+
+
+def cmd_import(args) -> int:
+    from ..verdict.plan import assess_plan
+    lc = read_from_options(args.file, args)
+    plan = lc.plan()
+    a = assess_plan(plan)
+    text = lc.to_toml()
+    if args.output:
+        out = Path(args.output)
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"-o: cannot write {out}: {e.strerror or e}") from None
+    if args.json:
+        print(json.dumps({**lc.to_dict(), "params": a.params, "tokens": a.gate.tokens, "ratio": a.gate.ratio,
+                          "level": a.gate.level, "blocked": a.gate.blocked,
+                          "output": args.output}, indent=2, default=str))
+        return EXIT_OK
+    print_fields(lc)
+    print("Plan" + (f" (written to {args.output})" if args.output else ""))
+    for line in text.rstrip().splitlines():
+        print(f"  {line}" if line else "")
+    print(f"N {fmt_int(a.params)} parameters, D {fmt_int(a.gate.tokens)} tokens, D/N {fmt_ratio(a.gate.ratio)}: "
+          f"{a.gate.level}{' (blocked)' if a.gate.blocked and a.gate.level != 'blocked' else ''}")
+    if lc.parallelism:
+        print("Parallelism " + ", ".join(f"{k} {v}" for k, v in lc.parallelism.items()))
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("import", help="a plan from a launch file (Megatron-LM, torchtitan, LitGPT, nanoGPT, "
+                                       "Hugging Face Trainer)")
+    sp.add_argument("file", help="the launch file: a Megatron-LM script or argument file, a torchtitan TOML, a "
+                                 "LitGPT YAML, a nanoGPT config, Hugging Face TrainingArguments JSON/YAML")
+    add_launch_options(sp, required=True, seq_len_option="--seq-len")
+    sp.add_argument("-o", "--output", help="write the plan as a plan TOML file (readable by `planner report`)")
+    sp.add_argument("--json", action="store_true", help="print a JSON object")
+    sp.set_defaults(func=cmd_import)

@@ -1,0 +1,91 @@
+"""`planner memory`: bytes per GPU for a model and a layout, and whether it fits an accelerator."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import UnknownModelError
+from ..format import fmt_int
+from ..model.catalog import architecture
+from ..training.memory import fmt_gib, memory_estimate
+from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
+from .common import EXIT_BLOCKED, EXIT_OK, UsageError
+
+
+
+def _layout(args) -> Parallelism:
+    kw = {k: getattr(args, k) for k in ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus",
+                                        "overhead")
+          if getattr(args, k) is not None}
+    return Parallelism(**kw, sp=args.sp, recompute=args.recompute, flash_attention=args.flash_attention,
+                       precision=args.precision, optimizer=args.optimizer, fp32_grads=args.fp32_grads,
+                       master_weights=not args.no_master_weights, dropout=args.dropout)
+
+
+def _print(e, model: str) -> None:
+    print(f"Model          {model}, {fmt_int(e.params)} parameters")
+    print(f"Layout         {e.layout.describe()}")
+    for label, text in e.rows():
+        print(f"{label:<15}{text}")
+
+
+def cmd_memory(args) -> int:
+    sources = [s for s in (args.config, args.model, args.params) if s is not None]
+    if len(sources) != 1:
+        raise UsageError("give exactly one of --config, --model or --params")
+    if args.require_fit and args.accelerator is None:
+        raise UsageError("--require-fit needs --accelerator")
+    if args.params is not None:
+        model, name = args.params, "given"
+    else:
+        model = architecture(args.config if args.config is not None else args.model)
+        name = f"{model.name} ({model.family})"
+    layout = _layout(args)
+    try:
+        e = memory_estimate(model, layout, args.accelerator)
+    except UnknownModelError as err:
+        if err.field == "hardware.accelerator":
+            raise UnknownModelError("accelerator", err.problem) from None
+        raise
+    if args.json:
+        print(json.dumps({"model": name, **e.to_dict()}, indent=2))
+    else:
+        _print(e, name)
+    if args.require_fit and e.fits is False:
+        print(f"planner: does not fit: {fmt_gib(e.total)} per GPU against {fmt_gib(e.capacity)} (--require-fit)",
+              file=sys.stderr)
+        return EXIT_BLOCKED
+    if args.require_fit and e.fits is None:
+        print("planner: warning: the fit cannot be confirmed: the activations are unknown", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    sm = sub.add_parser("memory", help="memory per GPU for a model and a parallel layout; does it fit?")
+    src = sm.add_argument_group("model (exactly one)")
+    src.add_argument("--config", help="path to a config.json")
+    src.add_argument("--model", help="a catalog model name")
+    src.add_argument("--params", help="N directly (model states only: activations need an architecture)")
+    sm.add_argument("--micro-batch", required=True, help="sequences per GPU per forward pass")
+    sm.add_argument("--seq-len", required=True, help="tokens per sequence")
+    sm.add_argument("--tp", help="tensor-parallel degree (divides the heads; default 1)")
+    sm.add_argument("--pp", help="pipeline-parallel degree (divides the layers; default 1)")
+    sm.add_argument("--sp", action="store_true", help="sequence parallelism (with TP)")
+    sm.add_argument("--dp", help="data-parallel degree (default: GPUs / (TP × PP), else 1)")
+    sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts and DP)")
+    sm.add_argument("--zero", help="ZeRO stage 0, 1, 2 or 3 (default 0)")
+    sm.add_argument("--fsdp", help="FSDP sharding instead of --zero: full (= ZeRO-3) or grad-op (= ZeRO-2)")
+    sm.add_argument("--recompute", default="none", help=f"activation recompute: {', '.join(RECOMPUTE)}")
+    sm.add_argument("--flash-attention", action="store_true", help="no s² attention scores are stored")
+    sm.add_argument("--precision", default="bf16-mixed", help=f"{', '.join(PRECISIONS)} (default bf16-mixed)")
+    sm.add_argument("--optimizer", default="adamw", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
+    sm.add_argument("--no-master-weights", action="store_true", help="no fp32 master copy in mixed precision")
+    sm.add_argument("--fp32-grads", action="store_true", help="Megatron-style fp32 gradient buffers")
+    sm.add_argument("--dropout", action="store_true", help="the model uses dropout (its masks are stored)")
+    sm.add_argument("--overhead", help="framework allowance per GPU in bytes (default 2 GiB = 2147483648)")
+    sm.add_argument("--accelerator", help="key or name from data/accelerators.csv: adds capacity and the fit")
+    sm.add_argument("--gpus", help="number of GPUs (must equal DP × TP × PP)")
+    sm.add_argument("--require-fit", action="store_true", help="exit 1 when it does not fit the accelerator")
+    sm.add_argument("--json", action="store_true", help="print a JSON object (bytes per GPU)")
+    sm.set_defaults(func=cmd_memory)

@@ -1,0 +1,164 @@
+"""Reading a file the user named: a config.json, a plan, a checkpoint header. One function for every path.
+
+A path a user types can be anything: a FIFO that never ends, ``/dev/zero`` or ``/dev/urandom``
+(endless), a directory, a 5,000-character name, a name with a NUL byte or a newline in it, a file
+of gigabytes. :func:`read_bytes` refuses each of them **before reading**, with one error naming the
+field (``config``, ``plan``, ``checkpoint``), so the command line prints one line and exits 2:
+
+* only regular files are read (a symlink to one is fine); FIFOs, sockets, character and block
+  devices and directories are refused by type, so nothing blocks or reads forever;
+* at most :data:`MAX_BYTES` bytes (16 MiB, far above any config.json or plan file) are read;
+  a larger file is refused (a caller reading a header passes its own ``limit``);
+* a path containing a NUL byte, too long for the file system, or of the wrong type is refused;
+* file names in messages are shortened and their control characters escaped, so a message is
+  always one line.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+from pathlib import Path
+
+from .errors import ConfigError
+
+#: The most bytes read from a user-supplied file (16 MiB). Config and plan files are kilobytes.
+MAX_BYTES = 16 * 2**20
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def display(path, limit: int = 120) -> str:
+    """A path as messages show it: control characters escaped, shortened in the middle past ``limit`` characters."""
+    from .validate import escape
+    text = escape(os.fsdecode(path) if isinstance(path, bytes) else str(path))
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-(limit // 2 - 3):]} ({len(text):,} characters)"
+
+
+def checked_path(path, field: str, *, error=ConfigError) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, refusing what no file system accepts.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``config``, ``plan``).
+        error: the error class, :class:`ConfigError` or a subclass such as ``PlanFileError``.
+
+    Returns:
+        The path.
+
+    Raises:
+        ``error`` naming ``field``: not a path (wrong type), empty, or containing a NUL byte.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise error(field, f"must be a file path, got {type(path).__name__}")
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not text:
+        raise error(field, "the file path is empty")
+    if "\x00" in text:
+        raise error(field, f"the file path contains a NUL byte: {display(text)}")
+    return Path(text)
+
+
+def _os_error(e: OSError, p: Path, field: str, error):
+    shown = display(p)
+    if e.errno == errno.ENOENT:
+        return error(field, f"file not found: {shown}")
+    if e.errno == errno.ENOTDIR:
+        return error(field, f"file not found (a part of the path is not a directory): {shown}")
+    if e.errno == errno.ENAMETOOLONG:
+        return error(field, f"the file name is too long for the file system: {shown}")
+    if e.errno == errno.ELOOP:
+        return error(field, f"too many levels of symbolic links: {shown}")
+    return error(field, f"cannot read {shown}: {e.strerror or e}")
+
+
+def open_regular(path, field: str, *, error=ConfigError, directory: str | None = None, limit: int | None = None):
+    """Open a regular file the user named for binary reading, without blocking: ``(file, size, path)``.
+
+    For readers that take only part of a file (a checkpoint's header): the same refusals as
+    :func:`read_bytes`, with no size limit unless ``limit`` is given. The caller closes the file.
+
+    Raises:
+        ``error`` naming ``field``: a bad path, a missing file, a directory, a FIFO, socket or device, a file
+        larger than ``limit``, a permission or I/O error.
+    """
+    p = checked_path(path, field, error=error)
+    cap = sys.maxsize if limit is None else limit
+    try:
+        _check_kind(os.stat(p), p, field, error, cap, directory)
+        # O_NONBLOCK: if the path became a FIFO after the stat above, opening it does not wait for a writer.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise _os_error(e, p, field, error) from None
+    except ValueError as e:  # e.g. a path the platform cannot encode
+        raise error(field, f"not a usable file path ({e}): {display(p)}") from None
+    try:
+        st = os.fstat(fd)
+        _check_kind(st, p, field, error, cap, directory)  # the file actually opened
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb"), st.st_size, p
+
+
+def read_bytes(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, directory: str | None = None) -> bytes:
+    """The contents of a regular file the user named, at most ``limit`` bytes; never blocks.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``config``, ``plan``, ``checkpoint``).
+        limit: the most bytes accepted (default :data:`MAX_BYTES`); a larger file is refused, not truncated.
+        error: the error class to raise: :class:`ConfigError` (default) or a subclass (``PlanFileError``).
+        directory: what to add when the path is a directory (e.g. where a model folder is accepted
+            elsewhere); by default the message says only that a file is expected.
+
+    Returns:
+        The bytes.
+
+    Raises:
+        ``error`` naming ``field``, in one line: a bad path (type, NUL byte, too long), a missing file, a
+        directory, a FIFO, socket or device, a file larger than ``limit``, a permission or I/O error.
+    """
+    f, _, p = open_regular(path, field, error=error, directory=directory, limit=limit)
+    with f:
+        try:
+            data = f.read(limit + 1)  # a file that grew after the size check is still cut off here
+        except OSError as e:
+            raise _os_error(e, p, field, error) from None
+    if len(data) > limit:
+        raise error(field, f"the file is larger than {_size(limit)} (the limit for a {field} file): {display(p)}")
+    return data
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _check_kind(st, p, field, error, limit, directory) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise error(field, f"is a directory, not a file: {display(p)}" + (f" ({directory})" if directory else ""))
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            raise error(field, f"is {kind}, not a regular file: {display(p)}")
+    if not stat.S_ISREG(st.st_mode):
+        raise error(field, f"is not a regular file: {display(p)}")
+    if st.st_size > limit:
+        raise error(field, f"the file is larger than {_size(limit)} (the limit for a {field} file): {display(p)}")
+
+
+def read_text(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, directory: str | None = None) -> str:
+    """:func:`read_bytes` decoded as UTF-8 (a leading byte-order mark is dropped).
+
+    Raises:
+        ``error`` naming ``field``: as :func:`read_bytes`, or the file is not UTF-8 text.
+    """
+    raw = read_bytes(path, field, limit=limit, error=error, directory=directory)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error(field, f"not a text file (not UTF-8): {display(path)}") from None

@@ -1,0 +1,72 @@
+"""Plans from the files people launch training with.
+
+:func:`read_launch_config` reads a Megatron-LM launch script, a torchtitan TOML job config,
+a LitGPT pretraining YAML, a nanoGPT config file or Hugging Face ``TrainingArguments``
+(JSON/YAML, with an optional DeepSpeed JSON) into a :class:`LaunchConfig`: a plan document
+plus the list of fields read (with their lines) and the values assumed (with the reason).
+:func:`launch_plan` is the one call ``check``/``report`` need: the :class:`planner.Plan`.
+
+Not imported by ``import planner``; PyYAML and tomli-w are imported when used.
+"""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
+
+__all__ = ["FORMATS", "Assumed", "FieldRead", "LaunchConfig", "launch_plan", "read_launch_config"]
+
+
+def _reader(fmt: str):
+    from . import hf_trainer, litgpt, megatron, nanogpt, torchtitan
+    return {"megatron": megatron.read, "torchtitan": torchtitan.read, "litgpt": litgpt.read,
+            "nanogpt": nanogpt.read, "hf-trainer": hf_trainer.read}[fmt]
+
+
+def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_node=None,
+                       dataset_size=None, seq_len=None) -> LaunchConfig:
+    """Read a framework's launch file into a plan document.
+
+    Args:
+        path: the launch file (a Megatron-LM shell script or argument file, a torchtitan
+            ``.toml``, a LitGPT ``.yaml``, a nanoGPT ``config/*.py``, a Hugging Face
+            ``TrainingArguments`` ``.json``/``.yaml``).
+        format: one of :data:`FORMATS` (``megatron``, ``torchtitan``, ``litgpt``, ``nanogpt``,
+            ``hf-trainer``).
+        gpus: total number of GPUs of the run, when the file does not state it; the
+            data-parallel size is GPUs / (tensor × pipeline × context parallel).
+        nodes, gpus_per_node: the other way to give the GPU count (``nodes × gpus_per_node``).
+        dataset_size: samples in the training set, for epoch-based Hugging Face runs
+            (``num_train_epochs`` without ``max_steps``).
+        seq_len: tokens per sample, for Hugging Face runs whose arguments do not state it.
+
+    Returns:
+        A :class:`LaunchConfig`: ``document`` (the plan document
+        :func:`planner.plan_from_dict` accepts), ``read``, ``assumed``, ``parallelism``;
+        ``.plan()`` builds the :class:`planner.Plan`, ``.to_toml()`` a plan file.
+
+    Raises:
+        PlanFileError: the file is missing, unreadable or malformed, holds a field the
+            framework does not have, or fields that contradict each other (e.g. a global
+            batch not divisible by micro-batch × data-parallel); the field names the file,
+            the line and the key.
+        InputError: ``format``, ``gpus``, ``nodes``, ``gpus_per_node``, ``dataset_size`` or
+            ``seq_len`` is not acceptable.
+    """
+    if format not in FORMATS:
+        raise InputError("--format", f"one of {', '.join(FORMATS)}", format)
+    p, text = read_text(path)
+    kwargs = dict(gpus=gpus, nodes=nodes, gpus_per_node=gpus_per_node)
+    if format == "hf-trainer":
+        kwargs.update(dataset_size=dataset_size, seq_len=seq_len)
+    else:
+        for name, value in (("--dataset-size", dataset_size), ("--seq-len", seq_len)):
+            if value is not None:
+                raise InputError(name, "given only with --format hf-trainer (the other formats state it)",
+                                 detail=f"only for --format hf-trainer; {format} files state it")
+    return _reader(format)(p, text, **kwargs)
+
+
+def launch_plan(path, format: str, **kwargs):
+    """The :class:`planner.Plan` of a launch file: ``read_launch_config(path, format, **kwargs).plan()``."""
+    return read_launch_config(path, format, **kwargs).plan()

@@ -1,0 +1,304 @@
+"""What every launch-config reader shares: the result type, line-numbered errors, the world size.
+
+A reader turns one framework's launch file into a plan document — the dict
+:func:`planner.plan_from_dict` accepts — and says, for every number in it, whether it was
+read from the file (with the line) or assumed (with the reason). Parallelism settings that
+do not change N or D (tensor/pipeline/context parallel sizes, precision, recompute, ZeRO
+stage) are kept beside the plan in :attr:`LaunchConfig.parallelism`;
+:meth:`LaunchConfig.layout` turns them into the memory estimate's ``Parallelism``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import validate
+from ..datafiles import DATA_DIR
+from ..errors import InputError, PlanFileError
+from ..model.architecture import Architecture
+
+FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """One value taken from the launch file: its ``key`` as the framework spells it, the
+    ``value``, the 1-based ``line`` it was found on (``None`` when the format has no lines
+    for it) and the plan field it ``sets``."""
+
+    key: str
+    value: object
+    line: int | None
+    sets: str
+
+
+@dataclass(frozen=True)
+class Assumed:
+    """One value the file does not state: the plan field ``key``, the ``value`` used and ``why``."""
+
+    key: str
+    value: object
+    why: str
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """A launch file read into a plan document.
+
+    ``document`` is a plan document (``[model]`` and ``[training]`` tables, the shape
+    :func:`planner.plan_from_dict` accepts); ``read`` lists the fields taken from the file,
+    ``assumed`` the values it did not state; ``parallelism`` holds the layout in the names of
+    :class:`planner.training.parallelism.Parallelism` (``micro_batch``, ``seq_len``, ``tp``,
+    ``pp``, ``dp``, ``sp``, ``zero`` or ``fsdp``, ``precision``, ``recompute``, ``fp32_grads``,
+    ``master_weights``) plus ``cp``, the context-parallel degree, when the framework has one.
+    """
+
+    path: Path
+    format: str
+    document: dict
+    read: tuple[FieldRead, ...]
+    assumed: tuple[Assumed, ...]
+    parallelism: dict = field(default_factory=dict)
+
+    def plan(self):
+        """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file)."""
+        from ..verdict.plan import plan_from_dict
+        return plan_from_dict(self.document, base=self.path.parent, name=self.document.get("name", self.path.stem))
+
+    def layout(self):
+        """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).
+
+        Raises :class:`InputError` for a layout that model has no place for (context parallelism > 1).
+        """
+        from ..training.parallelism import Parallelism
+        kw = dict(self.parallelism)
+        cp = kw.pop("cp", 1)
+        if cp > 1:
+            raise InputError("cp", "1 for a memory estimate (context parallelism is not modelled)", cp)
+        return Parallelism(**{k: v for k, v in kw.items() if v is not None})
+
+    def to_toml(self) -> str:
+        """The plan document as TOML text that :func:`planner.load_plan` reads back."""
+        import tomli_w
+        return tomli_w.dumps(self.document)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``format``, ``path``, ``plan`` (the document), ``read``, ``assumed``, ``parallelism``."""
+        return {"format": self.format, "path": str(self.path), "plan": self.document,
+                "read": [dataclasses.asdict(f) for f in self.read],
+                "assumed": [dataclasses.asdict(a) for a in self.assumed],
+                "parallelism": self.parallelism}
+
+
+def known_fields(name: str) -> frozenset[str]:
+    """The field names a framework accepts, from ``data/launch/<name>.txt`` (sources in its SOURCES.md)."""
+    text = (DATA_DIR / "launch" / f"{name}.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+class Source:
+    """One launch file being read: its text, where each key sits, and what was read or assumed."""
+
+    def __init__(self, path: Path, fmt: str, text: str):
+        self.path, self.format, self.text = path, fmt, text
+        self.lines: dict[str, int] = {}
+        self.read: list[FieldRead] = []
+        self.assumed: list[Assumed] = []
+        self.parallelism: dict = {}
+
+    def line(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+    def where(self, key: str) -> str:
+        line = self.line(key)
+        return f"{self.path.name}:{line}: {key}" if line else f"{self.path.name}: {key}"
+
+    def error(self, key: str, problem: str) -> PlanFileError:
+        """A :class:`PlanFileError` whose field names the file, the line and the key."""
+        return PlanFileError(self.where(key), problem)
+
+    def took(self, key: str, value, sets: str):
+        self.read.append(FieldRead(key, value, self.line(key), sets))
+        return value
+
+    def assume(self, key: str, value, why: str):
+        self.assumed.append(Assumed(key, value, why))
+        return value
+
+    def count(self, key: str, value, *, minimum: int = 1):
+        """``value`` as a whole number, or an error naming ``key`` and its line."""
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            return validate.count(key, value, minimum=minimum)
+        except InputError as e:
+            raise self.error(key, e.problem) from None
+
+    def result(self, document: dict) -> LaunchConfig:
+        return LaunchConfig(self.path, self.format, document, tuple(self.read), tuple(self.assumed),
+                            dict(self.parallelism))
+
+
+def read_text(path, field: str = "launch config") -> tuple[Path, str]:
+    """The text of a launch file; every failure is a :class:`PlanFileError` naming the path."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise PlanFileError(field, f"file not found: {p}") from None
+    except IsADirectoryError:
+        raise PlanFileError(field, f"is a directory, not a file: {p}") from None
+    except OSError as e:
+        raise PlanFileError(field, f"cannot read {p}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlanFileError(field, f"not a text file (not UTF-8): {p}") from None
+    if not text.strip():
+        raise PlanFileError(field, f"file is empty: {p}")
+    return p, text
+
+
+def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_file: dict | None = None,
+               model_parallel: int = 1) -> int:
+    """The number of GPUs (ranks) in the run.
+
+    ``gpus`` is the total; ``nodes`` × ``gpus_per_node`` is the other way to say it (both
+    given must agree). ``from_file`` maps keys of the file to values that state it
+    (``devices`` × ``num_nodes``); without any of these the run is assumed to use
+    ``model_parallel`` GPUs (one data-parallel rank).
+    """
+    g = None if gpus is None else _option("--gpus", gpus)
+    n = None if nodes is None else _option("--nodes", nodes)
+    per = None if gpus_per_node is None else _option("--gpus-per-node", gpus_per_node)
+    if n is not None and per is not None:
+        if g is not None and g != n * per:
+            raise InputError("--gpus", f"the total number of GPUs, equal to --nodes × --gpus-per-node "
+                             f"({n} × {per} = {n * per})", g)
+        return src.assume("world_size", n * per, f"--nodes {n} × --gpus-per-node {per}")
+    if g is not None:
+        if n is not None and g % n:
+            raise InputError("--gpus", f"the total number of GPUs, a multiple of --nodes ({n})", g)
+        return src.assume("world_size", g, "--gpus (total GPUs)")
+    if from_file:
+        total = 1
+        for key, value in from_file.items():
+            total *= src.took(key, value, "world size")
+        if n is not None and total % n:
+            raise InputError("--nodes", f"a divisor of the world size the file states ({total})", n)
+        return total
+    if n is not None:
+        raise InputError("--gpus-per-node", "given with --nodes (or give --gpus, the total)",
+                         detail="missing: give --gpus (the total) or --gpus-per-node with --nodes")
+    return src.assume("world_size", model_parallel, "no --gpus given: one data-parallel rank"
+                      + (f" of {model_parallel} model-parallel GPUs" if model_parallel > 1 else "")
+                      + " (give --gpus for the real data-parallel size)")
+
+
+def _option(name: str, value) -> int:
+    return validate.count(name, value.strip() if isinstance(value, str) else value)
+
+
+def data_parallel(src: Source, world: int, model_parallel: dict[str, int]) -> int:
+    """Data-parallel size = world size / (product of the model-parallel sizes); an error names the first."""
+    prod = 1
+    for v in model_parallel.values():
+        prod *= v
+    if world % prod:
+        key = next(iter(model_parallel))
+        sizes = " × ".join(f"{k} {v}" for k, v in model_parallel.items())
+        raise src.error(key, f"the world size ({world} GPUs) is not a multiple of {sizes} = {prod}; "
+                             "give --gpus as a multiple of it")
+    return world // prod
+
+
+def architecture_fields(arch: Architecture) -> dict:
+    """An Architecture as a ``[model.dimensions]`` table: the inputs it was given (defaults left out)."""
+    defaults = Architecture(num_layers=1, hidden_size=1, num_heads=1, vocab_size=1).inputs()
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in arch.inputs().items()
+            if v is not None and (v != defaults[k] or k in ("num_layers", "hidden_size", "num_heads", "vocab_size"))}
+
+
+def training_table(steps: int, micro_batch: int, grad_accum: int, data_parallel_size: int, seq_len: int,
+                   prior_tokens: int = 0) -> dict:
+    t = {"steps": steps, "micro_batch": micro_batch, "grad_accum": grad_accum, "data_parallel": data_parallel_size,
+         "seq_len": seq_len}
+    if prior_tokens:
+        t["prior_tokens"] = prior_tokens
+    return t
+
+
+def batch_split(src: Source, global_key: str, global_batch: int, micro_batch: int, dp: int) -> int:
+    """Gradient accumulation = global batch / (micro-batch × data-parallel); not divisible is contradictory."""
+    if global_batch % (micro_batch * dp):
+        raise src.error(global_key, f"{global_batch:,} is not divisible by micro-batch {micro_batch} × "
+                                    f"data-parallel {dp} = {micro_batch * dp}")
+    return global_batch // (micro_batch * dp)
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """Dotted key → 1-based line of every mapping key in a YAML document."""
+    import yaml
+    out: dict[str, int] = {}
+
+    def walk(node, prefix):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    key = prefix + str(k.value)
+                    out.setdefault(key, k.start_mark.line + 1)
+                    walk(v, key + ".")
+    try:
+        walk(yaml.compose(text, Loader=_yaml_loader()), "")
+    except (yaml.YAMLError, ValueError, RecursionError):
+        pass  # the loader reports the error
+    return out
+
+
+def _yaml_loader():
+    """PyYAML's safe loader, the C one when PyYAML was built with libyaml (about ten times faster)."""
+    import yaml
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(src: Source):
+    import yaml
+    try:
+        doc = yaml.load(src.text, Loader=_yaml_loader())  # a safe loader: plain data only
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = " ".join(str(getattr(e, "problem", None) or e).split())[:120]
+        raise PlanFileError(src.path.name, f"not valid YAML{where}: {problem}") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting thousands deep
+        raise PlanFileError(src.path.name, f"not a usable YAML document ({type(e).__name__})") from None
+    src.lines = yaml_lines(src.text)
+    return doc
+
+
+def toml_lines(text: str) -> dict[str, int]:
+    """Dotted key → 1-based line of every ``key =`` line and ``[table]`` header of a TOML document."""
+    out: dict[str, int] = {}
+    table = ""
+    for i, raw in enumerate(text.splitlines(), 1):
+        s = raw.strip()
+        if s.startswith("[") and not s.startswith("[["):
+            table = s.strip("[]").strip()
+            out.setdefault(table, i)
+        elif "=" in s and not s.startswith("#"):
+            key = s.split("=", 1)[0].strip().strip('"')
+            out.setdefault(f"{table}.{key}" if table else key, i)
+    return out
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (tables only; lists stay values)."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out

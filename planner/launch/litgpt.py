@@ -1,0 +1,163 @@
+"""LitGPT: a pretraining YAML (``config_hub/pretrain/*.yaml``, the arguments of ``litgpt pretrain``).
+
+The model is ``model_config`` when given (a ``litgpt.Config`` written out), else
+``model_name`` resolved to the catalog (``data/launch/model_names.csv``). The budget
+follows ``litgpt/pretrain.py``: each of the ``devices × num_nodes`` ranks runs
+``(max_tokens // world) // (micro_batch_size × max_seq_length)`` micro-batch iterations,
+and an optimizer step takes ``global_batch_size // world // micro_batch_size`` of them, so
+steps = iterations // accumulation (``train.max_steps`` caps it). ``train.tie_embeddings``
+ties the head to the embedding. Keys are checked against LitGPT's own
+(``data/launch/litgpt_fields.txt``); ``data`` and ``optimizer`` are passed through.
+"""
+
+from __future__ import annotations
+
+from ..datafiles import lookup, read_csv
+from ..errors import ConfigError, InputError, UnknownModelError
+from ..model.architecture import Architecture
+from ..model.catalog import architecture
+from .common import (LaunchConfig, Source, architecture_fields, flatten, known_fields, load_yaml, training_table,
+                     world_size)
+
+_FREE = ("data", "optimizer", "model_config.hf_config")  # values LitGPT hands to other classes
+
+
+def _from_model_config(src: Source, mc: dict, tie: bool) -> Architecture:
+    """An Architecture from a written-out ``litgpt.Config`` (LLaMA-style or GPT-NeoX-style blocks)."""
+    def get(key, default=None):
+        if key in mc:
+            return src.took(f"model_config.{key}", mc[key], "model.dimensions")
+        return default
+    mlp = get("mlp_class_name", "GptNeoxMLP")
+    norm = get("norm_class_name", "LayerNorm")
+    if mlp not in ("LLaMAMLP", "GptNeoxMLP") or norm not in ("RMSNorm", "LayerNorm"):
+        key = "model_config.mlp_class_name" if mlp not in ("LLaMAMLP", "GptNeoxMLP") else "model_config.norm_class_name"
+        raise src.error(key, "the planner reads LLaMAMLP or GptNeoxMLP blocks with RMSNorm or LayerNorm; "
+                             "use a plan file for this model")
+    bias = get("bias", True)
+    n_embd, n_head = get("n_embd", 4096), get("n_head", 32)
+    vocab = get("padded_vocab_size")
+    if vocab is None:
+        v, multiple = get("vocab_size", 50254), get("padding_multiple", 512)
+        vocab = -(-v // multiple) * multiple
+        src.assume("model.dimensions.vocab_size", vocab, f"LitGPT pads vocab_size {v} to a multiple of {multiple}")
+    intermediate = get("intermediate_size")
+    if intermediate is None:
+        if mlp == "LLaMAMLP":
+            raise src.error("model_config.intermediate_size", "missing: LLaMAMLP needs it")
+        intermediate = 4 * n_embd
+    try:
+        return Architecture(num_layers=get("n_layer", 16), hidden_size=n_embd, num_heads=n_head,
+                            num_kv_heads=get("n_query_groups", n_head), head_dim=get("head_size"),
+                            intermediate_size=intermediate, vocab_size=vocab, tied_embeddings=tie,
+                            gated_mlp=mlp == "LLaMAMLP", norm="rms" if norm == "RMSNorm" else
+                            "layer" if bias else "layer_nobias",
+                            norms_per_layer=1 if get("shared_attention_norm", False) else 2,
+                            qkv_bias=bias or bool(get("attn_bias", False)), o_bias=bias, mlp_bias=bias,
+                            lm_head_bias=bool(get("lm_head_bias", False)), family="litgpt",
+                            name=str(mc.get("name") or src.path.stem))
+    except InputError as e:
+        raise src.error("model_config", e.problem if e.field in e.problem else f"{e.field}: {e.problem}") from None
+
+
+def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
+    """Read a LitGPT pretraining YAML (see the module docstring)."""
+    src = Source(path, "litgpt", text)
+    doc = load_yaml(src)
+    if not isinstance(doc, dict):
+        raise src.error("yaml", "must be a mapping of litgpt pretrain arguments")
+    known = known_fields("litgpt_fields")
+    flat = {k: v for k, v in flatten(doc).items() if not k.startswith(_FREE)}
+    for key in flat:
+        if key not in known and key.split(".")[0] not in _FREE:
+            raise src.error(key, "not a litgpt pretrain argument (see data/launch/litgpt_fields.txt)")
+    train = doc.get("train") or {}
+    tie = bool(train.get("tie_embeddings"))
+    if tie:
+        src.took("train.tie_embeddings", True, "model.dimensions.tied_embeddings")
+
+    def count(key, value, sets, minimum=1):
+        return src.took(key, src.count(key, value, minimum=minimum), sets)
+
+    if doc.get("model_config"):
+        if not isinstance(doc["model_config"], dict):
+            raise src.error("model_config", "must be a mapping of litgpt.Config fields")
+        model = {"dimensions": architecture_fields(_from_model_config(src, doc["model_config"], tie))}
+    elif doc.get("model_name"):
+        name = doc["model_name"]
+        src.took("model_name", name, "model")
+        try:
+            row = lookup(str(name), "launch/model_names.csv", ("name",), "model_name")
+            if row["framework"] != "litgpt":
+                raise UnknownModelError("model_name", "")
+        except UnknownModelError:
+            names = ", ".join(r["name"] for r in read_csv("launch/model_names.csv") if r["framework"] == "litgpt")
+            raise src.error("model_name", f"{name!r} is not resolved to the catalog (known: {names}); give "
+                                          "model_config instead") from None
+        src.assume("model.catalog", row["catalog"], f"LitGPT's {name} is this catalog model "
+                   "(data/launch/model_names.csv)")
+        if tie:
+            try:
+                arch = architecture(row["catalog"]).with_(tied_embeddings=True)
+            except ConfigError as e:
+                raise src.error("model_name", e.problem) from None
+            model = {"dimensions": architecture_fields(arch)}
+        else:
+            model = {"catalog": row["catalog"]}
+    else:
+        raise src.error("model_name", "missing: give model_name or model_config")
+
+    if not isinstance(train, dict):
+        raise src.error("train", "must be a mapping of TrainArgs")
+    for key in ("global_batch_size", "micro_batch_size", "max_seq_length"):
+        if train.get(key) is None:
+            raise src.error(f"train.{key}", "missing: needed for the plan")
+    gbs = count("train.global_batch_size", train["global_batch_size"], "training.grad_accum")
+    micro = count("train.micro_batch_size", train["micro_batch_size"], "training.micro_batch")
+    seq = count("train.max_seq_length", train["max_seq_length"], "training.seq_len")
+    devices, num_nodes = doc.get("devices", "auto"), doc.get("num_nodes", 1)
+    nn = src.count("num_nodes", num_nodes)
+    if devices in ("auto", -1, None):
+        if "devices" in doc:
+            src.took("devices", devices, "world size")
+        world = world_size(src, gpus, nodes if nodes is not None else (nn if nn > 1 else None), gpus_per_node)
+    else:
+        world = world_size(src, None, None, None, from_file={"devices": src.count("devices", devices),
+                                                               "num_nodes": nn})
+        if gpus is not None and world_size(Source(src.path, "", ""), gpus, nodes, gpus_per_node) != world:
+            raise src.error("devices", f"devices × num_nodes = {world} GPUs, but --gpus {gpus} was given")
+    if gbs % world or (gbs // world) % micro:
+        raise src.error("train.global_batch_size", f"{gbs:,} is not micro_batch_size {micro} × a whole number "
+                                                   f"of accumulation steps × {world} GPUs")
+    accum = gbs // world // micro
+    if train.get("epochs") is not None:
+        raise src.error("train.epochs", "epoch-based runs need the dataset size: give train.max_tokens instead")
+    steps = None
+    if train.get("max_tokens") is not None:
+        max_tokens = count("train.max_tokens", train["max_tokens"], "training.steps")
+        iters = (max_tokens // world) // (micro * seq)
+        steps = iters // accum
+        src.assume("training.steps", steps, f"litgpt: ({max_tokens:,} // {world} GPUs) // ({micro} × {seq:,}) = "
+                   f"{iters:,} iterations, // {accum} accumulation")
+    if train.get("max_steps") is not None:
+        cap = count("train.max_steps", train["max_steps"], "training.steps")
+        steps = cap if steps is None else min(steps, cap)
+    if steps is None:
+        raise src.error("train.max_tokens", "missing: give train.max_tokens or train.max_steps")
+    if steps < 1:
+        raise src.error("train.max_tokens", "less than one optimizer step")
+    if doc.get("initial_checkpoint_dir"):
+        src.took("initial_checkpoint_dir", doc["initial_checkpoint_dir"], "training.prior_tokens")
+        src.assume("training.prior_tokens", 0, "the tokens the initial checkpoint saw are not in the file")
+    precision = str(doc.get("precision") or "32-true")
+    src.parallelism.update(micro_batch=micro, seq_len=seq, tp=1, pp=1, dp=world, recompute="none",
+                           fsdp="full" if world > 1 else None,  # litgpt pretrain shards with FSDP on more GPUs
+                           precision={"bf16-mixed": "bf16-mixed", "bf16-true": "bf16-mixed", "16-mixed": "fp16-mixed",
+                                      "16-true": "fp16-mixed"}.get(precision, "fp32"),
+                           master_weights=not precision.endswith("-true") or precision == "32-true")
+    return src.result({
+        "name": src.path.stem,
+        "description": f"Read from the LitGPT pretraining config {src.path.name}",
+        "model": model,
+        "training": training_table(steps, micro, accum, world, seq),
+    })

@@ -1,0 +1,272 @@
+"""Megatron-LM: a launch script's ``torchrun … pretrain_gpt.py --num-layers …`` line, or a file of arguments.
+
+The script is read, never run: backslash continuations are joined, ``NAME=value`` and bash
+arrays ``NAME=( … )`` are collected and ``$NAME`` / ``${NAME[@]}`` expanded in the
+command line. Without a ``pretrain_*.py`` command the whole file is taken as arguments.
+Argument names are checked against Megatron-LM's own (``data/launch/megatron_arguments.txt``).
+
+Defaults follow Megatron-LM's ``arguments.py``: learned absolute positions, LayerNorm,
+biases on every Linear, embedding and output layer tied, FFN ``4h`` (``--swiglu``:
+``int(8h/3 / 64)·64``), vocabulary padded to a multiple of
+``--make-vocab-size-divisible-by`` (128) × tensor-parallel size.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from ..model.architecture import Architecture
+from .common import (LaunchConfig, Source, architecture_fields, batch_split, data_parallel, known_fields, training_table,
+                     world_size)
+
+GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
+
+_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_]\w*)=(.*)$")
+_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_ARRAY = re.compile(r"^\$\{(\w+)\[@\]\}$")
+
+
+def _tokens(text: str, line: int) -> list[tuple[str, int]]:
+    try:
+        return [(t, line) for t in shlex.split(text, comments=True)]
+    except ValueError:  # an unclosed quote: fall back to whitespace, without the comment
+        return [(t, line) for t in text.split("#", 1)[0].split()]
+
+
+def _parse_script(src: Source) -> list[tuple[str, int]]:
+    """The argument tokens (with their lines) of the script's ``pretrain_*.py`` command, or of the whole file."""
+    scalars: dict[str, str] = {}
+    arrays: dict[str, list[tuple[str, int]]] = {}
+    logical: list[list[tuple[str, int]]] = []   # one list of (segment, line) per logical line
+    lines = src.text.splitlines()
+    i = 0
+    while i < len(lines):
+        raw = lines[i].strip()
+        m = _ASSIGN.match(raw)
+        if m and m.group(2).startswith("("):       # NAME=( ... ) over one or more lines
+            name, body = m.group(1), m.group(2)[1:]
+            items: list[tuple[str, int]] = []
+            while True:
+                closed = ")" in body.split("#", 1)[0]
+                part = body.split("#", 1)[0].rsplit(")", 1)[0] if closed else body
+                items += _tokens(part, i + 1)
+                if closed or i + 1 >= len(lines):
+                    break
+                i += 1
+                body = lines[i].strip()
+            arrays[name] = items
+            i += 1
+            continue
+        if m and not m.group(2).startswith("$(("):
+            toks = _tokens(m.group(2), i + 1)
+            scalars[m.group(1)] = toks[0][0] if toks else ""
+            i += 1
+            continue
+        segs = []
+        while True:
+            text = lines[i]
+            cont = text.rstrip().endswith("\\")
+            segs.append((text.rstrip()[:-1] if cont else text, i + 1))
+            i += 1
+            if not cont or i >= len(lines):
+                break
+        logical.append(segs)
+
+    def expand(tokens, inside=()):
+        out = []
+        for tok, line in tokens:
+            a = _ARRAY.match(tok)
+            if a and a.group(1) in arrays and a.group(1) not in inside:  # an array naming itself stays literal
+                out += expand(arrays[a.group(1)], inside + (a.group(1),))
+                continue
+            out.append((_VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok), line))
+        return out
+
+    for segs in logical:
+        toks = [t for seg, line in segs for t in _tokens(seg, line)]
+        for k, (tok, _) in enumerate(toks):
+            if re.search(r"(^|/)pretrain_\w+\.py$", tok):
+                return expand(toks[k + 1:])
+    # a file of arguments: every token outside assignments
+    return expand([t for segs in logical for seg, line in segs for t in _tokens(seg, line)])
+
+
+def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str] | bool]:
+    known = known_fields("megatron_arguments")
+    args: dict[str, list[str] | bool] = {}
+    i = 0
+    while i < len(tokens):
+        tok, line = tokens[i]
+        i += 1
+        if not tok.startswith("--"):
+            continue  # a positional or an unresolved value: Megatron's GPT entry point takes none we read
+        name, eq, value = tok.partition("=")
+        values = [value] if eq else []
+        while not eq and i < len(tokens) and not tokens[i][0].startswith("--"):
+            values.append(tokens[i][0])
+            i += 1
+        base = name[5:] if name.startswith("--no-") else None
+        if name not in known and not (base and "--" + base in known):
+            src.lines[name] = line
+            raise src.error(name, "not a Megatron-LM argument (see data/launch/megatron_arguments.txt)")
+        got = values if values else True
+        if name in args and args[name] != got:
+            raise src.error(name, f"given twice with different values (lines {src.lines[name]} and {line})")
+        src.lines[name] = line
+        args[name] = got
+    return args
+
+
+def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
+    """Read a Megatron-LM launch script or argument file (see the module docstring)."""
+    src = Source(path, "megatron", text)
+    args = _arguments(src, _parse_script(src))
+
+    def one(name, default=None):
+        v = args.get(name)
+        if v is None:
+            return default
+        if v is True or len(v) != 1:
+            raise src.error(name, "needs exactly one value")
+        return v[0]
+
+    def num(name, sets, default=None, minimum=1):
+        v = one(name)
+        if v is None:
+            return default
+        return src.took(name, src.count(name, v, minimum=minimum), sets)
+
+    def flag(name, sets):
+        if name in args:
+            if args[name] is not True:
+                raise src.error(name, "is a switch and takes no value")
+            src.took(name, True, sets)
+            return True
+        return False
+
+    for name in ("--num-layers", "--hidden-size", "--num-attention-heads", "--seq-length", "--micro-batch-size"):
+        if name not in args:
+            raise src.error(name, "missing: needed for the plan")
+    if "--num-experts" in args:
+        raise src.error("--num-experts", "mixture-of-experts arguments are not read yet; use a plan file")
+    L = num("--num-layers", "model.dimensions.num_layers")
+    h = num("--hidden-size", "model.dimensions.hidden_size")
+    a = num("--num-attention-heads", "model.dimensions.num_heads")
+    seq = num("--seq-length", "training.seq_len")
+    tp = num("--tensor-model-parallel-size", "parallelism.tp", 1)
+    pp = num("--pipeline-model-parallel-size", "parallelism.pp", 1)
+    cp = num("--context-parallel-size", "parallelism.cp", 1)
+
+    swiglu = flag("--swiglu", "model.dimensions.gated_mlp")
+    ffn = num("--ffn-hidden-size", "model.dimensions.intermediate_size")
+    if ffn is None:
+        ffn = src.assume("model.dimensions.intermediate_size", int((4 * h * 2 / 3) / 64) * 64 if swiglu else 4 * h,
+                         "Megatron's default FFN size: " + ("int(8h/3 / 64)·64 with --swiglu" if swiglu else "4 × hidden"))
+    head_dim = num("--kv-channels", "model.dimensions.head_dim")
+    kv = a
+    if flag("--group-query-attention", "model.dimensions.num_kv_heads"):
+        kv = num("--num-query-groups", "model.dimensions.num_kv_heads", 1)
+    elif "--num-query-groups" in args:
+        src.assume("model.dimensions.num_kv_heads", a, "--num-query-groups is ignored without --group-query-attention")
+    pos = one("--position-embedding-type", "learned_absolute")
+    if "--position-embedding-type" in args:
+        src.took("--position-embedding-type", pos, "model.dimensions.max_positions")
+    if flag("--use-rotary-position-embeddings", "model.dimensions.max_positions"):
+        pos = "rope"
+    max_pos = 0
+    if pos == "learned_absolute":
+        max_pos = num("--max-position-embeddings", "model.dimensions.max_positions")
+        if max_pos is None:
+            raise src.error("--max-position-embeddings", "missing: learned absolute positions need it")
+        if max_pos < seq:
+            raise src.error("--max-position-embeddings", f"{max_pos:,} is less than --seq-length {seq:,}")
+    norm = one("--normalization", "LayerNorm")
+    if norm not in ("LayerNorm", "RMSNorm"):
+        raise src.error("--normalization", f"must be LayerNorm or RMSNorm, got {norm!r}")
+    if "--normalization" in args:
+        src.took("--normalization", norm, "model.dimensions.norm")
+    bias = not flag("--disable-bias-linear", "model.dimensions.qkv_bias/o_bias/mlp_bias")
+    qkv_bias = bias or flag("--add-qkv-bias", "model.dimensions.qkv_bias")
+    untied = flag("--untie-embeddings-and-output-weights", "model.dimensions.tied_embeddings")
+    qk_norm = flag("--qk-layernorm", "model.dimensions.qk_norm")
+
+    divisible = num("--make-vocab-size-divisible-by", "model.dimensions.vocab_size", 128)
+    vocab = num("--vocab-size", "model.dimensions.vocab_size")
+    tokenizer = one("--tokenizer-type")
+    if vocab is None:
+        if tokenizer not in (None, "GPT2BPETokenizer") or "--vocab-file" not in args:
+            key = "--tokenizer-type" if tokenizer else "--vocab-size"
+            raise src.error(key, "the vocabulary size is not in the arguments: add --vocab-size "
+                                 "(the tokenizer's size before padding)")
+        vocab = src.assume("tokenizer vocabulary", GPT2_BPE_VOCAB,
+                           "--vocab-file with the GPT-2 BPE tokenizer: 50,257 tokens (gpt2-vocab.json)")
+    multiple = divisible * tp
+    padded = -(-vocab // multiple) * multiple
+    src.assume("model.dimensions.vocab_size", padded, f"{vocab:,} padded to a multiple of "
+               f"--make-vocab-size-divisible-by {divisible} × tensor-parallel {tp} = {multiple} (Megatron's padding)")
+    if pos == "learned_absolute" and "--position-embedding-type" not in args:
+        src.assume("position embeddings", "learned_absolute", "Megatron's default --position-embedding-type")
+    if not untied:
+        src.assume("model.dimensions.tied_embeddings", True, "Megatron ties the output layer to the embedding "
+                   "unless --untie-embeddings-and-output-weights")
+
+    try:
+        arch = Architecture(num_layers=L, hidden_size=h, num_heads=a, num_kv_heads=kv, head_dim=head_dim,
+                            intermediate_size=ffn, vocab_size=padded, tied_embeddings=not untied,
+                            gated_mlp=swiglu, norm="layer" if norm == "LayerNorm" else "rms", qk_norm=qk_norm,
+                            qkv_bias=qkv_bias, o_bias=bias, mlp_bias=bias, max_positions=max_pos,
+                            family="megatron-gpt", name=src.path.stem)
+    except Exception as e:  # an InputError about a dimension: name the argument it came from
+        from ..errors import InputError
+        if isinstance(e, InputError):
+            key = {"num_heads": "--num-attention-heads", "num_kv_heads": "--num-query-groups",
+                   "head_dim": "--kv-channels"}.get(e.field, "--" + e.field.replace("_", "-"))
+            raise src.error(key, e.problem) from None
+        raise
+
+    # the batch: global = micro × data-parallel × accumulation
+    world = world_size(src, gpus, nodes, gpus_per_node, model_parallel=tp * pp * cp)
+    dp = data_parallel(src, world, {"--tensor-model-parallel-size": tp, "--pipeline-model-parallel-size": pp,
+                                     "--context-parallel-size": cp})
+    src.assume("training.data_parallel", dp, f"world size {world} / (TP {tp} × PP {pp} × CP {cp})")
+    mbs = num("--micro-batch-size", "training.micro_batch")
+    gbs = num("--global-batch-size", "training.grad_accum")
+    if gbs is None:
+        gbs = src.assume("global batch", mbs * dp, "Megatron's default: micro-batch × data-parallel")
+    grad_accum = batch_split(src, "--global-batch-size", gbs, mbs, dp)
+    for ramp in ("--rampup-batch-size", "--step-batch-size-schedule"):
+        if ramp in args:
+            src.took(ramp, " ".join(args[ramp]) if args[ramp] is not True else True, "(not modelled)")
+            src.assume("training.steps", "every step at the full global batch",
+                       f"{ramp} is not modelled: the early steps use smaller batches, so D is slightly smaller")
+    if "--train-iters" in args:
+        steps = num("--train-iters", "training.steps")
+        if "--train-samples" in args:
+            raise src.error("--train-samples", "give --train-iters or --train-samples, not both")
+    elif "--train-samples" in args:
+        samples = num("--train-samples", "training.steps")
+        steps = samples // gbs
+        if steps < 1:
+            raise src.error("--train-samples", f"{samples:,} is less than one global batch ({gbs:,})")
+        src.assume("training.steps", steps, f"--train-samples {samples:,} // global batch {gbs:,}")
+    else:
+        raise src.error("--train-iters", "missing: give --train-iters or --train-samples")
+
+    prec = "bf16-mixed" if flag("--bf16", "parallelism.precision") else "fp16-mixed" if flag(
+        "--fp16", "parallelism.precision") else "fp32"
+    recompute = one("--recompute-granularity")
+    if recompute is not None:
+        src.took("--recompute-granularity", recompute, "parallelism.recompute")
+    elif flag("--recompute-activations", "parallelism.recompute"):
+        recompute = "selective"
+    # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)
+    src.parallelism.update(micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp, sp="--sequence-parallel" in args,
+                           zero=1 if "--use-distributed-optimizer" in args else 0, precision=prec,
+                           recompute=recompute or "none", fp32_grads=prec != "fp32")
+    return src.result({
+        "name": src.path.stem,
+        "description": f"Read from the Megatron-LM launch file {src.path.name}",
+        "model": {"dimensions": architecture_fields(arch)},
+        "training": training_table(steps, mbs, grad_accum, dp, seq),
+    })

@@ -1,0 +1,145 @@
+"""torchtitan: a TOML job config (``torchtitan/models/*/train_configs/*.toml``).
+
+``[model] name/flavor`` names the architecture: resolved to the catalog where it matches
+(``data/launch/model_names.csv``), else built from torchtitan's Llama 3 flavor table.
+``[training]`` gives ``steps``, ``local_batch_size``, ``global_batch_size`` (−1: local ×
+data-parallel) and ``seq_len``; ``[parallelism]`` the degrees. The data-parallel size is
+replicate × shard degree, where a shard degree of −1 fills the GPUs left after tensor,
+pipeline and context parallelism. Keys are checked against torchtitan's ``JobConfig``
+(``data/launch/torchtitan_fields.txt``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+
+from ..datafiles import lookup
+from ..errors import UnknownModelError
+from ..model.architecture import Architecture
+from .common import (LaunchConfig, Source, architecture_fields, batch_split, flatten, known_fields, toml_lines,
+                     training_table, world_size)
+
+#: torchtitan's ``llama3_args`` flavors outside the catalog: dim, n_layers, n_heads, n_kv_heads,
+#: ffn_dim_multiplier, multiple_of (vocabulary 128,256: the Llama 3 tokenizer).
+LLAMA3_FLAVORS = {"70B": (8192, 80, 64, 8, 1.3, 4096), "405B": (16384, 126, 128, 8, 1.2, 4096)}
+LLAMA3_VOCAB = 128256
+
+
+def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
+    """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``."""
+    hidden = int(2 * (4 * dim) / 3)
+    if multiplier is not None:
+        hidden = int(multiplier * hidden)
+    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+
+
+def _model(src: Source, name: str, flavor: str) -> dict:
+    try:
+        row = lookup(f"{name}/{flavor}", "launch/model_names.csv", ("name",), "model")
+        if row["framework"] != "torchtitan":
+            raise UnknownModelError("model", "")
+    except UnknownModelError:
+        row = None
+    if row is not None:
+        src.assume("model.catalog", row["catalog"], f"torchtitan's {name} {flavor} is this catalog model "
+                   "(data/launch/model_names.csv)")
+        return {"catalog": row["catalog"]}
+    if name == "llama3" and flavor in LLAMA3_FLAVORS:
+        d, L, H, kv, mult, multiple = LLAMA3_FLAVORS[flavor]
+        arch = Architecture(num_layers=L, hidden_size=d, num_heads=H, num_kv_heads=kv, vocab_size=LLAMA3_VOCAB,
+                            intermediate_size=llama3_ffn(d, mult, multiple), family="llama",
+                            name=f"torchtitan llama3 {flavor}")
+        src.assume("model.dimensions", f"llama3 {flavor}", "torchtitan's llama3_args table; vocabulary 128,256 "
+                   "(the Llama 3 tokenizer)")
+        return {"dimensions": architecture_fields(arch)}
+    known = ", ".join(["llama3/8B"] + [f"llama3/{f}" for f in LLAMA3_FLAVORS])
+    raise src.error("model.flavor", f"{name}/{flavor} is not known to the planner; known: {known}")
+
+
+def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
+    """Read a torchtitan TOML job config (see the module docstring)."""
+    src = Source(path, "torchtitan", text)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise src.error("toml", f"not valid TOML: {e}") from None
+    except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting thousands deep
+        raise src.error("toml", f"not a usable TOML document ({type(e).__name__})") from None
+    src.lines = toml_lines(text)
+    flat = flatten(doc)
+    known = known_fields("torchtitan_fields")
+    for key in flat:
+        if key not in known:
+            raise src.error(key, "not a torchtitan job-config field (see data/launch/torchtitan_fields.txt)")
+
+    def get(key, default, sets, minimum=1):
+        if key not in flat:
+            return default
+        v = flat[key]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise src.error(key, f"must be a whole number, got {v!r}")
+        if v < minimum:
+            raise src.error(key, f"must be a whole number >= {minimum}, got {v}")
+        return src.took(key, v, sets)
+
+    for key in ("model.name", "model.flavor"):
+        if not isinstance(flat.get(key), str):
+            raise src.error(key, "missing: needed to know the model" if key not in flat else "must be a string")
+        src.took(key, flat[key], "model")
+    model = _model(src, flat["model.name"], flat["model.flavor"])
+
+    steps = get("training.steps", None, "training.steps")
+    if steps is None:
+        steps = src.assume("training.steps", 10000, "torchtitan's default training.steps")
+    local = get("training.local_batch_size", None, "training.micro_batch")
+    if local is None:
+        local = src.assume("training.micro_batch", 8, "torchtitan's default training.local_batch_size")
+    seq = get("training.seq_len", None, "training.seq_len")
+    if seq is None:
+        seq = src.assume("training.seq_len", 2048, "torchtitan's default training.seq_len")
+    degrees = {k: get(f"parallelism.{k}", 1, "parallelism." + {"tensor_parallel_degree": "tp", "pipeline_parallel_degree": "pp",
+                                                                  "context_parallel_degree": "cp"}[k]) for k in
+               ("tensor_parallel_degree", "pipeline_parallel_degree", "context_parallel_degree")}
+    replicate = get("parallelism.data_parallel_replicate_degree", 1, "training.data_parallel")
+    shard = flat.get("parallelism.data_parallel_shard_degree", -1)
+    if shard == -1:
+        if "parallelism.data_parallel_shard_degree" in flat:
+            src.took("parallelism.data_parallel_shard_degree", -1, "training.data_parallel")
+        other = replicate * degrees["tensor_parallel_degree"] * degrees["pipeline_parallel_degree"] * \
+            degrees["context_parallel_degree"]
+        world = world_size(src, gpus, nodes, gpus_per_node, model_parallel=other)
+        if world % other:
+            raise src.error("parallelism.data_parallel_shard_degree",
+                            f"-1 fills the GPUs left: world size {world} is not a multiple of replicate × TP × PP "
+                            f"× CP = {other}; give --gpus as a multiple of it")
+        shard = world // other
+    else:
+        shard = get("parallelism.data_parallel_shard_degree", 1, "training.data_parallel")
+        world = replicate * shard
+        for v in degrees.values():
+            world *= v
+        given = None if gpus is None and nodes is None else world_size(src, gpus, nodes, gpus_per_node)
+        if given is not None and given != world:
+            raise src.error("parallelism.data_parallel_shard_degree",
+                            f"the degrees multiply to {world} GPUs, but {given} were given")
+    dp = replicate * shard
+    src.assume("training.data_parallel", dp, f"replicate {replicate} × shard {shard}")
+    gbs = flat.get("training.global_batch_size", -1)
+    if gbs == -1:
+        accum = 1
+        src.assume("training.grad_accum", 1, "global_batch_size -1: local batch × data-parallel, no accumulation")
+    else:
+        gbs = get("training.global_batch_size", None, "training.grad_accum")
+        accum = batch_split(src, "training.global_batch_size", gbs, local, dp)
+    mode = flat.get("activation_checkpoint.mode", "selective")
+    src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
+                           pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
+                           fsdp="full" if shard > 1 else None,
+                           precision="fp32" if flat.get("training.mixed_precision_param") == "float32" else "bf16-mixed",
+                           recompute=mode if mode in ("none", "selective", "full") else "selective")
+    return src.result({
+        "name": src.path.stem,
+        "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),
+        "model": model,
+        "training": training_table(steps, local, accum, dp, seq),
+    })

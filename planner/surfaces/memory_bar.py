@@ -1,0 +1,42 @@
+"""The per-GPU memory bar: a stacked bar of the parts with the accelerator's capacity line, as HTML.
+
+Plain HTML and inline CSS (no plotting library), so the workbook can redraw it on every slider move and
+the review can embed it in a self-contained file. The numbers come from
+:class:`planner.training.memory.MemoryEstimate`; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..training.memory import fmt_gib
+
+#: Colour of each part (colour-blind-safe Okabe–Ito palette).
+COLOURS = {"weights": "#0072B2", "gradients": "#56B4E9", "optimizer": "#009E73", "activations": "#E69F00",
+           "overhead": "#999999"}
+
+
+def memory_bar_html(estimate, width_px: int = 480) -> str:
+    """HTML of a horizontal stacked bar of ``estimate``'s parts, with a line at the accelerator's capacity.
+
+    ``estimate`` is a :class:`~planner.training.memory.MemoryEstimate`; ``width_px`` the bar's width in
+    pixels. The bar spans the larger of the total and the capacity, so a plan that does not fit shows
+    the part beyond the line. Unknown activations (a bare parameter count) are left out and said so.
+    Returns a string of HTML with the verdict sentence (:attr:`MemoryEstimate.message`) below the bar.
+    """
+    parts = [(k, getattr(estimate, k)) for k in COLOURS if getattr(estimate, k) is not None]
+    scale = max(estimate.total, estimate.capacity or 0.0) or 1.0
+    segments = "".join(
+        f'<div title="{k}: {fmt_gib(v)}" style="width:{v / scale * 100:.3f}%;background:{COLOURS[k]};'
+        f'height:100%"></div>' for k, v in parts if v > 0)
+    line = "" if estimate.capacity is None else (
+        f'<div title="capacity: {fmt_gib(estimate.capacity)}" style="position:absolute;top:-4px;bottom:-4px;'
+        f'left:{estimate.capacity / scale * 100:.3f}%;border-left:2px solid #D55E00"></div>')
+    legend = " · ".join(f'<span style="color:{COLOURS[k]}">■</span> {k} {fmt_gib(v)}' for k, v in parts)
+    if estimate.activations is None:
+        legend += " · activations unknown"
+    state = {True: "fits", False: "does-not-fit", None: "unknown"}[estimate.fits]
+    return (f'<div class="planner-memory" data-fits="{state}" style="font-size:12px;line-height:1.5">'
+            f'<div style="position:relative;display:flex;width:{int(width_px)}px;height:18px;'
+            f'background:#eee">{segments}{line}</div>'
+            f'<div>{legend}</div><div>{escape(estimate.message)}</div></div>')

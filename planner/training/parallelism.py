@@ -1,0 +1,224 @@
+"""How a training run is laid out over accelerators: the :class:`Parallelism` value object.
+
+A layout stores what the user gave — tensor (``tp``), pipeline (``pp``), data (``dp``) and expert
+(``ep``) parallel degrees, sequence parallelism, the ZeRO stage or FSDP sharding, activation
+recompute, flash attention, the micro-batch and sequence length, precision, optimizer and an
+overhead allowance — and derives the rest (the data-parallel degree from a GPU count, the ZeRO stage
+an FSDP strategy equals, bytes per value). Construction validates every field and names it, so
+``Parallelism(tp=3, gpus=8)`` raises an :class:`~planner.errors.InputError` for ``gpus``.
+
+Checks that need the model (TP divides the heads, PP divides the layers, EP divides the experts)
+happen in :func:`planner.training.memory.memory_estimate`, where the architecture is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from .. import validate
+from ..errors import InputError, PlanFileError
+
+RECOMPUTE = ("none", "selective", "full")
+PRECISIONS = ("bf16-mixed", "fp16-mixed", "fp32")
+OPTIMIZERS = ("adamw", "adamw-8bit", "sgd")
+FSDP = ("full", "grad-op")              # FSDP FULL_SHARD = ZeRO-3, SHARD_GRAD_OP = ZeRO-2
+FSDP_ZERO = {"full": 3, "grad-op": 2}
+#: Optimizer state bytes per parameter, without the fp32 master copy: AdamW keeps m and v in fp32
+#: (8); 8-bit AdamW (bitsandbytes) keeps them in one byte each (2; its per-block scales are ~0.4% of
+#: that and left out); SGD keeps one fp32 momentum buffer (4).
+OPTIMIZER_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4}
+#: Framework overhead allowance per GPU in bytes: CUDA context (~0.5 GiB), communication buffers and
+#: allocator fragmentation. An allowance, not a measurement: change it with ``overhead=``.
+DEFAULT_OVERHEAD = 2 * 2**30
+MAX_DEGREE = 1_000_000               # any one parallel degree
+MAX_SEQ = 10**8
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    """A training layout per GPU: parallel degrees, sharding, recompute, batch shape and precision.
+
+    Arguments (all keyword, all optional):
+
+    * ``micro_batch`` — sequences per GPU per forward pass (whole number ≥ 1; default 1);
+    * ``seq_len`` — tokens per sequence (default 2048);
+    * ``tp``, ``pp`` — tensor- and pipeline-parallel degrees (default 1);
+    * ``dp`` — data-parallel degree; default: ``gpus / (tp·pp)`` when ``gpus`` is given, else 1;
+    * ``gpus`` — the number of GPUs, optional; when given, ``dp × tp × pp`` must equal it;
+    * ``ep`` — expert-parallel degree (MoE; must divide ``dp`` and the number of experts);
+    * ``sp`` — sequence parallelism (Megatron: the norm and dropout activations split over TP too);
+    * ``zero`` — ZeRO stage 0–3 (optimizer states, + gradients, + weights sharded over ``dp``);
+    * ``fsdp`` — ``"full"`` (FULL_SHARD, ZeRO-3) or ``"grad-op"`` (SHARD_GRAD_OP, ZeRO-2); give this
+      or ``zero``, not both;
+    * ``recompute`` — activation recompute: ``"none"``, ``"selective"`` (the attention core,
+      Korthikanti et al. 2022) or ``"full"`` (each layer's input only);
+    * ``flash_attention`` — no s² attention scores are stored;
+    * ``precision`` — ``"bf16-mixed"``, ``"fp16-mixed"`` (2-byte weights, gradients and activations)
+      or ``"fp32"`` (4 bytes each, no master copy);
+    * ``optimizer`` — ``"adamw"``, ``"adamw-8bit"`` or ``"sgd"`` (with momentum);
+    * ``master_weights`` — keep an fp32 master copy of the weights in mixed precision (default True);
+    * ``fp32_grads`` — Megatron-style fp32 gradient buffers in mixed precision (default False);
+    * ``dropout`` — the model uses dropout, so its masks are stored (Korthikanti's counts assume it;
+      Llama-style pretraining does not; default False);
+    * ``overhead`` — bytes per GPU allowed for the framework (default :data:`DEFAULT_OVERHEAD`).
+
+    Raises :class:`~planner.errors.InputError` naming the field for any invalid value or an
+    inconsistent combination. ``p.with_(tp=2)`` equals a fresh build with that change.
+    """
+
+    micro_batch: int = 1
+    seq_len: int = 2048
+    tp: int = 1
+    pp: int = 1
+    dp: int | None = None
+    ep: int = 1
+    sp: bool = False
+    zero: int = 0
+    fsdp: str | None = None
+    recompute: str = "none"
+    flash_attention: bool = False
+    precision: str = "bf16-mixed"
+    optimizer: str = "adamw"
+    master_weights: bool = True
+    fp32_grads: bool = False
+    dropout: bool = False
+    overhead: int = DEFAULT_OVERHEAD
+    gpus: int | None = None
+
+    def __post_init__(self):
+        def set_(k, v):
+            object.__setattr__(self, k, v)
+
+        set_("micro_batch", validate.count("micro_batch", self.micro_batch, maximum=MAX_SEQ))
+        set_("seq_len", validate.count("seq_len", self.seq_len, maximum=MAX_SEQ))
+        for k in ("tp", "pp", "ep"):
+            set_(k, validate.count(k, getattr(self, k), maximum=MAX_DEGREE))
+        if self.dp is not None:
+            set_("dp", validate.count("dp", self.dp, maximum=MAX_DEGREE))
+        if self.gpus is not None:
+            set_("gpus", validate.count("gpus", self.gpus, maximum=MAX_DEGREE ** 2))
+        for k in ("sp", "flash_attention", "master_weights", "fp32_grads", "dropout"):
+            set_(k, validate.flag(k, getattr(self, k)))
+        set_("zero", validate.count("zero", self.zero, minimum=0, maximum=3))
+        set_("overhead", validate.count("overhead", self.overhead, minimum=0))
+        for k, choices in (("recompute", RECOMPUTE), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS)):
+            v = getattr(self, k)
+            if v not in choices:
+                raise InputError(k, f"one of {', '.join(choices)}", v)
+        if self.fsdp is not None:
+            if self.fsdp not in FSDP:
+                raise InputError("fsdp", f"one of {', '.join(FSDP)}", self.fsdp)
+            if self.zero:
+                raise InputError("fsdp", "either fsdp or zero, not both",
+                                 detail=f"give either fsdp ({self.fsdp!r}) or zero ({self.zero}), not both")
+        model_parallel = self.tp * self.pp
+        if self.gpus is not None:
+            if self.dp is not None and self.dp * model_parallel != self.gpus:
+                raise InputError("gpus", "dp × tp × pp", detail=f"must equal dp × tp × pp = {self.dp} × {self.tp} "
+                                 f"× {self.pp} = {self.dp * model_parallel:,}, got {self.gpus:,}")
+            if self.gpus % model_parallel:
+                raise InputError("gpus", "a multiple of tp × pp", detail=f"must be a multiple of tp × pp = "
+                                 f"{model_parallel:,} (the rest is data parallel), got {self.gpus:,}")
+        if self.data_parallel % self.ep:
+            raise InputError("ep", "a divisor of the data-parallel degree", detail=f"must divide the data-parallel "
+                             f"degree ({self.data_parallel:,}): experts are spread over data-parallel ranks, "
+                             f"got {self.ep:,}")
+
+    # ---- derived ------------------------------------------------------------------------------
+    @property
+    def data_parallel(self) -> int:
+        """The data-parallel degree: ``dp`` if given, else ``gpus / (tp·pp)``, else 1."""
+        if self.dp is not None:
+            return self.dp
+        return self.gpus // (self.tp * self.pp) if self.gpus is not None else 1
+
+    @property
+    def num_gpus(self) -> int:
+        """GPUs the layout occupies: ``dp × tp × pp``."""
+        return self.data_parallel * self.tp * self.pp
+
+    @property
+    def zero_stage(self) -> int:
+        """The ZeRO stage, with FSDP mapped onto it (full → 3, grad-op → 2)."""
+        return FSDP_ZERO[self.fsdp] if self.fsdp else self.zero
+
+    @property
+    def mixed(self) -> bool:
+        """True for mixed precision (bf16-mixed, fp16-mixed)."""
+        return self.precision != "fp32"
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes per weight as the forward pass uses it (2 in mixed precision, 4 in fp32)."""
+        return 2 if self.mixed else 4
+
+    @property
+    def grad_bytes(self) -> int:
+        """Bytes per gradient: 2 in mixed precision (4 with Megatron fp32 gradients), 4 in fp32."""
+        return 4 if (not self.mixed or self.fp32_grads) else 2
+
+    @property
+    def optimizer_bytes(self) -> int:
+        """Optimizer state bytes per parameter (K in the ZeRO paper), the fp32 master copy included."""
+        return OPTIMIZER_BYTES[self.optimizer] + (4 if self.mixed and self.master_weights else 0)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes per stored activation value (2 in mixed precision, 4 in fp32)."""
+        return 2 if self.mixed else 4
+
+    def describe(self) -> str:
+        """One line: ``micro-batch 4 × seq-len 2,048; TP 1, PP 1, DP 1, EP 1 (1 GPU); ZeRO 0; recompute none; ...``."""
+        n = self.num_gpus
+        return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; TP {self.tp}{' + SP' if self.sp else ''}, "
+                f"PP {self.pp}, DP {self.data_parallel:,}, EP {self.ep} ({n:,} GPU{'s' if n > 1 else ''}); "
+                f"ZeRO {self.zero_stage}; recompute {self.recompute}{'; flash attention' if self.flash_attention else ''}; "
+                f"{self.precision} {self.optimizer}")
+
+    def with_(self, **changes) -> "Parallelism":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel``."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "data_parallel": self.data_parallel,
+                "zero_stage": self.zero_stage}
+
+
+#: Keys a plan file's ``[parallelism]`` table accepts (the command line's option names, with underscores).
+#: The micro-batch, sequence length and data-parallel degree come from ``[training]``, the GPU count
+#: from ``[hardware] count``.
+PLAN_KEYS = ("tp", "pp", "ep", "sp", "zero", "fsdp", "recompute", "flash_attention", "precision", "optimizer",
+             "master_weights", "fp32_grads", "dropout", "overhead")
+
+
+def parallelism_from_dict(table: dict, field_prefix: str = "plan.parallelism", *, micro_batch=1, seq_len=2048,
+                          dp=None, gpus=None, field_names: dict | None = None) -> Parallelism:
+    """Validate a plan file's ``[parallelism]`` table and build the :class:`Parallelism`.
+
+    ``table`` holds any of :data:`PLAN_KEYS` (``tp = 2``, ``recompute = "full"``, ...). The batch
+    shape and degrees that live elsewhere in a plan come as keywords: ``micro_batch``, ``seq_len``,
+    ``dp`` (``[training] data_parallel``) and ``gpus`` (``[hardware] count``). ``field_names`` maps
+    those keyword names to the plan fields to blame (default: ``plan.training.micro_batch``,
+    ``plan.training.seq_len``, ``plan.training.data_parallel``, ``plan.hardware.count``).
+
+    Raises :class:`~planner.errors.PlanFileError` naming ``<field_prefix>.<key>`` for an unknown key,
+    a wrong type or value, or an inconsistent layout.
+    """
+    if not isinstance(table, dict):
+        raise PlanFileError(field_prefix, f"must be a table, got {type(table).__name__}")
+    unknown = sorted(set(table) - set(PLAN_KEYS))
+    if unknown:
+        raise PlanFileError(f"{field_prefix}.{unknown[0]}", f"unknown key; accepted: {', '.join(sorted(PLAN_KEYS))}")
+    outside = {"micro_batch": "plan.training.micro_batch", "seq_len": "plan.training.seq_len",
+               "dp": "plan.training.data_parallel", "gpus": "plan.hardware.count", **(field_names or {})}
+    given = {"micro_batch": micro_batch, "seq_len": seq_len, "dp": dp, "gpus": gpus}
+    for k in ("micro_batch", "seq_len"):
+        if given[k] is None:
+            raise PlanFileError(outside[k], f"missing: a memory estimate needs the {k} (give micro_batch and "
+                                            "seq_len rather than tokens_per_step)")
+    try:
+        return Parallelism(**table, **given)
+    except InputError as e:
+        name = outside.get(e.field, f"{field_prefix}.{e.field}")
+        raise PlanFileError(name, e.problem) from e

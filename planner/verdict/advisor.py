@@ -1,0 +1,428 @@
+"""What would fix a plan: the ways to reach the target ratio, each a complete plan with its verdict and price.
+
+A plan below the line (D/N, or D′/N on effective tokens when it repeats its corpus) has a few ways out:
+
+* ``train-longer``: the same model for more steps (the steps that reach the target on the tokens the
+  verdict judges). With a corpus, repeated tokens count less (Muennighoff et al. 2023): the option says how
+  many epochs it takes and whether that stays within ``max_epochs`` (default 4, where repetition is still
+  nearly as good as fresh data), and, when the corpus can never supply the target (U·(1 + R*) < target·N),
+  that no amount of training reaches it.
+* ``smaller-model``: the largest N that reaches the target on the corpus (within ``max_epochs``) inside the
+  compute budget, as a concrete architecture of the plan's family (:mod:`planner.model.shapes`; Llama's
+  when the family has no shape rule), its exact N by the counter. (For a plan far past the line this
+  model is larger than the plan's: the title then says so.)
+* ``wider-corpus`` (when the corpus holds fewer than target·N tokens): the same model at the target with a
+  corpus of target·N unique tokens (one epoch: every
+  token fresh); the option also states the smallest corpus that reaches the target within ``max_epochs``.
+* ``data-constrained``: the best N and D for the compute budget and the corpus under the data-constrained
+  law (:func:`planner.laws.data_constrained.data_constrained_optimal`), as a concrete architecture. It
+  minimises loss, so it may sit below the 20× line: its verdict says so.
+
+The compute budget is the plan's own compute, unless the constraints allow more: ``max_days`` on the
+options' GPUs (``max_gpus``, else the plan's count) and ``max_cost`` at the plan's price cap it. Options
+keep the plan's batch layout (tokens per step), accelerator, MFU and price; only the GPU count changes
+with ``max_gpus``.
+
+Every option's verdict is :func:`planner.assess_plan` of its plan — the one verdict, never a second
+policy — so a saved option (:func:`planner.save_plan`) gets the same verdict from ``planner report``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import validate
+from ..errors import InputError
+from ..format import fmt_money, fmt_ratio, fmt_si
+from ..training.compute import gpu_hours
+from ..training.corpus import DIMINISHING_EPOCHS, R_STAR, effective_tokens, tokens_for_effective
+from .plan import Assessment, Plan, assess_plan, plan_to_dict
+
+#: The kinds of option, in the order they are listed.
+KINDS = ("train-longer", "smaller-model", "wider-corpus", "data-constrained")
+#: The kinds that propose a new architecture (not reachable without one).
+NEW_MODEL = ("smaller-model", "data-constrained")
+#: The family a proposed architecture uses when the plan's family has no shape rule (or no architecture).
+FALLBACK_FAMILY = "llama"
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the options may use.
+
+    Fields:
+        max_days: the longest wall-clock time, in days (None: no limit).
+        max_gpus: the most GPUs; options run on this many (None: the plan's count).
+        max_cost: the most money (needs the plan's ``price_per_gpu_hour``; None: no limit).
+        max_epochs: the most passes over the corpus (default 4: repeated data still nearly as good as fresh).
+        unique_tokens: the corpus size, when it differs from the plan's (None: the plan's corpus).
+        fixed_model: the model cannot change (no ``smaller-model`` or ``data-constrained`` option).
+        fixed_corpus: the corpus cannot grow (no ``wider-corpus`` option).
+
+    Raises :class:`~planner.errors.InputError` naming the field (``max_days``, ...) for a value out of range.
+    """
+
+    max_days: float | None = None
+    max_gpus: int | None = None
+    max_cost: float | None = None
+    max_epochs: float = DIMINISHING_EPOCHS
+    unique_tokens: float | None = None
+    fixed_model: bool = False
+    fixed_corpus: bool = False
+
+    def __post_init__(self):
+        def set_(k, v):
+            object.__setattr__(self, k, v)
+        if self.max_days is not None:
+            set_("max_days", validate.positive_real("max_days", self.max_days, maximum=1e6))
+        if self.max_gpus is not None:
+            set_("max_gpus", validate.count("max_gpus", self.max_gpus, maximum=10**7))
+        if self.max_cost is not None:
+            set_("max_cost", validate.positive_real("max_cost", self.max_cost, maximum=1e15))
+        set_("max_epochs", validate.positive_real("max_epochs", self.max_epochs, minimum=1, inclusive=True,
+                                                  maximum=1e6))
+        if self.unique_tokens is not None:
+            set_("unique_tokens", validate.positive_real("unique_tokens", self.unique_tokens, minimum=1,
+                                                         inclusive=True))
+        set_("fixed_model", validate.flag("fixed_model", self.fixed_model))
+        set_("fixed_corpus", validate.flag("fixed_corpus", self.fixed_corpus))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way out: a complete plan, its assessment, and what it means against the constraints.
+
+    ``reaches_target``: the verdict's level is compute-optimal (the judged ratio is on or above the line).
+    ``within_epochs``: at most ``max_epochs`` passes over the corpus (True without a corpus).
+    ``within_constraints``: days and cost within the limits. ``reachable``: all three, not known to overflow
+    memory, and (for a new model) an architecture was found.
+    ``reasons``: one sentence per failed condition. ``shape``: the proposed architecture (a
+    :class:`~planner.model.shapes.ShapeCandidate`) for a new model. ``fits``: whether it fits in memory
+    with the layout given to :func:`advise` (None without one). ``extra``: kind-specific numbers
+    (``ratio_at_max_epochs`` for train-longer, ``unique_tokens_at_max_epochs`` for wider-corpus, ...; with a
+    corpus, ``loss_with_repetition``: the data-constrained law's loss L(N, D, U) (Muennighoff et al. 2023, the
+    plan's fit), where the verdict's ``loss`` counts repeated tokens as fresh).
+    """
+
+    kind: str
+    title: str
+    plan: Plan
+    assessment: Assessment
+    reaches_target: bool
+    within_epochs: bool
+    within_constraints: bool
+    reasons: tuple[str, ...]
+    shape: object = None
+    fits: bool | None = None
+    extra: tuple = ()
+
+    @property
+    def reachable(self) -> bool:
+        has_model = self.kind not in NEW_MODEL or self.shape is not None     # a size alone cannot be trained
+        return (self.reaches_target and self.within_epochs and self.within_constraints and self.fits is not False
+                and has_model)
+
+    @property
+    def epochs(self) -> float | None:
+        c = self.assessment.corpus
+        return None if c is None else c.epochs
+
+    @property
+    def effective_tokens(self) -> float | None:
+        c = self.assessment.corpus
+        return None if c is None else c.effective_tokens
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``kind``, ``plan`` (the plan document), ``params``, ``tokens``, ``ratio``, ``level``,
+        ``reachable``, ``gpu_hours``, ``days``, ``cost``, ``loss``, and ``title``, ``blocked``, ``flops``,
+        ``steps``, ``unique_tokens``, ``epochs``, ``effective_tokens``, ``reaches_target``, ``within_epochs``,
+        ``within_constraints``, ``reasons``, ``fits``, ``config`` (the proposed config.json or null) and the
+        kind-specific numbers."""
+        a = self.assessment
+        return {"kind": self.kind, "title": self.title, "plan": plan_to_dict(self.plan), "params": a.params,
+                "tokens": a.gate.tokens, "ratio": a.gate.ratio, "level": a.verdict.level,
+                "blocked": a.verdict.blocked, "reachable": self.reachable, "gpu_hours": a.compute.gpu_hours,
+                "days": a.compute.days, "cost": a.compute.cost, "loss": a.loss, "flops": a.compute.flops,
+                "steps": self.plan.budget.steps, "unique_tokens": self.plan.corpus_tokens,
+                "epochs": self.epochs, "effective_tokens": self.effective_tokens,
+                "reaches_target": self.reaches_target, "within_epochs": self.within_epochs,
+                "within_constraints": self.within_constraints, "reasons": list(self.reasons), "fits": self.fits,
+                "config": None if self.shape is None else self.shape.config, **dict(self.extra)}
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The options for one plan: ``plan`` and its ``assessment``, the ``constraints``, the compute budget the
+    new models were sized for (``budget_flops``, with ``budget_basis`` saying where it came from), the
+    ``target`` ratio and the ``options`` in :data:`KINDS` order."""
+
+    plan: Plan
+    assessment: Assessment
+    constraints: Constraints
+    budget_flops: float
+    budget_basis: str
+    target: float
+    options: tuple[Option, ...]
+
+    def option(self, kind: str) -> Option:
+        """The option of that kind. Raises InputError (field ``kind``) when it was not offered."""
+        for o in self.options:
+            if o.kind == kind:
+                return o
+        raise InputError("kind", f"one of {', '.join(o.kind for o in self.options)}", kind)
+
+    def to_dict(self) -> dict:
+        return {"plan": plan_to_dict(self.plan), "target": self.target, "budget_flops": self.budget_flops,
+                "budget_basis": self.budget_basis, "options": [o.to_dict() for o in self.options]}
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+
+def _flops_for_gpu_hours(hours: float, plan: Plan) -> float:
+    """The model FLOPs ``hours`` accelerator-hours do on the plan's hardware (the inverse of gpu_hours)."""
+    return hours / gpu_hours(1.0, plan.hardware["peak_tflops"], plan.mfu)
+
+
+def _tokens_needed(n, target: float, unique):
+    """Training tokens that give target·N judged tokens: raw without a corpus, effective with one (inf: never)."""
+    need = target * np.asarray(n, dtype=float)
+    return need if unique is None else tokens_for_effective(need, unique)
+
+
+def _largest_params(target: float, unique, max_epochs: float, flops: float) -> float:
+    """The largest N with judged tokens >= target·N inside ``flops`` (6·N·D) and ``max_epochs`` of the corpus."""
+    caps = [math.sqrt(flops / (6.0 * target))] if unique is None else []
+    if unique is not None:
+        caps.append(effective_tokens(max_epochs * unique, unique) / target)   # the corpus within max_epochs
+        # compute: 6·N·D(N) grows with N; bisect on log N below the corpus cap
+        lo, hi = 1.0, caps[0]
+        if 6.0 * hi * float(_tokens_needed(hi, target, unique)) > flops:
+            for _ in range(200):
+                mid = math.sqrt(lo * hi)
+                if 6.0 * mid * float(_tokens_needed(mid, target, unique)) <= flops:
+                    lo = mid
+                else:
+                    hi = mid
+                if hi / lo < 1 + 1e-12:
+                    break
+            caps.append(lo)
+    return min(caps)
+
+
+def _with_steps(plan: Plan, tokens: float, rounding=math.ceil, **changes) -> Plan:
+    b = plan.budget
+    steps = max(1, rounding(tokens / b.tokens_per_step))
+    return plan.with_(budget=replace(b, steps=steps, **changes.pop("budget", {})), **changes)
+
+
+def _reach(plan: Plan, a: Assessment, target_level: str = "compute-optimal", tries: int = 8):
+    """Add steps one at a time while float rounding leaves the judged ratio a hair under the line."""
+    for _ in range(tries):
+        if a.gate.level == target_level:
+            break
+        plan = plan.with_(budget=replace(plan.budget, steps=plan.budget.steps + 1))
+        a = assess_plan(plan)
+    return plan, a
+
+
+def _family(plan: Plan) -> str:
+    from ..model.shapes import SHAPE_RULES
+    fam = None if plan.model is None else plan.model.family
+    return fam if fam in SHAPE_RULES else FALLBACK_FAMILY
+
+
+def _shape(plan: Plan, params: float, *, at_most: bool):
+    """A proposed architecture for ``params`` in the plan's family, or None when none is that small/large."""
+    from ..model.families import from_hf_config
+    from ..model.shapes import propose_shapes
+    fam = _family(plan)
+    same = plan.model is not None and plan.model.family == fam
+    kw = dict(vocab_size=plan.model.vocab_size, tied_embeddings=plan.model.tied_embeddings) if same else {}
+    for tol in (0.02, 0.05, 0.1):
+        try:
+            found = propose_shapes(max(1, int(params)), fam, count=1, tolerance=tol, at_most=at_most, **kw)
+        except InputError:
+            continue
+        if found:
+            s = found[0]
+            return s, from_hf_config(s.config, name=f"{fam} {fmt_si(s.params)} (proposed)")
+    return None, None
+
+
+def _judge(kind, title, plan, a, constraints: Constraints, unique, *, shape=None, layout=None, extra=(),
+           reasons=()) -> Option:
+    reasons = list(reasons)
+    reaches = a.verdict.level == "compute-optimal"
+    if not reaches:
+        reasons.append(f"its verdict is {a.verdict.level} ({a.verdict.headline})")
+    within_epochs = unique is None or a.corpus is None or a.corpus.epochs <= constraints.max_epochs * (1 + 1e-12)
+    if not within_epochs:
+        reasons.append(f"it needs {a.corpus.epochs:.3g} epochs of the corpus, past the "
+                       f"{constraints.max_epochs:g}-epoch line where repeated tokens still count almost as fresh")
+    within = True
+    if constraints.max_days is not None and a.compute.days > constraints.max_days:
+        within = False
+        reasons.append(f"it takes {a.compute.days:.3g} days on {plan.count} GPU(s), over the "
+                       f"{constraints.max_days:g}-day limit")
+    if constraints.max_cost is not None and a.compute.cost is not None and a.compute.cost > constraints.max_cost:
+        within = False
+        reasons.append(f"it costs {fmt_money(a.compute.cost)}, over the {fmt_money(constraints.max_cost)} limit")
+    fits = None
+    if layout is not None and plan.model is not None:
+        from ..training.memory import memory_estimate
+        m = memory_estimate(plan.model, layout, plan.accelerator)
+        fits = m.fits
+        if fits is False:
+            reasons.append(f"it does not fit in memory: {m.message}")
+    extra = list(extra)
+    if plan.corpus_tokens is not None:   # the loss with repeated tokens (and excess parameters) worth less
+        from ..laws.data_constrained import loss
+        extra.append(("loss_with_repetition", float(loss(a.compute_params, plan.budget.cumulative_tokens,
+                                                          plan.corpus_tokens, plan.fit))))
+    return Option(kind=kind, title=title, plan=plan, assessment=a, reaches_target=reaches,
+                  within_epochs=within_epochs, within_constraints=within, reasons=tuple(reasons), shape=shape,
+                  fits=fits, extra=tuple(extra))
+
+
+# ---- the advisor -------------------------------------------------------------------------------------
+
+def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -> Advice:
+    """The ways to bring a plan to its target ratio, each a complete plan with its verdict and price.
+
+    Args:
+        plan: a :class:`~planner.Plan` (below its target or not: a plan already on the line gets the same
+            options, the train-longer one being the plan itself).
+        constraints: a :class:`Constraints` (default: none but ``max_epochs`` = 4).
+        layout: a :class:`~planner.training.parallelism.Parallelism`; with it each option with an
+            architecture says whether it fits the plan's accelerator in memory.
+
+    Returns:
+        An :class:`Advice` whose ``options`` are, in :data:`KINDS` order, ``train-longer`` (always),
+        ``smaller-model`` and ``data-constrained`` (unless ``fixed_model``), ``wider-corpus`` (when the
+        plan has a corpus smaller than target·N, unless ``fixed_corpus``). Each :class:`Option` holds its plan
+        and that plan's :func:`~planner.assess_plan` assessment (verdict, FLOPs, GPU-hours, days, cost, loss).
+
+    Raises:
+        InputError: ``plan`` is not a Plan; ``constraints`` is not Constraints; ``max_cost`` without a price in
+            the plan (field ``max_cost``).
+    """
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a planner.Plan (see planner.load_plan)", type(plan).__name__)
+    constraints = Constraints() if constraints is None else constraints
+    if not isinstance(constraints, Constraints):
+        raise InputError("constraints", "a planner.verdict.advisor.Constraints", type(constraints).__name__)
+    if constraints.max_cost is not None and plan.price_per_gpu_hour is None:
+        raise InputError("max_cost", "a limit on a plan with a price ([hardware] price_per_gpu_hour)",
+                         constraints.max_cost, detail="needs a price: the plan has no [hardware] price_per_gpu_hour")
+    base = plan
+    if constraints.unique_tokens is not None:
+        base = base.with_(unique_tokens=constraints.unique_tokens, corpus_name=None)
+    if constraints.max_gpus is not None:
+        base = base.with_(count=constraints.max_gpus)
+    a0 = assess_plan(plan)
+    target = plan.thresholds.optimal
+    unique = base.corpus_tokens
+    max_ep = constraints.max_epochs
+
+    # the compute budget new models are sized for: what the limits allow, else the plan's own
+    budgets = []
+    if constraints.max_days is not None:
+        budgets.append((_flops_for_gpu_hours(constraints.max_days * 24.0 * base.count, base),
+                        f"{constraints.max_days:g} days on {base.count} GPU(s)"))
+    if constraints.max_cost is not None:
+        budgets.append((_flops_for_gpu_hours(constraints.max_cost / base.price_per_gpu_hour, base),
+                        fmt_money(constraints.max_cost)))
+    if not budgets and constraints.max_gpus is not None:
+        budgets.append((_flops_for_gpu_hours(a0.compute.days * 24.0 * base.count, base),
+                        f"the plan's days on {base.count} GPU(s)"))
+    if not budgets:
+        budgets.append((a0.compute.model_flops, "the plan's own compute"))
+    flops, basis = min(budgets)
+    options = []
+
+    # (a) train longer
+    g = assess_plan(base).gate
+    judged_tokens = g.effective_tokens_to_optimal if unique is not None else None
+    reasons, extra = [], []
+    if unique is not None:
+        at_max = effective_tokens(max_ep * unique, unique) / g.params
+        extra.append(("ratio_at_max_epochs", at_max))
+        if not g.optimal_reachable:
+            reasons.append(f"no amount of training reaches {target:g}×: repetition caps effective data at "
+                           f"{fmt_ratio(unique * (1 + R_STAR) / g.params)}× N")
+    steps = g.effective_steps_to_optimal if judged_tokens is not None and math.isfinite(judged_tokens) \
+        else g.steps_to_optimal
+    steps = max(steps or base.budget.steps, base.budget.steps)
+    p = base.with_(budget=replace(base.budget, steps=steps), name=f"{plan.name}: train longer")
+    a = assess_plan(p)
+    if g.optimal_reachable:
+        p, a = _reach(p, a)
+    verb = "Train longer" if p.budget.steps > base.budget.steps else "Keep the length"
+    title = (f"{verb}: {p.budget.steps:,} steps ({fmt_si(a.gate.tokens)} tokens"
+             + (f", {a.corpus.epochs:.3g} epochs" if a.corpus is not None else "") + ")")
+    options.append(_judge("train-longer", title, p, a, constraints, unique, layout=layout, extra=extra,
+                          reasons=reasons))
+
+    # (b) the largest model that reaches the target within the budget and the corpus
+    if not constraints.fixed_model:
+        n_max = _largest_params(target, unique, max_ep, flops)
+        shape, arch = _shape(base, n_max, at_most=True)
+        reasons = []
+        fresh = dict(budget={"prior_tokens": 0})
+        if arch is not None:
+            from ..model.params import count_params
+            n = count_params(arch).get(base.param_kind)      # the N the plan's ratio divides by
+            p = _with_steps(base, float(_tokens_needed(n, target, unique)), model=arch, params=None,
+                            name=f"{plan.name}: smaller model", **fresh)
+        else:
+            reasons.append(f"no {_family(base)} shape is as small as {fmt_si(n_max)} parameters")
+            n = max(1, int(n_max))
+            p = _with_steps(base, float(_tokens_needed(n, target, unique)), model=None, params=n,
+                            name=f"{plan.name}: smaller model", **fresh)
+        a = assess_plan(p)
+        p, a = _reach(p, a)
+        size = "Smaller" if a.params < a0.params else "Larger"
+        title = f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}× (budget {basis})"
+        options.append(_judge("smaller-model", title, p, a, constraints, unique, shape=shape, layout=layout,
+                              extra=[("largest_params", n_max), ("budget_flops", flops)], reasons=reasons))
+
+    # (c) a wider corpus for the same model
+    need = target * g.params
+    if unique is not None and not constraints.fixed_corpus and unique < need:
+        per_epoch = effective_tokens(max_ep, 1.0)              # effective tokens per unique token at max_epochs
+        steps = max(g.steps_to_optimal or 1, base.budget.steps)
+        # target·N unique tokens; a plan already past the line on raw tokens keeps its length, one fresh epoch
+        corpus = float(max(math.ceil(need), base.budget.tokens if steps == base.budget.steps else 0))
+        p = base.with_(budget=replace(base.budget, steps=steps), unique_tokens=corpus, corpus_name=None,
+                       name=f"{plan.name}: wider corpus")
+        a = assess_plan(p)
+        p, a = _reach(p, a)
+        title = f"Wider corpus: {fmt_si(corpus)} unique tokens ({target:g}·N, one epoch)"
+        options.append(_judge("wider-corpus", title, p, a, constraints, p.corpus_tokens, layout=layout,
+                              extra=[("unique_tokens_needed", float(math.ceil(need))),
+                                     ("unique_tokens_at_max_epochs", need / per_epoch),
+                                     ("corpus_growth", math.ceil(need) / unique)]))
+
+    # (d) the data-constrained optimum for the budget and the corpus
+    if not constraints.fixed_model:
+        from ..laws.data_constrained import data_constrained_optimal
+        o = data_constrained_optimal(flops, unique, plan.fit)
+        shape, arch = _shape(base, o.params, at_most=False)
+        fresh = dict(budget={"prior_tokens": 0})
+        n = o.params if shape is None else shape.active      # the N the FLOPs use: spend the same budget
+        p = _with_steps(base, min(o.tokens, flops / (6.0 * n)), math.floor, model=arch,
+                        params=None if arch is not None else max(1, int(o.params)),
+                        name=f"{plan.name}: data-constrained optimum", **fresh)
+        a = assess_plan(p)
+        reasons = [] if arch is not None else [f"no {_family(base)} shape is near {fmt_si(o.params)} parameters"]
+        title = (f"Data-constrained optimum ({o.fit} fit): N {fmt_si(a.params)}, {fmt_si(a.gate.tokens)} tokens "
+                 f"(budget {basis})")
+        options.append(_judge("data-constrained", title, p, a, constraints, unique, shape=shape, layout=layout,
+                              extra=[("law_params", o.params), ("law_tokens", o.tokens), ("law_loss", o.loss),
+                                     ("budget_flops", flops)], reasons=reasons))
+    return Advice(plan=plan, assessment=a0, constraints=constraints, budget_flops=flops, budget_basis=basis,
+                  target=target, options=tuple(options))
+
