@@ -135,24 +135,25 @@ def bench_params(hf_python: str | None) -> list[dict]:
 # ---- 2. sweep vs bare numpy ---------------------------------------------------------------------
 
 def bench_sweep(points: int = 10**6) -> dict:
+    """`planner.sweep` on real-valued N and D (with a corpus) against the same arithmetic in bare numpy."""
     import numpy as np
 
     import planner
     rng = np.random.default_rng(0)
-    n = rng.uniform(1e8, 1e11, points).round()
-    steps = rng.integers(1, 10**6, points).astype(float)
-    tps = 2.0**21
-    unique = 1e12
+    n = rng.uniform(1e8, 1e11, points)            # real-valued: N from a fit, D from a budget
+    d = rng.uniform(1e9, 2e12, points)
+    unique, r_star = 1e12, 15.387756
 
     def bare():
-        d = steps * tps
-        r = d / n
-        codes = np.searchsorted(np.array([5.0, 10.0, 20.0]), r, side="right")
+        r_raw = d / n
+        eff = np.where(d <= unique, d, unique + unique * r_star * -np.expm1(-(d / unique - 1.0) / r_star))
+        r = eff / n
+        codes = (r >= 5.0).astype(np.int8) + (r >= 10.0) + (r >= 20.0)
         need = np.ceil(20.0 * n)
-        return r, codes, r < 10.0, need, np.ceil(need / tps), d / unique, 6.0 * n * d
+        return r_raw, r, codes, codes < 2, need, d / unique, eff, 6.0 * n * d
 
     def ours():
-        return planner.sweep(n, steps=steps, tokens_per_step=tps, unique_tokens=unique)
+        return planner.sweep(n, d, unique_tokens=unique)
 
     ours()
     t_bare, t_ours = timeit(bare, repeat=7), timeit(ours, repeat=7)

@@ -41,6 +41,11 @@ def fmt_si(x: float, unit: str = "") -> str:
     return f"{x:.3g}{unit}"
 
 
+def fmt_gib(n: float) -> str:
+    """Bytes as GiB with two decimals: ``fmt_gib(2**31)`` → ``'2.00 GiB'``."""
+    return f"{n / 2**30:,.2f} GiB"
+
+
 def fmt_money(x: float) -> str:
     return f"${x:,.0f}" if x >= 100 else f"${x:,.2f}"
 

@@ -362,3 +362,32 @@ def test_a_launch_config_is_judged_like_a_plan(capsys):
     code, _, err = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py", "--format", "nanogpt",
                         "--steps", "10"], capsys)
     assert code == 2 and "--launch-config" in err
+
+
+def test_memory_reads_a_launch_config_and_options_override_it(capsys):
+    # torchtitan's Llama-3-8B job shards weights over 8 GPUs (FSDP): bf16 weights are 2·N/8 bytes per GPU.
+    args = ["memory", "--launch-config", "tests/fixtures/launch/torchtitan_llama3_8b.toml", "--format", "torchtitan",
+            "--gpus", "8", "--accelerator", "h100-sxm", "--json"]
+    code, out, _ = run(args, capsys)
+    j = json.loads(out)
+    assert code == 0 and j["weights"] == pytest.approx(2 * 8_030_261_248 / 8, rel=1e-9) and j["fits"] is True
+    code, out, _ = run(args + ["--recompute", "full"], capsys)
+    assert json.loads(out)["activations"] < j["activations"]
+
+
+def test_a_plan_judged_by_a_fitted_ladder_beside_it(capsys, tmp_path):
+    ladder = tmp_path / "ladder.toml"
+    code, _, err = run(["fit", "data/chinchilla_fig4_runs.csv", "--drop-highest", "5", "--bootstrap", "20",
+                        "--save", str(ladder)], capsys)
+    assert code == 0, err
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[model]\nparams = 494032768\n[training]\nsteps = 2700\ntokens_per_step = 8192\n'
+                    '[law]\nfit = "ladder.toml"\n')                 # relative to the plan file, not the cwd
+    a = planner.assess_plan(load_plan(plan))
+    assert a.plan.fit == str(ladder.resolve())
+    # the extrapolation test uses the ladder's own runs (Figure 4: 1.4e18 to 1.3e22 FLOPs), not the built-in range
+    flops = pd.read_csv("data/chinchilla_fig4_runs.csv")["training_flops"]
+    lo, hi = planner.laws.fit(a.plan.fit).compute_range
+    assert flops.min() <= lo < hi <= flops.max() and hi < 1e24   # 1e24: the built-in range's top
+    assert a.optimal.extrapolated
+    assert any(k == "Fitted law's uncertainty" for k, _ in summary_rows(a))

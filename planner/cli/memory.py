@@ -8,19 +8,35 @@ import sys
 from ..errors import UnknownModelError
 from ..format import fmt_int
 from ..model.catalog import architecture
-from ..training.memory import fmt_gib, memory_estimate
+from ..format import fmt_gib
+from ..training.memory import memory_estimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, UsageError
+from .launch import add_launch_options, read_from_options
 
 
 
-def _layout(args) -> Parallelism:
-    kw = {k: getattr(args, k) for k in ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus",
-                                        "overhead")
-          if getattr(args, k) is not None}
-    return Parallelism(**kw, sp=args.sp, recompute=args.recompute, flash_attention=args.flash_attention,
-                       precision=args.precision, optimizer=args.optimizer, fp32_grads=args.fp32_grads,
-                       master_weights=not args.no_master_weights, dropout=args.dropout)
+_VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus", "overhead", "recompute",
+           "precision", "optimizer")
+
+
+def _given(args) -> dict:
+    """The layout fields the options set (flags only when switched on)."""
+    kw = {k: getattr(args, k) for k in _VALUES if getattr(args, k) is not None}
+    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads", "dropout") if getattr(args, k)})
+    if args.no_master_weights:
+        kw["master_weights"] = False
+    return kw
+
+
+def _layout(args, base: Parallelism | None = None) -> Parallelism:
+    """The layout of the options, or a launch file's layout with the options given on top of it."""
+    if base is not None:
+        return base.with_(**_given(args))
+    for k in ("micro_batch", "seq_len"):
+        if getattr(args, k) is None:
+            raise UsageError(f"--{k.replace('_', '-')} is required (or --launch-config FILE --format ...)")
+    return Parallelism(**_given(args))
 
 
 def _print(e, model: str) -> None:
@@ -31,17 +47,23 @@ def _print(e, model: str) -> None:
 
 
 def cmd_memory(args) -> int:
-    sources = [s for s in (args.config, args.model, args.params) if s is not None]
+    sources = [s for s in (args.config, args.model, args.params, args.launch_config) if s is not None]
     if len(sources) != 1:
-        raise UsageError("give exactly one of --config, --model or --params")
+        raise UsageError("give exactly one of --config, --model, --params or --launch-config")
     if args.require_fit and args.accelerator is None:
         raise UsageError("--require-fit needs --accelerator")
-    if args.params is not None:
+    base = None
+    if args.launch_config is not None:
+        lc = read_from_options(args.launch_config, args)
+        plan, base = lc.plan(), lc.layout()
+        model = plan.model if plan.model is not None else plan.params
+        name = "given" if plan.model is None else f"{plan.model.name} ({plan.model.family})"
+    elif args.params is not None:
         model, name = args.params, "given"
     else:
         model = architecture(args.config if args.config is not None else args.model)
         name = f"{model.name} ({model.family})"
-    layout = _layout(args)
+    layout = _layout(args, base)
     try:
         e = memory_estimate(model, layout, args.accelerator)
     except UnknownModelError as err:
@@ -67,8 +89,10 @@ def register(sub) -> None:
     src.add_argument("--config", help="path to a config.json")
     src.add_argument("--model", help="a catalog model name")
     src.add_argument("--params", help="N directly (model states only: activations need an architecture)")
-    sm.add_argument("--micro-batch", required=True, help="sequences per GPU per forward pass")
-    sm.add_argument("--seq-len", required=True, help="tokens per sequence")
+    src.add_argument("--launch-config", metavar="FILE", help="a framework's launch file: its model and layout "
+                                                               "(with --format; options given here override it)")
+    sm.add_argument("--micro-batch", help="sequences per GPU per forward pass (required without --launch-config)")
+    sm.add_argument("--seq-len", help="tokens per sequence (required without --launch-config)")
     sm.add_argument("--tp", help="tensor-parallel degree (divides the heads; default 1)")
     sm.add_argument("--pp", help="pipeline-parallel degree (divides the layers; default 1)")
     sm.add_argument("--sp", action="store_true", help="sequence parallelism (with TP)")
@@ -76,10 +100,10 @@ def register(sub) -> None:
     sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts and DP)")
     sm.add_argument("--zero", help="ZeRO stage 0, 1, 2 or 3 (default 0)")
     sm.add_argument("--fsdp", help="FSDP sharding instead of --zero: full (= ZeRO-3) or grad-op (= ZeRO-2)")
-    sm.add_argument("--recompute", default="none", help=f"activation recompute: {', '.join(RECOMPUTE)}")
+    sm.add_argument("--recompute", help=f"activation recompute: {', '.join(RECOMPUTE)} (default none)")
     sm.add_argument("--flash-attention", action="store_true", help="no s² attention scores are stored")
-    sm.add_argument("--precision", default="bf16-mixed", help=f"{', '.join(PRECISIONS)} (default bf16-mixed)")
-    sm.add_argument("--optimizer", default="adamw", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
+    sm.add_argument("--precision", help=f"{', '.join(PRECISIONS)} (default bf16-mixed)")
+    sm.add_argument("--optimizer", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
     sm.add_argument("--no-master-weights", action="store_true", help="no fp32 master copy in mixed precision")
     sm.add_argument("--fp32-grads", action="store_true", help="Megatron-style fp32 gradient buffers")
     sm.add_argument("--dropout", action="store_true", help="the model uses dropout (its masks are stored)")
@@ -88,4 +112,5 @@ def register(sub) -> None:
     sm.add_argument("--gpus", help="number of GPUs (must equal DP × TP × PP)")
     sm.add_argument("--require-fit", action="store_true", help="exit 1 when it does not fit the accelerator")
     sm.add_argument("--json", action="store_true", help="print a JSON object (bytes per GPU)")
+    add_launch_options(sm)
     sm.set_defaults(func=cmd_memory)

@@ -34,6 +34,12 @@ class Fit:
     alpha: float
     beta: float
     source: str
+    fitted_flops: tuple[float, float] | None = None  # the compute range of the runs behind it; None: FITTED_FLOPS
+
+    @property
+    def compute_range(self) -> tuple[float, float]:
+        """Training compute of the runs the fit was made on: outside it a prediction is an extrapolation."""
+        return FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
 
     def loss(self, params, tokens):
         """Predicted final training loss (nats per token), vectorised."""
@@ -101,11 +107,14 @@ class OptimalPlan:
     tokens: float
     tokens_per_param: float
     loss: float
+    fitted_flops: tuple[float, float] = None  # the fit's compute range (Fit.compute_range)
 
     @property
     def extrapolated(self) -> bool:
-        """True outside the compute range the fits were made on (:data:`FITTED_FLOPS`)."""
-        return not FITTED_FLOPS[0] <= self.flops <= FITTED_FLOPS[1]
+        """True outside the compute range the fit was made on (a built-in fit's :data:`FITTED_FLOPS`, a fitted
+        ladder's own runs)."""
+        lo, hi = FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
+        return not lo <= self.flops <= hi
 
     def to_dict(self) -> dict:
         return {**asdict(self), "extrapolated": self.extrapolated}
@@ -127,4 +136,5 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT) -> OptimalPlan:
     f = fit(fit_name)
     c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
     n, d = f.optimal(c)
-    return OptimalPlan(fit=f.name, flops=c, params=n, tokens=d, tokens_per_param=d / n, loss=f.loss(n, d))
+    return OptimalPlan(fit=f.name, flops=c, params=n, tokens=d, tokens_per_param=d / n, loss=f.loss(n, d),
+                       fitted_flops=f.compute_range)

@@ -701,7 +701,10 @@ def load_law(path):
     from .fits import Fit
     doc, c = _read_saved(path)
     source = str(doc["law"].get("source", "")) or f"fitted law saved in {path}"
-    return Fit(name=str(path), E=c["E"], A=c["A"], B=c["B"], alpha=c["alpha"], beta=c["beta"], source=source)
+    span = (doc.get("method") or {}).get("flops_range")
+    fitted = (float(span[0]), float(span[1])) if isinstance(span, list) and len(span) == 2 else None
+    return Fit(name=str(path), E=c["E"], A=c["A"], B=c["B"], alpha=c["alpha"], beta=c["beta"], source=source,
+               fitted_flops=fitted)
 
 
 def load_ladder(path) -> LadderFit:

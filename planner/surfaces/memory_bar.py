@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..training.memory import fmt_gib
+from ..format import fmt_gib
 
 #: Colour of each part (colour-blind-safe Okabe–Ito palette).
 COLOURS = {"weights": "#0072B2", "gradients": "#56B4E9", "optimizer": "#009E73", "activations": "#E69F00",

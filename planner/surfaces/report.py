@@ -113,6 +113,12 @@ def science_rows(a) -> list[tuple[str, str]]:
                                              f"({fmt_ratio(i.tokens / i.params, ())} tokens/param), "
                                              f"{i.flops_saved_fraction:.0%} fewer lifetime FLOPs"))
     rows.append(("Batch size and learning rate", s.hyperparameters.message))
+    fit = a.plan.fit
+    if fit.endswith(".toml"):  # a law fitted to the user's runs: is the verdict inside its uncertainty?
+        from ..laws.ladder import judge_plan, load_bootstrap
+        boot = load_bootstrap(fit)
+        if boot is not None:
+            rows += [("Fitted law's uncertainty", m) for m in judge_plan(boot, a.plan).messages]
     return rows
 
 

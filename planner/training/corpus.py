@@ -46,8 +46,13 @@ def epochs(tokens, unique_tokens):
 def effective_tokens(tokens, unique_tokens, r_star: float = R_STAR):
     """Muennighoff's effective data D' (equals D while D <= U). Vectorised."""
     d, u = floats(tokens, unique_tokens)
-    repeats = np.maximum(d / u - 1.0, 0.0)
-    return like(np.where(d <= u, d, u + u * r_star * -np.expm1(-repeats / r_star)), tokens, unique_tokens)
+    x = np.asarray(d / u - 1.0)          # repeated epochs R (negative while D < U); an array, also for scalars
+    np.maximum(x, 0.0, out=x)
+    np.expm1(x / -r_star, out=x)
+    x *= -r_star
+    x += 1.0
+    x *= u                               # U + U·R*·(1 − e^(−R/R*)): at least U, below D once D > U
+    return like(np.minimum(d, x), tokens, unique_tokens)
 
 
 def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import validate
+from ..format import fmt_gib
 from ..errors import InputError, PlannerError
 from .parallelism import RECOMPUTE, Parallelism
 
@@ -435,9 +436,6 @@ class MemoryEstimate:
         return d
 
 
-def fmt_gib(n: float) -> str:
-    """Bytes as GiB with two decimals: ``fmt_gib(2**31)`` → ``'2.00 GiB'``."""
-    return f"{n / _GIB:,.2f} GiB"
 
 
 def accelerator_memory(name) -> tuple[str, float]:

@@ -101,13 +101,16 @@ def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
         return _exact_code(tokens, params, lines)
     d, n = np.broadcast_arrays(np.asarray(tokens), np.asarray(params))
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = d.astype(float) / n.astype(float)
-    codes = np.zeros(r.shape, dtype=np.int8)
-    near = np.zeros(r.shape, dtype=bool)
-    for line in lines:
-        codes += r >= line
-        near |= np.abs(r - line) <= 8 * np.finfo(float).eps * line
-    near &= np.isfinite(r)
+        r = np.asarray(d, dtype=float) / np.asarray(n, dtype=float)
+    def passed(x):  # lines passed (r >= line); NaN passes none: the gate fails closed
+        out = (x >= lines[0]).view(np.int8).copy()
+        for line in lines[1:]:
+            out += x >= line
+        return out
+
+    codes = passed(r)
+    tol = 8 * np.finfo(float).eps
+    near = passed(r * (1 + tol)) != passed(r * (1 - tol))   # within a few ulps of a line
     for i in np.flatnonzero(near):
         di, ni = d.flat[i], n.flat[i]
         codes.flat[i] = _exact_code(getattr(di, "item", lambda: di)(), getattr(ni, "item", lambda: ni)(), lines)
@@ -172,8 +175,13 @@ def tokens_to_target(params, target=20.0, prior_tokens=0):
     t = validate.positive_real("target", target)
     prior = amount("prior_tokens", prior_tokens, minimum=0)
     if any_array(n, prior):
-        return like(np.maximum(np.ceil(t * n) - prior, 0.0), params, prior_tokens)
+        return like(_tokens_needed(n, t, prior), params, prior_tokens)
     return max(math.ceil(_exact(t) * _exact(n) - _exact(prior)), 0)
+
+
+def _tokens_needed(n, target: float, prior):
+    """ceil(target·N) − prior, at least 0, on validated float64 arrays (the array form of :func:`tokens_to_target`)."""
+    return np.maximum(np.ceil(target * n) - prior, 0.0)
 
 
 def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):

@@ -13,8 +13,8 @@ import numpy as np
 from .. import validate
 from ..errors import InputError
 from ..training.compute import training_flops
-from ..training.corpus import ceiling, effective_tokens, epochs
-from .gate import LEVELS, Thresholds, level_code, tokens_to_target
+from ..training.corpus import effective_tokens
+from .gate import LEVELS, Thresholds, _tokens_needed, level_code
 from .gate import ratio as gate_ratio
 
 _REAL = ("params", "tokens", "prior_tokens", "unique_tokens")           # amounts: real values welcome
@@ -96,37 +96,40 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
         arrays.update({k: m.ravel() for k, m in zip(varying, mesh)})
     arrays = dict(zip(arrays, (np.atleast_1d(a) for a in np.broadcast_arrays(*arrays.values()))))
     n, prior = arrays["params"], arrays["prior_tokens"]
-    out = {"params": n.astype(float)}
+    f = lambda x: np.asarray(x, dtype=float)  # noqa: E731  (no copy when already float64)
+    nf, pf = f(n), f(prior)
+    out = {"params": nf}
     tps = None
     if "steps" in arrays:
         tps = arrays.get("tokens_per_step")
         if tps is None:
             tps = arrays["micro_batch"] * arrays.get("grad_accum", 1) * arrays.get("data_parallel", 1) * arrays["seq_len"]
         d_exact = arrays["steps"] * tps
-        out.update(steps=arrays["steps"].astype(float), tokens_per_step=np.asarray(tps, dtype=float))
+        out.update(steps=f(arrays["steps"]), tokens_per_step=f(tps))
     else:
         d_exact = arrays["tokens"]
     judged = prior + d_exact if d_exact.dtype != object else np.array(
         [(int(p) if float(p).is_integer() else p) + x for p, x in zip(prior.ravel(), d_exact.ravel())], dtype=object)
-    d = d_exact.astype(float)
-    raw = judged.astype(float) / out["params"]
+    d = f(d_exact)
+    raw = f(judged) / nf
     ratio = raw
     if "unique_tokens" in arrays:
-        u = arrays["unique_tokens"].astype(float)
+        u = f(arrays["unique_tokens"])
         eff = effective_tokens(d, u)
         repeats = d > u
-        judged = np.where(repeats, prior.astype(float) + eff, judged)
-        ratio = np.where(repeats, judged.astype(float) / out["params"], raw)
-        out.update(epochs=epochs(d, u), effective_tokens=eff, ceiling_1_epoch=ceiling(u, out["params"]))
+        if repeats.any():
+            judged = np.where(repeats, pf + eff, judged)
+            ratio = np.where(repeats, f(judged) / nf, raw)
+        out.update(epochs=d / u, effective_tokens=eff, ceiling_1_epoch=u / nf)
     if judged.dtype == object:  # huge exact counts: each ratio rounded toward zero, as planner.ratio does
         ratio = np.where(np.asarray(ratio) == raw, [gate_ratio(j, k) for j, k in zip(judged, n)], ratio)
     codes = level_code(judged, n, t)
-    need = tokens_to_target(out["params"], t.optimal, prior.astype(float))
+    need = _tokens_needed(nf, t.optimal, pf)
     out.update(tokens=d, ratio=ratio, raw_ratio=raw,
                level=pd.Categorical.from_codes(codes, categories=list(LEVELS), ordered=True),
-               blocked=codes < 2, tokens_to_optimal=need, flops=training_flops(out["params"], d))
+               blocked=codes < 2, tokens_to_optimal=need, flops=training_flops(nf, d))
     if tps is not None:
-        out["steps_to_optimal"] = np.ceil(need / np.asarray(tps, dtype=float))
-    if prior.astype(float).any():
-        out["prior_tokens"] = prior.astype(float)
-    return pd.DataFrame(out)
+        out["steps_to_optimal"] = np.ceil(need / f(tps))
+    if pf.any():
+        out["prior_tokens"] = pf
+    return pd.DataFrame(out, copy=False)
