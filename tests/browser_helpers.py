@@ -193,7 +193,8 @@ CONTROL_NAMES = {"steps": "steps", "layers": "layers", "hidden": "hidden-size", 
                  "experts": "experts", "top_k": "top-k", "expert_size": "expert-size",
                  "shared_experts": "shared-experts", "micro_batch": "micro-batch", "grad_accum": "grad-accum",
                  "data_parallel": "data-parallel", "seq_len": "seq-len", "prior": "prior-tokens",
-                 "unique": "unique-tokens", "gpus": "GPUs", "mfu": "MFU", "price": "price"}
+                 "unique": "unique-tokens", "gpus": "GPUs", "mfu": "MFU", "price": "price", "tp": "tp", "pp": "pp",
+                 "zero": "zero", "inference": "inference-tokens"}
 LABELS = {"steps": "steps", "layers": "layers", "micro_batch": "micro-batch", "grad_accum": "grad accum",
           "data_parallel": "data parallel", "seq_len": "seq len", "hidden": "hidden size", "heads": "heads",
           "head_dim": "head dim", "kv_heads": "kv heads", "intermediate": "intermediate size", "vocab": "vocab",
@@ -336,3 +337,11 @@ def wait_for_update(page, want: dict, old_src: str | None, timeout: float = 20.0
                 and now["src"] and now["src"] != old_src)
     return wait_for(page, ok, f"level={want['level']} blocked={want['blocked']} N={want['params']:,} "
                               f"D={want['tokens']:,} and a new chart", timeout)
+
+
+def memory_state(page) -> dict:
+    """The per-GPU memory bar as the page shows it: its fit state and its text (legend and verdict)."""
+    return page.evaluate("""() => {
+      const m = document.querySelector('.planner-memory-out .planner-memory');
+      return m ? {fits: m.dataset.fits, text: m.innerText} : {fits: null, text: ''};
+    }""")

@@ -273,6 +273,36 @@ def test_open_a_plan(workbook):
 
 # ---- (7) the review ------------------------------------------------------------------------------------
 
+def test_memory_bar_follows_the_layout_controls(workbook):
+    _reset(workbook)
+    mem = bh.memory_state(workbook)
+    # the origin case on one A100 80GB fits: weights 2 bytes × 494,032,768 = 0.92 GiB, optimizer 12 bytes = 5.52 GiB
+    assert mem["fits"] == "fits" and "weights 0.92 GiB" in mem["text"] and "optimizer 5.52 GiB" in mem["text"]
+    assert "fits NVIDIA A100" in mem["text"]
+    box = workbook.locator(".planner-memory-out").bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0
+    workbook.locator(".widget-dropdown", has_text="recompute").locator("select").select_option("full")
+    after = bh.wait_for(workbook, lambda s: bh.memory_state(workbook)["text"] != mem["text"], "a new memory bar")
+    assert after["current"]
+    bh.type_value(workbook, "tp", "2")                 # 14 heads, 2 kv heads: TP 2 is offered; GPUs follow
+    bh.wait_for(workbook, lambda s: bh.box_value(workbook, "gpus") == "2" and "TP 2" in
+                workbook.locator(".planner-memory-out").inner_text(), "TP 2 on 2 GPUs")
+    bh.type_value(workbook, "tp", "7")                 # divides 14 heads, not the 2 kv heads: refused
+    bh.message(workbook, "tp").wait_for(state="visible", timeout=10_000)
+    assert bh.box_value(workbook, "tp") == "2"
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-memory.png")
+
+
+def test_advisor_button_loads_an_option(workbook):
+    _reset(workbook)
+    workbook.get_by_role("button", name="What would fix it?").click()
+    workbook.locator("table.planner-advice").wait_for(timeout=20_000)
+    workbook.get_by_role("button", name="Train longer").click()
+    bh.wait_for(workbook, lambda s: s["current"] and s["level"] == "compute-optimal", "the train-longer option")
+    assert int(round(bh.slider_value(workbook, "steps"))) > 2700
+    assert workbook.locator("table.planner-advice").count() == 0      # the old advice is gone
+
+
 def test_review_html_offline(browser, tmp_path):
     from planner.surfaces.review import render_review
 

@@ -27,6 +27,13 @@ def test_review_writes_offline_html_and_prints_one_line(tmp_path):
     assert "SEVERE — blocked: D/N 0.045" in html and "(blocked)" not in html
     img = re.search(r"<img [^>]+>", html).group(0)
     assert "data:image/png;base64," in img and 'alt="Left: D/N against training steps for Origin case' in img
+    # memory per GPU (the plan's [parallelism]: one A100 80GB, bf16-mixed AdamW, ZeRO 0): 2 bytes of weights
+    # per parameter, 494,032,768 × 2 / 2^30 = 0.92 GiB, and the bar with the 80 GiB capacity line
+    assert "Memory per GPU" in html and 'data-fits="fits"' in html and "capacity: 80.00 GiB" in html
+    assert "0.92 GiB" in html and "micro-batch 4 × seq-len 2,048; TP 1, PP 1, DP 1" in html
+    # below compute-optimal: the advisor's options, train longer among them
+    assert '<table class="planner-advice">' in html and "What would fix it" in html
+    assert re.search(r"<td>[^<]*train longer[^<]*</td>", html, re.I)
 
 
 def test_review_refuses_to_overwrite_the_default_output(tmp_path):

@@ -298,7 +298,8 @@ def test_memory_is_part_of_the_verdict_and_require_fit_exits_1(capsys, tmp_path)
     j = json.loads(out)
     assert code == 1 and j["memory"]["fits"] is False and j["verdict"]["fits"] is False
     code, out, _ = run(["report", path, "--force-under-provisioned"], capsys)
-    assert code == 0 and "Memory: smallest fix" in out
+    # one GPU cannot hold it whatever recompute or ZeRO does: the fix names the extra GPU that TP 2 needs
+    assert code == 0 and "Memory: smallest fix" in out and "--tp 2 --recompute full --gpus 2" in out
 
 
 def test_origin_case_fits_one_a100_with_a_stated_margin(capsys):

@@ -316,3 +316,171 @@ def test_open_plan_keeps_every_field(wb, plan):
     path = ROOT / "data" / "plans" / plan
     wb.open_plan(path)
     assert wb.plan() == planner.load_plan(path)      # thresholds, parallelism, ... included: save gives it back
+
+
+# ---- memory per GPU: the layout controls and the bar ---------------------------------------------------
+
+GIB = 2**30
+
+
+def test_origin_case_fits_one_a100_80gb_and_the_bar_shows_it(wb):
+    from planner.training.parallelism import Parallelism
+    mem = wb.assessment.memory
+    assert wb.assessment.plan.parallelism == Parallelism(micro_batch=4, seq_len=2048, dp=1, gpus=1)  # the plan file's
+    # bf16-mixed AdamW, one GPU, ZeRO 0: 2 bytes of weights, 2 of gradients, 8 + 4 (m, v, fp32 master) per parameter
+    assert mem.weights == 2 * N_QWEN and mem.gradients == 2 * N_QWEN and mem.optimizer == 12 * N_QWEN
+    assert mem.capacity == 80 * GIB and mem.fits and wb.assessment.verdict.fits      # the A100 80GB row
+    bar = wb.memory.value
+    assert wb.memory.layout.display != "none" and 'data-fits="fits"' in bar
+    assert f"weights {2 * N_QWEN / GIB:,.2f} GiB" in bar and f"optimizer {12 * N_QWEN / GIB:,.2f} GiB" in bar  # 0.92, 5.52
+    assert "capacity: 80.00 GiB" in bar
+
+
+def test_layout_controls_set_the_plans_parallelism(wb):
+    from planner.training.parallelism import Parallelism
+    before = wb.assessment.memory
+    wb.recompute.value = "full"                       # one control move, through its callback
+    assert wb.assessment.memory.activations < before.activations and wb.memory.value != ""
+    wb.set(tp=2, pp=3, zero=1, precision="fp16-mixed")
+    assert wb.gpus.value == 6                          # GPUs = data parallel 1 × TP 2 × PP 3
+    assert wb.assessment.plan.parallelism == Parallelism(micro_batch=4, seq_len=2048, tp=2, pp=3, dp=1, gpus=6,
+                                                         zero=1, recompute="full", precision="fp16-mixed")
+    wb.set(data_parallel=4)
+    assert wb.gpus.value == 24 and wb.assessment.plan.parallelism.data_parallel == 4
+    wb.set(precision="fp32", tp=1, pp=1, zero=0)       # fp32: 4 + 4 bytes, AdamW 8 bytes, no master copy
+    assert wb.gpus.value == 4 and wb.assessment.memory.optimizer == 8 * N_QWEN
+    wb.set(layout=False)
+    assert wb.assessment.plan.parallelism is None and wb.assessment.memory is None
+    assert wb.memory.layout.display == "none" and wb.layout_box.layout.display == "none"
+
+
+def test_only_valid_tp_and_pp_are_offered(wb):
+    # Qwen2.5-0.5B: 14 heads, 2 kv heads, 24 layers. TP 7 divides 14 but neither divides nor is a multiple of 2.
+    assert wb.tp.options == (1, 2, 14) and wb.pp.options == (1, 2, 3, 4, 6, 8, 12, 24)
+    wb.tp.box.value = "7"
+    assert wb.tp.value == 1 and wb.tp.message.layout.display != "none"
+    wb.set(tp=14, pp=8)
+    wb.layers.value = 20                              # 8 does not divide 20: PP moves to the nearest divisor
+    assert wb.pp.options == (1, 2, 4, 5, 10, 20) and wb.pp.value in (5, 10) and wb.error is None
+    for model in ("mixtral-8x7b-v0.1", "llama-3-8b"):  # 32 heads, 8 kv heads: 1, 2, 4, 8, 16, 32 all suit
+        wb.set(model=model)
+        assert wb.tp.options == (1, 2, 4, 8, 16, 32)
+        for tp in wb.tp.options:
+            wb.set(tp=tp)
+            assert wb.error is None, (model, tp, wb.error)
+
+
+def test_a_layout_saved_reads_back_with_planner_report(wb, tmp_path):
+    wb.set(model="llama-3-8b", seq_len=8192, micro_batch=1, accelerator="h100-sxm", gpus=1, data_parallel=1)
+    assert wb.assessment.memory.fits is False          # Llama-3-8B, micro-batch 1, seq 8,192, ZeRO 0 on one H100
+    assert 'data-fits="does-not-fit"' in wb.memory.value
+    wb.set(data_parallel=8)                            # 8 GPUs: the fix may trade data parallel for TP
+    assert wb.gpus.value == 8 and "smallest fix: --tp" in wb.memory.value
+    wb.set(tp=8, recompute="selective")
+    path = wb.save(tmp_path / "layout.toml")
+    out = subprocess.run([sys.executable, "-m", "planner", "report", str(path), "--json"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    got = json.loads(out.stdout)["memory"]
+    assert got["layout"]["tp"] == 8 and got["layout"]["recompute"] == "selective" and got["layout"]["gpus"] == 64  # DP 8 × TP 8
+    assert got["total"] == round(wb.assessment.memory.total)
+
+
+# ---- the science beside the controls -------------------------------------------------------------------
+
+def test_recommended_batch_and_learning_rate(wb):
+    # DeepSeek LLM (2024), eqs. 1-2: B_opt = 0.2920·C^0.3271 tokens, η_opt = 0.3118·C^-0.1250, C = M·D with
+    # M = 72·L·d² + 6·L·d·s. Origin case: L 24, d 896, s 2,048, D = 22,118,400.
+    m = 72 * 24 * 896**2 + 6 * 24 * 896 * 2048
+    assert m == 1_651_507_200
+    c = m * 22_118_400
+    b_opt, lr_opt = 0.2920 * c ** 0.3271, 0.3118 * c ** -0.1250      # 76,4xx tokens, 0.00265
+    h = wb.assessment.science.hyperparameters
+    assert h.batch_tokens_opt == pytest.approx(b_opt, rel=1e-3) and h.learning_rate_opt == pytest.approx(lr_opt, rel=1e-3)
+    assert "76.4K" in wb.batch_advice.value and f"{lr_opt:.3g}" == "0.00265" and "0.00265" in wb.batch_advice.value
+    assert "37 sequences of 2,048" in wb.batch_advice.value                     # 76,4xx / 2,048 ≈ 37
+    wb.set(seq_len=4096)
+    assert "76.4K" not in wb.batch_advice.value                                 # follows the plan
+
+
+def test_inference_tokens_blank_is_off(wb):
+    assert wb.inference.value is None and wb.assessment.science.inference is None
+    wb.inference.box.value = "2T"
+    assert wb.assessment.plan.inference_tokens == 2e12 and wb.assessment.science.inference is not None
+    assert "Inference-aware plan" in wb.details.value
+    wb.inference.box.value = ""
+    assert wb.assessment.plan.inference_tokens is None and "Inference-aware plan" not in wb.details.value
+    wb.inference.box.value = "-5"
+    assert wb.inference.value is None and wb.inference.message.layout.display != "none"
+
+
+# ---- fits ---------------------------------------------------------------------------------------------------
+
+SAVED_LAW = """[law]
+name = "my-ladder"
+source = "a test law: Chinchilla's Approach 3 constants rounded"
+E = 1.5
+A = 400.0
+B = 400.0
+alpha = 0.35
+beta = 0.3
+"""
+
+
+def test_saved_fits_are_offered_and_used(tmp_path):
+    law = tmp_path / "my-ladder.toml"
+    law.write_text(SAVED_LAW)
+    wb = Workbook(fits=[str(law)])
+    assert list(wb.fit.options)[:2] == list(planner.laws.FITS) and str(law) in wb.fit.options
+    wb.fit.value = str(law)
+    n, d = N_QWEN, 2700 * 4 * 2048
+    assert wb.assessment.loss == pytest.approx(1.5 + 400.0 / n**0.35 + 400.0 / d**0.3, rel=1e-12)  # L = E + A/N^α + B/D^β
+    # the box adds one; a file that is not a saved fit is refused under it
+    other = tmp_path / "other.toml"
+    other.write_text(SAVED_LAW.replace("E = 1.5", "E = 1.6"))
+    wb.fit_path.value = str(other)
+    wb.fit_button.click()
+    assert wb.fit.value == str(other) and wb.assessment.loss == pytest.approx(1.6 + 400.0 / n**0.35 + 400.0 / d**0.3)
+    (tmp_path / "bad.toml").write_text("x = 1\n")
+    wb.fit_path.value = str(tmp_path / "bad.toml")
+    wb.fit_button.click()
+    assert "no [law] table" in wb.fit_note.value and wb.fit.value == str(other)
+
+
+# ---- the advisor ----------------------------------------------------------------------------------------------
+
+def test_advisor_runs_on_demand_and_its_buttons_load_the_option(wb):
+    wb.set(corpus="none")
+    assert wb.advice is None and wb.advice_buttons.children == ()      # not computed on a move
+    wb.advise_button.click()
+    assert "planner-advice" in wb.advice_out.value and len(wb.advice_buttons.children) == len(wb.advice.options)
+    longer = next(o for o in wb.advice.options if o.kind == "train-longer")
+    button = next(b for b in wb.advice_buttons.children if b.description == "Train longer")
+    button.click()
+    # 20 × 494,032,768 / 8,192 tokens per step = 1,206,134.7 → 1,206,135 steps (no corpus: judged on raw D)
+    assert wb.steps.value == 1_206_135 and wb.assessment.gate.level == "compute-optimal"
+    assert wb.plan() == longer.plan and "loaded the option" in wb.file_note.value
+    assert wb.advice is None and wb.advice_out.value == ""              # the old advice is not left on screen
+    wb.advise_button.click()
+    assert "Nothing to fix" in wb.advice_out.value and wb.advice_buttons.children == ()
+
+
+def test_gpus_stay_data_parallel_times_tp_times_pp(wb):
+    wb.set(tp=14)                                     # 1 × 14 × 1
+    assert wb.gpus.value == 14
+    wb.set(model="llama-3-8b")                        # 32 heads, 8 kv heads: TP 14 is not offered; nearest 16
+    assert (wb.tp.value, wb.gpus.value, wb.error) == (16, 16, None)
+    wb.set(layout=False, gpus=3)                      # without a layout the GPUs are free
+    assert wb.error is None and wb.assessment.plan.parallelism is None
+    wb.set(layout=True)                               # back on: GPUs = 1 × 16 × 1 again
+    assert wb.gpus.value == 16 and wb.assessment.plan.parallelism.num_gpus == 16
+
+
+def test_every_advisor_option_loads_into_the_controls_exactly(wb):
+    advice = wb.what_would_fix_it()
+    kinds = [o.kind for o in advice.options]
+    assert kinds == ["train-longer", "smaller-model", "wider-corpus", "data-constrained"]
+    for option in advice.options:
+        wb.load_option(option.plan)
+        assert wb.error is None and wb.plan() == option.plan, option.kind   # the sliders describe the option's plan
+        if option.kind == "smaller-model":                                  # a proposed shape, not a catalog model
+            assert "modified" not in wb.readout.value and wb.assessment.params < N_QWEN

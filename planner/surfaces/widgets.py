@@ -15,7 +15,16 @@ Thin on purpose: the controls build a :class:`~planner.verdict.plan.Plan`,
   the chart is drawn on a worker thread and handed back to the kernel's event loop, newest
   only: a redraw for a state that is no longer current is dropped, never shown.
 - **Plan files in and out.** :meth:`Workbook.save` writes the plan TOML that ``planner report``
-  reads; :meth:`Workbook.open_plan` loads one.
+  reads; :meth:`Workbook.open_plan` loads one, :meth:`Workbook.show_plan` a :class:`Plan` object.
+- **Memory per GPU.** With the layout on, recompute, ZeRO stage, TP, PP and precision set the plan's
+  :class:`~planner.training.parallelism.Parallelism` (TP among the divisors of the heads that suit the kv
+  heads, PP among the divisors of the layers; GPUs = data parallel × TP × PP) and
+  :func:`~planner.surfaces.memory_bar.memory_bar_html` draws the assessment's memory.
+- **The science beside the controls.** The batch and learning rate the law recommends
+  (``assessment.science.hyperparameters``) sit under the batch controls; inference tokens (blank: off)
+  feed the inference-aware plan.
+- **The advisor on demand.** *What would fix it?* runs :func:`~planner.verdict.advisor.advise` (a tenth of a
+  second or more, so never on a slider move) and offers each option as a button that loads its plan.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import ipywidgets as W
 
 from .. import validate
 from ..errors import InputError, PlannerError
-from ..format import fmt_int
+from ..format import fmt_int, fmt_si
 from ..laws.fits import FITS
 from ..model.architecture import MAX_DIM, Architecture
 from ..model.catalog import architecture, list_models
@@ -39,6 +48,7 @@ from ..training.budget import Budget
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerators
 from ..training.corpus import corpora
 from ..datafiles import DATA_DIR, read_csv
+from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, PRECISIONS, RECOMPUTE
 from ..verdict.plan import Plan, assess_plan, load_plan
 from .controls import NumberControl, count_text
 
@@ -48,7 +58,10 @@ NO_CORPUS = "none"
 CUSTOM_CORPUS = "custom (unique tokens)"
 #: Plan fields the workbook's controls set; the others are kept from the opened plan file.
 CONTROLLED = {"budget", "model", "params", "name", "description", "corpus_name", "unique_tokens", "accelerator",
-              "count", "mfu", "price_per_gpu_hour", "fit"}
+              "count", "mfu", "price_per_gpu_hour", "fit", "parallelism", "inference_tokens"}
+#: Layout settings the workbook's controls set; the others (sp, ep, flash attention, optimizer, ...) are kept
+#: from the opened plan's [parallelism] table.
+LAYOUT_CONTROLLED = {"tp", "pp", "zero", "fsdp", "recompute", "precision"}
 MIN_HEAD_DIM = 8   # heads offered for a hidden size: the divisors that leave a head at least this wide
 CSS = """<style>
 .planner-stale {opacity: .35; filter: grayscale(1);}
@@ -69,6 +82,8 @@ FIELD_LABELS = {
     "data_parallel": "data parallel", "seq_len": "seq len", "prior_tokens": "prior tokens",
     "unique_tokens": "unique tokens", "hardware.mfu": "MFU", "hardware.count": "GPUs",
     "hardware.price_per_gpu_hour": "$ per GPU-hour", "tokens_per_step": "tokens per step",
+    "parallelism.tp": "TP", "parallelism.pp": "PP", "parallelism.zero": "ZeRO stage",
+    "inference.tokens": "inference tokens",
 }
 
 
@@ -107,6 +122,11 @@ def head_options(hidden: int) -> list[int]:
     return opts or [1]
 
 
+def tp_options(heads: int, kv_heads: int) -> list[int]:
+    """TP degrees offered: divisors of the heads that divide the kv heads or are a multiple of them."""
+    return [t for t in divisors(heads) if kv_heads % t == 0 or t % kv_heads == 0]
+
+
 def closest(options, target, prefer=None):
     """The option nearest ``target`` (``prefer`` wins when it is an option)."""
     if prefer is not None and prefer in options:
@@ -122,11 +142,14 @@ class Workbook:
     opens another plan file, ``Workbook(model=name)`` a catalog model with the origin case's budget.
     Display it in a notebook; drive it from code with :meth:`set`.
 
+    ``fits``: paths of saved fitted laws (``planner fit --save NAME.toml``) to offer beside the built-in
+    fits; the *add fit* box adds more.
+
     ``background_chart``: draw the chart on a worker thread (default: when an event loop is
     running, as in a kernel). Without one — plain Python, tests — every update draws in line.
     """
 
-    def __init__(self, plan=ORIGIN_PLAN, *, model: str | None = None, background_chart: bool | None = None):
+    def __init__(self, plan=ORIGIN_PLAN, *, model: str | None = None, fits=(), background_chart: bool | None = None):
         from .plots import PlanChart
 
         self._hold = False
@@ -135,6 +158,8 @@ class Workbook:
         self._base: Architecture | None = None
         self._base_name = CUSTOM
         self._extras = {}  # plan settings without a control (thresholds, param kind, ...), kept for save
+        self._layout_kept = {}  # [parallelism] settings without a control (sp, ep, optimizer, ...)
+        self.advice = None      # the last advisor answer (None until asked)
         self.assessment = None
         self.error: str | None = None
         self.plan_name = "What-if plan"
@@ -178,6 +203,11 @@ class Workbook:
         self.seq_len = NumberControl("seq len", 2048, kind="log", base=2, slider_min=64, slider_max=2**20, step=1)
         self.continued = W.Checkbox(False, description="continued pretraining", indent=False)
         self.prior = NumberControl("prior tokens", 0, kind="log", minimum=0, slider_max=10**15, step=0.01)
+        self.batch_advice = W.HTML(layout=W.Layout(width="310px"))
+        self.batch_advice.add_class("planner-batch-advice")
+        self.inference = NumberControl("inference tokens", None, kind="log", allow_blank=True, slider_min=10**9,
+                                       slider_max=10**16, step=0.01, name="inference-tokens",
+                                       why="lifetime tokens served; blank for none")
         # -- data and hardware ----------------------------------------------------------------------
         self.corpus = W.Dropdown(options=[NO_CORPUS, CUSTOM_CORPUS] + list(corpora()), value=CUSTOM_CORPUS,
                                  description="corpus", **dd)
@@ -194,6 +224,32 @@ class Workbook:
                                    allow_blank=True, fmt=lambda v: f"{v:,.2f}", name="price",
                                    why="blank for no cost")
         self.fit = W.Dropdown(options=list(FITS), value="chinchilla", description="loss fit", **dd)
+        self.fit_path = W.Text(placeholder="saved fit: path/to/law.toml", layout=W.Layout(width="190px"))
+        self.fit_path.add_class("planner-fit-path")
+        self.fit_button = W.Button(description="add fit", layout=W.Layout(width="96px"))
+        self.fit_note = W.HTML()
+        self.fit_note.add_class("planner-fit-note")
+        self.fit_button.on_click(lambda _: self._fit_guard(lambda: self.add_fit(self.fit_path.value)))
+        # -- memory per GPU: the layout -------------------------------------------------------------
+        self.layout_on = W.Checkbox(True, description="per-GPU memory (layout)", indent=False)
+        self.tp = NumberControl("TP", 1, kind="choice", options=[1], maximum=10**6, name="tp",
+                                why="a divisor of the heads that suits the kv heads")
+        self.pp = NumberControl("PP", 1, kind="choice", options=[1], maximum=10**6, name="pp",
+                                why="a divisor of the layers")
+        self.zero = NumberControl("ZeRO stage", 0, kind="choice", options=[0, 1, 2, 3], minimum=0, maximum=3,
+                                  name="zero", why="0 to 3")
+        self.recompute = W.Dropdown(options=list(RECOMPUTE), value="none", description="recompute", **dd)
+        self.precision = W.Dropdown(options=list(PRECISIONS), value="bf16-mixed", description="precision", **dd)
+        self.layout_box = W.VBox([self.recompute, self.zero.widgets(), self.tp.widgets(), self.pp.widgets(),
+                                  self.precision])
+        # -- the advisor, on demand ------------------------------------------------------------------
+        self.advise_button = W.Button(description="What would fix it?", layout=W.Layout(width="160px"))
+        self.advise_button.add_class("planner-advise")
+        self.advice_out = W.HTML()
+        self.advice_out.add_class("planner-advice-out")
+        self.advice_buttons = W.HBox([])
+        self.advice_buttons.add_class("planner-advice-buttons")
+        self.advise_button.on_click(lambda _: self._advice_guard(self.what_would_fix_it))
         # -- plan files -------------------------------------------------------------------------------
         plans = sorted(str(p.relative_to(DATA_DIR.parent)) for p in (DATA_DIR / "plans").glob("*.toml"))
         self.plan_path = W.Combobox(options=plans, placeholder="path/to/plan.toml", ensure_option=False,
@@ -215,7 +271,8 @@ class Workbook:
         self.details.add_class("planner-details")
         self.image = W.Image(format="png", layout=W.Layout(width="100%", max_width="840px"))
         self.image.add_class("planner-chart")
-        self.memory = W.HTML(layout=W.Layout(display="none"))   # per-GPU memory, wired when it exists
+        self.memory = W.HTML(layout=W.Layout(display="none"))   # per-GPU memory: the bar and its verdict
+        self.memory.add_class("planner-memory-out")
 
         self.moe_box = W.VBox([self.experts.widgets(), self.top_k.widgets(), self.expert_size.widgets(),
                                self.shared_experts.widgets()])
@@ -225,9 +282,11 @@ class Workbook:
                         "shared_experts": self.shared_experts, "steps": self.steps, "micro_batch": self.micro_batch,
                         "grad_accum": self.grad_accum, "data_parallel": self.data_parallel, "seq_len": self.seq_len,
                         "prior": self.prior, "unique": self.unique, "gpus": self.gpus, "mfu": self.mfu,
-                        "price": self.price}
+                        "price": self.price, "inference": self.inference, "tp": self.tp, "pp": self.pp,
+                        "zero": self.zero}
         self.choices = {"model": self.model, "tied": self.tied, "gated": self.gated, "continued": self.continued,
-                        "corpus": self.corpus, "accelerator": self.accelerator, "fit": self.fit}
+                        "corpus": self.corpus, "accelerator": self.accelerator, "fit": self.fit,
+                        "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision}
         self.controls = list(self.numbers.values()) + list(self.choices.values())
 
         def section(title, *items):
@@ -239,13 +298,16 @@ class Workbook:
             + section("Model", self.model, self.base_note, self.layers, self.hidden, self.heads, self.head_dim,
                       self.kv_heads, self.intermediate, self.vocab, W.HBox([self.tied, self.gated]), self.moe_box)
             + section("Training", self.steps, self.micro_batch, self.grad_accum, self.data_parallel, self.seq_len,
-                      self.continued, self.prior)
+                      self.batch_advice, self.continued, self.prior)
             + section("Data and hardware", self.corpus, self.unique, self.accelerator, self.gpus, self.mfu,
-                      self.price, self.fit),
+                      self.price, self.fit, W.HBox([self.fit_path, self.fit_button]), self.fit_note)
+            + section("Memory per GPU", self.layout_on, self.layout_box)
+            + section("Inference", self.inference),
             layout=W.Layout(width="330px", min_width="330px", max_height="650px", overflow="auto",
                             padding="0 6px 0 0"))
         left.add_class("planner-controls")
-        right = W.VBox([self.readout, self.image, self.memory, self.details],
+        advisor = W.VBox([self.advise_button, self.advice_out, self.advice_buttons])
+        right = W.VBox([self.readout, self.image, self.memory, advisor, self.details],
                        layout=W.Layout(flex="1 1 600px", min_width="480px", padding="0 0 0 12px"))
         self.widget = W.HBox([W.HTML(CSS), left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))
         self.widget.add_class("planner-app")
@@ -257,10 +319,18 @@ class Workbook:
         self.experts.observe(self._on_experts, "value")
         self.gpus.observe(self._on_gpus, "value")
         self.data_parallel.observe(self._on_data_parallel, "value")
+        for c in (self.layers, self.heads, self.kv_heads):
+            c.observe(self._on_layout_bounds, "value")
+        self.tp.observe(self._on_model_parallel, "value")
+        self.layout_on.observe(self._on_model_parallel, "value")
+        self.pp.observe(self._on_model_parallel, "value")
         for c in self.controls:
             if c is not self.model:
                 c.observe(self._on_change, "value")
 
+        with self._quiet():
+            for path in fits:
+                self.add_fit(path, select=False)
         if model is not None:
             with self.hold():
                 self.open_plan(plan)
@@ -312,11 +382,37 @@ class Workbook:
                     raise AttributeError(f"no control named {name!r}")
         return self
 
-    def _guard(self, action) -> None:
+    def _guard(self, action, note=None) -> None:
+        note = note or self.file_note
         try:
             action()
         except PlannerError as e:
-            self.file_note.value = f"<span style='color:#b71c1c'>{html.escape(in_control_words(str(e)))}</span>"
+            note.value = f"<span style='color:#b71c1c'>{html.escape(in_control_words(str(e)))}</span>"
+
+    def _fit_guard(self, action) -> None:
+        self._guard(action, self.fit_note)
+
+    def _advice_guard(self, action) -> None:
+        self._guard(action, self.advice_out)
+
+    # -- fits ------------------------------------------------------------------------------------------
+    def add_fit(self, path, *, select: bool = True) -> str:
+        """Offer a saved fitted law (``planner fit --save NAME.toml``) in the fit dropdown; select it by default.
+
+        Raises :class:`InputError` (field ``fit``) when the path is not a readable saved fit.
+        """
+        from ..laws.fits import fit as load_fit
+
+        name = str(path).strip()
+        if not name:
+            raise InputError("fit", "a saved fit (.toml)", detail="type the path of a saved fit (.toml)")
+        load_fit(name)  # refuses a missing or malformed file, naming it
+        if name not in self.fit.options:
+            self.fit.options = list(self.fit.options) + [name]
+        if select:
+            self.fit.value = name
+        self.fit_note.value = f"added {html.escape(shown_path(name))}" if select else ""
+        return name
 
     # -- the architecture ------------------------------------------------------------------------------
     def load_model(self, name: str) -> None:
@@ -368,6 +464,7 @@ class Workbook:
             self.shared_experts.value = a.num_shared_experts
             self.shared_experts.layout.display = None if base.num_shared_experts else "none"
         self._dense_note(a)
+        self._layout_bounds()
 
     def _heads_free(self) -> None:
         """Heads move freely (the head width is its own control)."""
@@ -419,10 +516,36 @@ class Workbook:
             if self.top_k.value > experts:
                 self.top_k.value = experts
 
+    # -- the layout ----------------------------------------------------------------------------------
+    def _layout_bounds(self) -> None:
+        """TP among the divisors of the heads that suit the kv heads, PP among the divisors of the layers."""
+        with self._quiet():
+            for c, opts, why in ((self.tp, tp_options(self.heads.value, self.kv_heads.value),
+                                  f"a divisor of the heads ({fmt_int(self.heads.value)}) that divides or is a "
+                                  f"multiple of the kv heads ({fmt_int(self.kv_heads.value)})"),
+                                 (self.pp, divisors(self.layers.value),
+                                  f"a divisor of the layers ({fmt_int(self.layers.value)})")):
+                c.why = why
+                if list(opts) != list(c.options) or c.value not in opts:
+                    c.set_options(opts, closest(opts, c.value))
+            if self.layout_on.value and self.gpus.value != self.data_parallel.value * self.tp.value * self.pp.value:
+                self.gpus.value = self.data_parallel.value * self.tp.value * self.pp.value  # a degree moved: GPUs follow
+
+    def _on_layout_bounds(self, change):
+        self._layout_bounds()
+
     def _model_parallel(self) -> int | None:
-        """tp × pp of a parallelism layout kept from the plan file (None without one)."""
-        layout = self._extras.get("parallelism")
-        return None if layout is None else layout.tp * layout.pp
+        """TP × PP of the layout (None with the layout off)."""
+        return self.tp.value * self.pp.value if self.layout_on.value else None
+
+    def _on_model_parallel(self, change):
+        """A new TP or PP degree (or the layout turned on) keeps data parallel: the GPUs follow
+        (GPUs = data parallel × TP × PP)."""
+        mp = self._model_parallel()
+        if self._loading or mp is None:
+            return
+        with self._quiet():
+            self.gpus.value = self.data_parallel.value * mp
 
     def _on_gpus(self, change):
         """With a parallelism layout, GPUs = data parallel × tp × pp: data parallel follows the GPUs."""
@@ -483,27 +606,51 @@ class Workbook:
         prior = self.prior.value if self.continued.value else 0
         budget = Budget.from_batch(self.steps.value, self.micro_batch.value, self.seq_len.value,
                                    self.grad_accum.value, self.data_parallel.value, prior)
-        extras = dict(self._extras)
-        if extras.get("parallelism") is not None:  # the layout follows the batch and GPU controls
-            from ..training.parallelism import PLAN_KEYS, parallelism_from_dict
-            kept = {k: v for k, v in extras["parallelism"].to_dict().items() if k in PLAN_KEYS and v is not None}
-            extras["parallelism"] = parallelism_from_dict(
-                kept, "parallelism", micro_batch=self.micro_batch.value, seq_len=self.seq_len.value,
-                dp=self.data_parallel.value, gpus=self.gpus.value,
-                field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",
-                             "gpus": "hardware.count"})
         return Plan(budget=budget, model=self.architecture(), name=self.plan_name, description=self.plan_description,
                     corpus_name=None if corpus in (NO_CORPUS, CUSTOM_CORPUS) else corpus, unique_tokens=unique,
                     accelerator=self.accelerator.value, count=self.gpus.value, mfu=self.mfu.value,
-                    price_per_gpu_hour=self.price.value, fit=self.fit.value, **extras)
+                    price_per_gpu_hour=self.price.value, fit=self.fit.value, parallelism=self.layout(),
+                    inference_tokens=self.inference.value, **self._extras)
+
+    def layout(self):
+        """The :class:`~planner.training.parallelism.Parallelism` the layout controls describe (None when off).
+
+        The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
+        controls; settings without a control are kept from the opened plan. A ZeRO stage that equals the
+        plan's FSDP strategy keeps it (``fsdp = "full"`` is ZeRO 3).
+        """
+        if not self.layout_on.value:
+            return None
+        from ..training.parallelism import parallelism_from_dict
+
+        table = {**self._layout_kept, "tp": self.tp.value, "pp": self.pp.value, "recompute": self.recompute.value,
+                 "precision": self.precision.value}
+        fsdp = self._layout_kept.get("fsdp")
+        if fsdp is not None and FSDP_ZERO[fsdp] == self.zero.value:
+            table["fsdp"], table["zero"] = fsdp, 0
+        else:
+            table["fsdp"], table["zero"] = None, self.zero.value
+        table = {k: v for k, v in table.items() if v is not None}
+        return parallelism_from_dict(
+            table, "parallelism", micro_batch=self.micro_batch.value, seq_len=self.seq_len.value,
+            dp=self.data_parallel.value, gpus=self.gpus.value,
+            field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",
+                         "gpus": "hardware.count"})
 
     def open_plan(self, path) -> Plan:
         """Load a plan TOML into the controls (a catalog model becomes the base model)."""
         if not str(path).strip():
             raise InputError("plan file", "a path to a plan TOML file", detail="type a path to a .toml plan")
         plan = load_plan(path)
+        return self.show_plan(plan, f"opened {html.escape(shown_path(path))}", source=str(path))
+
+    def show_plan(self, plan: Plan, note: str = "", *, source: str = "the plan") -> Plan:
+        """Put a :class:`Plan` into the controls (what *open plan* and the advisor's buttons do).
+
+        Raises :class:`InputError` when the plan gives N directly (the controls need an architecture).
+        """
         if plan.model is None:
-            raise InputError("plan file", "", detail=f"{path} gives N directly (params = "
+            raise InputError("plan file", "", detail=f"{source} gives N directly (params = "
                              f"{fmt_int(plan.params)}); the workbook needs an architecture: a [model] catalog, "
                              "config or dimensions")
         b = plan.budget
@@ -540,6 +687,8 @@ class Workbook:
                 if plan.fit not in self.fit.options:  # a law fitted to the user's runs
                     self.fit.options = list(self.fit.options) + [plan.fit]
                 self.fit.value = plan.fit
+                self.inference.value = plan.inference_tokens
+                self._show_layout(plan.parallelism)
                 self.plan_name, self.plan_description = plan.name, plan.description
                 # Everything the plan says that no control sets (thresholds, param kind, parallelism, ...) is kept
                 # as it is, so saving gives the same plan back.
@@ -547,8 +696,25 @@ class Workbook:
                                 if f.name not in CONTROLLED}
             finally:
                 self._loading = False
-            self.file_note.value = f"opened {html.escape(shown_path(path))}"
+            self.file_note.value = note
         return plan
+
+    def _show_layout(self, layout) -> None:
+        """Set the layout controls to a plan's :class:`Parallelism` (or turn the layout off for None)."""
+        self.layout_on.value = layout is not None
+        if layout is None:
+            self._layout_kept = {}
+            return
+        d = layout.to_dict()
+        self._layout_kept = {k: d[k] for k in PLAN_KEYS if k not in LAYOUT_CONTROLLED or k == "fsdp"}
+        self._layout_bounds()
+        for c, v in ((self.tp, layout.tp), (self.pp, layout.pp)):
+            if v not in c.options:  # the plan's own value, even when the model refuses it (the readout says so)
+                c.set_options(sorted(set(c.options) | {v}), v)
+            c.value = v
+        self.zero.value = layout.zero_stage
+        self.recompute.value, self.precision.value = layout.recompute, layout.precision
+        self.gpus.value = layout.num_gpus
 
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write the current plan as a TOML plan file (``planner report PATH`` reads it back)."""
@@ -587,6 +753,8 @@ class Workbook:
             with self._quiet():  # the disabled box shows the named corpus's size
                 self.unique.value = int(corpora()[self.corpus.value])
         self.prior.disabled = not self.continued.value
+        self.layout_box.layout.display = None if self.layout_on.value else "none"
+        self._clear_advice()
         try:
             arch = self.architecture()
             self._dense_note(arch)
@@ -602,13 +770,77 @@ class Workbook:
                 f"<p style='color:#555;margin:4px 0'>The chart below shows the last settings that could be "
                 f"assessed: it is <b>not current</b>.</p></div>")
             self.image.add_class("planner-stale")
+            self.memory.add_class("planner-stale")
+            self.batch_advice.add_class("planner-stale")
             return
         self.error = None
         self.assessment = a
         self._token += 1
         self.readout.value = self._readout_html(a)
+        self._show_memory(a)
+        self._show_batch_advice(a)
         self._request_chart(self._token, a)
         self.details.value = self._details_html(a)
+
+    def _show_memory(self, a) -> None:
+        """The per-GPU memory bar with the capacity line (hidden when the plan has no layout)."""
+        from .memory_bar import memory_bar_html
+
+        self.memory.remove_class("planner-stale")
+        mem = a.memory
+        if mem is None:
+            self.memory.layout.display = "none"
+            self.memory.value = ""
+            return
+        self.memory.value = (f"<div style='font-family:sans-serif;margin:6px 0'><b>Memory per GPU</b> "
+                             f"<span style='color:#555'>({html.escape(mem.layout.describe())})</span>"
+                             f"{memory_bar_html(mem)}</div>")
+        self.memory.layout.display = None
+
+    def _show_batch_advice(self, a) -> None:
+        """The batch size and learning rate the law recommends, beside the batch controls."""
+        self.batch_advice.remove_class("planner-stale")
+        h = a.science.hyperparameters
+        seq = a.plan.budget.seq_len
+        seqs = "" if not seq else f" ≈ {h.batch_tokens_opt / seq:,.0f} sequences of {fmt_int(seq)}"
+        self.batch_advice.value = (
+            f"<div style='font-size:12px;color:#37474f;margin:2px 0 4px 0'>"
+            f"Recommended: batch <b class='planner-batch-opt'>{fmt_si(h.batch_tokens_opt)}</b> tokens{seqs}, "
+            f"learning rate <b class='planner-lr-opt'>{h.learning_rate_opt:.3g}</b>"
+            f"<div style='color:#555'>{html.escape(h.message)}</div></div>")
+
+    # -- the advisor -----------------------------------------------------------------------------------
+    def _clear_advice(self) -> None:
+        if self.advice is not None or self.advice_buttons.children or self.advice_out.value:
+            self.advice = None
+            self.advice_out.value = ""
+            self.advice_buttons.children = ()
+
+    def what_would_fix_it(self):
+        """Run the advisor on the current plan; show its options and a button per option that loads its plan.
+
+        Returns the :class:`~planner.verdict.advisor.Advice` (also in ``self.advice``). A compute-optimal plan
+        needs no fix: the panel says so and no option is offered.
+        """
+        from ..verdict.advisor import advise
+        from .advice import advice_html, option_buttons
+
+        if self.assessment is None:
+            raise InputError("plan", "", detail="these settings cannot be assessed; fix them first")
+        if self.assessment.gate.level == "compute-optimal":
+            self._clear_advice()
+            self.advice_out.value = "<p class='planner-advice-none'>Nothing to fix: the plan is compute-optimal.</p>"
+            return None
+        advice = advise(self.plan())
+        self.advice_out.value = advice_html(advice)
+        self.advice_buttons.children = option_buttons(advice, self.load_option).children
+        self.advice = advice
+        return advice
+
+    def load_option(self, plan: Plan) -> None:
+        """Load an advisor option's plan into the controls (the option buttons' callback)."""
+        self._advice_guard(lambda: self.show_plan(plan, f"loaded the option <i>{html.escape(plan.name)}</i>",
+                                                  source=f"the option {plan.name!r}"))
 
     def _readout_html(self, a) -> str:
         """The verdict banner (the package's one phrase and colours) and the base model line."""

@@ -490,8 +490,17 @@ def _find_fix(model: _Model, layout: Parallelism, capacity: float) -> Fix | None
 
     Candidates are ranked by GPUs needed (more TP ranks need more GPUs unless the GPU count is
     fixed), then by how many settings change, then by their cost to throughput: selective recompute
-    (1) < ZeRO stage steps (1 each) < full recompute (3), each doubling of TP (2).
+    (1) < ZeRO stage steps (1 each) < full recompute (3), each doubling of TP (2). With a fixed GPU
+    count, changes that keep it are tried first; when none fits, the same changes with more GPUs
+    (the data-parallel degree kept, the GPU count growing with TP) are tried, and the fix says so.
     """
+    fix = _search_fix(model, layout, capacity, keep_gpus=True)
+    if fix is None and layout.gpus is not None:
+        fix = _search_fix(model, layout, capacity, keep_gpus=False)
+    return fix
+
+
+def _search_fix(model: _Model, layout: Parallelism, capacity: float, *, keep_gpus: bool) -> Fix | None:
     a = model.arch
     heads = a.num_heads if a is not None else 1
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t >= layout.tp and (a is None or heads % t == 0)
@@ -511,7 +520,12 @@ def _find_fix(model: _Model, layout: Parallelism, capacity: float) -> Fix | None
             continue
         kw = dict(tp=t, recompute=r)
         if layout.gpus is not None:
-            kw["dp"] = None  # a fixed GPU count: the data-parallel degree follows the new TP degree
+            if keep_gpus:
+                kw["dp"] = None  # a fixed GPU count: the data-parallel degree follows the new TP degree
+            else:
+                kw.update(dp=layout.data_parallel, gpus=layout.data_parallel * t * layout.pp)
+                if kw["gpus"] != layout.gpus:
+                    changes["gpus"] = kw["gpus"]
         if z != layout.zero_stage:
             kw.update(zero=z, fsdp=None)
         try:
