@@ -122,7 +122,6 @@ class Architecture:
     Raises :class:`~planner.errors.InputError` naming the field for any invalid value.
     """
 
-    __slots__ = ("_inputs", "_resolved")
 
     def __init__(self, num_layers, hidden_size, num_heads, vocab_size, *,
                  intermediate_size=None, num_kv_heads=None, head_dim=None,
@@ -142,9 +141,14 @@ class Architecture:
                  linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
                  ssm_out_bias=None,
                  language_model_of=None, vision_params=None, family="custom", name="custom"):
-        given = {k: v for k, v in locals().items() if k in _DEFAULTS}
+        given = dict(locals())  # exactly the constructor's arguments
+        del given["self"]
         object.__setattr__(self, "_inputs", _validated(given))
         object.__setattr__(self, "_resolved", _resolve(self._inputs))
+        # the values in use as plain instance attributes: read at dict speed (counting reads dozens of them)
+        self.__dict__.update(self._resolved)
+        for k in _CLASS_NAMES.intersection(self._resolved):  # a property of the same name stays in charge
+            del self.__dict__[k]
 
     # -- value semantics ---------------------------------------------------------------------
     def inputs(self) -> dict:
@@ -222,6 +226,9 @@ class Architecture:
 
 
 
+#: Names the class itself defines (properties, methods): resolved values never shadow them.
+_CLASS_NAMES = frozenset(dir(Architecture))
+
 def _rebuild(inputs: dict) -> Architecture:
     return Architecture(**inputs)
 
@@ -250,10 +257,12 @@ def _validated(g: dict) -> dict:
               "v_head_dim", "moe_intermediate_size", "shared_expert_intermediate_size", "ssm_inner_size",
               "ssm_dt_rank", "ssm_heads", "linear_key_heads", "linear_value_heads", "linear_key_head_dim",
               "linear_value_head_dim"):
-        out[k] = _opt_dim(k, g[k])
+        if g[k] is not None:
+            out[k] = _dim(k, g[k])
     out["num_kv_heads"] = _opt_dim("num_kv_heads", g["num_kv_heads"], maximum=out["num_heads"])
     for k in _FLAGS:
-        out[k] = validate.flag(k, g[k])
+        if g[k] is not True and g[k] is not False:
+            out[k] = validate.flag(k, g[k])
     out["norm"] = _choice("norm", g["norm"], NORM_KINDS)
     out["qk_norm_scope"] = _choice("qk_norm_scope", g["qk_norm_scope"], QK_NORM_SCOPES)
     if g["qk_norm_kind"] is not None:
