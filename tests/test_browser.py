@@ -257,7 +257,6 @@ def test_save_a_plan_and_read_it_back_with_planner_report(workbook, tmp_path):
                          text=True)
     got = json.loads(out.stdout)
     assert (str(got["params"]), str(got["tokens"]), got["level"]) == (shown["params"], shown["tokens"], shown["level"])
-    import planner
     from planner.format import fmt_ratio
     assert fmt_ratio(got["ratio"]) == shown["ratio"]
 

@@ -5,7 +5,6 @@ M = 72·L·d² + 6·L·d·s): DeepSeek 7B (30 layers, d 4096, s 4096, 2T tokens)
 67B (95 layers, d 8192): η 3.14e-4, B 20.4M. They trained with 4.2e-4 / 9.44M and 3.2e-4 / 18.9M.
 """
 
-import math
 
 import numpy as np
 import pytest

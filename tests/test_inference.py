@@ -7,7 +7,6 @@ i.e. C/6 = (13e9/G)^((α+β)/β) with G = (αA/(βB))^(1/(α+β)), written out b
 """
 
 import json
-import math
 
 import numpy as np
 import pytest

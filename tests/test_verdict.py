@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import planner
-from planner import InputError, Plan, Thresholds
+from planner import InputError, Plan
 from planner.cli import main
 from planner.format import fmt_ratio
 from planner.surfaces.report import optimal_frame, summary_rows

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tomllib
 
-import ipywidgets as W
 import pytest
 
 import planner

@@ -18,7 +18,7 @@ import warnings
 from .. import __version__
 from ..errors import PlannerError, PlannerWarning
 from . import advise, fit, launch, laws, memory, model, plan, review, workbook
-from .common import EXIT_BLOCKED, EXIT_OK, EXIT_PIPE, EXIT_USAGE, Parser, UsageError
+from .common import EXIT_PIPE, EXIT_USAGE, Parser, UsageError
 
 COMMANDS = (model, plan, review, workbook, laws, fit, memory, launch, advise)
 

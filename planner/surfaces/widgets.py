@@ -38,7 +38,6 @@ from pathlib import Path
 
 import ipywidgets as W
 
-from .. import validate
 from ..errors import InputError, PlannerError
 from ..format import fmt_int, fmt_si
 from ..laws.fits import FITS
