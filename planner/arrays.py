@@ -34,18 +34,3 @@ def like(result, *inputs):
             return type(x)(np.asarray(result), index=x.index)
     return np.asarray(result)
 
-
-def amount(field: str, value, *, minimum: float = 1):
-    """A real-valued amount (parameters, tokens, corpus size) for a vectorised function, validated.
-
-    Whole numbers given as Python (or numpy) integers stay exact Python ints; everything else (floats,
-    numeric text such as ``"1.3T"``, numpy scalars, 0-d and n-d arrays, lists, pandas Series) goes through
-    :func:`planner.validate.positive_real`, arrays as float64. Raises :class:`~planner.errors.InputError`
-    naming ``field``.
-    """
-    from numbers import Integral
-
-    from . import validate
-    if isinstance(value, Integral) and not isinstance(value, (bool, np.bool_)):
-        return validate.count(field, int(value), minimum=int(np.ceil(minimum)))
-    return validate.positive_real(field, value, minimum=minimum, inclusive=True, vector=True)

@@ -26,7 +26,7 @@ from fractions import Fraction
 import numpy as np
 
 from .. import validate
-from ..arrays import amount, any_array, like
+from ..arrays import any_array, like
 from ..training.corpus import CorpusAssessment, assess_corpus, tokens_for_effective
 from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
 from ..format import fmt_int, fmt_ratio
@@ -147,8 +147,8 @@ def ratio(tokens, params):
     Raises:
         InputError: naming ``tokens`` or ``params`` for zero, negative, NaN, infinite or non-numeric values.
     """
-    d = amount("tokens", tokens)
-    n = amount("params", params)
+    d = validate.quantity("tokens", tokens, minimum=1)
+    n = validate.quantity("params", params, minimum=1)
     if any_array(d, n):
         return like(d / n, tokens, params)
     exact = Fraction(d) / Fraction(n)
@@ -171,9 +171,9 @@ def tokens_to_target(params, target=20.0, prior_tokens=0):
     Raises:
         InputError: naming the argument.
     """
-    n = amount("params", params)
+    n = validate.quantity("params", params, minimum=1)
     t = validate.positive_real("target", target)
-    prior = amount("prior_tokens", prior_tokens, minimum=0)
+    prior = validate.quantity("prior_tokens", prior_tokens, minimum=0)
     if any_array(n, prior):
         return like(_tokens_needed(n, t, prior), params, prior_tokens)
     return max(math.ceil(_exact(t) * _exact(n) - _exact(prior)), 0)
@@ -202,11 +202,10 @@ def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):
         InputError: naming the argument (``tokens_per_step`` must be a whole number >= 1).
     """
     tps = validate.count("tokens_per_step", tokens_per_step, vector=True)
-    if hasattr(tokens_per_step, "__array__") and np.ndim(tokens_per_step) > 0:
-        tps = np.asarray(tokens_per_step, dtype=float)
     need = tokens_to_target(params, target, prior_tokens)
     if any_array(need, tps):
-        return like(np.ceil(np.asarray(need, dtype=float) / tps), params, tokens_per_step, prior_tokens)
+        return like(np.ceil(np.asarray(need, dtype=float) / np.asarray(tps, dtype=float)), params, tokens_per_step,
+                    prior_tokens)
     return -(-need // tps)
 
 

@@ -208,11 +208,11 @@ class Assessment:
         batch-size and learning-rate laws for this plan (:func:`planner.laws.advice.plan_advice`)."""
         from ..laws.advice import plan_advice
         p, m = self.plan, self.plan.model
-        attention = m is not None and getattr(m, "num_attention_layers", m.num_layers if m else 0) > 0
+        attention = m is not None and m.num_attention_layers > 0  # DeepSeek's M needs attention layers
         return plan_advice(
             params=self.compute_params, tokens=self.gate.tokens, unique_tokens=self.corpus.unique_tokens
             if self.corpus is not None else None, inference_tokens=p.inference_tokens, fit=p.fit,
-            flops=self.compute.model_flops if hasattr(self.compute, "model_flops") else self.compute.flops,
+            flops=self.compute.model_flops,
             num_layers=m.num_layers if attention else None, hidden_size=m.hidden_size if attention else None,
             seq_len=p.budget.seq_len if attention else None,
             non_embedding_params=self.counts.non_embedding if self.counts is not None else None,
