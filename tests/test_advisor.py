@@ -34,7 +34,7 @@ def run(args, capsys):
 
 @pytest.fixture(scope="module")
 def origin_advice():
-    return advise(planner.load_plan(ORIGIN), Constraints(max_cost=BUDGET))
+    return advise(planner.load_plan(ORIGIN), Constraints(max_cost=BUDGET, max_epochs=4))
 
 
 def test_training_longer_cannot_reach_20x_within_4_epochs(origin_advice):
@@ -97,7 +97,7 @@ def test_every_option_gets_the_claimed_verdict_from_report(origin_advice, tmp_pa
 
 
 def test_cli_json_and_output_folder(tmp_path, capsys):
-    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000", "--json", "-o", str(tmp_path)], capsys)
+    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000", "--max-epochs", "4", "--json", "-o", str(tmp_path)], capsys)
     assert code == 0
     options = json.loads(out)
     assert [o["kind"] for o in options] == ["train-longer", "smaller-model", "wider-corpus", "data-constrained"]
@@ -110,7 +110,7 @@ def test_cli_json_and_output_folder(tmp_path, capsys):
 
 
 def test_cli_text(capsys):
-    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000"], capsys)
+    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000", "--max-epochs", "4"], capsys)
     assert code == 0
     assert "What would fix it" in out and "Wider corpus: 9.88B unique tokens" in out
     assert "past the 4-epoch line" in out
@@ -192,7 +192,7 @@ def test_a_corpus_too_small_for_any_amount_of_training():
     o = a.option("train-longer")
     assert 1e8 * (1 + R_STAR) < 20 * N
     assert not o.reaches_target and not o.reachable
-    assert o.plan.budget.steps == 1_206_135            # the raw 20× steps: still short on effective tokens
+    assert o.plan.budget.steps == 16 * 10**8 // 8192   # as far as 16 epochs go: still short on effective tokens
     assert any("no amount of training" in r for r in o.reasons)
     assert a.option("wider-corpus").plan.corpus_tokens == 20 * N
 
@@ -220,3 +220,33 @@ def test_loss_with_repetition(origin_advice):
     # for 9.88B tokens, so the law discounts a sliver of the parameters
     w = origin_advice.option("wider-corpus")
     assert 0 <= dict(w.extra)["loss_with_repetition"] - w.assessment.loss < 1e-3
+
+
+def test_default_advice_agrees_with_the_gate_on_the_one_step_count():
+    # By default the advisor allows what the gate allows (16 epochs): the origin case reaches 20× on effective
+    # tokens at 1,555,931 steps (10.3 epochs), the same number the gate and every surface give.
+    plan = planner.load_plan(ORIGIN)
+    g = planner.assess_plan(plan).gate
+    o = advise(plan).option("train-longer")
+    assert g.steps_to_optimal == o.plan.budget.steps == math.ceil((1 - R_STAR * math.log(
+        1 - (20 * N / U - 1) / R_STAR)) * U / TPS) == 1_555_931
+    assert o.reachable and o.title.startswith("Train longer: 1,555,931 steps")
+    assert o.assessment.verdict.level == "compute-optimal"
+
+
+def test_proposed_shapes_are_sane_for_the_family():
+    # The plan's own compute fits a 21M model at 20×, but a qwen2 vocabulary of 151,936 × 128 alone is 19.4M of it:
+    # the advisor proposes the smallest qwen2 shape whose layers are at least a third of N instead, and says so.
+    o = advise(planner.load_plan(ORIGIN)).option("smaller-model")
+    c = planner.count(o.shape.config)
+    assert c.non_embedding >= c.total / 3 and o.shape.config["num_hidden_layers"] >= 4
+    assert "the smallest qwen2 shape" in o.title and o.assessment.verdict.level == "compute-optimal"
+
+
+def test_train_shorter_past_the_repetition_limit():
+    # 30M steps over 1.24B unique tokens is 198 epochs: never compute-optimal; the fix is fewer steps.
+    plan = planner.load_plan(ORIGIN)
+    plan = plan.with_(budget=planner.budget(30_000_000, micro_batch=4, seq_len=2048))
+    o = advise(plan).option("train-longer")
+    assert o.plan.budget.steps == 1_555_931 and o.title.startswith("Train shorter")
+    assert o.assessment.verdict.level == "compute-optimal"

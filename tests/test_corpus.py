@@ -33,10 +33,16 @@ def test_origin_case_ceiling():
     # 1.24B unique tokens / 494,032,768 parameters = 2.51: one epoch reaches an eighth of 20x.
     a = assess_corpus(494_032_768, 22_118_400, 1.24e9)
     assert a.ceiling_1_epoch == pytest.approx(1.24e9 / 494_032_768) and round(a.ceiling_1_epoch, 1) == 2.5
-    assert a.ceiling_4_epochs == pytest.approx(4 * 1.24e9 / 494_032_768)
+    # in the gate's measure: D' at 4 epochs = U·(1 + R*·(1 − e^(−3/R*))) = 3.726·U, not the raw 4·U (10.04×)
+    four = 1 + 15.387756 * (1 - math.exp(-3 / 15.387756))
+    assert four == pytest.approx(3.7257, abs=1e-4)
+    assert a.ceiling_4_epochs == pytest.approx(four * 1.24e9 / 494_032_768) and round(a.ceiling_4_epochs, 2) == 9.35
+    sixteen = 1 + 15.387756 * (1 - math.exp(-15 / 15.387756))
+    assert a.ceiling_16_epochs == pytest.approx(sixteen * 1.24e9 / 494_032_768)
     assert a.epochs == pytest.approx(22_118_400 / 1.24e9)
     assert a.repetition == "fresh"
-    assert ceiling(1.24e9, 494_032_768, 4) == pytest.approx(10.04, abs=0.01)
+    assert ceiling(1.24e9, 494_032_768, 4) == pytest.approx(9.35, abs=0.01)
+    assert ceiling(1.24e9, 494_032_768, 1) == pytest.approx(1.24e9 / 494_032_768)
 
 
 def test_warnings_beyond_4_and_16_epochs():

@@ -294,7 +294,7 @@ def test_cli_origin_case_json(capsys):
 def test_cli_require_fit_exits_1_and_names_the_fix(capsys):
     code, out, err = _run(capsys, "--model", "llama-3-8b", "--micro-batch", "1", "--seq-len", "8192", "--zero", "0",
                           "--accelerator", "h100-sxm", "--require-fit")
-    assert code == 1 and "Smallest fix   --tp 2" in out and "does not fit" in err
+    assert code == 1 and "Smallest fix   TP 2, full recompute on 2 GPUs" in out and "does not fit" in err
     code, _, _ = _run(capsys, "--model", "llama-3-8b", "--micro-batch", "1", "--seq-len", "8192",
                       "--accelerator", "h100-sxm")
     assert code == 0  # without --require-fit, not fitting is reported, not an error
@@ -366,7 +366,8 @@ def test_message_for_the_plan_verdict():
     a = planner.architecture("llama-3-8b")
     bad = memory_estimate(a, Parallelism(seq_len=8192), "h100-sxm")
     assert bad.message.startswith("Memory: does not fit NVIDIA H100 SXM5 80GB: 287.70 GiB per GPU against 80.00 GiB")
-    assert bad.message.endswith("smallest fix: --tp 2 --recompute full (2 GPUs, 68.57 GiB per GPU).")
+    assert bad.message.endswith("(mostly activations); smallest fix: TP 2, full recompute on 2 GPUs (68.57 GiB per GPU).")
+    assert bad.fix.description == "--tp 2 --recompute full"    # the same change as command-line options
     good = memory_estimate(planner.architecture("qwen2.5-0.5b"), Parallelism(micro_batch=4), "a100-80gb")
     assert good.message == ("Memory: fits NVIDIA A100 SXM 80GB with 48.07 GiB headroom (31.93 GiB per GPU); "
                             "largest micro-batch 12.")

@@ -27,8 +27,11 @@ def test_stored_outputs_are_fresh_and_portable(path):
     assert counts == list(range(1, len(counts) + 1)), "cells were run out of order"
     text = json.dumps(nb)
     assert "/work/" not in text and "/root/" not in text and "/tmp/" not in text, "absolute path stored"
+    assert "widgets" not in nb["metadata"], "widget state stored: use scripts/refresh_notebooks.py"
     for c in code:
         assert "execution" not in c.get("metadata", {}), "timestamps stored: use scripts/refresh_notebooks.py"
+        assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.get("outputs", [])), \
+            "a widget output stored (it needs the widget state): use scripts/refresh_notebooks.py"
         for out in c.get("outputs", []):
             assert out.get("name") != "stderr", f"stderr output stored: {out.get('text')}"
             assert out.get("output_type") != "error"

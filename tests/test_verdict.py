@@ -66,19 +66,28 @@ def test_origin_at_the_optimal_step_count_is_not_compute_optimal_anywhere(capsys
     assert "D'/N (effective)" in out and "D/N (raw)" in out and "COMPUTE-OPTIMAL" not in out
 
 
-def test_origin_at_2700_steps_is_still_severe_with_the_raw_step_count():
+def test_origin_at_2700_steps_gives_one_step_count_on_the_judged_measure():
     a = planner.assess_plan(origin_plan(2700))
-    assert a.gate.level == "severe" and a.gate.blocked and a.gate.steps_to_optimal == 1_206_135
+    assert a.gate.level == "severe" and a.gate.blocked
     assert not a.gate.on_effective  # 0.018 epochs: nothing is repeated
-    # On effective data: D such that D' = 20·N; solve U(1 + R*(1 − e^(−R/R*))) = 20·N for R.
+    # The line on effective data: D such that D' = 20·N; solve U(1 + R*(1 − e^(−R/R*))) = 20·N for R.
     r = -R_STAR * math.log(1 - (20 * N_QWEN / U_ORIGIN - 1) / R_STAR)
-    assert a.gate.effective_steps_to_optimal == math.ceil(U_ORIGIN * (1 + r) / 8192)
+    steps = math.ceil(U_ORIGIN * (1 + r) / 8192)
+    assert steps == 1_555_931 and a.gate.steps_to_optimal == steps     # not the raw 1,206,135
+    assert a.verdict.steps_to_optimal == steps
+    for s, level in ((steps - 1, "below-optimal"), (steps, "compute-optimal")):   # the fewest that reach it
+        assert planner.assess_plan(origin_plan(s)).gate.level == level
 
 
 def test_a_corpus_too_small_for_the_line_says_it_is_out_of_reach():
-    # U·(1 + R*) = 16.39·U effective tokens at most: with U = N the line 20 is out of reach.
+    # Within 16 epochs a corpus supplies U·(1 + R*·(1 − e^(−15/R*))) = 10.58·U effective tokens: with U = N
+    # the 20× line is out of reach, and the corpus must hold 20·N / 10.58 tokens.
+    cap = 1 + R_STAR * (1 - math.exp(-15 / R_STAR))
+    assert cap == pytest.approx(10.582, abs=1e-3)
     g = planner.assess(10**9, 10**11, tokens_per_step=10**6, unique_tokens=1e9)
-    assert not g.optimal_reachable and g.effective_steps_to_optimal is None and g.level == "below-optimal"
+    assert not g.optimal_reachable and g.steps_to_optimal is None and g.level == "below-optimal"
+    assert g.corpus_needed == pytest.approx(20e9 / cap, rel=1e-9)
+    assert "not reachable on this corpus" in g.reach and "1.89B unique tokens" in g.reach
     v = planner.assess_plan(Plan(budget=planner.budget(10**5, tokens_per_step=10**6), params=10**9,
                                  unique_tokens=1e9)).verdict
     assert "unreachable" in {n.kind for n in v.notices}
@@ -287,19 +296,22 @@ zero = 0
 """
 
 
-def test_memory_is_part_of_the_verdict_and_require_fit_exits_1(capsys, tmp_path):
+def test_memory_is_part_of_the_verdict_and_blocks_unless_forced(capsys, tmp_path):
     path = _plan_file(tmp_path, LLAMA_8K)
     a = planner.assess_plan(load_plan(path))
     # bf16 weights + bf16 grads + 12 bytes of Adam state per parameter: 16 bytes × 8.03B ≈ 120 GiB > 80 GiB
     assert a.memory.weights + a.memory.gradients + a.memory.optimizer == pytest.approx(16 * 8_030_261_248, rel=1e-9)
-    assert a.verdict.fits is False and "memory" in {n.kind for n in a.verdict.notices}
-    assert a.verdict.exit_code(force=True) == 0 and a.verdict.exit_code(force=True, require_fit=True) == 1
-    code, out, err = run(["report", path, "--force-under-provisioned", "--require-fit", "--json"], capsys)
+    v = a.verdict
+    assert v.fits is False and v.memory_blocked and v.blocked and v.status == "does-not-fit"
+    assert "memory" in {n.kind for n in v.notices} and v.headline.startswith("DOES NOT FIT")
+    assert v.exit_code(force=True) == 1 and v.exit_code(force=True, force_no_fit=True) == 0
+    code, out, err = run(["report", path, "--force-under-provisioned", "--json"], capsys)
     j = json.loads(out)
     assert code == 1 and j["memory"]["fits"] is False and j["verdict"]["fits"] is False
-    code, out, _ = run(["report", path, "--force-under-provisioned"], capsys)
+    assert j["verdict"]["headline"] == v.headline and "--force-no-fit" in err
+    code, out, _ = run(["report", path, "--force-under-provisioned", "--force-no-fit"], capsys)
     # one GPU cannot hold it whatever recompute or ZeRO does: the fix names the extra GPU that TP 2 needs
-    assert code == 0 and "Memory: smallest fix" in out and "--tp 2 --recompute full --gpus 2" in out
+    assert code == 0 and "Memory: smallest fix" in out and "TP 2, full recompute on 2 GPUs" in out
 
 
 def test_origin_case_fits_one_a100_with_a_stated_margin(capsys):

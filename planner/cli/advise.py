@@ -69,7 +69,7 @@ def register(sub) -> None:
     sa.add_argument("--max-gpus", default=None, help="the most GPUs the options may use")
     sa.add_argument("--max-cost", default=None, help="the most money the options may cost (needs a price)")
     sa.add_argument("--max-epochs", default=None, help="the most passes over the corpus an option may make "
-                                                       "(default 4: repetition still counts almost as fresh)")
+                                                       "(default 16, the gate's own limit; 4 keeps repeated data almost as good as fresh)")
     sa.add_argument("--unique-tokens", default=None, help="the corpus size, when it differs from the plan's")
     sa.add_argument("--fixed-model", action="store_true", help="the model cannot change")
     sa.add_argument("--fixed-corpus", action="store_true", help="the corpus cannot grow")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..format import fmt_int, fmt_ratio
+from ..format import fmt_int
 from .common import EXIT_OK, UsageError
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")  # planner.launch.FORMATS, without importing it
@@ -36,6 +36,41 @@ def add_launch_options(parser, *, required: bool = False, seq_len_option: str = 
     for name, kwargs in options:
         if name not in parser._option_string_actions:
             parser.add_argument(name, **kwargs)
+
+
+def add_plan_options(parser) -> None:
+    """The plan options every command that builds a plan takes, with or without a launch file: the prior tokens,
+    the corpus and the gate's lines (``--prior-tokens``, ``--unique-tokens``/``--corpus``, ``--severe``,
+    ``--block``, ``--optimal``). Each overrides what the plan file or launch file says."""
+    parser.add_argument("--prior-tokens", help="tokens the starting checkpoint already saw (continued pretraining)")
+    parser.add_argument("--unique-tokens", help="unique tokens in the corpus (adds epochs and the D/N ceiling)")
+    parser.add_argument("--corpus", help="a corpus name from data/corpora.csv, instead of --unique-tokens")
+    parser.add_argument("--severe", help="severe line in tokens per parameter (default 5)")
+    parser.add_argument("--block", help="launch threshold (default 10)")
+    parser.add_argument("--optimal", help="compute-optimal line (default 20)")
+
+
+def apply_plan_options(plan, args):
+    """``plan`` with the options of :func:`add_plan_options` that were given (the one meaning of each option)."""
+    from dataclasses import replace
+
+    from ..verdict.gate import Thresholds
+    if args.unique_tokens is not None and args.corpus is not None:
+        raise UsageError("--corpus and --unique-tokens cannot be combined")
+    changes = {}
+    if args.corpus is not None:
+        changes.update(corpus_name=args.corpus, unique_tokens=None)
+    elif args.unique_tokens is not None:
+        changes.update(unique_tokens=args.unique_tokens, corpus_name=None)
+    lines = {k: getattr(args, k) for k in ("severe", "block", "optimal") if getattr(args, k) is not None}
+    if lines:
+        t = plan.thresholds
+        changes["thresholds"] = Thresholds(**{"severe": t.severe, "block": t.block, "optimal": t.optimal, **lines})
+    if args.prior_tokens is not None:
+        from .. import validate
+        prior = validate.count("--prior-tokens", args.prior_tokens, minimum=0)
+        changes["budget"] = replace(plan.budget, prior_tokens=prior)
+    return plan.with_(**changes) if changes else plan
 
 
 def read_from_options(path, args):
@@ -75,10 +110,13 @@ def print_fields(lc) -> None:
 
 def cmd_import(args) -> int:
     from ..verdict.plan import assess_plan
+    import tomli_w
+
+    from ..verdict.plan import plan_to_dict
     lc = read_from_options(args.file, args)
-    plan = lc.plan()
+    plan = apply_plan_options(lc.plan(), args)
     a = assess_plan(plan)
-    text = lc.to_toml()
+    text = lc.to_toml() if plan == lc.plan() else tomli_w.dumps({**lc.document, **plan_to_dict(plan)})
     if args.output:
         out = Path(args.output)
         try:
@@ -87,15 +125,14 @@ def cmd_import(args) -> int:
             raise UsageError(f"-o: cannot write {out}: {e.strerror or e}") from None
     if args.json:
         print(json.dumps({**lc.to_dict(), "params": a.params, "tokens": a.gate.tokens, "ratio": a.gate.ratio,
-                          "level": a.gate.level, "blocked": a.gate.blocked,
+                          "level": a.gate.level, "blocked": a.verdict.blocked, "verdict": a.verdict.to_dict(),
                           "output": args.output}, indent=2, default=str))
         return EXIT_OK
     print_fields(lc)
     print("Plan" + (f" (written to {args.output})" if args.output else ""))
     for line in text.rstrip().splitlines():
         print(f"  {line}" if line else "")
-    print(f"N {fmt_int(a.params)} parameters, D {fmt_int(a.gate.tokens)} tokens, D/N {fmt_ratio(a.gate.ratio)}: "
-          f"{a.gate.level}{' (blocked)' if a.gate.blocked and a.gate.level != 'blocked' else ''}")
+    print(f"N {fmt_int(a.params)} parameters, D {fmt_int(a.gate.tokens)} tokens; verdict {a.verdict.headline}")
     if lc.parallelism:
         print("Parallelism " + ", ".join(f"{k} {v}" for k, v in lc.parallelism.items()))
     return EXIT_OK
@@ -107,6 +144,7 @@ def register(sub) -> None:
     sp.add_argument("file", help="the launch file: a Megatron-LM script or argument file, a torchtitan TOML, a "
                                  "LitGPT YAML, a nanoGPT config, Hugging Face TrainingArguments JSON/YAML")
     add_launch_options(sp, required=True, seq_len_option="--seq-len")
+    add_plan_options(sp)
     sp.add_argument("-o", "--output", help="write the plan as a plan TOML file (readable by `planner report`)")
     sp.add_argument("--json", action="store_true", help="print a JSON object")
     sp.set_defaults(func=cmd_import)

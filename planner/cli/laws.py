@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..laws.fits import FITS
 from .common import EXIT_OK
 
 
@@ -11,10 +12,21 @@ def cmd_optimal(args) -> int:
     from ..laws.data_constrained import data_constrained_optimal, law_fit
     from ..laws.inference import inference_optimal
 
+    from ..laws.fits import compute_optimal
+    from ..verdict.gate import Thresholds
+
     f = law_fit(args.fit)
     o = data_constrained_optimal(args.flops, args.unique_tokens, f)
+    from .. import validate
+    line = Thresholds().optimal if args.optimal is None else validate.positive_real("--optimal", args.optimal)
     out = {"params": o.params, "tokens": o.tokens, "tokens_per_param": o.tokens_per_param, "loss": o.loss,
            "flops": o.flops, "fit": o.fit, "extrapolated": o.extrapolated}
+    if args.unique_tokens is None and args.inference_tokens is None:
+        # the recommendation the gate accepts: on the line when the law's own optimum sits below it
+        c = compute_optimal(o.flops, f.name if f.name in FITS else args.fit, line=line)
+        out.update(params=c.params, tokens=c.tokens, tokens_per_param=c.tokens_per_param, loss=c.loss, line=c.line,
+                   on_line=c.on_line, law_params=c.law_params, law_tokens=c.law_tokens,
+                   law_tokens_per_param=c.law_tokens_per_param, law_loss=c.law_loss)
     if args.unique_tokens is not None:
         out.update(unique_tokens=o.unique_tokens, epochs=o.epochs, limited=o.limited,
                    unconstrained={"params": o.unconstrained_params, "tokens": o.unconstrained_tokens,
@@ -39,6 +51,10 @@ def cmd_optimal(args) -> int:
     print(f"D              {out['tokens']:.4g} tokens")
     print(f"D/N            {out['tokens_per_param']:.1f} tokens per parameter")
     print(f"Loss           {out['loss']:.3f} (predicted)")
+    if out.get("on_line"):
+        print(f"On the line    the {o.fit} fit's own minimum is N {out['law_params']:.4g}, D {out['law_tokens']:.4g} "
+              f"({out['law_tokens_per_param']:.1f} tokens per parameter, loss {out['law_loss']:.4f}): below the "
+              f"{out['line']:g}× line the gate judges, so the same FLOPs are split on the line")
     if args.unique_tokens is not None:
         print(f"Epochs         {(inf or o).epochs:.3g} over {o.unique_tokens:.3g} unique tokens")
         if o.limited and not inf:
@@ -65,5 +81,7 @@ def register(sub) -> None:
                          "inference FLOPs (Sardana & Frankle 2023); with --unique-tokens, under the corpus limit")
     so.add_argument("--fit", default=None,
                     help="scaling-law fit: epoch, chinchilla, muennighoff, ... (default: the planner's default fit)")
+    so.add_argument("--optimal", default=None, help="the gate's compute-optimal line in tokens per parameter "
+                                                     "(default 20): the recommendation is never below it")
     so.add_argument("--json", action="store_true", help="print a JSON object")
     so.set_defaults(func=cmd_optimal)

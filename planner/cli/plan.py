@@ -11,12 +11,11 @@ import sys
 
 from ..errors import ConfigError, UnknownModelError
 from ..model.catalog import architecture, list_models
-from ..surfaces.report import SECTIONS, render_text
+from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
-from ..verdict.gate import Thresholds
 from ..verdict.plan import Plan, assess_plan, load_plan
 from .common import UsageError
-from .launch import add_launch_options, plan_from_launch_options
+from .launch import add_launch_options, add_plan_options, apply_plan_options, plan_from_launch_options
 
 CHECK_SECTIONS = ("verdict", "model", "budget", "corpus")
 
@@ -49,10 +48,7 @@ def plan_from_args(args) -> Plan:
                                        args.grad_accum, args.data_parallel, args.seq_len, args.tokens_per_step)):
             raise UsageError("--launch-config gives the model and the budget: drop --config/--model/--params/"
                              "--steps/--micro-batch/--grad-accum/--data-parallel/--seq-len/--tokens-per-step")
-        if args.unique_tokens is not None and args.corpus is not None:
-            raise UsageError("--corpus and --unique-tokens cannot be combined")
-        return launched.with_(corpus_name=args.corpus, unique_tokens=args.unique_tokens, param_kind=args.param_kind,
-                              thresholds=Thresholds(args.severe, args.block, args.optimal))
+        return apply_plan_options(launched, args).with_(param_kind=args.param_kind)
     if args.steps is None:
         raise UsageError("--steps is required (or --launch-config FILE --format ...)")
     if args.config is None and args.model is None and args.params is None:
@@ -64,35 +60,34 @@ def plan_from_args(args) -> Plan:
     if args.tokens_per_step is None and (args.micro_batch is None or args.seq_len is None):
         raise UsageError("give --micro-batch and --seq-len (with optional --grad-accum, --data-parallel), "
                          "or --tokens-per-step")
-    if args.unique_tokens is not None and args.corpus is not None:
-        raise UsageError("--corpus and --unique-tokens cannot be combined")
     arch, params = _model(args)
     b = make_budget(args.steps, micro_batch=args.micro_batch, seq_len=args.seq_len, grad_accum=args.grad_accum,
-                    data_parallel=args.data_parallel, tokens_per_step=args.tokens_per_step,
-                    prior_tokens=0 if args.prior_tokens is None else args.prior_tokens)
-    return Plan(budget=b, model=arch, params=params, name="check", corpus_name=args.corpus,
-                unique_tokens=args.unique_tokens, thresholds=Thresholds(args.severe, args.block, args.optimal),
-                param_kind=args.param_kind)
+                    data_parallel=args.data_parallel, tokens_per_step=args.tokens_per_step)
+    return apply_plan_options(Plan(budget=b, model=arch, params=params, name="check", param_kind=args.param_kind),
+                              args)
 
 
 def show(a, args, sections, messages: bool) -> int:
     """Print an assessment (text or JSON) and its notices; return the verdict's exit code."""
     v = a.verdict
-    force = args.force_under_provisioned
-    forced = v.blocked and force
+    force, force_no_fit = args.force_under_provisioned, args.force_no_fit
+    code = v.exit_code(force=force, force_no_fit=force_no_fit)
     if args.json:
-        print(json.dumps({**a.to_dict(), "forced": forced}, indent=2))
+        print(json.dumps(assessment_json(a, forced=v.gate_blocked and force,
+                                         forced_no_fit=v.memory_blocked and force_no_fit), indent=2))
     else:
         print(render_text(a, sections, messages=messages))
-    code = v.exit_code(force=force, require_fit=args.require_fit)
     for notice in v.notices:
-        if notice.kind == "gate" and code:
+        if notice.kind == "gate" and v.gate_blocked and not force:
             print(f"planner: {notice.text} Pass --force-under-provisioned to launch anyway.", file=sys.stderr)
+        elif notice.kind == "memory" and v.memory_blocked and not force_no_fit:
+            print(f"planner: {notice.text} Pass --force-no-fit to launch anyway.", file=sys.stderr)
         else:
-            print(f"planner: warning: {notice.text}" + (" (forced past the gate)" if forced and notice.kind == "gate"
-                                                      else ""), file=sys.stderr)
+            forced = (notice.kind == "gate" and v.gate_blocked) or (notice.kind == "memory" and v.memory_blocked)
+            print(f"planner: warning: {notice.text}" + (" (forced)" if forced else ""), file=sys.stderr)
     if args.require_fit and v.fits is None:
-        print("planner: warning: --require-fit: memory was not assessed (the plan has no [parallelism] layout)",
+        print("planner: warning: --require-fit: memory was not assessed (the plan has no [parallelism] layout)"
+              if a.memory is None else "planner: warning: --require-fit: the memory estimate cannot decide the fit",
               file=sys.stderr)
     return code
 
@@ -104,8 +99,18 @@ def cmd_check(args) -> int:
 def cmd_report(args) -> int:
     if (args.plan is None) == (args.launch_config is None):
         raise UsageError("give a plan file or --launch-config FILE --format ..., exactly one")
-    plan = plan_from_launch_options(args) or load_plan(args.plan)
+    plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
     return show(assess_plan(plan), args, SECTIONS, messages=True)
+
+
+def add_verdict_options(parser) -> None:
+    """The options that decide the exit code: the two forces and ``--require-fit``."""
+    parser.add_argument("--force-under-provisioned", action="store_true",
+                        help="exit 0 even when the gate blocks the plan's D/N (still warns)")
+    parser.add_argument("--force-no-fit", action="store_true",
+                        help="exit 0 even when the memory estimate says the plan does not fit (still warns)")
+    parser.add_argument("--require-fit", action="store_true",
+                        help="also warn when memory was not assessed (a plan that does not fit exits 1 anyway)")
 
 
 def register(sub) -> None:
@@ -122,14 +127,8 @@ def register(sub) -> None:
     sc.add_argument("--data-parallel", help="data-parallel ranks (default 1)")
     sc.add_argument("--seq-len", help="tokens per sequence")
     sc.add_argument("--tokens-per-step", help="tokens per optimizer step, instead of the batch layout")
-    sc.add_argument("--prior-tokens", help="tokens the starting checkpoint already saw (continued pretraining)")
-    sc.add_argument("--unique-tokens", help="unique tokens in the corpus (adds epochs and the D/N ceiling)")
-    sc.add_argument("--corpus", help="a corpus name from data/corpora.csv, instead of --unique-tokens")
-    sc.add_argument("--severe", default=5.0, help="severe line in tokens per parameter (default 5)")
-    sc.add_argument("--block", default=10.0, help="launch threshold (default 10)")
-    sc.add_argument("--optimal", default=20.0, help="compute-optimal line (default 20)")
-    sc.add_argument("--force-under-provisioned", action="store_true", help="exit 0 even when blocked (still warns)")
-    sc.add_argument("--require-fit", action="store_true", help="exit 1 when the plan does not fit in GPU memory")
+    add_plan_options(sc)
+    add_verdict_options(sc)
     sc.add_argument("--json", action="store_true", help="print a JSON object")
     sc.add_argument("--launch-config", metavar="FILE",
                     help="a framework's launch file instead of the model and budget options (with --format)")
@@ -140,8 +139,8 @@ def register(sub) -> None:
     sr.add_argument("plan", nargs="?", help="a plan TOML file (see data/plans/)")
     sr.add_argument("--launch-config", metavar="FILE", help="a framework's launch file instead of a plan (with --format)")
     add_launch_options(sr)
-    sr.add_argument("--require-fit", action="store_true", help="exit 1 when the plan does not fit in GPU memory")
-    sr.add_argument("--force-under-provisioned", action="store_true", help="exit 0 even when blocked (still warns)")
+    add_plan_options(sr)
+    add_verdict_options(sr)
     sr.add_argument("--json", action="store_true", help="print a JSON object")
     sr.set_defaults(func=cmd_report)
 

@@ -137,8 +137,29 @@ class Source:
             raise self.error(key, e.problem) from None
 
     def result(self, document: dict) -> LaunchConfig:
-        return LaunchConfig(self.path, self.format, document, tuple(self.read), tuple(self.assumed),
-                            dict(self.parallelism))
+        """The :class:`LaunchConfig`, its plan document completed with what the file said of the run: the world
+        size as ``[hardware] count`` and the layout as ``[parallelism]`` (so a written plan file keeps them)."""
+        return LaunchConfig(self.path, self.format, complete_document(document, self.parallelism), tuple(self.read),
+                            tuple(self.assumed), dict(self.parallelism))
+
+
+def complete_document(document: dict, layout: dict) -> dict:
+    """``document`` with ``[hardware] count`` = the world size (DP × TP × PP × CP) and a ``[parallelism]`` table
+    of the layout's plan keys (left out under context parallelism, which the memory model does not cover, and
+    when the budget is given as tokens per step)."""
+    from ..training.parallelism import PLAN_KEYS
+    doc = dict(document)
+    training = doc.get("training", {})
+    if not layout:
+        return doc
+    cp = layout.get("cp") or 1
+    dp = layout.get("dp") or training.get("data_parallel") or 1
+    world = dp * (layout.get("tp") or 1) * (layout.get("pp") or 1) * cp
+    doc["hardware"] = {**doc.get("hardware", {}), "count": world}
+    table = {k: layout[k] for k in PLAN_KEYS if layout.get(k) is not None}
+    if cp == 1 and table and "micro_batch" in training and "seq_len" in training:
+        doc["parallelism"] = table
+    return doc
 
 
 def read_text(path, field: str = "launch config") -> tuple[Path, str]:

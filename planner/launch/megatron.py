@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from .. import validate
 from ..model.architecture import Architecture
 from .common import (LaunchConfig, Source, architecture_fields, batch_split, data_parallel, known_fields, training_table,
                      world_size)
@@ -260,8 +261,20 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         src.took("--recompute-granularity", recompute, "parallelism.recompute")
     elif flag("--recompute-activations", "parallelism.recompute"):
         recompute = "selective"
+    # dropout masks are stored when either rate is above zero (Megatron's defaults are 0.1 each)
+    rates = []
+    for key in ("--hidden-dropout", "--attention-dropout"):
+        v = one(key)
+        if v is None:
+            rates.append(src.assume(key, 0.1, "Megatron's default"))
+            continue
+        try:
+            rates.append(src.took(key, validate.positive_real(key, v, minimum=0.0, inclusive=True, maximum=1.0),
+                                  "parallelism.dropout"))
+        except InputError as e:
+            raise src.error(key, e.problem) from None
     # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)
-    src.parallelism.update(micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp, sp="--sequence-parallel" in args,
+    src.parallelism.update(dropout=any(r > 0 for r in rates), micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp, sp="--sequence-parallel" in args,
                            zero=1 if "--use-distributed-optimizer" in args else 0, precision=prec,
                            recompute=recompute or "none", fp32_grads=prec != "fp32")
     return src.result({

@@ -41,10 +41,7 @@ R_D_STAR = R_STAR
 R_N_STAR = 5.309743
 
 #: The C4 fit of Muennighoff et al. 2023 (arXiv:2305.16264, github.com/huggingface/datablations README).
-MUENNIGHOFF = fits.Fit("muennighoff", math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974),
-                       0.3526596, 0.3526596,
-                       "Muennighoff et al. 2023 (arXiv:2305.16264), data-constrained C4 fit "
-                       "(R_D* = 15.387756, R_N* = 5.309743)")
+MUENNIGHOFF = fits.FITS["muennighoff"]
 
 _UNLIMITED = math.inf
 
@@ -64,17 +61,7 @@ def law_fit(fit=None) -> fits.Fit:
     """
     if isinstance(fit, fits.Fit):
         return fit
-    if fit is None:
-        return fits.fit()
-    if fit == MUENNIGHOFF.name and fit not in fits.FITS:
-        return MUENNIGHOFF
-    try:
-        return fits.fit(fit)
-    except InputError as e:
-        accepted = getattr(e, "accepted", None)
-        if accepted and isinstance(fit, str) and MUENNIGHOFF.name not in accepted:
-            raise InputError("fit", f"{accepted} or {MUENNIGHOFF.name}", fit) from None
-        raise
+    return fits.fit() if fit is None else fits.fit(fit)
 
 
 def _counts(field, value):

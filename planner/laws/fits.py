@@ -17,6 +17,7 @@ D_opt = C / (6·N_opt).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 
@@ -55,11 +56,19 @@ class Fit:
         return like(n, flops), like(c / (6.0 * n), flops)
 
 
+#: The one registry of named fits: every surface (a plan's ``[law] fit``, ``--fit``, the workbook) accepts these
+#: names, or the path of a fit saved by ``planner fit --save``.
 FITS = {
     "chinchilla": Fit("chinchilla", 1.6934, 406.40, 410.72, 0.33917, 0.28491,
                       "Hoffmann et al. 2022 (arXiv:2203.15556), Approach 3, unrounded constants"),
     "epoch": Fit("epoch", 1.8172, 482.01, 2085.43, 0.3478, 0.3658,
                  "Besiroglu et al. 2024 (arXiv:2404.10102), Epoch AI replication of Approach 3"),
+    # The C4 fit of Muennighoff et al. 2023 (github.com/huggingface/datablations README), kept in log space as
+    # published: fitted together with the decay constants of planner.laws.data_constrained.
+    "muennighoff": Fit("muennighoff", math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974),
+                       0.3526596, 0.3526596,
+                       "Muennighoff et al. 2023 (arXiv:2305.16264), data-constrained C4 fit "
+                       "(R_D* = 15.387756, R_N* = 5.309743)"),
 }
 
 #: The rounded constants as printed in the Chinchilla paper: NOT used for predictions.
@@ -76,7 +85,8 @@ def fit(name: str = DEFAULT_FIT) -> Fit:
     """The named fit, or a law fitted to your own runs and saved as TOML (``planner fit --save``).
 
     Args:
-        name: ``epoch`` (default) or ``chinchilla``, or the path of a saved fit (``*.toml``).
+        name: a name of :data:`FITS` (``epoch``, the default; ``chinchilla``; ``muennighoff``), or the path of a
+            saved fit (``*.toml``).
 
     Returns:
         The :class:`Fit` with its constants and source; a saved fit is named by the path given.
@@ -101,6 +111,15 @@ FLOPS_RANGE = (1.0, 1e61)  # up to 6·N·D with N and D at the count limit (10**
 
 @dataclass(frozen=True)
 class OptimalPlan:
+    """The recommended N and D for a FLOP budget, and the law's own optimum beside it.
+
+    ``params``, ``tokens``, ``tokens_per_param``, ``loss``: the recommendation. ``law_params``, ``law_tokens``,
+    ``law_tokens_per_param``, ``law_loss``: the fit's minimum-loss split of the same FLOPs. They are the same
+    unless a ``line`` was given and the law's optimum sits below it (Epoch's fit puts ~18 tokens per parameter
+    at 10²⁴ FLOPs against the gate's 20): the recommendation is then the plan at the same FLOPs on the line,
+    which the gate judges compute-optimal (``on_line`` True), at a loss a hair above the law's minimum.
+    """
+
     fit: str
     flops: float
     params: float
@@ -108,6 +127,19 @@ class OptimalPlan:
     tokens_per_param: float
     loss: float
     fitted_flops: tuple[float, float] = None  # the fit's compute range (Fit.compute_range)
+    law_params: float | None = None
+    law_tokens: float | None = None
+    law_loss: float | None = None
+    line: float | None = None
+
+    @property
+    def on_line(self) -> bool:
+        """True when the recommendation was moved from the law's optimum to the gate's line."""
+        return self.law_params is not None and self.law_params != self.params
+
+    @property
+    def law_tokens_per_param(self) -> float:
+        return self.tokens_per_param if self.law_params is None else self.law_tokens / self.law_params
 
     @property
     def extrapolated(self) -> bool:
@@ -117,24 +149,47 @@ class OptimalPlan:
         return not lo <= self.flops <= hi
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "extrapolated": self.extrapolated}
+        return {**asdict(self), "extrapolated": self.extrapolated, "on_line": self.on_line,
+                "law_tokens_per_param": self.law_tokens_per_param}
 
 
-def compute_optimal(flops, fit_name: str = DEFAULT_FIT) -> OptimalPlan:
+def on_line(flops: float, line: float) -> tuple[float, float]:
+    """The N and D that spend ``flops`` (6·N·D) at ``line`` tokens per parameter: N = ⌊√(C / (6·line))⌋ and
+    D = ⌈line·N⌉, whole numbers, so D/N is on or just above the line (the gate passes it exactly)."""
+    n = float(max(1, math.floor(math.sqrt(flops / (6.0 * line)))))
+    return n, float(math.ceil(line * n))
+
+
+def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=None) -> OptimalPlan:
     """The compute-optimal N and D for a FLOP budget, with the loss the fit predicts.
 
     Args:
         flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 1e40.
         fit_name: a fit name (see :func:`fit`); default :data:`DEFAULT_FIT`.
+        line: the gate's compute-optimal line in tokens per parameter (e.g. 20), or None. When the law's optimum
+            sits below it, the recommendation is the split of the same FLOPs on the line (which the gate judges
+            compute-optimal); the law's optimum stays in ``law_params``/``law_tokens``/``law_loss``.
 
     Returns:
         An :class:`OptimalPlan` (N, D, tokens per parameter, loss; ``extrapolated`` outside the fits' range).
 
     Raises:
-        InputError: ``flops`` out of range or ``fit`` unknown.
+        InputError: ``flops`` out of range, ``line`` not a positive number, or ``fit`` unknown.
+
+    Examples:
+        >>> o = compute_optimal(1e24, line=20)
+        >>> round(o.law_tokens_per_param, 1), round(o.tokens_per_param, 1), o.on_line
+        (18.1, 20.0, True)
     """
     f = fit(fit_name)
     c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
-    n, d = f.optimal(c)
-    return OptimalPlan(fit=f.name, flops=c, params=n, tokens=d, tokens_per_param=d / n, loss=f.loss(n, d),
-                       fitted_flops=f.compute_range)
+    n0, d0 = f.optimal(c)
+    loss0 = f.loss(n0, d0)
+    n, d, loss = n0, d0, loss0
+    if line is not None:
+        line = validate.positive_real("line", line)
+        if d0 / n0 < line:
+            n, d = on_line(c, line)
+            loss = f.loss(n, d)
+    return OptimalPlan(fit=f.name, flops=c, params=n, tokens=d, tokens_per_param=d / n, loss=loss,
+                       fitted_flops=f.compute_range, law_params=n0, law_tokens=d0, law_loss=loss0, line=line)

@@ -215,7 +215,8 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         params, tokens: the reference plan's N and D (both, instead of ``flops``).
         fit: see :func:`planner.laws.data_constrained.law_fit`; default the planner's fit.
         unique_tokens: a corpus limit U (optional): plans are judged by the data-constrained loss
-            (Muennighoff et al. 2023), so a small model cannot buy its loss back with endless epochs.
+            (Muennighoff et al. 2023), so a small model cannot buy its loss back with endless epochs. A given
+            plan's loss (``params``, ``tokens``) stays the target: the plan found reaches it on the corpus.
         mfu: training MFU (0.001 to 1, default 0.4).
         inference_mfu: inference MFU (default: the training MFU).
         price_per_gpu_hour: training price in dollars per accelerator-hour (optional).
@@ -266,7 +267,9 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         objective, w_tr, w_inf = "gpu_hours", 1.0 / m_tr, 1.0 / m_inf
     else:
         objective, w_tr, w_inf = "flops", 1.0, 1.0
-    target = f.loss(n_ref, d_ref) if u is None else float(dc_loss(f, n_ref, d_ref, u))
+    # The loss to hold: a given plan's own predicted loss (the one its assessment shows, L(N, D)); the
+    # data-constrained optimum's loss under the corpus when the reference is that optimum.
+    target = f.loss(n_ref, d_ref) if u is None or flops is None else float(dc_loss(f, n_ref, d_ref, u))
     uu = None if u is None else np.array([u])
     if w_tr > 0 and (i > 0 or flops is None):   # (an optimal reference without inference is the answer)
         n = float(_search(f, np.array([target]), np.array([i]), w_tr, w_inf, np.array([n_ref]), uu)[0])

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..format import fmt_ratio
+from ..training.corpus import effective_tokens
 from ..verdict.gate import LEVELS, ratio
 from .report import LEVEL_COLOURS, real_models_frame
 
@@ -45,7 +46,7 @@ def _log_axes(ax) -> None:
 THRESHOLD_STYLES = {"severe": (0, (1.5, 2.5)), "block": (0, (5, 3)), "optimal": "-"}
 THRESHOLD_WORDS = {"severe": "severe", "block": "launch gate", "optimal": "compute-optimal"}
 CEILING_COLOUR = "#7b1fa2"
-CEILING_STYLES = {1: (0, (8, 3, 2, 3)), 4: (0, (8, 3, 2, 3, 2, 3))}
+CEILING_STYLES = {1: (0, (8, 3, 2, 3)), 4: (0, (8, 3, 2, 3, 2, 3)), 16: (0, (2, 2))}
 PLAN_COLOUR = "#1565c0"
 LABEL_GAP = 0.085      # margin labels: at least this far apart (a fraction of the axes' height)
 # Real models labelled on the N–D panel, with where each label sits (points from the dot) so none collide.
@@ -98,7 +99,7 @@ class PlanChart:
         ax = self.ax
         _log_axes(ax)
         ax.set_xlabel("training steps")
-        ax.set_ylabel("D/N (tokens per parameter)")
+        ax.set_ylabel("judged D/N (tokens per parameter)")
         self._zones = []
         for lvl in LEVELS:
             self._zones.append(ax.axhspan(1, 2, color=LEVEL_COLOURS[lvl], alpha=ZONE_ALPHA, lw=0))
@@ -107,7 +108,12 @@ class PlanChart:
         self._ceilings = {k: ax.axhline(1, color=CEILING_COLOUR, lw=2.2, ls=style, zorder=3)
                           for k, style in CEILING_STYLES.items()}
         self._ceilings[1].set_label("corpus ceilings")
+        (self._raw_curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=1, alpha=0.35, zorder=3, label="raw D/N")
         (self._curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=2, zorder=4, label="this run, over steps")
+        (self._cross,) = ax.plot([], [], "D", ms=7, color="#212121", zorder=6, label="reaches the optimal line")
+        self._cross_label = ax.annotate("", (1, 1), xytext=(0, 8), textcoords="offset points", fontsize=8,
+                                        color="#212121", ha="center", zorder=7,
+                                        bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
         (self._marker,) = ax.plot([], [], "o", ms=10, color=PLAN_COLOUR, mec="black", mew=1.2, zorder=6,
                                   label="this plan")
         self._plan_label = ax.annotate("", (1, 1), xytext=(8, -4), textcoords="offset points", fontsize=9,
@@ -134,12 +140,24 @@ class PlanChart:
         x_lo = 10 ** np.floor(np.log10(max(min(steps, target_steps) / 100, 1)))
         x_hi = 10 ** np.ceil(np.log10(max(steps, target_steps, 10) * 10))
         x = np.geomspace(x_lo, x_hi, 200)
-        y = ratio(prior + x * tps, n)
+        raw = ratio(prior + x * tps, n)
+        c = a.corpus
+        # the curve is what the gate judges: effective tokens once the corpus repeats (it saturates)
+        y = raw if c is None else (prior + effective_tokens(x * tps, c.unique_tokens)) / n
         self._curve.set_data(x, y)
+        self._raw_curve.set_data(x, raw) if c is not None else self._raw_curve.set_data([], [])
         self._marker.set_data([steps], [a.gate.ratio])
+        reach = a.gate.steps_to_optimal
+        if reach and a.gate.level != "compute-optimal":
+            self._cross.set_data([float(reach)], [t.optimal])
+            self._cross_label.xy = (float(reach), t.optimal)
+            self._cross_label.set_text(f"{t.optimal:g}× at {reach:,} steps")
+        else:
+            self._cross.set_data([], [])
+            self._cross_label.set_text("")
         ys = [y[0], y[-1], t.severe, t.optimal, a.gate.ratio]
-        if a.corpus is not None:
-            ys += [a.corpus.ceiling_1_epoch, a.corpus.ceiling_4_epochs]
+        if c is not None:
+            ys += [c.ceiling_1_epoch, c.ceiling_16_epochs]
         y_lo, y_hi = 10 ** np.floor(np.log10(min(ys) / 2)), 10 ** np.ceil(np.log10(max(ys) * 2))
         self.ax.set_xlim(x_lo, x_hi)
         self.ax.set_ylim(y_lo, y_hi)
@@ -151,8 +169,8 @@ class PlanChart:
         texts = {key: f"{v:g}× {THRESHOLD_WORDS[key]}" for key, v in values.items()}
         for key, v in values.items():
             self._lines[key].set_ydata([v, v])
-        for k, value in ((1, None if a.corpus is None else a.corpus.ceiling_1_epoch),
-                         (4, None if a.corpus is None else a.corpus.ceiling_4_epochs)):
+        for k, value in ((1, None if c is None else c.ceiling_1_epoch), (4, None if c is None else c.ceiling_4_epochs),
+                         (16, None if c is None else c.ceiling_16_epochs)):
             self._ceilings[k].set_visible(value is not None)
             self._labels[k].set_visible(value is not None)
             if value is not None:
@@ -171,8 +189,9 @@ class PlanChart:
         right_side = (math.log10(steps) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) > 0.6
         self._plan_label.set_position((-8, -4) if right_side else (8, -4))
         self._plan_label.set_horizontalalignment("right" if right_side else "left")
-        self.ax.set_title(f"D/N = {fmt_ratio(a.gate.ratio)} — {a.gate.level}", color=LEVEL_COLOURS[a.gate.level],
-                          fontsize=11, fontweight="bold")
+        measure = "D'/N" if a.gate.on_effective else "D/N"
+        self.ax.set_title(f"{measure} = {fmt_ratio(a.gate.ratio)} — {a.gate.level}",
+                          color=LEVEL_COLOURS[a.gate.level], fontsize=11, fontweight="bold")
 
     # -- the real-models panel -------------------------------------------------------------------
     def _build_models_axes(self):
@@ -251,15 +270,3 @@ class PlanChart:
         finally:
             for artist in dynamic:
                 artist.set_visible(True)
-
-
-def plan_figure(assessment, with_real_models: bool = True) -> Figure:
-    """A static figure of one assessment (for the review notebook and reports)."""
-    return PlanChart(with_real_models=with_real_models, figsize=(11, 4.2), dpi=100).update(assessment).fig
-
-
-def plan_image(assessment, with_real_models: bool = True):
-    """The plan chart as an ``IPython.display.Image`` (PNG), for notebooks and HTML exports."""
-    from IPython.display import Image
-    chart = PlanChart(with_real_models=with_real_models, figsize=(11, 4.2), dpi=100).update(assessment)
-    return Image(data=chart.png(), format="png")

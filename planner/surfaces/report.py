@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 
 from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
-from ..verdict.gate import LEVEL_TEXT
 
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
+#: The colour of each verdict status (:data:`planner.verdict.policy.STATUSES`): the levels, and ``does-not-fit``.
+STATUS_COLOURS = {**LEVEL_COLOURS, "does-not-fit": "#880e4f"}
 
 
 SECTIONS = ("verdict", "model", "budget", "corpus", "compute", "memory", "law", "science")
@@ -31,24 +32,16 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
     if "verdict" in sections:
         rows.append(("Verdict", v.headline))
         if g.on_effective:
-            rows += [("D'/N (effective)", f"{r(g.ratio)} tokens per parameter after repetition, on {kind} N  <- judged"),
+            rows += [("D'/N (effective)", f"{r(g.ratio)} tokens per parameter after repetition, on {kind} N (judged)"),
                      ("D/N (raw)", f"{r(g.raw_ratio)} tokens per parameter")]
         else:
-            rows.append(("D/N", f"{r(g.ratio)} tokens per parameter ({g.judged} tokens, on {kind} N)  <- judged"))
+            rows.append(("D/N", f"{r(g.ratio)} tokens per parameter ({g.judged} tokens, on {kind} N; judged)"))
         if g.prior_tokens:
             rows.append(("D/N new / cumulative", f"{r(g.new_ratio)} / {r(g.cumulative_ratio)}"))
         if g.level != "compute-optimal":
-            reach = (f"{fmt_int(g.steps_to_optimal)} steps ({fmt_int(g.tokens_to_optimal)} "
-                     f"{'new ' if g.prior_tokens else ''}tokens)" if g.steps_to_optimal is not None
-                     else f"{fmt_int(g.tokens_to_optimal)} {'new ' if g.prior_tokens else ''}tokens")
-            rows.append((f"To reach {p.thresholds.optimal:g}×", reach))
-            if a.corpus is not None and not g.optimal_reachable:
-                rows.append((f"To reach {p.thresholds.optimal:g}× effective", "out of reach on this corpus "
-                             f"(repetition caps D'/N at {r(a.corpus.max_effective_ratio)})"))
-            elif g.effective_steps_to_optimal is not None and g.effective_steps_to_optimal != g.steps_to_optimal:
-                rows.append((f"To reach {p.thresholds.optimal:g}× effective",
-                             f"{fmt_int(g.effective_steps_to_optimal)} steps "
-                             f"({g.effective_tokens_to_optimal / a.corpus.unique_tokens:.3g} epochs)"))
+            rows.append((f"To reach {p.thresholds.optimal:g}×", g.reach))
+        if a.memory is not None and "memory" not in sections and v.fits is not True:
+            rows.append(("Memory", a.memory.message.removeprefix("Memory: ")))
     if "model" in sections:
         model = ("N given directly" if p.model is None else "custom dimensions" if p.model.family == "custom"
                  else f"{p.model.name} ({p.model.family})")
@@ -66,7 +59,8 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
         c = a.corpus
         rows += [("Corpus", f"{c.name}: {fmt_si(c.unique_tokens)} unique tokens"),
                  ("Epochs", f"{c.epochs:.3g} ({c.repetition}; {c.efficiency:.0%} counts as fresh data)"),
-                 ("Corpus ceiling", f"D/N {r(c.ceiling_1_epoch)}× at 1 epoch, {r(c.ceiling_4_epochs)}× at 4 epochs")]
+                 ("Corpus ceiling", f"D'/N {r(c.ceiling_1_epoch)}× at 1 epoch, {r(c.ceiling_4_epochs)}× at 4, "
+                                    f"{r(c.ceiling_16_epochs)}× at 16 epochs")]
     if "compute" in sections:
         k = a.compute
         attention = (f"{k.flops_with_attention:.3g} with attention{' (causal half)' if k.causal_halving else ''}"
@@ -82,36 +76,92 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
     if "law" in sections:
         o = a.optimal
         same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
+        law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
+               f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}" if o.on_line else "")
         rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit, N = {fmt_si(a.compute_params)})"),
                  (f"Compute-optimal at {same}", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
-                                                f"({fmt_ratio(o.tokens_per_param, ())} tokens/param), "
-                                                f"loss {o.loss:.3f} at {o.flops:.3g} FLOPs"
+                                                f"({fmt_ratio(o.tokens_per_param, ())} tokens/param"
+                                                f"{', on the gate' + chr(39) + 's line' if o.on_line else ''}), "
+                                                f"loss {o.loss:.3f} at {o.flops:.3g} FLOPs{law}"
                                                 + (" (extrapolated: outside the fit's compute range)"
-                                                   if o.extrapolated else ""))]
+                                                   if o.extrapolated else "") + _judged_note(a, "compute-optimal"))]
     if "science" in sections:
         rows += science_rows(a)
     return rows
 
 
+def recommendations(a) -> list[dict]:
+    """Every plan the assessment recommends, judged by the gate like any plan: the compute-optimal alternative, the
+    data-constrained optima (with a corpus) and the inference-aware plan (with inference tokens).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        One dict per plan: ``kind``, ``params``, ``tokens``, and the gate's ``level``, judged ``ratio`` and
+        ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
+        judged below the line says so on every surface.
+    """
+    from ..verdict.gate import assess
+    s, t = a.science_or_none, a.plan.thresholds
+    u = None if a.corpus is None else a.corpus.unique_tokens
+    plans = [("compute-optimal", a.optimal.params, a.optimal.tokens)]
+    if s is not None and s.corpus is not None:
+        plans += [(kind, o.params, o.tokens) for kind, o in (("data-constrained at budget", s.corpus.at_budget),
+                                                              ("data-constrained at the line", s.corpus.at_20x))
+                  if o is not None]
+    if s is not None and s.inference is not None:
+        plans.append(("inference-aware", s.inference.params, s.inference.tokens))
+    out = []
+    from ..errors import PlannerError
+    for kind, n, d in plans:
+        try:
+            g = assess(max(1, round(n)), max(1, round(d)), unique_tokens=u, thresholds=t)
+        except PlannerError:   # past the count limit (10^30): beyond any plan the gate judges
+            out.append({"kind": kind, "params": n, "tokens": d, "level": None, "ratio": d / n, "judged": "raw",
+                        "repetition_capped": False})
+            continue
+        out.append({"kind": kind, "params": n, "tokens": d, "level": g.level, "ratio": g.ratio,
+                    "judged": "effective" if g.on_effective else "raw", "repetition_capped": g.repetition_capped})
+    return out
+
+
+def _judged_note(a, kind: str) -> str:
+    """`` — judged below-optimal by the gate (D'/N 12.3)`` for a recommended plan below the line, else ``""``."""
+    r = next((r for r in recommendations(a) if r["kind"] == kind), None)
+    if r is None or r["level"] in ("compute-optimal", None):
+        return ""
+    why = f", past {16} epochs of repetition" if r["repetition_capped"] else ""
+    measure = "D'/N" if r["judged"] == "effective" else "D/N"
+    return f" — judged {r['level']} by the gate ({measure} {fmt_ratio(r['ratio'])}{why})"
+
+
 def science_rows(a) -> list[tuple[str, str]]:
     """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the batch
-    size and learning rate to start from (:attr:`~planner.verdict.plan.Assessment.science`)."""
-    s = a.science
+    size and learning rate to start from (:attr:`~planner.verdict.plan.Assessment.science`); a recommended plan the
+    gate judges below the line says so."""
+    s = a.science_or_none
     rows = []
+    if s is None:
+        return [("Science", "the scaling laws do not reach this budget")]
     if s.corpus is not None:
         c = s.corpus
-        for label, o in (("Best model for this corpus at this budget", c.at_budget),
-                         (f"Best model for this corpus at the budget of {a.plan.thresholds.optimal:g}× N", c.at_20x)):
+        for kind, label, o in (("data-constrained at budget", "Best model for this corpus at this budget", c.at_budget),
+                               ("data-constrained at the line",
+                                f"Best model for this corpus at the budget of {a.plan.thresholds.optimal:g}× N",
+                                c.at_20x)):
             if o is not None:
                 rows.append((label, f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} ({o.epochs:.3g} epochs), "
-                                    f"loss {o.loss:.3f}"))
+                                    f"loss {o.loss:.3f}" + _judged_note(a, kind)))
         if c.corpus_for_optimal is not None:
             rows.append(("Corpus that makes this N compute-optimal", f"{fmt_si(c.corpus_for_optimal)} unique tokens"))
     if s.inference is not None:
         i = s.inference
+        epochs = "" if i.epochs is None else f", {i.epochs:.3g} epochs"
         rows.append(("Inference-aware plan", f"N = {fmt_si(i.params)}, D = {fmt_si(i.tokens)} "
-                                             f"({fmt_ratio(i.tokens / i.params, ())} tokens/param), "
-                                             f"{i.flops_saved_fraction:.0%} fewer lifetime FLOPs"))
+                                             f"({fmt_ratio(i.tokens / i.params, ())} tokens/param{epochs}), "
+                                             f"loss {i.loss:.3f} (the plan's), {i.flops_saved_fraction:.0%} fewer "
+                                             f"lifetime FLOPs" + _judged_note(a, "inference-aware")))
     rows.append(("Batch size and learning rate", s.hyperparameters.message))
     fit = a.plan.fit
     if fit.endswith(".toml"):  # a law fitted to the user's runs: is the verdict inside its uncertainty?
@@ -120,6 +170,28 @@ def science_rows(a) -> list[tuple[str, str]]:
         if boot is not None:
             rows += [("Fitted law's uncertainty", m) for m in judge_plan(boot, a.plan).messages]
     return rows
+
+
+#: The version of the JSON ``planner check/report --json`` print (``data/schemas/assessment.schema.json``).
+SCHEMA_VERSION = 2
+
+
+def assessment_json(a, *, forced: bool = False, forced_no_fit: bool = False) -> dict:
+    """The complete assessment as JSON: every number the text, the card and the review show.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+        forced: the gate blocked the plan and ``--force-under-provisioned`` let it launch.
+        forced_no_fit: memory blocked the plan and ``--force-no-fit`` let it launch.
+
+    Returns:
+        A JSON-ready dict described by ``data/schemas/assessment.schema.json`` (``schema_version``
+        :data:`SCHEMA_VERSION`): the plan's numbers, ``verdict`` (headline, notices, exit decision),
+        ``memory``, ``science`` (data-constrained and inference-aware plans, batch size and learning rate),
+        ``recommendations`` (each recommended plan as the gate judges it) and ``rows`` (the text report's rows).
+    """
+    return {"schema_version": SCHEMA_VERSION, **a.to_dict(), "forced": forced, "forced_no_fit": forced_no_fit,
+            "recommendations": recommendations(a), "rows": [{"label": k, "value": v} for k, v in summary_rows(a)]}
 
 
 def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
@@ -134,18 +206,34 @@ def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
     return "\n".join(lines)
 
 
+def verdict_html(v, *, font_size: str = "1.2em") -> str:
+    """The verdict as every surface shows it: the headline and its explanation on the status colour, then each
+    notice (memory, gate, repetition, unreachable) as a line below.
+
+    Args:
+        v: a :class:`~planner.verdict.policy.Verdict`.
+        font_size: the headline's CSS font size.
+
+    Returns:
+        HTML (a ``div.planner-verdict-banner`` with ``data-status`` and ``data-level``).
+    """
+    notices = "".join(f"<li class='planner-notice' data-kind='{n.kind}'>{html.escape(n.text)}</li>"
+                      for n in v.notices if n.kind != "gate")
+    return (f"<div class='planner-verdict-banner' data-status='{v.status}' data-level='{v.level}'>"
+            f"<div style='background:{STATUS_COLOURS[v.status]};color:white;padding:8px 12px;border-radius:6px;"
+            f"font-size:{font_size}'><b>{html.escape(v.headline)}</b> — {html.escape(v.explanation)}</div>"
+            + (f"<ul class='planner-notices' style='margin:4px 0;padding-left:18px;font-size:13px;color:#4a148c'>"
+               f"{notices}</ul>" if notices else "") + "</div>")
+
+
 def card_html(a, columns: int = 1) -> str:
-    """A one-screen plan card: the verdict in colour, then the numbers (in 1 or 2 column pairs)."""
-    g = a.gate
-    colour = LEVEL_COLOURS[g.level]
+    """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs)."""
     cells = [f"<th style='text-align:left;padding:2px 12px 2px 0'>{html.escape(k)}</th>"
              f"<td style='text-align:left;padding-right:24px'>{html.escape(v)}</td>" for k, v in summary_rows(a)[1:]]
     per = -(-len(cells) // columns)
     rows = "".join("<tr>" + "".join(cells[i + c * per] for c in range(columns) if i + c * per < len(cells)) + "</tr>"
                    for i in range(per))
-    return (f"<div style='font-family:sans-serif'>"
-            f"<div style='background:{colour};color:white;padding:10px 14px;border-radius:6px;font-size:1.2em'>"
-            f"<b>{html.escape(a.verdict.headline)}</b> — {html.escape(LEVEL_TEXT[g.level].split(': ', 1)[1])}</div>"
+    return (f"<div style='font-family:sans-serif'>{verdict_html(a.verdict)}"
             f"<h3 style='margin:8px 0 4px 0'>{html.escape(a.plan.name)}</h3>"
             f"<p style='margin:0 0 6px 0'>{html.escape(a.plan.description)}</p>"
             f"<table>{rows}</table></div>")

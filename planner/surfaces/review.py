@@ -54,26 +54,28 @@ def review_title(a) -> str:
 def header_html(a, plan_path, today: dt.date | None = None) -> str:
     """The review's heading: the plan's name, its file, the planner version, the date, the verdict."""
     today = today or dt.date.today()
-    v = a.verdict
-    from .report import LEVEL_COLOURS
+    from .report import verdict_html
     return (f"<div style='font-family:sans-serif'>"
             f"<h1 style='margin:0 0 4px 0'>{html.escape(review_title(a))}</h1>"
             f"<p style='margin:0 0 8px 0;color:#455a64'>Plan file <code>{html.escape(shown_plan_path(plan_path))}"
             f"</code> · planner {html.escape(planner_version())} · {today.isoformat()}</p>"
-            f"<p style='font-size:1.3em;margin:0'>Verdict: <b style='color:{LEVEL_COLOURS[v.level]}'>"
-            f"{html.escape(v.headline)}</b></p></div>")
+            f"{verdict_html(a.verdict, font_size='1.3em')}</div>")
 
 
 def chart_alt(a) -> str:
     """What the chart shows, in words (its alt text)."""
     g, t = a.gate, a.plan.thresholds
-    text = (f"Left: D/N against training steps for {a.plan.name}. This plan sits at D/N {fmt_ratio(g.ratio)} "
+    measure = "D'/N (effective tokens)" if a.corpus is not None else "D/N"
+    text = (f"Left: {measure} against training steps for {a.plan.name}. This plan sits at {fmt_ratio(g.ratio)} "
             f"({g.level}) after {g.tokens:,} tokens; the lines mark {t.severe:g}× severe, {t.block:g}× the launch "
             f"gate and {t.optimal:g}× compute-optimal")
+    if g.steps_to_optimal is not None and g.level != "compute-optimal":
+        text += f", reached at {g.steps_to_optimal:,} steps"
     if a.corpus is not None:
-        text += (f"; the corpus allows D/N {fmt_ratio(a.corpus.ceiling_1_epoch)} at one epoch and "
-                 f"{fmt_ratio(a.corpus.ceiling_4_epochs)} at four")
-    return text + ". Right: this plan's N and D among real models, with the line D = 20·N."
+        text += (f"; the corpus allows D'/N {fmt_ratio(a.corpus.ceiling_1_epoch)} at one epoch, "
+                 f"{fmt_ratio(a.corpus.ceiling_4_epochs)} at four and {fmt_ratio(a.corpus.ceiling_16_epochs)} at "
+                 f"sixteen")
+    return text + f". Right: this plan's N and D among real models, with the line D = {t.optimal:g}·N."
 
 
 def chart_html(a) -> str:

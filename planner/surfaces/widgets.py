@@ -842,20 +842,18 @@ class Workbook:
                                                   source=f"the option {plan.name!r}"))
 
     def _readout_html(self, a) -> str:
-        """The verdict banner (the package's one phrase and colours) and the base model line."""
-        from ..verdict.gate import LEVEL_TEXT
-        from .report import LEVEL_COLOURS
+        """The verdict banner with its notices (:func:`~planner.surfaces.report.verdict_html`, the one rendering
+        every surface shares) and the base model line."""
+        from .report import verdict_html
 
         g, v = a.gate, a.verdict
         moved = self.departures()
         base = (f"Base model <b>{html.escape(self._base_name)}</b>"
                 + (f" — <b>modified</b>: {html.escape(', '.join(moved))}" if moved else " (unchanged)"))
-        return (f"<div class='planner-verdict' data-current='true' data-level='{g.level}' "
-                f"data-blocked='{str(g.blocked).lower()}' data-params='{a.params}' data-tokens='{g.tokens}' "
-                f"style='font-family:sans-serif'>"
-                f"<div style='background:{LEVEL_COLOURS[g.level]};color:white;padding:8px 12px;border-radius:6px;"
-                f"font-size:16px'><b>{html.escape(v.headline)}</b> — "
-                f"{html.escape(LEVEL_TEXT[g.level].split(': ', 1)[-1])}</div>"
+        return (f"<div class='planner-verdict' data-current='true' data-level='{v.level}' data-status='{v.status}' "
+                f"data-blocked='{str(v.blocked).lower()}' data-params='{a.params}' data-tokens='{g.tokens}' "
+                f"data-steps-to-optimal='{'' if v.steps_to_optimal is None else v.steps_to_optimal}' "
+                f"style='font-family:sans-serif'>{verdict_html(v, font_size='16px')}"
                 f"<div class='planner-base' style='margin:4px 0 0 0;font-size:13px'>{base}</div></div>")
 
     def _details_html(self, a) -> str:

@@ -69,9 +69,32 @@ def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):
 
 
 def ceiling(unique_tokens, params, n_epochs=1):
-    """The D/N a corpus allows at ``n_epochs`` epochs: n·U/N."""
+    """The judged ratio a corpus allows at ``n_epochs`` epochs: D′/N with D = n·U (vectorised).
+
+    The gate judges a plan that repeats its corpus on effective tokens, so the ceiling is in the same measure:
+    n·U/N up to one epoch, less after (at 4 epochs 3.72·U/N, not 4·U/N).
+
+    Args:
+        unique_tokens: the corpus U.
+        params: N.
+        n_epochs: passes over the corpus (default 1).
+
+    Returns:
+        D′(n·U)/N: a float, or an array when any input is one.
+    """
     u, n, k = floats(unique_tokens, params, n_epochs)
-    return like(k * u / n, unique_tokens, params, n_epochs)
+    return like(effective_tokens(k * u, u) / n, unique_tokens, params, n_epochs)
+
+
+def judged_tokens_cap(unique_tokens):
+    """The most effective tokens a plan may count and still be judged compute-optimal: D′ at 16 epochs.
+
+    Past :data:`WASTED_EPOCHS` of repetition most of the repeated data is wasted, so the gate never calls
+    such a plan compute-optimal; the line must be reached within 16 epochs (D′ = U·(1 + R*·(1 − e^(−15/R*)))
+    ≈ 10.58·U). Vectorised.
+    """
+    (u,) = floats(unique_tokens)
+    return like(effective_tokens(WASTED_EPOCHS * u, u), unique_tokens)
 
 
 def repetition(n_epochs):
@@ -95,13 +118,15 @@ class CorpusAssessment:
     epochs: float
     effective_tokens: float
     efficiency: float           # D'/D: the fraction of the tokens that count as fresh
-    ceiling_1_epoch: float      # D/N reachable with one pass
-    ceiling_4_epochs: float     # D/N reachable with four passes (still ~fresh)
+    ceiling_1_epoch: float      # D′/N reachable with one pass (= U/N)
+    ceiling_4_epochs: float     # D′/N reachable with four passes (still ~fresh): effective, 3.72·U/N
+    ceiling_16_epochs: float    # D′/N at 16 passes: the most a plan judged compute-optimal can count
     repetition: str
 
     @property
     def max_effective_ratio(self) -> float:
-        """The most effective tokens per parameter this corpus can ever supply: U·(1 + R*) / N."""
+        """The most effective tokens per parameter this corpus can ever supply: U·(1 + R*) / N (the asymptote;
+        the gate stops at :attr:`ceiling_16_epochs`)."""
         return self.unique_tokens * (1 + R_STAR) / self.params
 
     @property
@@ -112,14 +137,15 @@ class CorpusAssessment:
     @property
     def message(self) -> str:
         base = (f"Corpus {self.name}: {fmt_si(self.unique_tokens)} unique tokens; the plan is "
-                f"{self.epochs:.3g} epoch(s) over it. D/N ceiling {fmt_ratio(self.ceiling_1_epoch)}× at 1 epoch, "
-                f"{fmt_ratio(self.ceiling_4_epochs)}× at 4.")
+                f"{self.epochs:.3g} epoch(s) over it. D'/N ceiling {fmt_ratio(self.ceiling_1_epoch)}× at 1 epoch, "
+                f"{fmt_ratio(self.ceiling_4_epochs)}× at 4, {fmt_ratio(self.ceiling_16_epochs)}× at 16.")
         if self.repetition == "diminishing":
             return base + (f" Beyond {DIMINISHING_EPOCHS} epochs repetition pays less: only "
                            f"{self.efficiency:.0%} of the tokens count as fresh.")
         if self.repetition == "wasted":
             return base + (f" Beyond {WASTED_EPOCHS} epochs most of the repeated data is wasted: only "
-                           f"{self.efficiency:.0%} of the tokens count as fresh.")
+                           f"{self.efficiency:.0%} of the tokens count as fresh, and the plan is never judged "
+                           f"compute-optimal.")
         return base
 
     def to_dict(self) -> dict:
@@ -135,7 +161,8 @@ def assess_corpus(params, tokens, unique_tokens, name: str | None = None, *, war
     eff = effective_tokens(d, u)
     a = CorpusAssessment(name=name or "your corpus", unique_tokens=u, tokens=d, params=n, epochs=ep,
                          effective_tokens=eff, efficiency=eff / d, ceiling_1_epoch=u / n,
-                         ceiling_4_epochs=4 * u / n, repetition=repetition(ep))
+                         ceiling_4_epochs=float(ceiling(u, n, DIMINISHING_EPOCHS)),
+                         ceiling_16_epochs=float(judged_tokens_cap(u)) / n, repetition=repetition(ep))
     if warn and a.repeats_too_much:
         warnings.warn(a.message, DataRepetitionWarning, stacklevel=2)
     return a

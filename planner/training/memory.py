@@ -303,6 +303,11 @@ def _binding(parts: dict, overhead) -> dict:
 
 # ---- the result ---------------------------------------------------------------------------------
 
+#: The largest part of a total, in words ("mostly optimizer state").
+DOMINANT_WORDS = {"weights": "weights", "gradients": "gradients", "optimizer": "optimizer state",
+                  "activations": "activations", "overhead": "overhead"}
+
+
 @dataclass(frozen=True)
 class Fix:
     """A layout change that makes the run fit: the new layout, what changed, and its estimate."""
@@ -315,6 +320,16 @@ class Fix:
     def description(self) -> str:
         """The change as command-line options, e.g. ``--tp 2 --recompute selective``."""
         return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in self.changes.items())
+
+    @property
+    def words(self) -> str:
+        """The change in words, e.g. ``TP 2, selective recompute on 2 GPUs``."""
+        c = self.changes
+        parts = [f"TP {c['tp']}"] if "tp" in c else []
+        parts += [f"ZeRO stage {c['zero']}"] if "zero" in c else []
+        parts += [f"{c['recompute']} recompute"] if "recompute" in c else []
+        n = self.layout.num_gpus
+        return f"{', '.join(parts) or 'the same layout'} on {n:,} GPU{'s' if n != 1 else ''}"
 
     def to_dict(self) -> dict:
         return {"changes": self.changes, "gpus": self.layout.num_gpus, "total": round(self.estimate.total)}
@@ -390,10 +405,9 @@ class MemoryEstimate:
             return (f"Memory: fits {self.accelerator} with {fmt_gib(self.headroom)} headroom ({used}); "
                     f"largest micro-batch {self.max_micro_batch:,}.")
         fix = ("no change of recompute, ZeRO stage or TP degree fits" if self.fix is None else
-               f"smallest fix: {self.fix.description} ({self.fix.layout.num_gpus:,} GPUs, "
-               f"{fmt_gib(self.fix.estimate.total)} per GPU)")
+               f"smallest fix: {self.fix.words} ({fmt_gib(self.fix.estimate.total)} per GPU)")
         return (f"Memory: does not fit {self.accelerator}: {used} against {fmt_gib(self.capacity)} "
-                f"(the {self.dominant} dominate); {fix}.")
+                f"(mostly {DOMINANT_WORDS[self.dominant]}); {fix}.")
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, text) rows every surface shows: the parts in GiB, the total, the accelerator and the verdict."""
@@ -414,13 +428,12 @@ class MemoryEstimate:
                                 "unknown"))
             return out
         verdict = (f"yes, {fmt_gib(self.headroom)} headroom ({self.headroom / self.capacity:.0%} of capacity)"
-                   if self.fits else f"no, {fmt_gib(-self.headroom)} over (the {self.dominant} dominate)")
+                   if self.fits else f"no, {fmt_gib(-self.headroom)} over (mostly {DOMINANT_WORDS[self.dominant]})")
         largest = "" if self.max_micro_batch is None else f"; largest micro-batch {self.max_micro_batch:,}"
         out.append(("Fits", verdict + largest))
         if not self.fits:
             out.append(("Smallest fix", "none among recompute, ZeRO stage and TP degree" if self.fix is None else
-                        f"{self.fix.description} ({self.fix.layout.num_gpus:,} GPUs): "
-                        f"{fmt_gib(self.fix.estimate.total)} per GPU"))
+                        f"{self.fix.words}: {fmt_gib(self.fix.estimate.total)} per GPU"))
         return out
 
     def to_dict(self) -> dict:

@@ -4,9 +4,9 @@ A plan below the line (D/N, or D′/N on effective tokens when it repeats its co
 
 * ``train-longer``: the same model for more steps (the steps that reach the target on the tokens the
   verdict judges). With a corpus, repeated tokens count less (Muennighoff et al. 2023): the option says how
-  many epochs it takes and whether that stays within ``max_epochs`` (default 4, where repetition is still
-  nearly as good as fresh data), and, when the corpus can never supply the target (U·(1 + R*) < target·N),
-  that no amount of training reaches it.
+  many epochs it takes and whether that stays within ``max_epochs`` (default 16, the gate's own limit), and,
+  when the corpus cannot supply the target within 16 epochs, that no amount of training reaches it. Its
+  step count is the gate's one ``steps_to_optimal``; a plan past 16 epochs is told to train *fewer* steps.
 * ``smaller-model``: the largest N that reaches the target on the corpus (within ``max_epochs``) inside the
   compute budget, as a concrete architecture of the plan's family (:mod:`planner.model.shapes`; Llama's
   when the family has no shape rule), its exact N by the counter. (For a plan far past the line this
@@ -38,7 +38,7 @@ from .. import validate
 from ..errors import InputError
 from ..format import fmt_money, fmt_ratio, fmt_si
 from ..training.compute import gpu_hours
-from ..training.corpus import DIMINISHING_EPOCHS, R_STAR, effective_tokens, tokens_for_effective
+from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from .plan import Assessment, Plan, assess_plan, plan_to_dict
 
 #: The kinds of option, in the order they are listed.
@@ -57,7 +57,8 @@ class Constraints:
         max_days: the longest wall-clock time, in days (None: no limit).
         max_gpus: the most GPUs; options run on this many (None: the plan's count).
         max_cost: the most money (needs the plan's ``price_per_gpu_hour``; None: no limit).
-        max_epochs: the most passes over the corpus (default 4: repeated data still nearly as good as fresh).
+        max_epochs: the most passes over the corpus (default 16, the gate's own limit: past it a plan is never
+            judged compute-optimal; 4 keeps repeated data nearly as good as fresh).
         unique_tokens: the corpus size, when it differs from the plan's (None: the plan's corpus).
         fixed_model: the model cannot change (no ``smaller-model`` or ``data-constrained`` option).
         fixed_corpus: the corpus cannot grow (no ``wider-corpus`` option).
@@ -68,7 +69,7 @@ class Constraints:
     max_days: float | None = None
     max_gpus: int | None = None
     max_cost: float | None = None
-    max_epochs: float = DIMINISHING_EPOCHS
+    max_epochs: float = WASTED_EPOCHS
     unique_tokens: float | None = None
     fixed_model: bool = False
     fixed_corpus: bool = False
@@ -182,8 +183,12 @@ class Advice:
 # ---- helpers ------------------------------------------------------------------------------------------
 
 def _flops_for_gpu_hours(hours: float, plan: Plan) -> float:
-    """The model FLOPs ``hours`` accelerator-hours do on the plan's hardware (the inverse of gpu_hours)."""
-    return hours / gpu_hours(1.0, plan.hardware["peak_tflops"], plan.mfu)
+    """The model FLOPs ``hours`` accelerator-hours do on the plan's hardware at its speed (the plan's MFU, the
+    default MFU, or its achieved TFLOP/s): the inverse of the GPU-hours the assessment reports."""
+    speed = plan.speed
+    if "achieved_tflops" in speed:
+        return hours * 3600.0 * speed["achieved_tflops"] * 1e12
+    return hours / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"])
 
 
 def _tokens_needed(n, target: float, unique):
@@ -249,6 +254,32 @@ def _shape(plan: Plan, params: float, *, at_most: bool):
         if found:
             s = found[0]
             return s, from_hf_config(s.config, name=f"{fam} {fmt_si(s.params)} (proposed)")
+    return None, None
+
+
+#: A proposed architecture is sane when its layers (non-embedding parameters) are at least this share of N
+#: (Gemma-3-270M, the most embedding-heavy model people train, keeps 38%) and it has at least this many layers.
+MIN_BODY_SHARE = 1 / 3
+MIN_LAYERS = 4
+
+
+def _sane(arch) -> bool:
+    """True when ``arch`` is a shape people would train: non-embedding share >= :data:`MIN_BODY_SHARE` and at least
+    :data:`MIN_LAYERS` layers."""
+    from ..model.params import count_params
+    c = count_params(arch)
+    return c.non_embedding >= MIN_BODY_SHARE * c.total and arch.num_layers >= MIN_LAYERS
+
+
+def _smallest_sane(plan: Plan, start: float, tries: int = 40):
+    """The smallest sane shape of the plan's family at or above ``start`` parameters (growing 25% a try), or
+    (None, None)."""
+    n = max(start, 1.0)
+    for _ in range(tries):
+        n *= 1.25
+        shape, arch = _shape(plan, n, at_most=False)
+        if arch is not None and _sane(arch):
+            return shape, arch
     return None, None
 
 
@@ -343,24 +374,23 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     flops, basis = min(budgets)
     options = []
 
-    # (a) train longer
+    # (a) train longer (or, past the gate's repetition limit, shorter): the gate's one steps-to-the-line
     g = assess_plan(base).gate
-    judged_tokens = g.effective_tokens_to_optimal if unique is not None else None
     reasons, extra = [], []
     if unique is not None:
         at_max = effective_tokens(max_ep * unique, unique) / g.params
         extra.append(("ratio_at_max_epochs", at_max))
         if not g.optimal_reachable:
-            reasons.append(f"no amount of training reaches {target:g}×: repetition caps effective data at "
-                           f"{fmt_ratio(unique * (1 + R_STAR) / g.params)}× N")
-    steps = g.effective_steps_to_optimal if judged_tokens is not None and math.isfinite(judged_tokens) \
-        else g.steps_to_optimal
-    steps = max(steps or base.budget.steps, base.budget.steps)
+            reasons.append(f"no amount of training reaches {target:g}×: {g.reach}")
+    steps = base.budget.steps
+    if g.steps_to_optimal is not None and (g.steps_to_optimal > steps or g.repetition_capped):
+        steps = g.steps_to_optimal
+    elif not g.optimal_reachable:        # as far as the corpus goes before repetition stops counting
+        steps = max(steps, math.floor(min(max_ep, WASTED_EPOCHS) * unique / base.budget.tokens_per_step))
     p = base.with_(budget=replace(base.budget, steps=steps), name=f"{plan.name}: train longer")
     a = assess_plan(p)
-    if g.optimal_reachable:
-        p, a = _reach(p, a)
-    verb = "Train longer" if p.budget.steps > base.budget.steps else "Keep the length"
+    verb = ("Train longer" if steps > base.budget.steps else "Train shorter" if steps < base.budget.steps
+            else "Keep the length")
     title = (f"{verb}: {p.budget.steps:,} steps ({fmt_si(a.gate.tokens)} tokens"
              + (f", {a.corpus.epochs:.3g} epochs" if a.corpus is not None else "") + ")")
     options.append(_judge("train-longer", title, p, a, constraints, unique, layout=layout, extra=extra,
@@ -371,12 +401,18 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         n_max = _largest_params(target, unique, max_ep, flops)
         shape, arch = _shape(base, n_max, at_most=True)
         reasons = []
+        over_budget = False
+        if arch is None or not _sane(arch):        # e.g. a 150K-token vocabulary on a 21M-parameter model
+            shape, arch = _smallest_sane(base, n_max)
+            over_budget = arch is not None
         fresh = dict(budget={"prior_tokens": 0})
         if arch is not None:
             from ..model.params import count_params
             n = count_params(arch).get(base.param_kind)      # the N the plan's ratio divides by
-            p = _with_steps(base, float(_tokens_needed(n, target, unique)), model=arch, params=None,
-                            name=f"{plan.name}: smaller model", **fresh)
+            need = float(_tokens_needed(n, target, unique))
+            if not math.isfinite(need):                      # the corpus cannot feed it: stop at max_epochs
+                need = max_ep * unique
+            p = _with_steps(base, need, model=arch, params=None, name=f"{plan.name}: smaller model", **fresh)
         else:
             reasons.append(f"no {_family(base)} shape is as small as {fmt_si(n_max)} parameters")
             n = max(1, int(n_max))
@@ -386,6 +422,10 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         p, a = _reach(p, a)
         size = "Smaller" if a.params < a0.params else "Larger"
         title = f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}× (budget {basis})"
+        if over_budget:
+            title = (f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}×, the smallest "
+                     f"{_family(base)} shape whose layers outweigh a third of it "
+                     f"({a.compute.model_flops / flops:.3g}× the budget {basis})")
         options.append(_judge("smaller-model", title, p, a, constraints, unique, shape=shape, layout=layout,
                               extra=[("largest_params", n_max), ("budget_flops", flops)], reasons=reasons))
 
@@ -393,7 +433,8 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     need = target * g.params
     if unique is not None and not constraints.fixed_corpus and unique < need:
         per_epoch = effective_tokens(max_ep, 1.0)              # effective tokens per unique token at max_epochs
-        steps = max(g.steps_to_optimal or 1, base.budget.steps)
+        from .gate import steps_to_target
+        steps = max(steps_to_target(g.params, base.budget.tokens_per_step, target, g.prior_tokens), base.budget.steps)
         # target·N unique tokens; a plan already past the line on raw tokens keeps its length, one fresh epoch
         corpus = float(max(math.ceil(need), base.budget.tokens if steps == base.budget.steps else 0))
         p = base.with_(budget=replace(base.budget, steps=steps), unique_tokens=corpus, corpus_name=None,
@@ -411,6 +452,8 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         from ..laws.data_constrained import data_constrained_optimal
         o = data_constrained_optimal(flops, unique, plan.fit)
         shape, arch = _shape(base, o.params, at_most=False)
+        if arch is not None and not _sane(arch):
+            shape, arch = _smallest_sane(base, o.params)
         fresh = dict(budget={"prior_tokens": 0})
         n = o.params if shape is None else shape.active      # the N the FLOPs use: spend the same budget
         p = _with_steps(base, min(o.tokens, flops / (6.0 * n)), math.floor, model=arch,

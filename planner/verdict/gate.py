@@ -27,9 +27,10 @@ import numpy as np
 
 from .. import validate
 from ..arrays import any_array, like
-from ..training.corpus import CorpusAssessment, assess_corpus, tokens_for_effective
+from ..training.corpus import (WASTED_EPOCHS, CorpusAssessment, assess_corpus, effective_tokens, judged_tokens_cap,
+                               repetition, tokens_for_effective)
 from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
-from ..format import fmt_int, fmt_ratio
+from ..format import fmt_int, fmt_ratio, fmt_si
 from ..model.params import PARAM_KINDS
 
 LEVELS = ("severe", "blocked", "below-optimal", "compute-optimal")
@@ -209,13 +210,50 @@ def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):
     return -(-need // tps)
 
 
+def _judged_tokens(d: int, prior: int, unique):
+    """The numerator of the judged ratio: prior + D, or prior + D′ (effective tokens) when D repeats the corpus."""
+    if unique is None or d <= unique:
+        return prior + d
+    return prior + float(effective_tokens(d, unique))
+
+
+def _judged_code(n: int, d: int, prior: int, unique, t: Thresholds) -> int:
+    """The one judged level of a plan: :func:`level_code` of the judged tokens, held below the optimal line past
+    :data:`~planner.training.corpus.WASTED_EPOCHS` of repetition (most of such data is wasted)."""
+    code = level_code(_judged_tokens(d, prior, unique), n, t)
+    if unique is not None and code > 2 and repetition(d / unique) == "wasted":
+        code = 2
+    return code
+
+
+def _least(n: int, prior: int, unique, t: Thresholds, unit: int, guess: float) -> int | None:
+    """The fewest ``unit``-sized steps whose judged level is compute-optimal, starting from a float ``guess`` and
+    settled by the exact rule (None: no step count reaches it within 16 epochs of the corpus)."""
+    s = max(1, math.ceil(guess / unit))
+    for _ in range(64):
+        if _judged_code(n, s * unit, prior, unique, t) == 3:
+            break
+        s += 1
+    else:
+        return None
+    while s > 1 and _judged_code(n, (s - 1) * unit, prior, unique, t) == 3:
+        s -= 1
+    return s
+
+
 @dataclass(frozen=True)
 class GateResult:
     """The gate's decision on one plan: the ratios, the level, and what reaches the optimal line.
 
-    ``ratio`` is the judged ratio: (prior + new tokens) / N, or, when a corpus is known, (prior + effective new
-    tokens) / N with repeated epochs discounted (Muennighoff et al. 2023). ``raw_ratio`` is always
-    (prior + new) / N, so a surface can show raw and effective side by side; ``judged`` says which was judged.
+    ``ratio`` is the judged ratio: (prior + new tokens) / N, or, when a corpus is known and the plan repeats it,
+    (prior + effective new tokens) / N with repeated epochs discounted (Muennighoff et al. 2023). ``raw_ratio`` is
+    always (prior + new) / N, so a surface can show raw and effective side by side; ``judged`` says which was
+    judged. Past 16 epochs of repetition the level is held at ``below-optimal`` (``repetition_capped``).
+
+    ``steps_to_optimal`` and ``tokens_to_optimal`` are the one answer to "how far to the line": the fewest steps
+    (new tokens) whose judged level is compute-optimal, on effective tokens when a corpus is known. They are None
+    when the corpus cannot get there within 16 epochs (``optimal_reachable`` False); ``corpus_needed`` then says
+    how many unique tokens would.
     """
 
     params: int
@@ -232,10 +270,11 @@ class GateResult:
     blocked: bool
     tokens_per_step: int | None
     steps_to_optimal: int | None
-    tokens_to_optimal: int
-    effective_tokens_to_optimal: float | None
-    effective_steps_to_optimal: int | None
+    tokens_to_optimal: int | None
+    optimal_reachable: bool
     thresholds: Thresholds
+    repetition_capped: bool = False
+    corpus_needed: float | None = None
     forced: bool = False
     corpus: CorpusAssessment | None = None
 
@@ -245,9 +284,21 @@ class GateResult:
         return self.effective_ratio is not None
 
     @property
-    def optimal_reachable(self) -> bool:
-        """False when the corpus cannot supply the optimal line's effective tokens, however long the run."""
-        return self.effective_tokens_to_optimal is None or math.isfinite(self.effective_tokens_to_optimal)
+    def reach(self) -> str:
+        """How far to the optimal line, in words: ``1,555,931 steps (12,746,186,752 tokens, 10.3 epochs)``,
+        or why it cannot be reached on this corpus."""
+        t = self.thresholds
+        if not self.optimal_reachable:
+            c = self.corpus
+            return (f"not reachable on this corpus: within {WASTED_EPOCHS} epochs it supplies at most "
+                    f"D'/N {fmt_ratio(c.ceiling_16_epochs)}; {t.optimal:g}× needs a corpus of "
+                    f"{fmt_si(self.corpus_needed)} unique tokens ({self.corpus_needed / c.unique_tokens:.3g}× this one)")
+        tokens = f"{fmt_int(self.tokens_to_optimal)} {'new ' if self.prior_tokens else ''}tokens"
+        if self.corpus is not None and self.tokens_to_optimal > self.corpus.unique_tokens:
+            tokens += f", {self.tokens_to_optimal / self.corpus.unique_tokens:.3g} epochs"
+        if self.steps_to_optimal is None:
+            return tokens
+        return f"{fmt_int(self.steps_to_optimal)} steps ({tokens})"
 
     @property
     def message(self) -> str:
@@ -259,29 +310,24 @@ class GateResult:
                      f"epochs (raw D/N {fmt_ratio(self.raw_ratio, lines)}), {which}")
         else:
             shown = f"D/N = {fmt_ratio(self.ratio, lines)} ({self.judged} tokens, {which})"
-        head = f"{LEVEL_TEXT[self.level]}. {shown}; lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal."
+        level_text = (f"BELOW OPTIMAL: past {WASTED_EPOCHS} epochs of repetition" if self.repetition_capped
+                      else LEVEL_TEXT[self.level])
+        head = f"{level_text}. {shown}; lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal."
         if self.level == "compute-optimal":
             if self.ratio >= 5 * t.optimal:
                 head += (" Far above the optimal line: a deliberate choice for a smaller model that is cheaper at"
                          " inference, not an error.")
             return head
-        reach = f"{fmt_int(self.tokens_to_optimal)} {'new ' if self.prior_tokens else ''}tokens"
-        if self.steps_to_optimal is not None:
-            reach = f"{fmt_int(self.steps_to_optimal)} steps ({reach})"
-        text = f"{head} Reaching {t.optimal:g}× takes {reach}"
-        if self.corpus is not None and not self.optimal_reachable:
-            text += (f"; on this corpus repetition caps effective data at {fmt_ratio(self.corpus.max_effective_ratio)}× N,"
-                     f" so no amount of training reaches {t.optimal:g}× of effective data")
-        elif self.effective_steps_to_optimal is not None and self.effective_steps_to_optimal != self.steps_to_optimal:
-            text += (f"; with repetition discounted, {fmt_int(self.effective_steps_to_optimal)} steps "
-                     f"({self.effective_tokens_to_optimal / self.corpus.unique_tokens:.3g} epochs)")
-        return text + "."
+        if self.repetition_capped:
+            head += (f" Past {WASTED_EPOCHS} epochs most of the repeated data is wasted, so the plan is not judged "
+                     f"compute-optimal whatever its D'/N.")
+        return f"{head} Reaching {t.optimal:g}×: {self.reach}."
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["thresholds"] = asdict(self.thresholds)
         d["corpus"] = None if self.corpus is None else self.corpus.to_dict()
-        d["optimal_reachable"] = self.optimal_reachable
+        d["reach"] = self.reach
         d["message"] = self.message
         return d
 
@@ -298,8 +344,8 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
         thresholds: the lines (default 5 / 10 / 20).
         param_kind: which N ``params`` is: ``total``, ``non_embedding`` or ``active`` (for the messages).
         unique_tokens: the corpus size U; with it the level is judged on effective tokens
-            D' = U + U·R*·(1 − exp(−(D/U − 1)/R*)) when the plan repeats the corpus, and the result carries
-            the corpus assessment (epochs, ceilings).
+            D' = U + U·R*·(1 − exp(−(D/U − 1)/R*)) when the plan repeats the corpus, a plan past 16 epochs is never
+            judged compute-optimal, and the result carries the corpus assessment (epochs, ceilings).
         corpus_name: the corpus's name, for messages.
 
     Returns:
@@ -307,6 +353,11 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
 
     Raises:
         InputError: naming the argument.
+
+    Examples:
+        >>> g = assess(494_032_768, 22_118_400, tokens_per_step=8192, unique_tokens=1.24e9)
+        >>> g.level, g.steps_to_optimal, round(g.tokens_to_optimal / 1.24e9, 1)
+        ('severe', 1555931, 10.3)
     """
     t = Thresholds() if thresholds is None else thresholds
     if not isinstance(t, Thresholds):
@@ -318,18 +369,28 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
     prior = validate.count("prior_tokens", prior_tokens, minimum=0)
     tps = None if tokens_per_step is None else validate.count("tokens_per_step", tokens_per_step)
     corpus = None if unique_tokens is None else assess_corpus(n, d, unique_tokens, corpus_name, warn=False)
-    judged_tokens = prior + d
-    eff_ratio = eff_need = eff_steps = None
-    need = tokens_to_target(n, t.optimal, prior)
-    if corpus is not None:
-        eff_need = tokens_for_effective(need, corpus.unique_tokens) if need else 0.0
-        if math.isfinite(eff_need) and tps is not None:
-            eff_steps = math.ceil(eff_need / tps)
-        if d > corpus.unique_tokens:  # repeated epochs: judge the effective tokens
-            judged_tokens = prior + corpus.effective_tokens
-            eff_ratio = judged_tokens / n
-    code = level_code(judged_tokens, n, t)
+    u = None if corpus is None else corpus.unique_tokens
+    code = _judged_code(n, d, prior, u, t)
     raw = ratio(prior + d, n)
+    eff_ratio = None
+    if u is not None and d > u:  # repeated epochs: judged on the effective tokens
+        eff_ratio = _judged_tokens(d, prior, u) / n
+    need = tokens_to_target(n, t.optimal, prior)   # judged tokens beyond the prior ones
+    guess = float(need) if u is None or not need else float(tokens_for_effective(need, u))
+    reachable = math.isfinite(guess) and (u is None or guess <= WASTED_EPOCHS * u * (1 + 1e-9))
+    tokens_needed = steps_needed = corpus_needed = None
+    if not need:
+        tokens_needed, steps_needed = 0, None if tps is None else 0
+    elif u is None:
+        tokens_needed, steps_needed = need, None if tps is None else -(-need // tps)
+    elif reachable:
+        tokens_needed = _least(n, prior, u, t, 1, guess)
+        steps_needed = None if tps is None else _least(n, prior, u, t, tps, guess)
+        reachable = tokens_needed is not None and (tps is None or steps_needed is not None)
+        if not reachable:
+            tokens_needed = steps_needed = None
+    if not reachable:
+        corpus_needed = float(need) / float(judged_tokens_cap(1.0))
     return GateResult(
         params=n, param_kind=param_kind, tokens=d, prior_tokens=prior,
         ratio=raw if eff_ratio is None else eff_ratio, raw_ratio=raw, new_ratio=ratio(d, n), cumulative_ratio=raw,
@@ -337,8 +398,9 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
         judged=("effective (prior + new after repetition)" if prior else "effective (after repetition)")
         if eff_ratio is not None else "cumulative (prior + new)" if prior else "new",
         level=LEVELS[code], blocked=code < 2, tokens_per_step=tps,
-        steps_to_optimal=None if tps is None else -(-need // tps), tokens_to_optimal=need,
-        effective_tokens_to_optimal=eff_need, effective_steps_to_optimal=eff_steps, thresholds=t, corpus=corpus,
+        steps_to_optimal=steps_needed, tokens_to_optimal=tokens_needed, optimal_reachable=reachable,
+        thresholds=t, repetition_capped=code == 2 and level_code(_judged_tokens(d, prior, u), n, t) == 3,
+        corpus_needed=corpus_needed, corpus=corpus,
     )
 
 

@@ -219,14 +219,19 @@ class Assessment:
             tokens_per_step=p.budget.tokens_per_step, mfu=p.speed.get("mfu", DEFAULT_MFU),
             price_per_gpu_hour=p.price_per_gpu_hour, accelerator=p.accelerator)
 
+    @cached_property
+    def science_or_none(self):
+        """:attr:`science`, or None when the laws cannot speak to this plan (a budget past their range)."""
+        from ..errors import PlannerError
+        try:
+            return self.science
+        except PlannerError:
+            return None
+
     @property
     def verdict(self) -> Verdict:
         """The one verdict (level, blocked, headline, notices, memory fit, exit code)."""
         return make_verdict(self.gate, memory=self.memory)
-
-    @property
-    def optimal_loss_gap(self) -> float:
-        return self.loss - self.optimal.loss
 
     def to_dict(self) -> dict:
         p = self.plan
@@ -242,8 +247,8 @@ class Assessment:
             "cumulative_ratio": self.gate.cumulative_ratio,
             "level": self.gate.level, "blocked": self.gate.blocked,
             "steps_to_optimal": self.gate.steps_to_optimal, "tokens_to_optimal": self.gate.tokens_to_optimal,
-            "effective_steps_to_optimal": self.gate.effective_steps_to_optimal,
-            "optimal_reachable": self.gate.optimal_reachable,
+            "optimal_reachable": self.gate.optimal_reachable, "corpus_needed": self.gate.corpus_needed,
+            "repetition_capped": self.gate.repetition_capped, "reach": self.gate.reach,
             "message": self.gate.message,
             "verdict": self.verdict.to_dict(),
             "corpus": None if self.corpus is None else self.corpus.to_dict(),
@@ -253,6 +258,7 @@ class Assessment:
             "memory": None if self.memory is None else self.memory.to_dict(),
             "loss": self.loss, "fit": p.fit,
             "optimal": self.optimal.to_dict(),
+            "science": None if self.science_or_none is None else self.science_or_none.to_dict(),
             "thresholds": {"severe": p.thresholds.severe, "block": p.thresholds.block,
                            "optimal": p.thresholds.optimal},
         }
@@ -297,7 +303,7 @@ def assess_plan(plan: Plan) -> Assessment:
     total = training_flops(n_compute, b.cumulative_tokens)
     return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
                       compute=compute, attention_known=attention_known, total_flops=total,
-                      loss=f.loss(n_compute, b.cumulative_tokens), optimal=compute_optimal(total, f.name))
+                      loss=f.loss(n_compute, b.cumulative_tokens), optimal=compute_optimal(total, f.name, line=plan.thresholds.optimal))
 
 
 # ---- plan files -------------------------------------------------------------------------------

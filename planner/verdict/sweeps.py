@@ -13,13 +13,43 @@ import numpy as np
 from .. import validate
 from ..errors import InputError
 from ..training.compute import training_flops
-from ..training.corpus import effective_tokens
+from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from .gate import LEVELS, Thresholds, _tokens_needed, level_code
 from .gate import ratio as gate_ratio
 
 _REAL = ("params", "tokens", "prior_tokens", "unique_tokens")           # amounts: real values welcome
 _WHOLE = ("steps", "tokens_per_step", "micro_batch", "seq_len", "grad_accum", "data_parallel")  # counts
 _LAYOUT = ("micro_batch", "seq_len", "grad_accum", "data_parallel")
+
+
+def _codes(judged, n, d, u, t: Thresholds):
+    """The gate's judged level (:func:`~planner.verdict.gate._judged_code`) over arrays: the level of the judged
+    tokens, held below the optimal line past 16 epochs of the corpus ``u`` (None: no corpus)."""
+    codes = level_code(judged, n, t)
+    if u is not None:
+        codes = np.where((codes > 2) & (d / u > WASTED_EPOCHS), 2, codes)
+    return codes
+
+
+def _tokens_to_line(n, prior, u, need, t: Thresholds, unit):
+    """The fewest new tokens, in whole ``unit``-sized steps, whose judged level is compute-optimal on the corpus
+    ``u`` (NaN where 16 epochs cannot reach it): the gate's ``tokens_to_optimal`` (``unit`` 1) and
+    ``steps_to_optimal`` × tokens per step, over arrays. The float guess is settled one step either way by the
+    exact level rule, as the gate settles it."""
+    unit = np.broadcast_to(np.asarray(unit, dtype=float), n.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        guess = np.where(need > 0, tokens_for_effective(need, u), 0.0)
+        steps = np.ceil(guess / unit)
+        for _ in range(2):
+            d = steps * unit
+            judged = np.where(d > u, prior + effective_tokens(d, u), prior + d)
+            steps = np.where((need > 0) & (_codes(judged, n, d, u, t) < 3), steps + 1, steps)
+        d = (steps - 1) * unit
+        judged = np.where(d > u, prior + effective_tokens(d, u), prior + d)
+        back = (steps > 1) & (_codes(judged, n, np.maximum(d, 1.0), u, t) == 3)
+        steps = np.where(back, steps - 1, steps)
+    d = steps * unit
+    return np.where(np.isfinite(guess) & (d <= WASTED_EPOCHS * u), d, np.nan)
 
 
 def _axis(name, value):
@@ -113,6 +143,7 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
     d = f(d_exact)
     raw = f(judged) / nf
     ratio = raw
+    u = None
     if "unique_tokens" in arrays:
         u = f(arrays["unique_tokens"])
         eff = effective_tokens(d, u)
@@ -123,13 +154,17 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
         out.update(epochs=d / u, effective_tokens=eff, ceiling_1_epoch=u / nf)
     if judged.dtype == object:  # huge exact counts: each ratio rounded toward zero, as planner.ratio does
         ratio = np.where(np.asarray(ratio) == raw, [gate_ratio(j, k) for j, k in zip(judged, n)], ratio)
-    codes = level_code(judged, n, t)
+    codes = _codes(judged, n, d, u, t)
     need = _tokens_needed(nf, t.optimal, pf)
+    to_line = need if u is None else _tokens_to_line(nf, pf, u, need, t, 1.0)
     out.update(tokens=d, ratio=ratio, raw_ratio=raw,
                level=pd.Categorical.from_codes(codes, categories=list(LEVELS), ordered=True),
-               blocked=codes < 2, tokens_to_optimal=need, flops=training_flops(nf, d))
+               blocked=codes < 2, tokens_to_optimal=to_line, flops=training_flops(nf, d))
     if tps is not None:
-        out["steps_to_optimal"] = np.ceil(need / f(tps))
+        out["steps_to_optimal"] = (np.ceil(need / f(tps)) if u is None
+                                   else _tokens_to_line(nf, pf, u, need, t, f(tps)) / f(tps))
+        if u is not None:   # whole steps cannot reach it within 16 epochs: unreachable, as the gate says
+            out["tokens_to_optimal"] = np.where(np.isnan(out["steps_to_optimal"]), np.nan, out["tokens_to_optimal"])
     if pf.any():
         out["prior_tokens"] = pf
     return pd.DataFrame(out, copy=False)
