@@ -233,3 +233,22 @@ def test_schema_is_versioned_and_complete(capsys):
     assert j["schema_version"] == SCHEMA["properties"]["schema_version"]["const"]
     assert {"science", "memory", "recommendations"} <= set(j)
     assert j["science"]["hyperparameters"]["batch_tokens_opt"] > 0
+
+
+def test_memory_sweep_and_estimate_share_the_fit_rule():
+    from planner.training.memory import memory_estimate, memory_sweep
+    # 3B parameters × 16 bytes = 48 GB of model states: under 80 GiB, but the activations of a bare count are unknown
+    assert memory_estimate(3e9, None, "h100-sxm").fits is None
+    assert memory_sweep(3e9, accelerator="h100-sxm", micro_batch=[1, 2]).fits.tolist() == [None, None]
+    # 7B × 16 bytes = 112 GB: over, whatever the activations
+    assert memory_sweep(7e9, accelerator="h100-sxm", micro_batch=[1]).fits.tolist() == [False]
+
+
+def test_report_json_carries_the_advice_when_asked(capsys):
+    code, out, _ = run(["report", ORIGIN, "--advice", "--json"], capsys)
+    j = json.loads(out)
+    jsonschema.validate(j, SCHEMA)
+    longer = next(o for o in j["advice"]["options"] if o["kind"] == "train-longer")
+    assert longer["steps"] == j["steps_to_optimal"] == 1_555_931 and longer["reachable"]
+    code, text, _ = run(["report", ORIGIN, "--advice"], capsys)
+    assert "What would fix it" in text and "Train longer: 1,555,931 steps" in text

@@ -67,16 +67,22 @@ def plan_from_args(args) -> Plan:
                               args)
 
 
-def show(a, args, sections, messages: bool) -> int:
-    """Print an assessment (text or JSON) and its notices; return the verdict's exit code."""
+def show(a, args, sections, messages: bool, advice=None) -> int:
+    """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices; return the
+    verdict's exit code."""
     v = a.verdict
     force, force_no_fit = args.force_under_provisioned, args.force_no_fit
     code = v.exit_code(force=force, force_no_fit=force_no_fit)
     if args.json:
-        print(json.dumps(assessment_json(a, forced=v.gate_blocked and force,
-                                         forced_no_fit=v.memory_blocked and force_no_fit), indent=2))
+        j = assessment_json(a, forced=v.gate_blocked and force, forced_no_fit=v.memory_blocked and force_no_fit)
+        if advice is not None:
+            j["advice"] = advice.to_dict()
+        print(json.dumps(j, indent=2))
     else:
         print(render_text(a, sections, messages=messages))
+        if advice is not None:
+            from ..surfaces.advice import advice_text
+            print("\n" + advice_text(advice))
     for notice in v.notices:
         if notice.kind == "gate" and v.gate_blocked and not force:
             print(f"planner: {notice.text} Pass --force-under-provisioned to launch anyway.", file=sys.stderr)
@@ -100,7 +106,11 @@ def cmd_report(args) -> int:
     if (args.plan is None) == (args.launch_config is None):
         raise UsageError("give a plan file or --launch-config FILE --format ..., exactly one")
     plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
-    return show(assess_plan(plan), args, SECTIONS, messages=True)
+    advice = None
+    if args.advice:
+        from ..verdict.advisor import advise
+        advice = advise(plan)
+    return show(assess_plan(plan), args, SECTIONS, messages=True, advice=advice)
 
 
 def add_verdict_options(parser) -> None:
@@ -140,6 +150,8 @@ def register(sub) -> None:
     sr.add_argument("--launch-config", metavar="FILE", help="a framework's launch file instead of a plan (with --format)")
     add_launch_options(sr)
     add_plan_options(sr)
+    sr.add_argument("--advice", action="store_true",
+                    help="also print what would fix it (the advisor's options; JSON key advice)")
     add_verdict_options(sr)
     sr.add_argument("--json", action="store_true", help="print a JSON object")
     sr.set_defaults(func=cmd_report)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..format import fmt_ratio
-from ..training.corpus import effective_tokens
+from ..training.corpus import WASTED_EPOCHS, effective_tokens
 from ..verdict.gate import LEVELS, ratio
 from .report import LEVEL_COLOURS, real_models_frame
 
@@ -111,8 +111,10 @@ class PlanChart:
         (self._raw_curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=1, alpha=0.35, zorder=3, label="raw D/N")
         (self._curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=2, zorder=4, label="this run, over steps")
         (self._cross,) = ax.plot([], [], "D", ms=7, color="#212121", zorder=6, label="reaches the optimal line")
-        self._cross_label = ax.annotate("", (1, 1), xytext=(0, 8), textcoords="offset points", fontsize=8,
-                                        color="#212121", ha="center", zorder=7,
+        self._wasted = ax.axvspan(1, 2, color="#9e9e9e", alpha=0.25, lw=0, zorder=1, visible=False,
+                                  label="past 16 epochs")
+        self._cross_label = ax.annotate("", (1, 1), xytext=(6, -6), textcoords="offset points", fontsize=8,
+                                        color="#212121", ha="left", va="top", zorder=7,
                                         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
         (self._marker,) = ax.plot([], [], "o", ms=10, color=PLAN_COLOUR, mec="black", mew=1.2, zorder=6,
                                   label="this plan")
@@ -155,6 +157,11 @@ class PlanChart:
         else:
             self._cross.set_data([], [])
             self._cross_label.set_text("")
+        wasted_from = None if c is None else WASTED_EPOCHS * c.unique_tokens / tps   # the gate's repetition limit
+        self._wasted.set_visible(wasted_from is not None and wasted_from < x_hi)
+        if wasted_from is not None:
+            self._wasted.set_x(max(wasted_from, x_lo))
+            self._wasted.set_width(x_hi - max(wasted_from, x_lo))
         ys = [y[0], y[-1], t.severe, t.optimal, a.gate.ratio]
         if c is not None:
             ys += [c.ceiling_1_epoch, c.ceiling_16_epochs]

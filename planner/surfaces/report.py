@@ -201,6 +201,8 @@ def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
     width = max(len(k) for k, _ in rows) + 2
     lines = [f"Plan: {a.plan.name}"] + ([a.plan.description] if a.plan.description else []) if messages else []
     lines += [f"{k:<{width}}{v}" for k, v in rows]
+    if not messages:   # check: the verdict's notices below the rows (the gate's own message is the verdict row)
+        lines += [f"{'Notice (' + n.kind + ')':<{width}}{n.text}" for n in a.verdict.notices if n.kind != "gate"]
     if messages:
         lines += ["", a.gate.message] + ([a.corpus.message] if a.corpus is not None else [])
     return "\n".join(lines)

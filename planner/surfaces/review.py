@@ -65,7 +65,7 @@ def header_html(a, plan_path, today: dt.date | None = None) -> str:
 def chart_alt(a) -> str:
     """What the chart shows, in words (its alt text)."""
     g, t = a.gate, a.plan.thresholds
-    measure = "D'/N (effective tokens)" if a.corpus is not None else "D/N"
+    measure = "judged D/N (D'/N, on effective tokens)" if a.corpus is not None else "D/N"
     text = (f"Left: {measure} against training steps for {a.plan.name}. This plan sits at {fmt_ratio(g.ratio)} "
             f"({g.level}) after {g.tokens:,} tokens; the lines mark {t.severe:g}× severe, {t.block:g}× the launch "
             f"gate and {t.optimal:g}× compute-optimal")

@@ -826,7 +826,8 @@ class Workbook:
 
         if self.assessment is None:
             raise InputError("plan", "", detail="these settings cannot be assessed; fix them first")
-        if self.assessment.gate.level == "compute-optimal":
+        v = self.assessment.verdict
+        if v.level == "compute-optimal" and not v.blocked:
             self._clear_advice()
             self.advice_out.value = "<p class='planner-advice-none'>Nothing to fix: the plan is compute-optimal.</p>"
             return None

@@ -303,6 +303,26 @@ def _binding(parts: dict, overhead) -> dict:
 
 # ---- the result ---------------------------------------------------------------------------------
 
+def fit_state(total, capacity, activations_known):
+    """The one fit rule: False over capacity; True within it when the activations are known; None (unknown) within
+    it when they are not (a bare parameter count, non-attention layers). Vectorised: object arrays of
+    True/False/None for arrays.
+
+    Args:
+        total: bytes per GPU (the known parts).
+        capacity: the accelerator's bytes.
+        activations_known: whether ``total`` includes the activations.
+
+    Returns:
+        True, False or None (an object array for array inputs).
+    """
+    if np.ndim(total) == 0 and np.ndim(activations_known) == 0:
+        return False if total > capacity else (True if activations_known else None)
+    over = np.asarray(total) > capacity
+    known = np.broadcast_to(np.asarray(activations_known, dtype=bool), over.shape)
+    return np.where(over, False, np.where(known, True, None)).astype(object)
+
+
 #: The largest part of a total, in words ("mostly optimizer state").
 DOMINANT_WORDS = {"weights": "weights", "gradients": "gradients", "optimizer": "optimizer state",
                   "activations": "activations", "overhead": "overhead"}
@@ -375,11 +395,7 @@ class MemoryEstimate:
     def fits(self) -> bool | None:
         """True if the total fits the capacity, False if not, None without a capacity or when activations are unknown
         and the rest fits."""
-        if self.capacity is None:
-            return None
-        if self.total > self.capacity:
-            return False
-        return True if self.activations is not None else None
+        return None if self.capacity is None else fit_state(self.total, self.capacity, self.activations is not None)
 
     @property
     def headroom(self) -> float | None:
@@ -659,5 +675,5 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
     if cap is not None:
         df["capacity"] = cap
         df["headroom"] = cap - df["total"]
-        df["fits"] = df["total"] <= cap
+        df["fits"] = fit_state(df["total"].to_numpy(), cap, df["activations"].notna().to_numpy())
     return df
