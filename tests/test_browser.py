@@ -125,6 +125,44 @@ def test_opens_on_the_origin_case_with_controls_and_chart_in_view(workbook):
     workbook.screenshot(path=bh.ARTIFACTS / "voila-1280x800.png")
 
 
+def test_verdict_strip_and_chart_stay_in_view_while_the_controls_scroll(workbook):
+    """At 1280×800 the verdict, its numbers (N, D, epochs, the steps to the line, memory, wall-clock, cost) and
+    the chart are in view, and stay in view while the page scrolls down to the last group of controls."""
+    strip = workbook.locator(".planner-strip").first
+    for key in ("N", "D", "epochs", "20×", "memory", "wall-clock", "cost"):
+        assert strip.locator(f".planner-key[data-key='{key}']").count() == 1, key
+    assert "1,555,931 steps" in strip.inner_text()
+    workbook.locator(".planner-group", has_text="Inference").scroll_into_view_if_needed()
+    workbook.wait_for_timeout(300)
+    for what in (".planner-verdict-banner", ".planner-strip", "img.widget-image"):
+        box = workbook.locator(what).first.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 800, f"{what} scrolled out of view: {box}"
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-1280x800-scrolled.png")
+    workbook.mouse.wheel(0, -5000)
+
+
+def test_origin_case_reaches_the_line_on_effective_tokens(workbook):
+    # With the corpus of 1.24B unique tokens the line is D' = 20·N: 1,555,931 steps (10.3 epochs), one number
+    # in the banner, the strip and the chart; one step fewer is below it.
+    _reset(workbook)
+    _, _, _, after = _move(workbook, bh.type_value, "steps", "1,555,930")
+    assert after["level"] == "below-optimal"
+    _, _, _, after = _move(workbook, bh.type_value, "steps", "1,555,931")
+    assert (after["level"], after["blocked"]) == ("compute-optimal", False)
+    assert workbook.locator(".planner-verdict").first.get_attribute("data-steps-to-optimal") == "1555931"
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-origin-at-the-line.png")
+
+
+def test_a_plan_that_does_not_fit_is_never_green(workbook):
+    _reset(workbook)
+    workbook.locator(".widget-dropdown", has_text="base model").locator("select").select_option("mixtral-8x7b-v0.1")
+    banner = workbook.locator(".planner-verdict-banner[data-status='does-not-fit']")
+    banner.wait_for(timeout=30_000)
+    assert "DOES NOT FIT" in banner.inner_text() and "TP " in banner.inner_text()
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-mixtral-one-gpu.png")
+    _reset(workbook)
+
+
 # ---- (1) typed values --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, finish, steps", [

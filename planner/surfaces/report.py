@@ -228,6 +228,48 @@ def verdict_html(v, *, font_size: str = "1.2em") -> str:
                f"{notices}</ul>" if notices else "") + "</div>")
 
 
+def key_numbers(a) -> list[tuple[str, str]]:
+    """The numbers a reviewer reads first, beside the verdict: N, D, epochs, the steps to the line, memory,
+    wall-clock and cost (the workbook's verdict strip and the review's heading).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        ``(label, value)`` pairs, in reading order (epochs only with a corpus, memory only with a layout).
+    """
+    g, k, t = a.gate, a.compute, a.plan.thresholds
+    out = [("N", fmt_si(a.params)), ("D", fmt_si(g.tokens) + (f" + {fmt_si(g.prior_tokens)} prior" if g.prior_tokens
+                                                              else ""))]
+    if a.corpus is not None:
+        out.append(("epochs", f"{a.corpus.epochs:.3g}"))
+    if g.level == "compute-optimal" and not g.repetition_capped:
+        line = "reached"
+    elif not g.optimal_reachable:
+        line = "not reachable on this corpus"
+    elif g.steps_to_optimal is not None:
+        line = f"{fmt_int(g.steps_to_optimal)} steps"
+    else:
+        line = f"{fmt_si(g.tokens_to_optimal)} tokens"
+    out.append((f"{t.optimal:g}×", line))
+    m = a.memory
+    if m is not None:
+        state = {True: "fits", False: "does not fit", None: "fit unknown"}[m.fits]
+        out.append(("memory", state if m.capacity is None else
+                    f"{state}: {m.total / 2**30:,.1f} of {m.capacity / 2**30:,.0f} GiB"))
+    out += [("wall-clock", f"{fmt_hours(k.wall_clock_hours)} on {fmt_int(k.count)} GPU{'s' if k.count != 1 else ''}"),
+            ("cost", "—" if k.cost is None else fmt_money(k.cost))]
+    return out
+
+
+def strip_html(a) -> str:
+    """:func:`key_numbers` as one line of labelled values (``div.planner-strip``)."""
+    cells = " ".join(f"<span class='planner-key' data-key='{html.escape(k)}' style='margin-right:14px;white-space:nowrap'>"
+                    f"<span style='color:#607d8b'>{html.escape(k)}</span> <b>{html.escape(v)}</b></span>"
+                    for k, v in key_numbers(a))
+    return f"<div class='planner-strip' style='font-size:13px;margin:4px 0;line-height:1.6'>{cells}</div>"
+
+
 def card_html(a, columns: int = 1) -> str:
     """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs)."""
     cells = [f"<th style='text-align:left;padding:2px 12px 2px 0'>{html.escape(k)}</th>"
@@ -235,7 +277,7 @@ def card_html(a, columns: int = 1) -> str:
     per = -(-len(cells) // columns)
     rows = "".join("<tr>" + "".join(cells[i + c * per] for c in range(columns) if i + c * per < len(cells)) + "</tr>"
                    for i in range(per))
-    return (f"<div style='font-family:sans-serif'>{verdict_html(a.verdict)}"
+    return (f"<div style='font-family:sans-serif'>{verdict_html(a.verdict)}{strip_html(a)}"
             f"<h3 style='margin:8px 0 4px 0'>{html.escape(a.plan.name)}</h3>"
             f"<p style='margin:0 0 6px 0'>{html.escape(a.plan.description)}</p>"
             f"<table>{rows}</table></div>")

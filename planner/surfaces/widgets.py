@@ -70,6 +70,14 @@ CSS = """<style>
 .planner-controls > *, .planner-controls .widget-vbox > * {flex-shrink: 0;}
 .planner-details table {font-size: 12px; border-collapse: collapse;}
 .planner-details th, .planner-details td {padding: 1px 10px 1px 0; vertical-align: top; text-align: left;}
+.planner-answer {position: sticky; top: 0; z-index: 2; background: white; padding-bottom: 4px;}
+.planner-app, .planner-app .widget-container, .jp-OutputArea-output:has(.planner-app),
+.jp-OutputArea-child:has(.planner-app), .jp-OutputArea:has(.planner-app) {overflow: visible !important;}
+.planner-answer img {max-width: 100%; height: auto;}
+.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%; box-sizing: border-box;}
+.planner-app .widget-html, .planner-app .widget-html-content {min-width: 0; max-width: 100%;}
+.planner-group button, button.planner-group {text-align: left; font-weight: bold; color: #37474f;
+  background: #eceff1; margin-top: 8px;}
 </style>"""
 
 # What the package calls a field, in the words of the control that sets it (for messages).
@@ -288,8 +296,24 @@ class Workbook:
                         "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision}
         self.controls = list(self.numbers.values()) + list(self.choices.values())
 
-        def section(title, *items):
-            return [W.HTML(f"<h4>{title}</h4>")] + [i.widgets() if isinstance(i, NumberControl) else i for i in items]
+        def section(title, *items, open_=True):
+            """A collapsible group of controls: its heading toggles it (every group starts open but
+            Inference; the page, not the column, scrolls)."""
+            body = W.VBox([i.widgets() if isinstance(i, NumberControl) else i for i in items],
+                          layout=W.Layout(display=None if open_ else "none"))
+            head = W.Button(description=("▾ " if open_ else "▸ ") + title, tooltip=f"show or hide {title}",
+                            layout=W.Layout(width="100%", height="26px"))
+            head.add_class("planner-group")
+
+            def toggle(_):
+                shown = body.layout.display == "none"
+                body.layout.display = None if shown else "none"
+                head.description = ("▾ " if shown else "▸ ") + title
+            head.on_click(toggle)
+            self.groups[title] = (head, body)
+            return [head, body]
+
+        self.groups: dict = {}
 
         left = W.VBox(
             section("Plan file", W.HBox([self.plan_path]), W.HBox([self.open_button, self.save_button, self.overwrite]),
@@ -302,12 +326,14 @@ class Workbook:
                       self.price, self.fit, W.HBox([self.fit_path, self.fit_button]), self.fit_note)
             + section("Memory per GPU", self.layout_on, self.layout_box)
             + section("Inference", self.inference),
-            layout=W.Layout(width="330px", min_width="330px", max_height="650px", overflow="auto",
-                            padding="0 6px 0 0"))
+            layout=W.Layout(width="330px", min_width="330px", padding="0 6px 0 0"))
         left.add_class("planner-controls")
         advisor = W.VBox([self.advise_button, self.advice_out, self.advice_buttons])
-        right = W.VBox([self.readout, self.image, self.memory, advisor, self.details],
-                       layout=W.Layout(flex="1 1 600px", min_width="480px", padding="0 0 0 12px"))
+        # the verdict, its numbers and the chart stay in view while the page scrolls the controls
+        answer = W.VBox([self.readout, self.image], layout=W.Layout(width="100%"))
+        answer.add_class("planner-answer")
+        right = W.VBox([answer, self.memory, advisor, self.details],
+                       layout=W.Layout(flex="1 1 420px", min_width="420px", padding="0 0 0 12px"))
         self.widget = W.HBox([W.HTML(CSS), left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))
         self.widget.add_class("planner-app")
 
@@ -778,6 +804,7 @@ class Workbook:
         self.readout.value = self._readout_html(a)
         self._show_memory(a)
         self._show_batch_advice(a)
+        self.image.add_class("planner-stale")      # until the chart of these settings arrives
         self._request_chart(self._token, a)
         self.details.value = self._details_html(a)
 
@@ -845,7 +872,7 @@ class Workbook:
     def _readout_html(self, a) -> str:
         """The verdict banner with its notices (:func:`~planner.surfaces.report.verdict_html`, the one rendering
         every surface shares) and the base model line."""
-        from .report import verdict_html
+        from .report import strip_html, verdict_html
 
         g, v = a.gate, a.verdict
         moved = self.departures()
@@ -854,7 +881,7 @@ class Workbook:
         return (f"<div class='planner-verdict' data-current='true' data-level='{v.level}' data-status='{v.status}' "
                 f"data-blocked='{str(v.blocked).lower()}' data-params='{a.params}' data-tokens='{g.tokens}' "
                 f"data-steps-to-optimal='{'' if v.steps_to_optimal is None else v.steps_to_optimal}' "
-                f"style='font-family:sans-serif'>{verdict_html(v, font_size='16px')}"
+                f"style='font-family:sans-serif'>{verdict_html(v, font_size='16px')}{strip_html(a)}"
                 f"<div class='planner-base' style='margin:4px 0 0 0;font-size:13px'>{base}</div></div>")
 
     def _details_html(self, a) -> str:
