@@ -483,3 +483,15 @@ def test_every_advisor_option_loads_into_the_controls_exactly(wb):
         assert wb.error is None and wb.plan() == option.plan, option.kind   # the sliders describe the option's plan
         if option.kind == "smaller-model":                                  # a proposed shape, not a catalog model
             assert "modified" not in wb.readout.value and wb.assessment.params < N_QWEN
+
+
+def test_paths_start_where_the_workbook_was_launched_and_show_as_typed(tmp_path, monkeypatch):
+    # `planner workbook` sets PLANNER_WORKDIR to the folder it was launched from; the kernel runs elsewhere.
+    monkeypatch.setenv("PLANNER_WORKDIR", str(tmp_path))
+    wb = Workbook(background_chart=False)
+    wb.save("my-plan.toml")
+    assert (tmp_path / "my-plan.toml").is_file() and wb.file_note.value == "saved my-plan.toml"
+    wb.open_plan("my-plan.toml")
+    assert "opened my-plan.toml" in wb.file_note.value
+    wb.open_plan("data/plans/llama-3-8b.toml")      # not in the launch folder: the project's data/ as before
+    assert "opened data/plans/llama-3-8b.toml" in wb.file_note.value and "notebooks/" not in wb.file_note.value

@@ -51,14 +51,20 @@ def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
 
 
 def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, browser: bool = True,
-            fresh: bool = False) -> list[str]:
-    """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook."""
+            fresh: bool = False, create: bool = True) -> list[str]:
+    """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook.
+
+    ``create=False`` (``planner workbook --dry-run``) names the working copy without making it."""
     port_opt = [f"--port={port}"] if port else []
     no_browser = [] if browser else ["--no-browser"]
+
+    def copy():
+        return working_copy(folder, fresh=fresh) if create else Path(folder).resolve() / WORKBOOK.name
+
     if app:
-        source = WORKBOOK if WORKBOOK.is_file() else working_copy(folder, fresh=fresh)
+        source = WORKBOOK if WORKBOOK.is_file() else copy()
         return ["voila", str(source), *port_opt, *no_browser, *culling_options()]
-    nb = working_copy(folder, fresh=fresh)
+    nb = copy()
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [sys.executable, "-m", "jupyterlab", str(nb), f"--ServerApp.root_dir={nb.parent.resolve()}", *root,
             *port_opt, *no_browser, *culling_options()]

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import dataclasses
 import html
+import os
 import threading
 from pathlib import Path
 
@@ -101,13 +102,22 @@ def in_control_words(message: str) -> str:
     return message
 
 
+#: Set by ``planner workbook`` to the folder it was launched from: the workbook's relative paths start there (the
+#: kernel itself runs in the notebook's folder).
+WORKDIR_ENV = "PLANNER_WORKDIR"
+
+
+def user_path(path) -> Path:
+    """A path the person typed, as they mean it: ``~`` expanded, and a relative path taken from the folder the
+    workbook was launched from (:data:`WORKDIR_ENV`), else from the kernel's working directory."""
+    p = Path(str(path).strip()).expanduser()
+    base = os.environ.get(WORKDIR_ENV)
+    return p if p.is_absolute() or not base else Path(base) / p
+
+
 def shown_path(path) -> str:
-    """A plan path as the workbook shows it: relative to the project when inside it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(DATA_DIR.parent.resolve()))
-    except ValueError:
-        return str(path)
+    """A path as the workbook shows it: as the person typed it (never re-rooted at the kernel's folder)."""
+    return str(path).strip()
 
 
 def divisors(n: int) -> list[int]:
@@ -224,6 +234,7 @@ class Workbook:
         self.accelerator = W.Dropdown(options=[(names[k], k) for k in accelerators()], value="a100",
                                       description="accelerator", **dd)
         self.gpus = NumberControl("GPUs", 1, kind="log", base=2, slider_max=2**20, step=1)
+        self.gpus_note = W.HTML()
         self.mfu = NumberControl("MFU", DEFAULT_MFU, kind="float", real=True, percent=True, minimum=MFU_RANGE[0],
                                  maximum=MFU_RANGE[1], slider_min=0.01, slider_max=1.0, step=0.01,
                                  why="model FLOPs utilisation: a fraction of the peak")
@@ -322,7 +333,7 @@ class Workbook:
                       self.kv_heads, self.intermediate, self.vocab, W.HBox([self.tied, self.gated]), self.moe_box)
             + section("Training", self.steps, self.micro_batch, self.grad_accum, self.data_parallel, self.seq_len,
                       self.batch_advice, self.continued, self.prior)
-            + section("Data and hardware", self.corpus, self.unique, self.accelerator, self.gpus, self.mfu,
+            + section("Data and hardware", self.corpus, self.unique, self.accelerator, self.gpus, self.gpus_note, self.mfu,
                       self.price, self.fit, W.HBox([self.fit_path, self.fit_button]), self.fit_note)
             + section("Memory per GPU", self.layout_on, self.layout_box)
             + section("Inference", self.inference),
@@ -428,15 +439,16 @@ class Workbook:
         """
         from ..laws.fits import fit as load_fit
 
-        name = str(path).strip()
-        if not name:
+        typed = str(path).strip()
+        if not typed:
             raise InputError("fit", "a saved fit (.toml)", detail="type the path of a saved fit (.toml)")
+        name = str(user_path(typed)) if user_path(typed).is_file() else typed
         load_fit(name)  # refuses a missing or malformed file, naming it
         if name not in self.fit.options:
             self.fit.options = list(self.fit.options) + [name]
         if select:
             self.fit.value = name
-        self.fit_note.value = f"added {html.escape(shown_path(name))}" if select else ""
+        self.fit_note.value = f"added {html.escape(shown_path(typed))}" if select else ""
         return name
 
     # -- the architecture ------------------------------------------------------------------------------
@@ -666,7 +678,8 @@ class Workbook:
         """Load a plan TOML into the controls (a catalog model becomes the base model)."""
         if not str(path).strip():
             raise InputError("plan file", "a path to a plan TOML file", detail="type a path to a .toml plan")
-        plan = load_plan(path)
+        where = user_path(path)
+        plan = load_plan(where if where.is_file() else path)   # else: as given, or from the project's data/
         return self.show_plan(plan, f"opened {html.escape(shown_path(path))}", source=str(path))
 
     def show_plan(self, plan: Plan, note: str = "", *, source: str = "the plan") -> Plan:
@@ -747,7 +760,7 @@ class Workbook:
 
         if not str(path).strip():
             raise InputError("plan file", "", detail="type a path ending in .toml to save to")
-        p = Path(path).expanduser()
+        p = user_path(path)
         if p.suffix != ".toml":
             raise InputError("plan file", "", detail=f"{path} must end in .toml")
         if p.exists() and not overwrite:
@@ -758,7 +771,7 @@ class Workbook:
         description = (f"Saved from the what-if workbook; base model {self._base_name}"
                        + (f", modified: {', '.join(moved)}." if moved else "."))
         save_plan(self.plan().with_(name=p.stem, description=description), p, overwrite=overwrite)
-        self.file_note.value = f"saved {html.escape(shown_path(p))}"
+        self.file_note.value = f"saved {html.escape(shown_path(path))}"
         return p
 
     # -- callbacks -------------------------------------------------------------------------------------
@@ -778,6 +791,11 @@ class Workbook:
             with self._quiet():  # the disabled box shows the named corpus's size
                 self.unique.value = int(corpora()[self.corpus.value])
         self.prior.disabled = not self.continued.value
+        layout_on = self.layout_on.value   # with a layout the GPUs are data parallel × TP × PP, shown as such
+        self.gpus.disabled = layout_on
+        self.gpus_note.value = (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>= data parallel "
+                                f"{self.data_parallel.value:,} × TP {self.tp.value} × PP {self.pp.value} (the layout)"
+                                f"</span>" if layout_on else "")
         self.layout_box.layout.display = None if self.layout_on.value else "none"
         self._clear_advice()
         try:
