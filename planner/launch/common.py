@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import validate
+from .. import files, validate
 from ..datafiles import DATA_DIR
 from ..errors import InputError, PlanFileError
 from ..model.architecture import Architecture
@@ -142,22 +142,23 @@ class Source:
 
 
 def read_text(path, field: str = "launch config") -> tuple[Path, str]:
-    """The text of a launch file; every failure is a :class:`PlanFileError` naming the path."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise PlanFileError(field, f"file not found: {p}") from None
-    except IsADirectoryError:
-        raise PlanFileError(field, f"is a directory, not a file: {p}") from None
-    except OSError as e:
-        raise PlanFileError(field, f"cannot read {p}: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PlanFileError(field, f"not a text file (not UTF-8): {p}") from None
+    """The text of a launch file, read through :func:`planner.files.read_text`.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``launch config``, ``deepspeed``).
+
+    Returns:
+        ``(path, text)``.
+
+    Raises:
+        PlanFileError: naming ``field``: not a path, a NUL byte, missing, a directory, a FIFO or device,
+            larger than 16 MiB, not UTF-8, or empty.
+    """
+    p = files.checked_path(path, field, error=PlanFileError)
+    text = files.read_text(p, field, error=PlanFileError)
     if not text.strip():
-        raise PlanFileError(field, f"file is empty: {p}")
+        raise PlanFileError(field, f"file is empty: {files.display(p)}")
     return p, text
 
 

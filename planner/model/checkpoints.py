@@ -35,7 +35,6 @@ import os
 import re
 import stat
 import struct
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -134,25 +133,8 @@ class CheckpointCount:
 
 
 def _open_regular(path, field: str = "checkpoint"):
-    """``(binary file, size, path)`` of a regular file; never blocks (see :mod:`planner.files`).
-
-    The same refusals as :func:`planner.files.read_bytes` (missing, directory, FIFO, socket,
-    device, bad path), without its size limit: a checkpoint is large, and only its header
-    is read.
-    """
-    p = files.checked_path(path, field)
-    try:
-        files._check_kind(os.stat(p), p, field, ConfigError, sys.maxsize, None)
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as e:
-        raise files._os_error(e, p, field, ConfigError) from None
-    try:
-        st = os.fstat(fd)
-        files._check_kind(st, p, field, ConfigError, sys.maxsize, None)  # the file actually opened
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb"), st.st_size, p
+    """``(binary file, size, path)``: :func:`planner.files.open_regular` without a size limit (only a header is read)."""
+    return files.open_regular(path, field)
 
 
 def _read_exact(f, n: int, path: Path, what: str) -> bytes:
@@ -527,9 +509,10 @@ def is_checkpoint(source) -> bool:
     try:  # a file named otherwise: sniff the first bytes of a regular file (never a FIFO or device)
         if not stat.S_ISREG(os.stat(p).st_mode):
             return False
-        with open(p, "rb") as f:
+        f, _, _ = files.open_regular(p, "checkpoint")
+        with f:
             head = f.read(9)
-    except OSError:
+    except (OSError, ConfigError):
         return False
     return head[:4] == b"GGUF" or (len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] > 1)
 
@@ -546,7 +529,7 @@ def read_checkpoint(source) -> CheckpointCount:
     Raises:
         ConfigError: nothing countable at that path, or a malformed header (see the readers).
     """
-    p = Path(source)
+    p = files.checked_path(source, "checkpoint")
     config = None
     if p.is_dir():
         weights = weights_in(p)
