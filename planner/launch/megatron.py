@@ -16,9 +16,18 @@ from __future__ import annotations
 import re
 import shlex
 
+from .. import limits
 from ..model.architecture import Architecture
-from .common import (LaunchConfig, Source, architecture_fields, batch_split, data_parallel, known_fields, training_table,
-                     world_size)
+from .common import (
+    LaunchConfig,
+    Source,
+    architecture_fields,
+    batch_split,
+    data_parallel,
+    known_fields,
+    training_table,
+    world_size,
+)
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
 
@@ -73,6 +82,22 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
                 break
         logical.append(segs)
 
+    budget = {"items": limits.MAX_ITEMS, "chars": limits.MAX_EXPANDED}
+
+    def spend(items: int, chars: int, line: int):
+        budget["items"] -= items
+        budget["chars"] -= chars
+        if budget["items"] < 0 or budget["chars"] < 0:
+            src.lines["expansion"] = line
+            raise src.error("expansion", f"the variables and arrays expand to more than {limits.MAX_ITEMS:,} "
+                                         f"arguments or {limits.MAX_EXPANDED:,} characters; the planner reads "
+                                         "launch scripts, it does not run them")
+
+    def substitute(tok: str, line: int) -> str:
+        names = [v.group(1) or v.group(2) for v in _VAR.finditer(tok)]
+        spend(1, len(tok) + sum(len(scalars.get(n, "")) for n in names), line)  # checked before it is built
+        return _VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok)
+
     def expand(tokens, inside=()):
         out = []
         for tok, line in tokens:
@@ -80,7 +105,7 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
             if a and a.group(1) in arrays and a.group(1) not in inside:  # an array naming itself stays literal
                 out += expand(arrays[a.group(1)], inside + (a.group(1),))
                 continue
-            out.append((_VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok), line))
+            out.append((substitute(tok, line), line))
         return out
 
     for segs in logical:
