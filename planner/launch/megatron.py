@@ -160,7 +160,17 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         v = one(name)
         if v is None:
             return default
+        try:
+            int(v)  # Megatron's argparse: type=int; "7B" or "1e3" stop Megatron, so they stop the planner too
+        except ValueError:
+            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), got {v!r:.40}") from None
         return src.took(name, src.count(name, v, minimum=minimum), sets)
+
+    def choice(name, choices, default=None):
+        v = one(name, default)
+        if v is not None and v not in choices:
+            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), got {v!r:.40}")
+        return v
 
     def flag(name, sets):
         if name in args:
@@ -194,7 +204,11 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         kv = num("--num-query-groups", "model.dimensions.num_kv_heads", 1)
     elif "--num-query-groups" in args:
         src.assume("model.dimensions.num_kv_heads", a, "--num-query-groups is ignored without --group-query-attention")
-    pos = one("--position-embedding-type", "learned_absolute")
+    pos = choice("--position-embedding-type", ("learned_absolute", "rope", "mrope", "relative", "none"),
+                 "learned_absolute")
+    if pos == "relative":
+        raise src.error("--position-embedding-type", "relative position embeddings (bias tables) are not counted "
+                                                     "by the planner; use a plan file")
     if "--position-embedding-type" in args:
         src.took("--position-embedding-type", pos, "model.dimensions.max_positions")
     if flag("--use-rotary-position-embeddings", "model.dimensions.max_positions"):
@@ -280,7 +294,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
 
     prec = "bf16-mixed" if flag("--bf16", "parallelism.precision") else "fp16-mixed" if flag(
         "--fp16", "parallelism.precision") else "fp32"
-    recompute = one("--recompute-granularity")
+    recompute = choice("--recompute-granularity", ("full", "selective"))
     if recompute is not None:
         src.took("--recompute-granularity", recompute, "parallelism.recompute")
     elif flag("--recompute-activations", "parallelism.recompute"):

@@ -70,7 +70,7 @@ def _size_ok(op, a, b) -> bool:
     if isinstance(a, str) or isinstance(b, str):
         if isinstance(op, ast.Add) and isinstance(a, str) and isinstance(b, str):
             return len(a) + len(b) <= limits.MAX_EXPANDED
-        return not isinstance(op, (ast.Mult, ast.Mod))  # 'x' * 10**9, '%0999999999d' % 1: not evaluated
+        return True
     ints = isinstance(a, int) and isinstance(b, int)
     if ints and isinstance(op, ast.Mult):
         return a.bit_length() + b.bit_length() <= _MAX_BITS
@@ -94,6 +94,8 @@ def _evaluate(node, env: dict):
             return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         a, b = _evaluate(node.left, env), _evaluate(node.right, env)
+        if isinstance(node.op, (ast.Mult, ast.Mod)) and (isinstance(a, str) or isinstance(b, str)):
+            raise _NotEvaluated  # 'x' * 10**9, '%0999999999d' % 1 would build gigabytes
         if not _size_ok(node.op, a, b):
             raise _TooLarge
         try:

@@ -13,16 +13,28 @@ from __future__ import annotations
 
 import tomllib
 
+from .. import validate
 from ..datafiles import lookup
 from ..errors import UnknownModelError
 from ..model.architecture import Architecture
-from .common import (LaunchConfig, Source, architecture_fields, batch_split, flatten, known_fields, toml_lines,
-                     training_table, world_size)
+from .common import (
+    LaunchConfig,
+    Source,
+    architecture_fields,
+    batch_split,
+    flatten,
+    known_fields,
+    toml_lines,
+    training_table,
+    world_size,
+)
 
 #: torchtitan's ``llama3_args`` flavors outside the catalog: dim, n_layers, n_heads, n_kv_heads,
 #: ffn_dim_multiplier, multiple_of (vocabulary 128,256: the Llama 3 tokenizer).
 LLAMA3_FLAVORS = {"70B": (8192, 80, 64, 8, 1.3, 4096), "405B": (16384, 126, 128, 8, 1.2, 4096)}
 LLAMA3_VOCAB = 128256
+#: ``activation_checkpoint.mode`` values torchtitan accepts (``memory_budget`` is recomputed like ``selective``).
+AC_MODES = ("none", "selective", "full", "memory_budget")
 
 
 def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
@@ -102,6 +114,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                ("tensor_parallel_degree", "pipeline_parallel_degree", "context_parallel_degree")}
     replicate = get("parallelism.data_parallel_replicate_degree", 1, "training.data_parallel")
     shard = flat.get("parallelism.data_parallel_shard_degree", -1)
+    if type(shard) is not int:  # -1.0 or "-1": torchtitan's field is an int
+        get("parallelism.data_parallel_shard_degree", 1, "training.data_parallel")
     if shard == -1:
         if "parallelism.data_parallel_shard_degree" in flat:
             src.took("parallelism.data_parallel_shard_degree", -1, "training.data_parallel")
@@ -125,6 +139,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     dp = replicate * shard
     src.assume("training.data_parallel", dp, f"replicate {replicate} × shard {shard}")
     gbs = flat.get("training.global_batch_size", -1)
+    if type(gbs) is not int:
+        get("training.global_batch_size", None, "training.grad_accum")
     if gbs == -1:
         accum = 1
         src.assume("training.grad_accum", 1, "global_batch_size -1: local batch × data-parallel, no accumulation")
@@ -132,11 +148,18 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         gbs = get("training.global_batch_size", None, "training.grad_accum")
         accum = batch_split(src, "training.global_batch_size", gbs, local, dp)
     mode = flat.get("activation_checkpoint.mode", "selective")
+    if mode not in AC_MODES:
+        raise src.error("activation_checkpoint.mode", f"must be one of {', '.join(AC_MODES)} (torchtitan's choices), "
+                                                      f"got {validate.shown(mode)}")
+    param_dtype = flat.get("training.mixed_precision_param", "bfloat16")
+    if param_dtype not in ("bfloat16", "float32"):
+        raise src.error("training.mixed_precision_param", "must be bfloat16 or float32 (torchtitan's choices), "
+                                                          f"got {validate.shown(param_dtype)}")
     src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
                            fsdp="full" if shard > 1 else None,
                            precision="fp32" if flat.get("training.mixed_precision_param") == "float32" else "bf16-mixed",
-                           recompute=mode if mode in ("none", "selective", "full") else "selective")
+                           recompute={"memory_budget": "selective"}.get(mode, mode))
     return src.result({
         "name": src.path.stem,
         "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),
