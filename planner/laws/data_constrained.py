@@ -72,7 +72,9 @@ def law_fit(fit=None) -> fits.Fit:
         return fits.fit(fit)
     except InputError as e:
         accepted = getattr(e, "accepted", None)
-        if accepted and isinstance(fit, str) and MUENNIGHOFF.name not in accepted:
+        if accepted and isinstance(fit, str) and MUENNIGHOFF.name not in accepted and e.field == "fit" \
+                and e.got == fit:
+            # an unknown name (a saved fit's own error, e.g. a FIFO or a bad [law], is passed on as it is)
             raise InputError("fit", f"{accepted} or {MUENNIGHOFF.name}", fit) from None
         raise
 
