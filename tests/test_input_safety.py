@@ -534,7 +534,19 @@ API = [
     pytest.param(lambda: planner.laws.fit("epoch").optimal(-1e22), id="optimal-negative"),
     pytest.param(lambda: planner.laws.fit("epoch").loss("7 billion", 1e12), id="loss-text"),
     pytest.param(lambda: planner.laws.fit("epoch").loss([1, 2], 1e12), id="loss-list"),
+    pytest.param(lambda: planner.Parallelism(recompute=np.array(["full"])), id="Parallelism-recompute-array"),
+    pytest.param(lambda: planner.Parallelism(fsdp=["full"]), id="Parallelism-fsdp-list"),
+    pytest.param(lambda: planner.memory_sweep(_arch(), tp={1: 2}), id="memory_sweep-tp-dict"),
+    pytest.param(lambda: planner.laws.ladder.judge_plan(None, params=1e9, tokens=1e10), id="judge_plan-None"),
+    pytest.param(lambda: planner.laws.ladder.judge_ratio("boot", 1e9, 1e10), id="judge_ratio-text"),
+    pytest.param(lambda: _dc().optimal(np.ones(3) * 1e21, unique_tokens=np.ones(4) * 1e10),
+                 id="data-constrained-optimal-shapes-3-and-4"),
 ]
+
+
+def _dc():
+    from planner.laws import data_constrained
+    return data_constrained
 
 
 @pytest.mark.parametrize("call", API)

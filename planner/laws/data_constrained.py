@@ -79,6 +79,17 @@ def law_fit(fit=None) -> fits.Fit:
         raise
 
 
+def _broadcast(**named):
+    """The arrays broadcast together; shapes that do not broadcast (3 and 4) are an InputError naming them."""
+    try:
+        return np.broadcast_arrays(*named.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in named.items())
+        first = next(k for k, v in named.items() if np.ndim(v))
+        raise InputError(first, "arrays of shapes that broadcast together",
+                         detail=f"shapes do not broadcast together: {shapes}") from None
+
+
 def _counts(field, value):
     return validate.quantity(field, value, minimum=1)
 
@@ -187,7 +198,7 @@ def effective(params, tokens, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
-    n_eff, d_eff = _effective(f, *np.broadcast_arrays(n, d, u))
+    n_eff, d_eff = _effective(f, *_broadcast(params=n, tokens=d, unique_tokens=u))
     return like(n_eff, n, d, u), like(d_eff, n, d, u)
 
 
@@ -210,7 +221,7 @@ def loss(params, tokens, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
-    return like(_loss(f, *np.broadcast_arrays(n, d, u)), n, d, u)
+    return like(_loss(f, *_broadcast(params=n, tokens=d, unique_tokens=u)), n, d, u)
 
 
 # --- the optimum for a budget and a corpus -----------------------------------------------------------
@@ -253,7 +264,7 @@ def optimal(flops, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     c, u = _flops(flops), _unique(unique_tokens)
-    cb, ub = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(u, dtype=float))
+    cb, ub = _broadcast(flops=np.asarray(c, dtype=float), unique_tokens=np.asarray(u, dtype=float))
     n, d = _optimal(f, cb, ub)
     return like(n, c, u), like(d, c, u)
 

@@ -938,6 +938,12 @@ class RatioJudgement:
         return f"D/N {r} is {self.side} the {span}"
 
 
+def _check_bootstrap(bootstrap) -> None:
+    if not isinstance(bootstrap, Bootstrap):
+        raise InputError("bootstrap", "a Bootstrap (LadderFit.bootstrap() or load_bootstrap())",
+                         detail=f"must be a Bootstrap (LadderFit.bootstrap()), got {type(bootstrap).__name__}")
+
+
 def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
     """Judge a run's D/N against the bootstrap interval of the fitted optimal D/N at its compute (6·N·D).
 
@@ -949,7 +955,11 @@ def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
     Returns:
         :class:`RatioJudgement`: ``side`` is ``"below"``, ``"above"`` or ``"uncertain"`` (the plan's
         ratio lies inside the interval, or the optimum is not identified).
+
+    Raises:
+        InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``params`` or ``tokens`` not positive up to 10^30.
     """
+    _check_bootstrap(bootstrap)
     n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
     d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
     c = 6.0 * n * d
@@ -1019,10 +1029,14 @@ def judge_plan(bootstrap: Bootstrap, plan=None, *, params=None, tokens=None, lin
         :class:`PlanJudgement`.
 
     Raises:
-        InputError: neither a plan nor both ``params`` and ``tokens``; non-positive numbers.
+        InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``plan`` is not a Plan; neither a plan nor both
+            ``params`` and ``tokens``; non-positive numbers.
     """
+    _check_bootstrap(bootstrap)
     if plan is not None:
-        from ..verdict.plan import assess_plan
+        from ..verdict.plan import Plan, assess_plan
+        if not isinstance(plan, Plan):
+            raise InputError("plan", "a Plan", detail=f"must be a planner.Plan, got {type(plan).__name__}")
         a = assess_plan(plan)
         n, d = float(a.params), float(plan.budget.cumulative_tokens)
         default_line = plan.thresholds.optimal
