@@ -79,6 +79,7 @@ class PlannerCallback(pl.Callback):
         else:  # max_steps=-1 with max_epochs=-1: Lightning estimates inf steps (an endless run)
             import math
 
+            from .. import validate
             from ..errors import InputError
             est = trainer.estimated_stepping_batches
             if not isinstance(est, (int, float)) or not math.isfinite(est):
