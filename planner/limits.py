@@ -7,8 +7,9 @@ forms stays a finite float64 (6·N·D with N and D at :data:`MAX_COUNT` is 6·10
 * :data:`MAX_COUNT` (10³⁰): counts and amounts — steps, tokens, parameters, batch sizes.
 * :data:`MAX_REAL` (10³⁰): other real numbers unless a function says otherwise (corpus sizes, law
   constants, thresholds).
-* :data:`MAX_FLOPS` (10⁴⁰): FLOP budgets, and the largest number written as text anywhere: a number
-  whose magnitude is 10⁴¹ or more is refused before it is expanded.
+* :data:`MAX_FLOPS` (10⁶¹): FLOP budgets — every plan the count limits allow has 6·N·D below it — and
+  the largest number written as text anywhere: a number whose magnitude is 10⁶² or more is refused
+  before it is expanded.
 * :data:`MAX_TEXT` (400): the most characters of a number written as text.
 * :data:`MAX_FILE_BYTES` (16 MiB): the most bytes read from a file the user names (a config, a plan,
   a launch file, a DeepSpeed JSON, a runs CSV, a saved fit, a checkpoint index).
@@ -19,10 +20,12 @@ forms stays a finite float64 (6·N·D with N and D at :data:`MAX_COUNT` is 6·10
 
 from __future__ import annotations
 
+import math
+
 #: Exponent of :data:`MAX_COUNT` and :data:`MAX_REAL`.
 COUNT_EXPONENT = 30
 #: Exponent of :data:`MAX_FLOPS`, also the largest magnitude of a number written as text.
-FLOPS_EXPONENT = 40
+FLOPS_EXPONENT = 61
 
 MAX_COUNT = 10**COUNT_EXPONENT
 MAX_REAL = float(10**COUNT_EXPONENT)
@@ -50,7 +53,7 @@ def power(value) -> str:
     except (TypeError, ValueError, OverflowError):
         return str(value)
     if f >= 1e15:
-        e = len(str(int(f))) - 1 if f < 1e300 else 0
+        e = round(math.log10(f)) if math.isfinite(f) else 0
         if e and float(10**e) == f:
             return f"10^{e}"
         return f"{f:.3g}"

@@ -4,7 +4,7 @@ Counts (layers, steps, tokens, parameters) are whole numbers from ``minimum`` up
 :data:`MAX_COUNT` (10³⁰: far beyond any real plan, small enough that every product the
 planner forms stays a finite float64). Reals (corpus sizes, MFU, prices, thresholds) are finite
 numbers up to :data:`MAX_REAL` (10³⁰) unless a function says otherwise; FLOP budgets go up to
-:data:`~planner.limits.MAX_FLOPS` (10⁴⁰). A value above its limit is refused, never clamped, and
+:data:`~planner.limits.MAX_FLOPS` (10⁶¹). A value above its limit is refused, never clamped, and
 the message prints the limit (``at most 10^30``). All limits live in :mod:`planner.limits`.
 
 Text is read **exactly**, at any length: ``"99999999999999999999999999999"`` is that integer,
@@ -17,7 +17,7 @@ not a 28-digit rounding of it. Accepted spellings, for counts and reals alike:
 * where a function asks for a fraction with ``percent=True``, a percentage: ``"55%"`` is 0.55.
 
 A number written in more than :data:`MAX_TEXT` characters is refused. The magnitude is checked
-before the value is expanded, so ``1e999999999`` is refused at once (anything from 10⁴¹ up).
+before the value is expanded, so ``1e999999999`` is refused at once (anything from 10⁶² up).
 
 Numbers: Python ints stay exact; a float counts as the decimal it prints as (``1e23`` is 10²³,
 not its binary neighbour); numpy scalars and 0-d arrays are scalars. With ``vector=True``, numpy
@@ -47,7 +47,7 @@ SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
 _NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _COMMAS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _BAD_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
-_TOO_LARGE = limits.FLOPS_EXPONENT  # orders of magnitude: anything from 10**41 up is refused before it is expanded
+_TOO_LARGE = limits.FLOPS_EXPONENT  # orders of magnitude: anything from 10**62 up is refused before it is expanded
 _TOO_SMALL = -400  # below 10**-400 a number is read as the least positive value it could be
 
 
@@ -89,7 +89,7 @@ def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
 
     Returns an ``int`` when the value is whole as written (``7B``, ``1e12``), else a
     :class:`fractions.Fraction` (``1.5``, ``55%``). Raises :class:`ValueError` for anything else
-    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁴¹ or
+    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁶² or
     more raises :class:`OverflowError` without expanding the number.
     """
     if not isinstance(text, str):

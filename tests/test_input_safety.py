@@ -136,19 +136,19 @@ def test_the_limits_module_is_the_only_source():
     assert validate.MAX_COUNT is limits.MAX_COUNT and validate.MAX_TEXT == limits.MAX_TEXT
     assert planner.files.MAX_BYTES == limits.MAX_FILE_BYTES == 16 * 2**20
     from planner.laws import FLOPS_RANGE
-    assert FLOPS_RANGE[1] == limits.MAX_FLOPS == 1e40
-    # the text limit and the float limit agree: 10^40 is accepted both ways, 10^41 refused both ways
-    assert validate.positive_real("flops", "1e40", maximum=limits.MAX_FLOPS) == 1e40
-    assert validate.positive_real("flops", 1e40, maximum=limits.MAX_FLOPS) == 1e40
-    for v in ("1e41", 1e41, 1e61):
-        with pytest.raises(InputError, match=r"at most 10\^40"):
+    assert FLOPS_RANGE[1] == limits.MAX_FLOPS == 1e61
+    # the text limit and the float limit agree: 10^61 is accepted both ways, 10^62 refused both ways
+    assert validate.positive_real("flops", "1e61", maximum=limits.MAX_FLOPS) == 1e61
+    assert validate.positive_real("flops", 1e61, maximum=limits.MAX_FLOPS) == 1e61
+    for v in ("1e62", 1e62, "9" * 63):
+        with pytest.raises(InputError, match=r"at most 10\^61"):
             validate.positive_real("flops", v, maximum=limits.MAX_FLOPS)
     with pytest.raises(InputError, match=r"to 10\^30"):
         validate.count("steps", 10**30 + 1)
 
 
 def test_messages_print_limits_readably():
-    assert limits.power(1e40) == "10^40" and limits.power(10**30) == "10^30"
+    assert limits.power(1e61) == "10^61" and limits.power(10**30) == "10^30"
     assert limits.power(10**9) == "1,000,000,000" and limits.power(0.001) == "0.001"
 
 

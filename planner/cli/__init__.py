@@ -51,6 +51,9 @@ def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
     if not e.field or sub is None:
         return str(e)
     options = {a.dest: max(a.option_strings, key=len) for a in sub._actions if a.option_strings}
+    layout = _layout_source(args, e.field)
+    if layout is not None:
+        return f"{layout}: {e.problem}"
     dest = _OPTION_ALIASES.get(e.field, e.field)
     if dest in ("config", "model", "checkpoint") and "config" in options and "model" in options:
         given = [k for k in ("model", "config") if getattr(args, k, None) is not None]
@@ -59,6 +62,21 @@ def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
         if dest.startswith(prefix) and dest.removeprefix(prefix) in options:
             dest = dest.removeprefix(prefix)
     return f"{options[dest]}: {e.problem}" if dest in options else str(e)
+
+
+def _layout_source(args, field: str) -> str | None:
+    """Where a layout field (``tp``, ``zero``...) not given as an option came from: ``plan.parallelism.tp`` for a
+    plan file's ``[parallelism]`` table, ``run.sh: parallelism.tp`` for a launch file; None otherwise."""
+    from ..training.parallelism import Parallelism
+    if field not in Parallelism.__dataclass_fields__ or getattr(args, field, None) not in (None, False):
+        return None
+    launch = getattr(args, "launch_config", None)
+    if launch is not None:
+        from ..files import display
+        return f"{display(os.path.basename(str(launch)))}: parallelism.{field}"
+    if getattr(args, "plan", None) is not None:
+        return f"plan.parallelism.{field}"
+    return None
 
 
 def _error(message: str) -> int:

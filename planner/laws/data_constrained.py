@@ -249,7 +249,7 @@ def optimal(flops, unique_tokens, fit=None):
     """The N and D that minimise L(N, D, U) along 6·N·D = C: an exact one-dimensional minimisation. Vectorised.
 
     Args:
-        flops: training compute C in FLOPs (1 to 1e40).
+        flops: training compute C in FLOPs (1 to 10^61).
         unique_tokens: the corpus U (``inf`` or None: unlimited, which gives the fit's closed-form optimum).
         fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
 
@@ -313,7 +313,7 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
     """The best N and D for one budget and one corpus, with epochs, loss and the unconstrained optimum.
 
     Args:
-        flops: training compute C in FLOPs (1 to 1e40).
+        flops: training compute C in FLOPs (1 to 10^61).
         unique_tokens: the corpus U (None or ``inf``: unlimited).
         fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
 

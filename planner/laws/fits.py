@@ -24,7 +24,7 @@ import numpy as np
 from .. import validate
 from ..arrays import like
 from ..errors import InputError
-from ..limits import MAX_COUNT, MAX_FLOPS
+from ..limits import MAX_FLOPS
 
 
 @dataclass(frozen=True)
@@ -47,31 +47,31 @@ class Fit:
         """Predicted final training loss (nats per token), vectorised.
 
         Args:
-            params: model size N, > 0 and at most 10^30 (a number, text such as ``"7B"``, a numpy array or a
-                pandas Series).
+            params: model size N, > 0 (a number, text such as ``"7B"``, a numpy array or a pandas Series), at
+                most 10^61 (the compute-optimal N and D of any budget up to the FLOPs limit stay inside it).
             tokens: training tokens D, likewise.
 
         Returns:
             A float, or an array (a Series) when an input is one.
 
         Raises:
-            InputError: ``params`` or ``tokens`` not a positive finite number up to 10^30.
+            InputError: ``params`` or ``tokens`` not a positive finite number up to 10^61.
         """
-        n = validate.real_array("params", params, maximum=MAX_COUNT)
-        d = validate.real_array("tokens", tokens, maximum=MAX_COUNT)
+        n = validate.real_array("params", params, maximum=MAX_FLOPS)
+        d = validate.real_array("tokens", tokens, maximum=MAX_FLOPS)
         return like(self.E + self.A / n ** self.alpha + self.B / d ** self.beta, params, tokens)
 
     def optimal(self, flops):
         """(N_opt, D_opt) that minimise the loss for ``flops`` ≈ 6·N·D. Vectorised.
 
         Args:
-            flops: training compute C, > 0 and at most 10^40 (a number, a numpy array or a pandas Series).
+            flops: training compute C, > 0 and at most 10^61 (a number, a numpy array or a pandas Series).
 
         Returns:
             ``(N_opt, D_opt)``: floats, or arrays when ``flops`` is one.
 
         Raises:
-            InputError: ``flops`` not a positive finite number up to 10^40.
+            InputError: ``flops`` not a positive finite number up to 10^61.
         """
         c = validate.real_array("flops", flops, maximum=MAX_FLOPS)
         a, b = np.float64(self.alpha), np.float64(self.beta)
@@ -127,7 +127,7 @@ def fit(name: str = DEFAULT_FIT) -> Fit:
 #: largest run 5.76e23). Outside this range a prediction is an extrapolation, and says so.
 FITTED_FLOPS = (1e18, 1e24)
 #: Budgets accepted at all: from a toy run to far past any plan; the fits' outputs stay finite.
-FLOPS_RANGE = (1.0, MAX_FLOPS)  # planner.limits.MAX_FLOPS (10**40), the one FLOPs limit everywhere
+FLOPS_RANGE = (1.0, MAX_FLOPS)  # planner.limits.MAX_FLOPS (10**61: 6·N·D at the count limits), the one FLOPs limit
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT) -> OptimalPlan:
     """The compute-optimal N and D for a FLOP budget, with the loss the fit predicts.
 
     Args:
-        flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 1e40.
+        flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 10^61.
         fit_name: a fit name (see :func:`fit`); default :data:`DEFAULT_FIT`.
 
     Returns:
