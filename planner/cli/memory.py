@@ -6,15 +6,12 @@ import json
 import sys
 
 from ..errors import InputError, PlanFileError, UnknownModelError
-from ..format import fmt_int
+from ..format import fmt_gib, fmt_int
 from ..model.catalog import architecture
-from ..format import fmt_gib
 from ..training.memory import memory_estimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, UsageError
 from .launch import add_launch_options, read_from_options
-
-
 
 _VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus", "overhead", "recompute",
            "precision", "optimizer")

@@ -75,7 +75,8 @@ def law_fit(fit=None) -> fits.Fit:
         if accepted and isinstance(fit, str) and MUENNIGHOFF.name not in accepted and e.field == "fit" \
                 and e.got == fit:
             # an unknown name (a saved fit's own error, e.g. a FIFO or a bad [law], is passed on as it is)
-            raise InputError("fit", f"{accepted} or {MUENNIGHOFF.name}", fit) from None
+            raise InputError("fit", f"{accepted} or {MUENNIGHOFF.name}",
+                             detail=f"must be {accepted} or {MUENNIGHOFF.name}, got {validate.shown(fit)}") from None
         raise
 
 

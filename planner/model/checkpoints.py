@@ -525,11 +525,14 @@ def is_checkpoint(source) -> bool:
     """
     if not isinstance(source, (str, os.PathLike)):
         return False
-    p = Path(source)
+    try:
+        p = files.checked_path(source, "checkpoint")
+    except ConfigError:  # a NUL byte, an empty name: not a checkpoint (the reader says why)
+        return False
     try:
         if p.is_dir():
             return True
-    except OSError:  # a name the file system cannot even look up: not a checkpoint (the reader says why)
+    except (OSError, ValueError):  # a name the file system cannot even look up: not a checkpoint (the reader says why)
         return False
     name = p.name.lower()
     if name.endswith((".safetensors", ".gguf")) or _is_index(p):
@@ -542,7 +545,7 @@ def is_checkpoint(source) -> bool:
         f, _, _ = files.open_regular(p, "checkpoint")
         with f:
             head = f.read(9)
-    except (OSError, ConfigError):
+    except (OSError, ValueError, ConfigError):
         return False
     return head[:4] == b"GGUF" or (len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] > 1)
 

@@ -591,6 +591,8 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
     """
     import pandas as pd
     layout = Parallelism() if layout is None else layout
+    if not isinstance(layout, Parallelism):
+        raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
     unknown = sorted(set(axes) - set(SWEEP_AXES))
     if unknown:
         raise InputError(unknown[0], f"one of the sweepable fields {', '.join(SWEEP_AXES)}", detail=None)
