@@ -25,10 +25,9 @@ import numpy as np
 import pytest
 
 import planner
+from conftest import ROOT
 from planner.cli import build_parser, main
 from planner.errors import PlannerError
-
-from conftest import ROOT
 
 ORIGIN = str(ROOT / "data" / "plans" / "origin-case.toml")
 QWEN = str(ROOT / "data" / "models" / "qwen2.5-0.5b.json")
@@ -211,6 +210,7 @@ def test_hostile_option_values_exit_2_with_one_line_naming_the_option(command, d
     if code in (0, 1):  # accepted legitimately (e.g. a FLOP budget of 1e41)
         return
     assert code == 2, (code, err[-300:])
+    assert out == "", out[-300:]
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("planner: error: "), err[-600:]
     names = set(action.option_strings) | set(ALIASES.get(dest, ()))

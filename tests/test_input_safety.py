@@ -40,6 +40,7 @@ def run(argv, capsys):
 def one_line(code, out, err, *needles) -> str:
     assert "Traceback" not in out + err
     assert code == 2, (code, out[-300:], err[-300:])
+    assert out == "", out[-300:]
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("planner: error: "), err[-600:]
     assert any(n in lines[0] for n in needles), (needles, lines[0])
@@ -442,8 +443,7 @@ def test_a_gguf_superscript_parameter_count_is_one_line(tmp_path, capsys):
     body = struct.pack("<QQ", 0, 1) + struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value
     p = tmp_path / "m.gguf"
     p.write_bytes(b"GGUF" + struct.pack("<I", 3) + body)
-    code, _, err = run(["params", p], capsys)
-    assert "Traceback" not in err and code in (0, 2), err
+    one_line(*run(["params", p], capsys), "general.parameter_count")
 
 
 # =================================================================================================
@@ -557,3 +557,71 @@ def test_the_api_raises_only_planner_errors(call):
 def test_fit_loss_accepts_text_counts_exactly():
     f = planner.laws.fit("epoch")
     assert f.loss("7B", "1e12") == f.loss(7e9, 1e12)
+
+
+# =================================================================================================
+# 6. Messages name what the user typed
+# =================================================================================================
+
+ORIGIN = str(ROOT / "data" / "plans" / "origin-case.toml")
+
+
+def test_a_plan_files_parallelism_is_named_as_written(tmp_path, capsys):
+    text = Path(ORIGIN).read_text().replace("zero = 0", "zero = 0\ntp = 7").replace("count = 1", "count = 7")
+    p = _write(tmp_path, "tp7.toml", text)
+    line = one_line(*run(["report", p], capsys), "plan.parallelism.tp")
+    assert "planner: error: plan.parallelism.tp: " in line  # Qwen2.5-0.5B has 2 key/value heads: 7 fits neither way
+
+
+def test_an_empty_safetensors_config_blames_config_not_params(tmp_path, capsys):
+    p = tmp_path / "empty.safetensors"
+    p.write_bytes(b"")
+    line = one_line(*run(["check", "--config", p, "--steps", "1", "--tokens-per-step", "1"], capsys), "--config")
+    assert "--params" not in line
+
+
+def test_memory_options_override_the_launch_files_sharding(capsys):
+    lit = FIX / "litgpt_tinyllama.yaml"  # 8 GPUs: litgpt shards with FSDP
+    code, out, err = run(["memory", "--launch-config", lit, "--format", "litgpt", "--gpus", "8", "--zero", "1"], capsys)
+    assert code == 0 and err == "", err  # --zero replaces the file's FSDP; it is not "--fsdp and --zero"
+    line = one_line(*run(["memory", "--launch-config", lit, "--format", "litgpt", "--gpus", "8", "--zero", "5"],
+                         capsys), "--zero")
+    assert "--fsdp" not in line
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["advise", ORIGIN, "-o", "/proc/advice"], "-o: cannot write"),
+    (["review", ORIGIN, "-o", "/proc/x.html"], "--output: cannot write"),
+    (["fit", ROOT / "data" / "chinchilla_fig4_runs.csv", "--bootstrap", "0", "--save", "/proc/law.toml"], "--save"),
+], ids=["advise-proc", "review-proc", "fit-save-proc"])
+def test_unwritable_outputs_name_the_option(argv, needle, capsys):
+    t = time.monotonic()
+    one_line(*run(argv, capsys), needle)
+    assert time.monotonic() - t < 20  # refused before a kernel or a fit runs... or right after the fit
+
+
+def test_an_output_fifo_is_refused_before_any_work(tmp_path, capsys):
+    fifo = tmp_path / "out.toml"
+    os.mkfifo(fifo)
+    one_line(*run(["import", FIX / "megatron_gpt3_175b.sh", "--format", "megatron", "-o", fifo], capsys),
+             "-o/--output: is a FIFO")
+
+
+def test_review_kernel_errors_are_one_line_and_exit_2(monkeypatch, capsys):
+    import planner.surfaces.review as review
+
+    class CellExecutionError(Exception):  # what nbconvert raises, by name
+        ename, evalue = "InputError", "tp: must be a divisor of the heads\n(more lines of a traceback)"
+
+    def fail(*_, **__):
+        raise CellExecutionError("127 lines of kernel traceback")
+    monkeypatch.setattr(review, "render_review", fail)
+    line = one_line(*run(["review", ORIGIN, "-o", "/tmp/planner-review-test.html"], capsys), "plan:")
+    assert line == "planner: error: plan: cannot be reviewed: InputError: tp: must be a divisor of the heads"
+
+
+def test_fit_counts_take_scientific_notation(capsys):
+    code, out, err = run(["fit", ROOT / "data" / "chinchilla_fig4_runs.csv", "--bootstrap", "1e1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["bootstrap"]["samples"] == 10
+    one_line(*run(["fit", ROOT / "data" / "chinchilla_fig4_runs.csv", "--bootstrap", "1.5"], capsys), "--bootstrap")

@@ -98,6 +98,9 @@ class CheckpointCount:
     metadata: Mapping[str, object] = field(default_factory=dict)
     config: str | None = None
 
+    def __post_init__(self):
+        _ = self.metadata_total  # a claimed total that is not a count ("²", 5,000 digits) is refused on reading
+
     @property
     def total(self) -> int:
         """Elements over every stored tensor: the checkpoint's N."""
