@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 
+from .. import validate
 from ..datafiles import lookup
 from ..errors import ConfigError, UnknownModelError
 from ..model.catalog import architecture
@@ -63,11 +64,13 @@ def check_types(src: Source, args: dict) -> None:
             continue
         if key in BOOL_FIELDS and not isinstance(v, bool):
             hint = " (a quoted boolean is text: write true or false without quotes)" if isinstance(v, str) else ""
-            raise src.error(key, f"must be true or false (TrainingArguments' type), got {v!r:.40}{hint}")
+            raise src.error(key, f"must be true or false (TrainingArguments' type), got {validate.shown(v)}{hint}")
         if key in INT_FIELDS and (isinstance(v, bool) or not isinstance(v, (int, float, str))):
-            raise src.error(key, f"must be a whole number (TrainingArguments' type), got {v!r:.40}")
+            raise src.error(key, f"must be a whole number (TrainingArguments' type), got {validate.shown(v)}")
         if key in REAL_FIELDS and (isinstance(v, bool) or not isinstance(v, (int, float))):
-            raise src.error(key, f"must be a number (TrainingArguments' type), got {v!r:.40}")
+            raise src.error(key, f"must be a number (TrainingArguments' type), got {validate.shown(v)}")
+
+
 HF_DEFAULTS = {"per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_train_epochs": 3.0}
 
 
@@ -114,13 +117,16 @@ def _model(src: Source, args: dict) -> dict:
                                               "data/launch/model_names.csv, or a local folder with config.json)")
     name = args[key]
     if not isinstance(name, str):
-        raise src.error(key, f"must be a string, got {name!r}")
+        raise src.error(key, f"must be a string, got {validate.shown(name)}")
     src.took(key, name, "model")
     local = (src.path.parent / name)
-    if local.is_dir() and (local / "config.json").is_file():
-        return {"config": str((local / "config.json").resolve())}
-    if local.is_file():
-        return {"config": str(local.resolve())}
+    try:  # a name no file system accepts (5,000 characters, a NUL byte) is not a local model
+        if local.is_dir() and (local / "config.json").is_file():
+            return {"config": str((local / "config.json").resolve())}
+        if local.is_file():
+            return {"config": str(local.resolve())}
+    except (OSError, ValueError):
+        pass
     try:
         row = lookup(name, "launch/model_names.csv", ("name",), key)
         if row["framework"] != "hf":
@@ -132,7 +138,7 @@ def _model(src: Source, args: dict) -> dict:
     try:
         architecture(name)
     except ConfigError:
-        raise src.error(key, f"{name!r} is neither a catalog name, a Hugging Face id the planner knows "
+        raise src.error(key, f"{validate.shown(name)} is neither a catalog name, a Hugging Face id the planner knows "
                              "(data/launch/model_names.csv), nor a local config") from None
     return {"catalog": name}
 
@@ -155,7 +161,7 @@ def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
         prefix = ""
         src.took("deepspeed", value, "parallelism.zero")
     else:
-        raise src.error("deepspeed", f"must be a path to a DeepSpeed JSON or a table, got {value!r}")
+        raise src.error("deepspeed", f"must be a path to a DeepSpeed JSON or a table, got {validate.shown(value)}")
     if not isinstance(ds, dict):
         raise ds_src.error("deepspeed", "must be a JSON object")
     expected = {"train_micro_batch_size_per_gpu": micro, "gradient_accumulation_steps": accum,
@@ -174,20 +180,20 @@ def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
                                   "checked against the Trainer's batch"))
     zero = ds.get("zero_optimization", {})
     if not isinstance(zero, dict):
-        raise ds_src.error(prefix + "zero_optimization", f"must be an object (DeepSpeed's schema), got {zero!r:.40}")
+        raise ds_src.error(prefix + "zero_optimization", f"must be an object (DeepSpeed's schema), got {validate.shown(zero)}")
     stage = zero.get("stage", 0)
     if type(stage) is not int or stage not in (0, 1, 2, 3):  # true is not stage 1
-        raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {stage!r}")
+        raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {validate.shown(stage)}")
     src.read.append(FieldRead(f"{ds_src.path.name}:zero_optimization.stage", stage, ds_src.line("stage"),
                               "parallelism.zero"))
     out = {"zero": stage}
     for k in ("bf16", "fp16"):
         section = ds.get(k, {})
         if not isinstance(section, dict):
-            raise ds_src.error(prefix + k, f"must be an object with \"enabled\", got {section!r:.40}")
+            raise ds_src.error(prefix + k, f"must be an object with \"enabled\", got {validate.shown(section)}")
         enabled = section.get("enabled", False)
         if enabled not in (True, False, "auto") or type(enabled) is int:
-            raise ds_src.error(prefix + f"{k}.enabled", f"must be true, false or \"auto\", got {enabled!r:.40}")
+            raise ds_src.error(prefix + f"{k}.enabled", f"must be true, false or \"auto\", got {validate.shown(enabled)}")
         if enabled is True:
             out["precision"] = f"{k}-mixed"
     return out
@@ -224,19 +230,18 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
             src.assume("training.seq_len", seq, f"{seq_key} is a ceiling: without packing, shorter samples make D "
                        "smaller than planned")
     elif seq_len is not None:
-        from .. import validate
         seq = src.assume("training.seq_len", validate.count("--seq-len", seq_len), "--seq-len (tokens per sample)")
     else:
         raise src.error("max_seq_length", "missing: the arguments do not state the sequence length; give --seq-len")
     max_steps = args.get("max_steps", -1)
     if max_steps is not None and not (isinstance(max_steps, int) and not isinstance(max_steps, bool)):
-        raise src.error("max_steps", f"must be a whole number (-1: train for num_train_epochs), got {max_steps!r}")
+        raise src.error("max_steps", f"must be a whole number (-1: train for num_train_epochs), got {validate.shown(max_steps)}")
     if max_steps is not None and max_steps > 0:  # the Trainer reads 0 and negatives as "not set"
         steps = src.took("max_steps", max_steps, "training.steps")
     else:
         epochs = args.get("num_train_epochs", HF_DEFAULTS["num_train_epochs"])
         if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not 0 < epochs < 1e9:
-            raise src.error("num_train_epochs", f"must be a number of epochs > 0, got {epochs!r}")
+            raise src.error("num_train_epochs", f"must be a number of epochs > 0, got {validate.shown(epochs)}")
         if "num_train_epochs" in args:
             src.took("num_train_epochs", epochs, "training.steps")
         else:
@@ -244,7 +249,6 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
         if dataset_size is None:
             raise src.error("num_train_epochs", "an epoch-based run needs the dataset size: give --dataset-size "
                                                 "(samples) or max_steps")
-        from .. import validate
         n = validate.count("--dataset-size", dataset_size)
         steps = src.assume("training.steps", epoch_steps(n, micro, accum, world, epochs),
                            f"{epochs:g} epochs of ceil({n:,} samples / ({micro} × {world} GPUs)) batches // {accum}")

@@ -123,7 +123,7 @@ def _from_model_config(src: Source, mc: dict, tie: bool) -> Architecture:
     # fields that change N in ways the planner does not model: refused, never ignored
     for key, off in (("norm_qk", False), ("n_expert", 0), ("latent_attention", None)):
         if mc.get(key, off) not in (off, None):
-            raise src.error(f"model_config.{key}", f"{mc[key]!r} is not read by the planner (it changes N); "
+            raise src.error(f"model_config.{key}", f"{validate.shown(mc[key])} is not read by the planner (it changes N); "
                                                    "use a plan file for this model")
     bias = get("bias", True)
     n_embd, n_head = get("n_embd", 4096), get("n_head", 32)
@@ -190,7 +190,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                 raise UnknownModelError("model_name", "")
         except UnknownModelError:
             names = ", ".join(r["name"] for r in read_csv("launch/model_names.csv") if r["framework"] == "litgpt")
-            raise src.error("model_name", f"{name!r} is not resolved to the catalog (known: {names}); give "
+            raise src.error("model_name", f"{validate.shown(name)} is not resolved to the catalog (known: {names}); give "
                                           "model_config instead") from None
         src.assume("model.catalog", row["catalog"], f"LitGPT's {name} is this catalog model "
                    "(data/launch/model_names.csv)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from .. import limits
+from .. import limits, validate
 from ..model.architecture import Architecture
 from .common import (
     LaunchConfig,
@@ -163,13 +163,13 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         try:
             int(v)  # Megatron's argparse: type=int; "7B" or "1e3" stop Megatron, so they stop the planner too
         except ValueError:
-            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), got {v!r:.40}") from None
+            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), got {validate.shown(v)}") from None
         return src.took(name, src.count(name, v, minimum=minimum), sets)
 
     def choice(name, choices, default=None):
         v = one(name, default)
         if v is not None and v not in choices:
-            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), got {v!r:.40}")
+            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), got {validate.shown(v)}")
         return v
 
     def flag(name, sets):
@@ -222,7 +222,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             raise src.error("--max-position-embeddings", f"{max_pos:,} is less than --seq-length {seq:,}")
     norm = one("--normalization", "LayerNorm")
     if norm not in ("LayerNorm", "RMSNorm"):
-        raise src.error("--normalization", f"must be LayerNorm or RMSNorm, got {norm!r}")
+        raise src.error("--normalization", f"must be LayerNorm or RMSNorm, got {validate.shown(norm)}")
     if "--normalization" in args:
         src.took("--normalization", norm, "model.dimensions.norm")
     bias = not flag("--disable-bias-linear", "model.dimensions.qkv_bias/o_bias/mlp_bias")

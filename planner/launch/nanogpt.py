@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import operator
 
-from .. import limits
+from .. import limits, validate
 from ..model.architecture import Architecture
 from .common import (
     LaunchConfig,
@@ -160,20 +160,20 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         if kind == "count":
             v = src.count(key, v)
         elif kind == "flag" and not isinstance(v, bool):
-            raise src.error(key, f"must be True or False, got {v!r}")
+            raise src.error(key, f"must be True or False, got {validate.shown(v)}")
         if key in given:
             return src.took(key, v, sets)
-        return src.assume(sets, v, f"train.py's default {key} = {v!r}")
+        return src.assume(sets, v, f"train.py's default {key} = {validate.shown(v)}")
 
     init = cfg["init_from"]
     if not isinstance(init, str):
-        raise src.error("init_from", f"must be 'scratch', 'resume' or a GPT-2 name, got {init!r}")
+        raise src.error("init_from", f"must be 'scratch', 'resume' or a GPT-2 name, got {validate.shown(init)}")
     if "init_from" in given:
         src.took("init_from", init, "model")
     block = get("block_size", "training.seq_len")
     if init.startswith("gpt2"):
         if init not in PRETRAINED:
-            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {init!r}")
+            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {validate.shown(init)}")
         L, H, d = PRETRAINED[init]
         if block > 1024:
             raise src.error("block_size", f"{block:,} is more than GPT-2's 1,024 positions")
@@ -188,7 +188,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             src.assume("model", "the config's dimensions", "init_from = 'resume' loads them from out_dir's "
                        "checkpoint; assumed equal to the config's, and the iterations already run are not known")
         elif init != "scratch":
-            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {init!r}")
+            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {validate.shown(init)}")
         L = get("n_layer", "model.dimensions.num_layers")
         H = get("n_head", "model.dimensions.num_heads")
         d = get("n_embd", "model.dimensions.hidden_size")

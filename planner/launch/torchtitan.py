@@ -89,7 +89,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             return default
         v = flat[key]
         if isinstance(v, bool) or not isinstance(v, int):
-            raise src.error(key, f"must be a whole number, got {v!r}")
+            raise src.error(key, f"must be a whole number, got {validate.shown(v)}")
         if v < minimum:
             raise src.error(key, f"must be a whole number >= {minimum}, got {v}")
         return src.took(key, v, sets)
