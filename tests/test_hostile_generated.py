@@ -307,3 +307,59 @@ def test_public_functions_raise_only_planner_errors(name, params):
                 except Exception as e:  # noqa: BLE001 - any other type is the bug
                     pytest.fail(f"{name}({p}={v!r:.40}): {type(e).__name__} escaped: {str(e)[:200]}",
                                 pytrace=False)
+
+
+# ---- every field of every structured launch file -----------------------------------------------------
+
+LAUNCH = ROOT / "tests" / "fixtures" / "launch"
+LAUNCH_FILES = [("litgpt_tinyllama.yaml", "litgpt", {"gpus": 8}), ("litgpt_tinystories.yaml", "litgpt", {}),
+                ("hf_zephyr_7b_sft_full.yaml", "hf-trainer", {"gpus": 8, "dataset_size": 1000}),
+                ("hf_trainer_deepspeed.json", "hf-trainer", {"gpus": 2}),
+                ("torchtitan_llama3_8b.toml", "torchtitan", {"gpus": 8})]
+FIELD_VALUES = [None, "x" * 5000, -1, "1e400", [1], {}, True, "²", 1.5, "true", 10**40, "a\x00b"]
+
+
+def _paths(d, pre=()):
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            yield from _paths(v, pre + (k,))
+        else:
+            yield pre + (k,)
+
+
+@pytest.mark.parametrize("name, fmt, kw", LAUNCH_FILES, ids=[n for n, _, _ in LAUNCH_FILES])
+def test_every_launch_file_field_takes_hostile_values(name, fmt, kw, tmp_path):
+    import tomllib
+
+    import tomli_w
+    import yaml
+
+    from planner.launch import read_launch_config
+    src = LAUNCH / name
+    text = src.read_text()
+    doc = tomllib.loads(text) if name.endswith(".toml") else json.loads(text) if name.endswith(".json") \
+        else yaml.safe_load(text)
+    for extra in ("ds_config_zero3.json",):
+        (tmp_path / extra).write_bytes((LAUNCH / extra).read_bytes())
+    out = tmp_path / name
+    for path in list(_paths(doc)):
+        for v in FIELD_VALUES:
+            d = json.loads(json.dumps(doc))
+            node = d
+            for k in path[:-1]:
+                node = node[k]
+            node[path[-1]] = v
+            if name.endswith(".toml"):
+                if v is None:
+                    continue
+                out.write_text(tomli_w.dumps(d))
+            else:
+                out.write_text(json.dumps(d) if name.endswith(".json") else yaml.safe_dump(d))
+            try:
+                with _deadline(10):
+                    read_launch_config(out, fmt, **kw)
+            except PlannerError as e:
+                assert "\n" not in str(e) and len(str(e)) < 700, (path, str(e)[:200])
+            except Exception as e:  # noqa: BLE001 - any other type is the bug
+                pytest.fail(f"{name} {'.'.join(map(str, path))} = {v!r:.30}: {type(e).__name__} escaped: "
+                            f"{str(e)[:200]}", pytrace=False)

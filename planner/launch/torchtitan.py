@@ -16,6 +16,7 @@ import tomllib
 from .. import validate
 from ..datafiles import lookup
 from ..errors import UnknownModelError
+from ..files import display
 from ..model.architecture import Architecture
 from .common import (
     LaunchConfig,
@@ -65,7 +66,7 @@ def _model(src: Source, name: str, flavor: str) -> dict:
                    "(the Llama 3 tokenizer)")
         return {"dimensions": architecture_fields(arch)}
     known = ", ".join(["llama3/8B"] + [f"llama3/{f}" for f in LLAMA3_FLAVORS])
-    raise src.error("model.flavor", f"{name}/{flavor} is not known to the planner; known: {known}")
+    raise src.error("model.flavor", f"{display(f'{name}/{flavor}')} is not known to the planner; known: {known}")
 
 
 def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
