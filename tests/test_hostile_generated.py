@@ -363,3 +363,54 @@ def test_every_launch_file_field_takes_hostile_values(name, fmt, kw, tmp_path):
             except Exception as e:  # noqa: BLE001 - any other type is the bug
                 pytest.fail(f"{name} {'.'.join(map(str, path))} = {v!r:.30}: {type(e).__name__} escaped: "
                             f"{str(e)[:200]}", pytrace=False)
+
+
+# ---- every field of a saved fit -----------------------------------------------------------------------
+
+SAVED_VALUES = ["x" * 5000, -1, "1e400", [1], {}, True, "²", 10**40, math.nan, [["a"] * 5] * 10, [[1e300] * 5] * 10]
+
+
+def test_every_saved_fit_field_takes_hostile_values(work, tmp_path):
+    import tomllib
+    import warnings
+
+    import tomli_w
+
+    from planner.laws import ladder
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = ladder.fit_ladder(work / RUNS, starts=2)
+        fitted.save(tmp_path / "law.toml", fitted.bootstrap(10))
+    doc = tomllib.loads((tmp_path / "law.toml").read_text())
+    assert {"law", "method", "runs", "intervals", "bootstrap"} <= set(doc)
+    def bootstrap(p):
+        b = ladder.load_bootstrap(p)
+        b.intervals()
+        b.optimal(1e22)
+        ladder.judge_plan(b, params=1e9, tokens=1e10)
+
+    def ladder_fit(p):
+        f = ladder.load_ladder(p)
+        f.extrapolation(1e22)
+        f.bootstrap(10)
+
+    uses = (lambda p: ladder.load_law(p).optimal(1e22), bootstrap, ladder_fit)
+    out = tmp_path / "hostile.toml"
+    for path in list(_paths(doc)):
+        for v in SAVED_VALUES:
+            d = json.loads(json.dumps(doc))
+            node = d
+            for k in path[:-1]:
+                node = node[k]
+            node[path[-1]] = v
+            out.write_text(tomli_w.dumps(d))
+            for use in uses:
+                try:
+                    with _deadline(10), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        use(out)
+                except PlannerError as e:
+                    assert "\n" not in str(e) and len(str(e)) < 700, (path, str(e)[:200])
+                except Exception as e:  # noqa: BLE001 - any other type is the bug
+                    pytest.fail(f"{'.'.join(map(str, path))} = {v!r:.30}: {type(e).__name__} escaped: "
+                                f"{str(e)[:200]}", pytrace=False)

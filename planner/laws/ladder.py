@@ -567,8 +567,15 @@ class LadderFit:
 
     @property
     def flops_range(self) -> tuple[float, float]:
-        """Smallest and largest training compute (6·N·D) among the runs used."""
+        """Smallest and largest training compute (6·N·D) among the runs used.
+
+        Raises:
+            InputError: (field ``fit``) a law read back without valid runs has no compute range.
+        """
         c = self.runs.flops
+        if not len(c):
+            raise InputError("fit", "a fit with its runs", detail=f"{self.name}: no valid runs were saved with "
+                                                                  "this law, so its compute range is not known")
         return float(c.min()), float(c.max())
 
     def extrapolation(self, flops):
@@ -622,6 +629,9 @@ class LadderFit:
         s = validate.count("seed", seed, minimum=0, maximum=2**63)
         lvl = validate.positive_real("level", level, maximum=0.999999)
         r = self.runs
+        if len(r) < _MIN_RUNS:  # a law read back without its runs
+            raise InputError("runs", f"at least {_MIN_RUNS} runs", detail=f"{self.name}: {len(r)} valid runs to "
+                                                                           "resample; a bootstrap needs the runs")
         x, y, logl = np.log(r.params), np.log(r.tokens), np.log(r.loss)
         rng = np.random.default_rng(s)
         # each resample: how often each run was drawn, times the user's weight
