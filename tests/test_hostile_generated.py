@@ -414,3 +414,34 @@ def test_every_saved_fit_field_takes_hostile_values(work, tmp_path):
                 except Exception as e:  # noqa: BLE001 - any other type is the bug
                     pytest.fail(f"{'.'.join(map(str, path))} = {v!r:.30}: {type(e).__name__} escaped: "
                                 f"{str(e)[:200]}", pytrace=False)
+
+
+# ---- every cell and header of a runs CSV ----------------------------------------------------------------
+
+CELL_VALUES = ["x" * 5000, "-1", "0", "1e400", "True", "²", "nan", "inf", "", "9" * 400, "1e-400", "0x10", "\x00",
+               "(1+2j)", "1e308"]
+HEADERS = ["params,params,tokens,loss", "PARAMS,params,tokens,loss", ",,,", "params", "\x00", "a" * 5000,
+           "params,tokens,loss,name,name", "name,params,tokens,loss,weight,extra"]
+
+
+def test_every_runs_csv_cell_and_header_takes_hostile_values(work, tmp_path):
+    from planner.laws.ladder import fit_ladder, read_runs
+    rows = (work / RUNS).read_text().splitlines()
+    out = tmp_path / "runs.csv"
+    texts = []
+    for c in range(len(rows[0].split(","))):
+        for v in CELL_VALUES:
+            cells = rows[1].split(",")
+            cells[c] = v
+            texts.append("\n".join([rows[0], ",".join(cells), *rows[2:]]))
+    texts += [h + "\n" + "\n".join(rows[1:]) for h in HEADERS]
+    for text in texts:
+        out.write_text(text)
+        for use in (read_runs, lambda p: fit_ladder(p, starts=1).optimal(1e22)):
+            try:
+                with _deadline(10):
+                    use(out)
+            except PlannerError as e:
+                assert "\n" not in str(e) and len(str(e)) < 700, str(e)[:200]
+            except Exception as e:  # noqa: BLE001 - any other type is the bug
+                pytest.fail(f"{text[:80]!r}: {type(e).__name__} escaped: {str(e)[:200]}", pytrace=False)

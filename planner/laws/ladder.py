@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import validate
 from ..errors import InputError, PlannerWarning
+from ..files import display
 from ..limits import power
 
 #: Huber δ of Chinchilla's Approach 3 (residuals are in log-loss).
@@ -226,7 +227,8 @@ def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
         cols["flops"] = cols.pop("training_flops")
     for need in ("params", "loss"):
         if need not in cols:
-            raise InputError(need, "a column", detail=f"missing column {need!r} (have: {', '.join(cols) or 'none'})")
+            raise InputError(need, "a column", detail=f"missing column {need!r} (have: "
+                                                      f"{display(', '.join(cols) or 'none')})")
     if "tokens" not in cols and "flops" not in cols:
         raise InputError("tokens", "a column", detail="missing column 'tokens' (or 'flops', with D = flops/(6*params))")
     n = _numbers("params", cols["params"], labels, row_word)
