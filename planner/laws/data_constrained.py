@@ -131,7 +131,7 @@ def optimal_params_for_tokens(tokens, fit=None):
     """N_opt(D): the model size that is compute-optimal when trained on ``tokens`` tokens. Vectorised.
 
     Args:
-        tokens: training tokens D (1 to 1e30).
+        tokens: training tokens D (1 to 10^30).
         fit: see :func:`law_fit`.
 
     Returns:
@@ -152,7 +152,7 @@ def corpus_for_optimal(params, fit=None):
     N itself (no repetition, no excess parameters); with any smaller corpus it is a smaller model.
 
     Args:
-        params: model size N (1 to 1e30).
+        params: model size N (1 to 10^30).
         fit: see :func:`law_fit`.
 
     Returns:
@@ -195,7 +195,7 @@ def effective(params, tokens, unique_tokens, fit=None):
         ``(N′, D′)``: floats, or arrays when any input is an array.
 
     Raises:
-        InputError: a value out of range (1 to 1e30), naming the argument.
+        InputError: a value out of range (1 to 10^30), naming the argument.
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
@@ -207,8 +207,8 @@ def loss(params, tokens, unique_tokens, fit=None):
     """Predicted loss L(N, D, U) of a plan on a corpus of U unique tokens (Muennighoff et al. 2023). Vectorised.
 
     Args:
-        params: model size N (1 to 1e30).
-        tokens: training tokens D (1 to 1e30).
+        params: model size N (1 to 10^30).
+        tokens: training tokens D (1 to 10^30).
         unique_tokens: the corpus U (``inf`` or None: unlimited, so no token repeats; parameters beyond
             N_opt(D) still count less, as in the paper, where U_N = min(N, N_opt(min(U, D)))).
         fit: default: the planner's default fit; ``"muennighoff"`` is the one made with the decay constants.
