@@ -625,3 +625,12 @@ def test_fit_counts_take_scientific_notation(capsys):
     assert code == 0, err
     assert json.loads(out)["bootstrap"]["samples"] == 10
     one_line(*run(["fit", ROOT / "data" / "chinchilla_fig4_runs.csv", "--bootstrap", "1.5"], capsys), "--bootstrap")
+
+
+def test_a_launch_files_bad_layout_names_the_file_not_an_option(tmp_path, capsys):
+    text = (FIX / "torchtitan_llama3_8b.toml").read_text()
+    assert "tensor_parallel_degree = 1" in text
+    p = _write(tmp_path, "job.toml", text.replace("tensor_parallel_degree = 1", "tensor_parallel_degree = 3"))
+    line = one_line(*run(["memory", "--launch-config", p, "--format", "torchtitan", "--gpus", "24"], capsys),
+                    "job.toml: parallelism.tp:")
+    assert "--tp" not in line  # Llama 3 8B has 32 heads: 3 divides neither them nor the 8 key/value heads
