@@ -377,10 +377,12 @@ def test_deepspeed_values_are_checked_against_its_schema(change, match, tmp_path
 @pytest.mark.parametrize("old, new, match", [
     ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0", r"data_parallel_shard_degree: must be a whole"),
     ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"', r"activation_checkpoint.mode: must be one of"),
-], ids=["shard-minus-1.0", "ac-mode-unknown"])
+    ("[training]", '[training]\ncompile = "true"', r"training.compile: must be true or false"),
+    ("[training]", '[training]\nmixed_precision_param = "float16"', r"mixed_precision_param: must be one of"),
+], ids=["shard-minus-1.0", "ac-mode-unknown", "quoted-bool", "unknown-dtype"])
 def test_torchtitan_types_and_enums(old, new, match, tmp_path):
     text = (FIX / "torchtitan_llama3_8b.toml").read_text()
-    for key in ("data_parallel_shard_degree", "mode"):
+    for key in ("data_parallel_shard_degree", "mode", "compile", "mixed_precision_param"):
         text = "\n".join(line for line in text.splitlines() if not line.strip().startswith(f"{key} ="))
     assert old in text
     with pytest.raises(PlanFileError, match=match):

@@ -37,6 +37,55 @@ LLAMA3_VOCAB = 128256
 #: ``activation_checkpoint.mode`` values torchtitan accepts (``memory_budget`` is recomputed like ``selective``).
 AC_MODES = ("none", "selective", "full", "memory_budget")
 
+#: The types of ``JobConfig``'s fields (pytorch/torchtitan ``torchtitan/config/job_config.py``): a TOML value
+#: of another type is refused, as torchtitan's own config parser refuses it; a tuple is a Literal's choices.
+_BOOL = """job.use_for_integration_test job.print_args job.print_config profiling.enable_profiling
+    profiling.enable_memory_snapshot metrics.enable_tensorboard metrics.disable_color_printing
+    metrics.save_for_all_ranks metrics.enable_wandb model.print_after_conversion optimizer.early_step_in_backward
+    training.enable_cpu_offload training.compile training.gc_debug training.deterministic
+    parallelism.enable_compiled_autograd parallelism.disable_loss_parallel parallelism.enable_async_tensor_parallel
+    checkpoint.enable_checkpoint checkpoint.initial_load_model_only checkpoint.last_save_model_only
+    checkpoint.create_seed_checkpoint checkpoint.enable_first_step_checkpoint checkpoint.last_save_in_hf
+    float8.enable_fsdp_float8_all_gather float8.precompute_float8_dynamic_scale_for_fsdp
+    float8.force_recompute_fp8_weight_in_bwd float8.emulate memory_estimation.enabled
+    memory_estimation.disable_fake_mode fault_tolerance.enable fault_tolerance.should_quantize validation.enabled"""
+_INT = """profiling.profile_freq metrics.log_freq lr_scheduler.warmup_steps training.local_batch_size
+    training.global_batch_size training.seq_len training.steps training.gc_freq training.seed
+    parallelism.data_parallel_replicate_degree parallelism.data_parallel_shard_degree
+    parallelism.tensor_parallel_degree parallelism.pipeline_parallel_degree parallelism.context_parallel_degree
+    parallelism.expert_parallel_degree parallelism.pipeline_parallel_microbatch_size
+    parallelism.pipeline_parallel_layers_per_stage checkpoint.interval checkpoint.keep_latest_k checkpoint.load_step
+    comm.init_timeout_seconds comm.train_timeout_seconds comm.trace_buf_size validation.local_batch_size
+    validation.seq_len validation.freq validation.steps"""
+_REAL = """optimizer.lr optimizer.beta1 optimizer.beta2 optimizer.eps optimizer.weight_decay lr_scheduler.decay_ratio
+    lr_scheduler.lr_min training.max_norm"""
+TYPES = {**dict.fromkeys(_BOOL.split(), "bool"), **dict.fromkeys(_INT.split(), "int"),
+         **dict.fromkeys(_REAL.split(), "real"),
+         "optimizer.implementation": ("for-loop", "foreach", "fused"),
+         "lr_scheduler.decay_type": ("linear", "sqrt", "cosine"),
+         "training.mixed_precision_param": ("bfloat16", "float32"), "training.mixed_precision_reduce": ("float32",),
+         "parallelism.fsdp_reshard_after_forward": ("default", "always", "never"),
+         "parallelism.context_parallel_rotate_method": ("allgather", "alltoall"),
+         "checkpoint.export_dtype": ("float16", "bfloat16", "float32"),
+         "checkpoint.async_mode": ("disabled", "async", "async_with_pinned_mem"),
+         "activation_checkpoint.mode": AC_MODES}
+
+
+def check_types(src: Source, flat: dict) -> None:
+    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key."""
+    for key, v in flat.items():
+        kind = TYPES.get(key)
+        if isinstance(kind, tuple):
+            if v not in kind or not isinstance(v, str):
+                raise src.error(key, f"must be one of {', '.join(kind)} (torchtitan's choices), got {validate.shown(v)}")
+        elif kind == "bool" and not isinstance(v, bool):
+            hint = " (a quoted boolean is text: write true or false without quotes)" if isinstance(v, str) else ""
+            raise src.error(key, f"must be true or false (torchtitan's type), got {validate.shown(v)}{hint}")
+        elif kind == "int" and (isinstance(v, bool) or not isinstance(v, int)):
+            raise src.error(key, f"must be a whole number (torchtitan's type), got {validate.shown(v)}")
+        elif kind == "real" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise src.error(key, f"must be a number (torchtitan's type), got {validate.shown(v)}")
+
 
 def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
     """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``."""
@@ -84,6 +133,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     for key in flat:
         if key not in known:
             raise src.error(key, "not a torchtitan job-config field (see data/launch/torchtitan_fields.txt)")
+    check_types(src, flat)
 
     def get(key, default, sets, minimum=1):
         if key not in flat:
