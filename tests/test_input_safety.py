@@ -377,7 +377,7 @@ def test_deepspeed_values_are_checked_against_its_schema(change, match, tmp_path
 @pytest.mark.parametrize("old, new, match", [
     ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0", r"data_parallel_shard_degree: must be a whole"),
     ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"', r"activation_checkpoint.mode: must be one of"),
-    ("[training]", '[training]\ncompile = "true"', r"training.compile: must be true or false"),
+    ("enable=false", 'enable="false"', r"job.toml:54: compile.enable: must be true or false"),
     ("[training]", '[training]\nmixed_precision_param = "float16"', r"mixed_precision_param: must be one of"),
 ], ids=["shard-minus-1.0", "ac-mode-unknown", "quoted-bool", "unknown-dtype"])
 def test_torchtitan_types_and_enums(old, new, match, tmp_path):

@@ -48,7 +48,11 @@ _BOOL = """job.use_for_integration_test job.print_args job.print_config profilin
     checkpoint.create_seed_checkpoint checkpoint.enable_first_step_checkpoint checkpoint.last_save_in_hf
     float8.enable_fsdp_float8_all_gather float8.precompute_float8_dynamic_scale_for_fsdp
     float8.force_recompute_fp8_weight_in_bwd float8.emulate memory_estimation.enabled
-    memory_estimation.disable_fake_mode fault_tolerance.enable fault_tolerance.should_quantize validation.enabled"""
+    memory_estimation.disable_fake_mode fault_tolerance.enable fault_tolerance.should_quantize validation.enabled
+    checkpoint.enable checkpoint.enable_ft_dataloader_checkpoints checkpoint.initial_load_in_hf
+    checkpoint.initial_load_in_hf_quantized checkpoint.load_only compile.enable activation_checkpoint.early_stop
+    activation_checkpoint.visualize_memory_budget_pareto activation_checkpoint.preserve_rng_state
+    activation_checkpoint.debug training.dataloader.persistent_workers training.dataloader.pin_memory"""
 _INT = """profiling.profile_freq metrics.log_freq lr_scheduler.warmup_steps training.local_batch_size
     training.global_batch_size training.seq_len training.steps training.gc_freq training.seed
     parallelism.data_parallel_replicate_degree parallelism.data_parallel_shard_degree
@@ -56,9 +60,10 @@ _INT = """profiling.profile_freq metrics.log_freq lr_scheduler.warmup_steps trai
     parallelism.expert_parallel_degree parallelism.pipeline_parallel_microbatch_size
     parallelism.pipeline_parallel_layers_per_stage checkpoint.interval checkpoint.keep_latest_k checkpoint.load_step
     comm.init_timeout_seconds comm.train_timeout_seconds comm.trace_buf_size validation.local_batch_size
-    validation.seq_len validation.freq validation.steps"""
+    validation.seq_len validation.freq validation.steps training.dataloader.num_workers
+    training.dataloader.prefetch_factor"""
 _REAL = """optimizer.lr optimizer.beta1 optimizer.beta2 optimizer.eps optimizer.weight_decay lr_scheduler.decay_ratio
-    lr_scheduler.lr_min training.max_norm"""
+    lr_scheduler.lr_min training.max_norm activation_checkpoint.memory_budget"""
 TYPES = {**dict.fromkeys(_BOOL.split(), "bool"), **dict.fromkeys(_INT.split(), "int"),
          **dict.fromkeys(_REAL.split(), "real"),
          "optimizer.implementation": ("for-loop", "foreach", "fused"),
