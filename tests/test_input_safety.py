@@ -377,7 +377,7 @@ def test_deepspeed_values_are_checked_against_its_schema(change, match, tmp_path
 @pytest.mark.parametrize("old, new, match", [
     ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0", r"data_parallel_shard_degree: must be a whole"),
     ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"', r"activation_checkpoint.mode: must be one of"),
-    ("enable=false", 'enable="false"', r"job.toml:54: compile.enable: must be true or false"),
+    ("enable=false", 'enable="false"', r"job.toml:{line}: compile.enable: must be true or false"),
     ("[training]", '[training]\nmixed_precision_param = "float16"', r"mixed_precision_param: must be one of"),
 ], ids=["shard-minus-1.0", "ac-mode-unknown", "quoted-bool", "unknown-dtype"])
 def test_torchtitan_types_and_enums(old, new, match, tmp_path):
@@ -385,8 +385,10 @@ def test_torchtitan_types_and_enums(old, new, match, tmp_path):
     for key in ("data_parallel_shard_degree", "mode", "compile", "mixed_precision_param"):
         text = "\n".join(line for line in text.splitlines() if not line.strip().startswith(f"{key} ="))
     assert old in text
-    with pytest.raises(PlanFileError, match=match):
-        read_launch_config(_write(tmp_path, "job.toml", text.replace(old, new, 1)), "torchtitan", gpus=8)
+    text = text.replace(old, new, 1)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if new.splitlines()[-1] in t)  # counted by hand
+    with pytest.raises(PlanFileError, match=match.format(line=line)):
+        read_launch_config(_write(tmp_path, "job.toml", text), "torchtitan", gpus=8)
 
 
 @pytest.mark.parametrize("old, new, match", [
