@@ -650,11 +650,22 @@ class LadderFit:
 
         The file works wherever a fit name does: ``planner optimal --fit PATH``, ``[law] fit = "PATH"``.
 
+        Args:
+            path: the ``.toml`` file to write (a regular file or a new one; never a FIFO or device).
+            bootstrap: a :class:`Bootstrap` of this fit, or None.
+
+        Returns:
+            The path written.
+
         Raises:
             InputError: field ``runs`` when the runs cannot determine every constant; ``save`` when the
-                file cannot be written.
+                path is not usable (a NUL byte, a FIFO) or the file cannot be written; ``bootstrap`` when it is
+                not a Bootstrap.
         """
         import tomli_w
+        if bootstrap is not None and not isinstance(bootstrap, Bootstrap):
+            raise InputError("bootstrap", "a Bootstrap or None", detail=f"must be a Bootstrap (LadderFit.bootstrap()) "
+                                                                       f"or None, got {type(bootstrap).__name__}")
         law = self.to_fit()
         doc = {
             "format": "planner-fit/1",
@@ -673,11 +684,18 @@ class LadderFit:
                                 **{k: [iv[k].low, iv[k].high] for k in PARAMETERS}}
             # the refits themselves, so a plan can later be judged with this uncertainty (load_bootstrap)
             doc["bootstrap"] = {"theta": ["a", "b", "e", "alpha", "beta"], "refits": bootstrap.thetas.tolist()}
-        path = Path(path)
+        import stat
+
+        from .. import files
+        path = files.checked_path(path, "save", error=lambda f, p: InputError(f, "a writable file path", detail=p))
         try:
+            if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the write forever
+                raise InputError("save", "a writable file path",
+                                 detail=f"{files.display(path)} exists and is not a regular file")
             path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         except OSError as e:
-            raise InputError("save", "a writable file path", str(path), detail=f"cannot write {path}: {e.strerror}") from None
+            raise InputError("save", "a writable file path",
+                             detail=f"cannot write {files.display(path)}: {e.strerror or e}") from None
         return path
 
 
