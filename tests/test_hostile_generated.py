@@ -309,6 +309,59 @@ def test_public_functions_raise_only_planner_errors(name, params):
                                 pytrace=False)
 
 
+def _extra_calls(tmp):
+    """Public functions outside ``planner.__all__`` that take user input: the launch readers and the laws."""
+    from planner import launch, laws
+    from planner.laws import data_constrained as dc
+    from planner.laws import ladder
+    fitted = ladder.fit_ladder(ladder.read_runs(tmp / RUNS), starts=1)
+    boot = fitted.bootstrap(10)
+    meg = MEGATRON
+    return {
+        "launch.read_launch_config": (launch.read_launch_config, dict(path=meg, format="megatron")),
+        "launch.launch_plan": (launch.launch_plan, dict(path=meg, format="megatron")),
+        "laws.fit": (laws.fit, dict(name="epoch")),
+        "laws.compute_optimal": (laws.compute_optimal, dict(flops=1e22)),
+        "Fit.loss": (laws.fit("epoch").loss, dict(params=1e9, tokens=1e10)),
+        "Fit.optimal": (laws.fit("epoch").optimal, dict(flops=1e22)),
+        "dc.optimal": (dc.optimal, dict(flops=1e22, unique_tokens=1e10)),
+        "dc.loss": (dc.loss, dict(params=1e9, tokens=1e10, unique_tokens=1e9)),
+        "dc.effective": (dc.effective, dict(params=1e9, tokens=1e10, unique_tokens=1e9)),
+        "dc.corpus_for_optimal": (dc.corpus_for_optimal, dict(params=1e9)),
+        "dc.optimal_params_for_tokens": (dc.optimal_params_for_tokens, dict(tokens=1e10)),
+        "dc.data_constrained_optimal": (dc.data_constrained_optimal, dict(flops=1e22, unique_tokens=1e10)),
+        "dc.corpus_advice": (dc.corpus_advice, dict(params=1e9, tokens=1e10, unique_tokens=1e9)),
+        "ladder.read_runs": (ladder.read_runs, dict(source=str(tmp / RUNS))),
+        "ladder.judge_ratio": (ladder.judge_ratio, dict(bootstrap=boot, params=1e9, tokens=1e10)),
+        "ladder.judge_plan": (ladder.judge_plan, dict(bootstrap=boot, params=1e9, tokens=1e10)),
+        "LadderFit.extrapolation": (fitted.extrapolation, dict(flops=1e22)),
+        "LadderFit.save": (fitted.save, dict(path=str(tmp / "saved.toml"), bootstrap=boot)),
+        "Bootstrap.optimal": (boot.optimal, dict(flops=1e22)),
+    }
+
+
+#: Messages that are PlannerErrors but not yet one line, in code this branch must not change (the fit registry in
+#: laws/fits.py is being reworked): an array name is quoted with numpy's multi-line repr.
+MULTILINE_GAPS = {("laws.fit", "name"), ("laws.compute_optimal", "fit_name")}
+
+
+def test_laws_and_launch_functions_raise_only_planner_errors(work):
+    import warnings
+    for name, (fn, base) in _extra_calls(work).items():
+        with _deadline(20), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(**base)
+            for p in base:
+                for v in [*API_VALUES, np.array([1.0, -1.0]), np.ones((3, 4))]:
+                    try:
+                        fn(**{**base, p: v})
+                    except PlannerError as e:
+                        assert "\n" not in str(e) or (name, p) in MULTILINE_GAPS, (name, p, str(e)[:200])
+                    except Exception as e:  # noqa: BLE001 - any other type is the bug
+                        pytest.fail(f"{name}({p}={v!r:.40}): {type(e).__name__} escaped: {str(e)[:200]}",
+                                    pytrace=False)
+
+
 # ---- every field of every structured launch file -----------------------------------------------------
 
 LAUNCH = ROOT / "tests" / "fixtures" / "launch"
