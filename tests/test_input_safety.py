@@ -586,7 +586,7 @@ def test_an_empty_safetensors_config_blames_config_not_params(tmp_path, capsys):
 
 def test_memory_options_override_the_launch_files_sharding(capsys):
     lit = FIX / "litgpt_tinyllama.yaml"  # 8 GPUs: litgpt shards with FSDP
-    code, out, err = run(["memory", "--launch-config", lit, "--format", "litgpt", "--gpus", "8", "--zero", "1"], capsys)
+    code, _, err = run(["memory", "--launch-config", lit, "--format", "litgpt", "--gpus", "8", "--zero", "1"], capsys)
     assert code == 0 and err == "", err  # --zero replaces the file's FSDP; it is not "--fsdp and --zero"
     line = one_line(*run(["memory", "--launch-config", lit, "--format", "litgpt", "--gpus", "8", "--zero", "5"],
                          capsys), "--zero")
@@ -612,7 +612,7 @@ def test_an_output_fifo_is_refused_before_any_work(tmp_path, capsys):
 
 
 def test_review_kernel_errors_are_one_line_and_exit_2(monkeypatch, capsys):
-    import planner.surfaces.review as review
+    from planner.surfaces import review
 
     class CellExecutionError(Exception):  # what nbconvert raises, by name
         ename, evalue = "InputError", "tp: must be a divisor of the heads\n(more lines of a traceback)"

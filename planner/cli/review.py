@@ -23,7 +23,7 @@ def cmd_review(args) -> int:
         out = render_review(args.plan, output, overwrite=True)
     except OSError as e:
         raise InputError("output", "", detail=f"cannot write {display(out)}: {e.strerror or e}") from None
-    except Exception as e:  # noqa: BLE001 - a kernel error: one line naming the plan, exit 2, never a traceback
+    except Exception as e:  # a kernel error: one line naming the plan, exit 2, never a traceback
         if type(e).__name__ != "CellExecutionError":
             raise
         name, value = getattr(e, "ename", "error"), str(getattr(e, "evalue", "") or "").strip()

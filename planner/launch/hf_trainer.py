@@ -42,19 +42,20 @@ SEQ_KEYS = ("block_size", "max_seq_length", "max_length")
 #: The boolean, whole-number and real fields of ``TrainingArguments`` (transformers 5.25,
 #: ``dataclasses.fields``), and TRL's ``packing``: a value of another type is refused (a quoted
 #: ``"false"`` is text, and the Trainer would read it as true).
-BOOL_FIELDS = frozenset("""average_tokens_across_devices bf16 fp16 bf16_full_eval fp16_full_eval torch_compile
+_BOOL = """average_tokens_across_devices bf16 fp16 bf16_full_eval fp16_full_eval torch_compile
     use_liger_kernel use_cache auto_find_batch_size logging_first_step log_on_each_node logging_nan_inf_filter
     prediction_loss_only eval_on_start eval_do_concat_batches eval_use_gather_object batch_eval_metrics save_only_model
     save_on_each_node enable_jit_checkpoint push_to_hub hub_always_push load_best_model_at_end ignore_data_skip
     restore_callback_states_from_checkpoint full_determinism use_cpu dataloader_drop_last dataloader_pin_memory
     dataloader_persistent_workers dataloader_in_order remove_unused_columns skip_memory_metrics do_train do_eval
     do_predict tf32 activation_checkpointing gradient_checkpointing disable_tqdm hub_private_repo greater_is_better
-    ddp_find_unused_parameters ddp_broadcast_buffers ddp_static_graph packing""".split())
-INT_FIELDS = frozenset("""per_device_train_batch_size max_steps gradient_accumulation_steps per_device_eval_batch_size
+    ddp_find_unused_parameters ddp_broadcast_buffers ddp_static_graph packing"""
+_INT = """per_device_train_batch_size max_steps gradient_accumulation_steps per_device_eval_batch_size
     seed dataloader_num_workers ddp_timeout local_rank torch_empty_cache_steps eval_accumulation_steps save_total_limit
-    data_seed dataloader_prefetch_factor ddp_bucket_cap_mb block_size max_seq_length max_length""".split())
-REAL_FIELDS = frozenset("""num_train_epochs learning_rate warmup_steps weight_decay adam_beta1 adam_beta2 adam_epsilon
-    max_grad_norm label_smoothing_factor logging_steps eval_delay save_steps neftune_noise_alpha eval_steps""".split())
+    data_seed dataloader_prefetch_factor ddp_bucket_cap_mb block_size max_seq_length max_length"""
+_REAL = """num_train_epochs learning_rate warmup_steps weight_decay adam_beta1 adam_beta2 adam_epsilon
+    max_grad_norm label_smoothing_factor logging_steps eval_delay save_steps neftune_noise_alpha eval_steps"""
+BOOL_FIELDS, INT_FIELDS, REAL_FIELDS = (frozenset(names.split()) for names in (_BOOL, _INT, _REAL))
 
 
 def check_types(src: Source, args: dict) -> None:
