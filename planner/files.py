@@ -23,9 +23,10 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError
+from .limits import MAX_FILE_BYTES
 
-#: The most bytes read from a user-supplied file (16 MiB). Config and plan files are kilobytes.
-MAX_BYTES = 16 * 2**20
+#: The most bytes read from a user-supplied file (16 MiB, :data:`planner.limits.MAX_FILE_BYTES`).
+MAX_BYTES = MAX_FILE_BYTES
 
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))

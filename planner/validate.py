@@ -2,9 +2,10 @@
 
 Counts (layers, steps, tokens, parameters) are whole numbers from ``minimum`` up to
 :data:`MAX_COUNT` (10³⁰: far beyond any real plan, small enough that every product the
-planner forms stays a finite float64). Reals (corpus sizes, MFU, prices, thresholds, FLOP
-budgets) are finite numbers up to :data:`MAX_REAL` unless a function says otherwise. A value
-above its limit is refused, never clamped.
+planner forms stays a finite float64). Reals (corpus sizes, MFU, prices, thresholds) are finite
+numbers up to :data:`MAX_REAL` (10³⁰) unless a function says otherwise; FLOP budgets go up to
+:data:`~planner.limits.MAX_FLOPS` (10⁶¹). A value above its limit is refused, never clamped, and
+the message prints the limit (``at most 10^30``). All limits live in :mod:`planner.limits`.
 
 Text is read **exactly**, at any length: ``"99999999999999999999999999999"`` is that integer,
 not a 28-digit rounding of it. Accepted spellings, for counts and reals alike:
@@ -16,7 +17,7 @@ not a 28-digit rounding of it. Accepted spellings, for counts and reals alike:
 * where a function asks for a fraction with ``percent=True``, a percentage: ``"55%"`` is 0.55.
 
 A number written in more than :data:`MAX_TEXT` characters is refused. The magnitude is checked
-before the value is expanded, so ``1e999999999`` is refused at once.
+before the value is expanded, so ``1e999999999`` is refused at once (anything from 10⁶² up).
 
 Numbers: Python ints stay exact; a float counts as the decimal it prints as (``1e23`` is 10²³,
 not its binary neighbour); numpy scalars and 0-d arrays are scalars. With ``vector=True``, numpy
@@ -30,25 +31,23 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from functools import lru_cache
 from fractions import Fraction
+from functools import lru_cache
 from numbers import Integral, Rational, Real
 
 import numpy as np
 
+from . import limits
 from .errors import InputError
+from .limits import MAX_COUNT, MAX_FLOPS, MAX_REAL, MAX_TEXT  # noqa: F401 - re-exported for callers
 
-MAX_COUNT = 10**30
-MAX_REAL = 1e30
-#: The longest number accepted as text (characters, before separators are removed).
-MAX_TEXT = 400
 #: Suffixes as powers of ten (matched case-insensitively).
 SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
 
 _NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 _COMMAS = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _BAD_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
-_TOO_LARGE = 40    # orders of magnitude: anything from 10**41 up is refused before it is expanded
+_TOO_LARGE = limits.FLOPS_EXPONENT  # orders of magnitude: anything from 10**62 up is refused before it is expanded
 _TOO_SMALL = -400  # below 10**-400 a number is read as the least positive value it could be
 
 
@@ -90,7 +89,7 @@ def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
 
     Returns an ``int`` when the value is whole as written (``7B``, ``1e12``), else a
     :class:`fractions.Fraction` (``1.5``, ``55%``). Raises :class:`ValueError` for anything else
-    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁴¹ or
+    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁶² or
     more raises :class:`OverflowError` without expanding the number.
     """
     if not isinstance(text, str):
@@ -191,7 +190,7 @@ def _as_array(field: str, value, accepted: str):
 
 
 def _accepted(minimum: int, top: int) -> str:
-    return f"a whole number from {minimum} to {top:,}" if top < 10**15 else f"a whole number from {minimum} to {top:.0e}"
+    return f"a whole number from {minimum} to {limits.power(top)}"
 
 
 # ---- counts ---------------------------------------------------------------------------------------
@@ -321,7 +320,7 @@ def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = 
 
 @lru_cache(maxsize=256)
 def _accepted_real(minimum, inclusive, top, percent) -> str:
-    text = f"a finite number {'>=' if inclusive else '>'} {minimum:g} and <= {top:g}"
+    text = f"a finite number {'>=' if inclusive else '>'} {minimum:g} and at most {limits.power(top)}"
     return text + " (a fraction, or a percentage such as 55%)" if percent else text
 
 
@@ -377,7 +376,7 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
     if type(value) is int and (value > 0 if minimum is None else value >= minimum) and value <= top:
         return value
     low = "> 0" if minimum is None else f">= {minimum:,}"
-    accepted = f"a number {low} and <= {top:.0e}" if top >= 10**15 else f"a number {low} and <= {top:,}"
+    accepted = f"a number {low} and at most {limits.power(top)}"
     arr = _as_array(field, value, accepted)
     if arr is not None:
         return _real_array(field, arr, 0 if minimum is None else minimum, minimum is not None, top, accepted)

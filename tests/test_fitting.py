@@ -326,7 +326,7 @@ def test_bad_options():
         read_runs(FIG4, drop_highest=-1)
     with pytest.raises(InputError, match="runs"):
         read_runs(42)
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="not found"):
         read_runs("no/such/runs.csv")
 
 

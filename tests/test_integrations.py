@@ -121,7 +121,7 @@ def test_hf_callback_validates_its_arguments():
         PlannerCallback(thresholds=10)
 
 
-def _lightning_run(callback, max_steps=3):
+def _lightning_run(callback, max_steps=3, max_epochs=None):
     pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test]' brings the CPU wheel)")
     pytest.importorskip("lightning", reason="lightning is not installed (pip install -e '.[lightning]')")
     import lightning.pytorch as pl
@@ -142,7 +142,7 @@ def _lightning_run(callback, max_steps=3):
 
     module = Module()
     loader = torch.utils.data.DataLoader(_dataset(), batch_size=2)
-    trainer = pl.Trainer(max_steps=max_steps, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
+    trainer = pl.Trainer(max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
     return trainer, module, loader
 
@@ -155,6 +155,15 @@ def test_lightning_blocked_run_raises_before_the_first_step():
         trainer.fit(module, loader)
     assert module.steps == 0
     assert (e.value.result.params, e.value.result.tokens) == (TINY_N, 96)
+
+
+def test_lightning_endless_run_is_an_input_error_not_an_overflow():
+    cb_module = pytest.importorskip("planner.integrations.lightning",
+                                    reason="lightning is not installed (pip install -e '.[lightning]')")
+    trainer, module, loader = _lightning_run(cb_module.PlannerCallback(), max_steps=-1, max_epochs=-1)
+    with pytest.raises(planner.InputError, match=r"max_steps: the Trainer runs without end"):
+        trainer.fit(module, loader)
+    assert module.steps == 0
 
 
 def test_lightning_forced_run_trains(caplog):

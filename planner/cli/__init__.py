@@ -51,6 +51,9 @@ def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
     if not e.field or sub is None:
         return str(e)
     options = {a.dest: max(a.option_strings, key=len) for a in sub._actions if a.option_strings}
+    layout = _layout_source(args, e.field)
+    if layout is not None:
+        return f"{layout}: {e.problem}"
     dest = _OPTION_ALIASES.get(e.field, e.field)
     if dest in ("config", "model", "checkpoint") and "config" in options and "model" in options:
         given = [k for k in ("model", "config") if getattr(args, k, None) is not None]
@@ -59,6 +62,51 @@ def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
         if dest.startswith(prefix) and dest.removeprefix(prefix) in options:
             dest = dest.removeprefix(prefix)
     return f"{options[dest]}: {e.problem}" if dest in options else str(e)
+
+
+def _subparser(parser, args):
+    command = getattr(args, "command", None)
+    return parser._subparsers._group_actions[0].choices.get(command) if command and parser._subparsers else None
+
+
+def _option_of(parser, args, filename) -> str | None:
+    """The option (as spelled in ``--help``) whose value is ``filename`` (or contains it: ``"\\x00"``)."""
+    sub = _subparser(parser, args) if args is not None else None
+    if sub is None or filename is None:
+        return None
+    name = os.fsdecode(filename) if isinstance(filename, bytes) else str(filename)
+    for a in sub._actions:
+        v = getattr(args, a.dest, None)
+        if isinstance(v, str) and v and (v == name or (name == "\x00" and "\x00" in v)
+                                         or os.path.abspath(v) == os.path.abspath(name)
+                                         or os.path.abspath(name).startswith(os.path.abspath(v).rstrip("/") + "/")):
+            return max(a.option_strings, key=len) if a.option_strings else a.dest
+    return None
+
+
+def _check_outputs(parser, args) -> None:
+    """Output paths (``-o``, ``--save``) checked before any work: a FIFO would block the write forever."""
+    from .common import OUTPUT_DESTS, check_output
+    sub = _subparser(parser, args)
+    for a in (sub._actions if sub is not None else ()):
+        if a.dest in OUTPUT_DESTS and isinstance(getattr(args, a.dest, None), str):
+            check_output(getattr(args, a.dest), "/".join(a.option_strings) if len(a.option_strings) > 1
+                         else a.option_strings[0])
+
+
+def _layout_source(args, field: str) -> str | None:
+    """Where a layout field (``tp``, ``zero``...) not given as an option came from: ``plan.parallelism.tp`` for a
+    plan file's ``[parallelism]`` table, ``run.sh: parallelism.tp`` for a launch file; None otherwise."""
+    from ..training.parallelism import Parallelism
+    if field not in Parallelism.__dataclass_fields__ or getattr(args, field, None) not in (None, False):
+        return None
+    launch = getattr(args, "launch_config", None)
+    if launch is not None:
+        from ..files import display
+        return f"{display(os.path.basename(str(launch)))}: parallelism.{field}"
+    if getattr(args, "plan", None) is not None:
+        return f"plan.parallelism.{field}"
+    return None
 
 
 def _error(message: str) -> int:
@@ -79,6 +127,7 @@ def main(argv=None) -> int:
     args = None
     try:
         args = parser.parse_args(argv)
+        _check_outputs(parser, args)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PlannerWarning)  # the CLI prints its own warnings
             return args.func(args)
@@ -91,7 +140,14 @@ def main(argv=None) -> int:
     except OSError as e:  # a path the file system refuses (too long, a loop, ...) that no reader caught first
         from ..files import display
         where = f" ({display(e.filename)})" if e.filename is not None else ""
-        return _error(f"cannot read a file: {e.strerror or e}{where}")
+        option = _option_of(parser, args, e.filename)
+        return _error(f"{option}: cannot use {display(e.filename)}: {e.strerror or e}" if option
+                      else f"cannot read a file: {e.strerror or e}{where}")
+    except ValueError as e:  # a NUL byte in a path that reached the OS unchecked: name the option holding it
+        if "null byte" not in str(e):
+            raise
+        option = _option_of(parser, args, "\x00")
+        return _error(f"{option or 'path'}: the file path contains a NUL byte")
     except KeyboardInterrupt:
         return 130
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ..format import fmt_int
 from .common import EXIT_OK
@@ -39,12 +38,17 @@ def cmd_advise(args) -> int:
     constraints = Constraints(**limits, fixed_model=args.fixed_model, fixed_corpus=args.fixed_corpus)
     advice = advise(plan, constraints)
     if args.output is not None:
-        out = Path(args.output)
+        from ..files import checked_path, display
+        out = checked_path(args.output, "-o", error=lambda f, p: UsageError(f"{f}: {p}"))
         if out.exists() and not out.is_dir():
-            raise UsageError(f"-o: {args.output} is a file; give a folder for the option plans")
-        out.mkdir(parents=True, exist_ok=True)
-        for o in advice.options:
-            save_plan(o.plan, out / f"{o.kind}.toml", overwrite=True)
+            raise UsageError(f"-o: {display(out)} is a file; give a folder for the option plans")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for o in advice.options:
+                save_plan(o.plan, out / f"{o.kind}.toml", overwrite=True)
+        except OSError as e:
+            raise UsageError(f"-o: cannot write the option plans to the folder {display(out)}: "
+                             f"{e.strerror or e}") from None
     if args.json:
         print(json.dumps([o.to_dict() for o in advice.options], indent=2))
         return EXIT_OK

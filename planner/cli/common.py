@@ -23,3 +23,39 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(message)
+
+
+#: Options (by dest) that name a file or folder a command writes.
+OUTPUT_DESTS = ("output", "save")
+
+
+def check_output(value, option: str):
+    """Refuse, before any work, an output path no command can write: a NUL byte, a name too long for the file
+    system, or an existing FIFO, device or socket (writing to a FIFO would wait for a reader forever).
+
+    Args:
+        value: the path as typed.
+        option: the option as the user spelled it (``-o``, ``--save``).
+
+    Returns:
+        The path as a :class:`pathlib.Path`.
+
+    Raises:
+        UsageError: naming ``option``, in one line.
+    """
+    import os
+    import stat
+
+    from ..files import checked_path, display
+    p = checked_path(value, option, error=lambda f, problem: UsageError(f"{f}: {problem}"))
+    raw = os.fsencode(str(p))
+    if len(raw) >= 4096 or any(len(part) > 255 for part in raw.split(b"/")):
+        raise UsageError(f"{option}: the file name is too long for the file system: {display(p)}")
+    try:
+        st = os.stat(p)
+    except OSError:
+        return p  # not there yet: the command creates it (and reports a missing folder itself)
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise UsageError(f"{option}: is {kind}, not a file to write: {display(p)}")
+    return p

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from ..format import fmt_si
 from .common import EXIT_OK
@@ -27,15 +26,23 @@ def cmd_fit(args) -> int:
     from .. import validate
     from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
 
-    flops = validate.positive_real("flops", args.flops, maximum=1e40)
-    samples = validate.count("bootstrap", args.bootstrap, minimum=0, maximum=100_000)
+    flops = validate.positive_real("flops", args.flops, maximum=validate.MAX_FLOPS)
+    samples = validate.count("bootstrap", args.bootstrap, minimum=0, maximum=100_000)  # 1e1 is 10, as for counts
+    drop_highest = validate.count("drop_highest", args.drop_highest, minimum=0, maximum=10**9)
+    delta = validate.positive_real("delta", args.delta, maximum=10.0)
+    seed = validate.count("seed", args.seed, minimum=0, maximum=2**63)
+    save = None
+    if args.save is not None:
+        from ..errors import InputError
+        from ..files import checked_path
+        save = checked_path(args.save, "save", error=lambda f, p: InputError(f, "a file path", detail=p))
     if 0 < samples < 10:
         from ..errors import InputError
         raise InputError("bootstrap", "0 (no intervals) or at least 10 resamples", samples)
-    runs = read_runs(args.runs, drop=tuple(args.drop or ()), drop_highest=args.drop_highest)
-    name = Path(args.save).stem if args.save else "ladder"
-    f = fit_ladder(runs, delta=args.delta, name=name)
-    boot = f.bootstrap(samples, seed=args.seed) if samples else None
+    runs = read_runs(args.runs, drop=tuple(args.drop or ()), drop_highest=drop_highest)
+    name = save.stem if save else "ladder"
+    f = fit_ladder(runs, delta=delta, name=name)
+    boot = f.bootstrap(samples, seed=seed) if samples else None
     iv = boot.intervals() if boot else {}
     opt_iv = boot.optimal(flops) if boot else {}
     factor = f.extrapolation(flops)
@@ -45,22 +52,28 @@ def cmd_fit(args) -> int:
               "extrapolation": factor}
     else:
         at = {"flops": flops, "params": None, "tokens": None, "tokens_per_param": None, "extrapolation": factor}
-    if args.save:
-        f.save(args.save, boot)
+    if save:
+        try:
+            f.save(save, boot)
+        except OSError as e:
+            from ..errors import InputError
+            from ..files import display
+            raise InputError("save", "a writable file path", detail=f"cannot write {display(save)}: "
+                                                                    f"{e.strerror or e}") from None
     if args.json:
         out = {k: (v if v == v else None) for k, v in f.constants().items()}
         out.update(tokens_per_param_at=at, runs=len(f.runs), dropped=list(f.runs.dropped),
                    unidentified=list(f.unidentified), delta=f.delta,
                    intervals=({**{k: v.to_dict() for k, v in iv.items()},
                                **{k: v.to_dict() for k, v in opt_iv.items()}} if boot else None),
-                   bootstrap=({"samples": samples, "seed": args.seed, "level": boot.level} if boot else None),
+                   bootstrap=({"samples": samples, "seed": seed, "level": boot.level} if boot else None),
                    saved=args.save)
         print(json.dumps(out, indent=2))
         return EXIT_OK
     dropped = f", {len(f.runs.dropped)} dropped" if f.runs.dropped else ""
     print(f"Fit            L = E + A/N^alpha + B/D^beta to {len(f.runs)} runs{dropped} (Huber delta {f.delta:g})")
     if boot:
-        print(f"Intervals      {boot.level:.0%}, {samples} bootstrap resamples (seed {args.seed})")
+        print(f"Intervals      {boot.level:.0%}, {samples} bootstrap resamples (seed {seed})")
     c = f.constants()
     for k in ("E", "A", "B", "alpha", "beta"):
         print(f"{k:<15}{_num(c[k]):<15}{_span(iv[k]) if boot else ''}".rstrip())
@@ -85,12 +98,12 @@ def cmd_fit(args) -> int:
 def register(sub) -> None:
     sf = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV), with bootstrap intervals")
     sf.add_argument("runs", help="CSV with columns params, tokens (or flops) and loss; optional weight, name")
-    sf.add_argument("--drop-highest", type=int, default=0, metavar="K", help="leave out the K highest-loss runs")
+    sf.add_argument("--drop-highest", default=0, metavar="K", help="leave out the K highest-loss runs")
     sf.add_argument("--drop", nargs="+", metavar="NAME", help="leave out these runs (the name column, or row numbers)")
-    sf.add_argument("--delta", type=float, default=1e-3, help="Huber delta on log-loss residuals (default 1e-3)")
-    sf.add_argument("--bootstrap", type=int, default=200, metavar="B",
+    sf.add_argument("--delta", default=1e-3, help="Huber delta on log-loss residuals (default 1e-3)")
+    sf.add_argument("--bootstrap", default=200, metavar="B",
                     help="bootstrap resamples for 95%% intervals (default 200; 0 for none)")
-    sf.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    sf.add_argument("--seed", default=0, help="seed of the bootstrap (default 0)")
     sf.add_argument("--flops", default=DEFAULT_FLOPS, help="budget at which to report the optimum (default 5.76e23)")
     sf.add_argument("--save", metavar="NAME.toml", help="save the fitted law (usable as --fit NAME.toml)")
     sf.add_argument("--json", action="store_true", help="print a JSON object")

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from ..errors import UnknownModelError
-from ..format import fmt_int
+from ..errors import InputError, PlanFileError, UnknownModelError
+from ..format import fmt_gib, fmt_int
 from ..model.catalog import architecture
-from ..format import fmt_gib
 from ..training.memory import memory_estimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, UsageError
 from .launch import add_launch_options, read_from_options
-
-
 
 _VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus", "overhead", "recompute",
            "precision", "optimizer")
@@ -29,10 +26,25 @@ def _given(args) -> dict:
     return kw
 
 
-def _layout(args, base: Parallelism | None = None) -> Parallelism:
-    """The layout of the options, or a launch file's layout with the options given on top of it."""
+def _layout(args, base: Parallelism | None = None, source: str = "") -> Parallelism:
+    """The layout of the options, or a launch file's layout with the options given on top of it.
+
+    An option overrides the file: ``--zero`` replaces the file's FSDP sharding and ``--fsdp`` its ZeRO stage.
+    An error about a value the file set (not an option given) names the file and the field, not an option.
+    """
     if base is not None:
-        return base.with_(**_given(args))
+        given = _given(args)
+        if "zero" in given and "fsdp" not in given:
+            given["fsdp"] = None
+        if "fsdp" in given and "zero" not in given:
+            given["zero"] = 0
+        try:
+            return base.with_(**given)
+        except InputError as e:
+            if e.field in _given(args):
+                raise
+            raise PlanFileError(f"{source}: parallelism.{e.field}", f"{e.problem} (set by the launch file; "
+                                f"override it with --{e.field.replace('_', '-')})") from None
     for k in ("micro_batch", "seq_len"):
         if getattr(args, k) is None:
             raise UsageError(f"--{k.replace('_', '-')} is required (or --launch-config FILE --format ...)")
@@ -55,7 +67,11 @@ def cmd_memory(args) -> int:
     base = None
     if args.launch_config is not None:
         lc = read_from_options(args.launch_config, args)
-        plan, base = lc.plan(), lc.layout()
+        plan = lc.plan()
+        try:
+            base = lc.layout()
+        except InputError as e:
+            raise PlanFileError(f"{lc.path.name}: parallelism.{e.field}", e.problem) from None
         model = plan.model if plan.model is not None else plan.params
         name = "given" if plan.model is None else f"{plan.model.name} ({plan.model.family})"
     elif args.params is not None:
@@ -63,7 +79,7 @@ def cmd_memory(args) -> int:
     else:
         model = architecture(args.config if args.config is not None else args.model)
         name = f"{model.name} ({model.family})"
-    layout = _layout(args, base)
+    layout = _layout(args, base, lc.path.name if base is not None else "")
     try:
         e = memory_estimate(model, layout, args.accelerator)
     except UnknownModelError as err:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError, PlanFileError
+from ..files import display
 from .common import EXIT_OK
 
 
@@ -11,10 +17,32 @@ def cmd_review(args) -> int:
     explicit = args.output is not None
     output = args.output if explicit else "report.html"
     # Checked before anything runs: a bad path or an existing file fails in a second, not after the kernel.
-    check_output(output, overwrite=explicit or args.force)
-    out = render_review(args.plan, output, overwrite=True)
+    out = check_output(output, overwrite=explicit or args.force)
+    _check_writable(out)
+    try:
+        out = render_review(args.plan, output, overwrite=True)
+    except OSError as e:
+        raise InputError("output", "", detail=f"cannot write {display(out)}: {e.strerror or e}") from None
+    except Exception as e:  # a kernel error: one line naming the plan, exit 2, never a traceback
+        if type(e).__name__ != "CellExecutionError":
+            raise
+        name, value = getattr(e, "ename", "error"), str(getattr(e, "evalue", "") or "").strip()
+        first = value.splitlines()[0] if value else ""
+        raise PlanFileError("plan", f"cannot be reviewed: {name}: {first}"[:400]) from None
     print(f"wrote {out}")
     return EXIT_OK
+
+
+def _check_writable(out: Path) -> None:
+    """Create and remove a scratch file beside ``out``: a folder that refuses files (``/proc``) fails in a second."""
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".planner-review-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as e:
+        raise InputError("output", "", detail=f"cannot write to the folder {display(parent)} "
+                                             f"({e.strerror or e})") from None
 
 
 def register(sub) -> None:

@@ -74,8 +74,18 @@ class PlannerCallback(pl.Callback):
             b = b or int(tokens.shape[0])
             seq = seq or int(tokens.shape[1])
             how = "from the first batch"
-        steps = trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else \
-            int(trainer.estimated_stepping_batches)
+        if trainer.max_steps and trainer.max_steps > 0:
+            steps = trainer.max_steps
+        else:  # max_steps=-1 with max_epochs=-1: Lightning estimates inf steps (an endless run)
+            import math
+
+            from .. import validate
+            from ..errors import InputError
+            est = trainer.estimated_stepping_batches
+            if not isinstance(est, (int, float)) or not math.isfinite(est):
+                raise InputError("max_steps", "a finite run", detail="the Trainer runs without end (max_steps=-1 "
+                                 "and max_epochs=-1): give max_steps or max_epochs for a D to judge")
+            steps = validate.count("estimated_stepping_batches", int(est), minimum=0)
         accum, world = trainer.accumulate_grad_batches, trainer.world_size
         self.source = (f"{'max_steps' if trainer.max_steps and trainer.max_steps > 0 else 'estimated steps'}; "
                        f"{b} per device × {accum} accumulation × {world} processes × {seq} ({how})")

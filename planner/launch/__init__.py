@@ -11,6 +11,7 @@ Not imported by ``import planner``; PyYAML and tomli-w are imported when used.
 
 from __future__ import annotations
 
+from .. import validate
 from ..errors import InputError
 from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
 
@@ -53,8 +54,9 @@ def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_nod
         InputError: ``format``, ``gpus``, ``nodes``, ``gpus_per_node``, ``dataset_size`` or
             ``seq_len`` is not acceptable.
     """
-    if format not in FORMATS:
-        raise InputError("--format", f"one of {', '.join(FORMATS)}", format)
+    if not isinstance(format, str) or format not in FORMATS:
+        raise InputError("--format", f"one of {', '.join(FORMATS)}",
+                         detail=f"must be one of {', '.join(FORMATS)}, got {validate.shown(format)}")
     p, text = read_text(path)
     kwargs = dict(gpus=gpus, nodes=nodes, gpus_per_node=gpus_per_node)
     if format == "hf-trainer":

@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import validate
+from .. import files, limits, validate
 from ..datafiles import DATA_DIR
 from ..errors import InputError, PlanFileError
 from ..model.architecture import Architecture
@@ -163,22 +163,23 @@ def complete_document(document: dict, layout: dict) -> dict:
 
 
 def read_text(path, field: str = "launch config") -> tuple[Path, str]:
-    """The text of a launch file; every failure is a :class:`PlanFileError` naming the path."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise PlanFileError(field, f"file not found: {p}") from None
-    except IsADirectoryError:
-        raise PlanFileError(field, f"is a directory, not a file: {p}") from None
-    except OSError as e:
-        raise PlanFileError(field, f"cannot read {p}: {e.strerror or e}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PlanFileError(field, f"not a text file (not UTF-8): {p}") from None
+    """The text of a launch file, read through :func:`planner.files.read_text`.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``launch config``, ``deepspeed``).
+
+    Returns:
+        ``(path, text)``.
+
+    Raises:
+        PlanFileError: naming ``field``: not a path, a NUL byte, missing, a directory, a FIFO or device,
+            larger than 16 MiB, not UTF-8, or empty.
+    """
+    p = files.checked_path(path, field, error=PlanFileError)
+    text = files.read_text(p, field, error=PlanFileError)
     if not text.strip():
-        raise PlanFileError(field, f"file is empty: {p}")
+        raise PlanFileError(field, f"file is empty: {files.display(p)}")
     return p, text
 
 
@@ -259,20 +260,22 @@ def batch_split(src: Source, global_key: str, global_batch: int, micro_batch: in
     return global_batch // (micro_batch * dp)
 
 
-def yaml_lines(text: str) -> dict[str, int]:
-    """Dotted key → 1-based line of every mapping key in a YAML document."""
+def yaml_lines(text: str, node=None) -> dict[str, int]:
+    """Dotted key → 1-based line of every mapping key in a YAML document (``node``: the composed document)."""
     import yaml
     out: dict[str, int] = {}
+    seen: set[int] = set()
 
     def walk(node, prefix):
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode) and id(node) not in seen:
+            seen.add(id(node))  # an aliased mapping is walked once: no expansion
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode):
                     key = prefix + str(k.value)
                     out.setdefault(key, k.start_mark.line + 1)
                     walk(v, key + ".")
     try:
-        walk(yaml.compose(text, Loader=_yaml_loader()), "")
+        walk(yaml.compose(text, Loader=_yaml_loader()) if node is None else node, "")
     except (yaml.YAMLError, ValueError, RecursionError):
         pass  # the loader reports the error
     return out
@@ -284,18 +287,76 @@ def _yaml_loader():
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _children(node) -> list:
+    import yaml
+    if isinstance(node, yaml.MappingNode):
+        return [c for pair in node.value for c in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def yaml_size(node) -> tuple[int, int]:
+    """``(values, aliases)`` of a composed YAML node graph: the values it expands to and its alias references.
+
+    Measured on the graph, each node once, so an alias bomb is measured without being expanded.
+
+    Args:
+        node: a node from ``yaml.compose``.
+
+    Returns:
+        The number of values (scalars and collections) the document expands to (capped at 2**62), and the
+        number of references to a node already seen (aliases).
+    """
+    sizes: dict[int, int] = {}
+    aliases = 0
+    stack = [(node, False)]
+    while stack:
+        n, done = stack.pop()
+        if done:
+            sizes[id(n)] = min(1 + sum(sizes[id(c)] for c in _children(n)), 2**62)
+            continue
+        if id(n) in sizes:
+            aliases += 1
+            continue
+        kids = _children(n)
+        if kids:
+            sizes[id(n)] = 0  # measured when its children are
+            stack.append((n, True))
+            stack.extend((c, False) for c in kids)
+        else:
+            sizes[id(n)] = 1
+    return sizes.get(id(node), 1), aliases
+
+
 def load_yaml(src: Source):
+    """The YAML document of ``src`` (a safe loader: plain data only), its key lines in ``src.lines``.
+
+    Aliases are bounded before anything is constructed (see :func:`yaml_size`): an alias bomb is one error.
+
+    Raises:
+        PlanFileError: naming the file: not valid YAML (with the line), nesting too deep, a 5,000-digit
+            number, or more than :data:`planner.limits.MAX_YAML_ALIASES` aliases or
+            :data:`planner.limits.MAX_ITEMS` values.
+    """
     import yaml
     try:
+        node = yaml.compose(src.text, Loader=_yaml_loader())
+        if node is not None:
+            values, aliases = yaml_size(node)
+            if aliases > limits.MAX_YAML_ALIASES or values > limits.MAX_ITEMS:
+                raise PlanFileError(src.path.name, f"the YAML document expands to {values:,} values through "
+                                    f"{aliases:,} aliases; at most {limits.MAX_ITEMS:,} values and "
+                                    f"{limits.MAX_YAML_ALIASES} aliases are read")
         doc = yaml.load(src.text, Loader=_yaml_loader())  # a safe loader: plain data only
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = " ".join(str(getattr(e, "problem", None) or e).split())[:120]
         raise PlanFileError(src.path.name, f"not valid YAML{where}: {problem}") from None
-    except (ValueError, RecursionError) as e:  # a 5,000-digit number, nesting thousands deep
+    except PlanFileError:
+        raise
+    except (ValueError, RecursionError, MemoryError, OverflowError) as e:  # a 5,000-digit number, deep nesting
         raise PlanFileError(src.path.name, f"not a usable YAML document ({type(e).__name__})") from None
-    src.lines = yaml_lines(src.text)
+    src.lines = yaml_lines(src.text, node)
     return doc
 
 

@@ -22,13 +22,56 @@ from __future__ import annotations
 import json
 import math
 
+from .. import validate
 from ..datafiles import lookup
 from ..errors import ConfigError, UnknownModelError
 from ..model.catalog import architecture
-from .common import (FieldRead, LaunchConfig, Source, known_fields, load_yaml, read_text, training_table,
-                     world_size)
+from .common import (
+    FieldRead,
+    LaunchConfig,
+    Source,
+    known_fields,
+    load_yaml,
+    read_text,
+    training_table,
+    world_size,
+)
 
 SEQ_KEYS = ("block_size", "max_seq_length", "max_length")
+
+#: The boolean, whole-number and real fields of ``TrainingArguments`` (transformers 5.25,
+#: ``dataclasses.fields``), and TRL's ``packing``: a value of another type is refused (a quoted
+#: ``"false"`` is text, and the Trainer would read it as true).
+_BOOL = """average_tokens_across_devices bf16 fp16 bf16_full_eval fp16_full_eval torch_compile
+    use_liger_kernel use_cache auto_find_batch_size logging_first_step log_on_each_node logging_nan_inf_filter
+    prediction_loss_only eval_on_start eval_do_concat_batches eval_use_gather_object batch_eval_metrics save_only_model
+    save_on_each_node enable_jit_checkpoint push_to_hub hub_always_push load_best_model_at_end ignore_data_skip
+    restore_callback_states_from_checkpoint full_determinism use_cpu dataloader_drop_last dataloader_pin_memory
+    dataloader_persistent_workers dataloader_in_order remove_unused_columns skip_memory_metrics do_train do_eval
+    do_predict tf32 activation_checkpointing gradient_checkpointing disable_tqdm hub_private_repo greater_is_better
+    ddp_find_unused_parameters ddp_broadcast_buffers ddp_static_graph packing"""
+_INT = """per_device_train_batch_size max_steps gradient_accumulation_steps per_device_eval_batch_size
+    seed dataloader_num_workers ddp_timeout local_rank torch_empty_cache_steps eval_accumulation_steps save_total_limit
+    data_seed dataloader_prefetch_factor ddp_bucket_cap_mb block_size max_seq_length max_length"""
+_REAL = """num_train_epochs learning_rate warmup_steps weight_decay adam_beta1 adam_beta2 adam_epsilon
+    max_grad_norm label_smoothing_factor logging_steps eval_delay save_steps neftune_noise_alpha eval_steps"""
+BOOL_FIELDS, INT_FIELDS, REAL_FIELDS = (frozenset(names.split()) for names in (_BOOL, _INT, _REAL))
+
+
+def check_types(src: Source, args: dict) -> None:
+    """Each argument against its ``TrainingArguments`` type (null is accepted: the default)."""
+    for key, v in args.items():
+        if v is None:
+            continue
+        if key in BOOL_FIELDS and not isinstance(v, bool):
+            hint = " (a quoted boolean is text: write true or false without quotes)" if isinstance(v, str) else ""
+            raise src.error(key, f"must be true or false (TrainingArguments' type), got {validate.shown(v)}{hint}")
+        if key in INT_FIELDS and (isinstance(v, bool) or not isinstance(v, (int, float, str))):
+            raise src.error(key, f"must be a whole number (TrainingArguments' type), got {validate.shown(v)}")
+        if key in REAL_FIELDS and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise src.error(key, f"must be a number (TrainingArguments' type), got {validate.shown(v)}")
+
+
 HF_DEFAULTS = {"per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_train_epochs": 3.0}
 
 
@@ -75,13 +118,16 @@ def _model(src: Source, args: dict) -> dict:
                                               "data/launch/model_names.csv, or a local folder with config.json)")
     name = args[key]
     if not isinstance(name, str):
-        raise src.error(key, f"must be a string, got {name!r}")
+        raise src.error(key, f"must be a string, got {validate.shown(name)}")
     src.took(key, name, "model")
     local = (src.path.parent / name)
-    if local.is_dir() and (local / "config.json").is_file():
-        return {"config": str((local / "config.json").resolve())}
-    if local.is_file():
-        return {"config": str(local.resolve())}
+    try:  # a name no file system accepts (5,000 characters, a NUL byte) is not a local model
+        if local.is_dir() and (local / "config.json").is_file():
+            return {"config": str((local / "config.json").resolve())}
+        if local.is_file():
+            return {"config": str(local.resolve())}
+    except (OSError, ValueError):
+        pass
     try:
         row = lookup(name, "launch/model_names.csv", ("name",), key)
         if row["framework"] != "hf":
@@ -93,7 +139,7 @@ def _model(src: Source, args: dict) -> dict:
     try:
         architecture(name)
     except ConfigError:
-        raise src.error(key, f"{name!r} is neither a catalog name, a Hugging Face id the planner knows "
+        raise src.error(key, f"{validate.shown(name)} is neither a catalog name, a Hugging Face id the planner knows "
                              "(data/launch/model_names.csv), nor a local config") from None
     return {"catalog": name}
 
@@ -116,7 +162,7 @@ def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
         prefix = ""
         src.took("deepspeed", value, "parallelism.zero")
     else:
-        raise src.error("deepspeed", f"must be a path to a DeepSpeed JSON or a table, got {value!r}")
+        raise src.error("deepspeed", f"must be a path to a DeepSpeed JSON or a table, got {validate.shown(value)}")
     if not isinstance(ds, dict):
         raise ds_src.error("deepspeed", "must be a JSON object")
     expected = {"train_micro_batch_size_per_gpu": micro, "gradient_accumulation_steps": accum,
@@ -133,15 +179,23 @@ def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
                                   "train_batch_size": f"{micro} × {accum} × {world} GPUs"}[key] + ")")
         src.read.append(FieldRead(f"{ds_src.path.name}:{key}", got, ds_src.line(prefix + key),
                                   "checked against the Trainer's batch"))
-    zero = ds.get("zero_optimization") or {}
-    stage = zero.get("stage", 0) if isinstance(zero, dict) else 0
-    if stage not in (0, 1, 2, 3):
-        raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {stage!r}")
+    zero = ds.get("zero_optimization", {})
+    if not isinstance(zero, dict):
+        raise ds_src.error(prefix + "zero_optimization", f"must be an object (DeepSpeed's schema), got {validate.shown(zero)}")
+    stage = zero.get("stage", 0)
+    if type(stage) is not int or stage not in (0, 1, 2, 3):  # true is not stage 1
+        raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {validate.shown(stage)}")
     src.read.append(FieldRead(f"{ds_src.path.name}:zero_optimization.stage", stage, ds_src.line("stage"),
                               "parallelism.zero"))
     out = {"zero": stage}
     for k in ("bf16", "fp16"):
-        if isinstance(ds.get(k), dict) and ds[k].get("enabled") is True:
+        section = ds.get(k, {})
+        if not isinstance(section, dict):
+            raise ds_src.error(prefix + k, f"must be an object with \"enabled\", got {validate.shown(section)}")
+        enabled = section.get("enabled", False)
+        if enabled not in (True, False, "auto") or type(enabled) is int:
+            raise ds_src.error(prefix + f"{k}.enabled", f"must be true, false or \"auto\", got {validate.shown(enabled)}")
+        if enabled is True:
             out["precision"] = f"{k}-mixed"
     return out
 
@@ -157,6 +211,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
         if key not in known:
             raise src.error(key, "not a TrainingArguments field nor a script argument the planner knows "
                                  "(data/launch/hf_training_arguments.txt, hf_script_arguments.txt)")
+    check_types(src, args)
     model = _model(src, args)
 
     def get(key, sets):
@@ -176,19 +231,18 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
             src.assume("training.seq_len", seq, f"{seq_key} is a ceiling: without packing, shorter samples make D "
                        "smaller than planned")
     elif seq_len is not None:
-        from .. import validate
         seq = src.assume("training.seq_len", validate.count("--seq-len", seq_len), "--seq-len (tokens per sample)")
     else:
         raise src.error("max_seq_length", "missing: the arguments do not state the sequence length; give --seq-len")
     max_steps = args.get("max_steps", -1)
     if max_steps is not None and not (isinstance(max_steps, int) and not isinstance(max_steps, bool)):
-        raise src.error("max_steps", f"must be a whole number (-1: train for num_train_epochs), got {max_steps!r}")
+        raise src.error("max_steps", f"must be a whole number (-1: train for num_train_epochs), got {validate.shown(max_steps)}")
     if max_steps is not None and max_steps > 0:  # the Trainer reads 0 and negatives as "not set"
         steps = src.took("max_steps", max_steps, "training.steps")
     else:
         epochs = args.get("num_train_epochs", HF_DEFAULTS["num_train_epochs"])
         if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not 0 < epochs < 1e9:
-            raise src.error("num_train_epochs", f"must be a number of epochs > 0, got {epochs!r}")
+            raise src.error("num_train_epochs", f"must be a number of epochs > 0, got {validate.shown(epochs)}")
         if "num_train_epochs" in args:
             src.took("num_train_epochs", epochs, "training.steps")
         else:
@@ -196,7 +250,6 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
         if dataset_size is None:
             raise src.error("num_train_epochs", "an epoch-based run needs the dataset size: give --dataset-size "
                                                 "(samples) or max_steps")
-        from .. import validate
         n = validate.count("--dataset-size", dataset_size)
         steps = src.assume("training.steps", epoch_steps(n, micro, accum, world, epochs),
                            f"{epochs:g} epochs of ceil({n:,} samples / ({micro} × {world} GPUs)) batches // {accum}")

@@ -16,10 +16,18 @@ from __future__ import annotations
 import re
 import shlex
 
-from .. import validate
+from .. import limits, validate
 from ..model.architecture import Architecture
-from .common import (LaunchConfig, Source, architecture_fields, batch_split, data_parallel, known_fields, training_table,
-                     world_size)
+from .common import (
+    LaunchConfig,
+    Source,
+    architecture_fields,
+    batch_split,
+    data_parallel,
+    known_fields,
+    training_table,
+    world_size,
+)
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
 
@@ -74,6 +82,22 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
                 break
         logical.append(segs)
 
+    budget = {"items": limits.MAX_ITEMS, "chars": limits.MAX_EXPANDED}
+
+    def spend(items: int, chars: int, line: int):
+        budget["items"] -= items
+        budget["chars"] -= chars
+        if budget["items"] < 0 or budget["chars"] < 0:
+            src.lines["expansion"] = line
+            raise src.error("expansion", f"the variables and arrays expand to more than {limits.MAX_ITEMS:,} "
+                                         f"arguments or {limits.MAX_EXPANDED:,} characters; the planner reads "
+                                         "launch scripts, it does not run them")
+
+    def substitute(tok: str, line: int) -> str:
+        names = [v.group(1) or v.group(2) for v in _VAR.finditer(tok)]
+        spend(1, len(tok) + sum(len(scalars.get(n, "")) for n in names), line)  # checked before it is built
+        return _VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok)
+
     def expand(tokens, inside=()):
         out = []
         for tok, line in tokens:
@@ -81,7 +105,7 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
             if a and a.group(1) in arrays and a.group(1) not in inside:  # an array naming itself stays literal
                 out += expand(arrays[a.group(1)], inside + (a.group(1),))
                 continue
-            out.append((_VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok), line))
+            out.append((substitute(tok, line), line))
         return out
 
     for segs in logical:
@@ -136,7 +160,17 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         v = one(name)
         if v is None:
             return default
+        try:
+            int(v)  # Megatron's argparse: type=int; "7B" or "1e3" stop Megatron, so they stop the planner too
+        except ValueError:
+            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), got {validate.shown(v)}") from None
         return src.took(name, src.count(name, v, minimum=minimum), sets)
+
+    def choice(name, choices, default=None):
+        v = one(name, default)
+        if v is not None and v not in choices:
+            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), got {validate.shown(v)}")
+        return v
 
     def flag(name, sets):
         if name in args:
@@ -170,7 +204,11 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         kv = num("--num-query-groups", "model.dimensions.num_kv_heads", 1)
     elif "--num-query-groups" in args:
         src.assume("model.dimensions.num_kv_heads", a, "--num-query-groups is ignored without --group-query-attention")
-    pos = one("--position-embedding-type", "learned_absolute")
+    pos = choice("--position-embedding-type", ("learned_absolute", "rope", "mrope", "relative", "none"),
+                 "learned_absolute")
+    if pos == "relative":
+        raise src.error("--position-embedding-type", "relative position embeddings (bias tables) are not counted "
+                                                     "by the planner; use a plan file")
     if "--position-embedding-type" in args:
         src.took("--position-embedding-type", pos, "model.dimensions.max_positions")
     if flag("--use-rotary-position-embeddings", "model.dimensions.max_positions"):
@@ -184,7 +222,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             raise src.error("--max-position-embeddings", f"{max_pos:,} is less than --seq-length {seq:,}")
     norm = one("--normalization", "LayerNorm")
     if norm not in ("LayerNorm", "RMSNorm"):
-        raise src.error("--normalization", f"must be LayerNorm or RMSNorm, got {norm!r}")
+        raise src.error("--normalization", f"must be LayerNorm or RMSNorm, got {validate.shown(norm)}")
     if "--normalization" in args:
         src.took("--normalization", norm, "model.dimensions.norm")
     bias = not flag("--disable-bias-linear", "model.dimensions.qkv_bias/o_bias/mlp_bias")
@@ -256,7 +294,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
 
     prec = "bf16-mixed" if flag("--bf16", "parallelism.precision") else "fp16-mixed" if flag(
         "--fp16", "parallelism.precision") else "fp32"
-    recompute = one("--recompute-granularity")
+    recompute = choice("--recompute-granularity", ("full", "selective"))
     if recompute is not None:
         src.took("--recompute-granularity", recompute, "parallelism.recompute")
     elif flag("--recompute-activations", "parallelism.recompute"):

@@ -22,8 +22,15 @@ from __future__ import annotations
 import ast
 import operator
 
+from .. import limits, validate
 from ..model.architecture import Architecture
-from .common import LaunchConfig, Source, architecture_fields, training_table, world_size
+from .common import (
+    LaunchConfig,
+    Source,
+    architecture_fields,
+    training_table,
+    world_size,
+)
 
 #: ``train.py``'s defaults (karpathy/nanoGPT, commit 3adf61e1). ``dtype`` there is
 #: ``'bfloat16'`` when the GPU supports it, else ``'float16'``.
@@ -50,8 +57,34 @@ class _NotEvaluated(Exception):
     pass
 
 
+class _TooLarge(Exception):
+    pass
+
+
+#: The largest integer an expression may build (bits): far above any count (10**30 is 100 bits).
+_MAX_BITS = 1024
+
+
+def _size_ok(op, a, b) -> bool:
+    """Whether ``a op b`` stays small, judged before it is computed."""
+    if isinstance(a, str) or isinstance(b, str):
+        if isinstance(op, ast.Add) and isinstance(a, str) and isinstance(b, str):
+            return len(a) + len(b) <= limits.MAX_EXPANDED
+        return True
+    ints = isinstance(a, int) and isinstance(b, int)
+    if ints and isinstance(op, ast.Mult):
+        return a.bit_length() + b.bit_length() <= _MAX_BITS
+    if isinstance(op, ast.Pow) and isinstance(b, (int, float)):
+        if isinstance(a, int) and isinstance(b, int) and b > 0:
+            return max(a.bit_length(), 1) * b <= _MAX_BITS or abs(a) <= 1
+        return abs(b) <= _MAX_BITS
+    return True
+
+
 def _evaluate(node, env: dict):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+        if isinstance(node.value, str) and len(node.value) > limits.MAX_EXPANDED:
+            raise _TooLarge
         return node.value
     if isinstance(node, ast.Name) and node.id in env:
         return env[node.id]
@@ -61,13 +94,13 @@ def _evaluate(node, env: dict):
             return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         a, b = _evaluate(node.left, env), _evaluate(node.right, env)
-        if isinstance(node.op, ast.Pow) and isinstance(b, (int, float)) and abs(b) > 64:
-            raise _NotEvaluated
-        if isinstance(node.op, ast.Mult) and (isinstance(a, str) or isinstance(b, str)):
-            raise _NotEvaluated  # 'x' * 10**9 would build a gigabyte
+        if isinstance(node.op, (ast.Mult, ast.Mod)) and (isinstance(a, str) or isinstance(b, str)):
+            raise _NotEvaluated  # 'x' * 10**9, '%0999999999d' % 1 would build gigabytes
+        if not _size_ok(node.op, a, b):
+            raise _TooLarge
         try:
             return _OPS[type(node.op)](a, b)
-        except (TypeError, ZeroDivisionError, OverflowError):
+        except (TypeError, ZeroDivisionError, OverflowError, ValueError):
             raise _NotEvaluated from None
     raise _NotEvaluated
 
@@ -106,6 +139,10 @@ def _settings(src: Source) -> tuple[dict, set]:
             skipped.pop(target, None)
         except _NotEvaluated:
             skipped[target] = st.lineno
+        except (_TooLarge, RecursionError):
+            raise src.error(target, "its value grows beyond what the planner evaluates (integers up to "
+                                    f"{_MAX_BITS} bits, text up to {limits.MAX_EXPANDED:,} characters); "
+                                    "write the number itself") from None
     for key, line in skipped.items():
         if key in _NEEDED:
             raise src.error(key, "its value cannot be evaluated without running code; write a number")
@@ -123,20 +160,20 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         if kind == "count":
             v = src.count(key, v)
         elif kind == "flag" and not isinstance(v, bool):
-            raise src.error(key, f"must be True or False, got {v!r}")
+            raise src.error(key, f"must be True or False, got {validate.shown(v)}")
         if key in given:
             return src.took(key, v, sets)
-        return src.assume(sets, v, f"train.py's default {key} = {v!r}")
+        return src.assume(sets, v, f"train.py's default {key} = {validate.shown(v)}")
 
     init = cfg["init_from"]
     if not isinstance(init, str):
-        raise src.error("init_from", f"must be 'scratch', 'resume' or a GPT-2 name, got {init!r}")
+        raise src.error("init_from", f"must be 'scratch', 'resume' or a GPT-2 name, got {validate.shown(init)}")
     if "init_from" in given:
         src.took("init_from", init, "model")
     block = get("block_size", "training.seq_len")
     if init.startswith("gpt2"):
         if init not in PRETRAINED:
-            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {init!r}")
+            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {validate.shown(init)}")
         L, H, d = PRETRAINED[init]
         if block > 1024:
             raise src.error("block_size", f"{block:,} is more than GPT-2's 1,024 positions")
@@ -151,7 +188,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             src.assume("model", "the config's dimensions", "init_from = 'resume' loads them from out_dir's "
                        "checkpoint; assumed equal to the config's, and the iterations already run are not known")
         elif init != "scratch":
-            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {init!r}")
+            raise src.error("init_from", f"one of scratch, resume, {', '.join(PRETRAINED)}; got {validate.shown(init)}")
         L = get("n_layer", "model.dimensions.num_layers")
         H = get("n_head", "model.dimensions.num_heads")
         d = get("n_embd", "model.dimensions.hidden_size")

@@ -13,16 +13,83 @@ from __future__ import annotations
 
 import tomllib
 
+from .. import validate
 from ..datafiles import lookup
 from ..errors import UnknownModelError
+from ..files import display
 from ..model.architecture import Architecture
-from .common import (LaunchConfig, Source, architecture_fields, batch_split, flatten, known_fields, toml_lines,
-                     training_table, world_size)
+from .common import (
+    LaunchConfig,
+    Source,
+    architecture_fields,
+    batch_split,
+    flatten,
+    known_fields,
+    toml_lines,
+    training_table,
+    world_size,
+)
 
 #: torchtitan's ``llama3_args`` flavors outside the catalog: dim, n_layers, n_heads, n_kv_heads,
 #: ffn_dim_multiplier, multiple_of (vocabulary 128,256: the Llama 3 tokenizer).
 LLAMA3_FLAVORS = {"70B": (8192, 80, 64, 8, 1.3, 4096), "405B": (16384, 126, 128, 8, 1.2, 4096)}
 LLAMA3_VOCAB = 128256
+#: ``activation_checkpoint.mode`` values torchtitan accepts (``memory_budget`` is recomputed like ``selective``).
+AC_MODES = ("none", "selective", "full", "memory_budget")
+
+#: The types of ``JobConfig``'s fields (pytorch/torchtitan ``torchtitan/config/job_config.py``): a TOML value
+#: of another type is refused, as torchtitan's own config parser refuses it; a tuple is a Literal's choices.
+_BOOL = """job.use_for_integration_test job.print_args job.print_config profiling.enable_profiling
+    profiling.enable_memory_snapshot metrics.enable_tensorboard metrics.disable_color_printing
+    metrics.save_for_all_ranks metrics.enable_wandb model.print_after_conversion optimizer.early_step_in_backward
+    training.enable_cpu_offload training.compile training.gc_debug training.deterministic
+    parallelism.enable_compiled_autograd parallelism.disable_loss_parallel parallelism.enable_async_tensor_parallel
+    checkpoint.enable_checkpoint checkpoint.initial_load_model_only checkpoint.last_save_model_only
+    checkpoint.create_seed_checkpoint checkpoint.enable_first_step_checkpoint checkpoint.last_save_in_hf
+    float8.enable_fsdp_float8_all_gather float8.precompute_float8_dynamic_scale_for_fsdp
+    float8.force_recompute_fp8_weight_in_bwd float8.emulate memory_estimation.enabled
+    memory_estimation.disable_fake_mode fault_tolerance.enable fault_tolerance.should_quantize validation.enabled
+    checkpoint.enable checkpoint.enable_ft_dataloader_checkpoints checkpoint.initial_load_in_hf
+    checkpoint.initial_load_in_hf_quantized checkpoint.load_only compile.enable activation_checkpoint.early_stop
+    activation_checkpoint.visualize_memory_budget_pareto activation_checkpoint.preserve_rng_state
+    activation_checkpoint.debug training.dataloader.persistent_workers training.dataloader.pin_memory"""
+_INT = """profiling.profile_freq metrics.log_freq lr_scheduler.warmup_steps training.local_batch_size
+    training.global_batch_size training.seq_len training.steps training.gc_freq training.seed
+    parallelism.data_parallel_replicate_degree parallelism.data_parallel_shard_degree
+    parallelism.tensor_parallel_degree parallelism.pipeline_parallel_degree parallelism.context_parallel_degree
+    parallelism.expert_parallel_degree parallelism.pipeline_parallel_microbatch_size
+    parallelism.pipeline_parallel_layers_per_stage checkpoint.interval checkpoint.keep_latest_k checkpoint.load_step
+    comm.init_timeout_seconds comm.train_timeout_seconds comm.trace_buf_size validation.local_batch_size
+    validation.seq_len validation.freq validation.steps training.dataloader.num_workers
+    training.dataloader.prefetch_factor"""
+_REAL = """optimizer.lr optimizer.beta1 optimizer.beta2 optimizer.eps optimizer.weight_decay lr_scheduler.decay_ratio
+    lr_scheduler.lr_min training.max_norm activation_checkpoint.memory_budget"""
+TYPES = {**dict.fromkeys(_BOOL.split(), "bool"), **dict.fromkeys(_INT.split(), "int"),
+         **dict.fromkeys(_REAL.split(), "real"),
+         "optimizer.implementation": ("for-loop", "foreach", "fused"),
+         "lr_scheduler.decay_type": ("linear", "sqrt", "cosine"),
+         "training.mixed_precision_param": ("bfloat16", "float32"), "training.mixed_precision_reduce": ("float32",),
+         "parallelism.fsdp_reshard_after_forward": ("default", "always", "never"),
+         "parallelism.context_parallel_rotate_method": ("allgather", "alltoall"),
+         "checkpoint.export_dtype": ("float16", "bfloat16", "float32"),
+         "checkpoint.async_mode": ("disabled", "async", "async_with_pinned_mem"),
+         "activation_checkpoint.mode": AC_MODES}
+
+
+def check_types(src: Source, flat: dict) -> None:
+    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key."""
+    for key, v in flat.items():
+        kind = TYPES.get(key)
+        if isinstance(kind, tuple):
+            if v not in kind or not isinstance(v, str):
+                raise src.error(key, f"must be one of {', '.join(kind)} (torchtitan's choices), got {validate.shown(v)}")
+        elif kind == "bool" and not isinstance(v, bool):
+            hint = " (a quoted boolean is text: write true or false without quotes)" if isinstance(v, str) else ""
+            raise src.error(key, f"must be true or false (torchtitan's type), got {validate.shown(v)}{hint}")
+        elif kind == "int" and (isinstance(v, bool) or not isinstance(v, int)):
+            raise src.error(key, f"must be a whole number (torchtitan's type), got {validate.shown(v)}")
+        elif kind == "real" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            raise src.error(key, f"must be a number (torchtitan's type), got {validate.shown(v)}")
 
 
 def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
@@ -53,7 +120,7 @@ def _model(src: Source, name: str, flavor: str) -> dict:
                    "(the Llama 3 tokenizer)")
         return {"dimensions": architecture_fields(arch)}
     known = ", ".join(["llama3/8B"] + [f"llama3/{f}" for f in LLAMA3_FLAVORS])
-    raise src.error("model.flavor", f"{name}/{flavor} is not known to the planner; known: {known}")
+    raise src.error("model.flavor", f"{display(f'{name}/{flavor}')} is not known to the planner; known: {known}")
 
 
 def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
@@ -71,13 +138,14 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     for key in flat:
         if key not in known:
             raise src.error(key, "not a torchtitan job-config field (see data/launch/torchtitan_fields.txt)")
+    check_types(src, flat)
 
     def get(key, default, sets, minimum=1):
         if key not in flat:
             return default
         v = flat[key]
         if isinstance(v, bool) or not isinstance(v, int):
-            raise src.error(key, f"must be a whole number, got {v!r}")
+            raise src.error(key, f"must be a whole number, got {validate.shown(v)}")
         if v < minimum:
             raise src.error(key, f"must be a whole number >= {minimum}, got {v}")
         return src.took(key, v, sets)
@@ -102,6 +170,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                ("tensor_parallel_degree", "pipeline_parallel_degree", "context_parallel_degree")}
     replicate = get("parallelism.data_parallel_replicate_degree", 1, "training.data_parallel")
     shard = flat.get("parallelism.data_parallel_shard_degree", -1)
+    if type(shard) is not int:  # -1.0 or "-1": torchtitan's field is an int
+        get("parallelism.data_parallel_shard_degree", 1, "training.data_parallel")
     if shard == -1:
         if "parallelism.data_parallel_shard_degree" in flat:
             src.took("parallelism.data_parallel_shard_degree", -1, "training.data_parallel")
@@ -125,6 +195,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     dp = replicate * shard
     src.assume("training.data_parallel", dp, f"replicate {replicate} × shard {shard}")
     gbs = flat.get("training.global_batch_size", -1)
+    if type(gbs) is not int:
+        get("training.global_batch_size", None, "training.grad_accum")
     if gbs == -1:
         accum = 1
         src.assume("training.grad_accum", 1, "global_batch_size -1: local batch × data-parallel, no accumulation")
@@ -132,11 +204,18 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         gbs = get("training.global_batch_size", None, "training.grad_accum")
         accum = batch_split(src, "training.global_batch_size", gbs, local, dp)
     mode = flat.get("activation_checkpoint.mode", "selective")
+    if mode not in AC_MODES:
+        raise src.error("activation_checkpoint.mode", f"must be one of {', '.join(AC_MODES)} (torchtitan's choices), "
+                                                      f"got {validate.shown(mode)}")
+    param_dtype = flat.get("training.mixed_precision_param", "bfloat16")
+    if param_dtype not in ("bfloat16", "float32"):
+        raise src.error("training.mixed_precision_param", "must be bfloat16 or float32 (torchtitan's choices), "
+                                                          f"got {validate.shown(param_dtype)}")
     src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
                            fsdp="full" if shard > 1 else None,
                            precision="fp32" if flat.get("training.mixed_precision_param") == "float32" else "bf16-mixed",
-                           recompute=mode if mode in ("none", "selective", "full") else "selective")
+                           recompute={"memory_budget": "selective"}.get(mode, mode))
     return src.result({
         "name": src.path.stem,
         "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),

@@ -64,6 +64,17 @@ def law_fit(fit=None) -> fits.Fit:
     return fits.fit() if fit is None else fits.fit(fit)
 
 
+def _broadcast(**named):
+    """The arrays broadcast together; shapes that do not broadcast (3 and 4) are an InputError naming them."""
+    try:
+        return np.broadcast_arrays(*named.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in named.items())
+        first = next(k for k, v in named.items() if np.ndim(v))
+        raise InputError(first, "arrays of shapes that broadcast together",
+                         detail=f"shapes do not broadcast together: {shapes}") from None
+
+
 def _counts(field, value):
     return validate.quantity(field, value, minimum=1)
 
@@ -104,7 +115,7 @@ def optimal_params_for_tokens(tokens, fit=None):
     """N_opt(D): the model size that is compute-optimal when trained on ``tokens`` tokens. Vectorised.
 
     Args:
-        tokens: training tokens D (1 to 1e30).
+        tokens: training tokens D (1 to 10^30).
         fit: see :func:`law_fit`.
 
     Returns:
@@ -125,7 +136,7 @@ def corpus_for_optimal(params, fit=None):
     N itself (no repetition, no excess parameters); with any smaller corpus it is a smaller model.
 
     Args:
-        params: model size N (1 to 1e30).
+        params: model size N (1 to 10^30).
         fit: see :func:`law_fit`.
 
     Returns:
@@ -168,11 +179,11 @@ def effective(params, tokens, unique_tokens, fit=None):
         ``(N′, D′)``: floats, or arrays when any input is an array.
 
     Raises:
-        InputError: a value out of range (1 to 1e30), naming the argument.
+        InputError: a value out of range (1 to 10^30), naming the argument.
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
-    n_eff, d_eff = _effective(f, *np.broadcast_arrays(n, d, u))
+    n_eff, d_eff = _effective(f, *_broadcast(params=n, tokens=d, unique_tokens=u))
     return like(n_eff, n, d, u), like(d_eff, n, d, u)
 
 
@@ -180,8 +191,8 @@ def loss(params, tokens, unique_tokens, fit=None):
     """Predicted loss L(N, D, U) of a plan on a corpus of U unique tokens (Muennighoff et al. 2023). Vectorised.
 
     Args:
-        params: model size N (1 to 1e30).
-        tokens: training tokens D (1 to 1e30).
+        params: model size N (1 to 10^30).
+        tokens: training tokens D (1 to 10^30).
         unique_tokens: the corpus U (``inf`` or None: unlimited, so no token repeats; parameters beyond
             N_opt(D) still count less, as in the paper, where U_N = min(N, N_opt(min(U, D)))).
         fit: default: the planner's default fit; ``"muennighoff"`` is the one made with the decay constants.
@@ -195,7 +206,7 @@ def loss(params, tokens, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
-    return like(_loss(f, *np.broadcast_arrays(n, d, u)), n, d, u)
+    return like(_loss(f, *_broadcast(params=n, tokens=d, unique_tokens=u)), n, d, u)
 
 
 # --- the optimum for a budget and a corpus -----------------------------------------------------------
@@ -223,7 +234,7 @@ def optimal(flops, unique_tokens, fit=None):
     """The N and D that minimise L(N, D, U) along 6·N·D = C: an exact one-dimensional minimisation. Vectorised.
 
     Args:
-        flops: training compute C in FLOPs (1 to 1e40).
+        flops: training compute C in FLOPs (1 to 10^61).
         unique_tokens: the corpus U (``inf`` or None: unlimited, which gives the fit's closed-form optimum).
         fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
 
@@ -238,7 +249,7 @@ def optimal(flops, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     c, u = _flops(flops), _unique(unique_tokens)
-    cb, ub = np.broadcast_arrays(np.asarray(c, dtype=float), np.asarray(u, dtype=float))
+    cb, ub = _broadcast(flops=np.asarray(c, dtype=float), unique_tokens=np.asarray(u, dtype=float))
     n, d = _optimal(f, cb, ub)
     return like(n, c, u), like(d, c, u)
 
@@ -287,7 +298,7 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
     """The best N and D for one budget and one corpus, with epochs, loss and the unconstrained optimum.
 
     Args:
-        flops: training compute C in FLOPs (1 to 1e40).
+        flops: training compute C in FLOPs (1 to 10^61).
         unique_tokens: the corpus U (None or ``inf``: unlimited).
         fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 
 from .. import validate
-from ..arrays import floats, like
+from ..arrays import like
 from ..errors import InputError
+from ..limits import MAX_FLOPS
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,46 @@ class Fit:
         return FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
 
     def loss(self, params, tokens):
-        """Predicted final training loss (nats per token), vectorised."""
-        n, d = floats(params, tokens)
+        """Predicted final training loss (nats per token), vectorised.
+
+        Args:
+            params: model size N, > 0 (a number, text such as ``"7B"``, a numpy array or a pandas Series), at
+                most 10^61 (the compute-optimal N and D of any budget up to the FLOPs limit stay inside it).
+            tokens: training tokens D, likewise.
+
+        Returns:
+            A float, or an array (a Series) when an input is one.
+
+        Raises:
+            InputError: ``params`` or ``tokens`` not a positive finite number up to 10^61.
+        """
+        n = validate.real_array("params", params, maximum=MAX_FLOPS)
+        d = validate.real_array("tokens", tokens, maximum=MAX_FLOPS)
         return like(self.E + self.A / n ** self.alpha + self.B / d ** self.beta, params, tokens)
 
     def optimal(self, flops):
-        """(N_opt, D_opt) that minimise the loss for ``flops`` ≈ 6·N·D. Vectorised."""
-        (c,) = floats(flops)
-        a, b = self.alpha, self.beta
-        g = (a * self.A / (b * self.B)) ** (1.0 / (a + b))
-        n = g * (c / 6.0) ** (b / (a + b))
-        return like(n, flops), like(c / (6.0 * n), flops)
+        """(N_opt, D_opt) that minimise the loss for ``flops`` ≈ 6·N·D. Vectorised.
+
+        Args:
+            flops: training compute C, > 0 and at most 10^61 (a number, a numpy array or a pandas Series).
+
+        Returns:
+            ``(N_opt, D_opt)``: floats, or arrays when ``flops`` is one.
+
+        Raises:
+            InputError: ``flops`` not a positive finite number up to 10^61.
+        """
+        c = validate.real_array("flops", flops, maximum=MAX_FLOPS)
+        a, b = np.float64(self.alpha), np.float64(self.beta)
+        with np.errstate(all="ignore"):  # a saved law's extreme constants: refused below, never a float error
+            g = (a * self.A / (b * self.B)) ** (1.0 / (a + b))
+            n = g * (c / 6.0) ** (b / (a + b))
+            d = c / (6.0 * n)
+        if not (np.all(np.isfinite(n)) and np.all(np.isfinite(d)) and np.all(n > 0) and np.all(d > 0)):
+            raise InputError("fit", "a law with a finite optimum",
+                             detail=f"the law {self.name} gives no finite optimum at this budget (alpha {self.alpha:g}, "
+                                    f"beta {self.beta:g})")
+        return like(n, flops), like(d, flops)
 
 
 #: The one registry of named fits: every surface (a plan's ``[law] fit``, ``--fit``, the workbook) accepts these
@@ -106,7 +137,7 @@ def fit(name: str = DEFAULT_FIT) -> Fit:
 #: largest run 5.76e23). Outside this range a prediction is an extrapolation, and says so.
 FITTED_FLOPS = (1e18, 1e24)
 #: Budgets accepted at all: from a toy run to far past any plan; the fits' outputs stay finite.
-FLOPS_RANGE = (1.0, 1e61)  # up to 6·N·D with N and D at the count limit (10**30 each)
+FLOPS_RANGE = (1.0, MAX_FLOPS)  # planner.limits.MAX_FLOPS (10**61: 6·N·D at the count limits), the one FLOPs limit
 
 
 @dataclass(frozen=True)
@@ -164,7 +195,7 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=None) -> Optimal
     """The compute-optimal N and D for a FLOP budget, with the loss the fit predicts.
 
     Args:
-        flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 1e40.
+        flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 10^61.
         fit_name: a fit name (see :func:`fit`); default :data:`DEFAULT_FIT`.
         line: the gate's compute-optimal line in tokens per parameter (e.g. 20), or None. When the law's optimum
             sits below it, the recommendation is the split of the same FLOPs on the line (which the gate judges

@@ -40,6 +40,8 @@ import numpy as np
 
 from .. import validate
 from ..errors import InputError, PlannerWarning
+from ..files import display
+from ..limits import power
 
 #: Huber δ of Chinchilla's Approach 3 (residuals are in log-loss).
 DELTA = 1e-3
@@ -99,13 +101,30 @@ class Runs:
                              "flops": self.flops, "loss": self.loss, "weight": self.weight})
 
 
+def _unique_columns(names) -> dict[str, str]:
+    """Column name as given → its lower-case key; two columns with one key (``params``, ``PARAMS``) are refused."""
+    out: dict[str, str] = {}
+    for c in names:
+        key = str(c).strip().lower()
+        if not key:
+            continue
+        if key in out.values():
+            first = next(k for k, v in out.items() if v == key)
+            raise InputError("runs", "one column per name (names are case-insensitive)",
+                             detail=f"columns {first!r} and {str(c)!r} are the same column ({key}); keep one")
+        out[c] = key
+    return out
+
+
 def _columns(source) -> tuple[dict[str, list], list[str], str]:
     """Raw columns of ``source``, the label of each row, and how to name a row in messages."""
     if type(source).__name__ == "DataFrame" and hasattr(source, "columns"):  # pandas, without importing it
-        cols = {str(c).strip().lower(): list(source[c]) for c in source.columns}
+        keys = _unique_columns(source.columns)
+        cols = {key: list(source[c]) for c, key in keys.items()}
         return cols, [str(i) for i in source.index], "row"
     if isinstance(source, dict):
-        cols = {str(c).strip().lower(): list(np.atleast_1d(v)) for c, v in source.items()}
+        keys = _unique_columns(source)
+        cols = {key: list(np.atleast_1d(source[c])) for c, key in keys.items()}
         lengths = {len(v) for v in cols.values()}
         if len(lengths) > 1:
             raise InputError("runs", "columns of equal length",
@@ -114,24 +133,33 @@ def _columns(source) -> tuple[dict[str, list], list[str], str]:
         return cols, [str(i + 1) for i in range(n)], "row"
     if isinstance(source, (str, Path)):
         import csv
-        path = Path(source)
-        if not path.is_file():
-            raise InputError("runs", "a CSV file of runs", str(source), detail=f"no such file: {source}")
+        import io
+
+        from .. import files
+
+        def error(field, problem):
+            return InputError(field, "a CSV file of runs", detail=problem)
+        text = files.read_text(source, "runs", error=error)
         try:
-            with open(path, newline="", encoding="utf-8-sig") as f:
-                reader = csv.reader(f)
-                # blank lines skipped; each row keeps the file's line number, to point at the line to fix
-                rows = [(reader.line_num, r) for r in reader if any(cell.strip() for cell in r)]
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
-            raise InputError("runs", "a readable UTF-8 CSV file", detail=f"cannot read {source}: {e}") from None
+            reader = csv.reader(io.StringIO(text, newline=""))
+            # blank lines skipped; each row keeps the file's line number, to point at the line to fix
+            rows = [(reader.line_num, r) for r in reader if any(cell.strip() for cell in r)]
+        except csv.Error as e:
+            raise InputError("runs", "a readable CSV file",
+                             detail=f"cannot read {files.display(source)}: {e}") from None
         if not rows:
-            raise InputError("runs", "a CSV file with a header row", detail=f"{source} is empty")
-        header = [h.strip().lower() for h in rows[0][1]]
-        cols = {h: [] for h in header if h}
+            raise InputError("runs", "a CSV file with a header row", detail=f"{files.display(source)} is empty")
+        header = rows[0][1]
+        keys = _unique_columns(dict.fromkeys(header))
+        if len(keys) != len([h for h in header if h.strip()]):
+            dup = next(h for h in header if h.strip() and header.count(h) > 1)
+            raise InputError("runs", "one column per name",
+                             detail=f"the header names column {dup.strip()!r} twice; keep one")
+        index = {keys[h]: i for i, h in enumerate(header) if h.strip()}
+        cols = {key: [] for key in index}
         for _, r in rows[1:]:
-            for i, h in enumerate(header):
-                if h:
-                    cols[h].append(r[i] if i < len(r) else "")
+            for key, i in index.items():
+                cols[key].append(r[i] if i < len(r) else "")
         # rows counted from 1 below the header
         return cols, [f"{i + 1} (line {line})" for i, (line, _) in enumerate(rows[1:])], "row"
     raise InputError("runs", "a CSV path, a pandas DataFrame or a dict of columns", type(source).__name__)
@@ -146,24 +174,25 @@ def _numbers(column: str, values: list, labels: list[str], row_word: str, *, pos
             try:
                 f = float(s) if s else math.nan
             except ValueError:
-                raise InputError(column, "a number", detail=f"{row_word} {labels[i]}: must be a number, got {v!r}") from None
-        elif isinstance(v, (bool, np.bool_)) or v is None:
-            raise InputError(column, "a number", detail=f"{row_word} {labels[i]}: must be a number, got {v!r}")
+                raise InputError(column, "a number", detail=f"{row_word} {labels[i]}: must be a number, got {validate.shown(v)}") from None
+        elif isinstance(v, (bool, np.bool_, complex, np.complexfloating)) or v is None:
+            raise InputError(column, "a real number", detail=f"{row_word} {labels[i]}: must be a number (real), "
+                                                             f"got {validate.shown(v)}")
         else:
             try:
                 f = float(v)
             except (TypeError, ValueError):
-                raise InputError(column, "a number", detail=f"{row_word} {labels[i]}: must be a number, got {v!r}") from None
+                raise InputError(column, "a number", detail=f"{row_word} {labels[i]}: must be a number, got {validate.shown(v)}") from None
         if not math.isfinite(f):
             raise InputError(column, "a finite number", detail=f"{row_word} {labels[i]}: must be a finite number, "
                              f"got {'an empty cell' if isinstance(v, str) and not v.strip() else repr(v)}")
         if abs(f) > maximum:
-            raise InputError(column, f"a number up to {maximum:g}", detail=f"{row_word} {labels[i]}: must be at most "
-                             f"{maximum:g}, got {v!r}")
+            raise InputError(column, f"a number up to {power(maximum)}", detail=f"{row_word} {labels[i]}: must be at "
+                             f"most {power(maximum)}, got {validate.shown(v)}")
         if positive and not f > 0:
-            raise InputError(column, "a positive number", detail=f"{row_word} {labels[i]}: must be > 0, got {v!r}")
+            raise InputError(column, "a positive number", detail=f"{row_word} {labels[i]}: must be > 0, got {validate.shown(v)}")
         if not positive and f < 0:
-            raise InputError(column, "a number >= 0", detail=f"{row_word} {labels[i]}: must be >= 0, got {v!r}")
+            raise InputError(column, "a number >= 0", detail=f"{row_word} {labels[i]}: must be >= 0, got {validate.shown(v)}")
         out[i] = f
     return out
 
@@ -198,7 +227,8 @@ def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
         cols["flops"] = cols.pop("training_flops")
     for need in ("params", "loss"):
         if need not in cols:
-            raise InputError(need, "a column", detail=f"missing column {need!r} (have: {', '.join(cols) or 'none'})")
+            raise InputError(need, "a column", detail=f"missing column {need!r} (have: "
+                                                      f"{display(', '.join(cols) or 'none')})")
     if "tokens" not in cols and "flops" not in cols:
         raise InputError("tokens", "a column", detail="missing column 'tokens' (or 'flops', with D = flops/(6*params))")
     n = _numbers("params", cols["params"], labels, row_word)
@@ -206,7 +236,7 @@ def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
     if "tokens" in cols:
         d = _numbers("tokens", cols["tokens"], labels, row_word)
     else:
-        d = _numbers("flops", cols["flops"], labels, row_word, maximum=1e61) / (6.0 * n)
+        d = _numbers("flops", cols["flops"], labels, row_word, maximum=validate.MAX_FLOPS) / (6.0 * n)
     w = _numbers("weight", cols["weight"], labels, row_word, positive=False) if "weight" in cols else np.ones(len(n))
     if "name" in cols:
         names = [str(v).strip() for v in cols["name"]]
@@ -539,8 +569,15 @@ class LadderFit:
 
     @property
     def flops_range(self) -> tuple[float, float]:
-        """Smallest and largest training compute (6·N·D) among the runs used."""
+        """Smallest and largest training compute (6·N·D) among the runs used.
+
+        Raises:
+            InputError: (field ``fit``) a law read back without valid runs has no compute range.
+        """
         c = self.runs.flops
+        if not len(c):
+            raise InputError("fit", "a fit with its runs", detail=f"{self.name}: no valid runs were saved with "
+                                                                  "this law, so its compute range is not known")
         return float(c.min()), float(c.max())
 
     def extrapolation(self, flops):
@@ -551,7 +588,7 @@ class LadderFit:
             if c is None or not (np.isfinite(c) & (c > 0)).all():
                 raise InputError("flops", "positive finite numbers", detail="must be positive finite numbers")
         else:
-            c = validate.positive_real("flops", flops, maximum=1e61)
+            c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
         lo, hi = self.flops_range
         return like(np.maximum(1.0, np.maximum(c / hi, lo / c)), flops)
 
@@ -560,7 +597,7 @@ class LadderFit:
 
         Returns the extrapolation factor (see :meth:`extrapolation`).
         """
-        c = validate.positive_real("flops", flops, maximum=1e40)
+        c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
         factor = self.extrapolation(c)
         if factor > limit:
             lo, hi = self.flops_range
@@ -594,6 +631,9 @@ class LadderFit:
         s = validate.count("seed", seed, minimum=0, maximum=2**63)
         lvl = validate.positive_real("level", level, maximum=0.999999)
         r = self.runs
+        if len(r) < _MIN_RUNS:  # a law read back without its runs
+            raise InputError("runs", f"at least {_MIN_RUNS} runs", detail=f"{self.name}: {len(r)} valid runs to "
+                                                                           "resample; a bootstrap needs the runs")
         x, y, logl = np.log(r.params), np.log(r.tokens), np.log(r.loss)
         rng = np.random.default_rng(s)
         # each resample: how often each run was drawn, times the user's weight
@@ -610,11 +650,22 @@ class LadderFit:
 
         The file works wherever a fit name does: ``planner optimal --fit PATH``, ``[law] fit = "PATH"``.
 
+        Args:
+            path: the ``.toml`` file to write (a regular file or a new one; never a FIFO or device).
+            bootstrap: a :class:`Bootstrap` of this fit, or None.
+
+        Returns:
+            The path written.
+
         Raises:
             InputError: field ``runs`` when the runs cannot determine every constant; ``save`` when the
-                file cannot be written.
+                path is not usable (a NUL byte, a FIFO) or the file cannot be written; ``bootstrap`` when it is
+                not a Bootstrap.
         """
         import tomli_w
+        if bootstrap is not None and not isinstance(bootstrap, Bootstrap):
+            raise InputError("bootstrap", "a Bootstrap or None", detail=f"must be a Bootstrap (LadderFit.bootstrap()) "
+                                                                       f"or None, got {type(bootstrap).__name__}")
         law = self.to_fit()
         doc = {
             "format": "planner-fit/1",
@@ -633,11 +684,18 @@ class LadderFit:
                                 **{k: [iv[k].low, iv[k].high] for k in PARAMETERS}}
             # the refits themselves, so a plan can later be judged with this uncertainty (load_bootstrap)
             doc["bootstrap"] = {"theta": ["a", "b", "e", "alpha", "beta"], "refits": bootstrap.thetas.tolist()}
-        path = Path(path)
+        import stat
+
+        from .. import files
+        path = files.checked_path(path, "save", error=lambda f, p: InputError(f, "a writable file path", detail=p))
         try:
+            if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the write forever
+                raise InputError("save", "a writable file path",
+                                 detail=f"{files.display(path)} exists and is not a regular file")
             path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         except OSError as e:
-            raise InputError("save", "a writable file path", str(path), detail=f"cannot write {path}: {e.strerror}") from None
+            raise InputError("save", "a writable file path",
+                             detail=f"cannot write {files.display(path)}: {e.strerror or e}") from None
         return path
 
 
@@ -673,21 +731,74 @@ def fit_ladder(runs, *, delta: float = DELTA, drop=(), drop_highest: int = 0, na
                      unidentified=_unidentified(x, y, runs.weight, theta))
 
 
+def _fit_error(field: str, problem: str) -> InputError:
+    return InputError(field, "a saved fit (.toml)", detail=problem)
+
+
+#: The fitted exponents a saved law may state: a law with α or β outside this range has no finite optimum.
+_EXPONENTS = (1e-6, 10.0)
+
+
 def _read_saved(path) -> tuple[dict, dict[str, float]]:
-    """The parsed TOML of a saved fit and its validated constants."""
+    """The parsed TOML of a saved fit and its validated constants.
+
+    Read through :func:`planner.files.read_text` (regular files only, at most 16 MiB, never blocking);
+    every value the loaders use is checked here, so a hostile file is one :class:`InputError` naming
+    ``fit`` or the key (``fit.law.alpha``, ``fit.method.flops_range``, ``fit.intervals.level``).
+    """
     import tomllib
-    p = Path(path)
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+
+    from .. import files
+    p = files.checked_path(path, "fit", error=_fit_error)
+    if not p.exists() and not p.is_symlink():
         raise InputError("fit", "a built-in fit name or a saved fit (.toml)", str(path),
-                         detail=f"no such fit file: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise InputError("fit", "a saved fit (.toml)", detail=f"cannot read {path}: {e}") from None
+                         detail=f"no such fit file: {files.display(p)}")
+    text = files.read_text(p, "fit", error=_fit_error)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise _fit_error("fit", f"cannot read {files.display(p)}: not valid TOML ({e})") from None
+    except (ValueError, RecursionError, MemoryError) as e:  # 5,000 digits, nesting 5,000 deep
+        raise _fit_error("fit", f"cannot read {files.display(p)}: not a usable TOML document "
+                                f"({type(e).__name__})") from None
     law = doc.get("law")
     if not isinstance(law, dict):
-        raise InputError("fit", "a saved fit (.toml)", detail=f"{path} has no [law] table")
-    return doc, {k: validate.positive_real(f"fit.law.{k}", law.get(k), maximum=1e30) for k in PARAMETERS}
+        raise InputError("fit", "a saved fit (.toml)", detail=f"{files.display(p)} has no [law] table")
+    c = {k: validate.positive_real(f"fit.law.{k}", law.get(k), maximum=validate.MAX_REAL) for k in ("E", "A", "B")}
+    for k in ("alpha", "beta"):
+        c[k] = validate.positive_real(f"fit.law.{k}", law.get(k), minimum=_EXPONENTS[0], inclusive=True,
+                                      maximum=_EXPONENTS[1])
+    for k in ("name", "source"):
+        if k in law and not isinstance(law[k], str):
+            raise _fit_error(f"fit.law.{k}", f"must be a string, got {validate.shown(law[k])}")
+    method = doc.get("method", {})
+    if not isinstance(method, dict):
+        raise _fit_error("fit.method", "must be a table")
+    span = method.get("flops_range")
+    if span is not None:
+        if not isinstance(span, list) or len(span) != 2:
+            raise _fit_error("fit.method.flops_range", f"must be a list of two FLOP counts, got {validate.shown(span)}")
+        lo, hi = (validate.positive_real("fit.method.flops_range", v, maximum=validate.MAX_FLOPS) for v in span)
+        if lo > hi:
+            raise _fit_error("fit.method.flops_range", f"must be [smallest, largest], got {validate.shown(span)}")
+        method["flops_range"] = [lo, hi]
+    if "delta" in method:
+        method["delta"] = validate.positive_real("fit.method.delta", method["delta"], maximum=10.0)
+    if "objective" in method:
+        method["objective"] = validate.positive_real("fit.method.objective", method["objective"], minimum=0,
+                                                     inclusive=True, maximum=validate.MAX_REAL)
+    dropped = method.get("dropped", [])
+    if not isinstance(dropped, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool)
+                                                for x in dropped):
+        raise _fit_error("fit.method.dropped", "must be a list of run names")
+    iv = doc.get("intervals", {})
+    if not isinstance(iv, dict):
+        raise _fit_error("fit.intervals", "must be a table")
+    if "level" in iv:
+        iv["level"] = validate.positive_real("fit.intervals.level", iv["level"], maximum=0.999999)
+    if "seed" in iv:
+        iv["seed"] = validate.count("fit.intervals.seed", iv["seed"], minimum=0, maximum=2**63)
+    return doc, c
 
 
 def load_law(path):
@@ -702,7 +813,7 @@ def load_law(path):
     doc, c = _read_saved(path)
     source = str(doc["law"].get("source", "")) or f"fitted law saved in {path}"
     span = (doc.get("method") or {}).get("flops_range")
-    fitted = (float(span[0]), float(span[1])) if isinstance(span, list) and len(span) == 2 else None
+    fitted = (span[0], span[1]) if span is not None else None
     return Fit(name=str(path), E=c["E"], A=c["A"], B=c["B"], alpha=c["alpha"], beta=c["beta"], source=source,
                fitted_flops=fitted)
 
@@ -802,7 +913,7 @@ class Bootstrap:
 
     def optimal(self, flops) -> dict[str, Interval]:
         """Intervals on N_opt (``params``), D_opt (``tokens``) and D/N (``tokens_per_param``) at ``flops``."""
-        c = validate.positive_real("flops", flops, maximum=1e40)
+        c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
         needs = ("A", "B", "alpha", "beta")
         ns, ds = self._optimal_samples(c)
         if any(p in self.fit.unidentified for p in needs):
@@ -818,8 +929,8 @@ class Bootstrap:
 
     def loss(self, params, tokens) -> Interval:
         """Interval on the predicted loss of a run with N = ``params`` and D = ``tokens``."""
-        n = validate.positive_real("params", params, maximum=1e30)
-        d = validate.positive_real("tokens", tokens, maximum=1e30)
+        n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
+        d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
         pred, _ = _predict(self.thetas, math.log(n), math.log(d))
         value = self.fit.loss(n, d) if self.fit.identified else math.nan
         return self._interval(value, np.exp(pred.ravel()))
@@ -857,6 +968,12 @@ class RatioJudgement:
         return f"D/N {r} is {self.side} the {span}"
 
 
+def _check_bootstrap(bootstrap) -> None:
+    if not isinstance(bootstrap, Bootstrap):
+        raise InputError("bootstrap", "a Bootstrap (LadderFit.bootstrap() or load_bootstrap())",
+                         detail=f"must be a Bootstrap (LadderFit.bootstrap()), got {type(bootstrap).__name__}")
+
+
 def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
     """Judge a run's D/N against the bootstrap interval of the fitted optimal D/N at its compute (6·N·D).
 
@@ -868,9 +985,13 @@ def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
     Returns:
         :class:`RatioJudgement`: ``side`` is ``"below"``, ``"above"`` or ``"uncertain"`` (the plan's
         ratio lies inside the interval, or the optimum is not identified).
+
+    Raises:
+        InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``params`` or ``tokens`` not positive up to 10^30.
     """
-    n = validate.positive_real("params", params, maximum=1e30)
-    d = validate.positive_real("tokens", tokens, maximum=1e30)
+    _check_bootstrap(bootstrap)
+    n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
+    d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
     c = 6.0 * n * d
     opt = bootstrap.tokens_per_param(c)
     r = d / n
@@ -883,7 +1004,7 @@ def straddles(interval: Interval, threshold) -> bool:
 
     An unidentified interval straddles every threshold.
     """
-    t = validate.positive_real("threshold", threshold, maximum=1e30)
+    t = validate.positive_real("threshold", threshold, maximum=validate.MAX_REAL)
     return interval.straddles(t)
 
 
@@ -938,20 +1059,24 @@ def judge_plan(bootstrap: Bootstrap, plan=None, *, params=None, tokens=None, lin
         :class:`PlanJudgement`.
 
     Raises:
-        InputError: neither a plan nor both ``params`` and ``tokens``; non-positive numbers.
+        InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``plan`` is not a Plan; neither a plan nor both
+            ``params`` and ``tokens``; non-positive numbers.
     """
+    _check_bootstrap(bootstrap)
     if plan is not None:
-        from ..verdict.plan import assess_plan
+        from ..verdict.plan import Plan, assess_plan
+        if not isinstance(plan, Plan):
+            raise InputError("plan", "a Plan", detail=f"must be a planner.Plan, got {type(plan).__name__}")
         a = assess_plan(plan)
         n, d = float(a.params), float(plan.budget.cumulative_tokens)
         default_line = plan.thresholds.optimal
     elif params is not None and tokens is not None:
-        n = validate.positive_real("params", params, maximum=1e30)
-        d = validate.positive_real("tokens", tokens, maximum=1e30)
+        n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
+        d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
         default_line = 20.0
     else:
         raise InputError("plan", "a Plan, or params and tokens", detail="give a plan, or both params and tokens")
-    t = default_line if line is None else validate.positive_real("line", line, maximum=1e30)
+    t = default_line if line is None else validate.positive_real("line", line, maximum=validate.MAX_REAL)
     judged = judge_ratio(bootstrap, n, d)
     return PlanJudgement(params=n, tokens=d, loss=bootstrap.loss(n, d), ratio=judged, line=t,
                          line_straddled=judged.optimum.straddles(t),

@@ -35,19 +35,21 @@ import os
 import re
 import stat
 import struct
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from .. import files
-from ..errors import ConfigError
+from .. import files, validate
+from ..errors import ConfigError, InputError
 
 MAX_SAFETENSORS_HEADER = 100_000_000    # the safetensors library's own limit on the JSON header
 MAX_GGUF_HEADER = 512 * 1024 * 1024     # metadata + tensor infos (a 256k-token vocabulary is ~10 MB)
 MAX_INDEX_BYTES = 64 * 1024 * 1024      # a model.safetensors.index.json
 MAX_SHARDS = 100_000
-MAX_GGUF_ITEMS = 100_000_000            # tensors, keys, array items: more is not a real header
+MAX_GGUF_ITEMS = 4_000_000              # items of one array (a vocabulary is ~10⁵-10⁶ strings) and of all nested arrays
+MAX_GGUF_TENSORS = 1_000_000            # tensor infos (the largest models have ~10⁴)
+MAX_GGUF_KEYS = 100_000                 # metadata keys
+MAX_GGUF_NESTED = 100_000               # items of arrays of arrays, all together (real files have few or none)
 
 # safetensors dtypes -> bits per element (F4/F6 are sub-byte formats)
 SAFETENSORS_BITS = {
@@ -96,6 +98,9 @@ class CheckpointCount:
     metadata: Mapping[str, object] = field(default_factory=dict)
     config: str | None = None
 
+    def __post_init__(self):
+        _ = self.metadata_total  # a claimed total that is not a count ("²", 5,000 digits) is refused on reading
+
     @property
     def total(self) -> int:
         """Elements over every stored tensor: the checkpoint's N."""
@@ -111,12 +116,14 @@ class CheckpointCount:
         """A parameter total the metadata claims (``total_parameters`` and similar), if any."""
         for key in METADATA_TOTAL_KEYS:
             v = self.metadata.get(key)
-            if isinstance(v, bool):
+            if v is None or isinstance(v, bool):
                 continue
-            if isinstance(v, int):
-                return v
-            if isinstance(v, str) and v.strip().isdigit():
-                return int(v.strip())
+            if isinstance(v, (int, str)):
+                try:  # "²", 5,000 digits, "7e9": read as the planner reads every count, or refused
+                    return validate.count(key, v.strip() if isinstance(v, str) else v, minimum=0)
+                except InputError as e:
+                    raise ConfigError(f"checkpoint.__metadata__.{key}", f"{e.problem}: "
+                                                                        f"{files.display(self.path)}") from None
         return None
 
     def to_dict(self) -> dict:
@@ -134,25 +141,8 @@ class CheckpointCount:
 
 
 def _open_regular(path, field: str = "checkpoint"):
-    """``(binary file, size, path)`` of a regular file; never blocks (see :mod:`planner.files`).
-
-    The same refusals as :func:`planner.files.read_bytes` (missing, directory, FIFO, socket,
-    device, bad path), without its size limit: a checkpoint is large, and only its header
-    is read.
-    """
-    p = files.checked_path(path, field)
-    try:
-        files._check_kind(os.stat(p), p, field, ConfigError, sys.maxsize, None)
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as e:
-        raise files._os_error(e, p, field, ConfigError) from None
-    try:
-        st = os.fstat(fd)
-        files._check_kind(st, p, field, ConfigError, sys.maxsize, None)  # the file actually opened
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb"), st.st_size, p
+    """``(binary file, size, path)``: :func:`planner.files.open_regular` without a size limit (only a header is read)."""
+    return files.open_regular(path, field)
 
 
 def _read_exact(f, n: int, path: Path, what: str) -> bytes:
@@ -216,12 +206,13 @@ def _parse_safetensors_header(raw: bytes, data_size: int, p: Path) -> Checkpoint
         raise ConfigError("checkpoint.__metadata__", f"must be a JSON object: {files.display(p)}")
     tensors: dict[str, int] = {}
     dtypes: dict[str, list[int]] = {}
+    spans: list[tuple[int, int, str]] = []
     for name, info in header.items():
         where = f"checkpoint[{name!r:.80}]"
         if not isinstance(info, dict):
             raise ConfigError(where, f"must be an object with dtype, shape, data_offsets: {files.display(p)}")
         dtype = info.get("dtype")
-        if dtype not in SAFETENSORS_BITS:
+        if not isinstance(dtype, str) or dtype not in SAFETENSORS_BITS:
             raise ConfigError(f"{where}.dtype", f"unknown dtype {dtype!r:.30} (known: {', '.join(SAFETENSORS_BITS)}): {files.display(p)}")
         numel = _numel(info.get("shape"), where, p)
         offs = info.get("data_offsets")
@@ -237,9 +228,22 @@ def _parse_safetensors_header(raw: bytes, data_size: int, p: Path) -> Checkpoint
             raise ConfigError(f"{where}.data_offsets", f"hold {offs[1] - offs[0]:,} bytes but shape × {dtype} needs "
                                                        f"{bits / 8:,g}: {files.display(p)}")
         tensors[name] = numel
+        spans.append((offs[0], offs[1], name))
         acc = dtypes.setdefault(dtype, [0, 0])
         acc[0] += numel
         acc[1] += bits // 8
+    # as the safetensors library validates: the tensors tile the data without overlaps or gaps, to its end
+    end, last = 0, None
+    for begin, stop, name in sorted(spans):
+        if begin != end:
+            what = f"overlaps {last!r:.80}" if begin < end else f"leaves a gap of {begin - end:,} bytes"
+            raise ConfigError(f"checkpoint[{name!r:.80}].data_offsets", f"[{begin:,}, {stop:,}] {what} (the "
+                                                                        f"safetensors library refuses such a file): "
+                                                                        f"{files.display(p)}")
+        end, last = stop, name
+    if end != data_size:
+        raise ConfigError("checkpoint", f"the tensors cover {end:,} of the {data_size:,} bytes of data (the "
+                                        f"safetensors library refuses such a file): {files.display(p)}")
     return CheckpointCount(path=str(p), format="safetensors", files=(str(p),), tensors=tensors,
                            dtypes={k: (v[0], v[1]) for k, v in dtypes.items()}, metadata=meta)
 
@@ -323,6 +327,7 @@ class _Reader:
         self.f, self.path, self.size = f, path, size
         self.buf, self.off, self.base = b"", 0, 0  # buf holds file bytes [base, base + len(buf))
         self.endian = "<"
+        self.nested = 0  # items of nested arrays read so far
 
     @property
     def pos(self) -> int:
@@ -348,10 +353,14 @@ class _Reader:
     def unpack(self, fmt: str, what: str):
         return struct.unpack(self.endian + fmt, self.take(struct.calcsize(fmt), what))[0]
 
-    def count(self, what: str) -> int:
+    def count(self, what: str, limit: int = MAX_GGUF_ITEMS, least: int = 1) -> int:
+        """A count read from the header, refused before any loop when above ``limit`` or when ``least`` bytes
+        per item would run past the end of the file (a sparse file claiming 10⁸ tensors)."""
         n = self.unpack("Q", what)
-        if n > MAX_GGUF_ITEMS:
-            raise ConfigError("checkpoint", f"GGUF {what} is {n:,}, not a plausible header: {files.display(self.path)}")
+        room = min(self.size, MAX_GGUF_HEADER) - self.pos
+        if n > limit or n * least > room:
+            raise ConfigError("checkpoint", f"GGUF {what} is {n:,}, not a plausible header (at most {limit:,}, "
+                                            f"{least} bytes each within the file): {files.display(self.path)}")
         return n
 
     def string(self, what: str) -> str:
@@ -388,7 +397,13 @@ def _gguf_value(r: _Reader, vtype: int, key: str, depth: int = 0):
         return r.string(f"value of {key}")
     if vtype == 9 and depth < 4:
         itype = r.unpack("I", f"array type of {key}")
-        n = r.count(f"array length of {key}")
+        least = struct.calcsize(_GGUF_SCALARS[itype]) if itype in _GGUF_SCALARS else 8 if itype == 8 else 12
+        n = r.count(f"array length of {key}", least=least)
+        if itype not in _GGUF_SCALARS and itype != 8:  # nested arrays: one budget for all their items
+            r.nested += n
+            if r.nested > MAX_GGUF_NESTED:
+                raise ConfigError("checkpoint", f"GGUF nested arrays hold more than {MAX_GGUF_NESTED:,} items: "
+                                                f"{files.display(r.path)}")
         if itype in _GGUF_SCALARS:  # skip fixed-size arrays in one read
             r.take(n * struct.calcsize(_GGUF_SCALARS[itype]), f"array {key}")
             return None
@@ -398,7 +413,7 @@ def _gguf_value(r: _Reader, vtype: int, key: str, depth: int = 0):
         for _ in range(n):
             _gguf_value(r, itype, key, depth + 1)
         return None
-    raise ConfigError("checkpoint", f"GGUF key {key!r:.80} has unknown value type {vtype}: {r.path}")
+    raise ConfigError("checkpoint", f"GGUF key {key!r:.80} has unknown value type {vtype}: {files.display(r.path)}")
 
 
 def read_gguf(path) -> CheckpointCount:
@@ -427,8 +442,8 @@ def read_gguf(path) -> CheckpointCount:
             r.endian, version = ">", struct.unpack(">I", raw_version)[0]
         if version not in (2, 3):
             raise ConfigError("checkpoint", f"GGUF version {version} is not supported (2 and 3 are): {files.display(p)}")
-        n_tensors = r.count("tensor count")
-        n_kv = r.count("key/value count")
+        n_tensors = r.count("tensor count", MAX_GGUF_TENSORS, least=24)  # name length, dims, type, offset
+        n_kv = r.count("key/value count", MAX_GGUF_KEYS, least=13)       # key length, type, a 1-byte value
         meta: dict[str, object] = {}
         for _ in range(n_kv):
             key = r.string("metadata key")
@@ -513,11 +528,14 @@ def is_checkpoint(source) -> bool:
     """
     if not isinstance(source, (str, os.PathLike)):
         return False
-    p = Path(source)
+    try:
+        p = files.checked_path(source, "checkpoint")
+    except ConfigError:  # a NUL byte, an empty name: not a checkpoint (the reader says why)
+        return False
     try:
         if p.is_dir():
             return True
-    except OSError:  # a name the file system cannot even look up: not a checkpoint (the reader says why)
+    except (OSError, ValueError):  # a name the file system cannot even look up: not a checkpoint (the reader says why)
         return False
     name = p.name.lower()
     if name.endswith((".safetensors", ".gguf")) or _is_index(p):
@@ -527,9 +545,10 @@ def is_checkpoint(source) -> bool:
     try:  # a file named otherwise: sniff the first bytes of a regular file (never a FIFO or device)
         if not stat.S_ISREG(os.stat(p).st_mode):
             return False
-        with open(p, "rb") as f:
+        f, _, _ = files.open_regular(p, "checkpoint")
+        with f:
             head = f.read(9)
-    except OSError:
+    except (OSError, ValueError, ConfigError):
         return False
     return head[:4] == b"GGUF" or (len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] > 1)
 
@@ -546,7 +565,7 @@ def read_checkpoint(source) -> CheckpointCount:
     Raises:
         ConfigError: nothing countable at that path, or a malformed header (see the readers).
     """
-    p = Path(source)
+    p = files.checked_path(source, "checkpoint")
     config = None
     if p.is_dir():
         weights = weights_in(p)

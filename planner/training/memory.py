@@ -620,6 +620,8 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
     """
     import pandas as pd
     layout = Parallelism() if layout is None else layout
+    if not isinstance(layout, Parallelism):
+        raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
     unknown = sorted(set(axes) - set(SWEEP_AXES))
     if unknown:
         raise InputError(unknown[0], f"one of the sweepable fields {', '.join(SWEEP_AXES)}", detail=None)
@@ -630,6 +632,10 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
         if not arr:
             raise InputError(k, "a non-empty sequence of values", detail=f"must be a non-empty sequence, got {seq!r}")
         values[k] = [x.item() if isinstance(x, np.generic) else x for x in arr]
+        for x in values[k]:
+            if not isinstance(x, (int, float, str)):  # a dict, a list inside a list: not a value of a layout field
+                raise InputError(k, "a sequence of numbers or names",
+                                 detail=f"must be a sequence of numbers or names, got {validate.shown(seq)}")
     if not grid and len({len(v) for v in values.values()}) > 1:
         raise InputError(next(iter(values)), "sequences of equal length when grid=False",
                          detail="must have the same length as the other axes when grid=False")

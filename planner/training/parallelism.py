@@ -103,11 +103,13 @@ class Parallelism:
         set_("overhead", validate.count("overhead", self.overhead, minimum=0))
         for k, choices in (("recompute", RECOMPUTE), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS)):
             v = getattr(self, k)
-            if v not in choices:
-                raise InputError(k, f"one of {', '.join(choices)}", v)
+            if not isinstance(v, str) or v not in choices:  # an array ["full"] compares element-wise: refused
+                raise InputError(k, f"one of {', '.join(choices)}", detail=f"must be one of {', '.join(choices)}, "
+                                                                           f"got {validate.shown(v)}")
         if self.fsdp is not None:
-            if self.fsdp not in FSDP:
-                raise InputError("fsdp", f"one of {', '.join(FSDP)}", self.fsdp)
+            if not isinstance(self.fsdp, str) or self.fsdp not in FSDP:
+                raise InputError("fsdp", f"one of {', '.join(FSDP)}", detail=f"must be one of {', '.join(FSDP)}, "
+                                                                             f"got {validate.shown(self.fsdp)}")
             if self.zero:
                 raise InputError("fsdp", "either fsdp or zero, not both",
                                  detail=f"give either fsdp ({self.fsdp!r}) or zero ({self.zero}), not both")
