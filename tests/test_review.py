@@ -71,6 +71,9 @@ def test_readme_launch_command_opens_a_working_copy(tmp_path):
     cmd = out.stdout
     assert str(tmp_path / "planner-workbook" / "what_if.ipynb") in cmd and "notebooks/what_if.ipynb" not in cmd
     assert "--MappingKernelManager.cull_idle_timeout=600" in cmd
-    assert (tmp_path / "planner-workbook" / "what_if.ipynb").read_bytes() == (ROOT / "notebooks" / "what_if.ipynb").read_bytes()
+    assert not (tmp_path / "planner-workbook").exists()          # a dry run makes nothing
+    from planner.surfaces.launch_workbook import working_copy
+    copy = working_copy(tmp_path / "planner-workbook")            # what the real launch makes
+    assert copy.read_bytes() == (ROOT / "notebooks" / "what_if.ipynb").read_bytes()
     app = planner("workbook", "--app", "--dry-run", cwd=tmp_path).stdout
     assert app.startswith("voila ") and "cull_idle_timeout" in app

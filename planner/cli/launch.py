@@ -64,8 +64,17 @@ def apply_plan_options(plan, args):
         changes.update(unique_tokens=args.unique_tokens, corpus_name=None)
     lines = {k: getattr(args, k) for k in ("severe", "block", "optimal") if getattr(args, k) is not None}
     if lines:
+        from ..errors import InputError
         t = plan.thresholds
-        changes["thresholds"] = Thresholds(**{"severe": t.severe, "block": t.block, "optimal": t.optimal, **lines})
+        try:
+            changes["thresholds"] = Thresholds(**{"severe": t.severe, "block": t.block, "optimal": t.optimal, **lines})
+        except InputError as e:   # name the option the user gave when they gave one line
+            if len(lines) == 1 and not e.field.endswith(next(iter(lines))):
+                name = next(iter(lines))
+                raise InputError(f"--{name}", "", detail=f"must keep the lines in order, severe <= launch (block) <= "
+                                 f"optimal (the others are severe {t.severe:g}, block {t.block:g}, optimal "
+                                 f"{t.optimal:g}), got {lines[name]}") from None
+            raise
     if args.prior_tokens is not None:
         from .. import validate
         prior = validate.count("--prior-tokens", args.prior_tokens, minimum=0)

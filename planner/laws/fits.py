@@ -129,7 +129,9 @@ def fit(name: str = DEFAULT_FIT) -> Fit:
         from .ladder import load_law
         return load_law(name)
     if not isinstance(name, str) or name not in FITS:
-        raise InputError("fit", f"one of {', '.join(FITS)}, or a saved fit (.toml)", name)
+        accepted = f"one of {', '.join(FITS)}, or a saved fit (.toml)"
+        raise InputError("fit", accepted, detail=f"must be {accepted}, got "
+                         f"{validate.shown(name) if isinstance(name, str) or name is None else type(name).__name__}")
     return FITS[name]
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate
+from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
 from ..format import fmt_si
@@ -46,7 +46,7 @@ class HyperparameterLaw:
         """η_opt = lr_coef·C^lr_exp for a compute budget C = M·D (vectorised).
 
         Args:
-            flops: C in FLOPs (1 to 1e40): a number, a numpy array or a pandas Series.
+            flops: C in FLOPs (1 to 10^61): a number, a numpy array or a pandas Series.
 
         Returns:
             The learning rate (a float, or an array for array input).
@@ -54,14 +54,14 @@ class HyperparameterLaw:
         Raises:
             InputError: ``flops`` out of range.
         """
-        c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=1e40)
+        c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=limits.MAX_FLOPS)
         return like(self.lr_coef * np.asarray(c) ** self.lr_exp, c)
 
     def batch_tokens(self, flops):
         """B_opt = batch_coef·C^batch_exp, in tokens per step, for a compute budget C = M·D (vectorised).
 
         Args:
-            flops: C in FLOPs (1 to 1e40): a number, a numpy array or a pandas Series.
+            flops: C in FLOPs (1 to 10^61): a number, a numpy array or a pandas Series.
 
         Returns:
             Tokens per optimizer step (a float, or an array for array input).
@@ -69,7 +69,7 @@ class HyperparameterLaw:
         Raises:
             InputError: ``flops`` out of range.
         """
-        c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=1e40)
+        c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=limits.MAX_FLOPS)
         return like(self.batch_coef * np.asarray(c) ** self.batch_exp, c)
 
 
@@ -170,8 +170,8 @@ def advise(flops_per_token, tokens, *, tokens_per_step=None,
     :func:`recommend`, which forms DeepSeek's M from the layers, the width and the sequence length.
 
     Args:
-        flops_per_token: M, non-embedding training FLOPs per token (1 to 1e30).
-        tokens: training tokens D (1 to 1e30).
+        flops_per_token: M, non-embedding training FLOPs per token (1 to 10^30).
+        tokens: training tokens D (1 to 10^30).
         tokens_per_step: the plan's batch in tokens (optional): compared with B_opt.
         law: the fitted law (default :data:`DEEPSEEK`).
 

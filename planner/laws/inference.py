@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import validate
+from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator as get_accelerator, gpu_hours
@@ -32,7 +32,7 @@ from .data_constrained import _unique as dc_unique
 from .data_constrained import law_fit
 from .search import minimise_log
 
-_COUNT_MAX = 1e30
+_COUNT_MAX = limits.MAX_REAL   # counts (tokens, parameters) as reals
 _BISECTIONS = 64     # log D from 0 to ln(1e30) ≈ 69, halved 64 times: D to ~4e-18 relative
 
 
@@ -84,8 +84,8 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
     Minimises total FLOPs 6·N·D_tr + 2·N·D_inf (for a whole curve, e.g. against growing inference demand).
 
     Args:
-        flops: the training budget C whose optimal plan sets the target loss (1 to 1e40).
-        inference_tokens: lifetime inference tokens D_inf (0 to 1e30).
+        flops: the training budget C whose optimal plan sets the target loss (1 to 10^61).
+        inference_tokens: lifetime inference tokens D_inf (0 to 10^30).
         fit: see :func:`planner.laws.data_constrained.law_fit`; default the planner's fit.
         unique_tokens: a corpus limit U (optional): the reference is then the data-constrained optimum and
             every plan is judged by the data-constrained loss.
@@ -210,8 +210,8 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
     (``accelerator`` sets the peak FLOP/s).
 
     Args:
-        inference_tokens: lifetime inference tokens D_inf (0 to 1e30).
-        flops: training budget C (1 to 1e40) whose optimal plan is the reference; or
+        inference_tokens: lifetime inference tokens D_inf (0 to 10^30).
+        flops: training budget C (1 to 10^61) whose optimal plan is the reference; or
         params, tokens: the reference plan's N and D (both, instead of ``flops``).
         fit: see :func:`planner.laws.data_constrained.law_fit`; default the planner's fit.
         unique_tokens: a corpus limit U (optional): plans are judged by the data-constrained loss

@@ -25,7 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import validate
+from .. import limits, validate
 from ..arrays import any_array, like
 from ..training.corpus import (WASTED_EPOCHS, CorpusAssessment, assess_corpus, effective_tokens, judged_tokens_cap,
                                repetition, tokens_for_effective)
@@ -66,6 +66,15 @@ def _lines(t: Thresholds) -> tuple[float, float, float]:
     return (t.severe, t.block, t.optimal)
 
 
+def _thresholds(t) -> Thresholds:
+    """``t`` checked: a :class:`Thresholds`, or None for the default lines."""
+    if t is None:
+        return Thresholds()
+    if not isinstance(t, Thresholds):
+        raise InputError("thresholds", "a planner.Thresholds", type(t).__name__)
+    return t
+
+
 def _exact(value) -> Fraction:
     """A number as the exact rational it stands for: ints and floats exactly, a threshold as the decimal it
     was written as (20.1 means 201/10, not its binary neighbour)."""
@@ -95,7 +104,7 @@ def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
     Returns:
         An int for scalars, an int array for arrays.
     """
-    lines = _lines(thresholds)
+    lines = _lines(_thresholds(thresholds))
     if not any_array(tokens, params):
         if isinstance(tokens, float) and math.isnan(tokens) or isinstance(params, float) and math.isnan(params):
             return 0
@@ -125,7 +134,12 @@ def level(r, thresholds: Thresholds = Thresholds()):
     :func:`ratio` rounds toward zero, so ``level(ratio(D, N))`` agrees with it on lines that are binary
     numbers (5, 10, 20, 12.5, ...).
     """
-    codes = level_code(r, 1, thresholds)
+    if r is None or isinstance(r, (str, bytes, bool, dict)):
+        raise InputError("r", "a ratio: a number, a numpy array or a pandas Series", r)
+    try:
+        codes = level_code(r, 1, thresholds)
+    except (TypeError, ValueError):
+        raise InputError("r", "a ratio: a number, a numpy array or a pandas Series", r) from None
     return np.array(LEVELS)[codes] if isinstance(codes, np.ndarray) else LEVELS[codes]
 
 
@@ -359,14 +373,16 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
         >>> g.level, g.steps_to_optimal, round(g.tokens_to_optimal / 1.24e9, 1)
         ('severe', 1555931, 10.3)
     """
-    t = Thresholds() if thresholds is None else thresholds
-    if not isinstance(t, Thresholds):
-        raise InputError("thresholds", "a planner.Thresholds", type(t).__name__)
+    t = _thresholds(thresholds)
     if param_kind not in PARAM_KINDS:
         raise InputError("param_kind", f"one of {', '.join(PARAM_KINDS)}", param_kind)
     n = validate.count("params", params)
     d = validate.count("tokens", tokens)
     prior = validate.count("prior_tokens", prior_tokens, minimum=0)
+    if prior + d > limits.MAX_COUNT:   # the cumulative tokens the gate judges stay within the count limit
+        raise InputError("prior_tokens", f"at most {limits.power(limits.MAX_COUNT)} together with the new tokens",
+                         detail=f"with {fmt_int(d)} new tokens must be at most {limits.power(limits.MAX_COUNT - d)}, "
+                                f"got {fmt_int(prior)}")
     tps = None if tokens_per_step is None else validate.count("tokens_per_step", tokens_per_step)
     corpus = None if unique_tokens is None else assess_corpus(n, d, unique_tokens, corpus_name, warn=False)
     u = None if corpus is None else corpus.unique_tokens
@@ -411,6 +427,8 @@ def enforce(result: GateResult, *, force: bool = False, stacklevel: int = 2) -> 
         InputError: ``force`` is not a bool.
         BlockedPlanError: the plan is blocked and not forced.
     """
+    if not isinstance(result, GateResult):
+        raise InputError("result", "a planner GateResult (see planner.assess)", type(result).__name__)
     force = validate.flag("force", force)
     if result.blocked and not force:
         raise BlockedPlanError(result)

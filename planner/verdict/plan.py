@@ -391,6 +391,8 @@ def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Pla
     """
     if not isinstance(doc, dict):
         raise PlanFileError("plan", "must be a TOML document (a table)")
+    if not isinstance(base, (str, Path)) or "\0" in str(base):
+        raise InputError("base", "a folder path (str or pathlib.Path)", type(base).__name__)
     unknown = sorted(set(doc) - _SECTIONS[""])
     if unknown:
         raise PlanFileError(f"plan.{unknown[0]}", f"unknown key; accepted: {', '.join(sorted(_SECTIONS['']))}")

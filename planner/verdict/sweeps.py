@@ -100,6 +100,9 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
     if not isinstance(t, Thresholds):
         raise InputError("thresholds", "a planner.Thresholds", type(t).__name__)
     grid = validate.flag("grid", grid)
+    if params is None:
+        raise InputError("params", "N: a number, a list, a numpy array or a pandas Series", None)
+    prior_tokens = 0 if prior_tokens is None else prior_tokens
     layout = [k for k, v in (("micro_batch", micro_batch), ("seq_len", seq_len), ("grad_accum", grad_accum),
                              ("data_parallel", data_parallel)) if v is not None]
     if tokens is not None and (steps is not None or tokens_per_step is not None or layout):
