@@ -495,3 +495,15 @@ def test_paths_start_where_the_workbook_was_launched_and_show_as_typed(tmp_path,
     assert "opened my-plan.toml" in wb.file_note.value
     wb.open_plan("data/plans/llama-3-8b.toml")      # not in the launch folder: the project's data/ as before
     assert "opened data/plans/llama-3-8b.toml" in wb.file_note.value and "notebooks/" not in wb.file_note.value
+
+
+@pytest.mark.parametrize("control, value", [("steps", float("nan")), ("layers", -5), ("hidden", 0), ("steps", 2.5),
+                                            ("mfu", 2.0), ("steps", "many")])
+def test_controls_set_from_code_refuse_like_typed_values(control, value):
+    wb = Workbook(background_chart=False)
+    before = getattr(wb, control).value
+    with pytest.raises(planner.InputError) as e:
+        getattr(wb, control).value = value
+    label = getattr(wb, control).label
+    assert str(e.value).startswith(f"{label}:") and getattr(wb, control).value == before
+    assert wb.assessment is not None and wb.error is None

@@ -206,6 +206,15 @@ class NumberControl(W.HBox):
                                                     f"values ({self.why or 'see the slider'}); nearest: {near}")
         return v
 
+    @traitlets.validate("value")
+    def _valid_value(self, proposal):
+        """A value set from code passes the same check as a typed one: an :class:`InputError` naming the control
+        (``steps: must be a whole number ...``), and the value in use is kept."""
+        v = proposal["value"]
+        if isinstance(v, bool) or not (v is None or isinstance(v, (int, float)) or hasattr(v, "dtype")):
+            raise InputError(self.label, "a number", v)
+        return self.parse(v)
+
     # -- callbacks -----------------------------------------------------------------------------------
     def _on_box(self, change):
         if self._syncing:
