@@ -122,7 +122,7 @@ class ParamCount:
     ssm: int = 0
     experts: int = 0
     shared_experts: int = 0
-    inactive_experts: int = 0
+    inactive_experts: int | None = 0   # None: the top-k is not stated, so active N is unknown
     is_moe: bool = False
     language_model_of: str | None = None
     vision: int | None = None
@@ -142,18 +142,25 @@ class ParamCount:
 
     @property
     def active(self) -> int | None:
-        """Parameters used per token (MoE: only the top-k routed experts); ``None`` for dense models."""
-        return self.total - self.inactive_experts if self.is_moe else None
+        """Parameters used per token (MoE: only the top-k routed experts); ``None`` for dense models and for
+        an MoE whose config does not state its top-k."""
+        if not self.is_moe or self.inactive_experts is None:
+            return None
+        return self.total - self.inactive_experts
 
     def get(self, kind: str) -> int:
         """The N of one convention: ``total``, ``non_embedding`` or ``active`` (total for dense)."""
+        from ..errors import InputError
         kinds = {"total": self.total, "non_embedding": self.non_embedding,
                  "active": self.active if self.is_moe else self.total}
         try:
-            return kinds[kind.replace("-", "_")]
+            n = kinds[kind.replace("-", "_")]
         except (KeyError, AttributeError):
-            from ..errors import InputError
             raise InputError("param_kind", "one of total, non_embedding, active", kind) from None
+        if n is None:
+            raise InputError("param_kind", "total or non_embedding for this model: its config does not state "
+                             "num_experts_per_tok, so active N is unknown", kind)
+        return n
 
     @property
     def breakdown(self) -> dict[str, int]:
@@ -183,7 +190,7 @@ def count_params(arch: Architecture) -> ParamCount:
     emb_dim = a.embed_dim or d
     moe_L = a.moe_layers
     mlp = experts = shared = router = inactive = 0
-    mlp = a.num_mlp_layers * mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias)
+    mlp = a.num_mlp_layers * (mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias) + a.mlp_extra)
     if a.num_experts:
         width = a.moe_latent_size or d  # latent experts sit behind a projection in and out
         expert = mlp_size(width, a.moe_intermediate_size, a.gated_mlp, a.expert_bias)
@@ -193,7 +200,7 @@ def count_params(arch: Architecture) -> ParamCount:
         if a.num_shared_experts:
             shared = moe_L * (a.num_shared_experts * mlp_size(d, a.shared_expert_intermediate_size, a.gated_mlp,
                                                               a.mlp_bias) + (d if a.shared_expert_gate else 0))
-        inactive = moe_L * (a.num_experts - a.experts_per_token) * expert
+        inactive = None if a.experts_per_token is None else moe_L * (a.num_experts - a.experts_per_token) * expert
     head = (0 if a.tied_embeddings else V * emb_dim) + (V if a.lm_head_bias else 0)
     return ParamCount(
         embeddings=V * emb_dim,
@@ -205,7 +212,8 @@ def count_params(arch: Architecture) -> ParamCount:
         experts=experts,
         shared_experts=shared,
         router=router,
-        norms=L * a.norms_per_layer * norm_size(a.norm, d) + (norm_size(a.norm, d) if a.final_norm else 0),
+        norms=(L * a.norms_per_layer * norm_size(a.norm, d) + (norm_size(a.norm, d) if a.final_norm else 0)
+               + (norm_size(a.norm, emb_dim) if a.embed_norm else 0)),
         head=head,
         inactive_experts=inactive,
         is_moe=a.is_moe,

@@ -104,9 +104,9 @@ def _gated_deltanet(cfg: Mapping, out: dict) -> None:
         full = [i for i, k in enumerate(kinds) if k == "full_attention"]
         period = full[1] - full[0] if len(full) > 1 else L
         offset = full[0] if full else 0
-        if not full or offset >= period or full != list(range(offset, L, period)):
-            raise ConfigError("config.layer_types", "full attention at irregular layers is not counted yet: "
-                              "supported is every k-th layer")
+        if not full or offset >= period or full != list(range(offset, L, period)):  # irregular: the list itself
+            out["attention_layers"] = full
+            period, offset = None, 0
     out.update(mixer="gated_deltanet", attention_layer_period=period, attention_layer_offset=offset,
                attention_output_gate=True, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
                linear_key_heads=dim(cfg, "linear_num_key_heads", 16),
@@ -158,5 +158,7 @@ register(__name__, defaults=_DEFAULTS, table={
     "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
-    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_5_moe_text),
+    # every layer is MoE: there is no dense MLP and no intermediate_size in its config class
+    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, intermediate_default=1,
+                               extra=_qwen3_5_moe_text),
 })

@@ -19,7 +19,10 @@ def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_expe
     experts = first_dim(cfg, keys, default, minimum=minimum)
     out["num_experts"] = experts
     if experts:
-        out["experts_per_token"] = dim(cfg, "num_experts_per_tok")
+        # DeepSeek-V2's config class defaults the top-k to null: transformers builds the model (the count
+        # does not depend on it), so the total is counted and active N is unknown.
+        null_ok = cfg.get("model_type") == "deepseek_v2" and cfg.get("num_experts_per_tok") is None
+        out["experts_per_token"] = None if null_ok else dim(cfg, "num_experts_per_tok")
         if width:
             out["moe_intermediate_size"] = dim(cfg, width)
     return experts
