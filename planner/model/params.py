@@ -126,10 +126,12 @@ class ParamCount:
     is_moe: bool = False
     language_model_of: str | None = None
     vision: int | None = None
+    other: int = 0                # transformers' count (counted_by): everything but embeddings and head
+    counted_by: str = "planner"   # or the transformers release and model class that counted it
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, k) for k in BREAKDOWN_KEYS)
+        return sum(getattr(self, k) for k in BREAKDOWN_KEYS) + self.other
 
     @property
     def embedding(self) -> int:
@@ -164,14 +166,21 @@ class ParamCount:
 
     @property
     def breakdown(self) -> dict[str, int]:
-        """Every part by kind (``embeddings``, ``attention``, ``mlp``, ``experts``, ...); sums to ``total``."""
-        return {k: getattr(self, k) for k in BREAKDOWN_KEYS}
+        """Every part by kind (``embeddings``, ``attention``, ``mlp``, ``experts``, ...); sums to ``total``.
+
+        A count made by transformers has only ``embeddings``, ``head`` and ``other`` (the rest)."""
+        out = {k: getattr(self, k) for k in BREAKDOWN_KEYS}
+        if self.other:
+            out["other"] = self.other
+        return out
 
     def to_dict(self) -> dict:
         d = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
              "active": self.active, "breakdown": self.breakdown}
         if self.language_model_of is not None:
             d.update(language_model_of=self.language_model_of, vision=self.vision)
+        if self.counted_by != "planner":
+            d["counted_by"] = self.counted_by
         return d
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ._base import Family, dim, first_dim, layer_list, register
+from ._base import Family, dim, first_dim, flag, layer_list, register
+from ...errors import ConfigError
 
 
 def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
@@ -99,6 +100,67 @@ def _llama4_text(cfg: Mapping, out: dict) -> None:
         out["dense_layers"] = [i for i in range(L) if i not in set(moe)]
 
 
+def _floor_head_dim(cfg: Mapping, out: dict) -> None:
+    """head_dim absent: transformers takes hidden // heads, rounded down (GLM-4.5's 96 heads of 4096)."""
+    if cfg.get("head_dim") is None:
+        out["head_dim"] = out["hidden_size"] // out["num_heads"]
+
+
+def _glm4_moe(cfg: Mapping, out: dict) -> None:
+    """GLM-4.5/4.6: dense layers before first_k_dense_replace, then routed experts plus n_shared_experts
+    (one MLP of n x moe_intermediate_size); the router's correction bias is a buffer."""
+    _floor_head_dim(cfg, out)
+    if _experts(cfg, out, 128, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 1, minimum=0),
+                   num_shared_experts=dim(cfg, "n_shared_experts", 1, minimum=0))
+
+
+def _olmoe(cfg: Mapping, out: dict) -> None:
+    """OLMoE / FlexOlmo: every layer MoE, experts of intermediate_size, no shared expert."""
+    _experts(cfg, out, 64 if cfg.get("model_type") == "olmoe" else 7, ("num_experts", "num_local_experts"))
+
+
+def _minimax_m2(cfg: Mapping, out: dict) -> None:
+    """MiniMax-M2: every layer MoE, experts of intermediate_size; the correction bias is a buffer."""
+    _experts(cfg, out, 256)
+
+
+def _ernie4_5_moe(cfg: Mapping, out: dict) -> None:
+    """ERNIE-4.5-MoE: layer i is MoE when (i+1) % moe_layer_interval == 0 and start <= i <= end; the
+    router's moe_statics correction bias is a parameter (E per layer); moe_num_shared_experts shared
+    experts as one MLP of n x moe_intermediate_size."""
+    experts = first_dim(cfg, ("moe_num_experts", "num_local_experts", "num_experts"), 64)
+    topk = "num_experts_per_tok" if cfg.get("num_experts_per_tok") is not None else "moe_k"
+    out.update(num_experts=experts, experts_per_token=dim(cfg, topk, 6))
+    L, step = out["num_layers"], dim(cfg, "moe_layer_interval", 1)
+    start = dim(cfg, "moe_layer_start_index", 1, minimum=0)
+    end = cfg.get("moe_layer_end_index", -1)
+    end = L - 1 if end is None or end == -1 else dim(cfg, "moe_layer_end_index", minimum=0)
+    shared = dim(cfg, "moe_num_shared_experts", 2, minimum=0)
+    bias = flag(cfg, "use_bias", False)
+    out.update(moe_intermediate_size=dim(cfg, "moe_intermediate_size", 1536), moe_layer_period=step,
+               moe_layer_offset=step - 1, first_dense_layers=start, router_bias=True,
+               dense_layers=list(range(end + 1, L)), num_shared_experts=1 if shared else 0, expert_bias=bias)
+    if shared:
+        out["shared_expert_intermediate_size"] = shared * out["moe_intermediate_size"]
+
+
+def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
+    """Hunyuan-MoE: every layer MoE, experts and one shared MLP of intermediate_size; moe_topk one number."""
+    if cfg.get("head_dim") is None:
+        raise ConfigError("config.head_dim", "missing: transformers needs it to build this model")
+    experts = dim(cfg, "num_experts", 1)
+    topk = cfg.get("moe_topk", 1)
+    if isinstance(topk, list):
+        if not topk or any(t != topk[0] for t in topk):
+            raise ConfigError("config.moe_topk", "a per-layer list of different top-k values is not counted "
+                              "natively; accepted: one number, or a list of equal numbers")
+        topk = topk[0]
+    out.update(num_experts=experts, experts_per_token=dim({"moe_topk": topk}, "moe_topk"),
+               moe_intermediate_size=out["intermediate_size"], num_shared_experts=1,
+               shared_expert_intermediate_size=out["intermediate_size"])
+
+
 def _granitemoe(cfg: Mapping, out: dict) -> None:
     _experts(cfg, out, 8)
 
@@ -129,6 +191,19 @@ _DEFAULTS = {
                     "intermediate_size_mlp": 16384},
     "granitemoe": {"vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                    "intermediate_size": 11008, "num_experts_per_tok": 2},
+    "glm4_moe": {"vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 10944, "num_hidden_layers": 46,
+                 "num_attention_heads": 96, "num_key_value_heads": 8, "moe_intermediate_size": 1408,
+                 "num_experts_per_tok": 8},
+    "olmoe": {"vocab_size": 50304, "hidden_size": 2048, "intermediate_size": 2048, "num_hidden_layers": 16,
+              "num_attention_heads": 16, "num_experts_per_tok": 8},
+    "flex_olmo": {"vocab_size": 100352, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                  "num_attention_heads": 32, "num_experts_per_tok": 5},
+    "minimax_m2": {"vocab_size": 200064, "hidden_size": 3072, "intermediate_size": 1536, "num_hidden_layers": 62,
+                   "num_attention_heads": 48, "num_key_value_heads": 8, "head_dim": 128, "num_experts_per_tok": 8},
+    "ernie4_5_moe": {"vocab_size": 103424, "hidden_size": 2560, "intermediate_size": 12288, "num_hidden_layers": 28,
+                     "num_attention_heads": 20, "num_key_value_heads": 4},
+    "hunyuan_v1_moe": {"vocab_size": 290943, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                       "num_attention_heads": 32},
     "phimoe": {"vocab_size": 32064, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                "num_key_value_heads": 8, "intermediate_size": 6400, "num_experts_per_tok": 2},
 }
@@ -146,4 +221,16 @@ register(__name__, defaults=_DEFAULTS, table={
     "granitemoe": Family(mlp_bias=False, extra=_granitemoe),
     # PhiMoE: LayerNorms with bias, optional LM-head bias.
     "phimoe": Family(norm="layer", mlp_bias=False, lm_head_bias=("lm_head_bias", False), extra=_phimoe),
+    # GLM-4.5/4.6 (and Air): biased q/k/v, bias-free output; optional q/k RMSNorms of head_dim.
+    "glm4_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                       qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
+    "olmoe": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
+    "flex_olmo": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
+    "minimax_m2": Family(qk_norm=True, qk_norm_scope="all", qkv_bias=False, o_bias=False, mlp_bias=False,
+                         extra=_minimax_m2),
+    # ERNIE-4.5-MoE: one use_bias flag for every Linear but the head and the router.
+    "ernie4_5_moe": Family(qkv_bias=("use_bias", False), o_bias=("use_bias", False), mlp_bias=("use_bias", False),
+                           tie_default=True, head_dim_default=128, extra=_ernie4_5_moe),
+    "hunyuan_v1_moe": Family(qk_norm=True, mlp_bias=False, extra=_hunyuan_moe),
 })
