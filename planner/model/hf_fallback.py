@@ -37,14 +37,16 @@ _MEMORY: dict[str, "HFCount"] = {}
 _CHILD = r"""
 import json, sys, warnings
 warnings.filterwarnings("ignore")
-cfg = json.loads(sys.stdin.read())
+configs = json.loads(sys.stdin.read())
 try:
     import torch, transformers
     from transformers import AutoConfig, AutoModelForCausalLM, PretrainedConfig
     transformers.logging.set_verbosity_error()
 except Exception as e:
     print(json.dumps({"missing": f"{type(e).__name__}: {e}"})); sys.exit(0)
-try:
+
+
+def one(cfg):
     d = PretrainedConfig._decode_special_floats(dict(cfg))
     for k in ("auto_map", "quantization_config"):
         d.pop(k, None)
@@ -89,12 +91,18 @@ try:
             moe_layers += 1
         if not moe_layers:
             inactive = None
-    print(json.dumps({"total": total, "language_model": text if wrapped else None,
-                      "moe": bool(E), "inactive_experts": inactive,
-                      "token_embedding": emb.weight.numel() if emb is not None else 0, "lm_head": lm_head,
-                      "class": type(model).__name__, "version": transformers.__version__}))
-except Exception as e:
-    print(json.dumps({"error": f"{type(e).__name__}: {str(e)[:300]}"}))
+    return {"total": total, "language_model": text if wrapped else None,
+            "moe": bool(E), "inactive_experts": inactive,
+            "token_embedding": emb.weight.numel() if emb is not None else 0, "lm_head": lm_head,
+                      "class": type(model).__name__, "version": transformers.__version__}
+
+
+for cfg in configs:
+    try:
+        row = one(cfg)
+    except Exception as e:
+        row = {"error": f"{type(e).__name__}: {str(e)[:160]}"}
+    print(json.dumps(row), flush=True)
 """
 
 
@@ -200,6 +208,74 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 
 
+def _env() -> dict:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore"}
+
+
+def _row(mt, out: dict) -> HFCount:
+    def n(key):
+        return validate.count(key, out[key], minimum=0, maximum=validate.MAX_COUNT)
+    return HFCount(model_type=str(mt), total=n("total"),
+                   language_model=None if out["language_model"] is None else n("language_model"),
+                   token_embedding=n("token_embedding"), lm_head=n("lm_head"), model_class=str(out["class"]),
+                   transformers_version=str(out["version"]), moe=bool(out["moe"]),
+                   inactive_experts=None if out["inactive_experts"] is None else n("inactive_experts"))
+
+
+def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
+    """Count many configs with transformers in one subprocess (see :func:`hf_count`), cached.
+
+    Args:
+        configs: config dicts.
+        timeout: seconds for the whole batch.
+
+    Returns:
+        One entry per config: its :class:`HFCount`, or the one-line reason transformers could not
+        count it (a ``str``).
+
+    Raises:
+        UnknownModelError: torch/transformers are not installed, or the batch took longer than ``timeout``.
+        ConfigError: a config is not a JSON object of plain values.
+    """
+    keys = []
+    for cfg in configs:
+        if not isinstance(cfg, Mapping):
+            raise ConfigError("config", f"must be a JSON object, got {type(cfg).__name__}")
+        keys.append(config_key(cfg))
+    version = _transformers_version()
+    results: list = [_MEMORY.get(k) or _from_disk(f"{k}-{version}") for k in keys]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if todo and not available():
+        raise UnknownModelError("config.model_type", f"not counted natively; {INSTALL_HINT}")
+    if todo:
+        try:
+            proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=timeout,
+                                  input=json.dumps([configs[i] for i in todo], default=str), env=_env())
+        except subprocess.TimeoutExpired:
+            raise UnknownModelError("config.model_type", f"transformers did not build it within {timeout:g} s") from None
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        outs = []
+        for ln in lines:
+            try:
+                outs.append(json.loads(ln))
+            except ValueError:
+                outs.append({"error": "unreadable output"})
+        if outs and "missing" in outs[0]:
+            raise UnknownModelError("config.model_type", f"not counted natively; {INSTALL_HINT} ({outs[0]['missing']})")
+        err = (proc.stderr.strip().splitlines() or ["no output"])[-1][:160]
+        for j, i in enumerate(todo):
+            out = outs[j] if j < len(outs) else {"error": f"the counting process stopped: {err}"}
+            if "error" in out:
+                results[i] = str(out["error"])
+                continue
+            hc = _row(configs[i].get("model_type"), out)
+            _MEMORY[keys[i]] = hc
+            _to_disk(f"{keys[i]}-{hc.transformers_version}", hc)
+            results[i] = hc
+    return results
+
+
 def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> HFCount:
     """Count ``config`` with transformers on the meta device, in a subprocess, cached.
 
@@ -218,49 +294,14 @@ def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> 
     """
     if not isinstance(config, Mapping):
         raise ConfigError("config", f"must be a JSON object, got {type(config).__name__}")
-    mt = config.get("model_type")
-    lead = reason or f"{mt!r} is not counted natively"
-    key = config_key(config)
-    hit = _MEMORY.get(key)
-    if hit is not None:
-        return hit
-    if not available():
-        raise UnknownModelError("config.model_type", f"{lead}; {INSTALL_HINT}")
-    disk_key = f"{key}-{_transformers_version()}"
-    hit = _from_disk(disk_key)
-    if hit is not None:
-        _MEMORY[key] = hit
-        return hit
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore"}
+    lead = reason or f"{config.get('model_type')!r} is not counted natively"
     try:
-        proc = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(config, default=str),
-                              capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        raise UnknownModelError("config.model_type", f"{lead}, and transformers did not build it within "
-                                f"{timeout:g} s") from None
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    try:
-        out = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        err = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
-        raise UnknownModelError("config.model_type", f"{lead}, and transformers failed to count it: {err}") from None
-    if "missing" in out:
-        raise UnknownModelError("config.model_type", f"{lead}; {INSTALL_HINT} ({out['missing']})")
-    if "error" in out:
-        raise UnknownModelError("config.model_type", f"{lead}, and transformers cannot build it: {out['error']}")
-    hc = HFCount(model_type=str(mt), total=validate.count("total", out["total"], minimum=0, maximum=validate.MAX_COUNT),
-                 language_model=None if out["language_model"] is None else validate.count(
-                     "language_model", out["language_model"], minimum=0, maximum=validate.MAX_COUNT),
-                 token_embedding=validate.count("token_embedding", out["token_embedding"], minimum=0,
-                                                maximum=validate.MAX_COUNT),
-                 lm_head=validate.count("lm_head", out["lm_head"], minimum=0, maximum=validate.MAX_COUNT),
-                 model_class=str(out["class"]), transformers_version=str(out["version"]), moe=bool(out["moe"]),
-                 inactive_experts=None if out["inactive_experts"] is None else validate.count(
-                     "inactive_experts", out["inactive_experts"], minimum=0, maximum=validate.MAX_COUNT))
-    _MEMORY[key] = hc
-    _to_disk(disk_key, hc)
-    return hc
+        (out,) = hf_counts([config], timeout=timeout)
+    except UnknownModelError as e:
+        raise UnknownModelError("config.model_type", f"{lead}; {str(e).split(': ', 1)[-1]}") from None
+    if isinstance(out, str):
+        raise UnknownModelError("config.model_type", f"{lead}, and transformers cannot build it either: {out}")
+    return out
 
 
-__all__ = ["HFCount", "INSTALL_HINT", "TIMEOUT", "available", "config_key", "hf_count"]
+__all__ = ["HFCount", "INSTALL_HINT", "TIMEOUT", "available", "config_key", "hf_count", "hf_counts"]
