@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ._base import Family, dim, first_dim, flag, layer_list, register
+from ._base import Family, dim, first_dim, layer_list, register
 from ...errors import ConfigError
 
 
@@ -66,8 +66,11 @@ def _deepseek(cfg: Mapping, out: dict) -> None:
                v_head_dim=dim(cfg, "v_head_dim"), num_kv_heads=None)
     default = 256 if cfg["model_type"] == "deepseek_v3" else 64
     if _experts(cfg, out, default, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "n_shared_experts", minimum=0)
+        # the shared experts are one MLP of n_shared_experts x moe_intermediate_size (one set of biases)
         out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 0, minimum=0),
-                   num_shared_experts=dim(cfg, "n_shared_experts", minimum=0))
+                   num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
 
 
 def _gpt_oss(cfg: Mapping, out: dict) -> None:
@@ -137,10 +140,9 @@ def _ernie4_5_moe(cfg: Mapping, out: dict) -> None:
     end = cfg.get("moe_layer_end_index", -1)
     end = L - 1 if end is None or end == -1 else dim(cfg, "moe_layer_end_index", minimum=0)
     shared = dim(cfg, "moe_num_shared_experts", 2, minimum=0)
-    bias = flag(cfg, "use_bias", False)
     out.update(moe_intermediate_size=dim(cfg, "moe_intermediate_size", 1536), moe_layer_period=step,
                moe_layer_offset=step - 1, first_dense_layers=start, router_bias=True,
-               dense_layers=list(range(end + 1, L)), num_shared_experts=1 if shared else 0, expert_bias=bias)
+               dense_layers=list(range(end + 1, L)), num_shared_experts=1 if shared else 0)
     if shared:
         out["shared_expert_intermediate_size"] = shared * out["moe_intermediate_size"]
 
@@ -229,8 +231,9 @@ register(__name__, defaults=_DEFAULTS, table={
     "flex_olmo": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
     "minimax_m2": Family(qk_norm=True, qk_norm_scope="all", qkv_bias=False, o_bias=False, mlp_bias=False,
                          extra=_minimax_m2),
-    # ERNIE-4.5-MoE: one use_bias flag for every Linear but the head and the router.
+    # ERNIE-4.5-MoE: one use_bias flag for attention, dense and shared MLPs and the LM head (not the
+    # routed experts, not the router).
     "ernie4_5_moe": Family(qkv_bias=("use_bias", False), o_bias=("use_bias", False), mlp_bias=("use_bias", False),
-                           tie_default=True, head_dim_default=128, extra=_ernie4_5_moe),
+                           lm_head_bias=("use_bias", False), tie_default=True, head_dim_default=128, extra=_ernie4_5_moe),
     "hunyuan_v1_moe": Family(qk_norm=True, mlp_bias=False, extra=_hunyuan_moe),
 })

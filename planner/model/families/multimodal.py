@@ -18,14 +18,16 @@ from typing import Mapping
 from ._base import dim, flag
 from ...errors import ConfigError, UnknownModelError
 
-# Wrapper model_type -> (model_type of its language model when text_config does not say, tie default,
-# which config's tie_word_embeddings transformers reads: "wrapper" or "text").
+# Wrapper model_type -> (model_type of its language model when text_config does not say, the wrapper's
+# tie default, which config's tie_word_embeddings transformers reads: "wrapper", "text", or "both": the
+# image-text model reads the wrapper's, AutoModelForCausalLM's text-only model the text config's (default
+# False), so the head is counted only when both agree).
 WRAPPERS = {
     "gemma3": ("gemma3_text", True, "wrapper"),
     "llama4": ("llama4_text", False, "text"),
     "mistral3": ("mistral", True, "wrapper"),
-    "qwen3_5": ("qwen3_5_text", False, "wrapper"),
-    "qwen3_5_moe": ("qwen3_5_moe_text", False, "wrapper"),
+    "qwen3_5": ("qwen3_5_text", False, "both"),
+    "qwen3_5_moe": ("qwen3_5_moe_text", False, "both"),
 }
 
 
@@ -51,8 +53,14 @@ def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
     inner = dict(text)
     if inner.get("model_type") is None:
         inner["model_type"] = text_type
-    tie = (text if tie_by == "text" else config).get("tie_word_embeddings")
-    inner["tie_word_embeddings"] = tie_default if tie is None else tie
+    by_wrapper, by_text = config.get("tie_word_embeddings"), text.get("tie_word_embeddings")
+    by_wrapper = tie_default if by_wrapper is None else by_wrapper
+    by_text = False if by_text is None else by_text
+    if tie_by == "both" and by_wrapper != by_text:
+        raise UnknownModelError("config.tie_word_embeddings", f"{by_wrapper!r} here and {by_text!r} in text_config: "
+                                f"transformers ties the {wrapper} image-text model by the first and its text-only "
+                                "causal LM by the second, so the head is not counted natively; make them agree")
+    inner["tie_word_embeddings"] = by_text if tie_by == "text" else by_wrapper
     vision = config.get("vision_config")
     counter = VISION.get(wrapper)
     counted = None
