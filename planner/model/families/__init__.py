@@ -15,6 +15,7 @@ from ...errors import ConfigError, InputError, UnknownModelError
 from ._base import (_REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag,
                     resolve)
 from . import dense, hybrid, moe, ssm  # noqa: F401  (each registers its rows)
+from ._class_defaults import CLASS_DEFAULTS
 from .multimodal import unwrap
 
 SUPPORTED_MODEL_TYPES = tuple(sorted(FAMILIES))
@@ -35,6 +36,16 @@ def _family(model_type) -> Family:
                                 f"{REFUSED[model_type]}")
     raise UnknownModelError("config.model_type",
                             f"{model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
+
+
+_SPELLINGS = {key: names for names in ALIASES.values() for key in names}
+
+
+def _absent_defaults(defaults: Mapping, config: Mapping) -> dict:
+    """The class defaults whose field the config does not give under any of its spellings
+    (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it)."""
+    return {k: v for k, v in defaults.items()
+            if not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
 
 
 def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
@@ -65,7 +76,7 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         model_type, implied = LEGACY[model_type]
         config = {**implied, **config, "model_type": model_type}
     fam = _family(model_type)
-    config = {**fam.defaults, **config}
+    config = {**_absent_defaults(CLASS_DEFAULTS.get(model_type, {}), config), **fam.defaults, **config}
     out: dict = {"family": model_type, "name": label if isinstance(label, str) else model_type}
     used: dict[str, str] = {}  # Architecture field -> the config key it came from, for error messages
     out["hidden_size"] = aliased(config, "hidden_size", used=used)
