@@ -199,8 +199,6 @@ def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
     if not isinstance(cfg.get("model_type"), str):
         raise refusal
     native = str(refusal).split(": ", 1)[-1]
-    if not hf_fallback.available():
-        raise UnknownModelError(refusal.field, f"{native}; {hf_fallback.INSTALL_HINT}") from None
     try:
         return hf_fallback.hf_count(cfg, reason=native).param_count()
     except UnknownModelError as e:

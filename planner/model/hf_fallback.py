@@ -298,7 +298,8 @@ def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> 
     try:
         (out,) = hf_counts([config], timeout=timeout)
     except UnknownModelError as e:
-        raise UnknownModelError("config.model_type", f"{lead}; {str(e).split(': ', 1)[-1]}") from None
+        why = INSTALL_HINT if not available() else str(e).split(": ", 1)[-1]
+        raise UnknownModelError("config.model_type", f"{lead}; {why}") from None
     if isinstance(out, str):
         raise UnknownModelError("config.model_type", f"{lead}, and transformers cannot build it either: {out}")
     return out
