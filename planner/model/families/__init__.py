@@ -41,11 +41,19 @@ def _family(model_type) -> Family:
 _SPELLINGS = {key: names for names in ALIASES.values() for key in names}
 
 
+_CORE = {name for group in ("hidden_size", "num_layers", "num_heads", "vocab_size") for name in ALIASES[group]}
+
+
 def _absent_defaults(defaults: Mapping, config: Mapping) -> dict:
     """The class defaults whose field the config does not give under any of its spellings
-    (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it)."""
-    return {k: v for k, v in defaults.items()
-            if not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
+    (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it).
+
+    The four core dimensions (width, depth, heads, vocabulary) are filled only in a config that gives
+    none of them, the config class's defaults as such: a config that gives some and omits one is
+    refused naming it (a config.json without hidden_size is a broken file, not a default model)."""
+    bare = not any(config.get(name) is not None for name in _CORE)
+    return {k: v for k, v in defaults.items() if (bare or k not in _CORE)
+            and not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
 
 
 def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:

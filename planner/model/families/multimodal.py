@@ -35,7 +35,7 @@ def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
     """``(language-model config, Architecture fields naming the wrapper)``, or ``(config, None)``."""
     text = config.get("text_config")
     if text is None:
-        if config.get("model_type") not in WRAPPERS:
+        if not isinstance(config.get("model_type"), str) or config["model_type"] not in WRAPPERS:
             return config, None
         text = {}  # a wrapper's config without text_config: its language model's defaults
     if not isinstance(text, Mapping):
