@@ -38,7 +38,10 @@ def _family(model_type) -> Family:
                             f"{model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
 
 
-_SPELLINGS = {key: names for names in ALIASES.values() for key in names}
+# Spellings of one field (transformers' attribute maps): a class default under one must not shadow another.
+_SYNONYMS = (*ALIASES.values(), ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
+             ("num_experts_per_tok", "moe_k", "moe_topk"), ("num_shared_experts", "n_shared_experts"))
+_SPELLINGS = {key: names for names in _SYNONYMS for key in names}
 
 
 _CORE = {name for group in ("hidden_size", "num_layers", "num_heads", "vocab_size") for name in ALIASES[group]}

@@ -57,6 +57,13 @@ def _mpt(cfg: Mapping, out: dict) -> None:
     out["intermediate_size"] = 4 * out["hidden_size"]
 
 
+def _internlm3(cfg: Mapping, out: dict) -> None:
+    """InternLM3 (Llama's implementation): its configs spell attention_bias ``qkv_bias`` and mlp_bias ``bias``."""
+    attn = flag(cfg, "attention_bias", False) if cfg.get("attention_bias") is not None else flag(cfg, "qkv_bias", False)
+    mlp = flag(cfg, "mlp_bias", False) if cfg.get("mlp_bias") is not None else flag(cfg, "bias", False)
+    out.update(qkv_bias=attn, o_bias=attn, mlp_bias=mlp)
+
+
 def _required(*keys: str):
     """An ``extra`` that refuses a config without ``keys``: transformers cannot build the model without them."""
     def check(cfg: Mapping, out: dict) -> None:
@@ -142,6 +149,9 @@ register(__name__, defaults=_DEFAULTS, table={
                    head_dim_from_config=False, **_BIASED),
     "gpt_neox": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True),
                        o_bias=("attention_bias", True), mlp_bias=True),
+    # GPT-SW3: GPT-2's implementation and config class.
+    "gpt-sw3": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
+                      positions=("n_positions", "max_position_embeddings"), head_dim_from_config=False, **_BIASED),
     "opt": Family(norm="layer", gated_mlp=False, tie_default=True, positions=("max_position_embeddings",),
                   position_offset=2, extra=_opt),
     "falcon": Family(norm="layer", gated_mlp=False, qkv_bias=("bias", False), o_bias=("bias", False),
@@ -187,6 +197,9 @@ register(__name__, defaults=_DEFAULTS, table={
     # Hunyuan dense: q/k RMSNorms of head_dim (query_layernorm, key_layernorm), bias-free MLP.
     "hunyuan_v1_dense": Family(qk_norm=True, mlp_bias=False, extra=_required("head_dim")),
     "exaone": Family(),  # EXAONE-3/3.5: Llama's block
+    # InternLM3 and IQuest-Coder: transformers builds them with Llama's implementation (head_dim default 128).
+    "internlm3": Family(head_dim_default=128, extra=_internlm3),
+    "iquestcoder": Family(head_dim_default=128),
     "helium": Family(o_bias=False, extra=_helium),
     # Nemotron (Minitron): LayerNorm1P (weight and bias), plain MLP (ReLU²).
     "nemotron": Family(norm="layer", gated_mlp=False, extra=_required("num_key_value_heads")),

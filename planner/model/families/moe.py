@@ -64,7 +64,7 @@ def _deepseek(cfg: Mapping, out: dict) -> None:
     out.update(q_lora_rank=None if cfg.get("q_lora_rank") is None else dim(cfg, "q_lora_rank"),
                kv_lora_rank=dim(cfg, "kv_lora_rank"), qk_rope_head_dim=rope, head_dim=nope + rope,
                v_head_dim=dim(cfg, "v_head_dim"), num_kv_heads=None)
-    default = 256 if cfg["model_type"] == "deepseek_v3" else 64
+    default = 64 if cfg["model_type"] == "deepseek_v2" else 256
     if _experts(cfg, out, default, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
         shared = dim(cfg, "n_shared_experts", minimum=0)
         # the shared experts are one MLP of n_shared_experts x moe_intermediate_size (one set of biases)
@@ -226,6 +226,13 @@ register(__name__, defaults=_DEFAULTS, table={
     # GLM-4.5/4.6 (and Air): biased q/k/v, bias-free output; optional q/k RMSNorms of head_dim.
     "glm4_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
                        qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    # Sarvam-MoE and Param2-MoE: built by GLM-4.5's implementation (Glm4MoeForCausalLM).
+    "sarvam_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    "param2moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                        qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    # Sarvam-MLA: built by DeepSeek-V3's implementation.
+    "sarvam_mla": Family(mlp_bias=False, extra=_deepseek),
     # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
     "olmoe": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
     "flex_olmo": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
