@@ -16,7 +16,7 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 # fields that never change a parameter count (left out to keep the table small)
-SKIP = ("token_id", "dropout", "eps", "initializer", "rope", "cache", "output_", "return_dict", "scaling", "coef",
+SKIP = ("token_id", "dropout", "eps", "initializer", "rope_theta", "rope_scaling", "rope_type", "cache", "output_", "return_dict", "scaling", "coef",
         "jitter", "pdrop", "std", "temperature", "window", "theta", "chunk", "act", "logit", "pretraining_tp",
         "norm_topk", "problem_type", "dtype", "_name_or_path", "transformers_version", "torchscript", "pruned",
         "tie_encoder_decoder", "is_encoder_decoder", "is_decoder", "add_cross_attention", "cross_attention",

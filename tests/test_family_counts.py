@@ -110,3 +110,11 @@ def test_glm_4_5_totals_are_the_published_ones():
     air, big = planner.count(_row("glm-4.5-air")["config"]), planner.count(_row("glm-4.5")["config"])
     assert air.total == pytest.approx(106e9, rel=0.01) and air.active == pytest.approx(12e9 + 1.24e9, rel=0.02)
     assert big.total == pytest.approx(355e9, rel=0.01)      # published 355B includes the MTP layer (~2.2B)
+
+
+def test_deepseek_v3_2_is_v3_plus_one_indexer_per_layer_by_hand():
+    ref = _row("deepseek-v3.2-exp")
+    d, rq, heads, width, L = 7168, 1536, 64, 128, 61
+    indexer = rq * heads * width + d * width + 2 * width + d * heads   # wq_b, wk, k LayerNorm, weights_proj
+    assert ref["total"] == 671_026_404_352 + L * indexer               # DeepSeek-V3's published total
+    assert planner.count(ref["config"]).total == ref["total"]

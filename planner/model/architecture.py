@@ -31,7 +31,7 @@ _DEFAULTS: dict[str, object] = dict(
     tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
     qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
     lm_head_bias=False,
-    attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False, mlp_extra=0,
+    attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False, mlp_extra=0, attention_extra=0,
     q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
     num_experts=0, experts_per_token=0, moe_intermediate_size=None,
     num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False, router_bias=False,
@@ -72,6 +72,8 @@ class Architecture:
         embed_norm: a norm right after the token embedding (BLOOM's word_embeddings_layernorm).
         mlp_extra: parameters of each dense MLP beyond its matrices and biases (Apertus's
             learned xIELU activation: 2).
+        attention_extra: parameters of each attention block beyond its projections (DeepSeek-V3.2's
+            sparse-attention indexer).
 
     Conventions (booleans unless said): tied_embeddings, gated_mlp (3 matrices, else 2),
         norm (``"rms"``, ``"layer"`` (weight and bias), ``"layer_nobias"`` (weight only) or
@@ -135,7 +137,7 @@ class Architecture:
                  tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
                  qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
                  lm_head_bias=False, attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False,
-                 mlp_extra=0,
+                 mlp_extra=0, attention_extra=0,
                  q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
                  num_experts=0, experts_per_token=0, moe_intermediate_size=None,
                  num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False,
@@ -282,6 +284,7 @@ def _validated(g: dict) -> dict:
     out["norms_per_layer"] = validate.count("norms_per_layer", g["norms_per_layer"], minimum=0, maximum=8)
     out["max_positions"] = _dim("max_positions", g["max_positions"], minimum=0)
     out["mlp_extra"] = _dim("mlp_extra", g["mlp_extra"], minimum=0)
+    out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=validate.MAX_COUNT)
     for k in ("num_experts", "num_shared_experts", "first_dense_layers", "moe_layer_offset"):
         out[k] = _dim(k, g[k], minimum=0)
     out["experts_per_token"] = _opt_dim("experts_per_token", g["experts_per_token"], minimum=0)

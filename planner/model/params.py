@@ -57,7 +57,7 @@ def attention_size(a: Architecture) -> int:
         rq, rkv, rope, ev = a.q_lora_rank, a.kv_lora_rank, a.qk_rope_head_dim, a.v_head_dim
         q = d * h * e if rq is None else d * rq + rq + rq * h * e + (rq if a.qkv_bias else 0)
         kv = d * (rkv + rope) + rkv + rkv * h * (e - rope + ev) + ((rkv + rope) if a.qkv_bias else 0)
-        return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0)
+        return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0) + a.attention_extra
     q = 2 * h * e if a.attention_output_gate else h * e  # a gated output doubles q_proj
     n = d * q + 2 * d * k * e + h * e * d
     if a.qkv_bias:
@@ -68,7 +68,7 @@ def attention_size(a: Architecture) -> int:
         n += norm_size(a.qk_norm_kind, e) * (2 if a.qk_norm_scope == "head" else h + k)
     if a.attention_sinks:
         n += h
-    return n
+    return n + a.attention_extra
 
 
 def ssm_size(a: Architecture) -> int:

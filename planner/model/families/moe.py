@@ -73,6 +73,23 @@ def _deepseek(cfg: Mapping, out: dict) -> None:
                    shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
 
 
+def _deepseek_v32(cfg: Mapping, out: dict) -> None:
+    """DeepSeek-V3.2: DeepSeek-V3 with a sparse-attention indexer in every attention block (wq_b from the q
+    rank, wk, a LayerNorm on its keys, weights_proj); MoE layers by ``mlp_layer_types`` when listed."""
+    if cfg.get("q_lora_rank") is None:
+        raise ConfigError("config.q_lora_rank", "missing: DeepSeek-V3.2's indexer reads it")
+    _deepseek(cfg, out)
+    d, rq = out["hidden_size"], out["q_lora_rank"]
+    heads, width = dim(cfg, "index_n_heads", 64), dim(cfg, "index_head_dim", 128)
+    out["attention_extra"] = rq * heads * width + d * width + 2 * width + d * heads
+    kinds = cfg.get("mlp_layer_types")
+    if kinds is not None and out.get("num_experts"):
+        if not isinstance(kinds, list) or len(kinds) != out["num_layers"] or any(k not in ("dense", "sparse")
+                                                                                for k in kinds):
+            raise ConfigError("config.mlp_layer_types", f"must list {out['num_layers']} of dense / sparse, got {kinds!r}")
+        out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds) if k == "dense"])
+
+
 def _gpt_oss(cfg: Mapping, out: dict) -> None:
     """gpt-oss: every layer MoE with biased experts and a biased router; attention sinks."""
     _experts(cfg, out, 128)
@@ -231,6 +248,7 @@ register(__name__, defaults=_DEFAULTS, table={
                          qk_norm=("use_qk_norm", False), extra=_glm4_moe),
     "param2moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    "deepseek_v32": Family(mlp_bias=False, extra=_deepseek_v32),
     # Sarvam-MLA: built by DeepSeek-V3's implementation.
     "sarvam_mla": Family(mlp_bias=False, extra=_deepseek),
     # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
