@@ -118,3 +118,13 @@ def test_deepseek_v3_2_is_v3_plus_one_indexer_per_layer_by_hand():
     indexer = rq * heads * width + d * width + 2 * width + d * heads   # wq_b, wk, k LayerNorm, weights_proj
     assert ref["total"] == 671_026_404_352 + L * indexer               # DeepSeek-V3's published total
     assert planner.count(ref["config"]).total == ref["total"]
+
+
+def test_lfm2_1_2b_by_hand():
+    ref = _row("lfm2-1.2b")
+    V, d, L, h, k, e, kc = 65536, 2048, 16, 32, 8, 64, 3
+    f = 256 * -(-int(1.0 * int(2 * 12288 / 3)) // 256)            # transformers' adjusted MLP width: 8192
+    attn = d * h * e + 2 * d * k * e + h * e * d + 2 * e           # q/k RMSNorms of head_dim
+    conv = d * 3 * d + d * kc + d * d                              # in_proj, depthwise conv, out_proj; no biases
+    total = V * d + 6 * attn + 10 * conv + L * (3 * d * f + 2 * d) + d   # tied head; embedding_norm at the end
+    assert total == ref["total"] == planner.count(ref["config"]).total == 1_170_340_608

@@ -104,7 +104,7 @@ def test_enough_types_are_exact_natively(results):
 
 def test_a_refused_config_is_counted_by_transformers_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PLANNER_NO_DISK_CACHE", "1")
-    cfg = {"model_type": "lfm2", "num_hidden_layers": 2, "vocab_size": 1000}
+    cfg = {"model_type": "rwkv", "num_hidden_layers": 2, "vocab_size": 1000}
     truth = cov.hf_total(cfg)
     pc = planner.count(cfg)
     assert pc.total == truth and pc.counted_by.startswith("transformers 5.")

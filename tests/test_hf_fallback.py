@@ -11,19 +11,19 @@ import planner
 from planner.model import hf_fallback
 from planner.model.hf_fallback import HFCount
 
-NOT_NATIVE = {"model_type": "lfm2", "hidden_size": 64, "num_hidden_layers": 2}
+NOT_NATIVE = {"model_type": "rwkv", "hidden_size": 64, "num_hidden_layers": 2}
 
 
 def _hc(**kw):
-    row = dict(model_type="lfm2", total=1000, language_model=None, token_embedding=300, lm_head=0,
-               model_class="Lfm2ForCausalLM", transformers_version="9.9.9")
+    row = dict(model_type="rwkv", total=1000, language_model=None, token_embedding=300, lm_head=0,
+               model_class="RwkvForCausalLM", transformers_version="9.9.9")
     return HFCount(**{**row, **kw})
 
 
 def test_without_torch_the_refusal_says_how_to_count_it(monkeypatch):
     monkeypatch.setattr(hf_fallback, "available", lambda: False)
     monkeypatch.setattr(hf_fallback, "_MEMORY", {})
-    with pytest.raises(planner.UnknownModelError, match=r"'lfm2' is not supported.*pip install 'planner\[hf\]'"):
+    with pytest.raises(planner.UnknownModelError, match=r"'rwkv' is not supported.*pip install 'planner\[hf\]'"):
         planner.count(NOT_NATIVE)
 
 
@@ -38,7 +38,7 @@ def test_a_cached_count_is_used_and_labelled(monkeypatch):
     monkeypatch.setattr(hf_fallback, "available", lambda: False)  # never reached: the cache answers
     pc = planner.count(NOT_NATIVE)
     assert (pc.total, pc.embedding, pc.non_embedding, pc.active) == (1000, 300, 700, None)
-    assert pc.counted_by == "transformers 9.9.9 (Lfm2ForCausalLM on the meta device)"
+    assert pc.counted_by == "transformers 9.9.9 (RwkvForCausalLM on the meta device)"
     assert pc.breakdown["other"] == 700 and sum(pc.breakdown.values()) == 1000
 
 

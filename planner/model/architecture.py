@@ -20,7 +20,7 @@ from ..errors import InputError
 
 NORM_KINDS = ("rms", "layer", "layer_nobias", "none")
 QK_NORM_SCOPES = ("head", "all")
-MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet")
+MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet", "short_conv")
 LAYER_TYPES = ("attention", "mixer", "mlp", "moe")  # single-block layers (Nemotron-H): one norm + one block
 MAX_DIM = 10**9  # any one dimension; a billion layers or features is past every real model
 
@@ -121,6 +121,9 @@ class Architecture:
         (usually with attention every few layers): linear_key_heads, linear_value_heads,
         linear_key_head_dim, linear_value_head_dim (all required), ssm_conv_kernel;
         attention_output_gate (a sigmoid gate on the attention output: q_proj twice as wide).
+
+    Short gated convolution (LFM2), switched on by ``mixer="short_conv"``: in_proj to three times the
+        width, a depthwise convolution of ssm_conv_kernel, out_proj; ssm_conv_bias biases all three.
 
     Multimodal wrappers: language_model_of (the wrapper's ``model_type``, e.g. ``"gemma3"``,
         when this is the language model inside an image-text model) and vision_params (that

@@ -72,7 +72,7 @@ def attention_size(a: Architecture) -> int:
 
 
 def ssm_size(a: Architecture) -> int:
-    """One Mamba, Mamba-2 or gated DeltaNet mixer (0 when the model has none)."""
+    """One Mamba, Mamba-2, gated DeltaNet or short-convolution mixer (0 when the model has none)."""
     d, i, n, kc = a.hidden_size, a.ssm_inner_size, a.ssm_state_size, a.ssm_conv_kernel
     pb = a.ssm_proj_bias
     if a.mixer == "mamba":
@@ -92,6 +92,9 @@ def ssm_size(a: Architecture) -> int:
                 + 3 * hh                                   # dt_bias, A_log, D
                 + (i if a.ssm_norm else 0)                 # gated RMSNorm
                 + i * d + (d if a.ssm_out_bias else 0))
+    if a.mixer == "short_conv":  # LFM2: in_proj (B, C, x), depthwise conv, out_proj
+        b = a.ssm_conv_bias
+        return d * 3 * d + d * kc + d * d + ((3 * d + d + d) if b else 0)
     if a.mixer == "gated_deltanet":
         key, value = a.linear_key_heads * a.linear_key_head_dim, a.linear_value_heads * a.linear_value_head_dim
         conv = 2 * key + value

@@ -203,6 +203,8 @@ register(__name__, defaults=_DEFAULTS, table={
     "helium": Family(o_bias=False, extra=_helium),
     # Nemotron (Minitron): LayerNorm1P (weight and bias), plain MLP (ReLU²).
     "nemotron": Family(norm="layer", gated_mlp=False, extra=_required("num_key_value_heads")),
+    # nanochat: RMSNorms and q/k norms without weights, a plain bias-free MLP (ReLU²).
+    "nanochat": Family(norm="none", gated_mlp=False, mlp_bias=False),
     # GPT-Neo: learned positions, LayerNorms, bias-free q/k/v, biased output projection and MLP.
     "gpt_neo": Family(norm="layer", gated_mlp=False, qkv_bias=False, o_bias=True, mlp_bias=True, tie_default=True,
                       positions=("max_position_embeddings",), head_dim_from_config=False, intermediate_default=4),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ._base import Family, dim, flag, register
+from ._base import Family, dim, flag, layer_list, register
 from .moe import _experts, _qwen2_moe
 from .ssm import _expand
 from ...errors import ConfigError
@@ -129,6 +129,33 @@ def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
                shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
 
 
+def _lfm2_layers(cfg: Mapping, out: dict) -> None:
+    """LFM2: short-convolution layers and attention layers (``layer_types``, else ``full_attn_idxs``, else all
+    attention), each with a gated MLP whose width transformers adjusts: 2/3 of intermediate_size, then with
+    a multiplier, that times it rounded up to block_multiple_of."""
+    L = out["num_layers"]
+    kinds = cfg.get("layer_types")
+    if kinds is not None:
+        if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("conv", "full_attention") for k in kinds):
+            raise ConfigError("config.layer_types", f"must list {L} of conv / full_attention, got {kinds!r}")
+        full = [i for i, k in enumerate(kinds) if k == "full_attention"]
+    elif cfg.get("full_attn_idxs") is not None:
+        full = layer_list(cfg, "full_attn_idxs")
+    else:
+        full = list(range(L))
+    f = out["intermediate_size"]
+    if flag(cfg, "block_auto_adjust_ff_dim", True):
+        f = int(2 * f / 3)
+        mult = cfg.get("block_ffn_dim_multiplier", 1.0)
+        if mult is not None:
+            if isinstance(mult, bool) or not isinstance(mult, (int, float)) or not mult > 0:
+                raise ConfigError("config.block_ffn_dim_multiplier", f"must be a positive number, got {mult!r}")
+            m = dim(cfg, "block_multiple_of", 256)
+            f = m * ((int(mult * f) + m - 1) // m)
+    out.update(mixer="short_conv", attention_layers=full, attention_layer_period=None, intermediate_size=f,
+               ssm_conv_kernel=dim(cfg, "conv_L_cache", 3), ssm_conv_bias=flag(cfg, "conv_bias", False))
+
+
 _NO_BIAS = {"qkv_bias": False, "o_bias": False, "mlp_bias": False}
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.
@@ -156,6 +183,8 @@ register(__name__, defaults=_DEFAULTS, table={
     "nemotron_h": Family(gated_mlp=False, qkv_bias=False, o_bias=False, mlp_bias=("mlp_bias", False),
                          head_dim_default=128, extra=_nemotron_h),
     "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
+    # LFM2 (Liquid): short-convolution and attention layers, q/k RMSNorms of head_dim, a gated MLP.
+    "lfm2": Family(qk_norm=True, tie_default=True, extra=_lfm2_layers, **_NO_BIAS),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
     # every layer is MoE: there is no dense MLP and no intermediate_size in its config class
