@@ -45,6 +45,7 @@ _SPELLINGS = {key: names for names in _SYNONYMS for key in names}
 
 
 _CORE = {name for group in ("hidden_size", "num_layers", "num_heads", "vocab_size") for name in ALIASES[group]}
+_EXPERTS = set(_SYNONYMS[len(ALIASES)])  # the number of experts: a partial config without it is refused too
 
 
 def _absent_defaults(defaults: Mapping, config: Mapping) -> dict:
@@ -52,10 +53,11 @@ def _absent_defaults(defaults: Mapping, config: Mapping) -> dict:
     (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it).
 
     The four core dimensions (width, depth, heads, vocabulary) are filled only in a config that gives
-    none of them, the config class's defaults as such: a config that gives some and omits one is
-    refused naming it (a config.json without hidden_size is a broken file, not a default model)."""
-    bare = not any(config.get(name) is not None for name in _CORE)
-    return {k: v for k, v in defaults.items() if (bare or k not in _CORE)
+    no width, heads or vocabulary (the config class's defaults, perhaps at another depth): a config that gives some and omits one is
+    refused naming it (a config.json without hidden_size is a broken file, not a default model); so is
+    one without its number of experts, which a family's own code may still default."""
+    bare = not any(config.get(name) is not None for name in _CORE - set(ALIASES["num_layers"]))
+    return {k: v for k, v in defaults.items() if (bare or (k not in _CORE and k not in _EXPERTS))
             and not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
 
 

@@ -144,7 +144,7 @@ def _lfm2_layers(cfg: Mapping, out: dict) -> None:
     else:
         full = list(range(L))
     f = out["intermediate_size"]
-    if flag(cfg, "block_auto_adjust_ff_dim", True):
+    if cfg.get("model_type") == "lfm2" and flag(cfg, "block_auto_adjust_ff_dim", True):
         f = int(2 * f / 3)
         mult = cfg.get("block_ffn_dim_multiplier", 1.0)
         if mult is not None:
@@ -154,6 +154,16 @@ def _lfm2_layers(cfg: Mapping, out: dict) -> None:
             f = m * ((int(mult * f) + m - 1) // m)
     out.update(mixer="short_conv", attention_layers=full, attention_layer_period=None, intermediate_size=f,
                ssm_conv_kernel=dim(cfg, "conv_L_cache", 3), ssm_conv_bias=flag(cfg, "conv_bias", False))
+
+
+def _lfm2_moe(cfg: Mapping, out: dict) -> None:
+    """LFM2-MoE: LFM2's layers (dense MLPs of intermediate_size as written), MoE after num_dense_layers;
+    the expert bias is a buffer. transformers needs ``layer_types``."""
+    if cfg.get("layer_types") is None:
+        raise ConfigError("config.layer_types", "missing: transformers needs it to build lfm2_moe")
+    _lfm2_layers(cfg, out)
+    if _experts(cfg, out, 32, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        out["first_dense_layers"] = dim(cfg, "num_dense_layers", 2, minimum=0)
 
 
 _NO_BIAS = {"qkv_bias": False, "o_bias": False, "mlp_bias": False}
@@ -185,6 +195,7 @@ register(__name__, defaults=_DEFAULTS, table={
     "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
     # LFM2 (Liquid): short-convolution and attention layers, q/k RMSNorms of head_dim, a gated MLP.
     "lfm2": Family(qk_norm=True, tie_default=True, extra=_lfm2_layers, **_NO_BIAS),
+    "lfm2_moe": Family(qk_norm=True, tie_default=True, extra=_lfm2_moe, **_NO_BIAS),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
     # every layer is MoE: there is no dense MLP and no intermediate_size in its config class

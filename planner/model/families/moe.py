@@ -82,12 +82,28 @@ def _deepseek_v32(cfg: Mapping, out: dict) -> None:
     d, rq = out["hidden_size"], out["q_lora_rank"]
     heads, width = dim(cfg, "index_n_heads", 64), dim(cfg, "index_head_dim", 128)
     out["attention_extra"] = rq * heads * width + d * width + 2 * width + d * heads
+    _mlp_layer_types(cfg, out)
+
+
+def _mlp_layer_types(cfg: Mapping, out: dict) -> None:
+    """Where ``mlp_layer_types`` lists each layer's MLP (``dense`` / ``sparse``), it wins over the rule."""
     kinds = cfg.get("mlp_layer_types")
     if kinds is not None and out.get("num_experts"):
         if not isinstance(kinds, list) or len(kinds) != out["num_layers"] or any(k not in ("dense", "sparse")
                                                                                 for k in kinds):
             raise ConfigError("config.mlp_layer_types", f"must list {out['num_layers']} of dense / sparse, got {kinds!r}")
         out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds) if k == "dense"])
+
+
+def _exaone_moe(cfg: Mapping, out: dict) -> None:
+    """EXAONE-MoE (K-EXAONE): dense layers before first_k_dense_replace (or as mlp_layer_types lists), routed
+    experts plus num_shared_experts as one MLP of n x moe_intermediate_size; the correction bias is a buffer."""
+    if _experts(cfg, out, 64, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "num_shared_experts", 1, minimum=0)
+        out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 1, minimum=0),
+                   num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
+        _mlp_layer_types(cfg, out)
 
 
 def _gpt_oss(cfg: Mapping, out: dict) -> None:
@@ -249,6 +265,8 @@ register(__name__, defaults=_DEFAULTS, table={
     "param2moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
     "deepseek_v32": Family(mlp_bias=False, extra=_deepseek_v32),
+    # EXAONE-MoE: EXAONE-4's attention (q/k RMSNorms of head_dim, no biases).
+    "exaone_moe": Family(qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False, extra=_exaone_moe),
     # Sarvam-MLA: built by DeepSeek-V3's implementation.
     "sarvam_mla": Family(mlp_bias=False, extra=_deepseek),
     # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
