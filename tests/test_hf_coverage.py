@@ -8,7 +8,7 @@ as ``save_pretrained`` writes it. The truth is transformers' count on the meta d
 refuse with a PlannerError; every refused config must then be counted exactly by the fallback
 (planner.model.hf_fallback: one subprocess for the whole batch).
 
-Takes about two minutes on two cores (see the report in benchmarks/README.md).
+Takes about two minutes on two cores (in-process counting ~45 s, one fallback subprocess for the rest).
 """
 
 import importlib.util
