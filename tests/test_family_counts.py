@@ -128,3 +128,9 @@ def test_lfm2_1_2b_by_hand():
     conv = d * 3 * d + d * kc + d * d                              # in_proj, depthwise conv, out_proj; no biases
     total = V * d + 6 * attn + 10 * conv + L * (3 * d * f + 2 * d) + d   # tied head; embedding_norm at the end
     assert total == ref["total"] == planner.count(ref["config"]).total == 1_170_340_608
+
+
+def test_granite_4_h_totals_are_the_published_ones():
+    tiny, micro = planner.count(_row("granite-4.0-h-tiny")["config"]), planner.count(_row("granite-4.0-h-micro")["config"])
+    assert tiny.total == pytest.approx(7e9, rel=0.01) and 1e9 < tiny.active < 1.5e9  # "1B active", as rounded
+    assert micro.total == pytest.approx(3.2e9, rel=0.01) and micro.active is None and micro.experts == 0

@@ -166,6 +166,53 @@ def _lfm2_moe(cfg: Mapping, out: dict) -> None:
         out["first_dense_layers"] = dim(cfg, "num_dense_layers", 2, minimum=0)
 
 
+_MAMBA_OR_ATTENTION = {"mamba": False, "linear_attention": False, "attention": True, "full_attention": True}
+
+
+def _mamba2_beside_attention(cfg: Mapping, out: dict, attention: list[int]) -> None:
+    """Mamba-2 layers (Bamba, Granite-4.0-H) where ``attention`` does not list the layer: the mixer width is
+    mamba_expand x hidden_size, split in mamba_n_heads heads of mamba_d_head."""
+    d = out["hidden_size"]
+    inner = _expand({"expand": cfg.get("mamba_expand", 2)}, d)
+    heads = dim(cfg, "mamba_n_heads", 128)
+    head = cfg.get("mamba_d_head", "auto")
+    if inner % heads or (head != "auto" and dim(cfg, "mamba_d_head") * heads != inner):
+        raise ConfigError("config.mamba_n_heads", f"mamba_n_heads x mamba_d_head must equal mamba_expand x "
+                          f"hidden_size ({inner}), as transformers requires")
+    out.update(mixer="mamba2", attention_layers=attention, attention_layer_period=None, ssm_inner_size=inner,
+               ssm_heads=heads, ssm_groups=dim(cfg, "mamba_n_groups", 1), ssm_state_size=dim(cfg, "mamba_d_state", 256),
+               ssm_conv_kernel=dim(cfg, "mamba_d_conv", 4), ssm_conv_bias=flag(cfg, "mamba_conv_bias", True),
+               ssm_proj_bias=flag(cfg, "mamba_proj_bias", False))
+
+
+def _granitemoehybrid(cfg: Mapping, out: dict) -> None:
+    """Granite-4.0 (-H): each layer a Mamba-2 mixer or attention (``layer_types``, default all Mamba), then
+    routed experts of intermediate_size (none when num_local_experts is 0) plus a gated shared MLP of
+    shared_intermediate_size."""
+    L = out["num_layers"]
+    kinds = cfg.get("layer_types", cfg.get("layers_block_type"))
+    if kinds is None:
+        kinds = ["mamba"] * L
+    if not isinstance(kinds, list) or len(kinds) != L or any(k not in _MAMBA_OR_ATTENTION for k in kinds):
+        raise ConfigError("config.layer_types", f"must list {L} of mamba / attention, got {kinds!r}")
+    _mamba2_beside_attention(cfg, out, [i for i, k in enumerate(kinds) if _MAMBA_OR_ATTENTION[k]])
+    shared = dim(cfg, "shared_intermediate_size", 1024, minimum=0)
+    experts = dim(cfg, "num_local_experts", 8, minimum=0)
+    if experts:
+        out.update(num_experts=experts, experts_per_token=dim(cfg, "num_experts_per_tok", 2),
+                   moe_intermediate_size=out["intermediate_size"], num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared or None)
+    elif shared:
+        out["intermediate_size"] = shared
+    else:
+        out["feed_forward"] = False
+
+
+def _bamba(cfg: Mapping, out: dict) -> None:
+    """Bamba: Mamba-2 layers with attention at attn_layer_indices, a gated MLP in every layer."""
+    _mamba2_beside_attention(cfg, out, layer_list(cfg, "attn_layer_indices"))
+
+
 _NO_BIAS = {"qkv_bias": False, "o_bias": False, "mlp_bias": False}
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.
@@ -196,6 +243,8 @@ register(__name__, defaults=_DEFAULTS, table={
     # LFM2 (Liquid): short-convolution and attention layers, q/k RMSNorms of head_dim, a gated MLP.
     "lfm2": Family(qk_norm=True, tie_default=True, extra=_lfm2_layers, **_NO_BIAS),
     "lfm2_moe": Family(qk_norm=True, tie_default=True, extra=_lfm2_moe, **_NO_BIAS),
+    "granitemoehybrid": Family(mlp_bias=False, extra=_granitemoehybrid),
+    "bamba": Family(extra=_bamba),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
     # every layer is MoE: there is no dense MLP and no intermediate_size in its config class
