@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ._base import Family, dim, first_dim, layer_list, register
-from ...errors import ConfigError
+from ...errors import ConfigError, UnknownModelError
 
 
 def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
@@ -188,8 +188,8 @@ def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
     topk = cfg.get("moe_topk", 1)
     if isinstance(topk, list):
         if not topk or any(t != topk[0] for t in topk):
-            raise ConfigError("config.moe_topk", "a per-layer list of different top-k values is not counted "
-                              "natively; accepted: one number, or a list of equal numbers")
+            raise UnknownModelError("config.moe_topk", "a per-layer list of different top-k values is not counted "
+                                    "natively; accepted: one number, or a list of equal numbers")
         topk = topk[0]
     out.update(num_experts=experts, experts_per_token=dim({"moe_topk": topk}, "moe_topk"),
                moe_intermediate_size=out["intermediate_size"], num_shared_experts=1,
