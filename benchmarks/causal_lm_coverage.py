@@ -141,6 +141,19 @@ def random_config(model_type: str, seed: int = 0) -> dict:
     return default_config(model_type)
 
 
+def respelled(cfg: dict) -> dict:
+    """``cfg`` with every field its config class also accepts under another name (``attribute_map``) written
+    under that other name, as some real config.json files do (EXAONE's ``num_layers``, BLOOM's ``n_head``)."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    mt = cfg.get("model_type")
+    amap = getattr(CONFIG_MAPPING[mt], "attribute_map", None) or {} if mt in CONFIG_MAPPING else {}
+    out = dict(cfg)
+    for alias, target in amap.items():
+        if alias != target and target in out and alias not in out:
+            out[alias] = out.pop(target)
+    return out
+
+
 def planner_total(cfg: dict):
     """The planner's native total, or the refusal's class name."""
     sys.path.insert(0, str(REPO))
@@ -162,11 +175,11 @@ def probe(model_type: str) -> list[dict]:
     except Exception as e:
         return [{"model_type": model_type, "config": "default", "form": "raw", "error": f"{type(e).__name__}: {e}"[:200]}]
     for which, cfg in configs.items():
-        for form in ("raw", "saved"):
+        for form in ("raw", "saved", "respelled"):
             t0 = time.perf_counter()
             row = {"model_type": model_type, "config": which, "form": form}
             try:
-                c = cfg if form == "raw" else saved_form(cfg)
+                c = cfg if form == "raw" else saved_form(cfg) if form == "saved" else respelled(saved_form(cfg))
                 row["hf"] = hf_total(c)
             except Exception as e:
                 row["error"] = f"{type(e).__name__}: {e}"[:200]

@@ -2,8 +2,9 @@
 
 An integration test (needs torch and transformers, skipped without them, like tests/test_integrations.py).
 The list of types is transformers' ``MODEL_FOR_CAUSAL_LM_MAPPING_NAMES``; for each, the config class's
-defaults and a seeded random variant (benchmarks/causal_lm_coverage.py ``random_config``), each raw and
-as ``save_pretrained`` writes it. The truth is transformers' count on the meta device, in this process
+defaults and a seeded random variant (benchmarks/causal_lm_coverage.py ``random_config``), each raw, as
+``save_pretrained`` writes it, and saved with every field under the other name its class's attribute_map
+accepts (``respelled``). The truth is transformers' count on the meta device, in this process
 (for an image-text wrapper: its language model and head). The native counter must give it exactly or
 refuse with a PlannerError; every refused config must then be counted exactly by the fallback
 (planner.model.hf_fallback: one subprocess for the whole batch).
@@ -57,9 +58,10 @@ def results():
                 rows[mt] = out
                 continue
             for which, cfg in configs:
-                for form in ("raw", "saved"):
+                for form in ("raw", "saved", "respelled"):
                     try:
-                        c = cfg if form == "raw" else cov.saved_form(cfg)
+                        c = (cfg if form == "raw" else cov.saved_form(cfg) if form == "saved"
+                             else cov.respelled(cov.saved_form(cfg)))
                         truth = cov.hf_total(c)
                     except Exception:  # noqa: BLE001  transformers cannot build it: nothing to compare
                         continue
