@@ -203,6 +203,13 @@ register(__name__, defaults=_DEFAULTS, table={
     "helium": Family(o_bias=False, extra=_helium),
     # Nemotron (Minitron): LayerNorm1P (weight and bias), plain MLP (ReLU²).
     "nemotron": Family(norm="layer", gated_mlp=False, extra=_required("num_key_value_heads")),
+    # VaultGemma: Gemma's block with two norms (input, pre-feedforward).
+    "vaultgemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256),
+    # Granite-SWA: Llama's block with one learned attention sink per head.
+    "granite_swa": Family(extra=lambda cfg, out: out.update(attention_sinks=True)),
+    # Jais-2: LayerNorms with bias, biased attention and a plain biased MLP (by the two flags).
+    "jais2": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True), o_bias=("attention_bias", True),
+                    mlp_bias=("mlp_bias", True), head_dim_default=128),
     # nanochat: RMSNorms and q/k norms without weights, a plain bias-free MLP (ReLU²).
     "nanochat": Family(norm="none", gated_mlp=False, mlp_bias=False),
     # GPT-Neo: learned positions, LayerNorms, bias-free q/k/v, biased output projection and MLP.

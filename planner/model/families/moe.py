@@ -196,6 +196,23 @@ def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
                shared_expert_intermediate_size=out["intermediate_size"])
 
 
+def _granitemoeshared(cfg: Mapping, out: dict) -> None:
+    """GraniteMoE with a gated shared MLP of shared_intermediate_size (none at 0)."""
+    _experts(cfg, out, 8)
+    shared = dim(cfg, "shared_intermediate_size", 0, minimum=0)
+    if shared and out["num_experts"]:
+        out.update(num_shared_experts=1, shared_expert_intermediate_size=shared)
+
+
+def _solar_open(cfg: Mapping, out: dict) -> None:
+    """Solar-Open: routed experts in every layer (there is no dense MLP and no intermediate_size) plus
+    n_shared_experts as one MLP of n x moe_intermediate_size."""
+    if _experts(cfg, out, 128, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "n_shared_experts", 1, minimum=0)
+        out.update(num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
+
+
 def _granitemoe(cfg: Mapping, out: dict) -> None:
     _experts(cfg, out, 8)
 
@@ -265,6 +282,12 @@ register(__name__, defaults=_DEFAULTS, table={
     "param2moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
     "deepseek_v32": Family(mlp_bias=False, extra=_deepseek_v32),
+    "granitemoeshared": Family(mlp_bias=False, extra=_granitemoeshared),
+    "solar_open": Family(mlp_bias=False, intermediate_default=1, extra=_solar_open),
+    # Mellum: every layer MoE (Qwen3-MoE's block, q/k RMSNorms of head_dim).
+    "mellum": Family(qk_norm=True, mlp_bias=False, head_dim_default=128,
+                     extra=lambda cfg, out: _experts(cfg, out, 64, ("num_local_experts", "num_experts"),
+                                                     "moe_intermediate_size")),
     # EXAONE-MoE: EXAONE-4's attention (q/k RMSNorms of head_dim, no biases).
     "exaone_moe": Family(qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False, extra=_exaone_moe),
     # Sarvam-MLA: built by DeepSeek-V3's implementation.
