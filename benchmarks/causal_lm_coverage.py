@@ -31,7 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 # keys holding one entry per layer: cut to the new depth
-_PER_LAYER = ("layer_types", "layers_block_type", "no_rope_layers", "mlp_only_layers", "full_attn_idxs",
+_PER_LAYER = ("layer_types", "mlp_layer_types", "layers_block_type", "no_rope_layers", "mlp_only_layers", "full_attn_idxs",
               "block_types", "attn_layer_indices")
 _BIAS_FLAGS = ("attention_bias", "mlp_bias", "qkv_bias", "use_bias", "bias", "use_qk_norm", "qk_layernorm",
                "tie_word_embeddings")

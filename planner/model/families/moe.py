@@ -86,13 +86,15 @@ def _deepseek_v32(cfg: Mapping, out: dict) -> None:
 
 
 def _mlp_layer_types(cfg: Mapping, out: dict) -> None:
-    """Where ``mlp_layer_types`` lists each layer's MLP (``dense`` / ``sparse``), it wins over the rule."""
+    """Where ``mlp_layer_types`` lists each layer's MLP (``dense`` / ``sparse``), it wins over the rule; as in
+    transformers, entries beyond num_hidden_layers are not read."""
     kinds = cfg.get("mlp_layer_types")
     if kinds is not None and out.get("num_experts"):
-        if not isinstance(kinds, list) or len(kinds) != out["num_layers"] or any(k not in ("dense", "sparse")
-                                                                                for k in kinds):
-            raise ConfigError("config.mlp_layer_types", f"must list {out['num_layers']} of dense / sparse, got {kinds!r}")
-        out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds) if k == "dense"])
+        L = out["num_layers"]
+        if not isinstance(kinds, list) or len(kinds) < L or any(k not in ("dense", "sparse") for k in kinds[:L]):
+            shown = repr(kinds) if len(repr(kinds)) < 80 else repr(kinds)[:77] + "..."
+            raise ConfigError("config.mlp_layer_types", f"must list at least {L} of dense / sparse, got {shown}")
+        out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds[:L]) if k == "dense"])
 
 
 def _exaone_moe(cfg: Mapping, out: dict) -> None:
@@ -213,6 +215,40 @@ def _solar_open(cfg: Mapping, out: dict) -> None:
                    shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
 
 
+def _shared_as_one(out: dict, n: int) -> None:
+    """n shared experts built as one MLP of n x moe_intermediate_size."""
+    out.update(num_shared_experts=1 if n else 0, shared_expert_intermediate_size=n * out["moe_intermediate_size"] if n
+               else None)
+
+
+def _glm4_moe_lite(cfg: Mapping, out: dict) -> None:
+    """GLM-4.7-Flash (glm4_moe_lite): DeepSeek's latent attention; layer 0 dense and the rest MoE unless
+    mlp_layer_types lists them (first_k_dense_replace is not read)."""
+    _deepseek(cfg, out)
+    if out.get("num_experts"):
+        _shared_as_one(out, dim(cfg, "n_shared_experts", 1, minimum=0))
+        out["first_dense_layers"] = 1
+        _mlp_layer_types(cfg, out)
+
+
+def _hy_v3(cfg: Mapping, out: dict) -> None:
+    """Hunyuan-V3: layer 0 dense and the rest MoE unless mlp_layer_types lists them; num_shared_experts as one
+    MLP of n x moe_intermediate_size."""
+    if _experts(cfg, out, 192, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        _shared_as_one(out, dim(cfg, "num_shared_experts", 1, minimum=0))
+        out["first_dense_layers"] = 1
+        _mlp_layer_types(cfg, out)
+
+
+def _afmoe(cfg: Mapping, out: dict) -> None:
+    """AFMoE (Arcee Trinity): a sigmoid gate on the attention output, dense layers before num_dense_layers,
+    routed experts with a learned expert bias (E per layer), num_shared_experts as one MLP."""
+    out["attention_output_gate"] = True
+    if _experts(cfg, out, 64, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        _shared_as_one(out, dim(cfg, "num_shared_experts", 2, minimum=0))
+        out.update(first_dense_layers=dim(cfg, "num_dense_layers", 1, minimum=0), router_bias=True)
+
+
 def _granitemoe(cfg: Mapping, out: dict) -> None:
     _experts(cfg, out, 8)
 
@@ -283,6 +319,11 @@ register(__name__, defaults=_DEFAULTS, table={
                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
     "deepseek_v32": Family(mlp_bias=False, extra=_deepseek_v32),
     "granitemoeshared": Family(mlp_bias=False, extra=_granitemoeshared),
+    "glm4_moe_lite": Family(mlp_bias=False, extra=_glm4_moe_lite),
+    "hy_v3": Family(qk_norm=True, extra=_hy_v3),
+    # AFMoE: four norms per layer, q/k RMSNorms of head_dim, bias-free projections.
+    "afmoe": Family(norms_per_layer=4, qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False,
+                    head_dim_default=128, extra=_afmoe),
     "solar_open": Family(mlp_bias=False, intermediate_default=1, extra=_solar_open),
     # Mellum: every layer MoE (Qwen3-MoE's block, q/k RMSNorms of head_dim).
     "mellum": Family(qk_norm=True, mlp_bias=False, head_dim_default=128,
