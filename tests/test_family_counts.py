@@ -12,9 +12,8 @@ import json
 import pytest
 
 import planner
-from planner import count_params, from_hf_config
-
 from conftest import FIXTURES
+from planner import count_params, from_hf_config
 
 DATA = json.loads((FIXTURES / "family_counts.json").read_text())
 ROWS = DATA["rows"]

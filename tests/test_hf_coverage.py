@@ -21,11 +21,10 @@ import pytest
 pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test]' brings the CPU wheel)")
 pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[test]')")
 
-import planner  # noqa: E402
-from planner.errors import PlannerError  # noqa: E402
-from planner.model import hf_fallback  # noqa: E402
-
-from conftest import ROOT  # noqa: E402
+import planner
+from conftest import ROOT
+from planner.errors import PlannerError
+from planner.model import hf_fallback
 
 _spec = importlib.util.spec_from_file_location("causal_lm_coverage", ROOT / "benchmarks" / "causal_lm_coverage.py")
 cov = importlib.util.module_from_spec(_spec)
@@ -115,6 +114,7 @@ def test_a_refused_config_is_counted_by_transformers_and_says_so(tmp_path, monke
     with pytest.raises(planner.UnknownModelError):  # sliders and sweeps stay native: no Architecture
         planner.architecture(cfg)
     import json
+
     from planner.cli import entry
     path = tmp_path / "config.json"
     path.write_text(json.dumps(cfg))

@@ -15,8 +15,8 @@ NOT_NATIVE = {"model_type": "rwkv", "hidden_size": 64, "num_hidden_layers": 2}
 
 
 def _hc(**kw):
-    row = dict(model_type="rwkv", total=1000, language_model=None, token_embedding=300, lm_head=0,
-               model_class="RwkvForCausalLM", transformers_version="9.9.9")
+    row = {"model_type": "rwkv", "total": 1000, "language_model": None, "token_embedding": 300, "lm_head": 0,
+           "model_class": "RwkvForCausalLM", "transformers_version": "9.9.9"}
     return HFCount(**{**row, **kw})
 
 

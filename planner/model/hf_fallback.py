@@ -20,9 +20,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from .. import validate
 from ..errors import ConfigError, UnknownModelError
@@ -30,7 +30,7 @@ from ..errors import ConfigError, UnknownModelError
 TIMEOUT = 120.0  # seconds for one subprocess count (a 671B-parameter config builds in a few seconds)
 INSTALL_HINT = "pip install 'planner[hf]' (torch and transformers) to count it exactly with transformers"
 
-_MEMORY: dict[str, "HFCount"] = {}
+_MEMORY: dict[str, HFCount] = {}
 
 # The child: reads a config JSON on stdin, prints one JSON line. Only the standard library and
 # transformers/torch; nothing of the planner is imported there.
@@ -251,7 +251,7 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
     if todo:
         try:
             proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=timeout,
-                                  input=json.dumps([configs[i] for i in todo], default=str), env=_env())
+                                  check=False, input=json.dumps([configs[i] for i in todo], default=str), env=_env())
         except subprocess.TimeoutExpired:
             raise UnknownModelError("config.model_type", f"transformers did not build it within {timeout:g} s") from None
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -305,4 +305,4 @@ def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> 
     return out
 
 
-__all__ = ["HFCount", "INSTALL_HINT", "TIMEOUT", "available", "config_key", "hf_count", "hf_counts"]
+__all__ = ["INSTALL_HINT", "TIMEOUT", "HFCount", "available", "config_key", "hf_count", "hf_counts"]
