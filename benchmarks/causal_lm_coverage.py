@@ -40,7 +40,7 @@ _BIAS_FLAGS = ("attention_bias", "mlp_bias", "qkv_bias", "use_bias", "bias", "us
 # Types whose config-class defaults transformers cannot build: the fewest keys that make them buildable.
 BUILDABLE = {
     "hunyuan_v1_dense": {"head_dim": 128}, "hunyuan_v1_moe": {"head_dim": 128},
-    "nemotron": {"num_key_value_heads": 8}, "ernie4_5_moe": {"num_hidden_layers": 28},
+    "nemotron": {"num_key_value_heads": 8}, "ministral": {"head_dim": 128}, "ernie4_5_moe": {"num_hidden_layers": 28},
     "lfm2_moe": {"num_hidden_layers": 4, "layer_types": ["conv", "conv", "full_attention", "conv"]},
 }
 

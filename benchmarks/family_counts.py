@@ -35,6 +35,7 @@ NEW_TYPES = ["glm", "glm4", "seed_oss", "arcee", "apertus", "ernie4_5", "hunyuan
              "ernie4_5_moe", "hunyuan_v1_moe", "internlm3", "iquestcoder", "gpt-sw3", "sarvam_moe", "param2moe",
              "sarvam_mla", "deepseek_v32", "lfm2", "nanochat", "lfm2_moe", "exaone_moe", "granitemoehybrid", "bamba", "vaultgemma", "granite_swa",
              "jais2", "granitemoeshared", "solar_open", "mellum", "glm4_moe_lite", "hy_v3", "afmoe",
+             "olmo_hybrid", "ministral",
              # the issue's wrong or refused ones, now right
              "cohere2", "mamba", "llama4", "deepseek_v2", "qwen3_5_text", "qwen3_5_moe_text", "qwen3_5", "qwen3_5_moe",
              "gemma3"]

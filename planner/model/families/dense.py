@@ -134,6 +134,8 @@ _DEFAULTS = {
 register(__name__, defaults=_DEFAULTS, table={
     "llama": Family(),
     "mistral": Family(**_NO_BIAS),  # bias flags are not honoured
+    # Ministral (Ministral-8B): Mistral's block; transformers needs head_dim.
+    "ministral": Family(extra=_required("head_dim"), **_NO_BIAS),
     "ministral3": Family(head_dim_default=128, **_NO_BIAS),  # Mistral-3's language model (Devstral, Ministral)
     "qwen2": Family(qkv_bias=True, o_bias=False, mlp_bias=False),
     "qwen3": Family(qk_norm=True, mlp_bias=False, head_dim_default=128),

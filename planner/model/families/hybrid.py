@@ -115,6 +115,31 @@ def _gated_deltanet(cfg: Mapping, out: dict) -> None:
                linear_value_head_dim=dim(cfg, "linear_value_head_dim", 128))
 
 
+def _olmo_hybrid(cfg: Mapping, out: dict) -> None:
+    """OLMo-Hybrid: gated DeltaNet layers (separate q/k/v projections, the same count as Qwen3-Next's fused
+    ones) and OLMo-2 attention layers (no output gate); by default full attention every 4th layer, and at
+    least the last. Unset linear widths are derived as transformers derives them: heads as the attention
+    heads, key head dim int(0.75 x hidden / key heads), value head dim twice that."""
+    L, d, h = out["num_layers"], out["hidden_size"], out["num_heads"]
+    kinds = cfg.get("layer_types")
+    if kinds is None:
+        kinds = ["full_attention" if i % 4 == 3 else "linear_attention" for i in range(L)]
+        if "full_attention" not in kinds:
+            kinds[-1] = "full_attention"
+    if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("linear_attention", "full_attention")
+                                                             for k in kinds):
+        raise ConfigError("config.layer_types", f"must list {L} of linear_attention / full_attention, got {kinds!r}")
+    if "linear_attention" not in kinds or "full_attention" not in kinds:
+        raise ConfigError("config.layer_types", "transformers needs at least one linear and one full attention layer")
+    hk = dim(cfg, "linear_num_key_heads", h)
+    hv = dim(cfg, "linear_num_value_heads", h)
+    dk = dim(cfg, "linear_key_head_dim", int(0.75 * d / hk))
+    dv = dim(cfg, "linear_value_head_dim", 2 * dk)
+    out.update(mixer="gated_deltanet", attention_layers=[i for i, k in enumerate(kinds) if k == "full_attention"],
+               attention_layer_period=None, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
+               linear_key_heads=hk, linear_value_heads=hv, linear_key_head_dim=dk, linear_value_head_dim=dv)
+
+
 def _qwen3_next(cfg: Mapping, out: dict) -> None:
     """Qwen3-Next: gated DeltaNet hybrid layers, Qwen2-MoE's experts with a gated shared expert."""
     _gated_deltanet(cfg, out)
@@ -244,6 +269,8 @@ register(__name__, defaults=_DEFAULTS, table={
     "lfm2": Family(qk_norm=True, tie_default=True, extra=_lfm2_layers, **_NO_BIAS),
     "lfm2_moe": Family(qk_norm=True, tie_default=True, extra=_lfm2_moe, **_NO_BIAS),
     "granitemoehybrid": Family(mlp_bias=False, extra=_granitemoehybrid),
+    # OLMo-Hybrid: OLMo-2's attention (q/k RMSNorms over all heads) beside gated DeltaNet layers.
+    "olmo_hybrid": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmo_hybrid),
     "bamba": Family(extra=_bamba),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
