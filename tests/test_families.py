@@ -167,6 +167,14 @@ def test_random_hybrid_configs_match_transformers(ref):
     # in a random pattern), Falcon-H1 (attention and Mamba-2 side by side), Qwen3-Next (gated DeltaNet +
     # gated attention + MoE with a shared expert),
     # Qwen3.5 and Qwen3.5-MoE image-text configs (their language model: everything outside model.visual).
+    # A Qwen3.5 wrapper whose tie flag disagrees with text_config's is refused natively: transformers'
+    # image-text model ties by the wrapper's flag, its text-only causal LM by text_config's.
+    cfg = ref["config"]
+    if cfg.get("model_type") in ("qwen3_5", "qwen3_5_moe") and bool(cfg.get("tie_word_embeddings", False)) != bool(
+            cfg["text_config"].get("tie_word_embeddings", False)):
+        with pytest.raises(UnknownModelError, match="config.tie_word_embeddings"):
+            from_hf_config(cfg)
+        return
     pc = count_params(from_hf_config(ref["config"]))
     assert (pc.total, pc.active, pc.head) == (ref["total"], ref["active"], ref["lm_head"])
     assert (pc.language_model_of is not None) == ("text_config" in ref["config"])
@@ -203,7 +211,10 @@ def test_a_recognised_family_without_a_count_would_be_refused_with_its_reason(mo
 
 def test_every_family_is_checked_against_transformers():
     checked = {r.get("text_model_type") or r["model_type"] for r in HF}
-    checked |= {from_hf_config(r["config"]).family for r in HYBRID["configs"]}
+    checked |= {r["config"]["model_type"] for r in HYBRID["configs"]}
+    checked |= {from_hf_config(r["config"]).family for r in HYBRID["configs"] if r["config"]["model_type"] in FAMILIES}
+    family_rows = json.loads((FIXTURES / "family_counts.json").read_text())["rows"]
+    checked |= {r["model_type"] for r in family_rows if "model_type" in r}
     checked = {{"RefinedWeb": "falcon", "RefinedWebModel": "falcon"}.get(t, t) for t in checked}
     assert set(FAMILIES) <= checked
 

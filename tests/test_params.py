@@ -112,8 +112,10 @@ def test_config_errors_name_the_field():
     cfg = dict(PUBLISHED[1]["config"])
     with pytest.raises(UnknownModelError, match="model_type"):
         from_hf_config({**cfg, "model_type": "bert"})
-    with pytest.raises(ConfigError, match="config.hidden_size"):
+    with pytest.raises(ConfigError, match="config.hidden_size"):  # the other core dimensions given: refused
         from_hf_config({k: v for k, v in cfg.items() if k != "hidden_size"})
+    bare = from_hf_config({"model_type": "qwen2"})  # none given: the config class's defaults, as transformers
+    assert (bare.hidden_size, bare.num_layers, bare.vocab_size) == (4096, 32, 151936)
     with pytest.raises(ConfigError, match="config.intermediate_size"):
         from_hf_config({**cfg, "intermediate_size": "big"})
     with pytest.raises(ConfigError, match="config.tie_word_embeddings"):

@@ -12,6 +12,8 @@ from .common import EXIT_OK
 
 
 def _json(arch, pc, ckpt, source) -> dict:
+    if arch is None and ckpt is None:  # counted by transformers (the native counter refused the config)
+        return {"model": Path(str(source)).name, **pc.to_dict(), "source": "transformers"}
     out = {"model": arch.name if arch is not None else Path(source).name,
            "model_type": arch.family if arch is not None else ckpt.metadata.get("general.architecture"),
            **pc.to_dict(), "source": "config" if arch is not None else "checkpoint"}
@@ -70,6 +72,9 @@ def cmd_params(args) -> int:
     if arch is not None:
         _print_arch(arch)
         _print_counts(pc)
+    elif ckpt is None:
+        print(f"Model          {Path(str(args.config)).name} (not counted natively; counted by {pc.counted_by})")
+        _print_counts(pc, " (by transformers: 'other' is everything but the embedding and head)")
     else:
         reason = "no config.json" if ckpt.config is None else "its config.json names a model_type the planner cannot count"
         print(f"Model          {Path(args.config).name} (counted from the checkpoint headers: {reason})")

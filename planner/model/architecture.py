@@ -20,7 +20,7 @@ from ..errors import InputError
 
 NORM_KINDS = ("rms", "layer", "layer_nobias", "none")
 QK_NORM_SCOPES = ("head", "all")
-MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet")
+MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet", "short_conv")
 LAYER_TYPES = ("attention", "mixer", "mlp", "moe")  # single-block layers (Nemotron-H): one norm + one block
 MAX_DIM = 10**9  # any one dimension; a billion layers or features is past every real model
 
@@ -31,14 +31,15 @@ _DEFAULTS: dict[str, object] = dict(
     tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
     qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
     lm_head_bias=False,
-    attention_sinks=False, max_positions=0, embed_dim=None,
+    attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False, mlp_extra=0, attention_extra=0,
     q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
     num_experts=0, experts_per_token=0, moe_intermediate_size=None,
     num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False, router_bias=False,
     expert_bias=False,
     moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0, dense_layers=(), moe_layers=None,
     moe_latent_size=None,
-    mixer="attention", attention_layer_period=None, attention_layer_offset=0, feed_forward=True, layer_types=None,
+    mixer="attention", attention_layer_period=None, attention_layer_offset=0, attention_layers=None,
+    feed_forward=True, layer_types=None,
     ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4, ssm_dt_rank=None,
     ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
     ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
@@ -47,7 +48,7 @@ _DEFAULTS: dict[str, object] = dict(
 )
 _FLAGS = ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias", "lm_head_bias",
           "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias",
-          "feed_forward", "ssm_dt_norms",
+          "feed_forward", "ssm_dt_norms", "embed_norm",
           "attention_output_gate", "attention_with_mixer", "ssm_norm")
 
 
@@ -68,6 +69,11 @@ class Architecture:
         max_positions: rows of a learned position table (0: rotary or none).
         embed_dim: embedding width when it differs from ``hidden_size`` (OPT-350m's
             projection in and out).
+        embed_norm: a norm right after the token embedding (BLOOM's word_embeddings_layernorm).
+        mlp_extra: parameters of each dense MLP beyond its matrices and biases (Apertus's
+            learned xIELU activation: 2).
+        attention_extra: parameters of each attention block beyond its projections (DeepSeek-V3.2's
+            sparse-attention indexer).
 
     Conventions (booleans unless said): tied_embeddings, gated_mlp (3 matrices, else 2),
         norm (``"rms"``, ``"layer"`` (weight and bias), ``"layer_nobias"`` (weight only) or
@@ -82,7 +88,8 @@ class Architecture:
         rotary part of head_dim), v_head_dim (default head_dim).
 
     Mixture of experts, switched on by ``num_experts``:
-        experts_per_token (top-k, required), moe_intermediate_size (one expert's width,
+        experts_per_token (top-k, required; ``None``: not stated, as in DeepSeek-V2's default
+        config, so the total is counted and active N is unknown), moe_intermediate_size (one expert's width,
         default intermediate_size), num_shared_experts and shared_expert_intermediate_size
         (always-active experts, default the expert width), shared_expert_gate (a
         ``hidden -> 1`` gate on the shared expert), router_bias, expert_bias (biases in
@@ -96,7 +103,9 @@ class Architecture:
     State-space mixer (Mamba, Mamba-2), switched on by ``mixer="mamba"`` or ``"mamba2"``:
         attention_layer_period and attention_layer_offset (a hybrid such as Jamba: layer ``i``
         uses attention when ``i % period == offset``, the mixer otherwise; None: every layer
-        uses the mixer), feed_forward (False: no MLP in any layer, as in Mamba, whose layers
+        uses the mixer), attention_layers (instead of the rule, a list of the layer indices that
+        use attention, as in a Qwen3.5 config whose full-attention layers are irregular; indices
+        at or beyond num_layers are ignored), feed_forward (False: no MLP in any layer, as in Mamba, whose layers
         are one norm and one mixer), ssm_state_size, ssm_inner_size
         (default ``2 * hidden_size``), ssm_conv_kernel, ssm_dt_rank (Mamba; default
         ``ceil(hidden_size / 16)``), ssm_heads (Mamba-2, required), ssm_groups (Mamba-2),
@@ -113,6 +122,9 @@ class Architecture:
         linear_key_head_dim, linear_value_head_dim (all required), ssm_conv_kernel;
         attention_output_gate (a sigmoid gate on the attention output: q_proj twice as wide).
 
+    Short gated convolution (LFM2), switched on by ``mixer="short_conv"``: in_proj to three times the
+        width, a depthwise convolution of ssm_conv_kernel, out_proj; ssm_conv_bias biases all three.
+
     Multimodal wrappers: language_model_of (the wrapper's ``model_type``, e.g. ``"gemma3"``,
         when this is the language model inside an image-text model) and vision_params (that
         wrapper's vision tower and projector, counted apart; ``None``: not counted).
@@ -127,14 +139,16 @@ class Architecture:
                  intermediate_size=None, num_kv_heads=None, head_dim=None,
                  tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
                  qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
-                 lm_head_bias=False, attention_sinks=False, max_positions=0, embed_dim=None,
+                 lm_head_bias=False, attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False,
+                 mlp_extra=0, attention_extra=0,
                  q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
                  num_experts=0, experts_per_token=0, moe_intermediate_size=None,
                  num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False,
                  router_bias=False, expert_bias=False, moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0,
                  dense_layers=(),
                  moe_layers=None, moe_latent_size=None, mixer="attention", attention_layer_period=None,
-                 attention_layer_offset=0, feed_forward=True, layer_types=None, ssm_state_size=16, ssm_inner_size=None,
+                 attention_layer_offset=0, attention_layers=None, feed_forward=True, layer_types=None,
+                 ssm_state_size=16, ssm_inner_size=None,
                  ssm_conv_kernel=4,
                  ssm_dt_rank=None, ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
                  ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
@@ -272,8 +286,11 @@ def _validated(g: dict) -> dict:
     out["attention_layer_offset"] = _dim("attention_layer_offset", g["attention_layer_offset"], minimum=0)
     out["norms_per_layer"] = validate.count("norms_per_layer", g["norms_per_layer"], minimum=0, maximum=8)
     out["max_positions"] = _dim("max_positions", g["max_positions"], minimum=0)
-    for k in ("num_experts", "num_shared_experts", "experts_per_token", "first_dense_layers", "moe_layer_offset"):
+    out["mlp_extra"] = _dim("mlp_extra", g["mlp_extra"], minimum=0)
+    out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=validate.MAX_COUNT)
+    for k in ("num_experts", "num_shared_experts", "first_dense_layers", "moe_layer_offset"):
         out[k] = _dim(k, g[k], minimum=0)
+    out["experts_per_token"] = _opt_dim("experts_per_token", g["experts_per_token"], minimum=0)
     out["moe_layer_period"] = _dim("moe_layer_period", g["moe_layer_period"])
     out["moe_layers"] = _opt_dim("moe_layers", g["moe_layers"], minimum=0, maximum=out["num_layers"])
     for k in ("ssm_state_size", "ssm_conv_kernel", "ssm_groups"):
@@ -286,6 +303,11 @@ def _validated(g: dict) -> dict:
         if len(out["layer_types"]) != out["num_layers"]:
             raise InputError("layer_types", f"one entry per layer (num_layers = {out['num_layers']})",
                              detail=f"has {len(out['layer_types'])} entries for num_layers = {out['num_layers']}")
+    al = g["attention_layers"]
+    if al is not None:
+        if isinstance(al, (str, bytes)) or not hasattr(al, "__iter__"):
+            raise InputError("attention_layers", "a list of layer indices (whole numbers from 0)", al)
+        out["attention_layers"] = tuple(sorted({_dim("attention_layers", i, minimum=0) for i in al}))
     dl = g["dense_layers"]
     if isinstance(dl, (str, bytes)) or not hasattr(dl, "__iter__"):
         raise InputError("dense_layers", "a list of layer indices (whole numbers from 0)", dl)
@@ -328,7 +350,8 @@ def _resolve(g: dict) -> dict:
             r["v_head_dim"] = r["head_dim"]
     # experts and the layers that hold them
     if g["num_experts"]:
-        r["experts_per_token"] = _dim("experts_per_token", g["experts_per_token"], maximum=g["num_experts"])
+        r["experts_per_token"] = (None if g["experts_per_token"] is None else
+                                  _dim("experts_per_token", g["experts_per_token"], maximum=g["num_experts"]))
         if g["moe_intermediate_size"] is None:
             r["moe_intermediate_size"] = r["intermediate_size"]
         if g["shared_expert_intermediate_size"] is None and g["num_shared_experts"]:
@@ -355,6 +378,8 @@ def _resolve(g: dict) -> dict:
         r["num_attention_layers"] = lt.count("attention")
     elif g["mixer"] == "attention" or g["attention_with_mixer"]:
         r["num_attention_layers"] = L
+    elif g["attention_layers"] is not None:
+        r["num_attention_layers"] = sum(1 for i in g["attention_layers"] if i < L)
     elif p is None:
         r["num_attention_layers"] = 0
     else:

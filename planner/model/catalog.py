@@ -131,7 +131,9 @@ def count(source) -> ParamCount:
         disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
         config's ``model_type`` is not supported, is counted from the tensor shapes in its
         headers, with a name-based breakdown (``active`` only for a GGUF that states its
-        expert counts).
+        expert counts). A config whose ``model_type`` is not counted natively is counted by
+        transformers on the meta device when torch and transformers are installed
+        (``counted_by`` says so; see :mod:`planner.model.hf_fallback`).
 
     Raises:
         ConfigError: an unreadable or malformed config or checkpoint header.
@@ -165,9 +167,39 @@ def inspect(source) -> tuple:
         if ckpt.config is not None:
             try:
                 arch = architecture(source)
-            except UnknownModelError:  # a model_type the planner cannot count: the headers still can
+            except UnknownModelError:  # a model_type the planner cannot count natively: the headers can
                 return None, checkpoints.param_count(ckpt), ckpt
             return arch, count_params(arch), ckpt
         return None, checkpoints.param_count(ckpt), ckpt
-    arch = architecture(source)
+    if isinstance(source, Architecture):
+        return source, count_params(source), None
+    cfg, name = load_config(source)
+    try:
+        arch = from_hf_config(cfg, name=name)
+    except UnknownModelError as e:  # not counted natively: transformers counts it, or the message says how
+        return None, fallback_count(cfg, e), None
     return arch, count_params(arch), None
+
+
+def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
+    """transformers' exact count of a config the native counter refused (see :mod:`planner.model.hf_fallback`).
+
+    Args:
+        cfg: the config dict.
+        refusal: the native counter's :class:`UnknownModelError`.
+
+    Returns:
+        A :class:`ParamCount` whose ``counted_by`` names the transformers release.
+
+    Raises:
+        UnknownModelError: torch/transformers are not installed (the message adds how to install
+            them), or transformers cannot build the config either (its reason is given).
+    """
+    from . import hf_fallback  # imported on use: `import planner` stays fast
+    if not isinstance(cfg.get("model_type"), str):
+        raise refusal
+    native = str(refusal).split(": ", 1)[-1]
+    try:
+        return hf_fallback.hf_count(cfg, reason=native).param_count()
+    except UnknownModelError as e:
+        raise UnknownModelError(refusal.field, str(e).split(": ", 1)[-1]) from None

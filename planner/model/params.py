@@ -57,7 +57,7 @@ def attention_size(a: Architecture) -> int:
         rq, rkv, rope, ev = a.q_lora_rank, a.kv_lora_rank, a.qk_rope_head_dim, a.v_head_dim
         q = d * h * e if rq is None else d * rq + rq + rq * h * e + (rq if a.qkv_bias else 0)
         kv = d * (rkv + rope) + rkv + rkv * h * (e - rope + ev) + ((rkv + rope) if a.qkv_bias else 0)
-        return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0)
+        return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0) + a.attention_extra
     q = 2 * h * e if a.attention_output_gate else h * e  # a gated output doubles q_proj
     n = d * q + 2 * d * k * e + h * e * d
     if a.qkv_bias:
@@ -68,11 +68,11 @@ def attention_size(a: Architecture) -> int:
         n += norm_size(a.qk_norm_kind, e) * (2 if a.qk_norm_scope == "head" else h + k)
     if a.attention_sinks:
         n += h
-    return n
+    return n + a.attention_extra
 
 
 def ssm_size(a: Architecture) -> int:
-    """One Mamba, Mamba-2 or gated DeltaNet mixer (0 when the model has none)."""
+    """One Mamba, Mamba-2, gated DeltaNet or short-convolution mixer (0 when the model has none)."""
     d, i, n, kc = a.hidden_size, a.ssm_inner_size, a.ssm_state_size, a.ssm_conv_kernel
     pb = a.ssm_proj_bias
     if a.mixer == "mamba":
@@ -92,6 +92,9 @@ def ssm_size(a: Architecture) -> int:
                 + 3 * hh                                   # dt_bias, A_log, D
                 + (i if a.ssm_norm else 0)                 # gated RMSNorm
                 + i * d + (d if a.ssm_out_bias else 0))
+    if a.mixer == "short_conv":  # LFM2: in_proj (B, C, x), depthwise conv, out_proj
+        b = a.ssm_conv_bias
+        return d * 3 * d + d * kc + d * d + ((3 * d + d + d) if b else 0)
     if a.mixer == "gated_deltanet":
         key, value = a.linear_key_heads * a.linear_key_head_dim, a.linear_value_heads * a.linear_value_head_dim
         conv = 2 * key + value
@@ -122,14 +125,16 @@ class ParamCount:
     ssm: int = 0
     experts: int = 0
     shared_experts: int = 0
-    inactive_experts: int = 0
+    inactive_experts: int | None = 0   # None: the top-k is not stated, so active N is unknown
     is_moe: bool = False
     language_model_of: str | None = None
     vision: int | None = None
+    other: int = 0                # transformers' count (counted_by): everything but embeddings and head
+    counted_by: str = "planner"   # or the transformers release and model class that counted it
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, k) for k in BREAKDOWN_KEYS)
+        return sum(getattr(self, k) for k in BREAKDOWN_KEYS) + self.other
 
     @property
     def embedding(self) -> int:
@@ -142,29 +147,43 @@ class ParamCount:
 
     @property
     def active(self) -> int | None:
-        """Parameters used per token (MoE: only the top-k routed experts); ``None`` for dense models."""
-        return self.total - self.inactive_experts if self.is_moe else None
+        """Parameters used per token (MoE: only the top-k routed experts); ``None`` for dense models and for
+        an MoE whose config does not state its top-k."""
+        if not self.is_moe or self.inactive_experts is None:
+            return None
+        return self.total - self.inactive_experts
 
     def get(self, kind: str) -> int:
         """The N of one convention: ``total``, ``non_embedding`` or ``active`` (total for dense)."""
+        from ..errors import InputError
         kinds = {"total": self.total, "non_embedding": self.non_embedding,
                  "active": self.active if self.is_moe else self.total}
         try:
-            return kinds[kind.replace("-", "_")]
+            n = kinds[kind.replace("-", "_")]
         except (KeyError, AttributeError):
-            from ..errors import InputError
             raise InputError("param_kind", "one of total, non_embedding, active", kind) from None
+        if n is None:
+            raise InputError("param_kind", "total or non_embedding for this model: its config does not state "
+                             "num_experts_per_tok, so active N is unknown", kind)
+        return n
 
     @property
     def breakdown(self) -> dict[str, int]:
-        """Every part by kind (``embeddings``, ``attention``, ``mlp``, ``experts``, ...); sums to ``total``."""
-        return {k: getattr(self, k) for k in BREAKDOWN_KEYS}
+        """Every part by kind (``embeddings``, ``attention``, ``mlp``, ``experts``, ...); sums to ``total``.
+
+        A count made by transformers has only ``embeddings``, ``head`` and ``other`` (the rest)."""
+        out = {k: getattr(self, k) for k in BREAKDOWN_KEYS}
+        if self.other:
+            out["other"] = self.other
+        return out
 
     def to_dict(self) -> dict:
         d = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
              "active": self.active, "breakdown": self.breakdown}
         if self.language_model_of is not None:
             d.update(language_model_of=self.language_model_of, vision=self.vision)
+        if self.counted_by != "planner":
+            d["counted_by"] = self.counted_by
         return d
 
 
@@ -183,7 +202,7 @@ def count_params(arch: Architecture) -> ParamCount:
     emb_dim = a.embed_dim or d
     moe_L = a.moe_layers
     mlp = experts = shared = router = inactive = 0
-    mlp = a.num_mlp_layers * mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias)
+    mlp = a.num_mlp_layers * (mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias) + a.mlp_extra)
     if a.num_experts:
         width = a.moe_latent_size or d  # latent experts sit behind a projection in and out
         expert = mlp_size(width, a.moe_intermediate_size, a.gated_mlp, a.expert_bias)
@@ -193,7 +212,7 @@ def count_params(arch: Architecture) -> ParamCount:
         if a.num_shared_experts:
             shared = moe_L * (a.num_shared_experts * mlp_size(d, a.shared_expert_intermediate_size, a.gated_mlp,
                                                               a.mlp_bias) + (d if a.shared_expert_gate else 0))
-        inactive = moe_L * (a.num_experts - a.experts_per_token) * expert
+        inactive = None if a.experts_per_token is None else moe_L * (a.num_experts - a.experts_per_token) * expert
     head = (0 if a.tied_embeddings else V * emb_dim) + (V if a.lm_head_bias else 0)
     return ParamCount(
         embeddings=V * emb_dim,
@@ -205,7 +224,8 @@ def count_params(arch: Architecture) -> ParamCount:
         experts=experts,
         shared_experts=shared,
         router=router,
-        norms=L * a.norms_per_layer * norm_size(a.norm, d) + (norm_size(a.norm, d) if a.final_norm else 0),
+        norms=(L * a.norms_per_layer * norm_size(a.norm, d) + (norm_size(a.norm, d) if a.final_norm else 0)
+               + (norm_size(a.norm, emb_dim) if a.embed_norm else 0)),
         head=head,
         inactive_experts=inactive,
         is_moe=a.is_moe,

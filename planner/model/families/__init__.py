@@ -15,6 +15,7 @@ from ...errors import ConfigError, InputError, UnknownModelError
 from ._base import (_REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag,
                     resolve)
 from . import dense, hybrid, moe, ssm  # noqa: F401  (each registers its rows)
+from ._class_defaults import ATTRIBUTE_MAPS, CLASS_DEFAULTS
 from .multimodal import unwrap
 
 SUPPORTED_MODEL_TYPES = tuple(sorted(FAMILIES))
@@ -35,6 +36,38 @@ def _family(model_type) -> Family:
                                 f"{REFUSED[model_type]}")
     raise UnknownModelError("config.model_type",
                             f"{model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
+
+
+# Spellings of one field (transformers' attribute maps): a class default under one must not shadow another.
+_SYNONYMS = (*ALIASES.values(), ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
+             ("num_experts_per_tok", "moe_k", "moe_topk"), ("num_shared_experts", "n_shared_experts"))
+_SPELLINGS = {key: names for names in _SYNONYMS for key in names}
+
+
+_CORE = {name for group in ("hidden_size", "num_layers", "num_heads", "vocab_size") for name in ALIASES[group]}
+_EXPERTS = set(_SYNONYMS[len(ALIASES)])  # the number of experts: a partial config without it is refused too
+
+
+def _spelled_as_transformers_reads(amap: Mapping, config: Mapping) -> Mapping:
+    """The config with each field its class spells another way (``attribute_map``) also under the field's own
+    name, as transformers sets it; a field given under its own name wins."""
+    extra = {target: config[alias] for alias, target in amap.items()
+             if config.get(alias) is not None and config.get(target) is None}
+    return {**config, **extra} if extra else config
+
+
+def _absent_defaults(defaults: Mapping, config: Mapping, partial: bool = False) -> dict:
+    """The class defaults whose field the config does not give under any of its spellings
+    (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it).
+
+    The four core dimensions (width, depth, heads, vocabulary) are filled only in a config that gives
+    no width, heads or vocabulary (the config class's defaults, perhaps at another depth): a config that gives some and omits one is
+    refused naming it (a config.json without hidden_size is a broken file, not a default model); so is
+    one without its number of experts, which a family's own code may still default. ``partial``: fill
+    them in any config (a family module's own defaults, as they always were)."""
+    bare = partial or not any(config.get(name) is not None for name in _CORE - set(ALIASES["num_layers"]))
+    return {k: v for k, v in defaults.items() if (bare or (k not in _CORE and k not in _EXPERTS))
+            and not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
 
 
 def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
@@ -65,7 +98,9 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         model_type, implied = LEGACY[model_type]
         config = {**implied, **config, "model_type": model_type}
     fam = _family(model_type)
-    config = {**fam.defaults, **config}
+    config = _spelled_as_transformers_reads(ATTRIBUTE_MAPS.get(model_type, {}), config)
+    config = {**_absent_defaults(CLASS_DEFAULTS.get(model_type, {}), config),
+              **_absent_defaults(fam.defaults, config, partial=True), **config}
     out: dict = {"family": model_type, "name": label if isinstance(label, str) else model_type}
     used: dict[str, str] = {}  # Architecture field -> the config key it came from, for error messages
     out["hidden_size"] = aliased(config, "hidden_size", used=used)

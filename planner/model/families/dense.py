@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ._base import LEGACY, Family, dim, flag, register
+from ...errors import ConfigError
 
 
 def _falcon(cfg: Mapping, out: dict) -> None:
@@ -43,6 +44,35 @@ def _stablelm(cfg: Mapping, out: dict) -> None:
     out["norms_per_layer"] = 1 if flag(cfg, "use_parallel_residual", False) else 2
 
 
+def _helium(cfg: Mapping, out: dict) -> None:
+    """Helium: the output projection is hidden x hidden whatever the heads, so head_dim x heads must be hidden."""
+    e = out["head_dim"] or out["hidden_size"] // out["num_heads"]
+    if e * out["num_heads"] != out["hidden_size"]:
+        raise ConfigError("config.head_dim", f"head_dim x num_attention_heads must equal hidden_size "
+                          f"({out['hidden_size']}) for helium, got {e} x {out['num_heads']}")
+
+
+def _mpt(cfg: Mapping, out: dict) -> None:
+    """MPT: a fixed 4 x d_model MLP (expansion_ratio is not read), ALiBi (no position table)."""
+    out["intermediate_size"] = 4 * out["hidden_size"]
+
+
+def _internlm3(cfg: Mapping, out: dict) -> None:
+    """InternLM3 (Llama's implementation): its configs spell attention_bias ``qkv_bias`` and mlp_bias ``bias``."""
+    attn = flag(cfg, "attention_bias", False) if cfg.get("attention_bias") is not None else flag(cfg, "qkv_bias", False)
+    mlp = flag(cfg, "mlp_bias", False) if cfg.get("mlp_bias") is not None else flag(cfg, "bias", False)
+    out.update(qkv_bias=attn, o_bias=attn, mlp_bias=mlp)
+
+
+def _required(*keys: str):
+    """An ``extra`` that refuses a config without ``keys``: transformers cannot build the model without them."""
+    def check(cfg: Mapping, out: dict) -> None:
+        for key in keys:
+            if cfg.get(key) is None:
+                raise ConfigError(f"config.{key}", "missing: transformers needs it to build this model")
+    return check
+
+
 _BIASED = dict(qkv_bias=True, o_bias=True, mlp_bias=True)
 _NO_BIAS = dict(qkv_bias=False, o_bias=False, mlp_bias=False)
 
@@ -73,6 +103,30 @@ _DEFAULTS = {
     "gpt_bigcode": {"vocab_size": 50257, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024},
     "stablelm": {"vocab_size": 50304, "hidden_size": 2560, "num_hidden_layers": 32, "num_attention_heads": 32,
                  "num_key_value_heads": 32, "intermediate_size": 6912},
+    "glm": {"vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 13696, "num_hidden_layers": 40,
+            "num_attention_heads": 32, "num_key_value_heads": 2},
+    "glm4": {"vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 13696, "num_hidden_layers": 40,
+             "num_attention_heads": 32, "num_key_value_heads": 2},
+    "seed_oss": {"vocab_size": 155136, "hidden_size": 4096, "intermediate_size": 27648, "num_hidden_layers": 64,
+                 "num_attention_heads": 80, "num_key_value_heads": 8},
+    "arcee": {"vocab_size": 32000, "hidden_size": 2560, "intermediate_size": 18432, "num_hidden_layers": 32,
+              "num_attention_heads": 32},
+    "apertus": {"vocab_size": 131072, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+                "num_attention_heads": 32},
+    "ernie4_5": {"vocab_size": 103424, "hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 18,
+                 "num_attention_heads": 16, "num_key_value_heads": 2},
+    "hunyuan_v1_dense": {"vocab_size": 290943, "hidden_size": 4096, "intermediate_size": 11008,
+                         "num_hidden_layers": 32, "num_attention_heads": 32},
+    "exaone": {"vocab_size": 102400, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+               "num_attention_heads": 32, "num_key_value_heads": 8},
+    "helium": {"vocab_size": 48000, "hidden_size": 2560, "intermediate_size": 7040, "num_hidden_layers": 24,
+               "num_attention_heads": 20},
+    "nemotron": {"vocab_size": 256000, "hidden_size": 6144, "intermediate_size": 24576, "num_hidden_layers": 32,
+                 "num_attention_heads": 48},
+    "gpt_neo": {"vocab_size": 50257, "hidden_size": 2048, "num_layers": 24, "num_heads": 16,
+                "max_position_embeddings": 2048},
+    "bloom": {"vocab_size": 250880, "hidden_size": 64, "n_layer": 2, "n_head": 8},
+    "mpt": {"vocab_size": 50368, "d_model": 2048, "n_layers": 24, "n_heads": 16},
     "granite": {"vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                 "intermediate_size": 11008},
 }
@@ -80,6 +134,8 @@ _DEFAULTS = {
 register(__name__, defaults=_DEFAULTS, table={
     "llama": Family(),
     "mistral": Family(**_NO_BIAS),  # bias flags are not honoured
+    # Ministral (Ministral-8B): Mistral's block; transformers needs head_dim.
+    "ministral": Family(extra=_required("head_dim"), **_NO_BIAS),
     "ministral3": Family(head_dim_default=128, **_NO_BIAS),  # Mistral-3's language model (Devstral, Ministral)
     "qwen2": Family(qkv_bias=True, o_bias=False, mlp_bias=False),
     "qwen3": Family(qk_norm=True, mlp_bias=False, head_dim_default=128),
@@ -95,6 +151,9 @@ register(__name__, defaults=_DEFAULTS, table={
                    head_dim_from_config=False, **_BIASED),
     "gpt_neox": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True),
                        o_bias=("attention_bias", True), mlp_bias=True),
+    # GPT-SW3: GPT-2's implementation and config class.
+    "gpt-sw3": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
+                      positions=("n_positions", "max_position_embeddings"), head_dim_from_config=False, **_BIASED),
     "opt": Family(norm="layer", gated_mlp=False, tie_default=True, positions=("max_position_embeddings",),
                   position_offset=2, extra=_opt),
     "falcon": Family(norm="layer", gated_mlp=False, qkv_bias=("bias", False), o_bias=("bias", False),
@@ -110,8 +169,8 @@ register(__name__, defaults=_DEFAULTS, table={
     # Cohere: one weight-only LayerNorm per layer (parallel block); q/k norms per head with use_qk_norm.
     "cohere": Family(norm="layer_nobias", norms_per_layer=1, qk_norm=("use_qk_norm", False), qk_norm_scope="all",
                      mlp_bias=False, tie_default=True),
-    "cohere2": Family(norm="layer_nobias", norms_per_layer=1, mlp_bias=False, tie_default=True,
-                      head_dim_from_config=False),  # its config recomputes head_dim as hidden // heads
+    # Cohere-2: its config sets head_dim = hidden // heads, but an explicit head_dim key wins.
+    "cohere2": Family(norm="layer_nobias", norms_per_layer=1, mlp_bias=False, tie_default=True),
     "starcoder2": Family(norm="layer", gated_mlp=False, qkv_bias=("use_bias", True), o_bias=("use_bias", True),
                          mlp_bias=("use_bias", True), tie_default=True),
     # GPT-J: parallel block with one LayerNorm, bias-free attention, biased MLP and LM head.
@@ -124,6 +183,46 @@ register(__name__, defaults=_DEFAULTS, table={
     "stablelm": Family(norm="layer", qkv_bias=("use_qkv_bias", False), o_bias=False, mlp_bias=False,
                        qk_norm=("qk_layernorm", False), qk_norm_scope="all", qk_norm_kind="layer_nobias",
                        head_dim_from_config=False, extra=_stablelm),
+    # GLM-4 (0414) and GLM: biased q/k/v, a fused gate_up MLP; GLM-4 adds norms after attention and the MLP.
+    "glm": Family(qkv_bias=("attention_bias", True), o_bias=False, mlp_bias=False, head_dim_default=128),
+    "glm4": Family(norms_per_layer=4, qkv_bias=("attention_bias", True), o_bias=False, mlp_bias=False,
+                   head_dim_default=128),
+    # Seed-OSS: q/k/v biases by attention_bias, the output projection's by attention_out_bias.
+    "seed_oss": Family(qkv_bias=("attention_bias", True), o_bias=("attention_out_bias", False), head_dim_default=128),
+    # Arcee (AFM): a plain up/down MLP (ReLU²).
+    "arcee": Family(gated_mlp=False),
+    # Apertus: plain MLP with a learned xIELU activation (alpha_p, alpha_n), q/k RMSNorms of head_dim.
+    "apertus": Family(gated_mlp=False, qk_norm=True, mlp_bias=False, extra=lambda cfg, out: out.update(mlp_extra=2)),
+    # ERNIE-4.5 dense: one use_bias flag for every Linear but the head.
+    "ernie4_5": Family(qkv_bias=("use_bias", False), o_bias=("use_bias", False), mlp_bias=("use_bias", False),
+                       tie_default=True, head_dim_default=128),
+    # Hunyuan dense: q/k RMSNorms of head_dim (query_layernorm, key_layernorm), bias-free MLP.
+    "hunyuan_v1_dense": Family(qk_norm=True, mlp_bias=False, extra=_required("head_dim")),
+    "exaone": Family(),  # EXAONE-3/3.5: Llama's block
+    # InternLM3 and IQuest-Coder: transformers builds them with Llama's implementation (head_dim default 128).
+    "internlm3": Family(head_dim_default=128, extra=_internlm3),
+    "iquestcoder": Family(head_dim_default=128),
+    "helium": Family(o_bias=False, extra=_helium),
+    # Nemotron (Minitron): LayerNorm1P (weight and bias), plain MLP (ReLU²).
+    "nemotron": Family(norm="layer", gated_mlp=False, extra=_required("num_key_value_heads")),
+    # VaultGemma: Gemma's block with two norms (input, pre-feedforward).
+    "vaultgemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256),
+    # Granite-SWA: Llama's block with one learned attention sink per head.
+    "granite_swa": Family(extra=lambda cfg, out: out.update(attention_sinks=True)),
+    # Jais-2: LayerNorms with bias, biased attention and a plain biased MLP (by the two flags).
+    "jais2": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True), o_bias=("attention_bias", True),
+                    mlp_bias=("mlp_bias", True), head_dim_default=128),
+    # nanochat: RMSNorms and q/k norms without weights, a plain bias-free MLP (ReLU²).
+    "nanochat": Family(norm="none", gated_mlp=False, mlp_bias=False),
+    # GPT-Neo: learned positions, LayerNorms, bias-free q/k/v, biased output projection and MLP.
+    "gpt_neo": Family(norm="layer", gated_mlp=False, qkv_bias=False, o_bias=True, mlp_bias=True, tie_default=True,
+                      positions=("max_position_embeddings",), head_dim_from_config=False, intermediate_default=4),
+    # BLOOM: ALiBi, a LayerNorm after the embedding, fused biased q/k/v, plain 4d MLP with biases.
+    "bloom": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
+                    head_dim_from_config=False, extra=lambda cfg, out: out.update(embed_norm=True), **_BIASED),
+    # MPT: ALiBi, weight-only LayerNorms, no biases anywhere.
+    "mpt": Family(norm="layer_nobias", gated_mlp=False, tie_default=True, head_dim_from_config=False,
+                  intermediate_default=4, extra=_mpt, **_NO_BIAS),
 })
 
 LEGACY.update({

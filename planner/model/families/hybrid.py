@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ._base import Family, dim, flag, register
+from ._base import Family, dim, flag, layer_list, register
 from .moe import _experts, _qwen2_moe
 from .ssm import _expand
 from ...errors import ConfigError
@@ -104,15 +104,40 @@ def _gated_deltanet(cfg: Mapping, out: dict) -> None:
         full = [i for i, k in enumerate(kinds) if k == "full_attention"]
         period = full[1] - full[0] if len(full) > 1 else L
         offset = full[0] if full else 0
-        if not full or offset >= period or full != list(range(offset, L, period)):
-            raise ConfigError("config.layer_types", "full attention at irregular layers is not counted yet: "
-                              "supported is every k-th layer")
+        if not full or offset >= period or full != list(range(offset, L, period)):  # irregular: the list itself
+            out["attention_layers"] = full
+            period, offset = None, 0
     out.update(mixer="gated_deltanet", attention_layer_period=period, attention_layer_offset=offset,
                attention_output_gate=True, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
                linear_key_heads=dim(cfg, "linear_num_key_heads", 16),
                linear_value_heads=dim(cfg, "linear_num_value_heads", 32),
                linear_key_head_dim=dim(cfg, "linear_key_head_dim", 128),
                linear_value_head_dim=dim(cfg, "linear_value_head_dim", 128))
+
+
+def _olmo_hybrid(cfg: Mapping, out: dict) -> None:
+    """OLMo-Hybrid: gated DeltaNet layers (separate q/k/v projections, the same count as Qwen3-Next's fused
+    ones) and OLMo-2 attention layers (no output gate); by default full attention every 4th layer, and at
+    least the last. Unset linear widths are derived as transformers derives them: heads as the attention
+    heads, key head dim int(0.75 x hidden / key heads), value head dim twice that."""
+    L, d, h = out["num_layers"], out["hidden_size"], out["num_heads"]
+    kinds = cfg.get("layer_types")
+    if kinds is None:
+        kinds = ["full_attention" if i % 4 == 3 else "linear_attention" for i in range(L)]
+        if "full_attention" not in kinds:
+            kinds[-1] = "full_attention"
+    if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("linear_attention", "full_attention")
+                                                             for k in kinds):
+        raise ConfigError("config.layer_types", f"must list {L} of linear_attention / full_attention, got {kinds!r}")
+    if "linear_attention" not in kinds or "full_attention" not in kinds:
+        raise ConfigError("config.layer_types", "transformers needs at least one linear and one full attention layer")
+    hk = dim(cfg, "linear_num_key_heads", h)
+    hv = dim(cfg, "linear_num_value_heads", h)
+    dk = dim(cfg, "linear_key_head_dim", int(0.75 * d / hk))
+    dv = dim(cfg, "linear_value_head_dim", 2 * dk)
+    out.update(mixer="gated_deltanet", attention_layers=[i for i, k in enumerate(kinds) if k == "full_attention"],
+               attention_layer_period=None, ssm_conv_kernel=dim(cfg, "linear_conv_kernel_dim", 4),
+               linear_key_heads=hk, linear_value_heads=hv, linear_key_head_dim=dk, linear_value_head_dim=dv)
 
 
 def _qwen3_next(cfg: Mapping, out: dict) -> None:
@@ -127,6 +152,90 @@ def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
     _experts(cfg, out, 256, ("num_experts", "num_local_experts"), "moe_intermediate_size")
     out.update(num_shared_experts=1, shared_expert_gate=True,
                shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
+
+
+def _lfm2_layers(cfg: Mapping, out: dict) -> None:
+    """LFM2: short-convolution layers and attention layers (``layer_types``, else ``full_attn_idxs``, else all
+    attention), each with a gated MLP whose width transformers adjusts: 2/3 of intermediate_size, then with
+    a multiplier, that times it rounded up to block_multiple_of."""
+    L = out["num_layers"]
+    kinds = cfg.get("layer_types")
+    if kinds is not None:
+        if not isinstance(kinds, list) or len(kinds) != L or any(k not in ("conv", "full_attention") for k in kinds):
+            raise ConfigError("config.layer_types", f"must list {L} of conv / full_attention, got {kinds!r}")
+        full = [i for i, k in enumerate(kinds) if k == "full_attention"]
+    elif cfg.get("full_attn_idxs") is not None:
+        full = layer_list(cfg, "full_attn_idxs")
+    else:
+        full = list(range(L))
+    f = out["intermediate_size"]
+    if cfg.get("model_type") == "lfm2" and flag(cfg, "block_auto_adjust_ff_dim", True):
+        f = int(2 * f / 3)
+        mult = cfg.get("block_ffn_dim_multiplier", 1.0)
+        if mult is not None:
+            if isinstance(mult, bool) or not isinstance(mult, (int, float)) or not mult > 0:
+                raise ConfigError("config.block_ffn_dim_multiplier", f"must be a positive number, got {mult!r}")
+            m = dim(cfg, "block_multiple_of", 256)
+            f = m * ((int(mult * f) + m - 1) // m)
+    out.update(mixer="short_conv", attention_layers=full, attention_layer_period=None, intermediate_size=f,
+               ssm_conv_kernel=dim(cfg, "conv_L_cache", 3), ssm_conv_bias=flag(cfg, "conv_bias", False))
+
+
+def _lfm2_moe(cfg: Mapping, out: dict) -> None:
+    """LFM2-MoE: LFM2's layers (dense MLPs of intermediate_size as written), MoE after num_dense_layers;
+    the expert bias is a buffer. transformers needs ``layer_types``."""
+    if cfg.get("layer_types") is None:
+        raise ConfigError("config.layer_types", "missing: transformers needs it to build lfm2_moe")
+    _lfm2_layers(cfg, out)
+    if _experts(cfg, out, 32, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        out["first_dense_layers"] = dim(cfg, "num_dense_layers", 2, minimum=0)
+
+
+_MAMBA_OR_ATTENTION = {"mamba": False, "linear_attention": False, "attention": True, "full_attention": True}
+
+
+def _mamba2_beside_attention(cfg: Mapping, out: dict, attention: list[int]) -> None:
+    """Mamba-2 layers (Bamba, Granite-4.0-H) where ``attention`` does not list the layer: the mixer width is
+    mamba_expand x hidden_size, split in mamba_n_heads heads of mamba_d_head."""
+    d = out["hidden_size"]
+    inner = _expand({"expand": cfg.get("mamba_expand", 2)}, d)
+    heads = dim(cfg, "mamba_n_heads", 128)
+    head = cfg.get("mamba_d_head", "auto")
+    if inner % heads or (head != "auto" and dim(cfg, "mamba_d_head") * heads != inner):
+        raise ConfigError("config.mamba_n_heads", f"mamba_n_heads x mamba_d_head must equal mamba_expand x "
+                          f"hidden_size ({inner}), as transformers requires")
+    out.update(mixer="mamba2", attention_layers=attention, attention_layer_period=None, ssm_inner_size=inner,
+               ssm_heads=heads, ssm_groups=dim(cfg, "mamba_n_groups", 1), ssm_state_size=dim(cfg, "mamba_d_state", 256),
+               ssm_conv_kernel=dim(cfg, "mamba_d_conv", 4), ssm_conv_bias=flag(cfg, "mamba_conv_bias", True),
+               ssm_proj_bias=flag(cfg, "mamba_proj_bias", False))
+
+
+def _granitemoehybrid(cfg: Mapping, out: dict) -> None:
+    """Granite-4.0 (-H): each layer a Mamba-2 mixer or attention (``layer_types``, default all Mamba), then
+    routed experts of intermediate_size (none when num_local_experts is 0) plus a gated shared MLP of
+    shared_intermediate_size."""
+    L = out["num_layers"]
+    kinds = cfg.get("layer_types", cfg.get("layers_block_type"))
+    if kinds is None:
+        kinds = ["mamba"] * L
+    if not isinstance(kinds, list) or len(kinds) != L or any(k not in _MAMBA_OR_ATTENTION for k in kinds):
+        raise ConfigError("config.layer_types", f"must list {L} of mamba / attention, got {kinds!r}")
+    _mamba2_beside_attention(cfg, out, [i for i, k in enumerate(kinds) if _MAMBA_OR_ATTENTION[k]])
+    shared = dim(cfg, "shared_intermediate_size", 1024, minimum=0)
+    experts = dim(cfg, "num_local_experts", 8, minimum=0)
+    if experts:
+        out.update(num_experts=experts, experts_per_token=dim(cfg, "num_experts_per_tok", 2),
+                   moe_intermediate_size=out["intermediate_size"], num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared or None)
+    elif shared:
+        out["intermediate_size"] = shared
+    else:
+        out["feed_forward"] = False
+
+
+def _bamba(cfg: Mapping, out: dict) -> None:
+    """Bamba: Mamba-2 layers with attention at attn_layer_indices, a gated MLP in every layer."""
+    _mamba2_beside_attention(cfg, out, layer_list(cfg, "attn_layer_indices"))
 
 
 _NO_BIAS = {"qkv_bias": False, "o_bias": False, "mlp_bias": False}
@@ -156,7 +265,16 @@ register(__name__, defaults=_DEFAULTS, table={
     "nemotron_h": Family(gated_mlp=False, qkv_bias=False, o_bias=False, mlp_bias=("mlp_bias", False),
                          head_dim_default=128, extra=_nemotron_h),
     "qwen3_next": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_next),
+    # LFM2 (Liquid): short-convolution and attention layers, q/k RMSNorms of head_dim, a gated MLP.
+    "lfm2": Family(qk_norm=True, tie_default=True, extra=_lfm2_layers, **_NO_BIAS),
+    "lfm2_moe": Family(qk_norm=True, tie_default=True, extra=_lfm2_moe, **_NO_BIAS),
+    "granitemoehybrid": Family(mlp_bias=False, extra=_granitemoehybrid),
+    # OLMo-Hybrid: OLMo-2's attention (q/k RMSNorms over all heads) beside gated DeltaNet layers.
+    "olmo_hybrid": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmo_hybrid),
+    "bamba": Family(extra=_bamba),
     # Qwen3.5's language models (its image-text wrappers: qwen3_5, qwen3_5_moe).
     "qwen3_5_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_gated_deltanet),
-    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, extra=_qwen3_5_moe_text),
+    # every layer is MoE: there is no dense MLP and no intermediate_size in its config class
+    "qwen3_5_moe_text": Family(qk_norm=True, mlp_bias=False, head_dim_default=256, intermediate_default=1,
+                               extra=_qwen3_5_moe_text),
 })

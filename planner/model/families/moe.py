@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from ._base import Family, dim, first_dim, layer_list, register
+from ...errors import ConfigError, UnknownModelError
 
 
 def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
@@ -19,7 +20,10 @@ def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_expe
     experts = first_dim(cfg, keys, default, minimum=minimum)
     out["num_experts"] = experts
     if experts:
-        out["experts_per_token"] = dim(cfg, "num_experts_per_tok")
+        # DeepSeek-V2's config class defaults the top-k to null: transformers builds the model (the count
+        # does not depend on it), so the total is counted and active N is unknown.
+        null_ok = cfg.get("model_type") == "deepseek_v2" and cfg.get("num_experts_per_tok") is None
+        out["experts_per_token"] = None if null_ok else dim(cfg, "num_experts_per_tok")
         if width:
             out["moe_intermediate_size"] = dim(cfg, width)
     return experts
@@ -60,10 +64,48 @@ def _deepseek(cfg: Mapping, out: dict) -> None:
     out.update(q_lora_rank=None if cfg.get("q_lora_rank") is None else dim(cfg, "q_lora_rank"),
                kv_lora_rank=dim(cfg, "kv_lora_rank"), qk_rope_head_dim=rope, head_dim=nope + rope,
                v_head_dim=dim(cfg, "v_head_dim"), num_kv_heads=None)
-    default = 256 if cfg["model_type"] == "deepseek_v3" else 64
+    default = 64 if cfg["model_type"] == "deepseek_v2" else 256
     if _experts(cfg, out, default, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "n_shared_experts", minimum=0)
+        # the shared experts are one MLP of n_shared_experts x moe_intermediate_size (one set of biases)
         out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 0, minimum=0),
-                   num_shared_experts=dim(cfg, "n_shared_experts", minimum=0))
+                   num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
+
+
+def _deepseek_v32(cfg: Mapping, out: dict) -> None:
+    """DeepSeek-V3.2: DeepSeek-V3 with a sparse-attention indexer in every attention block (wq_b from the q
+    rank, wk, a LayerNorm on its keys, weights_proj); MoE layers by ``mlp_layer_types`` when listed."""
+    if cfg.get("q_lora_rank") is None:
+        raise ConfigError("config.q_lora_rank", "missing: DeepSeek-V3.2's indexer reads it")
+    _deepseek(cfg, out)
+    d, rq = out["hidden_size"], out["q_lora_rank"]
+    heads, width = dim(cfg, "index_n_heads", 64), dim(cfg, "index_head_dim", 128)
+    out["attention_extra"] = rq * heads * width + d * width + 2 * width + d * heads
+    _mlp_layer_types(cfg, out)
+
+
+def _mlp_layer_types(cfg: Mapping, out: dict) -> None:
+    """Where ``mlp_layer_types`` lists each layer's MLP (``dense`` / ``sparse``), it wins over the rule; as in
+    transformers, entries beyond num_hidden_layers are not read."""
+    kinds = cfg.get("mlp_layer_types")
+    if kinds is not None and out.get("num_experts"):
+        L = out["num_layers"]
+        if not isinstance(kinds, list) or len(kinds) < L or any(k not in ("dense", "sparse") for k in kinds[:L]):
+            shown = repr(kinds) if len(repr(kinds)) < 80 else repr(kinds)[:77] + "..."
+            raise ConfigError("config.mlp_layer_types", f"must list at least {L} of dense / sparse, got {shown}")
+        out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds[:L]) if k == "dense"])
+
+
+def _exaone_moe(cfg: Mapping, out: dict) -> None:
+    """EXAONE-MoE (K-EXAONE): dense layers before first_k_dense_replace (or as mlp_layer_types lists), routed
+    experts plus num_shared_experts as one MLP of n x moe_intermediate_size; the correction bias is a buffer."""
+    if _experts(cfg, out, 64, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "num_shared_experts", 1, minimum=0)
+        out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 1, minimum=0),
+                   num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
+        _mlp_layer_types(cfg, out)
 
 
 def _gpt_oss(cfg: Mapping, out: dict) -> None:
@@ -96,6 +138,117 @@ def _llama4_text(cfg: Mapping, out: dict) -> None:
         out["dense_layers"] = [i for i in range(L) if i not in set(moe)]
 
 
+def _floor_head_dim(cfg: Mapping, out: dict) -> None:
+    """head_dim absent: transformers takes hidden // heads, rounded down (GLM-4.5's 96 heads of 4096)."""
+    if cfg.get("head_dim") is None:
+        out["head_dim"] = out["hidden_size"] // out["num_heads"]
+
+
+def _glm4_moe(cfg: Mapping, out: dict) -> None:
+    """GLM-4.5/4.6: dense layers before first_k_dense_replace, then routed experts plus n_shared_experts
+    (one MLP of n x moe_intermediate_size); the router's correction bias is a buffer."""
+    _floor_head_dim(cfg, out)
+    if _experts(cfg, out, 128, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        out.update(first_dense_layers=dim(cfg, "first_k_dense_replace", 1, minimum=0),
+                   num_shared_experts=dim(cfg, "n_shared_experts", 1, minimum=0))
+
+
+def _olmoe(cfg: Mapping, out: dict) -> None:
+    """OLMoE / FlexOlmo: every layer MoE, experts of intermediate_size, no shared expert."""
+    _experts(cfg, out, 64 if cfg.get("model_type") == "olmoe" else 7, ("num_experts", "num_local_experts"))
+
+
+def _minimax_m2(cfg: Mapping, out: dict) -> None:
+    """MiniMax-M2: every layer MoE, experts of intermediate_size; the correction bias is a buffer."""
+    _experts(cfg, out, 256)
+
+
+def _ernie4_5_moe(cfg: Mapping, out: dict) -> None:
+    """ERNIE-4.5-MoE: layer i is MoE when (i+1) % moe_layer_interval == 0 and start <= i <= end; the
+    router's moe_statics correction bias is a parameter (E per layer); moe_num_shared_experts shared
+    experts as one MLP of n x moe_intermediate_size."""
+    experts = first_dim(cfg, ("moe_num_experts", "num_local_experts", "num_experts"), 64)
+    topk = "num_experts_per_tok" if cfg.get("num_experts_per_tok") is not None else "moe_k"
+    out.update(num_experts=experts, experts_per_token=dim(cfg, topk, 6))
+    L, step = out["num_layers"], dim(cfg, "moe_layer_interval", 1)
+    start = dim(cfg, "moe_layer_start_index", 1, minimum=0)
+    end = cfg.get("moe_layer_end_index", -1)
+    end = L - 1 if end is None or end == -1 else dim(cfg, "moe_layer_end_index", minimum=0)
+    shared = dim(cfg, "moe_num_shared_experts", 2, minimum=0)
+    out.update(moe_intermediate_size=dim(cfg, "moe_intermediate_size", 1536), moe_layer_period=step,
+               moe_layer_offset=step - 1, first_dense_layers=start, router_bias=True,
+               dense_layers=list(range(end + 1, L)), num_shared_experts=1 if shared else 0)
+    if shared:
+        out["shared_expert_intermediate_size"] = shared * out["moe_intermediate_size"]
+
+
+def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
+    """Hunyuan-MoE: every layer MoE, experts and one shared MLP of intermediate_size; moe_topk one number."""
+    if cfg.get("head_dim") is None:
+        raise ConfigError("config.head_dim", "missing: transformers needs it to build this model")
+    experts = dim(cfg, "num_experts", 1)
+    topk = cfg.get("moe_topk", 1)
+    if isinstance(topk, list):
+        if not topk or any(t != topk[0] for t in topk):
+            raise UnknownModelError("config.moe_topk", "a per-layer list of different top-k values is not counted "
+                                    "natively; accepted: one number, or a list of equal numbers")
+        topk = topk[0]
+    out.update(num_experts=experts, experts_per_token=dim({"moe_topk": topk}, "moe_topk"),
+               moe_intermediate_size=out["intermediate_size"], num_shared_experts=1,
+               shared_expert_intermediate_size=out["intermediate_size"])
+
+
+def _granitemoeshared(cfg: Mapping, out: dict) -> None:
+    """GraniteMoE with a gated shared MLP of shared_intermediate_size (none at 0)."""
+    _experts(cfg, out, 8)
+    shared = dim(cfg, "shared_intermediate_size", 0, minimum=0)
+    if shared and out["num_experts"]:
+        out.update(num_shared_experts=1, shared_expert_intermediate_size=shared)
+
+
+def _solar_open(cfg: Mapping, out: dict) -> None:
+    """Solar-Open: routed experts in every layer (there is no dense MLP and no intermediate_size) plus
+    n_shared_experts as one MLP of n x moe_intermediate_size."""
+    if _experts(cfg, out, 128, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
+        shared = dim(cfg, "n_shared_experts", 1, minimum=0)
+        out.update(num_shared_experts=1 if shared else 0,
+                   shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
+
+
+def _shared_as_one(out: dict, n: int) -> None:
+    """n shared experts built as one MLP of n x moe_intermediate_size."""
+    out.update(num_shared_experts=1 if n else 0, shared_expert_intermediate_size=n * out["moe_intermediate_size"] if n
+               else None)
+
+
+def _glm4_moe_lite(cfg: Mapping, out: dict) -> None:
+    """GLM-4.7-Flash (glm4_moe_lite): DeepSeek's latent attention; layer 0 dense and the rest MoE unless
+    mlp_layer_types lists them (first_k_dense_replace is not read)."""
+    _deepseek(cfg, out)
+    if out.get("num_experts"):
+        _shared_as_one(out, dim(cfg, "n_shared_experts", 1, minimum=0))
+        out["first_dense_layers"] = 1
+        _mlp_layer_types(cfg, out)
+
+
+def _hy_v3(cfg: Mapping, out: dict) -> None:
+    """Hunyuan-V3: layer 0 dense and the rest MoE unless mlp_layer_types lists them; num_shared_experts as one
+    MLP of n x moe_intermediate_size."""
+    if _experts(cfg, out, 192, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        _shared_as_one(out, dim(cfg, "num_shared_experts", 1, minimum=0))
+        out["first_dense_layers"] = 1
+        _mlp_layer_types(cfg, out)
+
+
+def _afmoe(cfg: Mapping, out: dict) -> None:
+    """AFMoE (Arcee Trinity): a sigmoid gate on the attention output, dense layers before num_dense_layers,
+    routed experts with a learned expert bias (E per layer), num_shared_experts as one MLP."""
+    out["attention_output_gate"] = True
+    if _experts(cfg, out, 64, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
+        _shared_as_one(out, dim(cfg, "num_shared_experts", 2, minimum=0))
+        out.update(first_dense_layers=dim(cfg, "num_dense_layers", 1, minimum=0), router_bias=True)
+
+
 def _granitemoe(cfg: Mapping, out: dict) -> None:
     _experts(cfg, out, 8)
 
@@ -126,6 +279,19 @@ _DEFAULTS = {
                     "intermediate_size_mlp": 16384},
     "granitemoe": {"vocab_size": 32000, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                    "intermediate_size": 11008, "num_experts_per_tok": 2},
+    "glm4_moe": {"vocab_size": 151552, "hidden_size": 4096, "intermediate_size": 10944, "num_hidden_layers": 46,
+                 "num_attention_heads": 96, "num_key_value_heads": 8, "moe_intermediate_size": 1408,
+                 "num_experts_per_tok": 8},
+    "olmoe": {"vocab_size": 50304, "hidden_size": 2048, "intermediate_size": 2048, "num_hidden_layers": 16,
+              "num_attention_heads": 16, "num_experts_per_tok": 8},
+    "flex_olmo": {"vocab_size": 100352, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                  "num_attention_heads": 32, "num_experts_per_tok": 5},
+    "minimax_m2": {"vocab_size": 200064, "hidden_size": 3072, "intermediate_size": 1536, "num_hidden_layers": 62,
+                   "num_attention_heads": 48, "num_key_value_heads": 8, "head_dim": 128, "num_experts_per_tok": 8},
+    "ernie4_5_moe": {"vocab_size": 103424, "hidden_size": 2560, "intermediate_size": 12288, "num_hidden_layers": 28,
+                     "num_attention_heads": 20, "num_key_value_heads": 4},
+    "hunyuan_v1_moe": {"vocab_size": 290943, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                       "num_attention_heads": 32},
     "phimoe": {"vocab_size": 32064, "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                "num_key_value_heads": 8, "intermediate_size": 6400, "num_experts_per_tok": 2},
 }
@@ -143,4 +309,38 @@ register(__name__, defaults=_DEFAULTS, table={
     "granitemoe": Family(mlp_bias=False, extra=_granitemoe),
     # PhiMoE: LayerNorms with bias, optional LM-head bias.
     "phimoe": Family(norm="layer", mlp_bias=False, lm_head_bias=("lm_head_bias", False), extra=_phimoe),
+    # GLM-4.5/4.6 (and Air): biased q/k/v, bias-free output; optional q/k RMSNorms of head_dim.
+    "glm4_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                       qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    # Sarvam-MoE and Param2-MoE: built by GLM-4.5's implementation (Glm4MoeForCausalLM).
+    "sarvam_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                         qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    "param2moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
+                        qk_norm=("use_qk_norm", False), extra=_glm4_moe),
+    "deepseek_v32": Family(mlp_bias=False, extra=_deepseek_v32),
+    "granitemoeshared": Family(mlp_bias=False, extra=_granitemoeshared),
+    "glm4_moe_lite": Family(mlp_bias=False, extra=_glm4_moe_lite),
+    "hy_v3": Family(qk_norm=True, extra=_hy_v3),
+    # AFMoE: four norms per layer, q/k RMSNorms of head_dim, bias-free projections.
+    "afmoe": Family(norms_per_layer=4, qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False,
+                    head_dim_default=128, extra=_afmoe),
+    "solar_open": Family(mlp_bias=False, intermediate_default=1, extra=_solar_open),
+    # Mellum: every layer MoE (Qwen3-MoE's block, q/k RMSNorms of head_dim).
+    "mellum": Family(qk_norm=True, mlp_bias=False, head_dim_default=128,
+                     extra=lambda cfg, out: _experts(cfg, out, 64, ("num_local_experts", "num_experts"),
+                                                     "moe_intermediate_size")),
+    # EXAONE-MoE: EXAONE-4's attention (q/k RMSNorms of head_dim, no biases).
+    "exaone_moe": Family(qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False, extra=_exaone_moe),
+    # Sarvam-MLA: built by DeepSeek-V3's implementation.
+    "sarvam_mla": Family(mlp_bias=False, extra=_deepseek),
+    # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
+    "olmoe": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
+    "flex_olmo": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, extra=_olmoe),
+    "minimax_m2": Family(qk_norm=True, qk_norm_scope="all", qkv_bias=False, o_bias=False, mlp_bias=False,
+                         extra=_minimax_m2),
+    # ERNIE-4.5-MoE: one use_bias flag for attention, dense and shared MLPs and the LM head (not the
+    # routed experts, not the router).
+    "ernie4_5_moe": Family(qkv_bias=("use_bias", False), o_bias=("use_bias", False), mlp_bias=("use_bias", False),
+                           lm_head_bias=("use_bias", False), tie_default=True, head_dim_default=128, extra=_ernie4_5_moe),
+    "hunyuan_v1_moe": Family(qk_norm=True, mlp_bias=False, extra=_hunyuan_moe),
 })

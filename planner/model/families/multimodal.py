@@ -4,9 +4,11 @@ The count covers what the wrapper's ``language_model`` and ``lm_head`` hold; the
 tower and projector are not in it (``language_model_of`` on the Architecture and the count
 say so). They are counted apart as ``vision_params`` where this module knows the vision
 encoder (Gemma-3's SigLIP, Mistral-3's Pixtral, each with its projector); elsewhere ``vision_params`` is ``None``:
-not counted. Whether the head is tied follows
-the wrapper: its own ``tie_word_embeddings``, else the text config's, else the wrapper
-class's default in transformers.
+not counted. Whether the head is tied follows what transformers does for the whole wrapper: Llama-4
+reads ``text_config.tie_word_embeddings`` (default false); the others read the wrapper's own
+``tie_word_embeddings`` and, when it is absent, the wrapper class's default (the text config's flag
+is ignored). A wrapper not listed here is refused (``UnknownModelError``): its tie rule and
+structure are unknown, so no native number is given.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from __future__ import annotations
 from typing import Mapping
 
 from ._base import dim, flag
-from ...errors import ConfigError
+from ...errors import ConfigError, UnknownModelError
 
-# Wrapper model_type -> (model_type of its language model when text_config does not say, tie default).
+# Wrapper model_type -> (model_type of its language model when text_config does not say, the wrapper's
+# tie default, which config's tie_word_embeddings transformers reads: "wrapper", "text", or "both": the
+# image-text model reads the wrapper's, AutoModelForCausalLM's text-only model the text config's (default
+# False), so the head is counted only when both agree).
 WRAPPERS = {
-    "gemma3": ("gemma3_text", True),
-    "llama4": ("llama4_text", False),
-    "mistral3": ("mistral", True),
-    "qwen3_5": ("qwen3_5_text", False),
-    "qwen3_5_moe": ("qwen3_5_moe_text", False),
+    "gemma3": ("gemma3_text", True, "wrapper"),
+    "llama4": ("llama4_text", False, "text"),
+    "mistral3": ("mistral", True, "wrapper"),
+    "qwen3_5": ("qwen3_5_text", False, "both"),
+    "qwen3_5_moe": ("qwen3_5_moe_text", False, "both"),
 }
 
 
@@ -30,22 +35,32 @@ def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
     """``(language-model config, Architecture fields naming the wrapper)``, or ``(config, None)``."""
     text = config.get("text_config")
     if text is None:
-        return config, None
+        if not isinstance(config.get("model_type"), str) or config["model_type"] not in WRAPPERS:
+            return config, None
+        text = {}  # a wrapper's config without text_config: its language model's defaults
     if not isinstance(text, Mapping):
         raise ConfigError("config.text_config", f"must be a JSON object, got {type(text).__name__}")
     wrapper = config.get("model_type")
     if not isinstance(wrapper, str):
         raise ConfigError("config.model_type", "missing: needed to know the model family")
-    text_type, tie_default = WRAPPERS.get(wrapper, (None, False))
+    if wrapper not in WRAPPERS:
+        if text.get("model_type") is None:
+            raise ConfigError("config.text_config.model_type",
+                              f"missing: needed to count the language model of {wrapper!r}")
+        raise UnknownModelError("config.model_type", f"{wrapper!r} (an image-text wrapper) is not counted natively; "
+                                f"counted natively: {', '.join(sorted(WRAPPERS))}")
+    text_type, tie_default, tie_by = WRAPPERS[wrapper]
     inner = dict(text)
-    inner.setdefault("model_type", text_type)
-    if inner["model_type"] is None:
-        raise ConfigError("config.text_config.model_type",
-                          f"missing: needed to count the language model of {wrapper!r}")
-    tie = config.get("tie_word_embeddings")
-    if tie is None:
-        tie = text.get("tie_word_embeddings", tie_default)
-    inner["tie_word_embeddings"] = tie
+    if inner.get("model_type") is None:
+        inner["model_type"] = text_type
+    by_wrapper, by_text = config.get("tie_word_embeddings"), text.get("tie_word_embeddings")
+    by_wrapper = tie_default if by_wrapper is None else by_wrapper
+    by_text = False if by_text is None else by_text
+    if tie_by == "both" and by_wrapper != by_text:
+        raise UnknownModelError("config.tie_word_embeddings", f"{by_wrapper!r} here and {by_text!r} in text_config: "
+                                f"transformers ties the {wrapper} image-text model by the first and its text-only "
+                                "causal LM by the second, so the head is not counted natively; make them agree")
+    inner["tie_word_embeddings"] = by_text if tie_by == "text" else by_wrapper
     vision = config.get("vision_config")
     counter = VISION.get(wrapper)
     counted = None

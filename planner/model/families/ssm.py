@@ -1,8 +1,9 @@
 """State-space families: Mamba and Mamba-2 (the hybrids that mix them with attention are in ``hybrid``).
 
-A Mamba layer is one RMSNorm and one mixer (no attention, no MLP). transformers derives
-the mixer width from ``expand x hidden_size`` (a config's ``intermediate_size`` is
-overwritten) and Mamba's Δ rank ``"auto"`` as ``ceil(hidden_size / 16)``.
+A Mamba layer is one RMSNorm and one mixer (no attention, no MLP). transformers takes Mamba's
+mixer width from the config's ``intermediate_size`` when it is written (a saved config always
+has it), else ``expand x hidden_size``; Mamba-2 requires ``num_heads x head_dim`` to equal
+``expand x hidden_size``. Mamba's Δ rank ``"auto"`` is ``ceil(hidden_size / 16)``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ def _mamba(cfg: Mapping, out: dict) -> None:
     d = out["hidden_size"]
     rank = cfg.get("time_step_rank", "auto")
     out.update(mixer="mamba", feed_forward=False, num_heads=1, head_dim=None, num_kv_heads=None, norms_per_layer=1,
-               ssm_inner_size=_expand(cfg, d), ssm_state_size=dim(cfg, "state_size", 16),
+               ssm_inner_size=dim(cfg, "intermediate_size") if cfg.get("intermediate_size") is not None
+               else _expand(cfg, d), ssm_state_size=dim(cfg, "state_size", 16),
                ssm_conv_kernel=dim(cfg, "conv_kernel", 4), ssm_conv_bias=flag(cfg, "use_conv_bias", True),
                ssm_proj_bias=flag(cfg, "use_bias", False),
                ssm_dt_rank=math.ceil(d / 16) if rank == "auto" else dim(cfg, "time_step_rank"))
@@ -51,11 +53,14 @@ _SSM = dict(intermediate_default=1, head_dim_from_config=False, **{"qkv_bias": F
 # transformers' config-class defaults (current release) for keys a config.json may omit.
 _DEFAULTS = {
     "mamba": {"vocab_size": 50280, "hidden_size": 768, "num_hidden_layers": 32, "num_attention_heads": 1},
+    "falcon_mamba": {"vocab_size": 50280, "hidden_size": 768, "num_hidden_layers": 32, "num_attention_heads": 1},
     "mamba2": {"vocab_size": 32768, "hidden_size": 4096, "num_hidden_layers": 64, "num_attention_heads": 1},
 }
 
 register(__name__, defaults=_DEFAULTS, table={
     "mamba": Family(tie_default=True, extra=_mamba, **_SSM),
     "mamba2": Family(tie_default=False, extra=_mamba2, **_SSM),
+    # Falcon-Mamba: Mamba's layers; its RMSNorms on B, C and Δ hold no weights.
+    "falcon_mamba": Family(tie_default=True, extra=_mamba, **_SSM),
 })
 
