@@ -408,7 +408,7 @@ ARCH_FIELDS = {
     "norms_per_layer": (BASE_ARCH, bad_counts(0, 8)),
     "max_positions": (BASE_ARCH, bad_counts(0)),
     "num_experts": (MOE_ARCH, bad_counts(0)),
-    "experts_per_token": (MOE_ARCH, bad_counts(1, 4)),
+    "experts_per_token": (MOE_ARCH, bad_counts(1, 4, none=False)),   # None: top-k unknown (total exact, active refused)
     "moe_intermediate_size": (MOE_ARCH, bad_counts(none=False)),
     "moe_layers": (MOE_ARCH, bad_counts(0, 2, none=False)),
     "norm": (BASE_ARCH, st.one_of(st.sampled_from(["RMS", "layernorm", "", "batch"]), st.integers(), st.none(),

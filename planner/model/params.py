@@ -197,6 +197,10 @@ def count_params(arch: Architecture) -> ParamCount:
         A :class:`ParamCount`: ``total``, ``embedding``, ``non_embedding``, ``active`` (MoE
         only) and the ``breakdown`` by kind, all Python integers.
     """
+    if not isinstance(arch, Architecture):
+        from ..errors import InputError
+        raise InputError("arch", "a planner.Architecture (see planner.architecture or planner.from_hf_config)",
+                         type(arch).__name__)
     a = arch
     d, L, V = a.hidden_size, a.num_layers, a.vocab_size
     emb_dim = a.embed_dim or d

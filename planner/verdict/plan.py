@@ -285,7 +285,7 @@ def assess_plan(plan: Plan) -> Assessment:
     if plan.model is not None:
         counts = count_params(plan.model)
         n = counts.get(plan.param_kind)
-        n_compute = counts.active if counts.is_moe else counts.total
+        n_compute = counts.get("active") if counts.is_moe else counts.total   # names the top-k when unknown
         a = plan.model
         attention_known = b.seq_len is not None
         attn = attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
