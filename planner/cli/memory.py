@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -20,7 +21,9 @@ _VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gp
 def _given(args) -> dict:
     """The layout fields the options set (flags only when switched on)."""
     kw = {k: getattr(args, k) for k in _VALUES if getattr(args, k) is not None}
-    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads", "dropout") if getattr(args, k)})
+    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads") if getattr(args, k)})
+    if args.dropout is not None:
+        kw["dropout"] = args.dropout
     if args.no_master_weights:
         kw["master_weights"] = False
     return kw
@@ -122,7 +125,9 @@ def register(sub) -> None:
     sm.add_argument("--optimizer", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
     sm.add_argument("--no-master-weights", action="store_true", help="no fp32 master copy in mixed precision")
     sm.add_argument("--fp32-grads", action="store_true", help="Megatron-style fp32 gradient buffers")
-    sm.add_argument("--dropout", action="store_true", help="the model uses dropout (its masks are stored)")
+    sm.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=None,
+                    help="the model trains with dropout (its masks are stored); default: as the config's dropout "
+                         "rates say (transformers' defaults included: GPT-2's 0.1) or the launch file")
     sm.add_argument("--overhead", help="framework allowance per GPU in bytes (default 2 GiB = 2147483648)")
     sm.add_argument("--accelerator", help="key or name from data/accelerators.csv: adds capacity and the fit")
     sm.add_argument("--gpus", help="number of GPUs (must equal DP × TP × PP)")

@@ -218,7 +218,16 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                        f"({max_iters:,}) inclusive")
     src.assume("training.grad_accum", accum // world, f"gradient_accumulation_steps {accum} // world size "
                f"{world} (nanoGPT divides it per rank)")
-    src.parallelism.update(micro_batch=micro, seq_len=block, tp=1, pp=1, dp=world, zero=0, recompute="none",
+    rate = cfg["dropout"]
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise src.error("dropout", f"must be a rate from 0 to 1, got {validate.shown(rate)}")
+    dropout = rate > 0  # the model's nn.Dropout layers store their masks when the rate is above zero
+    if "dropout" in given:
+        src.took("dropout", rate, "parallelism.dropout")
+    else:
+        src.assume("parallelism.dropout", dropout, f"train.py's default dropout = {rate}")
+    src.parallelism.update(dropout=dropout, micro_batch=micro, seq_len=block, tp=1, pp=1, dp=world, zero=0,
+                           recompute="none",
                            precision={"bfloat16": "bf16-mixed", "float16": "fp16-mixed"}.get(cfg["dtype"], "fp32"))
     return src.result({
         "name": src.path.stem,

@@ -44,7 +44,7 @@ _DEFAULTS: dict[str, object] = dict(
     ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
     ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
     linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
-    ssm_out_bias=None, language_model_of=None, vision_params=None, family="custom", name="custom",
+    ssm_out_bias=None, language_model_of=None, vision_params=None, dropout=0.0, family="custom", name="custom",
 )
 _FLAGS = ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias", "lm_head_bias",
           "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias",
@@ -129,6 +129,10 @@ class Architecture:
         when this is the language model inside an image-text model) and vision_params (that
         wrapper's vision tower and projector, counted apart; ``None``: not counted).
 
+    Training: dropout, the largest dropout rate the model trains with (0 to 1; 0: none). It changes no count;
+        a rate above zero means training stores dropout masks (:func:`planner.memory_estimate`). From a
+        config.json it is the largest of the rates the config sets or its class defaults to (GPT-2's 0.1).
+
     Labels: family (the ``model_type``) and name (display only: not part of equality).
 
     Raises :class:`~planner.errors.InputError` naming the field for any invalid value.
@@ -154,7 +158,7 @@ class Architecture:
                  ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
                  linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
                  ssm_out_bias=None,
-                 language_model_of=None, vision_params=None, family="custom", name="custom"):
+                 language_model_of=None, vision_params=None, dropout=0.0, family="custom", name="custom"):
         given = dict(locals())  # exactly the constructor's arguments
         del given["self"]
         object.__setattr__(self, "_inputs", _validated(given))
@@ -287,6 +291,7 @@ def _validated(g: dict) -> dict:
     out["norms_per_layer"] = validate.count("norms_per_layer", g["norms_per_layer"], minimum=0, maximum=8)
     out["max_positions"] = _dim("max_positions", g["max_positions"], minimum=0)
     out["mlp_extra"] = _dim("mlp_extra", g["mlp_extra"], minimum=0)
+    out["dropout"] = validate.positive_real("dropout", g["dropout"], minimum=0.0, inclusive=True, maximum=1.0)
     out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=validate.MAX_COUNT)
     for k in ("num_experts", "num_shared_experts", "first_dense_layers", "moe_layer_offset"):
         out[k] = _dim(k, g[k], minimum=0)

@@ -187,6 +187,13 @@ def _model(arch_or_params) -> _Model:
                   head=float(pc.head), last_extra=float(final_norm + pc.projection / 2))
 
 
+def _with_dropout(model: _Model, p: Parallelism) -> Parallelism:
+    """The layout with ``dropout`` decided: as given, else as the model trains (a rate above zero stores masks)."""
+    if p.dropout is not None:
+        return p
+    return p.with_(dropout=model.arch is not None and model.arch.dropout > 0)
+
+
 def _check_layout(model: _Model, p: Parallelism) -> None:
     """The checks that need the model: TP divides the heads, PP the layers, EP the experts."""
     a = model.arch
@@ -592,6 +599,7 @@ def memory_estimate(arch_or_params, layout: Parallelism | None = None, accelerat
     if not isinstance(layout, Parallelism):
         raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
     model = _model(arch_or_params)
+    layout = _with_dropout(model, layout)
     _check_layout(model, layout)
     est = _estimate(model, layout)
     name, cap = _capacity(accelerator)
@@ -626,6 +634,7 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
     if unknown:
         raise InputError(unknown[0], f"one of the sweepable fields {', '.join(SWEEP_AXES)}", detail=None)
     model = _model(arch_or_params)
+    layout = _with_dropout(model, layout)
     values = {}
     for k, seq in axes.items():
         arr = list(np.asarray(seq).ravel()) if not isinstance(seq, (str, bytes)) else [seq]

@@ -58,8 +58,9 @@ class Parallelism:
     * ``optimizer`` — ``"adamw"``, ``"adamw-8bit"`` or ``"sgd"`` (with momentum);
     * ``master_weights`` — keep an fp32 master copy of the weights in mixed precision (default True);
     * ``fp32_grads`` — Megatron-style fp32 gradient buffers in mixed precision (default False);
-    * ``dropout`` — the model uses dropout, so its masks are stored (Korthikanti's counts assume it;
-      Llama-style pretraining does not; default False);
+    * ``dropout`` — the model trains with dropout, so its masks are stored (Korthikanti's counts assume it;
+      Llama-style pretraining does not); default None: as the model says (its config's dropout rates,
+      :attr:`Architecture.dropout <planner.Architecture>`; none for a bare parameter count);
     * ``overhead`` — bytes per GPU allowed for the framework (default :data:`DEFAULT_OVERHEAD`).
 
     Raises :class:`~planner.errors.InputError` naming the field for any invalid value or an
@@ -81,7 +82,7 @@ class Parallelism:
     optimizer: str = "adamw"
     master_weights: bool = True
     fp32_grads: bool = False
-    dropout: bool = False
+    dropout: bool | None = None
     overhead: int = DEFAULT_OVERHEAD
     gpus: int | None = None
 
@@ -97,8 +98,10 @@ class Parallelism:
             set_("dp", validate.count("dp", self.dp, maximum=MAX_DEGREE))
         if self.gpus is not None:
             set_("gpus", validate.count("gpus", self.gpus, maximum=MAX_DEGREE ** 2))
-        for k in ("sp", "flash_attention", "master_weights", "fp32_grads", "dropout"):
+        for k in ("sp", "flash_attention", "master_weights", "fp32_grads"):
             set_(k, validate.flag(k, getattr(self, k)))
+        if self.dropout is not None:
+            set_("dropout", validate.flag("dropout", self.dropout))
         set_("zero", validate.count("zero", self.zero, minimum=0, maximum=3))
         set_("overhead", validate.count("overhead", self.overhead, minimum=0))
         for k, choices in (("recompute", RECOMPUTE), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS)):
@@ -175,7 +178,7 @@ class Parallelism:
         return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; TP {self.tp}{' + SP' if self.sp else ''}, "
                 f"PP {self.pp}, DP {self.data_parallel:,}, EP {self.ep} ({n:,} GPU{'s' if n > 1 else ''}); "
                 f"ZeRO {self.zero_stage}; recompute {self.recompute}{'; flash attention' if self.flash_attention else ''}; "
-                f"{self.precision} {self.optimizer}")
+                f"{self.precision} {self.optimizer}{'; dropout masks' if self.dropout else ''}")
 
     def with_(self, **changes) -> "Parallelism":
         """A copy with some fields changed (validated again)."""

@@ -38,6 +38,27 @@ def _family(model_type) -> Family:
                             f"{model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
 
 
+#: The config keys of the dropout rates a causal language model trains with (embedding, attention, residual,
+#: MLP): a rate above zero means training stores dropout masks. A classifier or summary head's rate is not the
+#: language model's and is left out.
+DROPOUT_KEYS = ("activation_dropout", "attention_dropout", "attn_pdrop", "dropout", "emb_pdrop", "embd_pdrop",
+                "embed_dropout", "embedding_dropout", "ffn_dropout", "hidden_dropout", "mlp_dropout", "resid_dropout",
+                "resid_pdrop", "residual_dropout")
+
+
+def _dropout_rate(config: Mapping) -> float:
+    """The largest dropout rate among :data:`DROPOUT_KEYS` in the config (class defaults filled in); 0 for none."""
+    rates = [0.0]
+    for k in DROPOUT_KEYS:
+        v = config.get(k)
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise ConfigError(f"config.{k}", f"must be a dropout rate from 0 to 1, got {v!r:.60}")
+        rates.append(float(v))
+    return max(rates)
+
+
 # Spellings of one field (transformers' attribute maps): a class default under one must not shadow another.
 _SYNONYMS = (*ALIASES.values(), ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
              ("num_experts_per_tok", "moe_k", "moe_topk"), ("num_shared_experts", "n_shared_experts"))
@@ -120,6 +141,7 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         qk_norm_scope=fam.qk_norm_scope, qk_norm_kind=fam.qk_norm_kind,
         lm_head_bias=resolve(config, fam.lm_head_bias),
         tied_embeddings=flag(config, "tie_word_embeddings", fam.tie_default),
+        dropout=_dropout_rate(config),
     )
     if fam.positions:
         out["max_positions"] = first_dim(config, fam.positions) + fam.position_offset
@@ -134,5 +156,5 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         raise ConfigError(f"config.{key}", e.problem) from e
 
 
-__all__ = ["ALIASES", "CONFIG_KEYS", "FAMILIES", "LEGACY", "MODULES", "REFUSED", "SUPPORTED_MODEL_TYPES", "Family",
+__all__ = ["ALIASES", "CONFIG_KEYS", "DROPOUT_KEYS", "FAMILIES", "LEGACY", "MODULES", "REFUSED", "SUPPORTED_MODEL_TYPES", "Family",
            "from_hf_config", "dim", "flag"]
