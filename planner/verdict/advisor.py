@@ -421,11 +421,11 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         a = assess_plan(p)
         p, a = _reach(p, a)
         size = "Smaller" if a.params < a0.params else "Larger"
-        title = f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}× (budget {basis})"
+        title = f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}× (budget: {basis})"
         if over_budget:
             title = (f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}×, the smallest "
                      f"{_family(base)} shape whose layers outweigh a third of it "
-                     f"({a.compute.model_flops / flops:.3g}× the budget {basis})")
+                     f"({a.compute.model_flops / flops:.3g}× the budget: {basis})")
         options.append(_judge("smaller-model", title, p, a, constraints, unique, shape=shape, layout=layout,
                               extra=[("largest_params", n_max), ("budget_flops", flops)], reasons=reasons))
 
@@ -462,7 +462,7 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         a = assess_plan(p)
         reasons = [] if arch is not None else [f"no {_family(base)} shape is near {fmt_si(o.params)} parameters"]
         title = (f"Data-constrained optimum ({o.fit} fit): N {fmt_si(a.params)}, {fmt_si(a.gate.tokens)} tokens "
-                 f"(budget {basis})")
+                 f"(budget: {basis})")
         options.append(_judge("data-constrained", title, p, a, constraints, unique, shape=shape, layout=layout,
                               extra=[("law_params", o.params), ("law_tokens", o.tokens), ("law_loss", o.loss),
                                      ("budget_flops", flops)], reasons=reasons))
