@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+from .lines import DEFAULT_LINES
+
 
 def fmt_int(n) -> str:
     """``494032768`` → ``494,032,768``."""
     return f"{int(n):,}"
 
 
-DEFAULT_LINES = (5.0, 10.0, 20.0)  # the gate's default lines (planner.Thresholds)
 
 
 def fmt_ratio(r, lines=DEFAULT_LINES) -> str:

@@ -47,3 +47,14 @@ def test_count_strings_with_suffixes():
     assert Budget("1e3", "2K").tokens == 2_000_000
     with pytest.raises(InputError):
         Budget("1.5", 10)
+
+
+def test_steps_for_tokens_is_the_fewest_whole_steps():
+    from planner.training.budget import steps_for_tokens
+    # one token past 10 steps needs an 11th (floor and round say 10); exactly 10 steps' worth needs 10
+    assert steps_for_tokens(8_192 * 10 + 1, 8_192) == 11
+    assert steps_for_tokens(8_192 * 10, 8_192) == 10
+    assert steps_for_tokens(0, 8_192) == 0
+    # exact at any size: float64 would give 10**19 for (10**25 + 1) / 10**6
+    assert steps_for_tokens(10**25 + 1, 10**6) == 10**19 + 1
+    assert list(steps_for_tokens(np.array([81_921.0, 81_920.0]), 8_192)) == [11.0, 10.0]

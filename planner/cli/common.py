@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
+from ..verdict.policy import EXIT_BLOCKED, EXIT_LAUNCH as EXIT_OK
+
+#: Bad input or usage: one line on stderr naming the option or field.
+EXIT_USAGE = 2
 #: Standard output was closed before everything was written (``planner models | head -0``): 128 + SIGPIPE,
 #: the status a shell reports for a pipeline writer whose reader went away. Never 1, which means "blocked".
 EXIT_PIPE = 141

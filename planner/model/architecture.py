@@ -13,6 +13,7 @@ was given); :meth:`Architecture.inputs` gives what was given.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from .. import validate
@@ -24,28 +25,6 @@ MIXERS = ("attention", "mamba", "mamba2", "gated_deltanet", "short_conv")
 LAYER_TYPES = ("attention", "mixer", "mlp", "moe")  # single-block layers (Nemotron-H): one norm + one block
 MAX_DIM = 10**9  # any one dimension; a billion layers or features is past every real model
 
-# Every input, with its default. The order is the constructor's.
-_DEFAULTS: dict[str, object] = dict(
-    num_layers=None, hidden_size=None, num_heads=None, vocab_size=None,
-    intermediate_size=None, num_kv_heads=None, head_dim=None,
-    tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
-    qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
-    lm_head_bias=False,
-    attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False, mlp_extra=0, attention_extra=0,
-    q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
-    num_experts=0, experts_per_token=0, moe_intermediate_size=None,
-    num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False, router_bias=False,
-    expert_bias=False,
-    moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0, dense_layers=(), moe_layers=None,
-    moe_latent_size=None,
-    mixer="attention", attention_layer_period=None, attention_layer_offset=0, attention_layers=None,
-    feed_forward=True, layer_types=None,
-    ssm_state_size=16, ssm_inner_size=None, ssm_conv_kernel=4, ssm_dt_rank=None,
-    ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
-    ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
-    linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
-    ssm_out_bias=None, language_model_of=None, vision_params=None, dropout=0.0, family="custom", name="custom",
-)
 _FLAGS = ("tied_embeddings", "gated_mlp", "final_norm", "qk_norm", "qkv_bias", "o_bias", "mlp_bias", "lm_head_bias",
           "attention_sinks", "shared_expert_gate", "router_bias", "expert_bias", "ssm_conv_bias", "ssm_proj_bias",
           "feed_forward", "ssm_dt_norms", "embed_norm",
@@ -246,6 +225,13 @@ class Architecture:
 
 #: Names the class itself defines (properties, methods): resolved values never shadow them.
 _CLASS_NAMES = frozenset(dir(Architecture))
+
+#: Every input with its default, in the constructor's order: read off the constructor's signature, the one place
+#: the defaults are written (the four required dimensions default to None here).
+_DEFAULTS: dict[str, object] = {
+    name: None if p.default is inspect.Parameter.empty else p.default
+    for name, p in inspect.signature(Architecture.__init__).parameters.items() if name != "self"}
+
 
 def _rebuild(inputs: dict) -> Architecture:
     return Architecture(**inputs)

@@ -8,6 +8,7 @@ never overflow a fixed-width integer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,29 @@ def training_tokens(steps, tokens_per_step):
     """D = steps × tokens per step (vectorised)."""
     return _mul(validate.count("steps", steps, vector=True),
                 validate.count("tokens_per_step", tokens_per_step, vector=True))
+
+
+def steps_for_tokens(tokens, tokens_per_step):
+    """The fewest whole optimizer steps that see at least ``tokens``: ceil(tokens / tokens per step).
+
+    Rounding up is the point: a step count rounded down stops short of the tokens. Exact for Python
+    ints (and Fractions); element-wise in float64 when either argument is an array. Callers validate.
+
+    Args:
+        tokens: tokens to reach (a number or an array; 0 gives 0 steps).
+        tokens_per_step: tokens per optimizer step (a number or an array, each ≥ 1).
+
+    Returns:
+        An int for exact scalars, a float for float scalars, a float64 array of whole numbers for arrays.
+
+    >>> steps_for_tokens(9_880_000_000, 8_192)
+    1206055
+    """
+    if any_array(tokens, tokens_per_step):
+        return np.ceil(np.asarray(tokens, dtype=float) / np.asarray(tokens_per_step, dtype=float))
+    if isinstance(tokens, float) or isinstance(tokens_per_step, float):
+        return float(math.ceil(tokens / tokens_per_step))
+    return -(-tokens // tokens_per_step)
 
 
 @dataclass(frozen=True)

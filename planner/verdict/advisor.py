@@ -37,6 +37,7 @@ import numpy as np
 from .. import validate
 from ..errors import InputError
 from ..format import fmt_money, fmt_ratio, fmt_si
+from ..training.budget import steps_for_tokens
 from ..training.compute import gpu_hours
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from .plan import Assessment, Plan, assess_plan, plan_to_dict
@@ -217,9 +218,12 @@ def _largest_params(target: float, unique, max_epochs: float, flops: float) -> f
     return min(caps)
 
 
-def _with_steps(plan: Plan, tokens: float, rounding=math.ceil, **changes) -> Plan:
+def _with_steps(plan: Plan, tokens: float, round_down: bool = False, **changes) -> Plan:
+    """The plan trained for ``tokens`` in whole steps: the fewest that reach them, or with ``round_down`` the most
+    that stay within them (a FLOP budget); at least one."""
     b = plan.budget
-    steps = max(1, rounding(tokens / b.tokens_per_step))
+    steps = max(1, math.floor(tokens / b.tokens_per_step) if round_down
+                else int(steps_for_tokens(float(tokens), b.tokens_per_step)))
     return plan.with_(budget=replace(b, steps=steps, **changes.pop("budget", {})), **changes)
 
 
@@ -456,7 +460,7 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
             shape, arch = _smallest_sane(base, o.params)
         fresh = dict(budget={"prior_tokens": 0})
         n = o.params if shape is None else shape.active      # the N the FLOPs use: spend the same budget
-        p = _with_steps(base, min(o.tokens, flops / (6.0 * n)), math.floor, model=arch,
+        p = _with_steps(base, min(o.tokens, flops / (6.0 * n)), True, model=arch,
                         params=None if arch is not None else max(1, int(o.params)),
                         name=f"{plan.name}: data-constrained optimum", **fresh)
         a = assess_plan(p)

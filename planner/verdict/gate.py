@@ -27,19 +27,25 @@ import numpy as np
 
 from .. import limits, validate
 from ..arrays import any_array, like
+from ..training.budget import steps_for_tokens
 from ..training.corpus import (WASTED_EPOCHS, CorpusAssessment, assess_corpus, effective_tokens, judged_tokens_cap,
                                repetition, tokens_for_effective)
 from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
 from ..format import fmt_int, fmt_ratio, fmt_si
+from ..lines import LAUNCH_LINE, OPTIMAL_LINE, SEVERE_LINE
 from ..model.params import PARAM_KINDS
 
 LEVELS = ("severe", "blocked", "below-optimal", "compute-optimal")
 
+#: Each level's name as every surface writes it.
+LEVEL_NAMES = {"severe": "SEVERE", "blocked": "BLOCKED", "below-optimal": "BELOW OPTIMAL",
+               "compute-optimal": "COMPUTE-OPTIMAL"}
+#: Each level's name with what it means.
 LEVEL_TEXT = {
-    "severe": "SEVERE: far too few tokens per parameter; the model will memorise, not generalise",
-    "blocked": "BLOCKED: below the launch threshold; too few tokens per parameter to train well",
-    "below-optimal": "BELOW OPTIMAL: usable, but fewer tokens per parameter than compute-optimal",
-    "compute-optimal": "COMPUTE-OPTIMAL: enough tokens per parameter (Chinchilla)",
+    "severe": f"{LEVEL_NAMES['severe']}: far too few tokens per parameter; the model will memorise, not generalise",
+    "blocked": f"{LEVEL_NAMES['blocked']}: below the launch threshold; too few tokens per parameter to train well",
+    "below-optimal": f"{LEVEL_NAMES['below-optimal']}: usable, but fewer tokens per parameter than compute-optimal",
+    "compute-optimal": f"{LEVEL_NAMES['compute-optimal']}: enough tokens per parameter (Chinchilla)",
 }
 
 
@@ -47,9 +53,9 @@ LEVEL_TEXT = {
 class Thresholds:
     """Tokens-per-parameter lines: ``severe`` < ``block`` <= ``optimal``."""
 
-    severe: float = 5.0
-    block: float = 10.0
-    optimal: float = 20.0
+    severe: float = SEVERE_LINE
+    block: float = LAUNCH_LINE
+    optimal: float = OPTIMAL_LINE
 
     def __post_init__(self):
         for k in ("severe", "block", "optimal"):
@@ -171,7 +177,7 @@ def ratio(tokens, params):
     return f if Fraction(f) <= exact else math.nextafter(f, 0.0)
 
 
-def tokens_to_target(params, target=20.0, prior_tokens=0):
+def tokens_to_target(params, target=OPTIMAL_LINE, prior_tokens=0):
     """New tokens needed so (prior + new) / N reaches ``target``: ceil(target·N) − prior, at least 0.
 
     Args:
@@ -199,7 +205,7 @@ def _tokens_needed(n, target: float, prior):
     return np.maximum(np.ceil(target * n) - prior, 0.0)
 
 
-def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):
+def steps_to_target(params, tokens_per_step, target=OPTIMAL_LINE, prior_tokens=0):
     """Optimizer steps needed to reach ``target`` tokens per parameter: ceil(tokens needed / tokens per step).
 
     Rounding up is the point: the step count floored would stop short of the target.
@@ -219,9 +225,8 @@ def steps_to_target(params, tokens_per_step, target=20.0, prior_tokens=0):
     tps = validate.count("tokens_per_step", tokens_per_step, vector=True)
     need = tokens_to_target(params, target, prior_tokens)
     if any_array(need, tps):
-        return like(np.ceil(np.asarray(need, dtype=float) / np.asarray(tps, dtype=float)), params, tokens_per_step,
-                    prior_tokens)
-    return -(-need // tps)
+        return like(steps_for_tokens(need, tps), params, tokens_per_step, prior_tokens)
+    return steps_for_tokens(need, tps)
 
 
 def _judged_tokens(d: int, prior: int, unique):
@@ -243,7 +248,7 @@ def _judged_code(n: int, d: int, prior: int, unique, t: Thresholds) -> int:
 def _least(n: int, prior: int, unique, t: Thresholds, unit: int, guess: float) -> int | None:
     """The fewest ``unit``-sized steps whose judged level is compute-optimal, starting from a float ``guess`` and
     settled by the exact rule (None: no step count reaches it within 16 epochs of the corpus)."""
-    s = max(1, math.ceil(guess / unit))
+    s = max(1, int(steps_for_tokens(float(guess), unit)))
     for _ in range(64):
         if _judged_code(n, s * unit, prior, unique, t) == 3:
             break
@@ -324,7 +329,7 @@ class GateResult:
                      f"epochs (raw D/N {fmt_ratio(self.raw_ratio, lines)}), {which}")
         else:
             shown = f"D/N = {fmt_ratio(self.ratio, lines)} ({self.judged} tokens, {which})"
-        level_text = (f"BELOW OPTIMAL: past {WASTED_EPOCHS} epochs of repetition" if self.repetition_capped
+        level_text = (f"{LEVEL_NAMES['below-optimal']}: past {WASTED_EPOCHS} epochs of repetition" if self.repetition_capped
                       else LEVEL_TEXT[self.level])
         head = f"{level_text}. {shown}; lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal."
         if self.level == "compute-optimal":

@@ -19,14 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..format import fmt_gib, fmt_int, fmt_ratio, fmt_si
-from .gate import LEVEL_TEXT
+from .gate import LEVEL_NAMES, LEVEL_TEXT
 
 #: The verdict in one phrase per level (the banner, the card, the review title).
 PHRASES = {
-    "severe": "SEVERE — blocked",
-    "blocked": "BLOCKED",
-    "below-optimal": "BELOW OPTIMAL — may launch",
-    "compute-optimal": "COMPUTE-OPTIMAL",
+    "severe": f"{LEVEL_NAMES['severe']} — blocked",
+    "blocked": LEVEL_NAMES["blocked"],
+    "below-optimal": f"{LEVEL_NAMES['below-optimal']} — may launch",
+    "compute-optimal": LEVEL_NAMES["compute-optimal"],
 }
 #: The phrase of a plan that does not fit in GPU memory (whatever its D/N).
 NO_FIT_PHRASE = "DOES NOT FIT — blocked"
@@ -37,6 +37,7 @@ STATUSES = ("severe", "blocked", "below-optimal", "compute-optimal", "does-not-f
 #: Kinds of notice a verdict can carry, in the order surfaces list them.
 NOTICE_KINDS = ("memory", "gate", "repetition", "unreachable")
 
+#: The exit codes of a verdict: 0 may launch, 1 blocked (the command line adds 2 for bad input).
 EXIT_LAUNCH, EXIT_BLOCKED = 0, 1
 
 

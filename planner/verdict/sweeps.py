@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import validate
 from ..errors import InputError
+from ..training.budget import steps_for_tokens
 from ..training.compute import training_flops
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from .gate import LEVELS, Thresholds, _tokens_needed, level_code
@@ -39,7 +40,7 @@ def _tokens_to_line(n, prior, u, need, t: Thresholds, unit):
     unit = np.broadcast_to(np.asarray(unit, dtype=float), n.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         guess = np.where(need > 0, tokens_for_effective(need, u), 0.0)
-        steps = np.ceil(guess / unit)
+        steps = steps_for_tokens(guess, unit)
         for _ in range(2):
             d = steps * unit
             judged = np.where(d > u, prior + effective_tokens(d, u), prior + d)
@@ -164,7 +165,7 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
                level=pd.Categorical.from_codes(codes, categories=list(LEVELS), ordered=True),
                blocked=codes < 2, tokens_to_optimal=to_line, flops=training_flops(nf, d))
     if tps is not None:
-        out["steps_to_optimal"] = (np.ceil(need / f(tps)) if u is None
+        out["steps_to_optimal"] = (steps_for_tokens(need, f(tps)) if u is None
                                    else _tokens_to_line(nf, pf, u, need, t, f(tps)) / f(tps))
         if u is not None:   # whole steps cannot reach it within 16 epochs: unreachable, as the gate says
             out["tokens_to_optimal"] = np.where(np.isnan(out["steps_to_optimal"]), np.nan, out["tokens_to_optimal"])

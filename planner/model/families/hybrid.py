@@ -27,7 +27,7 @@ def _jamba(cfg: Mapping, out: dict) -> None:
                ssm_inner_size=dim(cfg, "mamba_expand", 2) * d, ssm_state_size=dim(cfg, "mamba_d_state", 16),
                ssm_conv_kernel=dim(cfg, "mamba_d_conv", 4), ssm_conv_bias=flag(cfg, "mamba_conv_bias", True),
                ssm_proj_bias=flag(cfg, "mamba_proj_bias", False),
-               ssm_dt_rank=math.ceil(d / 16) if rank == "auto" else dim(cfg, "mamba_dt_rank"))
+               ssm_dt_rank=None if rank == "auto" else dim(cfg, "mamba_dt_rank"))  # None: Architecture derives ceil(d / 16)
     experts = dim(cfg, "num_experts", 16) if cfg.get("num_experts") is not None or cfg.get("num_local_experts") \
         is None else dim(cfg, "num_local_experts")
     out.update(num_experts=experts, experts_per_token=dim(cfg, "num_experts_per_tok", 2),

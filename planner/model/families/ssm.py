@@ -30,7 +30,7 @@ def _mamba(cfg: Mapping, out: dict) -> None:
                else _expand(cfg, d), ssm_state_size=dim(cfg, "state_size", 16),
                ssm_conv_kernel=dim(cfg, "conv_kernel", 4), ssm_conv_bias=flag(cfg, "use_conv_bias", True),
                ssm_proj_bias=flag(cfg, "use_bias", False),
-               ssm_dt_rank=math.ceil(d / 16) if rank == "auto" else dim(cfg, "time_step_rank"))
+               ssm_dt_rank=None if rank == "auto" else dim(cfg, "time_step_rank"))  # None: Architecture derives ceil(d / 16)
 
 
 def _mamba2(cfg: Mapping, out: dict) -> None:
