@@ -160,7 +160,7 @@ def planner_total(cfg: dict):
     import planner
     from planner.errors import PlannerError
     try:
-        return planner.count_params(planner.from_hf_config(cfg)).total
+        return planner.count_params(planner.model.families.from_hf_config(cfg)).total
     except PlannerError as e:
         return type(e).__name__
     except Exception as e:  # a bug: never hidden

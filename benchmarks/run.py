@@ -86,7 +86,7 @@ def hf():
         m = AutoModelForCausalLM.from_config(cfg)
     return sum(p.numel() for p in m.parameters())
 def ours():
-    return planner.count(cfg_dict).total
+    return planner.count_params(cfg_dict).total
 assert hf() == ours()
 def med(fn, n):
     ts = []
@@ -111,7 +111,7 @@ def bench_count(config: Path, hf_python: str | None, whole_process: bool) -> dic
     """One config: planner in-process (and as a process), and transformers on the meta device."""
     import planner
     cfg = json.loads(config.read_text())
-    out = {"config": config.name, "planner_in_process_s": timeit(lambda: planner.count(cfg).total, repeat=7,
+    out = {"config": config.name, "planner_in_process_s": timeit(lambda: planner.count_params(cfg).total, repeat=7,
                                                                  number=200)}
     if whole_process:
         out["planner_process_s"] = process_time([sys.executable, "-m", "planner", "params", str(config), "--json"])

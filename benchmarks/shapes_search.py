@@ -68,7 +68,7 @@ def baseline_per_point(family, target, sample=2000):
     t = time.perf_counter()
     for (d, h, kv, e), L in chosen:
         cfg = shapes._config(template, rule, L, d, h, kv, e, int(shapes._mlp_width(rule, d)), {})
-        planner.count_params(planner.from_hf_config(cfg)).total
+        planner.count_params(planner.model.families.from_hf_config(cfg)).total
     per = (time.perf_counter() - t) / sample
     return per, len(pts) * shapes.MAX_LAYERS
 

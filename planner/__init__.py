@@ -1,32 +1,84 @@
 """planner: is this pretraining run worth launching?
 
-N from the architecture (exact), D from the training budget, the D/N gate against the
-Chinchilla lines, the corpus ceiling, compute and cost, and scaling-law predictions.
-Importing the package loads numpy only; plots and widgets are imported on use
-(``planner.surfaces``), pandas only by the functions that return tables.
+N from the architecture (exact), D from the training budget, the D/N gate against the Chinchilla lines,
+the corpus ceiling, memory, compute, cost and scaling-law predictions, judged as one verdict.
+
+The top level is the API: the verbs below, the value types they return, and the errors they raise.
+Everything else lives in the layer that owns it (``planner.model``, ``planner.training``,
+``planner.laws``, ``planner.verdict``, ``planner.launch``, ``planner.surfaces``).
+
+Verbs:
+    count_params, architecture, list_models: N of a model (a catalog name, a config, a checkpoint).
+    budget: D from steps and the batch layout.
+    assess, check: the gate on N and D (``check`` raises :class:`BlockedPlanError` for a blocked plan).
+    load_plan, save_plan, assess_plan: a whole plan (model, budget, corpus, hardware, layout) and its verdict.
+    sweep: many plans at once, as a DataFrame.
+    memory_estimate, memory_sweep: bytes per GPU for a layout, and whether it fits.
+    compute_optimal: the best N and D for a FLOP budget.
+    fit_runs: the scaling law fitted to your own runs.
+    advise: what would fix a plan.
+    read_launch_config: a plan from a training framework's launch file.
+
+Importing the package loads numpy only; pandas, plots and widgets are imported on use.
+
+>>> import planner
+>>> planner.assess(494_032_768, 22_118_400).level
+'severe'
 """
+
+from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .errors import (BlockedPlanError, ConfigError, DataRepetitionWarning, InputError, PlanFileError, PlannerError,
+                     PlannerWarning, UnderProvisionedWarning, UnknownModelError)
+from .laws.fits import Fit, OptimalPlan, compute_optimal
 from .model.architecture import Architecture
-from .training.budget import Budget, budget, tokens_per_step, training_tokens
-from .model.catalog import architecture, count, list_models, load_config
-from .errors import (BlockedPlanError, ConfigError, DataRepetitionWarning, InputError, PlanFileError,
-                     PlannerError, PlannerWarning, UnderProvisionedWarning, UnknownModelError)
-from .model.families import SUPPORTED_MODEL_TYPES, from_hf_config
-from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check, enforce, level, ratio, steps_to_target, tokens_to_target
-from .model.params import ParamCount, count_params
-from .verdict.plan import Assessment, Plan, assess_plan, load_plan, plan_from_dict
-from .verdict.sweeps import sweep
-from .training.parallelism import Parallelism
+from .model.catalog import architecture, count_params, list_models
+from .model.params import ParamCount
+from .training.budget import Budget, budget
 from .training.memory import MemoryEstimate, memory_estimate, memory_sweep
+from .training.parallelism import Parallelism
+from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check
+from .verdict.plan import Assessment, Plan, assess_plan, load_plan, save_plan
+from .verdict.sweeps import sweep
+
+#: Verbs whose modules import more than numpy; loaded on first use so ``import planner`` stays fast.
+_LAZY = {
+    "advise": ("planner.verdict.advisor", "advise"),
+    "Advice": ("planner.verdict.advisor", "Advice"),
+    "Constraints": ("planner.verdict.advisor", "Constraints"),
+    "fit_runs": ("planner.laws.ladder", "fit_ladder"),
+    "LadderFit": ("planner.laws.ladder", "LadderFit"),
+    "read_launch_config": ("planner.launch", "read_launch_config"),
+    "LaunchConfig": ("planner.launch.common", "LaunchConfig"),
+}
+
+
+def __getattr__(name: str):
+    """Load a lazily imported verb or type on first use (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'planner' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
-    "Architecture", "Budget", "budget", "tokens_per_step", "training_tokens", "architecture", "count",
-    "list_models", "load_config", "BlockedPlanError", "ConfigError", "DataRepetitionWarning", "InputError",
-    "PlanFileError", "PlannerError", "PlannerWarning", "UnderProvisionedWarning", "UnknownModelError",
-    "SUPPORTED_MODEL_TYPES", "from_hf_config", "LEVELS", "GateResult", "Thresholds", "assess", "check", "enforce",
-    "level", "ratio", "steps_to_target", "tokens_to_target", "ParamCount", "count_params",
-    "Assessment", "Plan", "assess_plan", "load_plan", "plan_from_dict", "sweep",
-    "Parallelism", "MemoryEstimate", "memory_estimate", "memory_sweep",
+    # verbs
+    "count_params", "architecture", "list_models", "budget", "assess", "check", "load_plan", "save_plan",
+    "assess_plan", "sweep", "memory_estimate", "memory_sweep", "compute_optimal", "fit_runs", "advise",
+    "read_launch_config",
+    # value types
+    "Architecture", "ParamCount", "Budget", "Thresholds", "GateResult", "Plan", "Assessment", "Parallelism",
+    "MemoryEstimate", "Fit", "OptimalPlan", "LadderFit", "Advice", "Constraints", "LaunchConfig", "LEVELS",
+    # errors and warnings
+    "PlannerError", "InputError", "ConfigError", "PlanFileError", "UnknownModelError", "BlockedPlanError",
+    "PlannerWarning", "UnderProvisionedWarning", "DataRepetitionWarning",
 ]

@@ -63,7 +63,7 @@ def test_smaller_model_reaches_20x_within_budget(origin_advice):
     assert o.assessment.compute.cost <= BUDGET
     cfg = o.shape.config
     assert cfg["model_type"] == "qwen2" and cfg["vocab_size"] == 151936 and cfg["tie_word_embeddings"] is True
-    assert planner.count(cfg).total == o.assessment.params      # the config counts to the plan's N
+    assert planner.count_params(cfg).total == o.assessment.params      # the config counts to the plan's N
     # the budget: $1,000 / $2 = 500 A100-hours at 312e12 × 0.4 FLOP/s
     assert origin_advice.budget_flops == pytest.approx(500 * 3600 * 312e12 * 0.4)
 
@@ -238,7 +238,7 @@ def test_proposed_shapes_are_sane_for_the_family():
     # The plan's own compute fits a 21M model at 20×, but a qwen2 vocabulary of 151,936 × 128 alone is 19.4M of it:
     # the advisor proposes the smallest qwen2 shape whose layers are at least a third of N instead, and says so.
     o = advise(planner.load_plan(ORIGIN)).option("smaller-model")
-    c = planner.count(o.shape.config)
+    c = planner.count_params(o.shape.config)
     assert c.non_embedding >= c.total / 3 and o.shape.config["num_hidden_layers"] >= 4
     assert "the smallest qwen2 shape" in o.title and o.assessment.verdict.level == "compute-optimal"
 

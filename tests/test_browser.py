@@ -239,7 +239,7 @@ def _fresh_count(config_name, **edits):
     import planner
     cfg = json.loads((MODELS / f"{config_name}.json").read_text())
     cfg.update(edits)
-    return planner.count(cfg)
+    return planner.count_params(cfg)
 
 
 @pytest.mark.parametrize("model", ["qwen2.5-0.5b", "mixtral-8x7b-v0.1", "qwen3-30b-a3b"])

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from planner import Budget, InputError, budget, tokens_per_step, training_tokens
+from planner import Budget, InputError, budget
+from planner.training.budget import tokens_per_step, training_tokens
 
 
 def test_origin_case_tokens():

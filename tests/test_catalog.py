@@ -31,9 +31,9 @@ CARD_ACTIVE = {"qwen3-30b-a3b": (3.3e9, 0.02), "mixtral-8x22b-v0.1": (39e9, 0.01
 def test_matches_reference_implementation(ref):
     if ref["model_type"] in REFUSED:  # recognised hybrids not counted yet: refused, never a wrong number
         with pytest.raises(UnknownModelError, match="recognised but not counted"):
-            planner.count(ROOT / ref["config_file"])
+            planner.count_params(ROOT / ref["config_file"])
         return
-    pc = planner.count(ROOT / ref["config_file"])
+    pc = planner.count_params(ROOT / ref["config_file"])
     assert pc.total == ref["total"]
     assert pc.embeddings == ref["token_embedding"]
     assert pc.head == ref["lm_head"]
@@ -50,22 +50,22 @@ def test_catalog_covers_every_family_and_file():
     catalog_refs = {r["name"] for r in HF if r["config_file"].startswith("data/models/")}
     assert set(names) == catalog_refs  # every catalog file is checked above
     families = {planner.architecture(n).family for n in names}
-    assert families <= set(planner.SUPPORTED_MODEL_TYPES) and len(families) >= 30
+    assert families <= set(planner.model.families.SUPPORTED_MODEL_TYPES) and len(families) >= 30
 
 
 @pytest.mark.parametrize("name", sorted(CARD))
 def test_model_card_figures(name):
     figure, tol = CARD[name]
-    assert planner.count(name).total == pytest.approx(figure, rel=tol)
+    assert planner.count_params(name).total == pytest.approx(figure, rel=tol)
     if name in CARD_ACTIVE:
         figure, tol = CARD_ACTIVE[name]
-        assert planner.count(name).active == pytest.approx(figure, rel=tol)
+        assert planner.count_params(name).active == pytest.approx(figure, rel=tol)
 
 
 def test_names_are_case_insensitive_and_unknown_names_listed():
-    assert planner.count("Qwen2.5-0.5B").total == 494_032_768
+    assert planner.count_params("Qwen2.5-0.5B").total == 494_032_768
     with pytest.raises(UnknownModelError, match="not in the catalog"):
-        planner.count("qwen9")
+        planner.count_params("qwen9")
 
 
 def test_legacy_refinedweb_config_is_falcon():

@@ -72,7 +72,7 @@ def test_sharded_index_sums_every_shard(tmp_path):
     index.write_text(json.dumps({"metadata": {"total_size": 0}, "weight_map": weight_map}))
     c = C.read_checkpoint(index)
     assert c.format == "safetensors-index" and len(c.files) == 3
-    assert c.total == 12 + 5 + 4 + 36 == planner.count(index).total
+    assert c.total == 12 + 5 + 4 + 36 == planner.count_params(index).total
 
 
 def test_index_problems_are_config_errors(tmp_path):
@@ -129,7 +129,7 @@ def test_gguf_count_is_the_sum_of_the_logical_tensor_sizes(tmp_path, endian):
     if endian == "little":  # the reference reader agrees
         r = gguf.GGUFReader(str(path))
         assert {t.name: int(t.n_elements) for t in r.tensors} == dict(c.tensors)
-    pc = planner.count(path)  # GGUF states E and k: active N drops 3 of the 4 fused experts
+    pc = planner.count_params(path)  # GGUF states E and k: active N drops 3 of the 4 fused experts
     assert pc.total == expected and pc.active == expected - 3 * 16 * 32
 
 
@@ -169,7 +169,7 @@ def llama_folder(tmp, *, tie=False, store_tied_head=False):
 
 def test_folder_config_and_weights_agree_exactly(tmp_path, capsys):
     written = llama_folder(tmp_path / "m")
-    assert planner.count(tmp_path / "m").total == written
+    assert planner.count_params(tmp_path / "m").total == written
     code, out, _ = run(["params", str(tmp_path / "m"), "--json"], capsys)
     d = json.loads(out)
     assert code == 0 and d["source"] == "config" and d["agrees"] is True and d["differences"] == []
@@ -203,7 +203,7 @@ def test_gpt2_buffers_are_explained(tmp_path, capsys):
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     write_safetensors(tmp_path / "model.safetensors", {k: np.zeros(s, np.float32) for k, s in t.items()})
     params = sum(int(np.prod(s)) for k, s in t.items() if not k.endswith(".attn.bias"))
-    assert planner.count(tmp_path).total == params
+    assert planner.count_params(tmp_path).total == params
     code, out, _ = run(["params", str(tmp_path), "--json"], capsys)
     d = json.loads(out)
     assert d["checkpoint_total"] - d["total"] == P * P * L
@@ -221,7 +221,7 @@ def test_folder_with_unsupported_config_is_counted_from_headers(tmp_path, capsys
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "not_a_family_anyone_has"}))
     write_safetensors(tmp_path / "model.safetensors", {"model.embed_tokens.weight": np.zeros((10, 2), np.float32),
                                                        "model.layers.0.mlp.up_proj.weight": np.zeros((3, 2), np.float32)})
-    assert planner.count(tmp_path).total == 26
+    assert planner.count_params(tmp_path).total == 26
     code, out, _ = run(["params", str(tmp_path), "--json"], capsys)
     d = json.loads(out)
     assert d["source"] == "checkpoint" and d["breakdown"]["embeddings"] == 20 and d["breakdown"]["mlp"] == 6

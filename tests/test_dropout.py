@@ -30,20 +30,20 @@ def config(name):
 @pytest.mark.parametrize("name, rate", [("gpt2", 0.1), ("opt-125m", 0.1), ("llama-3-8b", 0.0),
                                         ("qwen2.5-0.5b", 0.0), ("pythia-160m", 0.0)])
 def test_the_rate_is_the_configs_or_its_class_default(name, rate):
-    assert planner.from_hf_config(config(name)).dropout == rate
+    assert planner.model.families.from_hf_config(config(name)).dropout == rate
 
 
 def test_a_config_without_rates_gets_transformers_defaults_and_one_with_zero_rates_none():
     bare = {k: v for k, v in config("gpt2").items() if "pdrop" not in k}
-    assert planner.from_hf_config(bare).dropout == 0.1  # GPT2Config's defaults
-    assert planner.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.0}).dropout == 0.0
-    assert planner.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.25}).dropout == 0.25
+    assert planner.model.families.from_hf_config(bare).dropout == 0.1  # GPT2Config's defaults
+    assert planner.model.families.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.0}).dropout == 0.0
+    assert planner.model.families.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.25}).dropout == 0.25
 
 
 @pytest.mark.parametrize("value", ["0.1", 1.5, -0.1, True, float("nan")])
 def test_a_bad_rate_names_the_key(value):
     with pytest.raises(ConfigError, match=r"config\.resid_pdrop.*dropout rate"):
-        planner.from_hf_config({**config("gpt2"), "resid_pdrop": value})
+        planner.model.families.from_hf_config({**config("gpt2"), "resid_pdrop": value})
     if value != "0.1":  # Architecture reads typed text, as every number the planner takes
         with pytest.raises(InputError, match="dropout"):
             planner.Architecture(num_layers=1, hidden_size=8, num_heads=1, vocab_size=8, dropout=value)
@@ -55,7 +55,7 @@ def _masks_by_hand(layers, h, a):
 
 
 def test_memory_follows_the_config_unless_the_layout_says():
-    gpt2 = planner.from_hf_config(config("gpt2"))  # 12 layers, h 768, 12 heads
+    gpt2 = planner.model.families.from_hf_config(config("gpt2"))  # 12 layers, h 768, 12 heads
     layout = Parallelism(micro_batch=B, seq_len=S)
     assert layout.dropout is None
     follows = memory_estimate(gpt2, layout)
@@ -63,7 +63,7 @@ def test_memory_follows_the_config_unless_the_layout_says():
     assert follows.layout.dropout is True and without.layout.dropout is False
     assert follows.activations - without.activations == _masks_by_hand(12, 768, 12)  # 472,645,632 bytes
     assert memory_estimate(gpt2, layout.with_(dropout=True)).total == follows.total
-    llama = planner.from_hf_config(config("llama-3.2-1b-instruct"))
+    llama = planner.model.families.from_hf_config(config("llama-3.2-1b-instruct"))
     assert memory_estimate(llama, layout).layout.dropout is False
     with_masks = memory_estimate(llama, layout.with_(dropout=True))
     assert with_masks.activations > memory_estimate(llama, layout).activations

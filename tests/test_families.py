@@ -10,7 +10,8 @@ import json
 import pytest
 
 import planner
-from planner import Architecture, ConfigError, UnknownModelError, count_params, from_hf_config
+from planner import Architecture, ConfigError, UnknownModelError, count_params
+from planner.model.families import from_hf_config
 from planner.model.families import FAMILIES, REFUSED
 
 from conftest import FIXTURES, ROOT
@@ -38,7 +39,7 @@ def test_deepseek_v3_by_hand_matches_the_published_671b_and_37b():
     total = 2 * V * d + L * (attn + 2 * d) + first_dense * 3 * d * f + moe_layers * moe + d
     active = total - moe_layers * (E - top) * expert
     assert (total, active) == (671_026_404_352, 37_552_282_624)  # DeepSeek-V3 report, without the MTP module
-    pc = planner.count("deepseek-v3")
+    pc = planner.count_params("deepseek-v3")
     assert (pc.total, pc.active) == (total, active)
     assert pc.attention == L * attn and pc.shared_experts == moe_layers * 3 * d * fe
     assert pc.router == moe_layers * d * E  # the score-correction bias is a buffer, not a parameter
@@ -52,7 +53,7 @@ def test_gpt_oss_120b_by_hand():
     total = 2 * V * d + L * layer + d
     active = total - L * (E - top) * expert
     assert (total, active) == (116_829_156_672, 5_711_982_912)  # published gpt-oss-120b figures
-    assert (planner.count("gpt-oss-120b").total, planner.count("gpt-oss-120b").active) == (total, active)
+    assert (planner.count_params("gpt-oss-120b").total, planner.count_params("gpt-oss-120b").active) == (total, active)
 
 
 def test_qwen15_moe_a27b_by_hand():
@@ -62,7 +63,7 @@ def test_qwen15_moe_a27b_by_hand():
     total = 2 * V * d + L * (attn + moe + 2 * d) + d
     active = total - L * (E - top) * 3 * d * fe
     assert (total, active) == (14_315_784_192, 2_689_173_504)  # published Qwen1.5-MoE-A2.7B figures
-    pc = planner.count("qwen1.5-moe-a2.7b")
+    pc = planner.count_params("qwen1.5-moe-a2.7b")
     assert (pc.total, pc.active) == (total, active) and pc.mlp == 0
 
 
@@ -71,8 +72,8 @@ def test_mamba_layer_by_hand():
     V, d, L, i, n, kc, r = 50280, 2560, 64, 5120, 16, 4, 160
     mixer = d * 2 * i + (i * kc + i) + i * (r + 2 * n) + (r * i + i) + i * n + i + i * d
     total = V * d + L * (mixer + d) + d
-    assert planner.count("mamba-2.8b").total == total
-    assert planner.count("mamba-2.8b").ssm == L * mixer
+    assert planner.count_params("mamba-2.8b").total == total
+    assert planner.count_params("mamba-2.8b").ssm == L * mixer
 
 
 # ---- the two Qwen3-MoE holes ------------------------------------------------------------------
@@ -96,12 +97,12 @@ def test_qwen3_moe_without_head_dim_uses_hidden_over_heads():
 # ---- structure: what the breakdown shows, where MoE layers are --------------------------------
 
 def test_breakdown_names_the_new_kinds():
-    ds = planner.count("deepseek-v3").breakdown
+    ds = planner.count_params("deepseek-v3").breakdown
     assert all(ds[k] > 0 for k in ("attention", "mlp", "experts", "shared_experts", "router", "norms"))
-    assert ds["ssm"] == 0 and sum(ds.values()) == planner.count("deepseek-v3").total
-    oss = planner.count("gpt-oss-20b").breakdown
+    assert ds["ssm"] == 0 and sum(ds.values()) == planner.count_params("deepseek-v3").total
+    oss = planner.count_params("gpt-oss-20b").breakdown
     assert oss["mlp"] == 0 and oss["shared_experts"] == 0 and oss["experts"] > 0
-    mamba = planner.count("mamba2-780m").breakdown
+    mamba = planner.count_params("mamba2-780m").breakdown
     assert mamba["attention"] == mamba["mlp"] == 0 and mamba["ssm"] > 0
 
 
@@ -135,7 +136,7 @@ def test_a_text_config_counts_the_language_model_and_says_so():
     entry = next(r for r in HF if r["name"] == "gemma-3-4b-it")
     assert pc.total == entry["total"] < entry["multimodal_total"]
     assert pc.to_dict()["language_model_of"] == "gemma3"
-    assert planner.count("gemma-3-1b-it").language_model_of is None
+    assert planner.count_params("gemma-3-1b-it").language_model_of is None
     # SigLIP tower + projector, written out: patch conv, positions, 27 pre-norm ViT layers, post-norm,
     # then Gemma-3's projection to the text width behind an RMSNorm.
     D, f, L, p, side, text = 1152, 4304, 27, 14, 896 // 14, 2560

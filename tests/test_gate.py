@@ -4,8 +4,8 @@ import warnings
 import numpy as np
 import pytest
 
-from planner import (BlockedPlanError, InputError, Thresholds, UnderProvisionedWarning, assess, check, level,
-                     ratio, steps_to_target, tokens_to_target)
+from planner import BlockedPlanError, InputError, Thresholds, UnderProvisionedWarning, assess, check
+from planner.verdict.gate import level, ratio, steps_to_target, tokens_to_target
 
 N_ORIGIN = 494_032_768  # Qwen2.5-0.5B, the origin case
 

@@ -24,7 +24,7 @@ def test_without_torch_the_refusal_says_how_to_count_it(monkeypatch):
     monkeypatch.setattr(hf_fallback, "available", lambda: False)
     monkeypatch.setattr(hf_fallback, "_MEMORY", {})
     with pytest.raises(planner.UnknownModelError, match=r"'rwkv' is not supported.*pip install 'planner\[hf\]'"):
-        planner.count(NOT_NATIVE)
+        planner.count_params(NOT_NATIVE)
 
 
 def test_the_cache_key_is_canonical():
@@ -36,7 +36,7 @@ def test_the_cache_key_is_canonical():
 def test_a_cached_count_is_used_and_labelled(monkeypatch):
     monkeypatch.setattr(hf_fallback, "_MEMORY", {hf_fallback.config_key(NOT_NATIVE): _hc()})
     monkeypatch.setattr(hf_fallback, "available", lambda: False)  # never reached: the cache answers
-    pc = planner.count(NOT_NATIVE)
+    pc = planner.count_params(NOT_NATIVE)
     assert (pc.total, pc.embedding, pc.non_embedding, pc.active) == (1000, 300, 700, None)
     assert pc.counted_by == "transformers 9.9.9 (RwkvForCausalLM on the meta device)"
     assert pc.breakdown["other"] == 700 and sum(pc.breakdown.values()) == 1000
@@ -85,4 +85,4 @@ def test_the_disk_cache_lives_in_the_user_cache_dir(tmp_path, monkeypatch):
 
 def test_a_native_family_never_goes_to_transformers(monkeypatch):
     monkeypatch.setattr(hf_fallback, "hf_counts", lambda *a, **k: pytest.fail("the fallback ran"))
-    assert planner.count("qwen2.5-0.5b").counted_by == "planner"
+    assert planner.count_params("qwen2.5-0.5b").counted_by == "planner"

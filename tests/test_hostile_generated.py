@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import json
 import math
+import tempfile
 import os
 import signal
 from pathlib import Path
@@ -80,6 +81,7 @@ KNOWN_GAPS = {
 #: The same for the Python API: public functions in modules this branch does not own that let another
 #: exception out for a hostile argument.
 API_GAPS = {
+    "save_plan": "path=None escapes as TypeError (save_plan moves to verdict/planfile.py; fixed there)",
 }
 
 PATH_VALUES = ["fifo", "dev-zero", "directory", "nul", "17MiB", "overlong"]
@@ -227,35 +229,40 @@ def _base_calls():
         "Architecture": {"num_layers": 2, "hidden_size": 64, "num_heads": 4, "vocab_size": 128},
         "Budget": {"steps": 10, "tokens_per_step": 100},
         "budget": {"steps": 10, "tokens_per_step": 100},
-        "tokens_per_step": {"micro_batch": 1, "seq_len": 8},
-        "training_tokens": {"steps": 10, "tokens_per_step": 100},
         "architecture": {"source": "qwen2.5-0.5b"},
-        "count": {"source": "qwen2.5-0.5b"},
         "list_models": {},
-        "load_config": {"source": QWEN},
-        "from_hf_config": {"config": qwen, "name": None},
         "Thresholds": {},
         "assess": {"params": 1000, "tokens": 10_000},
         "check": {"params": 1000, "tokens": 30_000},
-        "enforce": {"result": planner.assess(1000, 30_000)},
-        "level": {"r": 12.0},
-        "ratio": {"tokens": 10_000, "params": 1000},
-        "steps_to_target": {"params": 1000, "tokens_per_step": 100},
-        "tokens_to_target": {"params": 1000},
-        "count_params": {"arch": _arch()},
+        "count_params": {"source": "qwen2.5-0.5b"},
         "Plan": {"budget": planner.Budget(10, 100), "params": 1000},
         "assess_plan": {"plan": plan},
         "load_plan": {"path": ORIGIN},
-        "plan_from_dict": {"doc": {"model": {"params": 1000}, "training": {"steps": 10, "tokens_per_step": 100}}},
         "sweep": {"params": 1e9, "tokens": 1e10},
         "Parallelism": {},
         "memory_estimate": {"arch_or_params": _arch(), "layout": planner.Parallelism(micro_batch=1, seq_len=8)},
         "memory_sweep": {"arch_or_params": _arch(), "tp": [1, 2]},
+        "save_plan": {"plan": plan, "path": str(Path(tempfile.mkdtemp()) / "plan.toml"), "overwrite": True},
+        "compute_optimal": {"flops": 1e22},
+        "fit_runs": {"runs": _ladder_runs(), "starts": 1},
+        "advise": {"plan": plan},
+        "Constraints": {},
+        "Fit": {"name": "mine", "E": 1.8, "A": 482.0, "B": 2085.0, "alpha": 0.35, "beta": 0.37, "source": "test"},
+        "read_launch_config": {"path": MEGATRON, "format": "megatron"},
     }
 
 
+def _ladder_runs():
+    """Twelve runs on L = 1.8 + 482/N^0.35 + 2085/D^0.37 (a 3 × 4 grid of N and D)."""
+    import pandas as pd
+    n, d = np.meshgrid([1e7, 3e7, 1e8], [2e8, 6e8, 2e9, 6e9])
+    return pd.DataFrame({"params": n.ravel(), "tokens": d.ravel(),
+                         "loss": 1.8 + 482.0 / n.ravel() ** 0.35 + 2085.0 / d.ravel() ** 0.37})
+
+
 #: Public names that are results, constants or errors, not functions taking user input.
-NOT_INPUTS = {"GateResult", "ParamCount", "Assessment", "MemoryEstimate", "SUPPORTED_MODEL_TYPES", "LEVELS"}
+NOT_INPUTS = {"GateResult", "ParamCount", "Assessment", "MemoryEstimate", "LEVELS", "OptimalPlan", "LadderFit", "Advice",
+              "LaunchConfig"}
 
 API_VALUES = [None, math.nan, -1, 0.5, 10**62, "x" * 400, "a\x00b", b"\x00", object(), [1, 2], {1: 2},
               np.array(["a"]), True]

@@ -5,7 +5,8 @@ import json
 import pytest
 
 import planner
-from planner import Architecture, ConfigError, InputError, UnknownModelError, count_params, from_hf_config
+from planner import Architecture, ConfigError, InputError, UnknownModelError, count_params
+from planner.model.families import from_hf_config
 
 from conftest import FIXTURES
 
@@ -34,7 +35,7 @@ def test_gpt2_124m_by_hand():
     block = ln + attn + ln + mlp
     total = wte + wpe + L * block + ln           # + ln_f
     assert total == 124_439_808                  # published GPT-2 small count
-    pc = planner.count(next(m["config"] for m in PUBLISHED if m["name"] == "gpt2-124M"))
+    pc = planner.count_params(next(m["config"] for m in PUBLISHED if m["name"] == "gpt2-124M"))
     assert (pc.total, pc.embeddings, pc.positions, pc.attention, pc.mlp) == (total, wte, wpe, L * attn, L * mlp)
 
 
@@ -46,7 +47,7 @@ def test_qwen25_05b_by_hand():
     norms = 2 * d                                       # two RMSNorms per layer
     total = V * d + L * (q + kv + o + mlp + norms) + d  # tied head counted once; final norm
     assert total == 494_032_768                         # the origin case's N
-    assert planner.count(next(m["config"] for m in PUBLISHED if m["name"] == "Qwen2.5-0.5B")).total == total
+    assert planner.count_params(next(m["config"] for m in PUBLISHED if m["name"] == "Qwen2.5-0.5B")).total == total
 
 
 def test_mixtral_active_by_hand():
@@ -58,13 +59,13 @@ def test_mixtral_active_by_hand():
     total = 2 * V * d + L * layer + d                    # untied head
     active = total - L * (E - top) * expert
     assert (total, active) == (46_702_792_704, 12_879_925_248)
-    pc = planner.count(next(m["config"] for m in PUBLISHED if m["name"] == "Mixtral-8x7B"))
+    pc = planner.count_params(next(m["config"] for m in PUBLISHED if m["name"] == "Mixtral-8x7B"))
     assert (pc.total, pc.active) == (total, active)
     assert pc.get("active") == active and pc.get("total") == total
 
 
 def test_breakdown_sums_to_total():
-    pc = planner.count(PUBLISHED[0]["config"])
+    pc = planner.count_params(PUBLISHED[0]["config"])
     assert sum(pc.breakdown.values()) == pc.total
     assert pc.to_dict()["total"] == pc.total and pc.to_dict()["active"] is None
 

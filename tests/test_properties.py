@@ -166,14 +166,14 @@ HUGE_N = st.one_of(st.integers(1, 10**13), st.integers(10**13, 10**30))
 @FAST
 @given(st.integers(1, 10**13), st.integers(1, 10**14))
 def test_doubling_d_doubles_the_ratio(n, d):
-    assert planner.ratio(2 * d, n) == 2 * planner.ratio(d, n)
+    assert planner.verdict.gate.ratio(2 * d, n) == 2 * planner.verdict.gate.ratio(d, n)
     assert planner.assess(n, 2 * d).ratio == 2 * planner.assess(n, d).ratio
 
 
 @FAST
 @given(st.integers(1, 10**13), st.integers(1, 2**40))
 def test_ratio_is_exact_when_representable(n, k):
-    assert planner.ratio(k * n, n) == k
+    assert planner.verdict.gate.ratio(k * n, n) == k
     assert planner.assess(n, k * n).ratio == float(k)
 
 
@@ -183,7 +183,7 @@ def test_ratio_is_exact_when_representable(n, k):
 @example(10**13, 10**9, 20.0)
 @example(1001, 7, 10.5)
 def test_steps_to_target_is_the_minimal_step_count(n, tps, target):
-    s = planner.steps_to_target(n, tps, target)
+    s = planner.verdict.gate.steps_to_target(n, tps, target)
     need = Fraction(target) * n
     assert type(s) is int
     assert s * tps >= need
@@ -193,12 +193,12 @@ def test_steps_to_target_is_the_minimal_step_count(n, tps, target):
 @FAST
 @given(HUGE_N, st.integers(1, 10**9), TARGETS, st.integers(0, 10**15))
 def test_steps_to_target_with_prior_tokens_is_minimal(n, tps, target, prior):
-    s = planner.steps_to_target(n, tps, target, prior)
+    s = planner.verdict.gate.steps_to_target(n, tps, target, prior)
     need = Fraction(target) * n
     assert type(s) is int and s >= 0
     assert prior + s * tps >= need
     assert s == 0 or prior + (s - 1) * tps < need
-    t = planner.tokens_to_target(n, target, prior)
+    t = planner.verdict.gate.tokens_to_target(n, target, prior)
     assert type(t) is int and t == max(math.ceil(need) - prior, 0)
 
 
@@ -250,8 +250,8 @@ def test_steps_for_a_decimal_target_are_minimal_for_the_gate(n, tps, target, min
     t = Thresholds(1.0, 1.0, target)
     assert planner.assess(n, minimal * tps, thresholds=t).level == "compute-optimal"
     assert planner.assess(n, (minimal - 1) * tps, thresholds=t).level != "compute-optimal"
-    assert planner.steps_to_target(n, tps, target) == minimal
-    assert planner.steps_to_target(np.array([float(n)]), tps, target)[0] == minimal
+    assert planner.verdict.gate.steps_to_target(n, tps, target) == minimal
+    assert planner.verdict.gate.steps_to_target(np.array([float(n)]), tps, target)[0] == minimal
     assert planner.assess(n, 1, tokens_per_step=tps, thresholds=t).steps_to_optimal == minimal
 
 
@@ -782,9 +782,9 @@ def test_ten_trillion_params_on_a_hundred_trillion_tokens_is_exact():
     assert type(r.tokens_to_optimal) is int and r.tokens_to_optimal == 2 * 10**14
     assert type(r.steps_to_optimal) is int and r.steps_to_optimal == 50_000_000
     assert compute.training_flops(10**13, 10**14) == 6e27
-    assert planner.steps_to_target(10**13, 10**9, 20.0) == 200_000
-    assert planner.steps_to_target(10**13 + 1, 10**9, 20.0) == 200_001
-    assert planner.tokens_to_target(10**13 + 1, 10.5) == 105_000_000_000_011  # ceil(10.5 x (1e13 + 1))
+    assert planner.verdict.gate.steps_to_target(10**13, 10**9, 20.0) == 200_000
+    assert planner.verdict.gate.steps_to_target(10**13 + 1, 10**9, 20.0) == 200_001
+    assert planner.verdict.gate.tokens_to_target(10**13 + 1, 10.5) == 105_000_000_000_011  # ceil(10.5 x (1e13 + 1))
 
 
 def test_a_6e28_flop_plan_is_finite():
@@ -813,10 +813,10 @@ def test_a_ten_trillion_parameter_architecture_counts_exactly():
 def test_numpy_arrays_at_frontier_scale_do_not_overflow():
     n = np.array([10**13, 10**13], dtype=np.int64)
     d = np.array([10**14, 10**15], dtype=np.int64)
-    assert planner.ratio(d, n).tolist() == [10.0, 100.0]
+    assert planner.verdict.gate.ratio(d, n).tolist() == [10.0, 100.0]
     assert compute.training_flops(n, d).tolist() == [6e27, 6e28]  # int64 would overflow here
-    assert planner.training_tokens(np.array([25_000_000], dtype=np.int64), np.array([4_000_000])).tolist() == [1e14]
-    assert planner.steps_to_target(n, np.array([10**9, 10**9]), 20.0).tolist() == [200_000, 200_000]
+    assert planner.training.budget.training_tokens(np.array([25_000_000], dtype=np.int64), np.array([4_000_000])).tolist() == [1e14]
+    assert planner.verdict.gate.steps_to_target(n, np.array([10**9, 10**9]), 20.0).tolist() == [200_000, 200_000]
     df = planner.sweep(n, tokens=d, unique_tokens=1e14)
     assert df.flops.tolist() == [6e27, 6e28] and df.epochs.tolist() == [1.0, 10.0]
 
@@ -835,10 +835,10 @@ VECTOR_TARGETS = st.one_of(st.sampled_from([20.0, 10.5, 20, 1, 0.5, 5.0, 40.25, 
        VECTOR_TARGETS, st.integers(0, 10**13))
 def test_steps_and_tokens_to_target_arrays_match_scalars(arrays, target, prior):
     ns, tpss = arrays
-    steps = planner.steps_to_target(np.array(ns, dtype=float), np.array(tpss, dtype=float), target, prior)
-    tokens = planner.tokens_to_target(np.array(ns, dtype=float), target, prior)
-    assert steps.tolist() == [planner.steps_to_target(n, t, target, prior) for n, t in zip(ns, tpss)]
-    assert tokens.tolist() == [planner.tokens_to_target(n, target, prior) for n in ns]
+    steps = planner.verdict.gate.steps_to_target(np.array(ns, dtype=float), np.array(tpss, dtype=float), target, prior)
+    tokens = planner.verdict.gate.tokens_to_target(np.array(ns, dtype=float), target, prior)
+    assert steps.tolist() == [planner.verdict.gate.steps_to_target(n, t, target, prior) for n, t in zip(ns, tpss)]
+    assert tokens.tolist() == [planner.verdict.gate.tokens_to_target(n, target, prior) for n in ns]
 
 
 @FAST
@@ -846,9 +846,9 @@ def test_steps_and_tokens_to_target_arrays_match_scalars(arrays, target, prior):
        thresholds())
 def test_ratio_and_level_arrays_match_scalars(arrays, t):
     ds, ns = arrays
-    r = planner.ratio(np.array(ds, dtype=float), np.array(ns, dtype=float))
+    r = planner.verdict.gate.ratio(np.array(ds, dtype=float), np.array(ns, dtype=float))
     # a scalar ratio is the exact quotient rounded toward zero, an array's is rounded to nearest: one ulp apart
-    assert r.tolist() == pytest.approx([planner.ratio(d, n) for d, n in zip(ds, ns)], rel=2**-52)
+    assert r.tolist() == pytest.approx([planner.verdict.gate.ratio(d, n) for d, n in zip(ds, ns)], rel=2**-52)
     # the level is decided from D and N, the same for arrays and scalars
     codes = level_code(np.array(ds), np.array(ns), t)
     assert [LEVELS[c] for c in codes] == [planner.assess(n, d, thresholds=t).level for d, n in zip(ds, ns)]

@@ -1,6 +1,9 @@
-"""The README runs: every example in it is executed, and printed output is compared where the README shows it.
+"""The README and the docs run: every example in README.md and docs/*.md is executed, and printed output is
+compared wherever the page shows it.
 
-* ```` ```python ```` blocks: each runs in a fresh namespace, from the repository root, in README order.
+* ```` ```pycon ```` blocks: ``>>>`` sessions run as doctests in a fresh namespace from the repository root;
+  every value shown is compared (ellipsis ``...`` and whitespace differences allowed).
+* ```` ```python ```` blocks: each runs in a fresh namespace, from the repository root, in page order.
 * ```` ```console ```` blocks: each ``$ command`` line runs with bash from the repository root; its standard
   output must equal the lines shown under it, up to the next ``$`` line (trailing spaces ignored).
   ``echo $?`` prints the previous command's exit code, as in a terminal.
@@ -8,11 +11,12 @@
 
 A block is skipped only when the line directly above its fence is ``<!-- readme-test: skip -->`` (installing,
 launching JupyterLab or a server). Other fences (``toml``, plain) are documentation. A failure names the
-block's line in README.md.
+block's page and line (``docs/memory.md:42``).
 """
 
 from __future__ import annotations
 
+import doctest
 import os
 import re
 import signal
@@ -26,24 +30,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 SKIP_MARK = "<!-- readme-test: skip -->"
-RUN = ("python", "console", "bash")
+RUN = ("python", "pycon", "console", "bash")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+-]*)")
 
 
 @dataclass
 class Block:
-    line: int          # the fence's line number in README.md (1-based)
+    line: int          # the fence's line number in its page (1-based)
     lang: str
     body: list[str]
     skip: bool
+    page: str = "README.md"
 
     @property
     def id(self) -> str:
-        return f"README.md:{self.line}-{self.lang}"
+        return f"{self.page}:{self.line}-{self.lang}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
 
 
-def blocks(text: str) -> list[Block]:
+def blocks(text: str, page: str = "README.md") -> list[Block]:
     """Every fenced block of ``text`` with its language, its fence's line number and the skip mark."""
     out, lines, i = [], text.splitlines(), 0
     while i < len(lines):
@@ -58,14 +68,15 @@ def blocks(text: str) -> list[Block]:
             body.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
             i += 1
         if i >= len(lines):
-            raise AssertionError(f"README.md:{start + 1}: the {lang or 'plain'} block opened here is never closed")
+            raise AssertionError(f"{page}:{start + 1}: the {lang or 'plain'} block opened here is never closed")
         skip = start > 0 and lines[start - 1].strip() == SKIP_MARK
-        out.append(Block(start + 1, lang, body, skip))
+        out.append(Block(start + 1, lang, body, skip, page))
         i += 1
     return out
 
 
-BLOCKS = [b for b in blocks(README.read_text(encoding="utf-8")) if b.lang in RUN]
+BLOCKS = [b for page in PAGES for b in blocks(page.read_text(encoding="utf-8"), str(page.relative_to(ROOT)))
+          if b.lang in RUN]
 
 
 def params(lang: str):
@@ -105,7 +116,7 @@ def test_python_block_runs(block, monkeypatch):
     monkeypatch.chdir(ROOT)
     code = "\n".join(block.body) + "\n"
     try:
-        compiled = compile(code, f"README.md:{block.line}", "exec")
+        compiled = compile(code, block.where, "exec")
     except SyntaxError as e:
         pytest.fail(f"{block.id}: the python block does not parse: {e}", pytrace=False)
     namespace = {"__name__": "__readme__"}
@@ -115,20 +126,39 @@ def test_python_block_runs(block, monkeypatch):
         try:
             exec(compiled, namespace)
         except Exception as e:  # noqa: BLE001 - any exception is a broken example
-            failure = (f"{block.id}: the python block raised {type(e).__name__} at README.md:{_line_of(e, block)}: "
+            failure = (f"{block.id}: the python block raised {type(e).__name__} at {block.page}:{_line_of(e, block)}: "
                        f"{str(e)[:500]}")
     if failure:
         pytest.fail(failure, pytrace=False)
 
 
 def _line_of(e: BaseException, block: Block) -> int:
-    """The README line of the innermost frame of ``e`` that is in the block."""
+    """The page line of the innermost frame of ``e`` that is in the block."""
     tb, line = e.__traceback__, block.line
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == f"README.md:{block.line}":
+        if tb.tb_frame.f_code.co_filename == block.where:
             line = block.line + tb.tb_lineno
         tb = tb.tb_next
     return line
+
+
+# ---- pycon (doctest sessions) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("block", params("pycon"))
+def test_pycon_block_shows_what_it_prints(block, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    test = doctest.DocTestParser().get_doctest("\n".join(block.body) + "\n", {"__name__": "__readme__"},
+                                               block.id, block.page, block.line)
+    assert test.examples, f"{block.id}: a pycon block without a `>>>` example"
+    report: list[str] = []
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runner.run(test, out=report.append)
+    if runner.failures:
+        text = "".join(report).replace(f'File "{block.page}", line ', f"{block.page}:")
+        pytest.fail(f"{block.id}: {runner.failures} example(s) printed something else than the page shows:\n"
+                    f"{text[-3000:]}", pytrace=False)
 
 
 # ---- console ---------------------------------------------------------------------------------------
@@ -142,7 +172,7 @@ def commands(block: Block) -> list[tuple[int, str, list[str]]]:
         elif out:
             out[-1][2].append(text.rstrip())
         elif text.strip():
-            raise AssertionError(f"README.md:{block.line + 1 + k}: output before the first `$ ` command")
+            raise AssertionError(f"{block.page}:{block.line + 1 + k}: output before the first `$ ` command")
     return out
 
 
@@ -163,7 +193,7 @@ def test_console_block_prints_what_the_readme_shows(block):
             got.pop()
         if got != want:
             diff = "\n".join(f"  README: {w!r}\n  actual: {g!r}" for w, g in _pairs(want, got) if w != g)
-            pytest.fail(f"README.md:{line}: `$ {cmd}` printed something else than the README shows "
+            pytest.fail(f"{block.page}:{line}: `$ {cmd}` printed something else than the page shows "
                         f"(exit {status}; stderr: {p.stderr.strip()[-300:]!r}):\n{diff}", pytrace=False)
 
 

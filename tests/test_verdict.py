@@ -104,11 +104,11 @@ def test_without_a_corpus_nothing_changes():
 def test_level_rule_is_exact_on_every_surface(n, capsys):
     below, on = 10 * n - 1, 10 * n           # a hair under the launch line, and exactly on it
     assert planner.assess(n, below).level == "blocked" and planner.assess(n, on).level == "below-optimal"
-    assert planner.level(planner.ratio(below, n)) == "blocked"
-    assert planner.level(planner.ratio(on, n)) == "below-optimal"
+    assert planner.verdict.gate.level(planner.verdict.gate.ratio(below, n)) == "blocked"
+    assert planner.verdict.gate.level(planner.verdict.gate.ratio(on, n)) == "below-optimal"
     assert planner.sweep([n], [below]).level.iloc[0] == "blocked"
     assert planner.sweep([n, n], [below, on]).level.tolist() == ["blocked", "below-optimal"]
-    assert fmt_ratio(planner.ratio(below, n)) == "9.99"   # never "10.0" beside "blocked"
+    assert fmt_ratio(planner.verdict.gate.ratio(below, n)) == "9.99"   # never "10.0" beside "blocked"
     code, out, _ = run(["check", "--params", str(n), "--steps", str(below), "--tokens-per-step", "1"], capsys)
     assert code == 1 and "blocked" in out.lower() and "10.0" not in out
 
@@ -153,7 +153,7 @@ def test_loss_and_optimum_use_the_compute_n_whatever_the_ratio_uses():
     active = planner.assess_plan(Plan(budget=b, model=arch, param_kind="active"))
     assert total.params != active.params and total.compute_params == active.compute_params
     assert total.loss == active.loss and total.optimal == active.optimal
-    assert total.compute.flops == pytest.approx(6 * planner.count("qwen3-30b-a3b").active * 4e9)
+    assert total.compute.flops == pytest.approx(6 * planner.count_params("qwen3-30b-a3b").active * 4e9)
 
 
 def test_attention_term_needs_a_sequence_length_and_causal_halving_halves_it():
@@ -242,18 +242,18 @@ def test_a_custom_architecture_is_saved_as_dimensions():
 
 def test_vectorised_helpers_accept_every_kind_of_number():
     s = pd.Series([1e10, 2e10], index=["a", "b"])
-    out = planner.ratio(s, 1e9)
+    out = planner.verdict.gate.ratio(s, 1e9)
     assert isinstance(out, pd.Series) and list(out.index) == ["a", "b"] and out.tolist() == [10.0, 20.0]
-    assert planner.ratio(np.array(2e10), np.float64(1e9)) == 20.0 and isinstance(planner.ratio(20, 1), float)
-    assert planner.steps_to_target(1000, 7) == 2858 and isinstance(planner.steps_to_target(1000, 7), int)
-    assert planner.steps_to_target(np.array([1000, 2000]), 7).tolist() == [2858, 5715]   # ceil(20000/7), ceil(40000/7)
+    assert planner.verdict.gate.ratio(np.array(2e10), np.float64(1e9)) == 20.0 and isinstance(planner.verdict.gate.ratio(20, 1), float)
+    assert planner.verdict.gate.steps_to_target(1000, 7) == 2858 and isinstance(planner.verdict.gate.steps_to_target(1000, 7), int)
+    assert planner.verdict.gate.steps_to_target(np.array([1000, 2000]), 7).tolist() == [2858, 5715]   # ceil(20000/7), ceil(40000/7)
 
 
 @pytest.mark.parametrize("call, field", [
-    (lambda: planner.ratio(10, 0), "params"), (lambda: planner.ratio(-5, 1), "tokens"),
-    (lambda: planner.ratio(np.array([1.0, np.nan]), 1), "tokens"),
-    (lambda: planner.steps_to_target(1000, 7.5), "tokens_per_step"),
-    (lambda: planner.tokens_to_target(0), "params"),
+    (lambda: planner.verdict.gate.ratio(10, 0), "params"), (lambda: planner.verdict.gate.ratio(-5, 1), "tokens"),
+    (lambda: planner.verdict.gate.ratio(np.array([1.0, np.nan]), 1), "tokens"),
+    (lambda: planner.verdict.gate.steps_to_target(1000, 7.5), "tokens_per_step"),
+    (lambda: planner.verdict.gate.tokens_to_target(0), "params"),
     (lambda: planner.sweep(1e9, 1e10, steps=10, tokens_per_step=10), "tokens"),
     (lambda: planner.sweep(1e9, steps=10, tokens_per_step=10, micro_batch=1), "tokens_per_step"),
     (lambda: planner.sweep(1e9, steps=10.5, tokens_per_step=10), "steps"),

@@ -162,7 +162,7 @@ def test_one_step_of_hidden_or_heads_is_valid_on_the_opening_model(wb):
 def _fresh_count(config_name, **edits):
     cfg = json.loads((MODELS / f"{config_name}.json").read_text())
     cfg.update(edits)
-    return planner.count(cfg)
+    return planner.count_params(cfg)
 
 
 def test_mixtral_moves_equal_a_fresh_count_of_the_edited_config():
@@ -181,7 +181,7 @@ def test_mixtral_moves_equal_a_fresh_count_of_the_edited_config():
 
 def test_qwen3_moe_moves_equal_a_fresh_count_of_the_edited_config():
     wb = Workbook(model="qwen3-30b-a3b")
-    assert wb.assessment.counts.total == planner.count("qwen3-30b-a3b").total
+    assert wb.assessment.counts.total == planner.count_params("qwen3-30b-a3b").total
     wb.layers.value = 47                                # one step down: no error, every layer still MoE
     assert wb.error is None
     wb.set(experts=64, top_k=4, expert_size=512)
@@ -198,7 +198,7 @@ def test_top_k_follows_the_number_of_experts():
 
 def test_same_positions_same_answer(wb):
     wb.set(model="qwen3-0.6b")
-    fresh = planner.count("qwen3-0.6b").total
+    fresh = planner.count_params("qwen3-0.6b").total
     wb.hidden.slider.value = 1088
     wb.hidden.slider.value = 1024                       # right then left: the explicit head_dim is kept
     assert wb.assessment.params == fresh and wb.architecture() == planner.architecture("qwen3-0.6b")

@@ -20,7 +20,8 @@ from .architecture import Architecture
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, UnknownModelError
 from .families import from_hf_config
-from .params import ParamCount, count_params
+from .params import ParamCount
+from .params import count_params as _count_architecture
 
 MODELS_DIR = DATA_DIR / "models"
 
@@ -116,7 +117,7 @@ def architecture(source) -> Architecture:
     return from_hf_config(cfg, name=name)
 
 
-def count(source) -> ParamCount:
+def count_params(source) -> ParamCount:
     """Exact parameter count of a path, catalog name, config dict, Architecture or checkpoint.
 
     Args:
@@ -162,23 +163,23 @@ def inspect(source) -> tuple:
     if isinstance(source, (str, os.PathLike)) and checkpoints.is_checkpoint(source):
         if Path(source).is_dir() and (Path(source) / "config.json").is_file() and checkpoints.weights_in(Path(source)) is None:
             arch = architecture(source)  # a model folder with only its config
-            return arch, count_params(arch), None
+            return arch, _count_architecture(arch), None
         ckpt = checkpoints.read_checkpoint(source)
         if ckpt.config is not None:
             try:
                 arch = architecture(source)
             except UnknownModelError:  # a model_type the planner cannot count natively: the headers can
                 return None, checkpoints.param_count(ckpt), ckpt
-            return arch, count_params(arch), ckpt
+            return arch, _count_architecture(arch), ckpt
         return None, checkpoints.param_count(ckpt), ckpt
     if isinstance(source, Architecture):
-        return source, count_params(source), None
+        return source, _count_architecture(source), None
     cfg, name = load_config(source)
     try:
         arch = from_hf_config(cfg, name=name)
     except UnknownModelError as e:  # not counted natively: transformers counts it, or the message says how
         return None, fallback_count(cfg, e), None
-    return arch, count_params(arch), None
+    return arch, _count_architecture(arch), None
 
 
 def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
