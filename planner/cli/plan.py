@@ -1,6 +1,6 @@
 """`planner check` and `planner report`: the verdict on one plan.
 
-Both build one :class:`~planner.verdict.plan.Plan`, assess it once, print it with
+Both build one :class:`~planner.verdict.schema.Plan`, assess it once, print it with
 :mod:`planner.surfaces.report` and exit as :class:`~planner.verdict.policy.Verdict` says.
 """
 
@@ -10,10 +10,14 @@ import json
 import sys
 
 from ..errors import ConfigError, UnknownModelError
-from ..model.catalog import architecture, list_models
+from ..model.catalog import architecture, inspect, list_models
+from ..surfaces.advice import advice_text
 from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
-from ..verdict.plan import Plan, assess_plan, load_plan
+from ..verdict.advisor import advise
+from ..verdict.assessment import assess_plan
+from ..verdict.planfile import load_plan
+from ..verdict.schema import Plan
 from .common import UsageError
 from .launch import add_launch_options, add_plan_options, apply_plan_options, plan_from_launch_options
 
@@ -30,7 +34,6 @@ def _model(args):
             raise UnknownModelError("model", f"{args.model!r} is not in the catalog (see `planner models`); "
                                              "for a config.json file use --config")
         return architecture(args.model), None
-    from ..model.catalog import inspect
     try:
         arch, counts, _ = inspect(args.config)
     except ConfigError as e:
@@ -81,7 +84,6 @@ def show(a, args, sections, messages: bool, advice=None) -> int:
     else:
         print(render_text(a, sections, messages=messages))
         if advice is not None:
-            from ..surfaces.advice import advice_text
             print("\n" + advice_text(advice))
     for notice in v.notices:
         if notice.kind == "gate" and v.gate_blocked and not force:
@@ -108,7 +110,6 @@ def cmd_report(args) -> int:
     plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
     advice = None
     if args.advice:
-        from ..verdict.advisor import advise
         advice = advise(plan)
     return show(assess_plan(plan), args, SECTIONS, messages=True, advice=advice)
 
