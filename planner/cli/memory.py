@@ -9,6 +9,7 @@ import sys
 from ..errors import InputError, PlanFileError, UnknownModelError
 from ..format import fmt_gib, fmt_int
 from ..model.catalog import architecture
+from ..surfaces.memory_text import memory_rows
 from ..training.memory import memory_estimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, UsageError
@@ -57,7 +58,7 @@ def _layout(args, base: Parallelism | None = None, source: str = "") -> Parallel
 def _print(e, model: str) -> None:
     print(f"Model          {model}, {fmt_int(e.params)} parameters")
     print(f"Layout         {e.layout.describe()}")
-    for label, text in e.rows():
+    for label, text in memory_rows(e):
         print(f"{label:<15}{text}")
 
 

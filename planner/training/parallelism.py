@@ -8,7 +8,9 @@ an FSDP strategy equals, bytes per value). Construction validates every field an
 ``Parallelism(tp=3, gpus=8)`` raises an :class:`~planner.errors.InputError` for ``gpus``.
 
 Checks that need the model (TP divides the heads, PP divides the layers, EP divides the experts)
-happen in :func:`planner.training.memory.memory_estimate`, where the architecture is known.
+happen in :func:`planner.training.memory.memory_estimate`, where the architecture is known; the TP
+rule is written once, here (:func:`check_tp`, :func:`tp_degrees`), for the memory check, the memory
+fix search and the workbook's TP options.
 """
 
 from __future__ import annotations
@@ -188,6 +190,53 @@ class Parallelism:
         """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel``."""
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "data_parallel": self.data_parallel,
                 "zero_stage": self.zero_stage}
+
+
+def _tp_suits(num_heads: int, num_kv_heads: int, tp: int) -> bool:
+    return num_heads % tp == 0 and (num_kv_heads % tp == 0 or tp % num_kv_heads == 0)
+
+
+def check_tp(num_heads: int, num_kv_heads: int, tp: int) -> None:
+    """Refuse a tensor-parallel degree that does not split the attention heads evenly.
+
+    Megatron splits the query heads over the TP ranks, so ``tp`` must divide them; the key/value heads
+    (GQA) are split too, or replicated when there are fewer of them than ranks, so ``tp`` must divide
+    them or be a multiple of them.
+
+    Args:
+        num_heads: the query heads.
+        num_kv_heads: the key/value heads.
+        tp: the tensor-parallel degree.
+
+    Returns:
+        None.
+
+    Raises:
+        InputError: for field ``tp``, naming the heads it does not suit.
+    """
+    if num_heads % tp:
+        raise InputError("tp", f"a divisor of the number of attention heads ({num_heads})", tp)
+    if not _tp_suits(num_heads, num_kv_heads, tp):
+        raise InputError("tp", f"a divisor or a multiple of the number of key/value heads ({num_kv_heads})", tp)
+
+
+def tp_degrees(num_heads: int, num_kv_heads: int, limit: int | None = None) -> list[int]:
+    """Every tensor-parallel degree :func:`check_tp` accepts, in increasing order.
+
+    Args:
+        num_heads: the query heads.
+        num_kv_heads: the key/value heads.
+        limit: the largest degree wanted (default: ``num_heads``).
+
+    Returns:
+        The divisors of ``num_heads`` up to ``limit`` that divide ``num_kv_heads`` or are multiples of it.
+
+    Raises:
+        InputError: a head count or the limit is not a whole number >= 1.
+    """
+    heads, kv = validate.count("num_heads", num_heads), validate.count("num_kv_heads", num_kv_heads)
+    top = heads if limit is None else min(heads, validate.count("limit", limit))
+    return [t for t in range(1, top + 1) if _tp_suits(heads, kv, t)]
 
 
 #: Keys a plan file's ``[parallelism]`` table accepts (the command line's option names, with underscores).
