@@ -340,7 +340,7 @@ def test_only_the_header_is_read(tmp_path, monkeypatch):
             return data
         fh.read = r
         return fh
-    monkeypatch.setattr(C.os, "fdopen", counting_fdopen)
+    monkeypatch.setattr(os, "fdopen", counting_fdopen)
     assert C.read_checkpoint(f).total == 2**28
     assert sum(read) == 8 + len(json.dumps(header))
 
