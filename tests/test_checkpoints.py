@@ -33,7 +33,6 @@ def run(args, capsys):
     return code, out, err
 
 
-RNG = np.random.default_rng(0)
 MIXED = {  # one tensor per dtype numpy can write, odd shapes, a scalar and an empty tensor
     "model.embed_tokens.weight": np.zeros((37, 8), np.float16),
     "model.layers.0.self_attn.q_proj.weight": np.zeros((8, 8), np.float32),

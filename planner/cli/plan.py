@@ -44,7 +44,18 @@ def _model(args):
 
 
 def plan_from_args(args) -> Plan:
-    """The plan ``planner check``'s options describe (errors name the option)."""
+    """The plan ``planner check``'s options describe.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The :class:`~planner.verdict.schema.Plan`.
+
+    Raises:
+        UsageError: missing or conflicting options.
+        PlannerError: a bad value (the error names the option).
+    """
     launched = plan_from_launch_options(args)
     if launched is not None:
         if any(v is not None for v in (args.config, args.model, args.params, args.steps, args.micro_batch,
@@ -71,8 +82,18 @@ def plan_from_args(args) -> Plan:
 
 
 def show(a, args, sections, messages: bool, advice=None) -> int:
-    """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices; return the
-    verdict's exit code."""
+    """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices.
+
+    Args:
+        a: the :class:`~planner.verdict.assessment.Assessment`.
+        args: the parsed options (``--json``, the forces, ``--require-fit``).
+        sections: the report sections to print.
+        messages: print the report's messages.
+        advice: the advisor's options, or None.
+
+    Returns:
+        The verdict's exit code.
+    """
     v = a.verdict
     force, force_no_fit = args.force_under_provisioned, args.force_no_fit
     code = v.exit_code(force=force, force_no_fit=force_no_fit)
@@ -101,10 +122,34 @@ def show(a, args, sections, messages: bool, advice=None) -> int:
 
 
 def cmd_check(args) -> int:
+    """``planner check``: the verdict on a plan given by options.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The verdict's exit code (0 launch, 1 blocked).
+
+    Raises:
+        UsageError: missing or conflicting options.
+        PlannerError: a bad value.
+    """
     return show(assess_plan(plan_from_args(args)), args, CHECK_SECTIONS, messages=False)
 
 
 def cmd_report(args) -> int:
+    """``planner report``: the whole assessment of a plan file or launch file.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The verdict's exit code (0 launch, 1 blocked).
+
+    Raises:
+        UsageError: neither or both of a plan file and ``--launch-config``.
+        PlannerError: an unreadable or invalid plan.
+    """
     if (args.plan is None) == (args.launch_config is None):
         raise UsageError("give a plan file or --launch-config FILE --format ..., exactly one")
     plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
@@ -115,7 +160,11 @@ def cmd_report(args) -> int:
 
 
 def add_verdict_options(parser) -> None:
-    """The options that decide the exit code: the two forces and ``--require-fit``."""
+    """Add the options that decide the exit code: the two forces and ``--require-fit``.
+
+    Args:
+        parser: an argparse parser.
+    """
     parser.add_argument("--force-under-provisioned", action="store_true",
                         help="exit 0 even when the gate blocks the plan's D/N (still warns)")
     parser.add_argument("--force-no-fit", action="store_true",
@@ -125,6 +174,11 @@ def add_verdict_options(parser) -> None:
 
 
 def register(sub) -> None:
+    """Add the ``check`` and ``report`` commands to the command line's subparsers.
+
+    Args:
+        sub: the ``add_subparsers()`` object.
+    """
     sc = sub.add_parser("check", help="judge a training plan's D/N; exit 1 when blocked")
     src = sc.add_mutually_exclusive_group()
     src.add_argument("--config", help="path to a config.json")
