@@ -33,7 +33,6 @@ def run(args, capsys):
     return code, out, err
 
 
-RNG = np.random.default_rng(0)
 MIXED = {  # one tensor per dtype numpy can write, odd shapes, a scalar and an empty tensor
     "model.embed_tokens.weight": np.zeros((37, 8), np.float16),
     "model.layers.0.self_attn.q_proj.weight": np.zeros((8, 8), np.float32),
@@ -340,7 +339,7 @@ def test_only_the_header_is_read(tmp_path, monkeypatch):
             return data
         fh.read = r
         return fh
-    monkeypatch.setattr(C.os, "fdopen", counting_fdopen)
+    monkeypatch.setattr(os, "fdopen", counting_fdopen)
     assert C.read_checkpoint(f).total == 2**28
     assert sum(read) == 8 + len(json.dumps(header))
 

@@ -107,6 +107,28 @@ def test_full_recompute_keeps_layer_inputs_plus_one_layer_and_the_loss():
     assert full.activations == L * 2 * T * h + one_layer + loss
 
 
+def test_full_recompute_with_sequence_parallelism_keeps_the_layer_input_split_over_tp():
+    # Korthikanti et al. 2022 §4-5: full recompute stores only each layer's input, 2sbh bytes; with sequence
+    # parallelism every TP rank holds s/t of the sequence, so 2sbh/t. GPT-3: s 2048, b 1, h 12288, t 8.
+    s, b, h, t = 2048, 1, 12288, 8
+    kept = 2 * s * b * h / t                                  # 6,291,456 bytes, not 2sbh = 50,331,648
+    assert layer_activations(b, s, h, 96, tp=t, sp=True, recompute="full") == kept == 6_291_456
+    assert layer_activations(b, s, h, 96, tp=t, sp=False, recompute="full") == 2 * s * b * h
+    p = Parallelism(micro_batch=b, seq_len=s, tp=t, sp=True, recompute="full", dropout=True)
+    assert memory_estimate(GPT3, p).activations_per_layer == kept
+
+
+def test_full_recompute_with_sequence_parallelism_on_a_whole_model():
+    a = planner.architecture("llama-3-8b")
+    T, h, V, L, t = 4096, 4096, 128256, 32, 2
+    layout = Parallelism(seq_len=T, tp=t, sp=True, flash_attention=True)
+    full = memory_estimate(a, layout.with_(recompute="full"))
+    one_layer = memory_estimate(a, layout).activations_per_layer  # rematerialised in the backward pass
+    loss = (2 * 2 * T * h) / t + 4 * T * V / t   # final-norm and head inputs (split by SP), fp32 logits (by TP)
+    assert full.activations_per_layer == 2 * T * h / t
+    assert full.activations == L * 2 * T * h / t + one_layer + loss
+
+
 def test_first_pipeline_stage_holds_p_micro_batches():
     # 1F1B: the first stage stores p micro-batches of L/p layers, i.e. L layers' worth, whatever p.
     p1 = Parallelism(seq_len=2048, tp=8, sp=True, recompute="selective", dropout=True)
@@ -360,6 +382,46 @@ def test_cli_text_for_every_kind_of_verdict(capsys, args):
     code, _, err = _run(capsys, *args, "--micro-batch", "1", "--seq-len", "2048", "--require-fit")
     assert (code == 1) == ("Fits           no" in out)  # as the plan verdict: only a proven misfit exits 1
     assert ("cannot be confirmed" in err) == ("Fits           unknown" in out)
+
+
+@pytest.mark.parametrize("args", [
+    ["--accelerator", "h200"],                                  # 16 B × 7e9 + 2 GiB = 114.1 GB of 141 GiB
+    ["--accelerator", "h100-sxm", "--zero", "3", "--dp", "8"],  # 16 B × 7e9 / 8 + 2 GiB = 16.1 GB of 80 GiB
+])
+def test_cli_require_fit_passes_an_unknown_fit(capsys, args):
+    # a bare count: the model states fit, the activations are unknown; unknown is not a misfit
+    code, out, err = _run(capsys, "--params", "7B", "--micro-batch", "1", "--seq-len", "2048", *args, "--require-fit")
+    assert code == 0 and "Fits           unknown" in out and "cannot be confirmed" in err
+
+
+def test_cli_require_fit_fails_when_the_model_states_alone_overflow(capsys):
+    # 16 B × 7e9 = 112e9 bytes of states + 2 GiB > 80 GiB = 85.9e9 bytes, whatever the activations
+    code, out, err = _run(capsys, "--params", "7B", "--micro-batch", "1", "--seq-len", "2048",
+                          "--accelerator", "h100-sxm", "--require-fit")
+    assert code == 1 and "Fits           no" in out and "does not fit" in err
+
+
+def test_tp_rule_is_written_once():
+    from planner.training.parallelism import check_tp, tp_degrees
+    assert tp_degrees(32, 8) == [1, 2, 4, 8, 16, 32]      # Llama-3-8B: 16 and 32 replicate the 8 kv heads
+    assert tp_degrees(14, 2) == [1, 2, 14]                # Qwen2.5-0.5B: 7 divides 14 but neither divides nor is a multiple of 2
+    assert tp_degrees(32, 8, limit=8) == [1, 2, 4, 8]
+    check_tp(14, 2, 14)
+    for tp, words in ((4, "attention heads (14)"), (7, "key/value heads (2)")):
+        with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)")) as e:
+            check_tp(14, 2, tp)
+        assert e.value.field == "tp"
+    with pytest.raises(InputError) as e:
+        memory_estimate(planner.architecture("qwen2.5-0.5b"), Parallelism(tp=7))
+    assert e.value.field == "tp" and "key/value heads" in str(e.value)
+
+
+def test_the_table_is_rendered_in_surfaces():
+    from planner.surfaces.memory_text import memory_rows
+    e = memory_estimate(10**9, Parallelism(overhead=0), 20e9)
+    rows = dict(memory_rows(e))
+    assert rows["Weights"].strip() == "1.86 GiB" and rows["Fits"].startswith("unknown")   # 2e9 bytes = 1.86 GiB
+    assert e.rows() == memory_rows(e)  # the method delegates until its last callers move
 
 
 def test_message_for_the_plan_verdict():

@@ -17,7 +17,7 @@ from planner import InputError, Plan
 from planner.cli import main
 from planner.format import fmt_ratio
 from planner.surfaces.report import optimal_frame, summary_rows
-from planner.verdict.plan import load_plan, plan_to_dict, save_plan
+from planner.verdict.planfile import load_plan, plan_to_dict, save_plan
 
 N_QWEN = 494_032_768          # Qwen2.5-0.5B, published total
 U_ORIGIN = 1.24e9             # the origin case's unique tokens

@@ -9,6 +9,7 @@ import sys
 from ..errors import InputError, PlanFileError, UnknownModelError
 from ..format import fmt_gib, fmt_int
 from ..model.catalog import architecture
+from ..surfaces.memory_text import memory_rows
 from ..training.memory import memory_estimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, UsageError
@@ -55,13 +56,28 @@ def _layout(args, base: Parallelism | None = None, source: str = "") -> Parallel
 
 
 def _print(e, model: str) -> None:
+    """Print the model, the layout and the memory table."""
     print(f"Model          {model}, {fmt_int(e.params)} parameters")
     print(f"Layout         {e.layout.describe()}")
-    for label, text in e.rows():
+    for label, text in memory_rows(e):
         print(f"{label:<15}{text}")
 
 
 def cmd_memory(args) -> int:
+    """``planner memory``: print the estimate; with ``--require-fit`` exit 1 only on a proven misfit.
+
+    An unknown fit (a bare parameter count, non-attention layers) is not a misfit: it exits 0 with a warning.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The exit code: 0, or 1 when ``--require-fit`` is given and the estimate does not fit.
+
+    Raises:
+        UsageError: not exactly one model source, or ``--require-fit`` without ``--accelerator``.
+        PlannerError: a bad value (the error names the option or the launch file's field).
+    """
     sources = [s for s in (args.config, args.model, args.params, args.launch_config) if s is not None]
     if len(sources) != 1:
         raise UsageError("give exactly one of --config, --model, --params or --launch-config")
@@ -103,6 +119,11 @@ def cmd_memory(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``memory`` command to the command line's subparsers.
+
+    Args:
+        sub: the ``add_subparsers()`` object.
+    """
     sm = sub.add_parser("memory", help="memory per GPU for a model and a parallel layout; does it fit?")
     src = sm.add_argument_group("model (exactly one)")
     src.add_argument("--config", help="path to a config.json")

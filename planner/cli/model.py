@@ -12,6 +12,7 @@ from .common import EXIT_OK
 
 
 def _json(arch, pc, ckpt, source) -> dict:
+    """The ``--json`` object of ``planner params``."""
     if arch is None and ckpt is None:  # counted by transformers (the native counter refused the config)
         return {"model": Path(str(source)).name, **pc.to_dict(), "source": "transformers"}
     out = {"model": arch.name if arch is not None else Path(source).name,
@@ -27,6 +28,7 @@ def _json(arch, pc, ckpt, source) -> dict:
 
 
 def _reasons(arch, pc, ckpt) -> list[str]:
+    """Why the checkpoint's count differs from the config's."""
     return checkpoints.explain(ckpt, pc.total, tied=getattr(arch, "tied_embeddings", None),
                                num_layers=getattr(arch, "num_layers", None))
 
@@ -65,6 +67,18 @@ def _print_checkpoint(ckpt) -> None:
 
 
 def cmd_params(args) -> int:
+    """``planner params``: the exact N of a config, catalog model or checkpoint, with its breakdown.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        0.
+
+    Raises:
+        ConfigError: an unreadable or malformed config or checkpoint.
+        UnknownModelError: a name that is neither a file nor in the catalog.
+    """
     arch, pc, ckpt = inspect(args.config)
     if args.json:
         print(json.dumps(_json(arch, pc, ckpt, args.config), indent=2))
@@ -95,12 +109,25 @@ def cmd_params(args) -> int:
 
 
 def cmd_models(args) -> int:
+    """``planner models``: print the catalog's model names.
+
+    Args:
+        args: the parsed options (none are used).
+
+    Returns:
+        0.
+    """
     for name in list_models():
         print(name)
     return EXIT_OK
 
 
 def register(sub) -> None:
+    """Add the ``params`` and ``models`` commands to the command line's subparsers.
+
+    Args:
+        sub: the ``add_subparsers()`` object.
+    """
     sp = sub.add_parser("params", help="exact parameter count of a config.json, catalog model or checkpoint")
     sp.add_argument("config", help="a config.json, a catalog model name (see `planner models`), a model folder "
                                    "(config.json + weights), a .safetensors file, a model.safetensors.index.json "

@@ -1,6 +1,6 @@
 """`planner check` and `planner report`: the verdict on one plan.
 
-Both build one :class:`~planner.verdict.plan.Plan`, assess it once, print it with
+Both build one :class:`~planner.verdict.schema.Plan`, assess it once, print it with
 :mod:`planner.surfaces.report` and exit as :class:`~planner.verdict.policy.Verdict` says.
 """
 
@@ -10,10 +10,14 @@ import json
 import sys
 
 from ..errors import ConfigError, UnknownModelError
-from ..model.catalog import architecture, list_models
+from ..model.catalog import architecture, inspect, list_models
+from ..surfaces.advice import advice_text
 from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
-from ..verdict.plan import Plan, assess_plan, load_plan
+from ..verdict.advisor import advise
+from ..verdict.assessment import assess_plan
+from ..verdict.planfile import load_plan
+from ..verdict.schema import Plan
 from .common import UsageError
 from .launch import add_launch_options, add_plan_options, apply_plan_options, plan_from_launch_options
 
@@ -30,7 +34,6 @@ def _model(args):
             raise UnknownModelError("model", f"{args.model!r} is not in the catalog (see `planner models`); "
                                              "for a config.json file use --config")
         return architecture(args.model), None
-    from ..model.catalog import inspect
     try:
         arch, counts, _ = inspect(args.config)
     except ConfigError as e:
@@ -41,7 +44,18 @@ def _model(args):
 
 
 def plan_from_args(args) -> Plan:
-    """The plan ``planner check``'s options describe (errors name the option)."""
+    """The plan ``planner check``'s options describe.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The :class:`~planner.verdict.schema.Plan`.
+
+    Raises:
+        UsageError: missing or conflicting options.
+        PlannerError: a bad value (the error names the option).
+    """
     launched = plan_from_launch_options(args)
     if launched is not None:
         if any(v is not None for v in (args.config, args.model, args.params, args.steps, args.micro_batch,
@@ -68,8 +82,18 @@ def plan_from_args(args) -> Plan:
 
 
 def show(a, args, sections, messages: bool, advice=None) -> int:
-    """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices; return the
-    verdict's exit code."""
+    """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices.
+
+    Args:
+        a: the :class:`~planner.verdict.assessment.Assessment`.
+        args: the parsed options (``--json``, the forces, ``--require-fit``).
+        sections: the report sections to print.
+        messages: print the report's messages.
+        advice: the advisor's options, or None.
+
+    Returns:
+        The verdict's exit code.
+    """
     v = a.verdict
     force, force_no_fit = args.force_under_provisioned, args.force_no_fit
     code = v.exit_code(force=force, force_no_fit=force_no_fit)
@@ -81,7 +105,6 @@ def show(a, args, sections, messages: bool, advice=None) -> int:
     else:
         print(render_text(a, sections, messages=messages))
         if advice is not None:
-            from ..surfaces.advice import advice_text
             print("\n" + advice_text(advice))
     for notice in v.notices:
         if notice.kind == "gate" and v.gate_blocked and not force:
@@ -99,22 +122,49 @@ def show(a, args, sections, messages: bool, advice=None) -> int:
 
 
 def cmd_check(args) -> int:
+    """``planner check``: the verdict on a plan given by options.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The verdict's exit code (0 launch, 1 blocked).
+
+    Raises:
+        UsageError: missing or conflicting options.
+        PlannerError: a bad value.
+    """
     return show(assess_plan(plan_from_args(args)), args, CHECK_SECTIONS, messages=False)
 
 
 def cmd_report(args) -> int:
+    """``planner report``: the whole assessment of a plan file or launch file.
+
+    Args:
+        args: the parsed options.
+
+    Returns:
+        The verdict's exit code (0 launch, 1 blocked).
+
+    Raises:
+        UsageError: neither or both of a plan file and ``--launch-config``.
+        PlannerError: an unreadable or invalid plan.
+    """
     if (args.plan is None) == (args.launch_config is None):
         raise UsageError("give a plan file or --launch-config FILE --format ..., exactly one")
     plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
     advice = None
     if args.advice:
-        from ..verdict.advisor import advise
         advice = advise(plan)
     return show(assess_plan(plan), args, SECTIONS, messages=True, advice=advice)
 
 
 def add_verdict_options(parser) -> None:
-    """The options that decide the exit code: the two forces and ``--require-fit``."""
+    """Add the options that decide the exit code: the two forces and ``--require-fit``.
+
+    Args:
+        parser: an argparse parser.
+    """
     parser.add_argument("--force-under-provisioned", action="store_true",
                         help="exit 0 even when the gate blocks the plan's D/N (still warns)")
     parser.add_argument("--force-no-fit", action="store_true",
@@ -124,6 +174,11 @@ def add_verdict_options(parser) -> None:
 
 
 def register(sub) -> None:
+    """Add the ``check`` and ``report`` commands to the command line's subparsers.
+
+    Args:
+        sub: the ``add_subparsers()`` object.
+    """
     sc = sub.add_parser("check", help="judge a training plan's D/N; exit 1 when blocked")
     src = sc.add_mutually_exclusive_group()
     src.add_argument("--config", help="path to a config.json")

@@ -19,10 +19,15 @@ COLOURS = {"weights": "#0072B2", "gradients": "#56B4E9", "optimizer": "#009E73",
 def memory_bar_html(estimate, width_px: int = 480) -> str:
     """HTML of a horizontal stacked bar of ``estimate``'s parts, with a line at the accelerator's capacity.
 
-    ``estimate`` is a :class:`~planner.training.memory.MemoryEstimate`; ``width_px`` the bar's width in
-    pixels. The bar spans the larger of the total and the capacity, so a plan that does not fit shows
-    the part beyond the line. Unknown activations (a bare parameter count) are left out and said so.
-    Returns a string of HTML with the verdict sentence (:attr:`MemoryEstimate.message`) below the bar.
+    The bar spans the larger of the total and the capacity, so a plan that does not fit shows the part
+    beyond the line. Unknown activations (a bare parameter count) are left out and said so.
+
+    Args:
+        estimate: a :class:`~planner.training.memory.MemoryEstimate`.
+        width_px: the bar's width in pixels.
+
+    Returns:
+        A string of HTML with the verdict sentence (:attr:`MemoryEstimate.message`) below the bar.
     """
     parts = [(k, getattr(estimate, k)) for k in COLOURS if getattr(estimate, k) is not None]
     scale = max(estimate.total, estimate.capacity or 0.0) or 1.0

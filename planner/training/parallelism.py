@@ -8,7 +8,9 @@ an FSDP strategy equals, bytes per value). Construction validates every field an
 ``Parallelism(tp=3, gpus=8)`` raises an :class:`~planner.errors.InputError` for ``gpus``.
 
 Checks that need the model (TP divides the heads, PP divides the layers, EP divides the experts)
-happen in :func:`planner.training.memory.memory_estimate`, where the architecture is known.
+happen in :func:`planner.training.memory.memory_estimate`, where the architecture is known; the TP
+rule is written once, here (:func:`check_tp`, :func:`tp_degrees`), for the memory check, the memory
+fix search and the workbook's TP options.
 """
 
 from __future__ import annotations
@@ -38,33 +40,36 @@ MAX_SEQ = 10**8
 class Parallelism:
     """A training layout per GPU: parallel degrees, sharding, recompute, batch shape and precision.
 
-    Arguments (all keyword, all optional):
+    All arguments are keywords and optional; ``p.with_(tp=2)`` equals a fresh build with that change.
 
-    * ``micro_batch`` — sequences per GPU per forward pass (whole number ≥ 1; default 1);
-    * ``seq_len`` — tokens per sequence (default 2048);
-    * ``tp``, ``pp`` — tensor- and pipeline-parallel degrees (default 1);
-    * ``dp`` — data-parallel degree; default: ``gpus / (tp·pp)`` when ``gpus`` is given, else 1;
-    * ``gpus`` — the number of GPUs, optional; when given, ``dp × tp × pp`` must equal it;
-    * ``ep`` — expert-parallel degree (MoE; must divide ``dp`` and the number of experts);
-    * ``sp`` — sequence parallelism (Megatron: the norm and dropout activations split over TP too);
-    * ``zero`` — ZeRO stage 0–3 (optimizer states, + gradients, + weights sharded over ``dp``);
-    * ``fsdp`` — ``"full"`` (FULL_SHARD, ZeRO-3) or ``"grad-op"`` (SHARD_GRAD_OP, ZeRO-2); give this
-      or ``zero``, not both;
-    * ``recompute`` — activation recompute: ``"none"``, ``"selective"`` (the attention core,
-      Korthikanti et al. 2022) or ``"full"`` (each layer's input only);
-    * ``flash_attention`` — no s² attention scores are stored;
-    * ``precision`` — ``"bf16-mixed"``, ``"fp16-mixed"`` (2-byte weights, gradients and activations)
-      or ``"fp32"`` (4 bytes each, no master copy);
-    * ``optimizer`` — ``"adamw"``, ``"adamw-8bit"`` or ``"sgd"`` (with momentum);
-    * ``master_weights`` — keep an fp32 master copy of the weights in mixed precision (default True);
-    * ``fp32_grads`` — Megatron-style fp32 gradient buffers in mixed precision (default False);
-    * ``dropout`` — the model trains with dropout, so its masks are stored (Korthikanti's counts assume it;
-      Llama-style pretraining does not); default None: as the model says (its config's dropout rates,
-      :attr:`Architecture.dropout <planner.Architecture>`; none for a bare parameter count);
-    * ``overhead`` — bytes per GPU allowed for the framework (default :data:`DEFAULT_OVERHEAD`).
+    Args:
+        micro_batch: sequences per GPU per forward pass (whole number >= 1; default 1).
+        seq_len: tokens per sequence (default 2048).
+        tp: tensor-parallel degree (default 1).
+        pp: pipeline-parallel degree (default 1).
+        dp: data-parallel degree; default: ``gpus / (tp·pp)`` when ``gpus`` is given, else 1.
+        ep: expert-parallel degree (MoE; must divide ``dp`` and the number of experts).
+        sp: sequence parallelism (Megatron: the norm and dropout activations split over TP too).
+        zero: ZeRO stage 0-3 (optimizer states, + gradients, + weights sharded over ``dp``).
+        fsdp: ``"full"`` (FULL_SHARD, ZeRO-3) or ``"grad-op"`` (SHARD_GRAD_OP, ZeRO-2); this or ``zero``,
+            not both.
+        recompute: ``"none"``, ``"selective"`` (the attention core, Korthikanti et al. 2022) or ``"full"``
+            (each layer's input only).
+        flash_attention: no s² attention scores are stored.
+        precision: ``"bf16-mixed"``, ``"fp16-mixed"`` (2-byte weights, gradients and activations) or
+            ``"fp32"`` (4 bytes each, no master copy).
+        optimizer: ``"adamw"``, ``"adamw-8bit"`` or ``"sgd"`` (with momentum).
+        master_weights: keep an fp32 master copy of the weights in mixed precision (default True).
+        fp32_grads: Megatron-style fp32 gradient buffers in mixed precision (default False).
+        dropout: the model trains with dropout, so its masks are stored (Korthikanti's counts assume it;
+            Llama-style pretraining does not); default None: as the model says (its config's dropout rates,
+            :attr:`Architecture.dropout <planner.Architecture>`; none for a bare parameter count).
+        overhead: bytes per GPU allowed for the framework (default :data:`DEFAULT_OVERHEAD`).
+        gpus: the number of GPUs, optional; when given, ``dp × tp × pp`` must equal it.
 
-    Raises :class:`~planner.errors.InputError` naming the field for any invalid value or an
-    inconsistent combination. ``p.with_(tp=2)`` equals a fresh build with that change.
+    Raises:
+        InputError: naming the field, for any invalid value or an inconsistent combination
+            (``Parallelism(tp=3, gpus=8)`` names ``gpus``).
     """
 
     micro_batch: int = 1
@@ -181,13 +186,74 @@ class Parallelism:
                 f"{self.precision} {self.optimizer}{'; dropout masks' if self.dropout else ''}")
 
     def with_(self, **changes) -> "Parallelism":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        Args:
+            **changes: fields and their new values.
+
+        Returns:
+            The new :class:`Parallelism`.
+
+        Raises:
+            InputError: a changed field is invalid, or the combination is inconsistent.
+        """
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel``."""
+        """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel`` and ``zero_stage``.
+
+        Returns:
+            ``{field: value}``.
+        """
         return {**{f.name: getattr(self, f.name) for f in fields(self)}, "data_parallel": self.data_parallel,
                 "zero_stage": self.zero_stage}
+
+
+def _tp_suits(num_heads: int, num_kv_heads: int, tp: int) -> bool:
+    return num_heads % tp == 0 and (num_kv_heads % tp == 0 or tp % num_kv_heads == 0)
+
+
+def check_tp(num_heads: int, num_kv_heads: int, tp: int) -> None:
+    """Refuse a tensor-parallel degree that does not split the attention heads evenly.
+
+    Megatron splits the query heads over the TP ranks, so ``tp`` must divide them; the key/value heads
+    (GQA) are split too, or replicated when there are fewer of them than ranks, so ``tp`` must divide
+    them or be a multiple of them.
+
+    Args:
+        num_heads: the query heads.
+        num_kv_heads: the key/value heads.
+        tp: the tensor-parallel degree.
+
+    Returns:
+        None.
+
+    Raises:
+        InputError: for field ``tp``, naming the heads it does not suit.
+    """
+    if num_heads % tp:
+        raise InputError("tp", f"a divisor of the number of attention heads ({num_heads})", tp)
+    if not _tp_suits(num_heads, num_kv_heads, tp):
+        raise InputError("tp", f"a divisor or a multiple of the number of key/value heads ({num_kv_heads})", tp)
+
+
+def tp_degrees(num_heads: int, num_kv_heads: int, limit: int | None = None) -> list[int]:
+    """Every tensor-parallel degree :func:`check_tp` accepts, in increasing order.
+
+    Args:
+        num_heads: the query heads.
+        num_kv_heads: the key/value heads.
+        limit: the largest degree wanted (default: ``num_heads``).
+
+    Returns:
+        The divisors of ``num_heads`` up to ``limit`` that divide ``num_kv_heads`` or are multiples of it.
+
+    Raises:
+        InputError: a head count or the limit is not a whole number >= 1.
+    """
+    heads, kv = validate.count("num_heads", num_heads), validate.count("num_kv_heads", num_kv_heads)
+    top = heads if limit is None else min(heads, validate.count("limit", limit))
+    return [t for t in range(1, top + 1) if _tp_suits(heads, kv, t)]
 
 
 #: Keys a plan file's ``[parallelism]`` table accepts (the command line's option names, with underscores).
@@ -201,14 +267,23 @@ def parallelism_from_dict(table: dict, field_prefix: str = "plan.parallelism", *
                           dp=None, gpus=None, field_names: dict | None = None) -> Parallelism:
     """Validate a plan file's ``[parallelism]`` table and build the :class:`Parallelism`.
 
-    ``table`` holds any of :data:`PLAN_KEYS` (``tp = 2``, ``recompute = "full"``, ...). The batch
-    shape and degrees that live elsewhere in a plan come as keywords: ``micro_batch``, ``seq_len``,
-    ``dp`` (``[training] data_parallel``) and ``gpus`` (``[hardware] count``). ``field_names`` maps
-    those keyword names to the plan fields to blame (default: ``plan.training.micro_batch``,
-    ``plan.training.seq_len``, ``plan.training.data_parallel``, ``plan.hardware.count``).
+    Args:
+        table: any of :data:`PLAN_KEYS` (``tp = 2``, ``recompute = "full"``, ...).
+        field_prefix: the name errors give the table.
+        micro_batch: from ``[training]``.
+        seq_len: from ``[training]``.
+        dp: ``[training] data_parallel``.
+        gpus: ``[hardware] count``.
+        field_names: maps those four keyword names to the plan fields to blame (default:
+            ``plan.training.micro_batch``, ``plan.training.seq_len``, ``plan.training.data_parallel``,
+            ``plan.hardware.count``).
 
-    Raises :class:`~planner.errors.PlanFileError` naming ``<field_prefix>.<key>`` for an unknown key,
-    a wrong type or value, or an inconsistent layout.
+    Returns:
+        The :class:`Parallelism`.
+
+    Raises:
+        PlanFileError: naming ``<field_prefix>.<key>`` (or the blamed plan field) for an unknown key, a
+            wrong type or value, a missing batch shape, or an inconsistent layout.
     """
     if not isinstance(table, dict):
         raise PlanFileError(field_prefix, f"must be a table, got {type(table).__name__}")

@@ -1,0 +1,103 @@
+"""Memory per GPU of one model and layout, and whether it fits an accelerator: :func:`memory_estimate`."""
+
+from __future__ import annotations
+
+import math
+
+from ... import validate
+from ...errors import InputError
+from ..compute import accelerator as accelerator_row
+from ..parallelism import Parallelism
+from .fix import find_fix
+from .partition import (ModelParts, activation_widths, check_layout, layout_estimate, layout_values, model_parts,
+                        stage_bytes, with_dropout)
+from .result import MemoryEstimate
+
+
+def accelerator_memory(name) -> tuple[str, float]:
+    """(name, capacity in bytes) of an accelerator key or name in ``data/accelerators.csv``.
+
+    Args:
+        name: the accelerator's key (``"h100-sxm"``) or name.
+
+    Returns:
+        ``(name, capacity in bytes)``.
+
+    Raises:
+        UnknownModelError: not in the table.
+        InputError: the accelerator's memory capacity is not known.
+    """
+    acc = accelerator_row(name)
+    if acc.get("memory_bytes") is None:
+        raise InputError("accelerator", "an accelerator with a known memory capacity", name)
+    return acc["name"], float(acc["memory_bytes"])
+
+
+def capacity_of(accelerator) -> tuple[str | None, float | None]:
+    """(name, bytes) of an accelerator key or name, or of a capacity in bytes; (None, None) for None.
+
+    Args:
+        accelerator: None, an accelerator key or name, or a capacity in bytes.
+
+    Returns:
+        ``(name, capacity)``; a bare capacity is named by its size (``"20 GiB"``).
+
+    Raises:
+        UnknownModelError: an unknown accelerator.
+        InputError: an accelerator without a known capacity, or a capacity that is not a positive number.
+    """
+    if accelerator is None:
+        return None, None
+    if isinstance(accelerator, str):
+        return accelerator_memory(accelerator)
+    cap = validate.positive_real("capacity", accelerator)
+    return f"{cap / 2**30:g} GiB", cap
+
+
+def _max_micro_batch(model: ModelParts, layout: Parallelism, capacity: float) -> int | None:
+    """Largest b with total(b) ≤ capacity: every stage's activations are proportional to b."""
+    if model.arch is None or activation_widths(model.arch) is None:
+        return None
+    parts = stage_bytes(model, layout_values(layout, micro_batch=1))
+    best = None
+    for s in ("first", "last"):
+        fixed = sum(float(parts[s][k]) for k in ("weights", "gradients", "optimizer")) + layout.overhead
+        slope = float(parts[s]["activations"])
+        n = max(0, math.floor((capacity - fixed) / slope)) if slope > 0 else 10**8
+        best = n if best is None else min(best, n)
+    return min(best, 10**8)
+
+
+def memory_estimate(arch_or_params, layout: Parallelism | None = None, accelerator=None) -> MemoryEstimate:
+    """Bytes per GPU of training a model with a layout, and whether it fits an accelerator.
+
+    Args:
+        arch_or_params: an :class:`~planner.Architecture` (everything is derived, activations included)
+            or a parameter count (``7e9``, ``"7B"``: model states only, activations None).
+        layout: a :class:`~planner.training.parallelism.Parallelism` (default: one GPU, micro-batch 1,
+            sequence 2048, bf16 mixed precision, AdamW).
+        accelerator: a key or name from ``data/accelerators.csv`` (``"h100-sxm"``) or a capacity in
+            bytes; with it the result also says whether it fits, the headroom, the largest micro-batch
+            that fits and, if it does not fit, the smallest fix.
+
+    Returns:
+        A :class:`~planner.training.memory.result.MemoryEstimate`.
+
+    Raises:
+        InputError: naming the field: a layout that is not a ``Parallelism``, a bad count, or a layout
+            that does not suit the model (``tp`` not dividing the heads, ``pp`` the layers, ``ep`` the experts).
+        UnknownModelError: an unknown accelerator.
+    """
+    layout = Parallelism() if layout is None else layout
+    if not isinstance(layout, Parallelism):
+        raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
+    model = model_parts(arch_or_params)
+    layout = with_dropout(model, layout)
+    check_layout(model, layout)
+    est = layout_estimate(model, layout)
+    name, cap = capacity_of(accelerator)
+    if cap is None:
+        return est
+    fix = find_fix(model, layout, cap) if est.total > cap else None
+    return MemoryEstimate(**{**est.__dict__, "accelerator": name, "capacity": cap,
+                             "max_micro_batch": _max_micro_batch(model, layout, cap), "fix": fix})

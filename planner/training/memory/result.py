@@ -1,0 +1,193 @@
+"""The result of a memory estimate: :class:`MemoryEstimate`, its :class:`Fix`, and the one fit rule.
+
+The one-sentence verdict (:attr:`MemoryEstimate.message`) lives here because the plan's policy notices
+(:mod:`planner.verdict.policy`) use it; the table every surface shows is rendered in
+:mod:`planner.surfaces.memory_text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...format import fmt_gib
+from ..parallelism import Parallelism
+
+#: The parts of a total, in the order surfaces show them.
+COMPONENTS = ("weights", "gradients", "optimizer", "activations", "overhead")
+
+
+def fit_state(total, capacity, activations_known):
+    """The one fit rule: False over capacity; True within it when the activations are known; None (unknown) within it.
+
+    The activations are unknown for a bare parameter count and for layers that are not attention; an
+    unknown fit is not a misfit. Vectorised: object arrays of True/False/None for arrays.
+
+    Args:
+        total: bytes per GPU (the known parts).
+        capacity: the accelerator's bytes.
+        activations_known: whether ``total`` includes the activations.
+
+    Returns:
+        True, False or None (an object array for array inputs).
+    """
+    if np.ndim(total) == 0 and np.ndim(activations_known) == 0:
+        return False if total > capacity else (True if activations_known else None)
+    over = np.asarray(total) > capacity
+    known = np.broadcast_to(np.asarray(activations_known, dtype=bool), over.shape)
+    return np.where(over, False, np.where(known, True, None)).astype(object)
+
+
+#: The largest part of a total, in words ("mostly optimizer state").
+DOMINANT_WORDS = {"weights": "weights", "gradients": "gradients", "optimizer": "optimizer state",
+                  "activations": "activations", "overhead": "overhead"}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A layout change that makes the run fit: the new layout, what changed, and its estimate.
+
+    Args:
+        layout: the changed layout.
+        changes: ``{field: new value}`` for each changed field (``tp``, ``zero``, ``recompute``, ``gpus``).
+        estimate: the :class:`MemoryEstimate` of ``layout``.
+    """
+
+    layout: Parallelism
+    changes: dict
+    estimate: "MemoryEstimate" = field(repr=False)
+
+    @property
+    def description(self) -> str:
+        """The change as command-line options, e.g. ``--tp 2 --recompute selective``."""
+        return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in self.changes.items())
+
+    @property
+    def words(self) -> str:
+        """The change in words, e.g. ``TP 2, selective recompute on 2 GPUs``."""
+        c = self.changes
+        parts = [f"TP {c['tp']}"] if "tp" in c else []
+        parts += [f"ZeRO stage {c['zero']}"] if "zero" in c else []
+        parts += [f"{c['recompute']} recompute"] if "recompute" in c else []
+        n = self.layout.num_gpus
+        return f"{', '.join(parts) or 'the same layout'} on {n:,} GPU{'s' if n != 1 else ''}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the changes, the GPUs of the new layout and its total bytes per GPU.
+
+        Returns:
+            ``{"changes": {...}, "gpus": n, "total": bytes}``.
+        """
+        return {"changes": self.changes, "gpus": self.layout.num_gpus, "total": round(self.estimate.total)}
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes per GPU for one model and layout, and whether they fit an accelerator.
+
+    Built by :func:`~planner.training.memory.memory_estimate`. The parts are bytes per GPU on the binding
+    GPU: the pipeline stage with the larger total.
+
+    Args:
+        params: the model's total parameters.
+        layout: the layout estimated (its ``dropout`` decided).
+        weights: weight bytes per GPU.
+        gradients: gradient bytes per GPU.
+        optimizer: optimizer-state bytes per GPU.
+        activations: activation bytes per GPU, or None when unknown (a bare parameter count; layers that
+            are not attention, such as Mamba's, are not modelled); ``total`` then counts the rest only.
+        activations_per_layer: one layer's activations for one micro-batch, or None when unknown.
+        overhead: the framework allowance per GPU.
+        total: the sum of the known parts.
+        stage: ``"first"`` or ``"last"`` pipeline stage, ``"only"`` without pipeline parallelism.
+        accelerator: the accelerator's name, or None without one.
+        capacity: its memory in bytes, or None.
+        max_micro_batch: the largest micro-batch that fits (0 if none), None without a capacity or activations.
+        fix: when it does not fit, the smallest change of recompute, ZeRO stage and TP degree that fits, or None.
+        params_only: only a parameter count was given (no architecture, no activations).
+    """
+
+    params: int
+    layout: Parallelism
+    weights: float
+    gradients: float
+    optimizer: float
+    activations: float | None
+    activations_per_layer: float | None
+    overhead: float
+    total: float
+    stage: str
+    accelerator: str | None = None
+    capacity: float | None = None
+    max_micro_batch: int | None = None
+    fix: Fix | None = None
+    params_only: bool = False   # only a parameter count was given: no architecture, no activations
+
+    @property
+    def model_states(self) -> float:
+        """Weights + gradients + optimizer state, bytes per GPU."""
+        return self.weights + self.gradients + self.optimizer
+
+    @property
+    def fits(self) -> bool | None:
+        """True if the total fits the capacity, False if not, None without a capacity or when activations are unknown
+        and the rest fits."""
+        return None if self.capacity is None else fit_state(self.total, self.capacity, self.activations is not None)
+
+    @property
+    def headroom(self) -> float | None:
+        """Capacity minus total in bytes (negative when it does not fit); None without a capacity."""
+        return None if self.capacity is None else self.capacity - self.total
+
+    @property
+    def dominant(self) -> str:
+        """The largest part: weights, gradients, optimizer, activations or overhead."""
+        parts = {k: getattr(self, k) for k in COMPONENTS if getattr(self, k) is not None}
+        return max(parts, key=parts.get)
+
+    @property
+    def message(self) -> str:
+        """The fit verdict in one sentence (for a plan's notices); says the smallest fix when it does not fit."""
+        used = f"{fmt_gib(self.total)} per GPU"
+        if self.capacity is None:
+            return f"Memory: {used} (no accelerator capacity to compare with)."
+        if self.fits is None:
+            return (f"Memory: fit on {self.accelerator} unknown: the model states and overhead take {used} of "
+                    f"{fmt_gib(self.capacity)}; the activations are unknown.")
+        if self.fits:
+            return (f"Memory: fits {self.accelerator} with {fmt_gib(self.headroom)} headroom ({used}); "
+                    f"largest micro-batch {self.max_micro_batch:,}.")
+        fix = ("no change of recompute, ZeRO stage or TP degree fits" if self.fix is None else
+               f"smallest fix: {self.fix.words} ({fmt_gib(self.fix.estimate.total)} per GPU)")
+        return (f"Memory: does not fit {self.accelerator}: {used} against {fmt_gib(self.capacity)} "
+                f"(mostly {DOMINANT_WORDS[self.dominant]}); {fix}.")
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, text) rows of the memory table; kept for callers not yet moved to the rendering module.
+
+        Transitional: the table is rendered by :func:`planner.surfaces.memory_text.memory_rows`; this method
+        delegates to it (an upward import, inside the function) until ``surfaces/report.py`` and
+        ``notebooks/review.ipynb`` call that function, and is then to be removed.
+
+        Returns:
+            A list of (label, text) pairs.
+        """
+        from ...surfaces.memory_text import memory_rows  # transitional shim, see the docstring
+        return memory_rows(self)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: bytes per GPU as whole numbers, the layout, and the fit when there is a capacity.
+
+        Returns:
+            A dict of plain numbers, strings and dicts (the command line's ``--json``).
+        """
+        r = (lambda x: None if x is None else round(x))
+        d = {"params": self.params, **{k: r(getattr(self, k)) for k in
+             ("weights", "gradients", "optimizer", "activations", "activations_per_layer", "overhead", "total")},
+             "stage": self.stage, "dominant": self.dominant, "layout": self.layout.to_dict()}
+        if self.capacity is not None:
+            d.update(accelerator=self.accelerator, capacity=r(self.capacity), fits=self.fits, message=self.message,
+                     headroom=r(self.headroom), max_micro_batch=self.max_micro_batch,
+                     fix=None if self.fix is None else self.fix.to_dict())
+        return d

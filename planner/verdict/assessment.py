@@ -1,0 +1,179 @@
+"""The one assessment of a plan: every surface renders the :class:`Assessment` that :func:`assess_plan` returns.
+
+The command line, the workbook and the review notebook all show this object, so they cannot disagree
+about a number: the gate, compute and cost, the predicted loss, the compute-optimal alternative, the
+memory per GPU (with a layout), the science (data-constrained and inference-aware optima, batch-size
+and learning-rate laws) and the one verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..errors import InputError, PlannerError
+from ..laws.advice import plan_advice
+from ..laws.fits import OptimalPlan, compute_optimal, fit as get_fit
+from ..model.params import ParamCount, count_params
+from ..training.compute import DEFAULT_MFU, ComputeEstimate, attention_flops_per_token, estimate, training_flops
+from ..training.corpus import CorpusAssessment
+from ..training.memory import memory_estimate
+from .gate import GateResult, assess
+from .policy import Verdict, verdict as make_verdict
+from .schema import Plan
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the planner says about one plan; every surface renders this object.
+
+    ``params`` is the N the ratio uses (``plan.param_kind``); ``compute_params`` the N that FLOPs, loss and
+    the compute-optimal alternative use (active N for MoE). ``total_flops`` is 6·N·(prior + new tokens): the
+    compute the model will have had in all, the budget the optimal alternative is computed for.
+
+    Built by :func:`assess_plan` (not by hand). The memory estimate and the science are computed on first
+    access.
+
+    Args:
+        plan: the assessed :class:`~planner.verdict.schema.Plan`.
+        counts: the architecture's parameter counts, or None for a bare parameter count.
+        params: the N the ratio uses.
+        compute_params: the N that FLOPs, loss and the compute-optimal alternative use.
+        gate: the D/N gate's result.
+        corpus: the corpus repetition assessment, or None without a corpus.
+        compute: FLOPs, time and cost.
+        attention_known: whether the attention FLOPs are known (an architecture and a sequence length).
+        total_flops: 6·N·(prior + new tokens).
+        loss: the fit's predicted loss.
+        optimal: the compute-optimal alternative for ``total_flops``.
+    """
+
+    plan: Plan
+    counts: ParamCount | None
+    params: int
+    compute_params: int
+    gate: GateResult
+    corpus: CorpusAssessment | None
+    compute: ComputeEstimate
+    attention_known: bool
+    total_flops: float
+    loss: float
+    optimal: OptimalPlan
+
+    @cached_property
+    def memory(self):
+        """Per-GPU memory (:class:`~planner.training.memory.MemoryEstimate`) when the plan has a layout, else None."""
+        p = self.plan
+        if p.parallelism is None:
+            return None
+        return memory_estimate(p.model if p.model is not None else p.params, p.parallelism, p.accelerator)
+
+    @cached_property
+    def science(self):
+        """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the
+        batch-size and learning-rate laws for this plan (:func:`planner.laws.advice.plan_advice`).
+
+        Raises:
+            PlannerError: the laws cannot speak to this plan (a budget past their range).
+        """
+        p, m = self.plan, self.plan.model
+        attention = m is not None and m.num_attention_layers > 0  # DeepSeek's M needs attention layers
+        return plan_advice(
+            params=self.compute_params, tokens=self.gate.tokens, unique_tokens=self.corpus.unique_tokens
+            if self.corpus is not None else None, inference_tokens=p.inference_tokens, fit=p.fit,
+            flops=self.compute.model_flops,
+            num_layers=m.num_layers if attention else None, hidden_size=m.hidden_size if attention else None,
+            seq_len=p.budget.seq_len if attention else None,
+            non_embedding_params=self.counts.non_embedding if self.counts is not None else None,
+            tokens_per_step=p.budget.tokens_per_step, mfu=p.speed.get("mfu", DEFAULT_MFU),
+            price_per_gpu_hour=p.price_per_gpu_hour, accelerator=p.accelerator)
+
+    @cached_property
+    def science_or_none(self):
+        """:attr:`science`, or None when the laws cannot speak to this plan (a budget past their range)."""
+        try:
+            return self.science
+        except PlannerError:
+            return None
+
+    @property
+    def verdict(self) -> Verdict:
+        """The one verdict (level, blocked, headline, notices, memory fit, exit code)."""
+        return make_verdict(self.gate, memory=self.memory)
+
+    def to_dict(self) -> dict:
+        """The assessment as JSON-ready values (the command line's ``--json``).
+
+        Returns:
+            A dict of plain numbers, strings, lists and dicts.
+        """
+        p = self.plan
+        return {
+            "name": p.name,
+            "model": None if p.model is None else {"name": p.model.name, "model_type": p.model.family},
+            "param_counts": None if self.counts is None else self.counts.to_dict(),
+            "params": self.params, "param_kind": p.param_kind, "compute_params": self.compute_params,
+            "steps": p.budget.steps, "tokens_per_step": p.budget.tokens_per_step,
+            "tokens": self.gate.tokens, "prior_tokens": self.gate.prior_tokens,
+            "ratio": self.gate.ratio, "raw_ratio": self.gate.raw_ratio, "effective_ratio": self.gate.effective_ratio,
+            "judged": self.gate.judged, "new_ratio": self.gate.new_ratio,
+            "cumulative_ratio": self.gate.cumulative_ratio,
+            "level": self.gate.level, "blocked": self.gate.blocked,
+            "steps_to_optimal": self.gate.steps_to_optimal, "tokens_to_optimal": self.gate.tokens_to_optimal,
+            "optimal_reachable": self.gate.optimal_reachable, "corpus_needed": self.gate.corpus_needed,
+            "repetition_capped": self.gate.repetition_capped, "reach": self.gate.reach,
+            "message": self.gate.message,
+            "verdict": self.verdict.to_dict(),
+            "corpus": None if self.corpus is None else self.corpus.to_dict(),
+            "compute": {**self.compute.to_dict(),
+                        "flops_with_attention": self.compute.flops_with_attention if self.attention_known else None},
+            "total_flops": self.total_flops,
+            "memory": None if self.memory is None else self.memory.to_dict(),
+            "loss": self.loss, "fit": p.fit,
+            "optimal": self.optimal.to_dict(),
+            "science": None if self.science_or_none is None else self.science_or_none.to_dict(),
+            "thresholds": {"severe": p.thresholds.severe, "block": p.thresholds.block,
+                           "optimal": p.thresholds.optimal},
+        }
+
+
+def assess_plan(plan: Plan) -> Assessment:
+    """The one assessment every surface renders.
+
+    Args:
+        plan: a :class:`~planner.verdict.schema.Plan`.
+
+    Returns:
+        An :class:`Assessment`: the gate (judged on effective tokens when the plan repeats its corpus),
+        compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
+        over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
+
+    Raises:
+        InputError: ``plan`` is not a :class:`Plan`.
+    """
+    if not isinstance(plan, Plan):
+        raise InputError("plan", "a planner.Plan (see planner.load_plan or planner.plan_from_dict)",
+                         type(plan).__name__)
+    b = plan.budget
+    if plan.model is not None:
+        counts = count_params(plan.model)
+        n = counts.get(plan.param_kind)
+        n_compute = counts.get("active") if counts.is_moe else counts.total   # names the top-k when unknown
+        a = plan.model
+        attention_known = b.seq_len is not None
+        attn = attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
+                                         plan.causal_attention_halving) if attention_known else 0.0
+    else:
+        counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False
+    gate = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens,
+                  thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.corpus_tokens,
+                  corpus_name=plan.corpus_name)
+    compute = estimate(n_compute, b.tokens, accelerator_name=plan.accelerator, count=plan.count,
+                       price_per_gpu_hour=plan.price_per_gpu_hour, attention_per_token=attn,
+                       causal=plan.causal_attention_halving, **plan.speed,
+                       recompute=plan.parallelism.recompute if plan.parallelism is not None else "none")
+    f = get_fit(plan.fit)
+    total = training_flops(n_compute, b.cumulative_tokens)
+    return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
+                      compute=compute, attention_known=attention_known, total_flops=total,
+                      loss=f.loss(n_compute, b.cumulative_tokens), optimal=compute_optimal(total, f.name, line=plan.thresholds.optimal))
