@@ -40,7 +40,9 @@ from .training.budget import Budget, budget
 from .training.memory import MemoryEstimate, memory_estimate, memory_sweep
 from .training.parallelism import Parallelism
 from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check
-from .verdict.plan import Assessment, Plan, assess_plan, load_plan, save_plan
+from .verdict.assessment import Assessment, assess_plan
+from .verdict.planfile import load_plan, save_plan
+from .verdict.schema import Plan
 from .verdict.sweeps import sweep
 
 #: Verbs whose modules import more than numpy; loaded on first use so ``import planner`` stays fast.

@@ -163,3 +163,68 @@ def read_text(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, di
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise error(field, f"not a text file (not UTF-8): {display(path)}") from None
+
+
+def check_writable(path, field: str, *, error=ConfigError, overwrite: bool = True,
+                   directory_ok: bool = False) -> Path:
+    """Refuse, before anything is written, a path no file can be written to.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``plan``, ``-o``, ``--save``).
+        error: the error class, :class:`ConfigError` or a subclass such as ``PlanFileError``.
+        overwrite: an existing regular file may be replaced (``False``: refuse it).
+        directory_ok: an existing directory is accepted (a command that writes into it).
+
+    Returns:
+        The path.
+
+    Raises:
+        ``error`` naming ``field``: a bad path (wrong type, empty, a NUL byte, a name too long for the file
+        system), an existing FIFO, socket or device (writing to a FIFO would wait forever for a reader), an
+        existing directory unless ``directory_ok``, an existing file when ``overwrite`` is false.
+    """
+    p = checked_path(path, field, error=error)
+    raw = os.fsencode(str(p))
+    if len(raw) >= 4096 or any(len(part) > 255 for part in raw.split(b"/")):
+        raise error(field, f"the file name is too long for the file system: {display(p)}")
+    try:
+        st = os.stat(p)
+    except (OSError, ValueError):
+        return p  # not there yet (a missing folder is reported when writing)
+    if stat.S_ISDIR(st.st_mode):
+        if not directory_ok:
+            raise error(field, f"{display(p)} is a directory, not a file")
+    elif not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise error(field, f"{display(p)} is {kind}, not a file to write")
+    elif not overwrite:
+        raise error(field, f"{display(p)} exists; pass overwrite=True to replace it")
+    return p
+
+
+def write_text(path, text: str, field: str, *, error=ConfigError, overwrite: bool = True) -> Path:
+    """Write ``text`` (UTF-8) to a file the user named, after the refusals of :func:`check_writable`.
+
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        text: the content.
+        field: the name errors use (``plan``, ``save``, ``-o``).
+        error: the error class, :class:`ConfigError` or a subclass such as ``PlanFileError``.
+        overwrite: replace an existing regular file (``False``: refuse it).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ``error`` naming ``field``: whatever :func:`check_writable` refuses, or an I/O or permission error
+        (a missing folder, a read-only file system).
+    """
+    p = check_writable(path, field, error=error, overwrite=overwrite)
+    try:
+        p.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise error(field, f"cannot write {display(p)}: {e.strerror or e}") from None
+    except ValueError as e:  # a path the platform cannot encode
+        raise error(field, f"not a usable file path ({e}): {display(p)}") from None
+    return p

@@ -81,7 +81,6 @@ KNOWN_GAPS = {
 #: The same for the Python API: public functions in modules this branch does not own that let another
 #: exception out for a hostile argument.
 API_GAPS = {
-    "save_plan": "path=None escapes as TypeError (save_plan moves to verdict/planfile.py; fixed there)",
 }
 
 PATH_VALUES = ["fifo", "dev-zero", "directory", "nul", "17MiB", "overlong"]

@@ -129,8 +129,11 @@ def test_no_user_path_hangs_or_slurps(argv, needle, hostile):
 
 def test_checkpoints_have_no_twin_of_open_regular():
     from planner.model import checkpoints
-    src = Path(checkpoints.__file__).read_text()
-    assert "os.open(" not in src and "_check_kind" not in src  # the one opener is planner.files.open_regular
+    modules = sorted(Path(checkpoints.__file__).parent.glob("*.py"))
+    assert len(modules) > 3  # the package's readers, not only its __init__
+    for module in modules:
+        src = module.read_text()
+        assert "os.open(" not in src and "_check_kind" not in src, module  # one opener: planner.files.open_regular
 
 
 def test_the_limits_module_is_the_only_source():
@@ -608,7 +611,7 @@ def test_an_output_fifo_is_refused_before_any_work(tmp_path, capsys):
     fifo = tmp_path / "out.toml"
     os.mkfifo(fifo)
     one_line(*run(["import", FIX / "megatron_gpt3_175b.sh", "--format", "megatron", "-o", fifo], capsys),
-             "-o/--output: is a FIFO")
+             "is a FIFO (named pipe), not a file to write")
 
 
 def test_review_kernel_errors_are_one_line_and_exit_2(monkeypatch, capsys):
@@ -638,3 +641,18 @@ def test_a_launch_files_bad_layout_names_the_file_not_an_option(tmp_path, capsys
     line = one_line(*run(["memory", "--launch-config", p, "--format", "torchtitan", "--gpus", "24"], capsys),
                     "job.toml: parallelism.tp:")
     assert "--tp" not in line  # Llama 3 8B has 32 heads: 3 divides neither them nor the 8 key/value heads
+
+
+def test_every_writer_refuses_what_would_block_clobber_or_fail(tmp_path):
+    """planner.files.write_text is the one writer: save_plan and the command line's -o share its refusals."""
+    plan = planner.load_plan(ORIGIN)
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    (tmp_path / "kept.toml").write_text("x = 1\n")
+    for path, needle in ((fifo, "FIFO"), (tmp_path, "is a directory"), (tmp_path / ("x" * 300), "too long"),
+                         (tmp_path / "kept.toml", "exists; pass overwrite=True"),
+                         (tmp_path / "missing" / "p.toml", "cannot write")):
+        with pytest.raises(planner.PlanFileError, match=needle):
+            planner.save_plan(plan, path)
+    assert (tmp_path / "kept.toml").read_text() == "x = 1\n"
+    assert planner.load_plan(planner.save_plan(plan, tmp_path / "kept.toml", overwrite=True)) == plan

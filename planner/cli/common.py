@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .. import files
+
 from ..verdict.policy import EXIT_BLOCKED, EXIT_LAUNCH as EXIT_OK
 
 #: Bad input or usage: one line on stderr naming the option or field.
@@ -46,19 +48,5 @@ def check_output(value, option: str):
     Raises:
         UsageError: naming ``option``, in one line.
     """
-    import os
-    import stat
-
-    from ..files import checked_path, display
-    p = checked_path(value, option, error=lambda f, problem: UsageError(f"{f}: {problem}"))
-    raw = os.fsencode(str(p))
-    if len(raw) >= 4096 or any(len(part) > 255 for part in raw.split(b"/")):
-        raise UsageError(f"{option}: the file name is too long for the file system: {display(p)}")
-    try:
-        st = os.stat(p)
-    except OSError:
-        return p  # not there yet: the command creates it (and reports a missing folder itself)
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
-        raise UsageError(f"{option}: is {kind}, not a file to write: {display(p)}")
-    return p
+    return files.check_writable(value, option, error=lambda field, problem: UsageError(f"{field}: {problem}"),
+                                directory_ok=True)

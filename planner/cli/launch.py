@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import files
+from ..errors import ConfigError
 from ..format import fmt_int
 from .common import EXIT_OK, UsageError
 
@@ -127,11 +129,7 @@ def cmd_import(args) -> int:
     a = assess_plan(plan)
     text = lc.to_toml() if plan == lc.plan() else tomli_w.dumps({**lc.document, **plan_to_dict(plan)})
     if args.output:
-        out = Path(args.output)
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"-o: cannot write {out}: {e.strerror or e}") from None
+        files.write_text(args.output, text, "-o", error=ConfigError)
     if args.json:
         print(json.dumps({**lc.to_dict(), "params": a.params, "tokens": a.gate.tokens, "ratio": a.gate.ratio,
                           "level": a.gate.level, "blocked": a.verdict.blocked, "verdict": a.verdict.to_dict(),

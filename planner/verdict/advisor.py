@@ -40,7 +40,9 @@ from ..format import fmt_money, fmt_ratio, fmt_si
 from ..training.budget import steps_for_tokens
 from ..training.compute import gpu_hours
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
-from .plan import Assessment, Plan, assess_plan, plan_to_dict
+from .assessment import Assessment, assess_plan
+from .planfile import plan_to_dict
+from .schema import Plan
 
 #: The kinds of option, in the order they are listed.
 KINDS = ("train-longer", "smaller-model", "wider-corpus", "data-constrained")

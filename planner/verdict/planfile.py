@@ -31,7 +31,7 @@ import tomli_w
 from .. import validate
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, InputError, PlanFileError
-from ..files import checked_path, display, read_text
+from ..files import checked_path, display, read_text, write_text
 from ..laws.fits import DEFAULT_FIT
 from ..model.architecture import Architecture
 from ..model.catalog import architecture, list_models
@@ -257,15 +257,10 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
             ``overwrite`` is false, or it cannot be written.
         InputError: ``plan`` is not a :class:`~planner.verdict.schema.Plan`, or ``overwrite`` not a bool.
     """
-    out = checked_path(path, "plan", error=PlanFileError)
+    checked_path(path, "plan", error=PlanFileError)
     doc = plan_to_dict(plan)
-    if out.exists() and not validate.flag("overwrite", overwrite):
-        raise PlanFileError("plan", f"{display(out)} exists; pass overwrite=True to replace it")
-    try:
-        out.write_text(tomli_w.dumps(doc), encoding="utf-8")
-    except OSError as e:
-        raise PlanFileError("plan", f"cannot write {display(out)}: {e.strerror or e}") from None
-    return out
+    return write_text(path, tomli_w.dumps(doc), "plan", error=PlanFileError,
+                      overwrite=validate.flag("overwrite", overwrite))
 
 
 def find_plan(path) -> Path:
