@@ -8,7 +8,7 @@ N_min = (A/(ℓ − E))^(1/α) reaches ℓ when trained on
 
 tokens, and the inference-aware plan is the N that minimises 6·N·D_tr(N) + 2·N·D_inf (weighted by
 the price of a FLOP in each phase, when MFUs or prices differ): a one-dimensional search, exact to float
-precision (:func:`planner.laws.search.minimise_log`). It works for every fit of the form
+precision (:func:`planner.laws.minimise.minimise_log`). It works for every fit of the form
 E + A/N^α + B/D^β. Sardana & Frankle's Figure 1 (E 1.69, A 406.4, B 410.7, α 0.336, β 0.283): the
 Chinchilla-optimal 13B model served for 2T tokens becomes a 6.97B model trained on 1.25T tokens,
 with 17% fewer FLOPs in total.
@@ -25,18 +25,24 @@ from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator as get_accelerator, gpu_hours
-from . import fits
+from ..training.compute import training_flops as _training_flops
 from .data_constrained import _loss as dc_loss
 from .data_constrained import _optimal as dc_optimal
 from .data_constrained import _unique as dc_unique
 from .data_constrained import law_fit
-from .search import minimise_log
+from .minimise import minimise_log
+from .power_law import FLOPS_RANGE, Fit
 
 _COUNT_MAX = limits.MAX_REAL   # counts (tokens, parameters) as reals
 _BISECTIONS = 64     # log D from 0 to ln(1e30) ≈ 69, halved 64 times: D to ~4e-18 relative
 
 
-def _tokens_for_loss(f: fits.Fit, n, target, u=None):
+def _inference_flops(params, tokens):
+    """FLOPs of serving ``tokens`` tokens with ``params`` parameters: 2·N·D_inf (the forward pass alone)."""
+    return 2.0 * params * tokens
+
+
+def _tokens_for_loss(f: Fit, n, target, u=None):
     """D_tr(N): the training tokens at which N reaches ``target`` (inf where it cannot).
 
     Without a corpus (``u`` None) in closed form; with one, by bisection in log D on the data-constrained
@@ -56,7 +62,7 @@ def _tokens_for_loss(f: fits.Fit, n, target, u=None):
     return np.where(reachable, np.exp(hi), np.inf)
 
 
-def _search(f: fits.Fit, target, inference, w_train, w_inf, reference, u=None):
+def _search(f: Fit, target, inference, w_train, w_inf, reference, u=None):
     """Vectorised core over 1-D arrays (target loss, inference tokens, reference N[, corpus]) -> N.
 
     The search runs over N from N_min (where A/N^α alone uses up the loss budget) up to 10⁶·N_min without a
@@ -66,7 +72,7 @@ def _search(f: fits.Fit, target, inference, w_train, w_inf, reference, u=None):
     uu = None if u is None else u[:, None]
 
     def objective(n):
-        return w_train * 6.0 * n * _tokens_for_loss(f, n, tt, uu) + w_inf * 2.0 * n * ii
+        return w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu)) + w_inf * _inference_flops(n, ii)
 
     if u is None:
         n_min = (f.A / (target - f.E)) ** (1.0 / f.alpha)
@@ -97,7 +103,7 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
         InputError: a value out of range, naming the argument, or an unknown fit.
     """
     f = law_fit(fit)
-    c = validate.real_array("flops", flops, minimum=fits.FLOPS_RANGE[0], inclusive=True, maximum=fits.FLOPS_RANGE[1])
+    c = validate.real_array("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
     i = validate.real_array("inference_tokens", inference_tokens, minimum=0.0, inclusive=True, maximum=_COUNT_MAX)
     u = None if unique_tokens is None else dc_unique(unique_tokens)
     arrays = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (c, i, 0.0 if u is None else u)))
@@ -146,11 +152,11 @@ class InferenceOptimum:
 
     @property
     def training_flops(self) -> float:
-        return 6.0 * self.params * self.tokens
+        return _training_flops(self.params, self.tokens)
 
     @property
     def inference_flops(self) -> float:
-        return 2.0 * self.params * self.inference_tokens
+        return _inference_flops(self.params, self.inference_tokens)
 
     @property
     def total_flops(self) -> float:
@@ -158,11 +164,11 @@ class InferenceOptimum:
 
     @property
     def reference_training_flops(self) -> float:
-        return 6.0 * self.reference_params * self.reference_tokens
+        return _training_flops(self.reference_params, self.reference_tokens)
 
     @property
     def reference_total_flops(self) -> float:
-        return self.reference_training_flops + 2.0 * self.reference_params * self.inference_tokens
+        return self.reference_training_flops + _inference_flops(self.reference_params, self.inference_tokens)
 
     @property
     def flops_saved(self) -> float:
@@ -187,7 +193,7 @@ class InferenceOptimum:
     @property
     def cost_saved(self) -> float | None:
         """Dollars saved against the reference plan (None without a price)."""
-        ref = self._cost(self.reference_training_flops, 2.0 * self.reference_params * self.inference_tokens)
+        ref = self._cost(self.reference_training_flops, _inference_flops(self.reference_params, self.inference_tokens))
         return None if ref is None else ref - self.cost
 
     def to_dict(self) -> dict:
@@ -238,8 +244,7 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         raise InputError("flops", "either flops or params and tokens",
                          detail="give either flops or params and tokens, not both")
     if flops is not None:
-        c = validate.positive_real("flops", flops, minimum=fits.FLOPS_RANGE[0], inclusive=True,
-                                   maximum=fits.FLOPS_RANGE[1])
+        c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
         if u is None:
             n_ref, d_ref = f.optimal(c)
         else:
