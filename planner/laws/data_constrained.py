@@ -257,7 +257,19 @@ def optimal(flops, unique_tokens, fit=None):
 
 @dataclass(frozen=True)
 class DataConstrainedOptimum:
-    """The best plan for a FLOP budget and a corpus, under a data-constrained law."""
+    """The best plan for a FLOP budget and a corpus, under a data-constrained law.
+
+    Args:
+        fit: the fit's name.
+        flops: the budget C.
+        unique_tokens: the corpus U (inf: unlimited).
+        params: the best N.
+        tokens: the best D.
+        loss: the data-constrained loss of that plan.
+        unconstrained_params: N of the optimum without a corpus limit, for comparison.
+        unconstrained_tokens: D of that optimum.
+        unconstrained_loss: its loss.
+    """
 
     fit: str
     flops: float
@@ -271,6 +283,7 @@ class DataConstrainedOptimum:
 
     @property
     def tokens_per_param(self) -> float:
+        """D/N of the best plan."""
         return self.tokens / self.params
 
     @property
@@ -289,6 +302,12 @@ class DataConstrainedOptimum:
         return not FITTED_FLOPS[0] <= self.flops <= FITTED_FLOPS[1]
 
     def to_dict(self) -> dict:
+        """The optimum as JSON.
+
+        Returns:
+            Every field (``unique_tokens`` None when unlimited), with ``tokens_per_param``, ``epochs``,
+            ``limited`` and ``extrapolated``.
+        """
         out = asdict(self)
         out["unique_tokens"] = None if math.isinf(self.unique_tokens) else self.unique_tokens
         return {**out, "tokens_per_param": self.tokens_per_param, "epochs": self.epochs,
@@ -322,14 +341,23 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
 
 @dataclass(frozen=True)
 class CorpusPlanAdvice:
-    """What a corpus means for a plan's size: the best model for it, and the corpus the plan's N needs."""
+    """What a corpus means for a plan's size: the best model for it, and the corpus the plan's N needs.
 
-    params: float                   # the plan's N
-    tokens: float                   # the plan's D
-    unique_tokens: float            # the plan's corpus U
-    at_budget: DataConstrainedOptimum    # the best plan at the plan's own budget 6·N·D and corpus
-    at_20x: DataConstrainedOptimum       # the best plan at the budget of N trained at 20× (CHINCHILLA_TOKENS_PER_PARAM)
-    corpus_for_optimal: float       # unique tokens that would make N compute-optimal (one epoch)
+    Args:
+        params: the plan's N.
+        tokens: the plan's D.
+        unique_tokens: the plan's corpus U.
+        at_budget: the best plan at the plan's own budget (6·N·D) and corpus.
+        at_20x: the best plan at the budget of N trained at 20× (:data:`CHINCHILLA_TOKENS_PER_PARAM`).
+        corpus_for_optimal: the unique tokens that would make N compute-optimal in one epoch.
+    """
+
+    params: float
+    tokens: float
+    unique_tokens: float
+    at_budget: DataConstrainedOptimum
+    at_20x: DataConstrainedOptimum
+    corpus_for_optimal: float
 
     @property
     def largest_params_at_20x(self) -> float:
@@ -337,6 +365,11 @@ class CorpusPlanAdvice:
         return self.unique_tokens / CHINCHILLA_TOKENS_PER_PARAM
 
     def to_dict(self) -> dict:
+        """The advice as JSON.
+
+        Returns:
+            Every field (the two optima as their ``to_dict()``), with ``largest_params_at_20x``.
+        """
         return {"params": self.params, "tokens": self.tokens, "unique_tokens": self.unique_tokens,
                 "at_budget": self.at_budget.to_dict(), "at_20x": self.at_20x.to_dict(),
                 "corpus_for_optimal": self.corpus_for_optimal,

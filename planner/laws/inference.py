@@ -123,23 +123,41 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
 
 @dataclass(frozen=True)
 class InferenceOptimum:
-    """The plan that reaches a reference plan's loss at the least training + inference cost."""
+    """The plan that reaches a reference plan's loss at the least training + inference cost.
+
+    Args:
+        fit: the fit's name.
+        inference_tokens: lifetime inference tokens D_inf.
+        loss: the target: the reference plan's predicted loss.
+        reference_params: the reference plan's N.
+        reference_tokens: the reference plan's D.
+        params: the inference-aware N.
+        tokens: its training tokens D_tr.
+        objective: what was minimised: ``"flops"``, ``"gpu_hours"`` (MFUs differ) or ``"cost"`` (prices given).
+        mfu: training MFU.
+        inference_mfu: inference MFU.
+        accelerator: the accelerator's key or name.
+        price_per_gpu_hour: training price in dollars per accelerator-hour, or None.
+        inference_price_per_gpu_hour: inference price, or None.
+        peak_tflops: the accelerator's peak.
+        unique_tokens: a corpus limit (the data-constrained law judges every plan), or None.
+    """
 
     fit: str
     inference_tokens: float
-    loss: float                     # the target: the reference plan's predicted loss
+    loss: float
     reference_params: float
     reference_tokens: float
     params: float
     tokens: float
-    objective: str                  # "flops", "gpu_hours" (MFUs differ) or "cost" (prices given)
+    objective: str
     mfu: float
     inference_mfu: float
     accelerator: str
     price_per_gpu_hour: float | None
     inference_price_per_gpu_hour: float | None
     peak_tflops: float
-    unique_tokens: float | None = None   # a corpus limit: the data-constrained law judges every plan
+    unique_tokens: float | None = None
 
     @property
     def epochs(self) -> float | None:
@@ -148,26 +166,32 @@ class InferenceOptimum:
 
     @property
     def tokens_per_param(self) -> float:
+        """D/N of the inference-aware plan."""
         return self.tokens / self.params
 
     @property
     def training_flops(self) -> float:
+        """Training FLOPs of the inference-aware plan, 6·N·D_tr."""
         return _training_flops(self.params, self.tokens)
 
     @property
     def inference_flops(self) -> float:
+        """Inference FLOPs of the inference-aware plan, 2·N·D_inf."""
         return _inference_flops(self.params, self.inference_tokens)
 
     @property
     def total_flops(self) -> float:
+        """Training + inference FLOPs."""
         return self.training_flops + self.inference_flops
 
     @property
     def reference_training_flops(self) -> float:
+        """Training FLOPs of the reference plan."""
         return _training_flops(self.reference_params, self.reference_tokens)
 
     @property
     def reference_total_flops(self) -> float:
+        """Training + inference FLOPs of the reference plan."""
         return self.reference_training_flops + _inference_flops(self.reference_params, self.inference_tokens)
 
     @property
@@ -177,6 +201,7 @@ class InferenceOptimum:
 
     @property
     def flops_saved_fraction(self) -> float:
+        """FLOPs saved as a fraction of the reference plan's total."""
         return self.flops_saved / self.reference_total_flops
 
     def _cost(self, training_flops, inference_flops):
@@ -197,6 +222,11 @@ class InferenceOptimum:
         return None if ref is None else ref - self.cost
 
     def to_dict(self) -> dict:
+        """The plan as JSON.
+
+        Returns:
+            Every field, with the derived FLOPs, savings, costs, epochs and tokens per parameter.
+        """
         return {**asdict(self), "epochs": self.epochs, "tokens_per_param": self.tokens_per_param,
                 "training_flops": self.training_flops,
                 "inference_flops": self.inference_flops, "total_flops": self.total_flops,

@@ -38,7 +38,10 @@ EXTRAPOLATION_LIMIT = 100.0
 
 
 class ExtrapolationWarning(PlannerWarning):
-    """A budget lies far outside the compute range of the runs a law was fitted to."""
+    """A budget lies far outside the compute range of the runs a law was fitted to.
+
+    Warned by :meth:`LadderFit.check_extrapolation` beyond :data:`EXTRAPOLATION_LIMIT` times the runs' range.
+    """
 
 
 @dataclass(frozen=True, eq=False)

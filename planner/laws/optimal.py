@@ -70,7 +70,11 @@ class OptimalPlan:
         return not lo <= self.flops <= hi
 
     def to_dict(self) -> dict:
-        """JSON-ready: every field, with ``extrapolated``, ``on_line`` and ``law_tokens_per_param``."""
+        """The plan as JSON.
+
+        Returns:
+            Every field, with ``extrapolated``, ``on_line`` and ``law_tokens_per_param``.
+        """
         return {**asdict(self), "extrapolated": self.extrapolated, "on_line": self.on_line,
                 "law_tokens_per_param": self.law_tokens_per_param}
 
