@@ -190,7 +190,7 @@ def test_cli_corpus_json(capsys):
 
 def test_cli_default_fit_is_the_planners(capsys):
     code, out, _ = run(["optimal", "--flops", "5.76e23", "--json"], capsys)
-    assert json.loads(out)["fit"] == planner.laws.fits.fit().name
+    assert json.loads(out)["fit"] == planner.laws.registry.fit().name
 
 
 @pytest.mark.parametrize("args, option", [

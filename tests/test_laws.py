@@ -5,7 +5,9 @@ import csv
 import numpy as np
 import pytest
 
-from planner.laws.fits import CHINCHILLA_ROUNDED, FITS, compute_optimal, fit
+from planner.laws.optimal import compute_optimal
+from planner.laws.power_law import CHINCHILLA_ROUNDED, FITS
+from planner.laws.registry import fit
 
 from conftest import FIXTURES
 

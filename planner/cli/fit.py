@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import sys
 
+from .. import validate
+from ..errors import InputError
+from ..files import checked_path
 from ..format import fmt_si
+from ..laws.identifiability import why
+from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
 from .common import EXIT_OK
 
 #: The budget at which the fitted optimum is reported by default (Gopher's, as in Chinchilla).
@@ -23,9 +28,17 @@ def _span(iv) -> str:
 
 
 def cmd_fit(args) -> int:
-    from .. import validate
-    from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
+    """Run ``planner fit``: fit the runs, print the constants, intervals and optimum, save the law if asked.
 
+    Args:
+        args: the parsed command line (see :func:`register`).
+
+    Returns:
+        The exit code: 0.
+
+    Raises:
+        InputError: a bad option, a bad runs file or an unwritable ``--save`` path (the CLI exits 2).
+    """
     flops = validate.positive_real("flops", args.flops, maximum=validate.MAX_FLOPS)
     samples = validate.count("bootstrap", args.bootstrap, minimum=0, maximum=100_000)  # 1e1 is 10, as for counts
     drop_highest = validate.count("drop_highest", args.drop_highest, minimum=0, maximum=10**9)
@@ -33,11 +46,8 @@ def cmd_fit(args) -> int:
     seed = validate.count("seed", args.seed, minimum=0, maximum=2**63)
     save = None
     if args.save is not None:
-        from ..errors import InputError
-        from ..files import checked_path
         save = checked_path(args.save, "save", error=lambda f, p: InputError(f, "a file path", detail=p))
     if 0 < samples < 10:
-        from ..errors import InputError
         raise InputError("bootstrap", "0 (no intervals) or at least 10 resamples", samples)
     runs = read_runs(args.runs, drop=tuple(args.drop or ()), drop_highest=drop_highest)
     name = save.stem if save else "ladder"
@@ -53,13 +63,7 @@ def cmd_fit(args) -> int:
     else:
         at = {"flops": flops, "params": None, "tokens": None, "tokens_per_param": None, "extrapolation": factor}
     if save:
-        try:
-            f.save(save, boot)
-        except OSError as e:
-            from ..errors import InputError
-            from ..files import display
-            raise InputError("save", "a writable file path", detail=f"cannot write {display(save)}: "
-                                                                    f"{e.strerror or e}") from None
+        f.save(save, boot)  # an unwritable path is an InputError (field save)
     if args.json:
         out = {k: (v if v == v else None) for k, v in f.constants().items()}
         out.update(tokens_per_param_at=at, runs=len(f.runs), dropped=list(f.runs.dropped),
@@ -84,8 +88,7 @@ def cmd_fit(args) -> int:
         print(f"N {fmt_si(at['params'])}, D {fmt_si(at['tokens'])}, {at['tokens_per_param']:.1f} tokens/param{span}")
     else:
         print("not determined")
-        print(f"planner: warning: these runs cannot determine {', '.join(f.unidentified)}: add runs at 3 or more "
-              "sizes and 3 or more token counts, not all at one D/N", file=sys.stderr)
+        print(f"planner: warning: {why(f.runs, f.unidentified)}", file=sys.stderr)
     if factor > EXTRAPOLATION_LIMIT:
         lo, hi = f.flops_range
         print(f"Note           {flops:.3g} FLOPs is {factor:,.0f}x outside the runs' compute ({lo:.3g} to {hi:.3g}): "
@@ -96,6 +99,11 @@ def cmd_fit(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``fit`` command to the CLI's subparsers.
+
+    Args:
+        sub: the ``argparse`` subparsers action.
+    """
     sf = sub.add_parser("fit", help="fit a scaling law to your own runs (CSV), with bootstrap intervals")
     sf.add_argument("runs", help="CSV with columns params, tokens (or flops) and loss; optional weight, name")
     sf.add_argument("--drop-highest", default=0, metavar="K", help="leave out the K highest-loss runs")

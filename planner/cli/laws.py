@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 
-from ..laws.fits import FITS
+from .. import validate
+from ..laws.data_constrained import data_constrained_optimal, law_fit
+from ..laws.inference import inference_optimal
+from ..laws.optimal import compute_optimal
+from ..laws.power_law import FITS
+from ..verdict.gate import Thresholds
 from .common import EXIT_OK
 
 
 def cmd_optimal(args) -> int:
-    from ..laws.data_constrained import data_constrained_optimal, law_fit
-    from ..laws.inference import inference_optimal
+    """Run ``planner optimal``: the compute-optimal, data-constrained or inference-aware plan for a budget.
 
-    from ..laws.fits import compute_optimal
-    from ..verdict.gate import Thresholds
+    Args:
+        args: the parsed command line (see :func:`register`).
 
+    Returns:
+        The exit code: 0.
+
+    Raises:
+        InputError: a value out of range or an unknown fit (the CLI exits 2).
+    """
     f = law_fit(args.fit)
     o = data_constrained_optimal(args.flops, args.unique_tokens, f)
-    from .. import validate
     line = Thresholds().optimal if args.optimal is None else validate.positive_real("--optimal", args.optimal)
     out = {"params": o.params, "tokens": o.tokens, "tokens_per_param": o.tokens_per_param, "loss": o.loss,
            "flops": o.flops, "fit": o.fit, "extrapolated": o.extrapolated}
@@ -72,6 +81,11 @@ def cmd_optimal(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``optimal`` command to the CLI's subparsers.
+
+    Args:
+        sub: the ``argparse`` subparsers action.
+    """
     so = sub.add_parser("optimal", help="the best N and D for a FLOP budget (with a corpus limit or inference)")
     so.add_argument("--flops", required=True, help="training compute in FLOPs (e.g. 5.76e23)")
     so.add_argument("--unique-tokens", default=None,

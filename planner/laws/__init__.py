@@ -1,7 +1,9 @@
 """Scaling laws: predicted loss and the compute-optimal split (named fits), the data-constrained optimum,
 inference-aware sizing, and the batch-size and learning-rate laws."""
 
-from .fits import CHINCHILLA_ROUNDED, DEFAULT_FIT, FITS, FITTED_FLOPS, FLOPS_RANGE, Fit, OptimalPlan, compute_optimal, fit
+from .optimal import OptimalPlan, compute_optimal
+from .power_law import CHINCHILLA_ROUNDED, DEFAULT_FIT, FITS, FITTED_FLOPS, FLOPS_RANGE, Fit
+from .registry import fit
 
 __all__ = ["CHINCHILLA_ROUNDED", "DEFAULT_FIT", "FITS", "FITTED_FLOPS", "FLOPS_RANGE", "Fit", "OptimalPlan", "compute_optimal", "fit"]
 
@@ -10,7 +12,7 @@ from .data_constrained import (MUENNIGHOFF, CorpusPlanAdvice, DataConstrainedOpt
 from .hyperparams import DEEPSEEK, HyperparameterAdvice, advise as advise_hyperparameters
 from .hyperparams import recommend as recommend_hyperparameters
 from .inference import InferenceOptimum, inference_optimal
-from .advice import PlanAdvice, plan_advice
+from .science import PlanAdvice, plan_advice
 
 __all__ += ["MUENNIGHOFF", "CorpusPlanAdvice", "DataConstrainedOptimum", "corpus_advice", "corpus_for_optimal",
             "data_constrained_optimal", "DEEPSEEK", "HyperparameterAdvice", "advise_hyperparameters", "recommend_hyperparameters",

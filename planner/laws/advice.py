@@ -1,80 +1,8 @@
-"""What the scaling-law science says about one plan, in one call: the numbers every surface shows.
-
-:func:`plan_advice` takes the numbers an assessment already has (N, D, the corpus, the architecture's
-layers and width, the batch, the hardware) and returns :class:`PlanAdvice`: the data-constrained optimum
-at the plan's budget and at 20× with the corpus N needs (when the plan has a corpus), the inference-aware
-plan (when it states lifetime inference tokens), and the batch size and learning rate (always). Reports,
-the review and the workbook render ``PlanAdvice.to_dict()`` so they cannot disagree.
-"""
+"""The old path of :mod:`planner.laws.science` (what the scaling-law science says about one plan): a re-export
+until the plan's assessment reads it from :mod:`planner.laws.science`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .science import PlanAdvice, plan_advice
 
-from .. import validate
-from ..training.compute import DEFAULT_MFU
-from .data_constrained import CorpusPlanAdvice, corpus_advice
-from .hyperparams import HyperparameterAdvice, advise, recommend
-from .inference import InferenceOptimum, inference_optimal
-
-
-@dataclass(frozen=True)
-class PlanAdvice:
-    """The data-constrained optimum, the inference-aware plan and the batch/LR recommendation for one plan."""
-
-    corpus: CorpusPlanAdvice | None          # None without a corpus
-    inference: InferenceOptimum | None       # None without inference tokens
-    hyperparameters: HyperparameterAdvice
-    hyperparameters_basis: str               # "architecture" (DeepSeek's M) or "6·N" (no architecture)
-
-    def to_dict(self) -> dict:
-        """JSON-ready: keys ``data_constrained``, ``inference`` (null when absent) and ``hyperparameters``
-        (with ``batch_tokens_opt``, ``learning_rate_opt``, ``basis``)."""
-        return {"data_constrained": None if self.corpus is None else self.corpus.to_dict(),
-                "inference": None if self.inference is None else self.inference.to_dict(),
-                "hyperparameters": {**self.hyperparameters.to_dict(), "basis": self.hyperparameters_basis}}
-
-
-def plan_advice(*, params, tokens, unique_tokens=None, inference_tokens=None, fit=None, flops=None,
-                num_layers=None, hidden_size=None, seq_len=None, non_embedding_params=None,
-                tokens_per_step=None, mfu=DEFAULT_MFU, inference_mfu=None, price_per_gpu_hour=None,
-                inference_price_per_gpu_hour=None, accelerator: str = "h100-sxm") -> PlanAdvice:
-    """The science for one plan, from the numbers its assessment holds.
-
-    Args:
-        params: the N the plan's FLOPs use (active N for MoE).
-        tokens: training tokens D.
-        unique_tokens: the corpus U, if the plan has one.
-        inference_tokens: lifetime inference tokens, if the plan states them.
-        fit: the plan's fit (see :func:`planner.laws.data_constrained.law_fit`); default the planner's.
-        flops: the plan's training compute (default 6·N·D), the budget of the data-constrained optimum.
-        num_layers, hidden_size, seq_len: the architecture, for DeepSeek's M = 72·L·d² + 6·L·d·s; without
-            them M = 6·(non-embedding N, else N).
-        non_embedding_params: non-embedding N, for M without an architecture.
-        tokens_per_step: the plan's batch, checked against B_opt.
-        mfu, inference_mfu, price_per_gpu_hour, inference_price_per_gpu_hour, accelerator: for the
-            inference-aware plan (see :func:`planner.laws.inference.inference_optimal`).
-
-    Returns:
-        A :class:`PlanAdvice`.
-
-    Raises:
-        InputError: a value out of range, naming the argument, or an unknown fit.
-    """
-    corpus = None if unique_tokens is None else corpus_advice(params, tokens, unique_tokens, fit, flops=flops)
-    inference = None
-    if inference_tokens is not None:
-        inference = inference_optimal(inference_tokens, params=params, tokens=tokens, fit=fit,
-                                      unique_tokens=unique_tokens, mfu=mfu, inference_mfu=inference_mfu,
-                                      price_per_gpu_hour=price_per_gpu_hour,
-                                      inference_price_per_gpu_hour=inference_price_per_gpu_hour,
-                                      accelerator=accelerator)
-    if None not in (num_layers, hidden_size, seq_len):
-        hp = recommend(num_layers, hidden_size, seq_len, tokens, tokens_per_step=tokens_per_step)
-        basis = "architecture"
-    else:
-        field, n = (("params", params) if non_embedding_params is None
-                    else ("non_embedding_params", non_embedding_params))
-        hp = advise(6.0 * float(validate.quantity(field, n, minimum=1)), tokens, tokens_per_step=tokens_per_step)
-        basis = "6·N"
-    return PlanAdvice(corpus=corpus, inference=inference, hyperparameters=hp, hyperparameters_basis=basis)
+__all__ = ["PlanAdvice", "plan_advice"]

@@ -17,7 +17,7 @@ Any fit of the form E + A/N^α + B/D^β can be used with the same decay constant
 (``fit="epoch"``); only ``muennighoff`` was fitted together with them.
 
 The optimum for a budget C and a corpus U has no closed form: :func:`optimal` minimises
-L(N, C/(6N), U) over N exactly (a vectorised golden-section search, :mod:`planner.laws.search`),
+L(N, C/(6N), U) over N exactly (a vectorised golden-section search, :mod:`planner.laws.minimise`),
 for a scalar or for a whole grid of (C, U) at once.
 """
 
@@ -31,9 +31,11 @@ import numpy as np
 from .. import validate
 from ..arrays import any_array, like
 from ..errors import InputError
+from ..training.compute import training_flops
 from ..training.corpus import R_STAR, effective_tokens
-from . import fits
-from .search import minimise_log
+from . import registry
+from .power_law import CHINCHILLA_TOKENS_PER_PARAM, FITTED_FLOPS, FITS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
+from .minimise import minimise_log
 
 #: Decay constant of repeated tokens (R_D*): the one in :mod:`planner.training.corpus`.
 R_D_STAR = R_STAR
@@ -41,12 +43,12 @@ R_D_STAR = R_STAR
 R_N_STAR = 5.309743
 
 #: The C4 fit of Muennighoff et al. 2023 (arXiv:2305.16264, github.com/huggingface/datablations README).
-MUENNIGHOFF = fits.FITS["muennighoff"]
+MUENNIGHOFF = FITS["muennighoff"]
 
 _UNLIMITED = math.inf
 
 
-def law_fit(fit=None) -> fits.Fit:
+def law_fit(fit=None) -> Fit:
     """The fit a data-constrained or inference-aware computation uses.
 
     Args:
@@ -59,9 +61,9 @@ def law_fit(fit=None) -> fits.Fit:
     Raises:
         InputError: the name is unknown (field ``fit``).
     """
-    if isinstance(fit, fits.Fit):
+    if isinstance(fit, Fit):
         return fit
-    return fits.fit() if fit is None else fits.fit(fit)
+    return registry.fit() if fit is None else registry.fit(fit)
 
 
 def _broadcast(**named):
@@ -80,8 +82,7 @@ def _counts(field, value):
 
 
 def _flops(value):
-    return validate.real_array("flops", value, minimum=fits.FLOPS_RANGE[0], inclusive=True,
-                               maximum=fits.FLOPS_RANGE[1])
+    return validate.real_array("flops", value, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
 
 
 def _unique(value):
@@ -99,15 +100,15 @@ def _unique(value):
 # --- the compute-optimal size for D tokens, and its inverse --------------------------------------------
 
 
-def _params_for_tokens(f: fits.Fit, d):
+def _params_for_tokens(f: Fit, d):
     # N_opt(D): the compute-optimal split scales as N ∝ (C/6)^(β/(α+β)), D ∝ (C/6)^(α/(α+β)), so
-    # N_opt(D) = N₁·(D/D₁)^(β/α) with (N₁, D₁) the split at C = 6 (the fit's own formula, not a copy).
-    n1, d1 = f.optimal(6.0)
+    # N_opt(D) = N₁·(D/D₁)^(β/α) with (N₁, D₁) the split at C = 6, N·D = 1 (the fit's own formula, not a copy).
+    n1, d1 = f.optimal(FLOPS_PER_PARAM_TOKEN)
     return n1 * (d / d1) ** (f.beta / f.alpha)
 
 
-def _tokens_for_params(f: fits.Fit, n):
-    n1, d1 = f.optimal(6.0)
+def _tokens_for_params(f: Fit, n):
+    n1, d1 = f.optimal(FLOPS_PER_PARAM_TOKEN)
     return d1 * (n / n1) ** (f.alpha / f.beta)
 
 
@@ -153,7 +154,7 @@ def corpus_for_optimal(params, fit=None):
 # --- effective data, effective parameters, loss ------------------------------------------------------
 
 
-def _effective(f: fits.Fit, n, d, u):
+def _effective(f: Fit, n, d, u):
     ud = np.minimum(u, d)
     d_eff = effective_tokens(d, ud, R_D_STAR)
     un = np.minimum(n, _params_for_tokens(f, ud))
@@ -161,7 +162,7 @@ def _effective(f: fits.Fit, n, d, u):
     return n_eff, d_eff
 
 
-def _loss(f: fits.Fit, n, d, u):
+def _loss(f: Fit, n, d, u):
     n_eff, d_eff = _effective(f, n, d, u)
     return f.E + f.A / n_eff ** f.alpha + f.B / d_eff ** f.beta
 
@@ -212,7 +213,7 @@ def loss(params, tokens, unique_tokens, fit=None):
 # --- the optimum for a budget and a corpus -----------------------------------------------------------
 
 
-def _optimal(f: fits.Fit, c, u):
+def _optimal(f: Fit, c, u):
     """Vectorised core: arrays c, u of one shape -> (N, D) arrays of that shape."""
     shape = c.shape
     c, u = c.ravel(), u.ravel()
@@ -224,10 +225,10 @@ def _optimal(f: fits.Fit, c, u):
     if todo.any():
         ct, ut, nt = c[todo], u[todo], n0[todo]
         lo = np.maximum(nt * 1e-4, 1.0)
-        hi = np.maximum(np.minimum(nt * 1e4, ct / 6.0), lo)
+        hi = np.maximum(np.minimum(nt * 1e4, ct / FLOPS_PER_PARAM_TOKEN), lo)   # at most the N of one token
         cc, uu = ct[:, None], ut[:, None]
-        n[todo], _ = minimise_log(lambda x: _loss(f, x, cc / (6.0 * x), uu), lo, hi)
-    return n.reshape(shape), (c / (6.0 * n)).reshape(shape)
+        n[todo], _ = minimise_log(lambda x: _loss(f, x, cc / training_flops(x, 1.0), uu), lo, hi)
+    return n.reshape(shape), (c / training_flops(n, 1.0)).reshape(shape)
 
 
 def optimal(flops, unique_tokens, fit=None):
@@ -256,7 +257,19 @@ def optimal(flops, unique_tokens, fit=None):
 
 @dataclass(frozen=True)
 class DataConstrainedOptimum:
-    """The best plan for a FLOP budget and a corpus, under a data-constrained law."""
+    """The best plan for a FLOP budget and a corpus, under a data-constrained law.
+
+    Args:
+        fit: the fit's name.
+        flops: the budget C.
+        unique_tokens: the corpus U (inf: unlimited).
+        params: the best N.
+        tokens: the best D.
+        loss: the data-constrained loss of that plan.
+        unconstrained_params: N of the optimum without a corpus limit, for comparison.
+        unconstrained_tokens: D of that optimum.
+        unconstrained_loss: its loss.
+    """
 
     fit: str
     flops: float
@@ -270,6 +283,7 @@ class DataConstrainedOptimum:
 
     @property
     def tokens_per_param(self) -> float:
+        """D/N of the best plan."""
         return self.tokens / self.params
 
     @property
@@ -285,9 +299,15 @@ class DataConstrainedOptimum:
     @property
     def extrapolated(self) -> bool:
         """True outside the compute range the fits were made on (:data:`planner.laws.FITTED_FLOPS`)."""
-        return not fits.FITTED_FLOPS[0] <= self.flops <= fits.FITTED_FLOPS[1]
+        return not FITTED_FLOPS[0] <= self.flops <= FITTED_FLOPS[1]
 
     def to_dict(self) -> dict:
+        """The optimum as JSON.
+
+        Returns:
+            Every field (``unique_tokens`` None when unlimited), with ``tokens_per_param``, ``epochs``,
+            ``limited`` and ``extrapolated``.
+        """
         out = asdict(self)
         out["unique_tokens"] = None if math.isinf(self.unique_tokens) else self.unique_tokens
         return {**out, "tokens_per_param": self.tokens_per_param, "epochs": self.epochs,
@@ -321,21 +341,35 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
 
 @dataclass(frozen=True)
 class CorpusPlanAdvice:
-    """What a corpus means for a plan's size: the best model for it, and the corpus the plan's N needs."""
+    """What a corpus means for a plan's size: the best model for it, and the corpus the plan's N needs.
 
-    params: float                   # the plan's N
-    tokens: float                   # the plan's D
-    unique_tokens: float            # the plan's corpus U
-    at_budget: DataConstrainedOptimum    # the best plan at the plan's own budget 6·N·D and corpus
-    at_20x: DataConstrainedOptimum       # the best plan at the budget of N trained at 20×: 6·N·(20·N)
-    corpus_for_optimal: float       # unique tokens that would make N compute-optimal (one epoch)
+    Args:
+        params: the plan's N.
+        tokens: the plan's D.
+        unique_tokens: the plan's corpus U.
+        at_budget: the best plan at the plan's own budget (6·N·D) and corpus.
+        at_20x: the best plan at the budget of N trained at 20× (:data:`CHINCHILLA_TOKENS_PER_PARAM`).
+        corpus_for_optimal: the unique tokens that would make N compute-optimal in one epoch.
+    """
+
+    params: float
+    tokens: float
+    unique_tokens: float
+    at_budget: DataConstrainedOptimum
+    at_20x: DataConstrainedOptimum
+    corpus_for_optimal: float
 
     @property
     def largest_params_at_20x(self) -> float:
         """The largest N the corpus feeds at 20 tokens per parameter in one epoch: U/20."""
-        return self.unique_tokens / 20.0
+        return self.unique_tokens / CHINCHILLA_TOKENS_PER_PARAM
 
     def to_dict(self) -> dict:
+        """The advice as JSON.
+
+        Returns:
+            Every field (the two optima as their ``to_dict()``), with ``largest_params_at_20x``.
+        """
         return {"params": self.params, "tokens": self.tokens, "unique_tokens": self.unique_tokens,
                 "at_budget": self.at_budget.to_dict(), "at_20x": self.at_20x.to_dict(),
                 "corpus_for_optimal": self.corpus_for_optimal,
@@ -360,8 +394,8 @@ def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> Cor
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _counts("unique_tokens", unique_tokens)
-    c = 6.0 * n * d if flops is None else _flops(flops)
+    c = training_flops(n, d) if flops is None else _flops(flops)
     return CorpusPlanAdvice(params=n, tokens=d, unique_tokens=u,
                             at_budget=data_constrained_optimal(c, u, f),
-                            at_20x=data_constrained_optimal(6.0 * n * 20.0 * n, u, f),
+                            at_20x=data_constrained_optimal(training_flops(n, CHINCHILLA_TOKENS_PER_PARAM * n), u, f),
                             corpus_for_optimal=float(_tokens_for_params(f, n)))

@@ -32,7 +32,17 @@ BATCH_TOLERANCE = 2.0
 
 @dataclass(frozen=True)
 class HyperparameterLaw:
-    """η_opt = lr_coef·C^lr_exp and B_opt = batch_coef·C^batch_exp (C = M·D in FLOPs)."""
+    """η_opt = lr_coef·C^lr_exp and B_opt = batch_coef·C^batch_exp (C = M·D in FLOPs).
+
+    Args:
+        name: the law's name.
+        lr_coef: coefficient of the learning-rate law.
+        lr_exp: exponent of the learning-rate law.
+        batch_coef: coefficient of the batch-size law (tokens).
+        batch_exp: exponent of the batch-size law.
+        fitted_flops: the compute range the law was fitted on.
+        source: where the constants come from.
+    """
 
     name: str
     lr_coef: float
@@ -102,12 +112,22 @@ def flops_per_token(num_layers, hidden_size, seq_len):
 
 @dataclass(frozen=True)
 class HyperparameterAdvice:
-    """The batch size and learning rate a law recommends for one plan, and how the plan's batch compares."""
+    """The batch size and learning rate a law recommends for one plan, and how the plan's batch compares.
+
+    Args:
+        law: the law's name.
+        flops_per_token: M, DeepSeek's FLOPs per token.
+        tokens: D, the plan's training tokens.
+        tokens_per_step: the plan's batch in tokens, or None when not known.
+        learning_rate_opt: the recommended learning rate.
+        batch_tokens_opt: the recommended batch in tokens per step.
+        fitted_flops: the compute range the law was fitted on.
+    """
 
     law: str
-    flops_per_token: float          # M
-    tokens: float                   # D
-    tokens_per_step: float | None   # the plan's batch in tokens, if known
+    flops_per_token: float
+    tokens: float
+    tokens_per_step: float | None
     learning_rate_opt: float
     batch_tokens_opt: float
     fitted_flops: tuple[float, float]
@@ -137,6 +157,7 @@ class HyperparameterAdvice:
 
     @property
     def message(self) -> str:
+        """The recommendation in words, with the plan's batch against it and any extrapolation."""
         text = (f"Batch {fmt_si(self.batch_tokens_opt)} tokens and learning rate {self.learning_rate_opt:.3g} "
                 f"({self.law} law at C = M·D = {self.flops:.3g} FLOPs).")
         r = self.batch_ratio
@@ -154,6 +175,11 @@ class HyperparameterAdvice:
         return text
 
     def to_dict(self) -> dict:
+        """The advice as JSON.
+
+        Returns:
+            Every field, with ``flops``, ``batch_ratio``, ``batch_off``, ``extrapolated`` and ``message``.
+        """
         return {"law": self.law, "flops_per_token": self.flops_per_token, "tokens": self.tokens,
                 "flops": self.flops, "tokens_per_step": self.tokens_per_step,
                 "batch_tokens_opt": self.batch_tokens_opt, "learning_rate_opt": self.learning_rate_opt,

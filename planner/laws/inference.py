@@ -8,7 +8,7 @@ N_min = (A/(ℓ − E))^(1/α) reaches ℓ when trained on
 
 tokens, and the inference-aware plan is the N that minimises 6·N·D_tr(N) + 2·N·D_inf (weighted by
 the price of a FLOP in each phase, when MFUs or prices differ): a one-dimensional search, exact to float
-precision (:func:`planner.laws.search.minimise_log`). It works for every fit of the form
+precision (:func:`planner.laws.minimise.minimise_log`). It works for every fit of the form
 E + A/N^α + B/D^β. Sardana & Frankle's Figure 1 (E 1.69, A 406.4, B 410.7, α 0.336, β 0.283): the
 Chinchilla-optimal 13B model served for 2T tokens becomes a 6.97B model trained on 1.25T tokens,
 with 17% fewer FLOPs in total.
@@ -25,18 +25,24 @@ from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator as get_accelerator, gpu_hours
-from . import fits
+from ..training.compute import training_flops as _training_flops
 from .data_constrained import _loss as dc_loss
 from .data_constrained import _optimal as dc_optimal
 from .data_constrained import _unique as dc_unique
 from .data_constrained import law_fit
-from .search import minimise_log
+from .minimise import minimise_log
+from .power_law import FLOPS_RANGE, Fit
 
 _COUNT_MAX = limits.MAX_REAL   # counts (tokens, parameters) as reals
 _BISECTIONS = 64     # log D from 0 to ln(1e30) ≈ 69, halved 64 times: D to ~4e-18 relative
 
 
-def _tokens_for_loss(f: fits.Fit, n, target, u=None):
+def _inference_flops(params, tokens):
+    """FLOPs of serving ``tokens`` tokens with ``params`` parameters: 2·N·D_inf (the forward pass alone)."""
+    return 2.0 * params * tokens
+
+
+def _tokens_for_loss(f: Fit, n, target, u=None):
     """D_tr(N): the training tokens at which N reaches ``target`` (inf where it cannot).
 
     Without a corpus (``u`` None) in closed form; with one, by bisection in log D on the data-constrained
@@ -56,7 +62,7 @@ def _tokens_for_loss(f: fits.Fit, n, target, u=None):
     return np.where(reachable, np.exp(hi), np.inf)
 
 
-def _search(f: fits.Fit, target, inference, w_train, w_inf, reference, u=None):
+def _search(f: Fit, target, inference, w_train, w_inf, reference, u=None):
     """Vectorised core over 1-D arrays (target loss, inference tokens, reference N[, corpus]) -> N.
 
     The search runs over N from N_min (where A/N^α alone uses up the loss budget) up to 10⁶·N_min without a
@@ -66,7 +72,7 @@ def _search(f: fits.Fit, target, inference, w_train, w_inf, reference, u=None):
     uu = None if u is None else u[:, None]
 
     def objective(n):
-        return w_train * 6.0 * n * _tokens_for_loss(f, n, tt, uu) + w_inf * 2.0 * n * ii
+        return w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu)) + w_inf * _inference_flops(n, ii)
 
     if u is None:
         n_min = (f.A / (target - f.E)) ** (1.0 / f.alpha)
@@ -97,7 +103,7 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
         InputError: a value out of range, naming the argument, or an unknown fit.
     """
     f = law_fit(fit)
-    c = validate.real_array("flops", flops, minimum=fits.FLOPS_RANGE[0], inclusive=True, maximum=fits.FLOPS_RANGE[1])
+    c = validate.real_array("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
     i = validate.real_array("inference_tokens", inference_tokens, minimum=0.0, inclusive=True, maximum=_COUNT_MAX)
     u = None if unique_tokens is None else dc_unique(unique_tokens)
     arrays = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (c, i, 0.0 if u is None else u)))
@@ -117,23 +123,41 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
 
 @dataclass(frozen=True)
 class InferenceOptimum:
-    """The plan that reaches a reference plan's loss at the least training + inference cost."""
+    """The plan that reaches a reference plan's loss at the least training + inference cost.
+
+    Args:
+        fit: the fit's name.
+        inference_tokens: lifetime inference tokens D_inf.
+        loss: the target: the reference plan's predicted loss.
+        reference_params: the reference plan's N.
+        reference_tokens: the reference plan's D.
+        params: the inference-aware N.
+        tokens: its training tokens D_tr.
+        objective: what was minimised: ``"flops"``, ``"gpu_hours"`` (MFUs differ) or ``"cost"`` (prices given).
+        mfu: training MFU.
+        inference_mfu: inference MFU.
+        accelerator: the accelerator's key or name.
+        price_per_gpu_hour: training price in dollars per accelerator-hour, or None.
+        inference_price_per_gpu_hour: inference price, or None.
+        peak_tflops: the accelerator's peak.
+        unique_tokens: a corpus limit (the data-constrained law judges every plan), or None.
+    """
 
     fit: str
     inference_tokens: float
-    loss: float                     # the target: the reference plan's predicted loss
+    loss: float
     reference_params: float
     reference_tokens: float
     params: float
     tokens: float
-    objective: str                  # "flops", "gpu_hours" (MFUs differ) or "cost" (prices given)
+    objective: str
     mfu: float
     inference_mfu: float
     accelerator: str
     price_per_gpu_hour: float | None
     inference_price_per_gpu_hour: float | None
     peak_tflops: float
-    unique_tokens: float | None = None   # a corpus limit: the data-constrained law judges every plan
+    unique_tokens: float | None = None
 
     @property
     def epochs(self) -> float | None:
@@ -142,27 +166,33 @@ class InferenceOptimum:
 
     @property
     def tokens_per_param(self) -> float:
+        """D/N of the inference-aware plan."""
         return self.tokens / self.params
 
     @property
     def training_flops(self) -> float:
-        return 6.0 * self.params * self.tokens
+        """Training FLOPs of the inference-aware plan, 6·N·D_tr."""
+        return _training_flops(self.params, self.tokens)
 
     @property
     def inference_flops(self) -> float:
-        return 2.0 * self.params * self.inference_tokens
+        """Inference FLOPs of the inference-aware plan, 2·N·D_inf."""
+        return _inference_flops(self.params, self.inference_tokens)
 
     @property
     def total_flops(self) -> float:
+        """Training + inference FLOPs."""
         return self.training_flops + self.inference_flops
 
     @property
     def reference_training_flops(self) -> float:
-        return 6.0 * self.reference_params * self.reference_tokens
+        """Training FLOPs of the reference plan."""
+        return _training_flops(self.reference_params, self.reference_tokens)
 
     @property
     def reference_total_flops(self) -> float:
-        return self.reference_training_flops + 2.0 * self.reference_params * self.inference_tokens
+        """Training + inference FLOPs of the reference plan."""
+        return self.reference_training_flops + _inference_flops(self.reference_params, self.inference_tokens)
 
     @property
     def flops_saved(self) -> float:
@@ -171,6 +201,7 @@ class InferenceOptimum:
 
     @property
     def flops_saved_fraction(self) -> float:
+        """FLOPs saved as a fraction of the reference plan's total."""
         return self.flops_saved / self.reference_total_flops
 
     def _cost(self, training_flops, inference_flops):
@@ -187,10 +218,15 @@ class InferenceOptimum:
     @property
     def cost_saved(self) -> float | None:
         """Dollars saved against the reference plan (None without a price)."""
-        ref = self._cost(self.reference_training_flops, 2.0 * self.reference_params * self.inference_tokens)
+        ref = self._cost(self.reference_training_flops, _inference_flops(self.reference_params, self.inference_tokens))
         return None if ref is None else ref - self.cost
 
     def to_dict(self) -> dict:
+        """The plan as JSON.
+
+        Returns:
+            Every field, with the derived FLOPs, savings, costs, epochs and tokens per parameter.
+        """
         return {**asdict(self), "epochs": self.epochs, "tokens_per_param": self.tokens_per_param,
                 "training_flops": self.training_flops,
                 "inference_flops": self.inference_flops, "total_flops": self.total_flops,
@@ -238,8 +274,7 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         raise InputError("flops", "either flops or params and tokens",
                          detail="give either flops or params and tokens, not both")
     if flops is not None:
-        c = validate.positive_real("flops", flops, minimum=fits.FLOPS_RANGE[0], inclusive=True,
-                                   maximum=fits.FLOPS_RANGE[1])
+        c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
         if u is None:
             n_ref, d_ref = f.optimal(c)
         else:

@@ -1,4 +1,4 @@
-"""Diagnostic charts of a law fitted to runs (:class:`planner.laws.ladder.LadderFit`), drawn with matplotlib.
+"""Diagnostic charts of a law fitted to runs (:class:`planner.laws.ladder_fit.LadderFit`), drawn with matplotlib.
 
 * :func:`residuals_figure` — log-residual of each run against its compute: outliers stand out;
 * :func:`fitted_vs_observed_figure` — fitted loss against observed loss, with the diagonal;
@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+
+from ..training.compute import training_flops
 
 CMAP = "viridis"
 
@@ -34,7 +37,12 @@ def _norm(fit) -> LogNorm:
 
 
 def draw_residuals(ax, fit) -> None:
-    """Residuals log(observed) − log(fitted) of each run against its compute, on ``ax``."""
+    """Residuals log(observed) − log(fitted) of each run against its compute, on ``ax``.
+
+    Args:
+        ax: matplotlib axes.
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
+    """
     r = fit.runs
     ax.axhline(0.0, color="0.4", lw=0.8)
     ax.scatter(r.flops, fit.residuals, c=r.flops, cmap=CMAP, norm=_norm(fit), s=14, alpha=0.8)
@@ -45,7 +53,12 @@ def draw_residuals(ax, fit) -> None:
 
 
 def draw_fitted_vs_observed(ax, fit) -> None:
-    """Fitted loss against observed loss of each run, with the line y = x, on ``ax``."""
+    """Fitted loss against observed loss of each run, with the line y = x, on ``ax``.
+
+    Args:
+        ax: matplotlib axes.
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
+    """
     r = fit.runs
     lo, hi = float(min(r.loss.min(), fit.predicted.min())), float(max(r.loss.max(), fit.predicted.max()))
     ax.plot([lo, hi], [lo, hi], color="0.4", lw=0.8)
@@ -60,8 +73,11 @@ def draw_isoflop(ax, fit, flops=None) -> None:
 
     Args:
         ax: matplotlib axes.
-        fit: a :class:`~planner.laws.ladder.LadderFit` whose constants are all identified.
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` whose constants are all identified.
         flops: budgets to draw curves for (default: the runs' compute levels, :func:`compute_levels`).
+
+    Raises:
+        InputError: the fit's constants are not all identified.
     """
     r = fit.runs
     norm = _norm(fit)
@@ -74,7 +90,7 @@ def draw_isoflop(ax, fit, flops=None) -> None:
         n_opt, d_opt = law.optimal(c)
         n = n_opt * np.geomspace(0.1, 10, 60)
         colour = _colour(c, norm)
-        ax.plot(n, law.loss(n, c / (6 * n)), color=colour, lw=1)
+        ax.plot(n, law.loss(n, c / training_flops(n, 1.0)), color=colour, lw=1)
         ax.plot([n_opt], [law.loss(n_opt, d_opt)], marker="*", ms=9, color=colour, mec="black", mew=0.5)
     ax.set_xscale("log")
     ax.set_xlabel("parameters N")
@@ -83,8 +99,17 @@ def draw_isoflop(ax, fit, flops=None) -> None:
 
 
 def compute_levels(flops, per_decade: int = 5, most: int = 10) -> np.ndarray:
-    """The compute levels of an iso-FLOP ladder: runs grouped in bins of 1/``per_decade`` decade (the median
-    of each bin), or one level per decade when that gives more than ``most`` levels."""
+    """The compute levels of an iso-FLOP ladder.
+
+    Args:
+        flops: the runs' training compute.
+        per_decade: bins per decade: runs are grouped in bins of 1/``per_decade`` decade.
+        most: the most levels; beyond it, one level per decade.
+
+    Returns:
+        The median compute of each bin, or the powers of ten inside the runs' range when that gives more
+        than ``most`` levels.
+    """
     c = np.asarray(flops, dtype=float)
     bins = np.round(np.log10(c) * per_decade)
     levels = np.array([np.median(c[bins == b]) for b in np.unique(bins)])
@@ -95,12 +120,19 @@ def compute_levels(flops, per_decade: int = 5, most: int = 10) -> np.ndarray:
 
 
 def _colour(c: float, norm: LogNorm):
-    import matplotlib
     return matplotlib.colormaps[CMAP](float(np.clip(norm(c), 0, 1)))
 
 
 def residuals_figure(fit, figsize=(5.0, 3.6)) -> Figure:
-    """A figure of :func:`draw_residuals`."""
+    """A figure of :func:`draw_residuals`.
+
+    Args:
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
+        figsize: the figure's size in inches.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure`.
+    """
     fig, (ax,) = _figure(1, figsize)
     draw_residuals(ax, fit)
     fig.tight_layout()
@@ -108,7 +140,15 @@ def residuals_figure(fit, figsize=(5.0, 3.6)) -> Figure:
 
 
 def fitted_vs_observed_figure(fit, figsize=(4.2, 3.6)) -> Figure:
-    """A figure of :func:`draw_fitted_vs_observed`."""
+    """A figure of :func:`draw_fitted_vs_observed`.
+
+    Args:
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
+        figsize: the figure's size in inches.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure`.
+    """
     fig, (ax,) = _figure(1, figsize)
     draw_fitted_vs_observed(ax, fit)
     fig.tight_layout()
@@ -116,7 +156,19 @@ def fitted_vs_observed_figure(fit, figsize=(4.2, 3.6)) -> Figure:
 
 
 def isoflop_figure(fit, flops=None, figsize=(5.0, 3.6)) -> Figure:
-    """A figure of :func:`draw_isoflop`."""
+    """A figure of :func:`draw_isoflop`.
+
+    Args:
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` whose constants are all identified.
+        flops: budgets to draw curves for (default: the runs' compute levels).
+        figsize: the figure's size in inches.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure`.
+
+    Raises:
+        InputError: the fit's constants are not all identified.
+    """
     fig, (ax,) = _figure(1, figsize)
     draw_isoflop(ax, fit, flops)
     fig.tight_layout()
@@ -124,7 +176,16 @@ def isoflop_figure(fit, flops=None, figsize=(5.0, 3.6)) -> Figure:
 
 
 def diagnostics_figure(fit, flops=None, figsize=(13.0, 3.8)) -> Figure:
-    """Residuals, fitted vs observed and the iso-FLOP view side by side (the last only when the law is identified)."""
+    """Residuals, fitted vs observed and the iso-FLOP view side by side (the last only when the law is identified).
+
+    Args:
+        fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
+        flops: budgets for the iso-FLOP curves (default: the runs' compute levels).
+        figsize: the figure's size in inches.
+
+    Returns:
+        A matplotlib :class:`~matplotlib.figure.Figure` with two or three axes.
+    """
     panels = 3 if fit.identified else 2
     fig, axes = _figure(panels, figsize)
     draw_residuals(axes[0], fit)

@@ -23,7 +23,8 @@ def minimise_log(objective, lo, hi, *, grid: int = 32, iters: int = 48):
         objective: a function of an array ``x`` of shape (m, k) returning values of the same shape;
             row i belongs to problem i (its own parameters should be shaped (m, 1) to broadcast).
             Non-finite values count as +inf.
-        lo, hi: arrays of shape (m,), the bracket of each problem (0 < lo <= hi).
+        lo: array of shape (m,), the lower end of each problem's bracket (> 0).
+        hi: array of shape (m,), the upper end of each problem's bracket (>= lo).
         grid: points of the coarse log-spaced grid that locates the basin.
         iters: golden-section iterations inside the two grid cells around the best grid point
             (48 shrink them by 0.618^48 ≈ 1e-10: x to ~1e-10 relative, far finer than the loss can tell
