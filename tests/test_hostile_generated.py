@@ -314,6 +314,7 @@ def _extra_calls(tmp):
     from planner import launch, laws
     from planner.laws import data_constrained as dc
     from planner.laws import ladder
+    from planner.verdict import judge
     fitted = ladder.fit_ladder(ladder.read_runs(tmp / RUNS), starts=1)
     boot = fitted.bootstrap(10)
     meg = MEGATRON
@@ -333,7 +334,7 @@ def _extra_calls(tmp):
         "dc.corpus_advice": (dc.corpus_advice, {"params": 1e9, "tokens": 1e10, "unique_tokens": 1e9}),
         "ladder.read_runs": (ladder.read_runs, {"source": str(tmp / RUNS)}),
         "ladder.judge_ratio": (ladder.judge_ratio, {"bootstrap": boot, "params": 1e9, "tokens": 1e10}),
-        "ladder.judge_plan": (ladder.judge_plan, {"bootstrap": boot, "params": 1e9, "tokens": 1e10}),
+        "judge.judge_plan": (judge.judge_plan, {"bootstrap": boot, "params": 1e9, "tokens": 1e10}),
         "LadderFit.extrapolation": (fitted.extrapolation, {"flops": 1e22}),
         "LadderFit.save": (fitted.save, {"path": str(tmp / "saved.toml"), "bootstrap": boot}),
         "Bootstrap.optimal": (boot.optimal, {"flops": 1e22}),
@@ -430,6 +431,7 @@ def test_every_saved_fit_field_takes_hostile_values(work, tmp_path):
     import tomli_w
 
     from planner.laws import ladder
+    from planner.verdict import judge
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = ladder.fit_ladder(work / RUNS, starts=2)
@@ -440,7 +442,7 @@ def test_every_saved_fit_field_takes_hostile_values(work, tmp_path):
         b = ladder.load_bootstrap(p)
         b.intervals()
         b.optimal(1e22)
-        ladder.judge_plan(b, params=1e9, tokens=1e10)
+        judge.judge_plan(b, params=1e9, tokens=1e10)
 
     def ladder_fit(p):
         f = ladder.load_ladder(p)

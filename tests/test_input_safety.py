@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 
 import planner
+import planner.laws.ladder
+import planner.verdict.judge
 from conftest import ROOT
 from planner import limits, validate
 from planner.cli import main
@@ -544,7 +546,7 @@ API = [
     pytest.param(lambda: planner.Parallelism(recompute=np.array(["full"])), id="Parallelism-recompute-array"),
     pytest.param(lambda: planner.Parallelism(fsdp=["full"]), id="Parallelism-fsdp-list"),
     pytest.param(lambda: planner.memory_sweep(_arch(), tp={1: 2}), id="memory_sweep-tp-dict"),
-    pytest.param(lambda: planner.laws.ladder.judge_plan(None, params=1e9, tokens=1e10), id="judge_plan-None"),
+    pytest.param(lambda: planner.verdict.judge.judge_plan(None, params=1e9, tokens=1e10), id="judge_plan-None"),
     pytest.param(lambda: planner.laws.ladder.judge_ratio("boot", 1e9, 1e10), id="judge_ratio-text"),
     pytest.param(lambda: _dc().optimal(np.ones(3) * 1e21, unique_tokens=np.ones(4) * 1e10),
                  id="data-constrained-optimal-shapes-3-and-4"),

@@ -165,7 +165,8 @@ def science_rows(a) -> list[tuple[str, str]]:
     rows.append(("Batch size and learning rate", s.hyperparameters.message))
     fit = a.plan.fit
     if fit.endswith(".toml"):  # a law fitted to the user's runs: is the verdict inside its uncertainty?
-        from ..laws.ladder import judge_plan, load_bootstrap
+        from ..laws.ladder import load_bootstrap
+        from ..verdict.judge import judge_plan
         boot = load_bootstrap(fit)
         if boot is not None:
             rows += [("Fitted law's uncertainty", m) for m in judge_plan(boot, a.plan).messages]
