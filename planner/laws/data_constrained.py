@@ -29,12 +29,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import validate
+from ..lines import OPTIMAL_LINE
 from ..arrays import any_array, like
 from ..errors import InputError
 from ..training.compute import training_flops
 from ..training.corpus import R_STAR, effective_tokens
 from . import registry
-from .power_law import CHINCHILLA_TOKENS_PER_PARAM, FITTED_FLOPS, FITS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
+from .power_law import FITTED_FLOPS, FITS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
 from .minimise import minimise_log
 
 #: Decay constant of repeated tokens (R_D*): the one in :mod:`planner.training.corpus`.
@@ -348,7 +349,7 @@ class CorpusPlanAdvice:
         tokens: the plan's D.
         unique_tokens: the plan's corpus U.
         at_budget: the best plan at the plan's own budget (6·N·D) and corpus.
-        at_20x: the best plan at the budget of N trained at 20× (:data:`CHINCHILLA_TOKENS_PER_PARAM`).
+        at_20x: the best plan at the budget of N trained at 20× (:data:`planner.lines.OPTIMAL_LINE`).
         corpus_for_optimal: the unique tokens that would make N compute-optimal in one epoch.
     """
 
@@ -362,7 +363,7 @@ class CorpusPlanAdvice:
     @property
     def largest_params_at_20x(self) -> float:
         """The largest N the corpus feeds at 20 tokens per parameter in one epoch: U/20."""
-        return self.unique_tokens / CHINCHILLA_TOKENS_PER_PARAM
+        return self.unique_tokens / OPTIMAL_LINE
 
     def to_dict(self) -> dict:
         """The advice as JSON.
@@ -397,5 +398,5 @@ def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> Cor
     c = training_flops(n, d) if flops is None else _flops(flops)
     return CorpusPlanAdvice(params=n, tokens=d, unique_tokens=u,
                             at_budget=data_constrained_optimal(c, u, f),
-                            at_20x=data_constrained_optimal(training_flops(n, CHINCHILLA_TOKENS_PER_PARAM * n), u, f),
+                            at_20x=data_constrained_optimal(training_flops(n, OPTIMAL_LINE * n), u, f),
                             corpus_for_optimal=float(_tokens_for_params(f, n)))

@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from .. import validate
+from ..lines import OPTIMAL_LINE
 from .power_law import DEFAULT_FIT, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE
 from .registry import fit
 
@@ -96,16 +97,18 @@ def on_line(flops: float, line: float) -> tuple[float, float]:
     return n, float(math.ceil(line * n))
 
 
-def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=None) -> OptimalPlan:
+def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=OPTIMAL_LINE) -> OptimalPlan:
     """The compute-optimal N and D for a FLOP budget, with the loss the fit predicts.
 
     Args:
         flops: training compute C in FLOPs (C ≈ 6·N·D), from 1 to 10^61.
         fit_name: a fit name (see :func:`planner.laws.registry.fit`); default
             :data:`~planner.laws.power_law.DEFAULT_FIT`.
-        line: the gate's compute-optimal line in tokens per parameter (e.g. 20), or None. When the law's optimum
-            sits below it, the recommendation is the split of the same FLOPs on the line (which the gate judges
-            compute-optimal); the law's optimum stays in ``law_params``/``law_tokens``/``law_loss``.
+        line: the gate's compute-optimal line in tokens per parameter (default
+            :data:`planner.lines.OPTIMAL_LINE`, 20), or None for the law's own optimum. When the law's optimum
+            sits below the line, the recommendation is the split of the same FLOPs on the line (which the gate
+            judges compute-optimal), as every surface recommends it; the law's optimum stays in
+            ``law_params``/``law_tokens``/``law_loss``.
 
     Returns:
         An :class:`OptimalPlan` (N, D, tokens per parameter, loss; ``extrapolated`` outside the fit's range).
@@ -114,7 +117,7 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=None) -> Optimal
         InputError: ``flops`` out of range, ``line`` not a positive number, or ``fit`` unknown.
 
     Examples:
-        >>> o = compute_optimal(1e24, line=20)
+        >>> o = compute_optimal(1e24)
         >>> round(o.law_tokens_per_param, 1), round(o.tokens_per_param, 1), o.on_line
         (18.1, 20.0, True)
     """

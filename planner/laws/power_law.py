@@ -37,9 +37,6 @@ from ..training.compute import training_flops
 PARAMETERS = ("E", "A", "B", "alpha", "beta")
 #: Training FLOPs per parameter per token (6: forward 2, backward 4), from :mod:`planner.training.compute`.
 FLOPS_PER_PARAM_TOKEN = training_flops(1.0, 1.0)
-#: Tokens per parameter of a compute-optimal run, as Hoffmann et al. 2022 round it (Table 3: ~20): the laws'
-#: "20×". The gate's default compute-optimal line (``planner.verdict.gate.Thresholds.optimal``) is this number.
-CHINCHILLA_TOKENS_PER_PARAM = 20.0
 #: Training compute of the runs behind the fits (Chinchilla's models: ~6e18 to ~3e21 FLOPs, its
 #: largest run 5.76e23). Outside this range a prediction is an extrapolation, and says so.
 FITTED_FLOPS = (1e18, 1e24)
