@@ -1,9 +1,8 @@
 """A normal (non-editable) install works from any directory: the wheel carries the data and the review notebook.
 
 One wheel is built per test module from a copy of the working tree (``pip wheel --no-deps
---no-build-isolation``, so nothing is downloaded and the tree is not written to; an isolated build where
-the interpreter's setuptools is too old) and installed into a scratch
-venv. The venv sees the system's site-packages for the dependencies (numpy, pandas, ...), but the ``planner``
+--no-build-isolation`` with the ``test`` extra's hatchling, so nothing is downloaded and the tree is not written to)
+and installed into a scratch venv. The venv sees the system's site-packages for the dependencies (numpy, pandas, ...), but the ``planner``
 it imports must be the wheel's: the test checks ``planner.__file__`` and runs every command from an unrelated
 directory with ``PLANNER_DATA`` unset.
 """
@@ -39,14 +38,9 @@ def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     shutil.copytree(ROOT, src, ignore=IGNORE)
-    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "out"), str(src)]
-    # First with this interpreter's setuptools (fast, offline); where it is too old to build a wheel (a fresh
-    # venv's), with pip's isolated build environment, which fetches pyproject.toml's build requirements.
-    p = _run(build[:5] + ["--no-build-isolation"] + build[5:], cwd=work)
-    if p.returncode != 0:
-        first = p.stderr[-1000:]
-        p = _run(build, cwd=work, timeout=600)
-        assert p.returncode == 0, f"without isolation: {first}\nwith isolation: {p.stderr[-1500:]}"
+    p = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+              "-w", str(work / "out"), str(src)], cwd=work)
+    assert p.returncode == 0, p.stderr[-1500:]
     (whl,) = (work / "out").glob("planner-*.whl")
     return whl
 
@@ -145,3 +139,32 @@ def test_planner_check_knows_the_corpora(venv, elsewhere):
 def test_bad_input_is_still_one_line(venv, elsewhere):
     p = run_installed(venv, elsewhere, "check", "--params", "7B", "--steps", "1000", "--tokens", "20B")
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+# ---- the rule planner.datafiles follows, and an editable install ------------------------------------------------
+
+def test_the_data_directory_is_the_packaged_copy_only_when_the_package_has_one(tmp_path):
+    from planner.datafiles import _data_dir
+    checkout = tmp_path / "checkout"
+    (checkout / "planner").mkdir(parents=True)
+    (checkout / "data").mkdir()
+    assert _data_dir(checkout / "planner") == checkout / "data"  # a source checkout: data/ beside the package
+    (checkout / "planner" / "_data").mkdir()
+    assert _data_dir(checkout / "planner") == checkout / "planner" / "_data"  # a wheel: its own copy
+
+
+def test_an_editable_install_reads_the_checkouts_data_in_place(tmp_path_factory, elsewhere):
+    work = tmp_path_factory.mktemp("editable")
+    src, d = work / "src", work / "venv"
+    shutil.copytree(ROOT, src, ignore=IGNORE)
+    assert _run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(d)]).returncode == 0
+    p = _run([sys.executable, "-m", "pip", "--python", str(d / "bin" / "python"), "install", "-q", "--no-deps",
+              "--no-index", "--no-build-isolation", "--force-reinstall", "-e", str(src)])
+    assert p.returncode == 0, p.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    p = _run([str(d / "bin" / "python"), "-c", "import planner, planner.datafiles as d; "
+              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK)"], cwd=elsewhere, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [str(src / "planner" / "__init__.py"), str(src / "data"),
+                                     str(src / "notebooks" / "review.ipynb")]
+    assert not (src / "planner" / "_data").exists()  # the install wrote nothing into the checkout
