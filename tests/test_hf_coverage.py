@@ -1,6 +1,7 @@
 """Every causal-LM model_type transformers knows: the planner's N is transformers' own, or it refuses.
 
-An integration test (needs torch and transformers, skipped without them, like tests/test_integrations.py).
+An integration test (marker ``integration``: ``python -m pytest -m integration`` after ``pip install -e ".[integration]"``;
+skipped without torch and transformers).
 The list of types is transformers' ``MODEL_FOR_CAUSAL_LM_MAPPING_NAMES``; for each, the config class's
 defaults and a seeded random variant (benchmarks/causal_lm_coverage.py ``random_config``), each raw, as
 ``save_pretrained`` writes it, and saved with every field under the other name its class's attribute_map
@@ -18,8 +19,9 @@ import warnings
 
 import pytest
 
-pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test]' brings the CPU wheel)")
-pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.integration
+pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[integration]' brings the CPU wheel)")
+pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[integration]')")
 
 import planner
 from conftest import ROOT
