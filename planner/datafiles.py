@@ -14,7 +14,7 @@ A checkout never has ``planner/_data`` (only a wheel build makes it), so the two
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -44,8 +44,8 @@ NOTEBOOKS_DIR = DATA_DIR / "notebooks" if DATA_DIR == _PACKAGE / "_data" else _P
 REVIEW_NOTEBOOK = NOTEBOOKS_DIR / "review.ipynb"
 
 
-@lru_cache(maxsize=None)
-def read_csv(name: str) -> tuple[dict, ...]:
+@cache
+def read_csv(name: str) -> tuple[dict[str, str], ...]:
     """Rows of ``data/<name>`` as dicts (strings), cached.
 
     Args:
@@ -61,7 +61,7 @@ def read_csv(name: str) -> tuple[dict, ...]:
         return tuple(csv.DictReader(f))
 
 
-def lookup(name: str, table: str, key_columns: tuple[str, ...], field: str) -> dict:
+def lookup(name: str, table: str, key_columns: tuple[str, ...], field: str) -> dict[str, str]:
     """The row of ``table`` whose any ``key_columns`` equals ``name`` (case-insensitive).
 
     Args:

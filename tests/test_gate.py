@@ -3,8 +3,18 @@ import warnings
 import numpy as np
 import pytest
 
-from planner import (BlockedPlanError, InputError, Thresholds, UnderProvisionedWarning, assess, check, level,
-                     ratio, steps_to_target, tokens_to_target)
+from planner import (
+    BlockedPlanError,
+    InputError,
+    Thresholds,
+    UnderProvisionedWarning,
+    assess,
+    check,
+    level,
+    ratio,
+    steps_to_target,
+    tokens_to_target,
+)
 
 N_ORIGIN = 494_032_768  # Qwen2.5-0.5B, the origin case
 

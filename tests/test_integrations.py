@@ -149,8 +149,9 @@ def _lightning_run(callback, max_steps=3, max_epochs=None):
 
     module = Module()
     loader = torch.utils.data.DataLoader(_dataset(), batch_size=2)
-    trainer = pl.Trainer(max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer = pl.Trainer(max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1,
+                         callbacks=[callback], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
     return trainer, module, loader
 
 

@@ -364,7 +364,8 @@ HOSTILE = ["", "\x00\x01\x02", "[", "{", "- a\n- b\n", "a: [1, 2\n", "x = 1e9999
            "model_name: 5\n", "--num-layers\n", "--num-layers -3 --hidden-size abc\n", "n_layer = 10**10**10\n",
            "n_layer = 'x' * 10**9\n", "[model]\nname = 1\n", '{"deepspeed": 5, "model_name_or_path": "gpt2"}',
            "batch_size = 1/0\n", "n_layer = True\n", "max_iters = 10**40\n", "(" * 5000,
-           "A=(--num-layers 2 ${A[@]})\nB=(${A[@]} ${B[@]})\npython pretrain_gpt.py ${B[@]}\n", "a:\n" + "  " * 2000 + "b: 1\n"]
+           "A=(--num-layers 2 ${A[@]})\nB=(${A[@]} ${B[@]})\npython pretrain_gpt.py ${B[@]}\n",
+           "a:\n" + "  " * 2000 + "b: 1\n"]
 SUFFIX = {"megatron": ".sh", "torchtitan": ".toml", "litgpt": ".yaml", "nanogpt": ".py", "hf-trainer": ".json"}
 
 

@@ -2,9 +2,9 @@
 
 One wheel is built per test module from a copy of the working tree (``pip wheel --no-deps
 --no-build-isolation`` with the ``test`` extra's hatchling, so nothing is downloaded and the tree is not written to)
-and installed into a scratch venv. The venv sees the system's site-packages for the dependencies (numpy, pandas, ...), but the ``planner``
-it imports must be the wheel's: the test checks ``planner.__file__`` and runs every command from an unrelated
-directory with ``PLANNER_DATA`` unset.
+and installed into a scratch venv. The venv sees the system's site-packages for the dependencies (numpy, pandas,
+...), but the ``planner`` it imports must be the wheel's: the test checks ``planner.__file__`` and runs every
+command from an unrelated directory without ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def elsewhere(tmp_path_factory) -> Path:
 
 
 def run_installed(venv, elsewhere, *args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH", "PLANNER_PLAN")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLANNER_PLAN")}
     env["PYTHONWARNINGS"] = "ignore"
     return _run([str(venv / "planner"), *map(str, args)], cwd=elsewhere, env=env)
 
@@ -80,7 +80,7 @@ def test_the_wheel_carries_every_data_file_and_the_review_notebook(wheel):
 
 
 def test_the_workbook_command_finds_its_notebook(venv, elsewhere):
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     p = _run([str(venv / "python"), "-c", "from planner.surfaces import launch_workbook as w; "
               "print(w.WORKBOOK.is_file()); print(w.WORKBOOK)"], cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
@@ -89,9 +89,10 @@ def test_the_workbook_command_finds_its_notebook(venv, elsewhere):
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(venv, elsewhere):
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     p = _run([str(venv / "python"), "-c", "import planner, planner.datafiles as d; "
-              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK); print(d.REVIEW_NOTEBOOK.is_file())"],
+              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK); "
+              "print(d.REVIEW_NOTEBOOK.is_file())"],
              cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
     module, data_dir, notebook, found = p.stdout.splitlines()
@@ -161,7 +162,7 @@ def test_an_editable_install_reads_the_checkouts_data_in_place(tmp_path_factory,
     p = _run([sys.executable, "-m", "pip", "--python", str(d / "bin" / "python"), "install", "-q", "--no-deps",
               "--no-index", "--no-build-isolation", "--force-reinstall", "-e", str(src)])
     assert p.returncode == 0, p.stderr[-2000:]
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     p = _run([str(d / "bin" / "python"), "-c", "import planner, planner.datafiles as d; "
               "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK)"], cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
