@@ -4,7 +4,7 @@ The repository's top-level ``data/`` is the single source. The rule, in one plac
 
 * the package carries ``_data`` (``importlib.resources.files("planner") / "_data"``): it is an installed wheel,
   whose build copied ``data/`` and the two notebooks the package opens there (``pyproject.toml``'s
-  ``[tool.hatch.build.targets.wheel.force-include]``); read that copy;
+  ``[tool.hatch.build.targets.wheel.sources]``); read that copy;
 * otherwise the package is a source checkout's own ``planner/`` (run in place, or installed editable, which
   imports it from the checkout): read the ``data/`` beside it.
 

@@ -169,3 +169,16 @@ def test_an_editable_install_reads_the_checkouts_data_in_place(tmp_path_factory,
     assert p.stdout.splitlines() == [str(src / "planner" / "__init__.py"), str(src / "data"),
                                      str(src / "notebooks" / "review.ipynb")]
     assert not (src / "planner" / "_data").exists()  # the install wrote nothing into the checkout
+
+
+def test_an_editable_install_holds_no_copy_of_the_data(tmp_path):
+    # hatchling builds the editable wheel from pyproject.toml: it must be the .pth alone, never a second data/ that
+    # would go stale in site-packages.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=IGNORE)
+    p = _run([sys.executable, "-c", "import sys, zipfile; from hatchling.builders.wheel import WheelBuilder; "
+              "(w,) = WheelBuilder(sys.argv[1]).build(directory=sys.argv[2], versions=['editable']); "
+              "print(*zipfile.ZipFile(w).namelist(), sep='\\n')", str(src), str(tmp_path / "out")])
+    assert p.returncode == 0, p.stderr[-1500:]
+    names = p.stdout.split()
+    assert "_planner.pth" in names and not [n for n in names if n.startswith("planner/")], names
