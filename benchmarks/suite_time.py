@@ -49,7 +49,8 @@ def run_step(name: str) -> dict:
     p = subprocess.run([sys.executable, *STEPS[name]], cwd=ROOT, capture_output=True, text=True, check=False)
     wall, cpu = time.perf_counter() - wall, _cpu_of_children() - cpu
     lines = p.stdout.strip().splitlines()
-    slowest = next((line.strip() for line in lines if re.match(r"\s*\d+\.\d+s (call|setup|teardown) ", line)), "")
+    timed = re.compile(r"\s*\d+\.\d+s (call|setup|teardown) ")
+    slowest = next((" ".join(line.split()) for line in lines if timed.match(line)), "")
     return {"step": name, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "returncode": p.returncode,
             "summary": lines[-1].strip("= ") if lines else "", "slowest": slowest}
 
