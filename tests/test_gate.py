@@ -1,4 +1,3 @@
-import math
 import warnings
 
 import numpy as np
@@ -38,10 +37,12 @@ def test_thresholds_are_parameters():
 
 
 def test_steps_ceiling_is_minimal():
-    n, tps = 1001, 7
+    # 20 · 1,000 = 20,000 tokens at 7 per step: 2,857 steps give 19,999 (short by one), 2,858 give 20,006.
+    # 20,000 / 7 = 2,857.14 is not a whole number, so rounding down or to nearest (2,857) would fail here.
+    n, tps = 1000, 7
     s = steps_to_target(n, tps)
     assert s * tps >= 20 * n and (s - 1) * tps < 20 * n
-    assert s == math.ceil(20 * 1001 / 7) == 2860
+    assert s == 2858
 
 
 def test_prior_tokens_judge_cumulative():

@@ -1,5 +1,8 @@
 """The gate inside the trainer: a real Hugging Face Trainer and a real Lightning Trainer on CPU.
 
+The tests that need torch, transformers or lightning are marked ``integration`` (deselected by default; run with
+``python -m pytest -m integration`` after ``pip install -e ".[integration]"``) and skip without those packages.
+
 The model is a randomly initialised 1-layer GPT-2 (hidden 8, 2 heads, vocabulary 100, 16
 positions). Its parameters, written out: token embedding 100·8 = 800, positions 16·8 = 128;
 one block: 2 LayerNorms 2·16 = 32, attention c_attn 8·24 + 24 = 216 and c_proj 8·8 + 8 = 72,
@@ -55,9 +58,9 @@ class _Steps:
 
 
 def _hf_run(tmp_path, callback, max_steps=3):
-    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test]' brings the CPU wheel)")
-    pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[test]')")
-    pytest.importorskip("accelerate", reason="accelerate is not installed (pip install -e '.[test]')")
+    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[integration]' brings the CPU wheel)")
+    pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[integration]')")
+    pytest.importorskip("accelerate", reason="accelerate is not installed (pip install -e '.[integration]')")
     from transformers import Trainer, TrainerCallback, TrainingArguments
     steps = _Steps()
 
@@ -74,6 +77,7 @@ def _hf_run(tmp_path, callback, max_steps=3):
     return trainer, steps
 
 
+@pytest.mark.integration
 def test_hf_blocked_run_raises_before_the_first_step(tmp_path, caplog):
     from planner.integrations.hf import PlannerCallback
     cb = PlannerCallback()
@@ -88,6 +92,7 @@ def test_hf_blocked_run_raises_before_the_first_step(tmp_path, caplog):
     assert any(rec.levelname == "ERROR" and "1,816" in rec.getMessage() for rec in caplog.records)
 
 
+@pytest.mark.integration
 def test_hf_forced_run_trains_and_logs_the_warning(tmp_path, caplog):
     from planner.integrations.hf import PlannerCallback
     cb = PlannerCallback(force=True)
@@ -100,6 +105,7 @@ def test_hf_forced_run_trains_and_logs_the_warning(tmp_path, caplog):
     assert len(warnings) == 1 and "Forced: training anyway" in warnings[0] and "SEVERE" in warnings[0]
 
 
+@pytest.mark.integration
 def test_hf_passing_run_logs_the_assessment(tmp_path, caplog):
     from planner.integrations.hf import PlannerCallback
     lines = planner.Thresholds(severe=0.01, block=0.02, optimal=0.04)  # 96 / 1,816 = 0.053 passes all three
@@ -112,8 +118,9 @@ def test_hf_passing_run_logs_the_assessment(tmp_path, caplog):
     assert any(rec.levelname == "INFO" and "COMPUTE-OPTIMAL" in rec.getMessage() for rec in caplog.records)
 
 
+@pytest.mark.integration
 def test_hf_callback_validates_its_arguments():
-    pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[test]')")
+    pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[integration]')")
     from planner.integrations.hf import PlannerCallback
     with pytest.raises(planner.InputError, match="prior_tokens"):
         PlannerCallback(prior_tokens=-1)
@@ -122,8 +129,8 @@ def test_hf_callback_validates_its_arguments():
 
 
 def _lightning_run(callback, max_steps=3, max_epochs=None):
-    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[test]' brings the CPU wheel)")
-    pytest.importorskip("lightning", reason="lightning is not installed (pip install -e '.[lightning]')")
+    pytest.importorskip("torch", reason="torch is not installed (pip install -e '.[integration]' brings the CPU wheel)")
+    pytest.importorskip("lightning", reason="lightning is not installed (pip install -e '.[integration]')")
     import lightning.pytorch as pl
     import torch
 
@@ -142,14 +149,16 @@ def _lightning_run(callback, max_steps=3, max_epochs=None):
 
     module = Module()
     loader = torch.utils.data.DataLoader(_dataset(), batch_size=2)
-    trainer = pl.Trainer(max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+    trainer = pl.Trainer(max_steps=max_steps, max_epochs=max_epochs, accelerator="cpu", devices=1,
+                         callbacks=[callback], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
     return trainer, module, loader
 
 
+@pytest.mark.integration
 def test_lightning_blocked_run_raises_before_the_first_step():
     cb_module = pytest.importorskip("planner.integrations.lightning",
-                                    reason="lightning is not installed (pip install -e '.[lightning]')")
+                                    reason="lightning is not installed (pip install -e '.[integration]')")
     trainer, module, loader = _lightning_run(cb_module.PlannerCallback())
     with pytest.raises(planner.BlockedPlanError) as e:
         trainer.fit(module, loader)
@@ -157,21 +166,68 @@ def test_lightning_blocked_run_raises_before_the_first_step():
     assert (e.value.result.params, e.value.result.tokens) == (TINY_N, 96)
 
 
+@pytest.mark.integration
 def test_lightning_endless_run_is_an_input_error_not_an_overflow():
     cb_module = pytest.importorskip("planner.integrations.lightning",
-                                    reason="lightning is not installed (pip install -e '.[lightning]')")
+                                    reason="lightning is not installed (pip install -e '.[integration]')")
     trainer, module, loader = _lightning_run(cb_module.PlannerCallback(), max_steps=-1, max_epochs=-1)
     with pytest.raises(planner.InputError, match=r"max_steps: the Trainer runs without end"):
         trainer.fit(module, loader)
     assert module.steps == 0
 
 
+@pytest.mark.integration
 def test_lightning_forced_run_trains(caplog):
     cb_module = pytest.importorskip("planner.integrations.lightning",
-                                    reason="lightning is not installed (pip install -e '.[lightning]')")
+                                    reason="lightning is not installed (pip install -e '.[integration]')")
     cb = cb_module.PlannerCallback(force=True)
     trainer, module, loader = _lightning_run(cb)
     with caplog.at_level(logging.INFO, logger="planner"):
         trainer.fit(module, loader)
     assert module.steps == 3 and cb.result.blocked
     assert any("Forced: training anyway" in rec.getMessage() for rec in caplog.records if rec.name == "planner")
+
+
+# ---- tokens per step on several processes: fakes of the trainer's own objects, no training ----------------------
+
+class _Tensor:
+    def __init__(self, n):
+        self.n = n
+
+    def numel(self):
+        return self.n
+
+
+class _Model:
+    """Stands in for a torch module: N = 1,000 + 816 = 1,816 (the tiny GPT-2's count)."""
+
+    def parameters(self):
+        return iter([_Tensor(1000), _Tensor(816)])
+
+
+@pytest.mark.integration
+def test_hf_tokens_per_step_count_every_process():
+    pytest.importorskip("transformers", reason="transformers is not installed (pip install -e '.[integration]')")
+    from types import SimpleNamespace
+
+    from planner.integrations.hf import PlannerCallback
+    # 2 sequences per device × 3 accumulation × 4 processes × 16 tokens = 384 tokens per step; 5 steps: D = 1,920.
+    # Without the 4 processes D would be 480: the two rules differ.
+    args = SimpleNamespace(max_steps=5, num_train_epochs=1, per_device_train_batch_size=2,
+                           gradient_accumulation_steps=3, world_size=4)
+    cb = PlannerCallback(seq_len=16, force=True)
+    cb.on_train_begin(args, SimpleNamespace(max_steps=5), control="control", model=_Model())
+    assert (cb.result.params, cb.result.tokens) == (1_816, 1_920)
+    assert "4 processes" in cb.source
+
+
+@pytest.mark.integration
+def test_lightning_tokens_per_step_count_every_process():
+    cb_module = pytest.importorskip("planner.integrations.lightning",
+                                    reason="lightning is not installed (pip install -e '.[integration]')")
+    from types import SimpleNamespace
+    # 2 per device × 3 accumulation × 4 processes × 16 tokens = 384 per step; 5 steps: D = 1,920 (480 without the 4)
+    trainer = SimpleNamespace(max_steps=5, accumulate_grad_batches=3, world_size=4)
+    cb = cb_module.PlannerCallback(batch_size=2, seq_len=16, force=True)
+    cb.on_train_start(trainer, _Model())
+    assert (cb.result.params, cb.result.tokens) == (1_816, 1_920)

@@ -102,17 +102,25 @@ def test_megatron_llama_style_argument_file(tmp_path):
 
 
 def test_megatron_gqa_and_default_swiglu_ffn(tmp_path):
-    # --swiglu without --ffn-hidden-size: Megatron uses int((4h·2/3) / 64)·64 = 2,730 -> 2,688 for h = 1,024
+    # --swiglu without --ffn-hidden-size: Megatron uses int((4h·2/3) / 64)·64. For h = 1,088: 4·1,088·2/3 =
+    # 2,901.3 -> 2,880 (rounding down to 128 would give 2,816; at h = 1,024 the two agree, so this h tells them apart)
     p = tmp_path / "args.txt"
-    p.write_text("--num-layers 2 --hidden-size 1024 --num-attention-heads 16 --group-query-attention "
+    p.write_text("--num-layers 2 --hidden-size 1088 --num-attention-heads 16 --group-query-attention "
                  "--num-query-groups 4 --swiglu --normalization RMSNorm --disable-bias-linear "
-                 "--position-embedding-type rope --vocab-size 1000 --seq-length 128 --micro-batch-size 2 "
-                 "--train-samples 1000\n")
+                 "--position-embedding-type rope --vocab-size 1030 --seq-length 128 --micro-batch-size 2 "
+                 "--train-samples 1001\n")
     lc = read_launch_config(p, "megatron")
     dims = lc.document["model"]["dimensions"]
-    assert dims["intermediate_size"] == 2688 and dims["num_kv_heads"] == 4
-    assert dims["vocab_size"] == 1024  # 1,000 padded to a multiple of 128
-    # --train-samples 1,000 at a global batch of 2 (micro 2 × 1 rank): 500 steps
+    assert dims["intermediate_size"] == 2880 and dims["num_kv_heads"] == 4
+    assert dims["vocab_size"] == 1152  # 1,030 padded up to a multiple of 128 (to 64 it would be 1,088)
+    # N by hand: head dim 1,088 / 16 = 68, 4 KV groups of 68 = 272.
+    # Per layer: q and o 2·1,088² = 2,367,488; k and v 2·1,088·272 = 591,872; SwiGLU 3·1,088·2,880 = 9,400,320;
+    # two RMSNorms 2·1,088 = 2,176: 12,361,856. Two layers 24,723,712; embedding 1,152·1,088 = 1,253,376 (the head is
+    # tied: Megatron ties unless --untie-embeddings-and-output-weights); final norm 1,088.
+    n, _ = n_and_d(lc)
+    assert n == 2 * 12_361_856 + 1_253_376 + 1_088 == 25_978_176
+    # --train-samples 1,001 at a global batch of 2 (micro 2 × 1 rank): Megatron's train_samples // global batch = 500
+    # steps (rounding up would give 501)
     assert lc.document["training"]["steps"] == 500
 
 
@@ -356,7 +364,8 @@ HOSTILE = ["", "\x00\x01\x02", "[", "{", "- a\n- b\n", "a: [1, 2\n", "x = 1e9999
            "model_name: 5\n", "--num-layers\n", "--num-layers -3 --hidden-size abc\n", "n_layer = 10**10**10\n",
            "n_layer = 'x' * 10**9\n", "[model]\nname = 1\n", '{"deepspeed": 5, "model_name_or_path": "gpt2"}',
            "batch_size = 1/0\n", "n_layer = True\n", "max_iters = 10**40\n", "(" * 5000,
-           "A=(--num-layers 2 ${A[@]})\nB=(${A[@]} ${B[@]})\npython pretrain_gpt.py ${B[@]}\n", "a:\n" + "  " * 2000 + "b: 1\n"]
+           "A=(--num-layers 2 ${A[@]})\nB=(${A[@]} ${B[@]})\npython pretrain_gpt.py ${B[@]}\n",
+           "a:\n" + "  " * 2000 + "b: 1\n"]
 SUFFIX = {"megatron": ".sh", "torchtitan": ".toml", "litgpt": ".yaml", "nanogpt": ".py", "hf-trainer": ".json"}
 
 

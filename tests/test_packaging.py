@@ -1,11 +1,10 @@
 """A normal (non-editable) install works from any directory: the wheel carries the data and the review notebook.
 
 One wheel is built per test module from a copy of the working tree (``pip wheel --no-deps
---no-build-isolation``, so nothing is downloaded and the tree is not written to; an isolated build where
-the interpreter's setuptools is too old) and installed into a scratch
-venv. The venv sees the system's site-packages for the dependencies (numpy, pandas, ...), but the ``planner``
-it imports must be the wheel's: the test checks ``planner.__file__`` and runs every command from an unrelated
-directory with ``PLANNER_DATA`` unset.
+--no-build-isolation`` with the ``test`` extra's hatchling, so nothing is downloaded and the tree is not written to)
+and installed into a scratch venv. The venv sees the system's site-packages for the dependencies (numpy, pandas,
+...), but the ``planner`` it imports must be the wheel's: the test checks ``planner.__file__`` and runs every
+command from an unrelated directory without ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -39,14 +38,9 @@ def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     shutil.copytree(ROOT, src, ignore=IGNORE)
-    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "out"), str(src)]
-    # First with this interpreter's setuptools (fast, offline); where it is too old to build a wheel (a fresh
-    # venv's), with pip's isolated build environment, which fetches pyproject.toml's build requirements.
-    p = _run(build[:5] + ["--no-build-isolation"] + build[5:], cwd=work)
-    if p.returncode != 0:
-        first = p.stderr[-1000:]
-        p = _run(build, cwd=work, timeout=600)
-        assert p.returncode == 0, f"without isolation: {first}\nwith isolation: {p.stderr[-1500:]}"
+    p = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+              "-w", str(work / "out"), str(src)], cwd=work)
+    assert p.returncode == 0, p.stderr[-1500:]
     (whl,) = (work / "out").glob("planner-*.whl")
     return whl
 
@@ -70,7 +64,7 @@ def elsewhere(tmp_path_factory) -> Path:
 
 
 def run_installed(venv, elsewhere, *args) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH", "PLANNER_PLAN")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PLANNER_PLAN")}
     env["PYTHONWARNINGS"] = "ignore"
     return _run([str(venv / "planner"), *map(str, args)], cwd=elsewhere, env=env)
 
@@ -86,7 +80,7 @@ def test_the_wheel_carries_every_data_file_and_the_review_notebook(wheel):
 
 
 def test_the_workbook_command_finds_its_notebook(venv, elsewhere):
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     p = _run([str(venv / "python"), "-c", "from planner.surfaces import launch_workbook as w; "
               "print(w.WORKBOOK.is_file()); print(w.WORKBOOK)"], cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
@@ -95,9 +89,10 @@ def test_the_workbook_command_finds_its_notebook(venv, elsewhere):
 
 
 def test_the_installed_package_is_the_wheel_not_the_checkout(venv, elsewhere):
-    env = {k: v for k, v in os.environ.items() if k not in ("PLANNER_DATA", "PYTHONPATH")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     p = _run([str(venv / "python"), "-c", "import planner, planner.datafiles as d; "
-              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK); print(d.REVIEW_NOTEBOOK.is_file())"],
+              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK); "
+              "print(d.REVIEW_NOTEBOOK.is_file())"],
              cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
     module, data_dir, notebook, found = p.stdout.splitlines()
@@ -145,3 +140,45 @@ def test_planner_check_knows_the_corpora(venv, elsewhere):
 def test_bad_input_is_still_one_line(venv, elsewhere):
     p = run_installed(venv, elsewhere, "check", "--params", "7B", "--steps", "1000", "--tokens", "20B")
     assert p.returncode == 2 and len(p.stderr.splitlines()) == 1 and "Traceback" not in p.stderr
+
+
+# ---- the rule planner.datafiles follows, and an editable install ------------------------------------------------
+
+def test_the_data_directory_is_the_packaged_copy_only_when_the_package_has_one(tmp_path):
+    from planner.datafiles import _data_dir
+    checkout = tmp_path / "checkout"
+    (checkout / "planner").mkdir(parents=True)
+    (checkout / "data").mkdir()
+    assert _data_dir(checkout / "planner") == checkout / "data"  # a source checkout: data/ beside the package
+    (checkout / "planner" / "_data").mkdir()
+    assert _data_dir(checkout / "planner") == checkout / "planner" / "_data"  # a wheel: its own copy
+
+
+def test_an_editable_install_reads_the_checkouts_data_in_place(tmp_path_factory, elsewhere):
+    work = tmp_path_factory.mktemp("editable")
+    src, d = work / "src", work / "venv"
+    shutil.copytree(ROOT, src, ignore=IGNORE)
+    assert _run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(d)]).returncode == 0
+    p = _run([sys.executable, "-m", "pip", "--python", str(d / "bin" / "python"), "install", "-q", "--no-deps",
+              "--no-index", "--no-build-isolation", "--force-reinstall", "-e", str(src)])
+    assert p.returncode == 0, p.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
+    p = _run([str(d / "bin" / "python"), "-c", "import planner, planner.datafiles as d; "
+              "print(planner.__file__); print(d.DATA_DIR); print(d.REVIEW_NOTEBOOK)"], cwd=elsewhere, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [str(src / "planner" / "__init__.py"), str(src / "data"),
+                                     str(src / "notebooks" / "review.ipynb")]
+    assert not (src / "planner" / "_data").exists()  # the install wrote nothing into the checkout
+
+
+def test_an_editable_install_holds_no_copy_of_the_data(tmp_path):
+    # hatchling builds the editable wheel from pyproject.toml: it must be the .pth alone, never a second data/ that
+    # would go stale in site-packages.
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=IGNORE)
+    p = _run([sys.executable, "-c", "import sys, zipfile; from hatchling.builders.wheel import WheelBuilder; "
+              "(w,) = WheelBuilder(sys.argv[1]).build(directory=sys.argv[2], versions=['editable']); "
+              "print(*zipfile.ZipFile(w).namelist(), sep='\\n')", str(src), str(tmp_path / "out")])
+    assert p.returncode == 0, p.stderr[-1500:]
+    names = p.stdout.split()
+    assert "_planner.pth" in names and not [n for n in names if n.startswith("planner/")], names

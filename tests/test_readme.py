@@ -10,8 +10,9 @@ compared wherever the page shows it.
 * ```` ```bash ```` blocks: run as one bash script (``set -e``) from the repository root.
 
 A block is skipped only when the line directly above its fence is ``<!-- readme-test: skip -->`` (installing,
-launching JupyterLab or a server). Other fences (``toml``, plain) are documentation. A failure names the
-block's page and line (``docs/memory.md:42``).
+launching JupyterLab or a server). A block that imports torch, transformers, accelerate, lightning or
+``planner.integrations`` is marked ``integration`` (run by ``python -m pytest -m integration``). Other fences
+(``toml``, plain) are documentation. A failure names the block's page and line (``docs/memory.md:42``).
 """
 
 from __future__ import annotations
@@ -79,9 +80,18 @@ BLOCKS = [b for page in PAGES for b in blocks(page.read_text(encoding="utf-8"), 
           if b.lang in RUN]
 
 
+# A block importing one of the integration extra's packages (or the callbacks built on them) is an integration test.
+HEAVY = re.compile(r"^\s*(?:from|import)\s+(?:torch|transformers|accelerate|lightning|planner\.integrations)\b", re.M)
+
+
+def marks(b: Block) -> tuple:
+    if b.skip:
+        return (pytest.mark.skip(reason=SKIP_MARK),)
+    return (pytest.mark.integration,) if HEAVY.search("\n".join(b.body)) else ()
+
+
 def params(lang: str):
-    return [pytest.param(b, id=b.id, marks=pytest.mark.skip(reason=SKIP_MARK) if b.skip else ())
-            for b in BLOCKS if b.lang == lang]
+    return [pytest.param(b, id=b.id, marks=marks(b)) for b in BLOCKS if b.lang == lang]
 
 
 def _env() -> dict:
@@ -234,3 +244,9 @@ def test_an_unclosed_fence_names_its_line():
 def test_the_readme_has_runnable_examples():
     langs = [b.lang for b in BLOCKS if not b.skip]
     assert langs.count("python") >= 2 and langs.count("console") >= 1
+
+
+def test_blocks_needing_the_integration_extra_are_marked():
+    heavy = Block(1, "python", ["import planner", "from planner.integrations.hf import PlannerCallback"], False)
+    light = Block(2, "python", ["import planner  # no torch: transformers' counts are recorded"], False)
+    assert [m.name for m in marks(heavy)] == ["integration"] and marks(light) == ()
