@@ -14,7 +14,8 @@ import tomllib
 import pytest
 
 import planner
-from planner.surfaces.controls import NumberControl, count_text
+from planner.surfaces.controls import NumberControl
+from planner.surfaces.fields import count_text
 from planner.surfaces.widgets import Workbook, divisors
 
 from conftest import ROOT
@@ -120,17 +121,20 @@ ARCH_CONTROLS = ("layers", "hidden", "heads", "head_dim", "kv_heads", "intermedi
                  "experts", "top_k", "expert_size", "shared_experts")
 
 
-def _positions(c: NumberControl, n: int = 9):
+def _ends_and_middle(c: NumberControl):
+    """Three slider positions: both ends and the middle (every position is checked on the state, without widgets,
+    in tests/test_workbook_state.py)."""
     if c.kind == "choice":
-        return list(c.options)
+        opts = list(c.options)
+        return [opts[0], opts[len(opts) // 2], opts[-1]]
     lo, hi = c.slider.min, c.slider.max
-    return sorted({lo, hi, *(lo + (hi - lo) * i // (n - 1) for i in range(n))})
+    return [lo, (lo + hi) // 2, hi]
 
 
-@pytest.mark.parametrize("model", ["qwen2.5-0.5b", "qwen3-0.6b", "falcon-7b-instruct", "mixtral-8x7b-v0.1",
-                                   "qwen3-30b-a3b"])
-def test_every_architecture_control_over_its_range_stays_valid(model):
+@pytest.mark.parametrize("model", ["qwen3-0.6b", "qwen3-30b-a3b"])
+def test_slider_moves_of_every_architecture_control_stay_valid(model):
     wb = Workbook(model=model)
+    wb._request_chart = lambda token, a: None      # validity only: no chart per move (test_chart_* cover it)
     base = planner.architecture(model)
     for name in ARCH_CONTROLS:
         c = wb.numbers[name]
@@ -138,7 +142,7 @@ def test_every_architecture_control_over_its_range_stays_valid(model):
         if c.disabled or (moe_only and not base.num_experts) or (name == "shared_experts" and not base.num_shared_experts):
             continue
         start = c.value
-        for v in _positions(c):
+        for v in _ends_and_middle(c):
             if c.kind == "choice" and v not in c.options:
                 continue
             c.slider.value = v                     # a slider move, through its callback
@@ -146,6 +150,7 @@ def test_every_architecture_control_over_its_range_stays_valid(model):
             a = wb.architecture()
             assert a.hidden_size == a.num_heads * a.head_dim or base.inputs()["head_dim"] is not None
             assert a.num_heads % a.num_kv_heads == 0
+            assert wb.kv_heads.options == tuple(divisors(a.num_heads))  # the widget offers what the state allows
         wb.set(model=model)
         assert wb.architecture() == base and c.value == start
 
