@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import planner
+from planner.surfaces.workbook_layout import SLIDERS
 from planner.surfaces.workbook_state import WorkbookState
 from planner.surfaces.workbook_values import divisors, head_options, tp_options
 
@@ -159,19 +160,14 @@ def test_advice_on_demand():
 
 ARCH_CONTROLS = ("layers", "hidden", "heads", "head_dim", "kv_heads", "intermediate", "vocab",
                  "experts", "top_k", "expert_size", "shared_experts")
-# the sliders' ranges (planner.surfaces.widgets.SLIDERS): the values a person can reach by dragging
-SLIDER_RANGES = {"layers": (1, 256), "hidden": (64, 32768), "head_dim": (8, 512), "intermediate": (64, 131072),
-                 "vocab": (256, 262144), "experts": (1, 256), "top_k": (1, 8), "expert_size": (64, 65536),
-                 "shared_experts": (0, 8)}
-
-
 def _positions(s, name, n: int = 9):
     """A choice's every option; a slider's ends and ``n - 2`` evenly spaced points between them."""
     if s.fields[name].options is not None:
         return list(s.fields[name].options)
-    lo, hi = SLIDER_RANGES[name]
+    look, field = SLIDERS[name], s.fields[name]      # the values a person can reach by dragging the slider
+    lo, hi = look.get("slider_min", field.minimum), look.get("slider_max", field.maximum)
     if name == "top_k":
-        hi = max(hi, s.fields["top_k"].maximum)
+        hi = max(hi, field.maximum)
     return sorted({lo, hi, *(lo + (hi - lo) * i // (n - 1) for i in range(n))})
 
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 from ..errors import InputError, PlanFileError
 from ..files import display
+from ..surfaces.review import check_output, render_review
 from .common import EXIT_OK
 
 
 def cmd_review(args) -> int:
-    from ..surfaces.review import check_output, render_review
-
     explicit = args.output is not None
     output = args.output if explicit else "report.html"
     # Checked before anything runs: a bad path or an existing file fails in a second, not after the kernel.

@@ -6,19 +6,19 @@ import argparse
 import os
 import shlex
 
+from ..surfaces.workbook_words import WORKDIR_ENV
 from .common import EXIT_OK
+from .jupyter import command
 
 
 def cmd_workbook(args) -> int:
-    from ..surfaces.launch_workbook import command
-
     cmd = command(app=args.app, folder=args.dir, port=args.port, browser=not args.no_browser, fresh=args.fresh,
                   create=not args.dry_run)
     cmd += [a for a in args.server_args if a != "--"]
     if args.dry_run:
         print(shlex.join(cmd))
         return EXIT_OK
-    os.environ["PLANNER_WORKDIR"] = os.getcwd()   # the workbook's relative paths start where it was launched
+    os.environ[WORKDIR_ENV] = os.getcwd()   # the workbook's relative paths start where it was launched
     os.execvp(cmd[0], cmd)  # the server replaces this process: Ctrl+C stops it  # pragma: no cover
 
 

@@ -123,16 +123,27 @@ class NumberControl(W.HBox):
 
     # -- what the person sees ----------------------------------------------------------------------
     def text(self, value=None) -> str:
-        """The box's text for ``value`` (default: the value in use)."""
+        """The box's text for a value.
+
+        Args:
+            value: a value (default: the value in use).
+
+        Returns:
+            The text (:meth:`NumberField.text`).
+        """
         return self.field.text(self.value if value is None else value)
 
     def widgets(self) -> W.VBox:
-        """The control with its message line underneath (what a layout places)."""
+        """The control with its message line underneath (what a layout places).
+
+        Returns:
+            An ``ipywidgets.VBox``.
+        """
         return W.VBox([self, self.message], layout=W.Layout(margin="0"))
 
     @property
     def disabled(self) -> bool:
-        """Whether the person can move the control (a greyed-out control still shows its value)."""
+        """Whether the control is greyed out (it still shows its value)."""
         return self.box.disabled
 
     @disabled.setter

@@ -55,7 +55,14 @@ def nearest(options, value, k: int = 2) -> list:
 
 
 def percent_text(v) -> str:
-    """A fraction as a percentage, three significant digits (``0.4`` -> ``40%``)."""
+    """A fraction as a percentage.
+
+    Args:
+        v: a fraction.
+
+    Returns:
+        Three significant digits and ``%`` (``0.4`` -> ``40%``).
+    """
     return f"{v * 100:.3g}%"
 
 

@@ -1,4 +1,5 @@
-"""Charts of an Assessment, drawn with matplotlib (imported only by this module).
+"""Charts of an Assessment, drawn with matplotlib (imported when a chart is first built, so that importing this
+module, e.g. through the ``planner review`` command, costs nothing).
 
 :class:`PlanChart` builds its figure once and :meth:`PlanChart.update` moves the artists in
 place, so the workbook redraws without creating figures. It uses ``matplotlib.figure.Figure``
@@ -11,9 +12,6 @@ import io
 import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..format import fmt_ratio
 from ..training.corpus import WASTED_EPOCHS, effective_tokens
@@ -34,6 +32,8 @@ def _decade(x: float, rounding) -> float:
 
 
 def _log_axes(ax) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
@@ -80,6 +80,9 @@ class PlanChart:
     """
 
     def __init__(self, with_real_models: bool = True, figsize=(10.5, 4.0), dpi: int = 80):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         # A fixed layout: a layout engine would re-measure every label on every redraw.
         self.fig = Figure(figsize=figsize, dpi=dpi)
         right = 0.97 if with_real_models else 0.82

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import html
 
+from ..datafiles import DATA_DIR
+from ..errors import PlannerError
 from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
+from ..laws.fits import fit as get_fit
+from ..laws.ladder import judge_plan, load_bootstrap
+from ..model.catalog import architecture, list_models
+from ..model.params import count_params
+from ..verdict.gate import assess
 
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 #: The colour of each verdict status (:data:`planner.verdict.policy.STATUSES`): the levels, and ``does-not-fit``.
@@ -102,7 +109,6 @@ def recommendations(a) -> list[dict]:
         ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
         judged below the line says so on every surface.
     """
-    from ..verdict.gate import assess
     s, t = a.science_or_none, a.plan.thresholds
     u = None if a.corpus is None else a.corpus.unique_tokens
     plans = [("compute-optimal", a.optimal.params, a.optimal.tokens)]
@@ -113,7 +119,6 @@ def recommendations(a) -> list[dict]:
     if s is not None and s.inference is not None:
         plans.append(("inference-aware", s.inference.params, s.inference.tokens))
     out = []
-    from ..errors import PlannerError
     for kind, n, d in plans:
         try:
             g = assess(max(1, round(n)), max(1, round(d)), unique_tokens=u, thresholds=t)
@@ -165,7 +170,6 @@ def science_rows(a) -> list[tuple[str, str]]:
     rows.append(("Batch size and learning rate", s.hyperparameters.message))
     fit = a.plan.fit
     if fit.endswith(".toml"):  # a law fitted to the user's runs: is the verdict inside its uncertainty?
-        from ..laws.ladder import judge_plan, load_bootstrap
         boot = load_bootstrap(fit)
         if boot is not None:
             rows += [("Fitted law's uncertainty", m) for m in judge_plan(boot, a.plan).messages]
@@ -289,8 +293,6 @@ def params_frame(names=None):
     """Parameter breakdown of catalog models, one row each (DataFrame)."""
     import pandas as pd
 
-    from ..model.catalog import architecture, list_models
-    from ..model.params import count_params
     rows = []
     for name in names or list_models():
         arch = architecture(name)
@@ -304,16 +306,8 @@ def real_models_frame():
     """Real models' N and D with their sources (``data/real_models.csv``)."""
     import pandas as pd
 
-    from ..datafiles import DATA_DIR
     df = pd.read_csv(DATA_DIR / "real_models.csv")
     return df[pd.to_numeric(df["tokens_D"], errors="coerce").notna()].astype({"tokens_D": float})
-
-
-def corpora_frame():
-    import pandas as pd
-
-    from ..datafiles import DATA_DIR
-    return pd.read_csv(DATA_DIR / "corpora.csv")
 
 
 def cost_frame(a):
@@ -364,8 +358,6 @@ def chinchilla_frame(fits=("chinchilla", "epoch")):
     """
     import pandas as pd
 
-    from ..datafiles import DATA_DIR
-    from ..laws.fits import fit as get_fit
     paper = pd.read_csv(DATA_DIR / "chinchilla_table3.csv")
     out = pd.DataFrame({"paper N": paper["params"], "paper FLOPs": paper["a1_flops"], "paper D": paper["a1_tokens"],
                         "paper D/N": paper["a1_tokens"] / paper["params"]})

@@ -19,6 +19,8 @@ from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
 from ..errors import InputError
 from ..format import fmt_ratio
 from ..verdict.plan import assess_plan, find_plan, load_plan
+from .plots import PlanChart
+from .report import verdict_html
 
 # The lab template without anything fetched from the network.
 _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -54,7 +56,6 @@ def review_title(a) -> str:
 def header_html(a, plan_path, today: dt.date | None = None) -> str:
     """The review's heading: the plan's name, its file, the planner version, the date, the verdict."""
     today = today or dt.date.today()
-    from .report import verdict_html
     return (f"<div style='font-family:sans-serif'>"
             f"<h1 style='margin:0 0 4px 0'>{html.escape(review_title(a))}</h1>"
             f"<p style='margin:0 0 8px 0;color:#455a64'>Plan file <code>{html.escape(shown_plan_path(plan_path))}"
@@ -80,7 +81,6 @@ def chart_alt(a) -> str:
 
 def chart_html(a) -> str:
     """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review."""
-    from .plots import PlanChart
     png = PlanChart(figsize=(11, 4.2), dpi=100).update(a).png()
     return (f"<img src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}' "
             f"alt='{html.escape(chart_alt(a), quote=True)}' style='max-width:100%'>")

@@ -7,9 +7,8 @@ judges it. This module builds the controls, forwards each move to the state, and
 
 - **Typed values mean what they show.** Every number has a text box read by :mod:`planner.validate`
   (:mod:`planner.surfaces.controls`, :mod:`planner.surfaces.fields`); limits are the package's own.
-- **The readout never waits for a chart.** The readout is written in the control's callback;
-  the chart is drawn on a worker thread and handed back to the kernel's event loop, newest
-  only: a redraw for a state that is no longer current is dropped, never shown.
+- **The readout never waits for a chart.** The readout is written in the control's callback; the chart
+  is drawn off its path, newest state only (:mod:`planner.surfaces.chart_worker`).
 - **Plan files in and out.** :meth:`Workbook.save` writes the plan TOML that ``planner report`` reads;
   :meth:`Workbook.open_plan` loads one, :meth:`Workbook.show_plan` a :class:`Plan` object.
 - **The advisor on demand.** *What would fix it?* runs the advisor (a tenth of a second or more, so never on a
@@ -18,11 +17,9 @@ judges it. This module builds the controls, forwards each move to the state, and
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import html
-import threading
 from pathlib import Path
 
 import ipywidgets as W
@@ -31,37 +28,17 @@ from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..training.parallelism import PRECISIONS, RECOMPUTE
 from ..verdict.plan import Plan
-from .advice import advice_html, option_buttons
+from .advisor_view import advice_html, option_buttons
+from .chart_worker import ChartWorker
 from .controls import NumberControl
 from .plots import PlanChart
-from .workbook_html import (CSS, NOTHING_TO_FIX, batch_advice_html, details_html, error_html, gpus_note_html,
+from .workbook_html import (NOTHING_TO_FIX, batch_advice_html, details_html, error_html, gpus_note_html,
                             memory_html, readout_html)
+from .workbook_layout import SLIDERS, place
 from .workbook_state import ORIGIN_PLAN, WorkbookState
 from .workbook_values import divisors  # noqa: F401 - re-exported: the workbook's valid-move rules
 from .workbook_words import in_control_words, shown_path
 
-#: How each number's slider looks (its limits and allowed values are the state's fields), in control order.
-SLIDERS = {
-    "layers": {"slider_max": 256}, "hidden": {"slider_min": 64, "slider_max": 32768, "step": 64},
-    "heads": {"kind": "choice"}, "head_dim": {"slider_min": 8, "slider_max": 512, "step": 8},
-    "kv_heads": {"kind": "choice", "name": "kv-heads"},
-    "intermediate": {"slider_min": 64, "slider_max": 131072, "step": 64},
-    "vocab": {"slider_min": 256, "slider_max": 262144}, "experts": {"slider_max": 256}, "top_k": {"slider_max": 8},
-    "expert_size": {"slider_min": 64, "slider_max": 65536, "step": 64}, "shared_experts": {"slider_max": 8},
-    "steps": {"kind": "log", "slider_max": 10**10, "step": 0.01},
-    "micro_batch": {"kind": "log", "base": 2, "slider_max": 4096, "name": "micro-batch"},
-    "grad_accum": {"kind": "log", "base": 2, "slider_max": 1024},
-    "data_parallel": {"kind": "log", "base": 2, "slider_max": 2**17},
-    "seq_len": {"kind": "log", "base": 2, "slider_min": 64, "slider_max": 2**20},
-    "prior": {"kind": "log", "slider_max": 10**15, "step": 0.01},
-    "unique": {"kind": "log", "slider_min": 10**6, "slider_max": 10**15, "step": 0.01, "name": "unique-tokens"},
-    "gpus": {"kind": "log", "base": 2, "slider_max": 2**20},
-    "mfu": {"kind": "float", "slider_min": 0.01, "slider_max": 1.0, "step": 0.01},
-    "price": {"kind": "none", "name": "price"},
-    "inference": {"kind": "log", "slider_min": 10**9, "slider_max": 10**16, "step": 0.01, "name": "inference-tokens"},
-    "tp": {"kind": "choice", "name": "tp"}, "pp": {"kind": "choice", "name": "pp"},
-    "zero": {"kind": "choice", "name": "zero"},
-}
 #: The numbers that can be greyed out (:meth:`WorkbookState.inactive`).
 CAN_BE_INACTIVE = ("head_dim", "intermediate", "unique", "prior", "gpus")
 
@@ -92,14 +69,7 @@ class Workbook:
         self._hold = False
         self._syncing = False
         self.chart = PlanChart()
-        self._background = background_chart
-        self._token = 0          # increases with every assessment the readout shows
-        self._drawn = -1         # the token of the chart the image shows
-        self._pending = None     # (token, assessment) waiting for the worker
-        self._cv = threading.Condition()
-        self._chart_lock = threading.Lock()
-        self._worker = None
-        self._loop = None
+        self._charts = ChartWorker(self.chart, self._show_chart, background_chart)
         self._build()
         self.file_note.value = f"opened {html.escape(shown_path(plan))}"
         self.update()
@@ -169,51 +139,9 @@ class Workbook:
         self.memory = html_out("planner-memory-out", display="none")   # per-GPU memory: the bar and its verdict
         self.moe_box = W.VBox([c.widgets() for c in (self.experts, self.top_k, self.expert_size,
                                                      self.shared_experts)])
-        self.widget = self._place()
+        self.widget, self.groups = place(self)
         for name, w in {**self.numbers, **self.choices}.items():
             w.observe(functools.partial(self._on_control, name), "value")
-
-    def _place(self) -> W.HBox:
-        """The page: collapsible groups of controls on the left; the verdict, the chart and the numbers right."""
-        self.groups: dict = {}
-
-        def section(title, *items, open_=True):
-            body = W.VBox([i.widgets() if isinstance(i, NumberControl) else i for i in items],
-                          layout=W.Layout(display=None if open_ else "none"))
-            head = W.Button(description=("▾ " if open_ else "▸ ") + title, tooltip=f"show or hide {title}",
-                            layout=W.Layout(width="100%", height="26px"))
-            head.add_class("planner-group")
-
-            def toggle(_):
-                shown = body.layout.display == "none"
-                body.layout.display = None if shown else "none"
-                head.description = ("▾ " if shown else "▸ ") + title
-            head.on_click(toggle)
-            self.groups[title] = (head, body)
-            return [head, body]
-
-        left = W.VBox(
-            section("Plan file", W.HBox([self.plan_path]), W.HBox([self.open_button, self.save_button, self.overwrite]),
-                    self.file_note)
-            + section("Model", self.model, self.base_note, self.layers, self.hidden, self.heads, self.head_dim,
-                      self.kv_heads, self.intermediate, self.vocab, W.HBox([self.tied, self.gated]), self.moe_box)
-            + section("Training", self.steps, self.micro_batch, self.grad_accum, self.data_parallel, self.seq_len,
-                      self.batch_advice, self.continued, self.prior)
-            + section("Data and hardware", self.corpus, self.unique, self.accelerator, self.gpus, self.gpus_note,
-                      self.mfu, self.price, self.fit, W.HBox([self.fit_path, self.fit_button]), self.fit_note)
-            + section("Memory per GPU", self.layout_on, self.layout_box)
-            + section("Inference", self.inference),
-            layout=W.Layout(width="330px", min_width="330px", padding="0 6px 0 0"))
-        left.add_class("planner-controls")
-        advisor = W.VBox([self.advise_button, self.advice_out, self.advice_buttons])
-        # the verdict, its numbers and the chart stay in view while the page scrolls the controls
-        answer = W.VBox([self.readout, self.image], layout=W.Layout(width="100%"))
-        answer.add_class("planner-answer")
-        right = W.VBox([answer, self.memory, advisor, self.details],
-                       layout=W.Layout(flex="1 1 420px", min_width="420px", padding="0 0 0 12px"))
-        page = W.HBox([W.HTML(CSS), left, right], layout=W.Layout(flex_flow="row wrap", width="100%"))
-        page.add_class("planner-app")
-        return page
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -245,25 +173,54 @@ class Workbook:
         return self.state.plan_description
 
     def architecture(self):
-        """The architecture the controls describe (:meth:`WorkbookState.architecture`)."""
+        """The architecture the controls describe (:meth:`WorkbookState.architecture`).
+
+        Returns:
+            An :class:`~planner.model.architecture.Architecture`.
+
+        Raises:
+            InputError: the values make no valid architecture.
+        """
         return self.state.architecture()
 
     def departures(self) -> list[str]:
-        """How the architecture departs from its base (:meth:`WorkbookState.departures`)."""
+        """How the architecture departs from its base (:meth:`WorkbookState.departures`).
+
+        Returns:
+            Phrases in the controls' words (``["layers 24 → 25"]``).
+        """
         return self.state.departures()
 
     def plan(self) -> Plan:
-        """The plan the controls describe (:meth:`WorkbookState.plan`)."""
+        """The plan the controls describe (:meth:`WorkbookState.plan`).
+
+        Returns:
+            A :class:`~planner.verdict.plan.Plan`.
+
+        Raises:
+            PlannerError: the values make no valid plan.
+        """
         return self.state.plan()
 
     def layout(self):
-        """The parallelism layout the controls describe, or ``None`` (:meth:`WorkbookState.layout`)."""
+        """The parallelism layout the controls describe (:meth:`WorkbookState.layout`).
+
+        Returns:
+            A :class:`~planner.training.parallelism.Parallelism`, or ``None`` with the layout off.
+
+        Raises:
+            InputError: a layout the model or the GPUs refuse.
+        """
         return self.state.layout()
 
     # -- driving it ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def hold(self):
-        """Change several controls with one update at the end."""
+        """Change several controls with one update at the end (none when the block raises).
+
+        Returns:
+            A context manager yielding the workbook.
+        """
         held, self._hold = self._hold, True
         try:
             yield self
@@ -320,6 +277,13 @@ class Workbook:
     def add_fit(self, path, *, select: bool = True) -> str:
         """Offer a saved fitted law in the fit dropdown (:meth:`WorkbookState.add_fit`); select it by default.
 
+        Args:
+            path: the saved fit (``planner fit --save NAME.toml``), as typed.
+            select: make it the plan's fit.
+
+        Returns:
+            The fit's name as the plan stores it.
+
         Raises:
             InputError: (field ``fit``) the path is not a readable saved fit.
         """
@@ -331,6 +295,9 @@ class Workbook:
     def load_model(self, name: str) -> None:
         """Make a catalog model (or ``"custom"``, a Llama-style block) the base and set its controls.
 
+        Args:
+            name: a catalog model name or ``"custom"``.
+
         Raises:
             InputError: an unknown model.
         """
@@ -339,6 +306,12 @@ class Workbook:
 
     def open_plan(self, path) -> Plan:
         """Load a plan TOML into the controls (:meth:`WorkbookState.open_plan`).
+
+        Args:
+            path: as typed: from the folder the workbook was launched from, else as given or from the project.
+
+        Returns:
+            The plan loaded.
 
         Raises:
             InputError: no path, or a plan that gives N directly.
@@ -358,6 +331,9 @@ class Workbook:
             note: HTML shown under the plan-file buttons.
             source: how a refusal names the plan.
 
+        Returns:
+            ``plan``.
+
         Raises:
             InputError: the plan gives N directly (the controls need an architecture).
         """
@@ -369,6 +345,13 @@ class Workbook:
 
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write the current plan as a TOML plan file (:meth:`WorkbookState.save`).
+
+        Args:
+            path: as typed, ending in ``.toml``.
+            overwrite: replace an existing file.
+
+        Returns:
+            The path written.
 
         Raises:
             InputError: no path, not ``.toml``, an existing file without ``overwrite``, settings that cannot be
@@ -416,7 +399,7 @@ class Workbook:
         a = self.state.assess()
         self._sync()
         self._clear_advice()
-        self._token += 1
+        token = self._charts.new_state()
         if a is None:
             self.readout.value = error_html(self.state.error)
             for w in (self.image, self.memory, self.batch_advice):
@@ -430,7 +413,7 @@ class Workbook:
         self.batch_advice.remove_class("planner-stale")
         self.batch_advice.value = batch_advice_html(a)
         self.image.add_class("planner-stale")      # until the chart of these settings arrives
-        self._request_chart(self._token, a)
+        self._request_chart(token, a)
         self.details.value = details_html(a)
 
     # -- the advisor -----------------------------------------------------------------------------------
@@ -467,48 +450,21 @@ class Workbook:
         self._guard(lambda: self.show_plan(plan, f"loaded the option <i>{html.escape(plan.name)}</i>",
                                            source=f"the option {plan.name!r}"), self.advice_out)
 
-    # -- the chart, off the readout's path -------------------------------------------------------------
+    # -- the chart, off the readout's path (planner.surfaces.chart_worker) -------------------------------------
+    @property
+    def _token(self) -> int:
+        return self._charts.token
+
+    @property
+    def _drawn(self) -> int:
+        return self._charts.drawn
+
     def _request_chart(self, token: int, a) -> None:
-        loop = None
-        if self._background is not False:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                loop = None
-        if loop is None:
-            self._draw_now(token, a)
-            return
-        self._loop = loop
-        with self._cv:
-            self._pending = (token, a)
-            self._cv.notify()
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="planner-chart", daemon=True)
-            self._worker.start()
+        self._charts.request(token, a)
 
-    def _work(self) -> None:
-        while True:
-            with self._cv:
-                while self._pending is None:
-                    self._cv.wait()
-                token, a = self._pending
-                self._pending = None
-            with self._chart_lock:
-                if token != self._token:
-                    continue  # a newer state arrived while this one waited: never draw it
-                png = self.chart.update(a).png()
-            self._loop.call_soon_threadsafe(self._deliver, token, png)
-
-    def _deliver(self, token: int, png: bytes) -> None:
-        if token == self._token and token > self._drawn:
-            self._drawn = token
-            self.image.value = png
-            self.image.remove_class("planner-stale")
-
-    def _draw_now(self, token: int, a) -> None:
-        with self._chart_lock:
-            png = self.chart.update(a).png()
-        self._deliver(token, png)
+    def _show_chart(self, png: bytes) -> None:
+        self.image.value = png
+        self.image.remove_class("planner-stale")
 
     def flush(self) -> "Workbook":
         """Draw the chart for the current state now, if the worker has not yet (for code and tests).
@@ -517,7 +473,5 @@ class Workbook:
             The workbook.
         """
         if self.assessment is not None and self._drawn != self._token:
-            with self._cv:
-                self._pending = None
-            self._draw_now(self._token, self.assessment)
+            self._charts.draw_now(self._token, self.assessment)
         return self

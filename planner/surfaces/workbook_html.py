@@ -13,23 +13,6 @@ from ..format import fmt_int, fmt_si
 from .memory_bar import memory_bar_html
 from .report import strip_html, summary_rows, verdict_html
 
-CSS = """<style>
-.planner-stale {opacity: .35; filter: grayscale(1);}
-.planner-app .planner-box input {font-variant-numeric: tabular-nums; text-align: right;}
-.planner-controls h4 {margin: 10px 0 2px 0; font-size: 13px; color: #37474f; border-bottom: 1px solid #cfd8dc;}
-.planner-controls .widget-label {font-size: 13px;}
-.planner-controls > *, .planner-controls .widget-vbox > * {flex-shrink: 0;}
-.planner-details table {font-size: 12px; border-collapse: collapse;}
-.planner-details th, .planner-details td {padding: 1px 10px 1px 0; vertical-align: top; text-align: left;}
-.planner-answer {position: sticky; top: 0; z-index: 2; background: white; padding-bottom: 4px;}
-.planner-app, .planner-app .widget-container, .jp-OutputArea-output:has(.planner-app),
-.jp-OutputArea-child:has(.planner-app), .jp-OutputArea:has(.planner-app) {overflow: visible !important;}
-.planner-answer img {max-width: 100%; height: auto;}
-.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%; box-sizing: border-box;}
-.planner-app .widget-html, .planner-app .widget-html-content {min-width: 0; max-width: 100%;}
-.planner-group button, button.planner-group {text-align: left; font-weight: bold; color: #37474f;
-  background: #eceff1; margin-top: 8px;}
-</style>"""
 
 
 def readout_html(a, base_name: str, departures: list[str]) -> str:
@@ -121,7 +104,16 @@ def batch_advice_html(a) -> str:
 
 
 def gpus_note_html(data_parallel: int, tp: int, pp: int) -> str:
-    """The line under the GPUs control with a layout on: ``= data parallel 4 × TP 2 × PP 1 (the layout)``."""
+    """The line under the GPUs control with a layout on.
+
+    Args:
+        data_parallel: the data-parallel degree.
+        tp: the tensor-parallel degree.
+        pp: the pipeline-parallel degree.
+
+    Returns:
+        HTML: ``= data parallel 4 × TP 2 × PP 1 (the layout)``.
+    """
     return (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>= data parallel {data_parallel:,} × "
             f"TP {tp} × PP {pp} (the layout)</span>")
 

@@ -72,6 +72,9 @@ class WorkbookState(ControlValues):
     def plan(self) -> Plan:
         """The plan the controls describe (settings without a control kept from the opened plan).
 
+        Returns:
+            A :class:`~planner.verdict.plan.Plan`.
+
         Raises:
             PlannerError: the values make no valid plan (the message names the field).
         """
@@ -92,6 +95,9 @@ class WorkbookState(ControlValues):
         The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
         controls; settings without a control are kept from the opened plan. A ZeRO stage that equals the
         plan's FSDP strategy keeps it (``fsdp = "full"`` is ZeRO 3).
+
+        Returns:
+            A :class:`~planner.training.parallelism.Parallelism`, or ``None`` with the layout off.
 
         Raises:
             InputError: a layout the model or the GPUs refuse (the message names the field).

@@ -98,7 +98,14 @@ def divisors(n: int) -> list[int]:
 
 
 def head_options(hidden: int) -> list[int]:
-    """Head counts offered for ``hidden``: its divisors leaving heads at least :data:`MIN_HEAD_DIM` wide (else [1])."""
+    """Head counts offered for a hidden size.
+
+    Args:
+        hidden: the hidden size.
+
+    Returns:
+        Its divisors that leave heads at least :data:`MIN_HEAD_DIM` wide, ascending (``[1]`` when none does).
+    """
     opts = [d for d in divisors(hidden) if hidden // d >= MIN_HEAD_DIM]
     return opts or [1]
 
@@ -118,7 +125,16 @@ def tp_options(heads: int, kv_heads: int) -> list[int]:
 
 
 def closest(options, target, prefer=None):
-    """The option nearest ``target`` (the smaller on a tie; ``prefer`` wins when it is an option)."""
+    """The option nearest a target.
+
+    Args:
+        options: the allowed values.
+        target: the value wanted.
+        prefer: a value that wins when it is an option.
+
+    Returns:
+        ``prefer`` if it is an option, else the option nearest ``target`` (the smaller on a tie).
+    """
     if prefer is not None and prefer in options:
         return prefer
     return min(options, key=lambda o: (abs(o - target), o))

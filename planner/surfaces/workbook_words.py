@@ -59,5 +59,12 @@ def user_path(path) -> Path:
 
 
 def shown_path(path) -> str:
-    """A path as the workbook shows it: as the person typed it (never re-rooted at the kernel's folder)."""
+    """A path as the workbook shows it: as the person typed it (never re-rooted at the kernel's folder).
+
+    Args:
+        path: the typed path.
+
+    Returns:
+        The text, stripped.
+    """
     return str(path).strip()

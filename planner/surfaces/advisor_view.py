@@ -1,0 +1,108 @@
+""""What would fix it", shown: the advisor's options as text, a table, HTML and buttons (the command line, the
+review, the workbook).
+
+Every function renders an :class:`~planner.verdict.advisor.Advice` (from :func:`planner.verdict.advisor.advise`);
+none computes a number of its own.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ..format import fmt_int, fmt_money, fmt_ratio, fmt_si
+
+#: Column order of :func:`advice_rows` / :func:`advice_table`.
+COLUMNS = ("option", "N", "tokens", "epochs", "judged D/N", "level", "reachable", "GPU-hours", "days", "cost",
+           "loss", "loss with repeats", "why not")
+
+
+def advice_rows(advice) -> list[dict]:
+    """One dict per option, keyed by :data:`COLUMNS`, formatted for display (strings)."""
+    rows = []
+    for o in advice.options:
+        a = o.assessment
+        rows.append({
+            "option": o.title,
+            "N": fmt_int(a.params),
+            "tokens": fmt_si(a.gate.tokens),
+            "epochs": "" if o.epochs is None else f"{o.epochs:.3g}",
+            "judged D/N": fmt_ratio(a.gate.ratio),
+            "level": a.verdict.level,
+            "reachable": "yes" if o.reachable else "no",
+            "GPU-hours": f"{a.compute.gpu_hours:,.1f}",
+            "days": f"{a.compute.days:.3g}",
+            "cost": "" if a.compute.cost is None else fmt_money(a.compute.cost),
+            "loss": f"{a.loss:.3f}",
+            "loss with repeats": "" if "loss_with_repetition" not in dict(o.extra)
+            else f"{dict(o.extra)['loss_with_repetition']:.3f}",
+            "why not": "; ".join(o.reasons),
+        })
+    return rows
+
+
+def advice_table(advice):
+    """The options as a pandas DataFrame (one row per option, :data:`COLUMNS`)."""
+    import pandas as pd
+    return pd.DataFrame(advice_rows(advice), columns=list(COLUMNS))
+
+
+def advice_text(advice) -> str:
+    """The options as plain text (what ``planner advise`` prints)."""
+    a = advice.assessment
+    lines = [f"{advice.plan.name}: {a.verdict.headline}",
+             f"What would fix it (target {advice.target:g}×; new models sized for {advice.budget_basis}, "
+             f"{advice.budget_flops:.3g} FLOPs):"]
+    for o in advice.options:
+        x = o.assessment
+        cost = "" if x.compute.cost is None else f", {fmt_money(x.compute.cost)}"
+        lines.append(f"- {o.title}")
+        rep = dict(o.extra).get("loss_with_repetition")
+        loss = f"loss {x.loss:.3f}" + ("" if rep is None else f" ({rep:.3f} with repeats)")
+        lines.append(f"    {x.verdict.headline}; {x.compute.gpu_hours:,.1f} GPU-hours, {x.compute.days:.3g} days"
+                     f"{cost}; {loss}; {'reachable' if o.reachable else 'not reachable'}")
+        if o.shape is not None:
+            s = o.shape
+            lines.append(f"    architecture: {s.num_layers} layers, hidden {s.hidden_size:,}, {s.num_heads} heads "
+                         f"({s.num_kv_heads} kv, head_dim {s.head_dim}), intermediate {s.intermediate_size:,}, "
+                         f"N {fmt_int(s.params)}")
+        for r in o.reasons:
+            lines.append(f"    why not: {r}")
+    return "\n".join(lines)
+
+
+def advice_html(advice) -> str:
+    """The options as a self-contained HTML table (``<table class="planner-advice">``), for the review."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in COLUMNS) + "</tr>"
+                   for r in advice_rows(advice))
+    caption = html.escape(f"What would fix it (target {advice.target:g}×; new models sized for "
+                          f"{advice.budget_basis})")
+    return (f'<table class="planner-advice"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+#: Button labels of the option kinds (the workbook).
+LABELS = {"train-longer": "Train longer", "smaller-model": "Smaller model", "wider-corpus": "Wider corpus",
+          "data-constrained": "Data-constrained optimum"}
+
+
+def option_buttons(advice, load):
+    """One ipywidgets button per option; clicking it calls ``load(option.plan)`` (the workbook's plan loader).
+
+    Args:
+        advice: an :class:`~planner.verdict.advisor.Advice`.
+        load: a callable taking a :class:`~planner.Plan` (e.g. a workbook method that puts a plan into the sliders).
+
+    Returns:
+        An ``ipywidgets.HBox`` of buttons, labelled by kind, with the option's title and reasons as tooltip;
+        reachable options are styled ``success``.
+    """
+    import ipywidgets as w
+
+    buttons = []
+    for o in advice.options:
+        b = w.Button(description=LABELS.get(o.kind, o.kind), button_style="success" if o.reachable else "",
+                     tooltip="\n".join([o.title, *o.reasons]))
+        b.on_click(lambda _b, plan=o.plan: load(plan))
+        buttons.append(b)
+    return w.HBox(buttons)
