@@ -512,3 +512,47 @@ def test_controls_set_from_code_refuse_like_typed_values(control, value):
     label = getattr(wb, control).label
     assert str(e.value).startswith(f"{label}:") and getattr(wb, control).value == before
     assert wb.assessment is not None and wb.error is None
+
+
+# ---- the banner says what the verdict means, not only its level ------------------------------------------------
+
+def _banner_text(page_html: str) -> str:
+    """The verdict banner's text (headline, explanation and notices), tags dropped and entities decoded."""
+    import html
+    import re
+    start = page_html.index("planner-verdict-banner")
+    end = page_html.index("planner-strip", start)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page_html[start:end]))
+
+
+def test_the_banner_explains_the_verdict_with_its_numbers(wb):
+    # D/N by hand: 2,700 steps × 4 × 2,048 tokens / 494,032,768 parameters = 0.0448, below 5×: severe, blocked
+    ratio = 2700 * 4 * 2048 / N_QWEN
+    assert f"{ratio:.2g}" == "0.045"
+    banner = _banner_text(wb.readout.value)
+    assert "SEVERE — blocked: D/N 0.045" in banner
+    # the explanation of a severe plan (the gate's words), not the bare level word
+    assert "far too few tokens per parameter; the model will memorise, not generalise" in banner
+
+
+def test_the_banner_names_the_repetition_and_its_fix():
+    import math
+    import re
+    wb = Workbook(background_chart=False)
+    wb.set(steps=3_000_000)
+    # 3,000,000 steps × 8,192 tokens = 24.576B tokens over 1.24B unique: 19.8 epochs, past 16
+    tokens, unique = 3_000_000 * 8192, 1.24e9
+    assert round(tokens / unique) == 20
+    # Muennighoff et al. (2023): D' = U + U·R*·(1 − e^(−(E − 1)/R*)), R* = 15.3878 (repeated data decays)
+    r_star = 15.3878
+    effective = unique * (1 + r_star * (1 - math.exp(-(tokens / unique - 1) / r_star)))
+    assert f"{effective / N_QWEN:.3g}" == "29.8"
+    # the fix: the steps whose D' reaches 20·N (about 10.3 epochs)
+    epochs_at_line = 1 - r_star * math.log(1 - (20 * N_QWEN - unique) / unique / r_star)
+    steps_at_line = epochs_at_line * unique / 8192
+    banner = _banner_text(wb.readout.value)
+    assert "20 epochs of repetition, D'/N 29.8 on effective tokens" in banner
+    fix = re.search(r"fix: ([\d,]+) steps \(([\d.]+) epochs\) reach 20×", banner)
+    assert fix and int(fix.group(1).replace(",", "")) == pytest.approx(steps_at_line, rel=1e-5)
+    assert fix.group(2) == f"{epochs_at_line:.3g}" == "10.3"
+    assert "past 16 epochs most of the repeated data is wasted" in banner
