@@ -14,6 +14,14 @@ from .common import EXIT_OK, UsageError
 
 
 def cmd_shape(args) -> int:
+    """Run ``planner shape``: architectures of a family whose exact N is within 2% of a target.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0).
+    """
     shapes = propose_shapes(args.params, args.family, count=args.count)
     if args.json:
         print(json.dumps([{"config": s.config, "params": s.params, "active": s.active, "error": s.error}
@@ -31,6 +39,18 @@ def cmd_shape(args) -> int:
 
 
 def cmd_advise(args) -> int:
+    """Run ``planner advise``: what would fix a plan, each option priced (and saved with ``-o``).
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0).
+
+    Raises:
+        UsageError: ``-o`` names a file or a folder that cannot be written.
+        PlannerError: a plan or a limit the planner refuses.
+    """
     plan = load_plan(args.plan)
     limits = {k: getattr(args, k) for k in ("max_days", "max_gpus", "max_cost", "max_epochs", "unique_tokens")
               if getattr(args, k) is not None}
@@ -55,6 +75,11 @@ def cmd_advise(args) -> int:
 
 
 def register(sub) -> None:
+    """Add ``planner shape`` and ``planner advise`` to the command line.
+
+    Args:
+        sub: the parser's sub-parsers.
+    """
     ss = sub.add_parser("shape", help="architectures of a family whose exact N is within 2%% of a target")
     ss.add_argument("--params", required=True, help="the target total N (e.g. 1.3e9, 1.3B)")
     ss.add_argument("--family", required=True,

@@ -12,6 +12,14 @@ from .jupyter import command
 
 
 def cmd_workbook(args) -> int:
+    """Run ``planner workbook``: print the server command (``--dry-run``) or replace this process with the server.
+
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0) of a dry run; otherwise the server never returns here.
+    """
     cmd = command(app=args.app, folder=args.dir, port=args.port, browser=not args.no_browser, fresh=args.fresh,
                   create=not args.dry_run)
     cmd += [a for a in args.server_args if a != "--"]
@@ -23,6 +31,11 @@ def cmd_workbook(args) -> int:
 
 
 def register(sub) -> None:
+    """Add ``planner workbook`` to the command line.
+
+    Args:
+        sub: the parser's sub-parsers.
+    """
     sw = sub.add_parser("workbook", help="open the what-if workbook (JupyterLab on a working copy; --app: Voila)")
     sw.add_argument("--app", action="store_true", help="serve it as an app with Voila (no code, nothing saved)")
     sw.add_argument("--dir", default="planner-workbook",

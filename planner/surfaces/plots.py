@@ -57,7 +57,17 @@ REAL_LABELS = {
 
 
 def spread(positions, gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) -> list[float]:
-    """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible."""
+    """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible.
+
+    Args:
+        positions: label positions (fractions of the axes' height).
+        gap: the least distance between two labels.
+        lo: the lowest position allowed.
+        hi: the highest position allowed.
+
+    Returns:
+        The new positions, in the order given.
+    """
     order = sorted(range(len(positions)), key=lambda i: positions[i])
     ys = [positions[i] for i in order]
     for i in range(1, len(ys)):          # push up
@@ -240,7 +250,14 @@ class PlanChart:
 
     # -- public ------------------------------------------------------------------------------------
     def update(self, assessment) -> "PlanChart":
-        """Move every artist to show ``assessment``; no figure is created."""
+        """Move every artist to show ``assessment``; no figure is created.
+
+        Args:
+            assessment: an :class:`~planner.verdict.plan.Assessment`.
+
+        Returns:
+            The chart.
+        """
         self._update_ratio(assessment)
         if self.ax_models is not None:
             self._update_models(assessment)
@@ -252,6 +269,9 @@ class PlanChart:
         Blitted: the real-models panel changes only when its limits or the optimal line move,
         so it is drawn once into a cached background; each call redraws the D/N panel and the
         plan's star on top of it (about half the cost of a full draw).
+
+        Returns:
+            PNG bytes.
         """
         from PIL import Image
 

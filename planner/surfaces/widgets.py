@@ -96,7 +96,6 @@ class Workbook:
         self.choices = {"model": self.model, "tied": self.tied, "gated": self.gated, "continued": self.continued,
                         "corpus": self.corpus, "accelerator": self.accelerator, "fit": self.fit,
                         "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision}
-        self.controls = list(self.numbers.values()) + list(self.choices.values())
 
         def html_out(cls, **layout):
             w = W.HTML(layout=W.Layout(**layout))
