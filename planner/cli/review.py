@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError, PlanFileError
 from ..files import display
-from ..surfaces.review import check_output, render_review
+from ..surfaces import review as review_page  # called through the module: tests replace render_review
 from .common import EXIT_OK
 
 
@@ -28,10 +28,10 @@ def cmd_review(args) -> int:
     explicit = args.output is not None
     output = args.output if explicit else "report.html"
     # Checked before anything runs: a bad path or an existing file fails in a second, not after the kernel.
-    out = check_output(output, overwrite=explicit or args.force)
+    out = review_page.check_output(output, overwrite=explicit or args.force)
     _check_writable(out)
     try:
-        out = render_review(args.plan, output, overwrite=True)
+        out = review_page.render_review(args.plan, output, overwrite=True)
     except OSError as e:
         raise InputError("output", "", detail=f"cannot write {display(out)}: {e.strerror or e}") from None
     except Exception as e:  # a kernel error: one line naming the plan, exit 2, never a traceback
