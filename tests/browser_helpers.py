@@ -105,7 +105,7 @@ def start_voila(workdir: Path, notebook: Path = NOTEBOOK, extra: tuple = (), ser
     """Copy ``notebook`` into ``workdir`` and serve the copy with Voila (stored outputs never rewritten),
     with the idle-kernel culling ``planner workbook --app`` uses. ``serve_dir``: serve the whole folder
     (pages at ``voila/render/NAME.ipynb``)."""
-    from planner.surfaces.launch_workbook import culling_options
+    from planner.cli.jupyter import culling_options
 
     if notebook.parent.resolve() != workdir.resolve():
         shutil.copy(notebook, workdir / notebook.name)
@@ -330,11 +330,13 @@ def wait_for(page, check, what: str, timeout: float = 20.0) -> dict:
 
 
 def wait_for_update(page, want: dict, old_src: str | None, timeout: float = 20.0) -> dict:
-    """Wait until the readout shows ``want`` (level, blocked, N, D) and the chart's ``src`` is no longer ``old_src``."""
+    """Wait until the readout shows ``want`` (level, blocked, N, D) and the chart of that state has arrived: a new
+    ``src`` and no longer marked stale (marking it stale alone re-renders the ``<img>`` with a new ``src`` of the same
+    bytes: ipywidgets' ImageView rebuilds its blob URL on every model change, ``_dom_classes`` included)."""
     def ok(now):
         return (now["current"] and now["level"] == want["level"] and now["blocked"] == want["blocked"]
                 and now["params"] == str(want["params"]) and now["tokens"] == str(want["tokens"])
-                and now["src"] and now["src"] != old_src)
+                and now["src"] and now["src"] != old_src and not now["stale"])
     return wait_for(page, ok, f"level={want['level']} blocked={want['blocked']} N={want['params']:,} "
                               f"D={want['tokens']:,} and a new chart", timeout)
 

@@ -153,7 +153,7 @@ def test_python_errors_name_the_field():
 
 
 def test_surfaces_render_the_same_numbers(origin_advice):
-    from planner.surfaces.advice import advice_html, advice_rows
+    from planner.surfaces.advisor_view import advice_html, advice_rows
     rows = advice_rows(origin_advice)
     assert [r["reachable"] for r in rows] == ["no", "yes", "yes", "no" if not origin_advice.options[3].reachable
                                              else "yes"]
@@ -176,7 +176,7 @@ def test_memory_with_a_layout():
 
 def test_option_buttons_load_the_option_plan(origin_advice):
     pytest.importorskip("ipywidgets")
-    from planner.surfaces.advice import option_buttons
+    from planner.surfaces.advisor_view import option_buttons
     loaded = []
     box = option_buttons(origin_advice, loaded.append)
     assert [b.description for b in box.children] == ["Train longer", "Smaller model", "Wider corpus",

@@ -81,7 +81,7 @@ def test_the_wheel_carries_every_data_file_and_the_review_notebook(wheel):
 
 def test_the_workbook_command_finds_its_notebook(venv, elsewhere):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    p = _run([str(venv / "python"), "-c", "from planner.surfaces import launch_workbook as w; "
+    p = _run([str(venv / "python"), "-c", "from planner.cli import jupyter as w; "
               "print(w.WORKBOOK.is_file()); print(w.WORKBOOK)"], cwd=elsewhere, env=env)
     assert p.returncode == 0, p.stderr
     found, path = p.stdout.splitlines()

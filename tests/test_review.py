@@ -72,8 +72,24 @@ def test_readme_launch_command_opens_a_working_copy(tmp_path):
     assert str(tmp_path / "planner-workbook" / "what_if.ipynb") in cmd and "notebooks/what_if.ipynb" not in cmd
     assert "--MappingKernelManager.cull_idle_timeout=600" in cmd
     assert not (tmp_path / "planner-workbook").exists()          # a dry run makes nothing
-    from planner.surfaces.launch_workbook import working_copy
+    from planner.cli.jupyter import working_copy
     copy = working_copy(tmp_path / "planner-workbook")            # what the real launch makes
     assert copy.read_bytes() == (ROOT / "notebooks" / "what_if.ipynb").read_bytes()
     app = planner("workbook", "--app", "--dry-run", cwd=tmp_path).stdout
     assert app.startswith("voila ") and "cull_idle_timeout" in app
+
+
+def test_the_card_and_the_review_heading_explain_the_verdict():
+    import html as html_lib
+
+    import planner
+    from planner.surfaces.report import card_html
+    from planner.surfaces.review import header_html
+
+    a = planner.assess_plan(planner.load_plan(ORIGIN))
+    # D/N by hand: 2,700 steps × 4 × 2,048 tokens / 494,032,768 parameters = 0.0448 (severe: below 5×)
+    assert f"{2700 * 4 * 2048 / 494_032_768:.2g}" == "0.045"
+    for page in (card_html(a), header_html(a, ORIGIN)):
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
+        assert "SEVERE — blocked: D/N 0.045" in text
+        assert "far too few tokens per parameter; the model will memorise, not generalise" in text

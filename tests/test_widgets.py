@@ -14,7 +14,8 @@ import tomllib
 import pytest
 
 import planner
-from planner.surfaces.controls import NumberControl, count_text
+from planner.surfaces.controls import NumberControl
+from planner.surfaces.fields import count_text
 from planner.surfaces.widgets import Workbook, divisors
 
 from conftest import ROOT
@@ -120,17 +121,20 @@ ARCH_CONTROLS = ("layers", "hidden", "heads", "head_dim", "kv_heads", "intermedi
                  "experts", "top_k", "expert_size", "shared_experts")
 
 
-def _positions(c: NumberControl, n: int = 9):
+def _ends_and_middle(c: NumberControl):
+    """Three slider positions: both ends and the middle (every position is checked on the state, without widgets,
+    in tests/test_workbook_state.py)."""
     if c.kind == "choice":
-        return list(c.options)
+        opts = list(c.options)
+        return [opts[0], opts[len(opts) // 2], opts[-1]]
     lo, hi = c.slider.min, c.slider.max
-    return sorted({lo, hi, *(lo + (hi - lo) * i // (n - 1) for i in range(n))})
+    return [lo, (lo + hi) // 2, hi]
 
 
-@pytest.mark.parametrize("model", ["qwen2.5-0.5b", "qwen3-0.6b", "falcon-7b-instruct", "mixtral-8x7b-v0.1",
-                                   "qwen3-30b-a3b"])
-def test_every_architecture_control_over_its_range_stays_valid(model):
+@pytest.mark.parametrize("model", ["qwen3-0.6b", "qwen3-30b-a3b"])
+def test_slider_moves_of_every_architecture_control_stay_valid(model):
     wb = Workbook(model=model)
+    wb._request_chart = lambda token, a: None      # validity only: no chart per move (test_chart_* cover it)
     base = planner.architecture(model)
     for name in ARCH_CONTROLS:
         c = wb.numbers[name]
@@ -138,7 +142,7 @@ def test_every_architecture_control_over_its_range_stays_valid(model):
         if c.disabled or (moe_only and not base.num_experts) or (name == "shared_experts" and not base.num_shared_experts):
             continue
         start = c.value
-        for v in _positions(c):
+        for v in _ends_and_middle(c):
             if c.kind == "choice" and v not in c.options:
                 continue
             c.slider.value = v                     # a slider move, through its callback
@@ -146,6 +150,7 @@ def test_every_architecture_control_over_its_range_stays_valid(model):
             a = wb.architecture()
             assert a.hidden_size == a.num_heads * a.head_dim or base.inputs()["head_dim"] is not None
             assert a.num_heads % a.num_kv_heads == 0
+            assert wb.kv_heads.options == tuple(divisors(a.num_heads))  # the widget offers what the state allows
         wb.set(model=model)
         assert wb.architecture() == base and c.value == start
 
@@ -507,3 +512,47 @@ def test_controls_set_from_code_refuse_like_typed_values(control, value):
     label = getattr(wb, control).label
     assert str(e.value).startswith(f"{label}:") and getattr(wb, control).value == before
     assert wb.assessment is not None and wb.error is None
+
+
+# ---- the banner says what the verdict means, not only its level ------------------------------------------------
+
+def _banner_text(page_html: str) -> str:
+    """The verdict banner's text (headline, explanation and notices), tags dropped and entities decoded."""
+    import html
+    import re
+    start = page_html.index("planner-verdict-banner")
+    end = page_html.index("planner-strip", start)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page_html[start:end]))
+
+
+def test_the_banner_explains_the_verdict_with_its_numbers(wb):
+    # D/N by hand: 2,700 steps × 4 × 2,048 tokens / 494,032,768 parameters = 0.0448, below 5×: severe, blocked
+    ratio = 2700 * 4 * 2048 / N_QWEN
+    assert f"{ratio:.2g}" == "0.045"
+    banner = _banner_text(wb.readout.value)
+    assert "SEVERE — blocked: D/N 0.045" in banner
+    # the explanation of a severe plan (the gate's words), not the bare level word
+    assert "far too few tokens per parameter; the model will memorise, not generalise" in banner
+
+
+def test_the_banner_names_the_repetition_and_its_fix():
+    import math
+    import re
+    wb = Workbook(background_chart=False)
+    wb.set(steps=3_000_000)
+    # 3,000,000 steps × 8,192 tokens = 24.576B tokens over 1.24B unique: 19.8 epochs, past 16
+    tokens, unique = 3_000_000 * 8192, 1.24e9
+    assert round(tokens / unique) == 20
+    # Muennighoff et al. (2023): D' = U + U·R*·(1 − e^(−(E − 1)/R*)), R* = 15.3878 (repeated data decays)
+    r_star = 15.3878
+    effective = unique * (1 + r_star * (1 - math.exp(-(tokens / unique - 1) / r_star)))
+    assert f"{effective / N_QWEN:.3g}" == "29.8"
+    # the fix: the steps whose D' reaches 20·N (about 10.3 epochs)
+    epochs_at_line = 1 - r_star * math.log(1 - (20 * N_QWEN - unique) / unique / r_star)
+    steps_at_line = epochs_at_line * unique / 8192
+    banner = _banner_text(wb.readout.value)
+    assert "20 epochs of repetition, D'/N 29.8 on effective tokens" in banner
+    fix = re.search(r"fix: ([\d,]+) steps \(([\d.]+) epochs\) reach 20×", banner)
+    assert fix and int(fix.group(1).replace(",", "")) == pytest.approx(steps_at_line, rel=1e-5)
+    assert fix.group(2) == f"{epochs_at_line:.3g}" == "10.3"
+    assert "past 16 epochs most of the repeated data is wasted" in banner

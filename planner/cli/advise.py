@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 
+from ..files import checked_path, display
 from ..format import fmt_int
-from .common import EXIT_OK
+from ..model.shapes import aspect_range, propose_shapes
+from ..surfaces.advisor_view import advice_text
+from ..verdict.advisor import Constraints, advise
+from ..verdict.plan import load_plan, save_plan
+from .common import EXIT_OK, UsageError
 
 
 def cmd_shape(args) -> int:
-    from ..model.shapes import aspect_range, propose_shapes
+    """Run ``planner shape``: architectures of a family whose exact N is within 2% of a target.
 
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0).
+    """
     shapes = propose_shapes(args.params, args.family, count=args.count)
     if args.json:
         print(json.dumps([{"config": s.config, "params": s.params, "active": s.active, "error": s.error}
@@ -28,17 +39,24 @@ def cmd_shape(args) -> int:
 
 
 def cmd_advise(args) -> int:
-    from ..verdict.advisor import Constraints, advise
-    from ..verdict.plan import load_plan, save_plan
-    from .common import UsageError
+    """Run ``planner advise``: what would fix a plan, each option priced (and saved with ``-o``).
 
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0).
+
+    Raises:
+        UsageError: ``-o`` names a file or a folder that cannot be written.
+        PlannerError: a plan or a limit the planner refuses.
+    """
     plan = load_plan(args.plan)
     limits = {k: getattr(args, k) for k in ("max_days", "max_gpus", "max_cost", "max_epochs", "unique_tokens")
               if getattr(args, k) is not None}
     constraints = Constraints(**limits, fixed_model=args.fixed_model, fixed_corpus=args.fixed_corpus)
     advice = advise(plan, constraints)
     if args.output is not None:
-        from ..files import checked_path, display
         out = checked_path(args.output, "-o", error=lambda f, p: UsageError(f"{f}: {p}"))
         if out.exists() and not out.is_dir():
             raise UsageError(f"-o: {display(out)} is a file; give a folder for the option plans")
@@ -52,12 +70,16 @@ def cmd_advise(args) -> int:
     if args.json:
         print(json.dumps([o.to_dict() for o in advice.options], indent=2))
         return EXIT_OK
-    from ..surfaces.advice import advice_text
     print(advice_text(advice))
     return EXIT_OK
 
 
 def register(sub) -> None:
+    """Add ``planner shape`` and ``planner advise`` to the command line.
+
+    Args:
+        sub: the parser's sub-parsers.
+    """
     ss = sub.add_parser("shape", help="architectures of a family whose exact N is within 2%% of a target")
     ss.add_argument("--params", required=True, help="the target total N (e.g. 1.3e9, 1.3B)")
     ss.add_argument("--family", required=True,

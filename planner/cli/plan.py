@@ -11,7 +11,7 @@ import sys
 
 from ..errors import ConfigError, UnknownModelError
 from ..model.catalog import architecture, inspect, list_models
-from ..surfaces.advice import advice_text
+from ..surfaces.advisor_view import advice_text
 from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
 from ..verdict.advisor import advise

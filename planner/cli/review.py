@@ -8,19 +8,30 @@ from pathlib import Path
 
 from ..errors import InputError, PlanFileError
 from ..files import display
+from ..surfaces import review as review_page  # called through the module: tests replace render_review
 from .common import EXIT_OK
 
 
 def cmd_review(args) -> int:
-    from ..surfaces.review import check_output, render_review
+    """Run ``planner review``: the review notebook executed for one plan, written as HTML.
 
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0).
+
+    Raises:
+        InputError: a bad output path, or one that cannot be written.
+        PlanFileError: the plan cannot be reviewed (a kernel error, in one line).
+    """
     explicit = args.output is not None
     output = args.output if explicit else "report.html"
     # Checked before anything runs: a bad path or an existing file fails in a second, not after the kernel.
-    out = check_output(output, overwrite=explicit or args.force)
+    out = review_page.check_output(output, overwrite=explicit or args.force)
     _check_writable(out)
     try:
-        out = render_review(args.plan, output, overwrite=True)
+        out = review_page.render_review(args.plan, output, overwrite=True)
     except OSError as e:
         raise InputError("output", "", detail=f"cannot write {display(out)}: {e.strerror or e}") from None
     except Exception as e:  # a kernel error: one line naming the plan, exit 2, never a traceback
@@ -46,6 +57,11 @@ def _check_writable(out: Path) -> None:
 
 
 def register(sub) -> None:
+    """Add ``planner review`` to the command line.
+
+    Args:
+        sub: the parser's sub-parsers.
+    """
     sv = sub.add_parser("review", help="render the review notebook for a plan to a self-contained HTML file")
     sv.add_argument("plan", help="a plan TOML file (see data/plans/)")
     sv.add_argument("-o", "--output", default=None,

@@ -6,23 +6,36 @@ import argparse
 import os
 import shlex
 
+from ..surfaces.workbook_words import WORKDIR_ENV
 from .common import EXIT_OK
+from .jupyter import command
 
 
 def cmd_workbook(args) -> int:
-    from ..surfaces.launch_workbook import command
+    """Run ``planner workbook``: print the server command (``--dry-run``) or replace this process with the server.
 
+    Args:
+        args: the parsed command line.
+
+    Returns:
+        The exit code (0) of a dry run; otherwise the server never returns here.
+    """
     cmd = command(app=args.app, folder=args.dir, port=args.port, browser=not args.no_browser, fresh=args.fresh,
                   create=not args.dry_run)
     cmd += [a for a in args.server_args if a != "--"]
     if args.dry_run:
         print(shlex.join(cmd))
         return EXIT_OK
-    os.environ["PLANNER_WORKDIR"] = os.getcwd()   # the workbook's relative paths start where it was launched
+    os.environ[WORKDIR_ENV] = os.getcwd()   # the workbook's relative paths start where it was launched
     os.execvp(cmd[0], cmd)  # the server replaces this process: Ctrl+C stops it  # pragma: no cover
 
 
 def register(sub) -> None:
+    """Add ``planner workbook`` to the command line.
+
+    Args:
+        sub: the parser's sub-parsers.
+    """
     sw = sub.add_parser("workbook", help="open the what-if workbook (JupyterLab on a working copy; --app: Voila)")
     sw.add_argument("--app", action="store_true", help="serve it as an app with Voila (no code, nothing saved)")
     sw.add_argument("--dir", default="planner-workbook",

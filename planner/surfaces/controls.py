@@ -21,86 +21,49 @@ Kinds of slider:
 
 from __future__ import annotations
 
-import bisect
 import html
 import math
 
 import ipywidgets as W
 import traitlets
 
-from .. import validate
 from ..errors import InputError
-from ..format import fmt_int, fmt_si
+from .fields import NumberField
 
 LABEL_WIDTH = "118px"
 SLIDER_WIDTH = "170px"
 BOX_WIDTH = "112px"
 
 
-def count_text(n) -> str:
-    """A whole number as the text box shows it: ``1.24B`` when that is exact, else ``1,206,135``."""
-    n = int(n)
-    if abs(n) >= 10**6:
-        short = fmt_si(n)
-        try:
-            if validate.count("value", short, minimum=0) == n:
-                return short
-        except InputError:
-            pass
-    return fmt_int(n)
-
-
-def nearest(options, value, k: int = 2) -> list:
-    """The ``k`` allowed values closest to ``value`` (for a refusal message)."""
-    opts = sorted(options)
-    i = bisect.bisect_left(opts, value)
-    near = opts[max(0, i - 1):i + 1] or opts[-1:]
-    return sorted(near, key=lambda o: (abs(o - value), o))[:k] if k < len(near) else near
-
-
 class NumberControl(W.HBox):
-    """A labelled slider with a text box; ``value`` is the number in use.
+    """A labelled slider with a text box over one :class:`~planner.surfaces.fields.NumberField`.
 
-    Parameters
-    ----------
-    label : str
-        What the person sees, also the field name in messages (``"steps"``).
-    value : int or float
-        The starting value.
-    kind : {"linear", "log", "choice", "none"}
-        The slider (see the module docstring).
-    minimum, maximum : number
-        The control's limits: typed values outside them are refused. For counts they are the
-        package's own limits unless a control needs narrower ones.
-    slider_min, slider_max : number, optional
-        The slider's range (linear: the values; log: the values, rounded out to powers of
-        ``base``); defaults to the limits.
-    step : number
-        Linear slider step, or the log slider's step in powers of ``base``.
-    base : float
-        The log slider's base.
-    options : list, optional
-        The allowed values of a ``"choice"`` control.
-    real : bool
-        A real number (``validate.positive_real``) rather than a whole number (``validate.count``).
-    percent : bool
-        A fraction shown and typed as a percentage (``40%``; ``55%`` and ``0.55`` both mean 0.55).
-    allow_blank : bool
-        An empty box means ``None`` (no value: e.g. no price, no cost).
-    fmt : callable, optional
-        How the box writes the value (default: :func:`count_text` or ``%g``).
-    why : str
-        Appended to a refusal for values outside the limits (why the limit exists).
+    ``value`` is the number in use (observable like any trait). What the control accepts and how it writes a
+    value are the field's (:meth:`NumberField.parse`, :meth:`NumberField.text`); the control only shows them.
+
+    Args:
+        field: the number this control sets (its label, limits and allowed values).
+        value: the starting value.
+        kind: the slider: ``"linear"``, ``"float"``, ``"log"``, ``"choice"`` or ``"none"`` (see the module
+            docstring).
+        slider_min: the slider's low end (linear: a value; log: a value rounded out to a power of ``base``);
+            defaults to the field's minimum.
+        slider_max: the slider's high end; defaults to the field's maximum.
+        step: the linear slider's step, or the log slider's step in powers of ``base``.
+        base: the log slider's base.
+        name: the CSS class suffix (``planner-ctl-NAME``); default: the label with dashes.
+
+    Raises:
+        ValueError: an unknown ``kind``.
+        InputError: a starting value the field refuses.
     """
 
     value = traitlets.Any(allow_none=True)
 
-    def __init__(self, label: str, value, *, kind: str = "linear", minimum=1, maximum=validate.MAX_COUNT,
-                 slider_min=None, slider_max=None, step=1, base: float = 10.0, options=None, real: bool = False,
-                 percent: bool = False, allow_blank: bool = False, fmt=None, why: str = "", name: str | None = None):
-        self.label, self.kind, self.minimum, self.maximum = label, kind, minimum, maximum
-        self.real, self.percent, self.allow_blank, self.why, self.base = real, percent, allow_blank, why, base
-        self._fmt = fmt or (self._percent_text if percent else (lambda v: f"{v:g}") if real else count_text)
+    def __init__(self, field: NumberField, value, *, kind: str = "linear", slider_min=None, slider_max=None,
+                 step=1, base: float = 10.0, name: str | None = None):
+        self.field, self.kind, self.base = field, kind, base
+        label = field.label
         self._syncing = False
         self.message = W.HTML(layout=W.Layout(display="none", margin="0 0 2px " + LABEL_WIDTH))
         self.message.add_class("planner-message")
@@ -108,8 +71,8 @@ class NumberControl(W.HBox):
         self.box.add_class("planner-box")
         s = dict(description=label, readout=False, continuous_update=False,
                  style={"description_width": LABEL_WIDTH}, layout=W.Layout(width=f"calc({LABEL_WIDTH} + {SLIDER_WIDTH})"))
-        lo = minimum if slider_min is None else slider_min
-        hi = maximum if slider_max is None else slider_max
+        lo = field.minimum if slider_min is None else slider_min
+        hi = field.maximum if slider_max is None else slider_max
         if kind == "linear":
             self.slider = W.IntSlider(value=int(min(max(value, lo), hi)), min=lo, max=hi, step=step, **s)
         elif kind == "float":
@@ -120,7 +83,7 @@ class NumberControl(W.HBox):
             self.slider = W.FloatLogSlider(value=min(max(value or base ** emin, base ** emin), base ** emax), base=base,
                                            min=emin, max=emax, step=step, **s)
         elif kind == "choice":
-            opts = list(options)
+            opts = list(field.options)
             self.slider = W.SelectionSlider(options=opts, value=value if value in opts else opts[0], **s)
         elif kind == "none":
             self.slider = W.Label(label, layout=W.Layout(width=f"calc({LABEL_WIDTH} + {SLIDER_WIDTH})"))
@@ -137,22 +100,50 @@ class NumberControl(W.HBox):
         self.box.observe(self._on_box, "value")
         self.observe(self._on_value, "value")
 
-    # -- what the person sees ----------------------------------------------------------------------
-    @staticmethod
-    def _percent_text(v) -> str:
-        return f"{v * 100:.3g}%"
+    # -- the field's ----------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """The field's label (also the name its messages use)."""
+        return self.field.label
 
+    @property
+    def minimum(self):
+        """The field's smallest accepted value."""
+        return self.field.minimum
+
+    @property
+    def maximum(self):
+        """The field's largest accepted value."""
+        return self.field.maximum
+
+    @property
+    def why(self) -> str:
+        """Why the field's limits are what they are (appended to refusals)."""
+        return self.field.why
+
+    # -- what the person sees ----------------------------------------------------------------------
     def text(self, value=None) -> str:
-        """The box's text for ``value`` (default: the value in use)."""
-        value = self.value if value is None else value
-        return "" if value is None else self._fmt(value)
+        """The box's text for a value.
+
+        Args:
+            value: a value (default: the value in use).
+
+        Returns:
+            The text (:meth:`NumberField.text`).
+        """
+        return self.field.text(self.value if value is None else value)
 
     def widgets(self) -> W.VBox:
-        """The control with its message line underneath (what a layout places)."""
+        """The control with its message line underneath (what a layout places).
+
+        Returns:
+            An ``ipywidgets.VBox``.
+        """
         return W.VBox([self, self.message], layout=W.Layout(margin="0"))
 
     @property
     def disabled(self) -> bool:
+        """Whether the control is greyed out (it still shows its value)."""
         return self.box.disabled
 
     @disabled.setter
@@ -162,7 +153,16 @@ class NumberControl(W.HBox):
             self.slider.disabled = flag
 
     def set_options(self, options, value) -> None:
-        """New allowed values for a ``"choice"`` control, and the value among them."""
+        """New allowed values for a ``"choice"`` control (the field's and the slider's), and the value among them.
+
+        Args:
+            options: the allowed values, ascending.
+            value: the value in use, one of ``options``.
+
+        Raises:
+            InputError: ``value`` is not one of ``options``.
+        """
+        self.field.options = tuple(options)
         self._syncing = True
         try:
             self.slider.options = list(options)
@@ -172,39 +172,42 @@ class NumberControl(W.HBox):
         self.value = value
 
     @property
-    def options(self):
+    def options(self) -> tuple | None:
+        """The allowed values of a ``"choice"`` control (``None`` for the other kinds)."""
         return tuple(self.slider.options) if self.kind == "choice" else None
 
     def refuse(self, typed: str, reason: str) -> None:
-        """Show a refusal under the control and put the value in use back in the box."""
+        """Show a refusal under the control and put the value in use back in the box.
+
+        Args:
+            typed: the refused text.
+            reason: the message (the :class:`InputError`'s text).
+        """
         self.message.value = (f"<span style='color:#b71c1c;font-size:12px'>{html.escape(reason)} "
                               f"— kept {html.escape(self.text())}</span>")
         self.message.layout.display = None
         self._show(self.value)
 
     def clear_message(self) -> None:
+        """Hide the refusal line (if one is shown)."""
         if self.message.layout.display != "none":
             self.message.value = ""
             self.message.layout.display = "none"
 
     # -- reading typed text --------------------------------------------------------------------------
     def parse(self, text):
-        """The value ``text`` (typed text or a number) means for this control.
+        """The value ``text`` (typed text or a number) means for this control (:meth:`NumberField.parse`).
 
-        Raises :class:`InputError` naming the control's label when there is none.
+        Args:
+            text: what was typed, or a number.
+
+        Returns:
+            The value.
+
+        Raises:
+            InputError: naming the control's label, when the field refuses ``text``.
         """
-        if self.allow_blank and (text is None or (isinstance(text, str) and not text.strip())):
-            return None
-        if self.real:
-            v = validate.positive_real(self.label, text, minimum=self.minimum, inclusive=True, maximum=self.maximum,
-                                       percent=self.percent)
-        else:
-            v = validate.count(self.label, text, minimum=self.minimum, maximum=self.maximum)
-        if self.kind == "choice" and v not in self.slider.options:
-            near = " or ".join(self._fmt(o) for o in nearest(self.slider.options, v))
-            raise InputError(self.label, "", detail=f"{self._fmt(v)} is not one of the allowed "
-                                                    f"values ({self.why or 'see the slider'}); nearest: {near}")
-        return v
+        return self.field.parse(text)
 
     @traitlets.validate("value")
     def _valid_value(self, proposal):

@@ -1,4 +1,5 @@
-"""Charts of an Assessment, drawn with matplotlib (imported only by this module).
+"""Charts of an Assessment, drawn with matplotlib (imported when a chart is first built, so that importing this
+module, e.g. through the ``planner review`` command, costs nothing).
 
 :class:`PlanChart` builds its figure once and :meth:`PlanChart.update` moves the artists in
 place, so the workbook redraws without creating figures. It uses ``matplotlib.figure.Figure``
@@ -11,9 +12,6 @@ import io
 import math
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..format import fmt_ratio
 from ..training.corpus import WASTED_EPOCHS, effective_tokens
@@ -34,6 +32,8 @@ def _decade(x: float, rounding) -> float:
 
 
 def _log_axes(ax) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
@@ -57,7 +57,17 @@ REAL_LABELS = {
 
 
 def spread(positions, gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) -> list[float]:
-    """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible."""
+    """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible.
+
+    Args:
+        positions: label positions (fractions of the axes' height).
+        gap: the least distance between two labels.
+        lo: the lowest position allowed.
+        hi: the highest position allowed.
+
+    Returns:
+        The new positions, in the order given.
+    """
     order = sorted(range(len(positions)), key=lambda i: positions[i])
     ys = [positions[i] for i in order]
     for i in range(1, len(ys)):          # push up
@@ -80,6 +90,9 @@ class PlanChart:
     """
 
     def __init__(self, with_real_models: bool = True, figsize=(10.5, 4.0), dpi: int = 80):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
         # A fixed layout: a layout engine would re-measure every label on every redraw.
         self.fig = Figure(figsize=figsize, dpi=dpi)
         right = 0.97 if with_real_models else 0.82
@@ -237,7 +250,14 @@ class PlanChart:
 
     # -- public ------------------------------------------------------------------------------------
     def update(self, assessment) -> "PlanChart":
-        """Move every artist to show ``assessment``; no figure is created."""
+        """Move every artist to show ``assessment``; no figure is created.
+
+        Args:
+            assessment: an :class:`~planner.verdict.plan.Assessment`.
+
+        Returns:
+            The chart.
+        """
         self._update_ratio(assessment)
         if self.ax_models is not None:
             self._update_models(assessment)
@@ -249,6 +269,9 @@ class PlanChart:
         Blitted: the real-models panel changes only when its limits or the optimal line move,
         so it is drawn once into a cached background; each call redraws the D/N panel and the
         plan's star on top of it (about half the cost of a full draw).
+
+        Returns:
+            PNG bytes.
         """
         from PIL import Image
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import html
 
+from ..datafiles import DATA_DIR
+from ..errors import PlannerError
 from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
+from ..laws.fits import fit as get_fit
+from ..laws.ladder import load_bootstrap
+from ..model.catalog import architecture, list_models
+from ..model.params import count_params
+from ..verdict.gate import assess
+from ..verdict.judge import judge_plan
+from .memory_text import memory_rows
 
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 #: The colour of each verdict status (:data:`planner.verdict.policy.STATUSES`): the levels, and ``does-not-fit``.
@@ -23,6 +32,13 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
 
     ``planner check`` shows verdict, model, budget and corpus; ``planner report``, the card and the review show
     every section. The verdict comes from :attr:`~planner.verdict.plan.Assessment.verdict`, the one policy.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+        sections: which of :data:`SECTIONS` to include.
+
+    Returns:
+        ``(label, value)`` pairs, as strings.
     """
     p, g, v = a.plan, a.gate, a.verdict
     kind = p.param_kind.replace("_", "-")
@@ -72,7 +88,7 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
                  ("Cost", "—" if k.cost is None else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
     if "memory" in sections and a.memory is not None:
         rows.append(("Layout", a.plan.parallelism.describe()))
-        rows += [(f"Memory: {k.lower()}", v.strip()) for k, v in a.memory.rows()]
+        rows += [(f"Memory: {k.lower()}", v.strip()) for k, v in memory_rows(a.memory)]
     if "law" in sections:
         o = a.optimal
         same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
@@ -102,7 +118,6 @@ def recommendations(a) -> list[dict]:
         ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
         judged below the line says so on every surface.
     """
-    from ..verdict.gate import assess
     s, t = a.science_or_none, a.plan.thresholds
     u = None if a.corpus is None else a.corpus.unique_tokens
     plans = [("compute-optimal", a.optimal.params, a.optimal.tokens)]
@@ -113,7 +128,6 @@ def recommendations(a) -> list[dict]:
     if s is not None and s.inference is not None:
         plans.append(("inference-aware", s.inference.params, s.inference.tokens))
     out = []
-    from ..errors import PlannerError
     for kind, n, d in plans:
         try:
             g = assess(max(1, round(n)), max(1, round(d)), unique_tokens=u, thresholds=t)
@@ -139,7 +153,14 @@ def _judged_note(a, kind: str) -> str:
 def science_rows(a) -> list[tuple[str, str]]:
     """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the batch
     size and learning rate to start from (:attr:`~planner.verdict.plan.Assessment.science`); a recommended plan the
-    gate judges below the line says so."""
+    gate judges below the line says so.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        ``(label, value)`` pairs (one row saying so when the laws do not reach the budget).
+    """
     s = a.science_or_none
     rows = []
     if s is None:
@@ -165,8 +186,6 @@ def science_rows(a) -> list[tuple[str, str]]:
     rows.append(("Batch size and learning rate", s.hyperparameters.message))
     fit = a.plan.fit
     if fit.endswith(".toml"):  # a law fitted to the user's runs: is the verdict inside its uncertainty?
-        from ..laws.ladder import load_bootstrap
-        from ..verdict.judge import judge_plan
         boot = load_bootstrap(fit)
         if boot is not None:
             rows += [("Fitted law's uncertainty", m) for m in judge_plan(boot, a.plan).messages]
@@ -197,7 +216,16 @@ def assessment_json(a, *, forced: bool = False, forced_no_fit: bool = False) -> 
 
 def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
     """The assessment as aligned text: ``planner report`` (every section, then the gate's and the corpus's
-    messages), ``planner check`` (fewer sections, no plan header, messages on stderr only)."""
+    messages), ``planner check`` (fewer sections, no plan header, messages on stderr only).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+        sections: which of :data:`SECTIONS` to include.
+        messages: the report's form (plan header, then the gate's and corpus's messages) rather than the check's.
+
+    Returns:
+        The text, one row per line.
+    """
     rows = summary_rows(a, sections)
     width = max(len(k) for k, _ in rows) + 2
     lines = [f"Plan: {a.plan.name}"] + ([a.plan.description] if a.plan.description else []) if messages else []
@@ -264,7 +292,14 @@ def key_numbers(a) -> list[tuple[str, str]]:
 
 
 def strip_html(a) -> str:
-    """:func:`key_numbers` as one line of labelled values (``div.planner-strip``)."""
+    """:func:`key_numbers` as one line of labelled values (``div.planner-strip``).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        HTML.
+    """
     cells = " ".join(f"<span class='planner-key' data-key='{html.escape(k)}' style='margin-right:14px;white-space:nowrap'>"
                     f"<span style='color:#607d8b'>{html.escape(k)}</span> <b>{html.escape(v)}</b></span>"
                     for k, v in key_numbers(a))
@@ -272,7 +307,15 @@ def strip_html(a) -> str:
 
 
 def card_html(a, columns: int = 1) -> str:
-    """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs)."""
+    """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+        columns: how many label/value column pairs.
+
+    Returns:
+        HTML (self-contained, inline styles).
+    """
     cells = [f"<th style='text-align:left;padding:2px 12px 2px 0'>{html.escape(k)}</th>"
              f"<td style='text-align:left;padding-right:24px'>{html.escape(v)}</td>" for k, v in summary_rows(a)[1:]]
     per = -(-len(cells) // columns)
@@ -287,11 +330,19 @@ def card_html(a, columns: int = 1) -> str:
 # ---- tables (pandas imported on use) ---------------------------------------------------------
 
 def params_frame(names=None):
-    """Parameter breakdown of catalog models, one row each (DataFrame)."""
+    """Parameter breakdown of catalog models, one row each (DataFrame).
+
+    Args:
+        names: catalog model names (default: every one).
+
+    Returns:
+        A pandas DataFrame indexed by model: the count's breakdown, total, embedding, non-embedding, active.
+
+    Raises:
+        InputError: an unknown model name.
+    """
     import pandas as pd
 
-    from ..model.catalog import architecture, list_models
-    from ..model.params import count_params
     rows = []
     for name in names or list_models():
         arch = architecture(name)
@@ -302,23 +353,26 @@ def params_frame(names=None):
 
 
 def real_models_frame():
-    """Real models' N and D with their sources (``data/real_models.csv``)."""
+    """Real models' N and D with their sources (``data/real_models.csv``).
+
+    Returns:
+        A pandas DataFrame of the models with a known D.
+    """
     import pandas as pd
 
-    from ..datafiles import DATA_DIR
     df = pd.read_csv(DATA_DIR / "real_models.csv")
     return df[pd.to_numeric(df["tokens_D"], errors="coerce").notna()].astype({"tokens_D": float})
 
 
-def corpora_frame():
-    import pandas as pd
-
-    from ..datafiles import DATA_DIR
-    return pd.read_csv(DATA_DIR / "corpora.csv")
-
-
 def cost_frame(a):
-    """Compute, time and money of one assessment as a one-column table."""
+    """Compute, time and money of one assessment as a one-column table.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        A pandas DataFrame with one ``value`` column.
+    """
     import pandas as pd
     k = a.compute
     return pd.DataFrame({"value": {
@@ -329,7 +383,14 @@ def cost_frame(a):
 
 
 def corpus_frame(a):
-    """Epochs, effective data and ceilings of one assessment (empty without a corpus)."""
+    """Epochs, effective data and ceilings of one assessment (empty without a corpus).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        A pandas DataFrame with one ``value`` column (no rows without a corpus).
+    """
     import pandas as pd
     c = a.corpus
     if c is None:
@@ -342,7 +403,14 @@ def corpus_frame(a):
 
 
 def optimal_frame(a):
-    """The plan beside the compute-optimal plan for the same (total) FLOPs, both on the compute N."""
+    """The plan beside the compute-optimal plan for the same (total) FLOPs, both on the compute N.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        A pandas DataFrame: one column per plan, rows N, D, tokens per parameter, predicted loss.
+    """
     import pandas as pd
     o = a.optimal
     d = a.gate.prior_tokens + a.gate.tokens
@@ -362,11 +430,18 @@ def chinchilla_frame(fits=("chinchilla", "epoch")):
 
     Columns: the paper's N, FLOPs and D (Hoffmann et al. 2022, ``data/chinchilla_table3.csv``),
     then per fit the compute-optimal N, D and tokens per parameter at those FLOPs.
+
+    Args:
+        fits: names of fits (:data:`planner.laws.fits.FITS`) to set beside the paper.
+
+    Returns:
+        A pandas DataFrame, one row per row of the paper's table.
+
+    Raises:
+        InputError: an unknown fit.
     """
     import pandas as pd
 
-    from ..datafiles import DATA_DIR
-    from ..laws.fits import fit as get_fit
     paper = pd.read_csv(DATA_DIR / "chinchilla_table3.csv")
     out = pd.DataFrame({"paper N": paper["params"], "paper FLOPs": paper["a1_flops"], "paper D": paper["a1_tokens"],
                         "paper D/N": paper["a1_tokens"] / paper["params"]})

@@ -19,6 +19,8 @@ from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
 from ..errors import InputError
 from ..format import fmt_ratio
 from ..verdict.plan import assess_plan, find_plan, load_plan
+from .plots import PlanChart
+from .report import verdict_html
 
 # The lab template without anything fetched from the network.
 _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
@@ -30,7 +32,14 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 
 def shown_plan_path(path) -> str:
-    """A plan path as a review shows it: relative to the project when inside it, else absolute."""
+    """A plan path as a review shows it: relative to the project when inside it, else absolute.
+
+    Args:
+        path: the plan file.
+
+    Returns:
+        The path as text.
+    """
     p = Path(path).resolve()
     try:
         return str(p.relative_to(DATA_DIR.parent.resolve()))
@@ -39,6 +48,11 @@ def shown_plan_path(path) -> str:
 
 
 def planner_version() -> str:
+    """The planner version a review names.
+
+    Returns:
+        The installed package's version (``unknown`` for a tree never installed).
+    """
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("planner")
@@ -47,14 +61,29 @@ def planner_version() -> str:
 
 
 def review_title(a) -> str:
-    """``Plan review: <plan name>`` (the HTML title and the page's heading)."""
+    """``Plan review: <plan name>`` (the HTML title and the page's heading).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        The title.
+    """
     return f"Plan review: {a.plan.name}"
 
 
 def header_html(a, plan_path, today: dt.date | None = None) -> str:
-    """The review's heading: the plan's name, its file, the planner version, the date, the verdict."""
+    """The review's heading: the plan's name, its file, the planner version, the date, the verdict.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+        plan_path: the plan file.
+        today: the date shown (default: today).
+
+    Returns:
+        HTML.
+    """
     today = today or dt.date.today()
-    from .report import verdict_html
     return (f"<div style='font-family:sans-serif'>"
             f"<h1 style='margin:0 0 4px 0'>{html.escape(review_title(a))}</h1>"
             f"<p style='margin:0 0 8px 0;color:#455a64'>Plan file <code>{html.escape(shown_plan_path(plan_path))}"
@@ -63,7 +92,14 @@ def header_html(a, plan_path, today: dt.date | None = None) -> str:
 
 
 def chart_alt(a) -> str:
-    """What the chart shows, in words (its alt text)."""
+    """What the chart shows, in words (its alt text).
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        One paragraph of text.
+    """
     g, t = a.gate, a.plan.thresholds
     measure = "judged D/N (D'/N, on effective tokens)" if a.corpus is not None else "D/N"
     text = (f"Left: {measure} against training steps for {a.plan.name}. This plan sits at {fmt_ratio(g.ratio)} "
@@ -79,8 +115,14 @@ def chart_alt(a) -> str:
 
 
 def chart_html(a) -> str:
-    """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review."""
-    from .plots import PlanChart
+    """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review.
+
+    Args:
+        a: an :class:`~planner.verdict.plan.Assessment`.
+
+    Returns:
+        HTML: an ``<img>`` with the PNG as a data URL.
+    """
     png = PlanChart(figsize=(11, 4.2), dpi=100).update(a).png()
     return (f"<img src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}' "
             f"alt='{html.escape(chart_alt(a), quote=True)}' style='max-width:100%'>")
@@ -89,7 +131,16 @@ def chart_html(a) -> str:
 def check_output(output, *, overwrite: bool = False) -> Path:
     """Validate the HTML path before any work: an ``.html`` file in an existing folder, not overwritten unasked.
 
-    Raises :class:`InputError` (field ``output``) naming what is wrong.
+    Args:
+        output: the path of the HTML file.
+        overwrite: replace an existing file.
+
+    Returns:
+        The path.
+
+    Raises:
+        InputError: (field ``output``) naming what is wrong: not ``.html``, a directory, no such folder, a folder
+            that cannot be written, or an existing file without ``overwrite``.
     """
     out = Path(output)
     if out.suffix.lower() not in (".html", ".htm"):
@@ -110,7 +161,21 @@ def render_review(plan_path, output="report.html", timeout: int = 300, *, overwr
     """Execute the review notebook on ``plan_path`` and write an offline, code-free HTML report to ``output``.
 
     The output path and the plan are checked before a kernel starts: a plan ``planner report``
-    refuses is refused here with the same message. Returns the path written.
+    refuses is refused here with the same message.
+
+    Args:
+        plan_path: the plan file (as given, else from the project).
+        output: the HTML file to write.
+        timeout: seconds each cell may run.
+        overwrite: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Raises:
+        InputError: a bad output path.
+        PlannerError: a plan ``planner report`` refuses.
+        CellExecutionError: a cell failed in the kernel (nbconvert's).
     """
     out = check_output(output, overwrite=overwrite)
     plan = find_plan(plan_path).resolve()

@@ -163,19 +163,6 @@ class MemoryEstimate:
         return (f"Memory: does not fit {self.accelerator}: {used} against {fmt_gib(self.capacity)} "
                 f"(mostly {DOMINANT_WORDS[self.dominant]}); {fix}.")
 
-    def rows(self) -> list[tuple[str, str]]:
-        """(label, text) rows of the memory table; kept for callers not yet moved to the rendering module.
-
-        Transitional: the table is rendered by :func:`planner.surfaces.memory_text.memory_rows`; this method
-        delegates to it (an upward import, inside the function) until ``surfaces/report.py`` and
-        ``notebooks/review.ipynb`` call that function, and is then to be removed.
-
-        Returns:
-            A list of (label, text) pairs.
-        """
-        from ...surfaces.memory_text import memory_rows  # transitional shim, see the docstring
-        return memory_rows(self)
-
     def to_dict(self) -> dict:
         """JSON-ready: bytes per GPU as whole numbers, the layout, and the fit when there is a capacity.
 

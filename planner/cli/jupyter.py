@@ -1,4 +1,6 @@
-"""Launching the workbook without touching the project's stored notebooks.
+"""The servers ``planner workbook`` starts: JupyterLab on a working copy of the workbook, or Voila as an app.
+
+Launching the workbook without touching the project's stored notebooks.
 
 JupyterLab runs cells and autosaves: opened on ``notebooks/what_if.ipynb`` itself it would rewrite
 the stored outputs the test suite compares. :func:`working_copy` puts a copy of the workbook in a
@@ -24,14 +26,33 @@ CULL_INTERVAL_SECONDS = 60
 
 def culling_options(idle: int = CULL_IDLE_SECONDS, interval: int = CULL_INTERVAL_SECONDS) -> list[str]:
     """Server options that shut down kernels idle for ``idle`` seconds, checked every ``interval`` seconds
-    (Jupyter Server's MappingKernelManager; Voila's kernel manager derives from it)."""
+    (Jupyter Server's MappingKernelManager; Voila's kernel manager derives from it).
+
+    Args:
+        idle: seconds a kernel may stay idle.
+        interval: seconds between checks.
+
+    Returns:
+        Command-line options.
+    """
     return [f"--MappingKernelManager.cull_idle_timeout={idle}",
             f"--MappingKernelManager.cull_interval={interval}",
             "--MappingKernelManager.cull_connected=False"]
 
 
 def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
-    """Copy the workbook notebook into ``folder`` (kept if already there, unless ``fresh``); return its path."""
+    """Copy the workbook notebook into ``folder`` (kept if already there, unless ``fresh``); return its path.
+
+    Args:
+        folder: the folder of the copy (made if missing).
+        fresh: replace an existing copy with the stored notebook.
+
+    Returns:
+        The copy's path.
+
+    Raises:
+        ValueError: the copy would be the stored notebook itself.
+    """
     d = Path(folder).resolve()
     d.mkdir(parents=True, exist_ok=True)
     target = d / WORKBOOK.name
@@ -54,7 +75,19 @@ def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, brow
             fresh: bool = False, create: bool = True) -> list[str]:
     """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook.
 
-    ``create=False`` (``planner workbook --dry-run``) names the working copy without making it."""
+    ``create=False`` (``planner workbook --dry-run``) names the working copy without making it.
+
+    Args:
+        app: Voila on the stored notebook rather than JupyterLab on a working copy.
+        folder: the working copy's folder.
+        port: the server's port (default: the server's).
+        browser: open a browser.
+        fresh: replace an existing working copy.
+        create: make the working copy (``False``: only name it).
+
+    Returns:
+        The command, as a list of arguments.
+    """
     port_opt = [f"--port={port}"] if port else []
     no_browser = [] if browser else ["--no-browser"]
 

@@ -1,4 +1,5 @@
-""""What would fix it": the advisor's options as text, a table and HTML (the command line, the review, the workbook).
+""""What would fix it", shown: the advisor's options as text, a table, HTML and buttons (the command line, the
+review, the workbook).
 
 Every function renders an :class:`~planner.verdict.advisor.Advice` (from :func:`planner.verdict.advisor.advise`);
 none computes a number of its own.
@@ -16,7 +17,14 @@ COLUMNS = ("option", "N", "tokens", "epochs", "judged D/N", "level", "reachable"
 
 
 def advice_rows(advice) -> list[dict]:
-    """One dict per option, keyed by :data:`COLUMNS`, formatted for display (strings)."""
+    """One dict per option, keyed by :data:`COLUMNS`, formatted for display (strings).
+
+    Args:
+        advice: an :class:`~planner.verdict.advisor.Advice`.
+
+    Returns:
+        One dict of strings per option.
+    """
     rows = []
     for o in advice.options:
         a = o.assessment
@@ -40,13 +48,27 @@ def advice_rows(advice) -> list[dict]:
 
 
 def advice_table(advice):
-    """The options as a pandas DataFrame (one row per option, :data:`COLUMNS`)."""
+    """The options as a pandas DataFrame (one row per option, :data:`COLUMNS`).
+
+    Args:
+        advice: an :class:`~planner.verdict.advisor.Advice`.
+
+    Returns:
+        A pandas DataFrame.
+    """
     import pandas as pd
     return pd.DataFrame(advice_rows(advice), columns=list(COLUMNS))
 
 
 def advice_text(advice) -> str:
-    """The options as plain text (what ``planner advise`` prints)."""
+    """The options as plain text (what ``planner advise`` prints).
+
+    Args:
+        advice: an :class:`~planner.verdict.advisor.Advice`.
+
+    Returns:
+        The text, one option per block of lines.
+    """
     a = advice.assessment
     lines = [f"{advice.plan.name}: {a.verdict.headline}",
              f"What would fix it (target {advice.target:g}×; new models sized for {advice.budget_basis}, "
@@ -70,7 +92,14 @@ def advice_text(advice) -> str:
 
 
 def advice_html(advice) -> str:
-    """The options as a self-contained HTML table (``<table class="planner-advice">``), for the review."""
+    """The options as a self-contained HTML table (``<table class="planner-advice">``), for the review.
+
+    Args:
+        advice: an :class:`~planner.verdict.advisor.Advice`.
+
+    Returns:
+        HTML.
+    """
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>" for c in COLUMNS) + "</tr>"
                    for r in advice_rows(advice))
