@@ -59,7 +59,7 @@ def like(result, *inputs):
 
     Returns:
         A Python float when no input is an array; a Series on the index of the first Series input of
-        the result's shape; else a numpy array.
+            the result's shape; else a numpy array.
 
     Examples:
         >>> like(np.float64(2.5), 1, 2.0)

@@ -107,7 +107,7 @@ def open_regular(path, field: str, *, error=ConfigError, directory: str | None =
 
     Returns:
         ``(file, size, path)``: the file opened in binary mode, its size in bytes, the checked
-        :class:`~pathlib.Path`.
+            :class:`~pathlib.Path`.
 
     Raises:
         ConfigError: naming ``field`` (raised as ``error``): a bad path, a missing file, a directory, a

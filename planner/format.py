@@ -35,7 +35,7 @@ def fmt_ratio(r, lines=DEFAULT_LINES) -> str:
 
     Returns:
         The text: 0 decimals from 100, 1 from 10, 2 from 1, two significant digits below 1;
-        ``nan``/``inf`` as Python prints them.
+            ``nan``/``inf`` as Python prints them.
 
     Examples:
         >>> fmt_ratio(0.04477), fmt_ratio(19.96), fmt_ratio(1875.2)

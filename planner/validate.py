@@ -116,7 +116,7 @@ def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
 
     Returns:
         An ``int`` when the value is whole as written (``7B``, ``1e12``), else a
-        :class:`fractions.Fraction` (``1.5``, ``55%``).
+            :class:`fractions.Fraction` (``1.5``, ``55%``).
 
     Raises:
         ValueError: ``text`` is not a string, is longer than :data:`MAX_TEXT` characters, or is not
@@ -247,7 +247,7 @@ def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, ve
 
     Returns:
         A Python int (exact) for a scalar; for an array the array itself (integer dtypes as given,
-        float arrays as float64, object arrays such as Python ints beyond int64 as float64).
+            float arrays as float64, object arrays such as Python ints beyond int64 as float64).
 
     Raises:
         InputError: Naming ``field``: negative, below ``minimum``, fractional, NaN, infinite, above
@@ -409,7 +409,7 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
 
     Returns:
         A Python int when the value is whole (exact, whatever its size), else a float; for an array
-        or a Series (at least one dimension) a float64 array.
+            or a Series (at least one dimension) a float64 array.
 
     Raises:
         InputError: Naming ``field``: zero or negative (below ``minimum``), NaN, infinite, above the

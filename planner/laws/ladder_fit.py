@@ -100,7 +100,7 @@ class LadderFit:
         """This law as a :class:`~planner.laws.power_law.Fit`, usable wherever a published fit is.
 
         Returns:
-            The :class:`Fit`.
+            The ``Fit``.
 
         Raises:
             InputError: (field ``runs``) the runs cannot determine every constant.
@@ -338,7 +338,7 @@ def load_ladder(path) -> LadderFit:
         path: the saved fit's path.
 
     Returns:
-        The :class:`LadderFit` (without runs when the file's runs are missing or invalid: it still works as a law).
+        The ``LadderFit`` (without runs when the file's runs are missing or invalid: it still works as a law).
 
     Raises:
         InputError: (field ``fit``) a missing or unreadable file, or one without the law's constants.
@@ -368,7 +368,7 @@ def load_bootstrap(path) -> Bootstrap | None:
         path: the saved fit's path.
 
     Returns:
-        The :class:`~planner.laws.bootstrap.Bootstrap`, or None when the file holds no refits.
+        The ``Bootstrap``, or None when the file holds no refits.
 
     Raises:
         InputError: (field ``fit``) a missing or unreadable file, or malformed refits.

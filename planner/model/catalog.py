@@ -31,7 +31,7 @@ def list_models() -> list[str]:
 
     Returns:
         The stems of ``data/models/*.json``, sorted; each is accepted by :func:`count_params`
-        and :func:`architecture` (in any case).
+            and :func:`architecture` (in any case).
 
     Examples:
         >>> "qwen2.5-0.5b" in list_models()
@@ -167,14 +167,14 @@ def count_params(source) -> ParamCount:
             beside it) or a ``.gguf`` file.
 
     Returns:
-        The :class:`ParamCount`. A model folder whose ``config.json`` describes a supported
-        architecture is counted from that config (the checkpoint's own N and any
-        disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
-        config's ``model_type`` is not supported, is counted from the tensor shapes in its
-        headers, with a name-based breakdown (``active`` only for a GGUF that states its
-        expert counts). A config whose ``model_type`` is not counted natively is counted by
-        transformers on the meta device when torch and transformers are installed
-        (``counted_by`` says so; see :mod:`planner.model.hf_fallback`).
+        The ``ParamCount``. A model folder whose ``config.json`` describes a supported
+            architecture is counted from that config (the checkpoint's own N and any
+            disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
+            config's ``model_type`` is not supported, is counted from the tensor shapes in its
+            headers, with a name-based breakdown (``active`` only for a GGUF that states its
+            expert counts). A config whose ``model_type`` is not counted natively is counted by
+            transformers on the meta device when torch and transformers are installed
+            (``counted_by`` says so; see :mod:`planner.model.hf_fallback`).
 
     Raises:
         ConfigError: an unreadable or malformed config or checkpoint header.
@@ -199,9 +199,9 @@ def inspect(source) -> tuple:
 
     Returns:
         ``architecture``: the :class:`Architecture` when a supported config exists, else
-        ``None``; ``count``: the :class:`ParamCount` :func:`count_params` returns; ``checkpoint``:
-        the :class:`~planner.model.checkpoints.CheckpointCount` of the headers, or ``None``
-        when the source is a config alone.
+            ``None``; ``count``: the :class:`ParamCount` :func:`count_params` returns; ``checkpoint``:
+            the :class:`~planner.model.checkpoints.CheckpointCount` of the headers, or ``None``
+            when the source is a config alone.
 
     Raises:
         ConfigError: as for :func:`count_params` (a folder whose config names an unsupported
@@ -238,7 +238,7 @@ def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
         refusal: the native counter's :class:`UnknownModelError`.
 
     Returns:
-        A :class:`ParamCount` whose ``counted_by`` names the transformers release.
+        A ``ParamCount`` whose ``counted_by`` names the transformers release.
 
     Raises:
         UnknownModelError: torch/transformers are not installed (the message adds how to install

@@ -155,7 +155,17 @@ class HFCount:
 
 
 def config_key(config: Mapping) -> str:
-    """A canonical hash of a config dict (sorted keys, no whitespace): the cache key."""
+    """A canonical hash of a config dict (sorted keys, no whitespace): the cache key.
+
+    Args:
+        config: The config dict.
+
+    Returns:
+        The SHA-256 hex digest of its canonical JSON.
+
+    Raises:
+        ConfigError: Naming ``config``: the dict cannot be written as JSON.
+    """
     try:
         text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError) as e:
@@ -232,7 +242,7 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
 
     Returns:
         One entry per config: its :class:`HFCount`, or the one-line reason transformers could not
-        count it (a ``str``).
+            count it (a ``str``).
 
     Raises:
         UnknownModelError: torch/transformers are not installed, or the batch took longer than ``timeout``.
@@ -285,7 +295,7 @@ def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> 
         reason: why the native counter refused it, for the messages.
 
     Returns:
-        The :class:`HFCount`.
+        The ``HFCount``.
 
     Raises:
         UnknownModelError: torch/transformers are not installed (the message says how to get them),

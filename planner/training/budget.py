@@ -189,7 +189,7 @@ def budget(steps, *, micro_batch=None, seq_len=None, grad_accum=None, data_paral
         prior_tokens: Tokens the starting checkpoint already saw (continued pretraining; default 0).
 
     Returns:
-        The :class:`Budget`; its ``tokens`` is D = steps × tokens per step.
+        The ``Budget``; its ``tokens`` is D = steps × tokens per step.
 
     Raises:
         InputError: ``tokens_per_step`` given together with any layout field; neither it nor both

@@ -337,10 +337,10 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
             architecture says whether it fits the plan's accelerator in memory.
 
     Returns:
-        An :class:`Advice` whose ``options`` are, in :data:`KINDS` order, ``train-longer`` (always),
-        ``smaller-model`` and ``data-constrained`` (unless ``fixed_model``), ``wider-corpus`` (when the
-        plan has a corpus smaller than target·N, unless ``fixed_corpus``). Each :class:`Option` holds its plan
-        and that plan's :func:`~planner.assess_plan` assessment (verdict, FLOPs, GPU-hours, days, cost, loss).
+        An ``Advice`` whose ``options`` are, in :data:`KINDS` order, ``train-longer`` (always),
+            ``smaller-model`` and ``data-constrained`` (unless ``fixed_model``), ``wider-corpus`` (when the
+            plan has a corpus smaller than target·N, unless ``fixed_corpus``). Each :class:`Option` holds its plan
+            and that plan's :func:`~planner.assess_plan` assessment (verdict, FLOPs, GPU-hours, days, cost, loss).
 
     Raises:
         InputError: ``plan`` is not a Plan; ``constraints`` is not Constraints; ``max_cost`` without a price in

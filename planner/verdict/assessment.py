@@ -144,9 +144,9 @@ def assess_plan(plan: Plan) -> Assessment:
         plan: a :class:`~planner.verdict.schema.Plan`.
 
     Returns:
-        An :class:`Assessment`: the gate (judged on effective tokens when the plan repeats its corpus),
-        compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
-        over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
+        An ``Assessment``: the gate (judged on effective tokens when the plan repeats its corpus),
+            compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
+            over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
 
     Raises:
         InputError: ``plan`` is not a :class:`Plan`.

@@ -214,7 +214,7 @@ def ratio(tokens, params):
 
     Returns:
         A float for scalars: the exact quotient rounded toward zero, so it never passes a line the exact ratio
-        does not reach; a float64 array otherwise (never overflows, whatever the scale).
+            does not reach; a float64 array otherwise (never overflows, whatever the scale).
 
     Raises:
         InputError: naming ``tokens`` or ``params`` for zero, negative, NaN, infinite or non-numeric values.
@@ -238,7 +238,7 @@ def tokens_to_target(params, target=OPTIMAL_LINE, prior_tokens=0):
 
     Returns:
         The least whole number of tokens the gate passes: a Python int for scalars (exact), a float64 array
-        otherwise.
+            otherwise.
 
     Raises:
         InputError: naming the argument.
@@ -449,7 +449,7 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
         corpus_name: the corpus's name, for messages.
 
     Returns:
-        A :class:`GateResult`.
+        A ``GateResult``.
 
     Raises:
         InputError: naming the argument: ``params`` or ``tokens`` not a whole number from 1 to 10^30,
@@ -561,7 +561,7 @@ def check(params, tokens, *, force: bool = False, **kwargs) -> GateResult:
             ``param_kind``, ``unique_tokens``, ``corpus_name``).
 
     Returns:
-        The :class:`GateResult` (``forced`` when a blocked plan was forced).
+        The ``GateResult`` (``forced`` when a blocked plan was forced).
 
     Raises:
         InputError: as for :func:`assess`, or ``force`` is not a bool.

@@ -120,7 +120,7 @@ def verdict(gate, *, memory=None) -> Verdict:
             when the plan states no layout.
 
     Returns:
-        A :class:`Verdict`.
+        A ``Verdict``.
     """
     t = gate.thresholds
     lines = (t.severe, t.block, t.optimal)

@@ -88,8 +88,8 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
 
     Returns:
         A pandas DataFrame, one row per plan: params, tokens, ratio (the judged one), raw_ratio, level
-        (ordered categorical), blocked, tokens_to_optimal, flops, and steps / tokens_per_step /
-        steps_to_optimal, epochs / effective_tokens / ceiling_1_epoch, prior_tokens where they apply.
+            (ordered categorical), blocked, tokens_to_optimal, flops, and steps / tokens_per_step /
+            steps_to_optimal, epochs / effective_tokens / ceiling_1_epoch, prior_tokens where they apply.
 
     Raises:
         InputError: naming the argument, for bad values, for both ``tokens`` and ``steps``, for

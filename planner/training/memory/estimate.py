@@ -81,7 +81,7 @@ def memory_estimate(arch_or_params, layout: Parallelism | None = None, accelerat
             that fits and, if it does not fit, the smallest fix.
 
     Returns:
-        A :class:`~planner.training.memory.result.MemoryEstimate`.
+        A ``MemoryEstimate``.
 
     Raises:
         InputError: naming the field: a layout that is not a ``Parallelism``, a bad count, or a layout

@@ -31,8 +31,8 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
 
     Returns:
         A DataFrame with the axes, ``weights``, ``gradients``, ``optimizer``, ``activations`` (NaN with a bare
-        parameter count), ``overhead``, ``total``, ``stage``; with an accelerator also ``capacity``,
-        ``headroom`` and ``fits``.
+            parameter count), ``overhead``, ``total``, ``stage``; with an accelerator also ``capacity``,
+            ``headroom`` and ``fits``.
 
     Raises:
         InputError: naming the field: an unknown axis, an empty or unequal sequence, a bad value, or a
