@@ -27,6 +27,14 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        """Raise instead of printing usage and exiting.
+
+        Args:
+            message: argparse's message.
+
+        Raises:
+            UsageError: Always, with ``message``.
+        """
         raise UsageError(message)
 
 
