@@ -20,7 +20,12 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse without prefix matching, raising :class:`UsageError` instead of printing a usage block."""
+    """argparse without prefix matching, raising :class:`UsageError` instead of printing a usage block.
+
+    Args:
+        *args: as for :class:`argparse.ArgumentParser`.
+        **kwargs: likewise; ``allow_abbrev`` defaults to False.
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)

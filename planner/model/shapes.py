@@ -52,10 +52,12 @@ NEIGHBOURS = 6
 class ShapeRule:
     """How one family sizes its layers.
 
-    ``ratio`` and ``multiple``: the MLP width is ``multiple · ceil(⌊ratio · d⌋ / multiple)``.
-    ``kv``: the key/value head counts the family uses (each must divide the heads), ``"mha"`` (as many
-    as query heads) or ``"half"`` (heads / 2). ``intermediate_key``: the config key of the MLP width
-    (None: the family derives it, GPT-2's ``4·d``).
+    Attributes:
+        ratio: with ``multiple``, the MLP width: ``multiple · ceil(⌊ratio · d⌋ / multiple)``.
+        multiple: the MLP width is rounded up to a multiple of it.
+        kv: the key/value head counts the family uses (each must divide the heads), ``"mha"`` (as many
+            as query heads) or ``"half"`` (heads / 2).
+        intermediate_key: the config key of the MLP width (None: the family derives it, GPT-2's ``4·d``).
     """
 
     ratio: Fraction
@@ -80,8 +82,20 @@ FAMILIES = tuple(SHAPE_RULES)
 
 @dataclass(frozen=True)
 class ShapeCandidate:
-    """One proposed shape: its ``config`` (a config.json dict), exact ``params`` (total) and ``active``
-    (MoE: per token; else equal to ``params``), its dimensions, and ``error`` = params / target − 1."""
+    """One proposed shape.
+
+    Attributes:
+        config: a config.json dict that :func:`~planner.model.families.from_hf_config` loads.
+        params: its exact total N.
+        active: N per token (MoE); else equal to ``params``.
+        num_layers: depth.
+        hidden_size: width.
+        num_heads: query heads.
+        num_kv_heads: key/value heads.
+        head_dim: width of one head.
+        intermediate_size: MLP width (one expert's, for MoE).
+        target: the N asked for.
+    """
 
     config: dict
     params: int
@@ -96,6 +110,7 @@ class ShapeCandidate:
 
     @property
     def error(self) -> float:
+        """params / target − 1."""
         return self.params / self.target - 1.0
 
     @property

@@ -34,7 +34,31 @@ Extra = Callable[[Mapping, dict], None]
 
 @dataclass(frozen=True)
 class Family:
-    """The conventions of one ``model_type`` (see the module docstring)."""
+    """The conventions of one ``model_type`` (see the module docstring).
+
+    A :data:`Flag` is a constant bool or ``(config field, its default)``.
+
+    Attributes:
+        norm: the block norm: ``rms``, ``layer``, ``layer_nobias`` or ``none``.
+        norms_per_layer: block norms per layer.
+        gated_mlp: the MLP has gate, up and down projections.
+        qkv_bias: biases on the q, k, v projections (a Flag).
+        o_bias: a bias on the output projection (a Flag).
+        mlp_bias: biases in the MLP (a Flag).
+        lm_head_bias: a bias on the LM head (a Flag).
+        qk_norm: norms on queries and keys (a Flag).
+        qk_norm_scope: ``head``: one norm of head_dim; ``all``: one weight per head.
+        qk_norm_kind: the q/k norms' kind (None: the block norm's).
+        tie_default: the head is tied to the embedding when the config does not say.
+        head_dim_default: head width when absent (None: hidden_size // num_heads).
+        head_dim_from_config: False: the config's head_dim is ignored (hidden // heads).
+        intermediate_default: the MLP width when absent, as a multiple of hidden_size (None: required).
+        positions: config fields holding learned positions (the first present counts).
+        position_offset: extra rows of the position table (OPT's 2).
+        defaults: transformers' config defaults for absent keys.
+        extra: a function ``extra(cfg, fields)`` for what is not a constant (Falcon's fused QKV width,
+            DeepSeek's latent attention, the MoE layer pattern).
+    """
 
     norm: str = "rms"
     norms_per_layer: int = 2
