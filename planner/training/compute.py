@@ -12,7 +12,7 @@
     MFU counts model FLOPs by definition, so recompute does not change this time;
   - an achieved FLOP/s per GPU, as large runs report it (Narayanan et al.'s X): GPU-hours =
     executed FLOPs / (X × 3600), with 8·N·D under full recompute. GPT-3 175B on 300B tokens at
-    153 TFLOP/s on 384 A100s: 8·T·P/(n·X) ≈ 84 days (their Table 2);
+    140 TFLOP/s on 1,024 A100s: 8·T·P/(n·X) ≈ 34 days (their §5.1);
 
   wall-clock = GPU-hours / GPUs; cost = GPU-hours × price per GPU-hour. Peaks are dense BF16
   and memory capacities are per accelerator (``data/accelerators.csv``).
