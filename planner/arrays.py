@@ -11,22 +11,60 @@ import numpy as np
 
 
 def is_array(x) -> bool:
-    """True for an array of at least one dimension (numpy array, pandas Series, ...)."""
+    """True for an array of at least one dimension (numpy array, pandas Series, ...).
+
+    Args:
+        x: Any value.
+
+    Returns:
+        False for scalars, numpy scalars and 0-d arrays.
+
+    Examples:
+        >>> is_array(np.array([1.0])), is_array(np.float64(1.0)), is_array([1.0])
+        (True, False, False)
+    """
     return hasattr(x, "__array__") and not isinstance(x, np.generic) and np.ndim(x) > 0
 
 
 def any_array(*xs) -> bool:
-    """True when any input is an array (the result should be one too)."""
+    """True when any input is an array (the result should be one too).
+
+    Args:
+        *xs: The inputs of a vectorised function.
+
+    Returns:
+        True when :func:`is_array` holds for at least one of them.
+    """
     return any(is_array(x) for x in xs)
 
 
 def floats(*xs) -> tuple[np.ndarray, ...]:
-    """The inputs as float64 arrays (0-d for scalars)."""
+    """The inputs as float64 arrays (0-d for scalars).
+
+    Args:
+        *xs: Numbers, numpy arrays or pandas Series.
+
+    Returns:
+        One float64 array per input, in order.
+    """
     return tuple(np.asarray(x, dtype=float) for x in xs)
 
 
 def like(result, *inputs):
-    """``result`` as an array if any input was one (a Series when one was, on its index), else a Python float."""
+    """``result`` as an array if any input was one (a Series when one was, on its index), else a Python float.
+
+    Args:
+        result: The computed value (a scalar or an array).
+        *inputs: The function's inputs, which decide the result's type.
+
+    Returns:
+        A Python float when no input is an array; a Series on the index of the first Series input of
+            the result's shape; else a numpy array.
+
+    Examples:
+        >>> like(np.float64(2.5), 1, 2.0)
+        2.5
+    """
     if not any_array(*inputs):
         return float(result)
     for x in inputs:

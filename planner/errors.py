@@ -12,12 +12,16 @@ class PlannerError(ValueError):
 
     ``field`` names what is wrong and ``problem`` says what, so a caller can re-label the
     field (``steps`` → ``--steps``, ``plan.training.steps``) without parsing the message.
+
+    Attributes:
+        field: the input the error is about (empty when none).
     """
 
     field: str = ""
 
     @property
     def problem(self) -> str:
+        """The message without its ``field: `` prefix."""
         msg = str(self)
         return msg[len(self.field) + 2:] if self.field and msg.startswith(self.field + ": ") else msg
 
@@ -25,8 +29,15 @@ class PlannerError(ValueError):
 class InputError(PlannerError):
     """A value is out of range or of the wrong kind.
 
-    ``field`` names the input (``steps``, ``config.hidden_size``, ``plan.corpus.tokens``);
-    ``accepted`` says what would be accepted; ``got`` is the offending value.
+    Args:
+        field: the input (``steps``, ``config.hidden_size``, ``plan.corpus.tokens``).
+        accepted: what would be accepted (``a whole number from 1 to 10^30``).
+        got: the offending value (quoted in the message unless ``detail`` is given).
+        detail: the whole problem, in place of ``must be <accepted>, got <got>``.
+
+    Examples:
+        >>> str(InputError("steps", "a whole number >= 1", 0))
+        'steps: must be a whole number >= 1, got 0'
     """
 
     def __init__(self, field: str, accepted: str, got: object = None, *, detail: str | None = None):
@@ -40,7 +51,12 @@ class InputError(PlannerError):
 
 
 class ConfigError(PlannerError):
-    """A model config cannot be read or does not describe a supported architecture."""
+    """A model config cannot be read or does not describe a supported architecture.
+
+    Args:
+        field: what is wrong (``config``, ``config.hidden_size``, ``plan``).
+        problem: what is wrong with it, in words.
+    """
 
     def __init__(self, field: str, problem: str):
         self.field = field
@@ -56,7 +72,12 @@ class PlanFileError(ConfigError):
 
 
 class BlockedPlanError(PlannerError):
-    """Raised by the gate when a plan is below the launch threshold and ``force`` is not set."""
+    """Raised by the gate when a plan is below the launch threshold and ``force`` is not set.
+
+    Args:
+        result: the gate's :class:`~planner.verdict.gate.GateResult` (kept as ``result``; its message is
+            the error's).
+    """
 
     def __init__(self, result):
         self.result = result

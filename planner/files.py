@@ -33,7 +33,19 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
 
 
 def display(path, limit: int = 120) -> str:
-    """A path as messages show it: control characters escaped, shortened in the middle past ``limit`` characters."""
+    """A path as messages show it: control characters escaped, shortened in the middle past ``limit`` characters.
+
+    Args:
+        path: A ``str``, ``bytes`` (decoded with the file-system encoding) or ``os.PathLike``.
+        limit: The most characters shown before the middle is cut out (the length is then added).
+
+    Returns:
+        The text, always one line.
+
+    Examples:
+        >>> display("plans/a\\nb.json")
+        'plans/a\\\\nb.json'
+    """
     from .validate import escape
     text = escape(os.fsdecode(path) if isinstance(path, bytes) else str(path))
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-(limit // 2 - 3):]} ({len(text):,} characters)"
@@ -51,7 +63,8 @@ def checked_path(path, field: str, *, error=ConfigError) -> Path:
         The path.
 
     Raises:
-        ``error`` naming ``field``: not a path (wrong type), empty, or containing a NUL byte.
+        ConfigError: naming ``field`` (raised as ``error``): not a path (wrong type), empty, or
+            containing a NUL byte.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise error(field, f"must be a file path, got {type(path).__name__}")
@@ -84,9 +97,21 @@ def open_regular(path, field: str, *, error=ConfigError, directory: str | None =
     For readers that take only part of a file (a checkpoint's header): the same refusals as
     :func:`read_bytes`, with no size limit unless ``limit`` is given. The caller closes the file.
 
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``checkpoint``).
+        error: the error class, :class:`ConfigError` (default) or a subclass such as ``PlanFileError``.
+        directory: what to add when the path is a directory; by default the message says only that a
+            file is expected.
+        limit: the most bytes accepted (default: no limit).
+
+    Returns:
+        ``(file, size, path)``: the file opened in binary mode, its size in bytes, the checked
+            :class:`~pathlib.Path`.
+
     Raises:
-        ``error`` naming ``field``: a bad path, a missing file, a directory, a FIFO, socket or device, a file
-        larger than ``limit``, a permission or I/O error.
+        ConfigError: naming ``field`` (raised as ``error``): a bad path, a missing file, a directory, a
+            FIFO, socket or device, a file larger than ``limit``, a permission or I/O error.
     """
     p = checked_path(path, field, error=error)
     cap = sys.maxsize if limit is None else limit
@@ -122,8 +147,9 @@ def read_bytes(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, d
         The bytes.
 
     Raises:
-        ``error`` naming ``field``, in one line: a bad path (type, NUL byte, too long), a missing file, a
-        directory, a FIFO, socket or device, a file larger than ``limit``, a permission or I/O error.
+        ConfigError: naming ``field`` in one line (raised as ``error``): a bad path (type, NUL byte, too
+            long), a missing file, a directory, a FIFO, socket or device, a file larger than ``limit``,
+            a permission or I/O error.
     """
     f, _, p = open_regular(path, field, error=error, directory=directory, limit=limit)
     with f:
@@ -155,8 +181,27 @@ def _check_kind(st, p, field, error, limit, directory) -> None:
 def read_text(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, directory: str | None = None) -> str:
     """:func:`read_bytes` decoded as UTF-8 (a leading byte-order mark is dropped).
 
+    Args:
+        path: a ``str`` or ``os.PathLike``.
+        field: the name errors use (``config``, ``plan``).
+        limit: the most bytes accepted (default :data:`MAX_BYTES`, 16 MiB).
+        error: the error class, :class:`ConfigError` (default) or a subclass such as ``PlanFileError``.
+        directory: what to add when the path is a directory.
+
+    Returns:
+        The text.
+
     Raises:
-        ``error`` naming ``field``: as :func:`read_bytes`, or the file is not UTF-8 text.
+        ConfigError: naming ``field`` (raised as ``error``): as :func:`read_bytes`, or the file is not
+            UTF-8 text.
+
+    Examples:
+        >>> read_text("data/models/qwen2.5-0.5b.json", "config").lstrip().startswith("{")
+        True
+        >>> read_text("no/such/config.json", "config")
+        Traceback (most recent call last):
+        ...
+        planner.errors.ConfigError: config: file not found: no/such/config.json
     """
     raw = read_bytes(path, field, limit=limit, error=error, directory=directory)
     try:
@@ -180,9 +225,10 @@ def check_writable(path, field: str, *, error=ConfigError, overwrite: bool = Tru
         The path.
 
     Raises:
-        ``error`` naming ``field``: a bad path (wrong type, empty, a NUL byte, a name too long for the file
-        system), an existing FIFO, socket or device (writing to a FIFO would wait forever for a reader), an
-        existing directory unless ``directory_ok``, an existing file when ``overwrite`` is false.
+        ConfigError: naming ``field`` (raised as ``error``): a bad path (wrong type, empty, a NUL byte, a
+            name too long for the file system), an existing FIFO, socket or device (writing to a FIFO
+            would wait forever for a reader), an existing directory unless ``directory_ok``, an existing
+            file when ``overwrite`` is false.
     """
     p = checked_path(path, field, error=error)
     raw = os.fsencode(str(p))
@@ -217,8 +263,8 @@ def write_text(path, text: str, field: str, *, error=ConfigError, overwrite: boo
         The path written.
 
     Raises:
-        ``error`` naming ``field``: whatever :func:`check_writable` refuses, or an I/O or permission error
-        (a missing folder, a read-only file system).
+        ConfigError: naming ``field`` (raised as ``error``): whatever :func:`check_writable` refuses, or
+            an I/O or permission error (a missing folder, a read-only file system).
     """
     p = check_writable(path, field, error=error, overwrite=overwrite)
     try:

@@ -61,12 +61,35 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def escape(text: str) -> str:
-    """``text`` with control characters escaped (``\\n``, ``\\x00``), so a message stays on one line."""
+    """``text`` with control characters escaped (``\\n``, ``\\x00``), so a message stays on one line.
+
+    Args:
+        text: The text (anything else is passed through ``str`` first).
+
+    Returns:
+        The text with every C0/C1 control character and U+2028/U+2029 written as its escape.
+
+    Examples:
+        >>> escape("a\\nb")
+        'a\\\\nb'
+    """
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def shown(value, limit: int = 60) -> str:
-    """``value`` as a message quotes it: ``repr`` once, control characters escaped, at most ``limit`` characters."""
+    """``value`` as a message quotes it: ``repr`` once, control characters escaped, at most ``limit`` characters.
+
+    Args:
+        value: Any value (a hostile ``__repr__`` is replaced by the type name).
+        limit: The most characters shown; longer text ends in ``...``.
+
+    Returns:
+        The quoted text; an int of more than 200 bits is described by its number of digits instead.
+
+    Examples:
+        >>> shown("7B")
+        "'7B'"
+    """
     if isinstance(value, bool):
         return repr(value)
     if isinstance(value, int) and value.bit_length() > 200:
@@ -87,10 +110,25 @@ def _refuse(field: str, accepted: str, value) -> InputError:
 def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
     """The exact value of a number written as text (see the module docstring for the spellings).
 
-    Returns an ``int`` when the value is whole as written (``7B``, ``1e12``), else a
-    :class:`fractions.Fraction` (``1.5``, ``55%``). Raises :class:`ValueError` for anything else
-    (callers turn it into an :class:`InputError` naming their field). A magnitude of 10⁶² or
-    more raises :class:`OverflowError` without expanding the number.
+    Args:
+        text: The number as text: ``"7B"``, ``"1e12"``, ``"1,206,135"``, ``"1_000"``.
+        percent: Also accept a trailing ``%`` (``"55%"`` is 11/20).
+
+    Returns:
+        An ``int`` when the value is whole as written (``7B``, ``1e12``), else a
+            :class:`fractions.Fraction` (``1.5``, ``55%``).
+
+    Raises:
+        ValueError: ``text`` is not a string, is longer than :data:`MAX_TEXT` characters, or is not
+            a number in an accepted spelling (callers turn it into an :class:`InputError` naming
+            their field).
+        OverflowError: The magnitude is 10⁶² or more (refused without expanding the number).
+
+    Examples:
+        >>> parse_number("7B")
+        7000000000
+        >>> parse_number("55%", percent=True)
+        Fraction(11, 20)
     """
     if not isinstance(text, str):
         raise ValueError("not a string")
@@ -198,29 +236,31 @@ def _accepted(minimum: int, top: int) -> str:
 def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, vector: bool = False):
     """Return ``value`` as a whole number in ``[minimum, maximum or MAX_COUNT]``.
 
-    Parameters
-    ----------
-    field : str
-        The name errors use (``steps``, ``config.hidden_size``, ``plan.training.steps``).
-    value : int, float, str, numpy scalar or 0-d array; with ``vector=True`` also arrays, lists, Series
-        The count. Text is read exactly (``"7B"``, ``"1e12"``, ``"1,206,135"``); a float counts as
-        the decimal it prints as.
-    minimum, maximum : int
-        The accepted range; ``maximum`` defaults to (and is capped at) :data:`MAX_COUNT`.
-    vector : bool
-        Accept arrays, lists and pandas Series, checked element-wise.
+    Args:
+        field: The name errors use (``steps``, ``config.hidden_size``, ``plan.training.steps``).
+        value: The count: an int, float, str, numpy scalar or 0-d array; with ``vector=True`` also
+            a numpy array or pandas Series. Text is read exactly (``"7B"``, ``"1e12"``,
+            ``"1,206,135"``); a float counts as the decimal it prints as.
+        minimum: The least value accepted.
+        maximum: The largest value accepted; defaults to (and is capped at) :data:`MAX_COUNT`.
+        vector: Accept numpy arrays and pandas Series, checked element-wise.
 
-    Returns
-    -------
-    int, or numpy.ndarray
+    Returns:
         A Python int (exact) for a scalar; for an array the array itself (integer dtypes as given,
-        float arrays as float64, lists of Python ints beyond int64 as float64).
+            float arrays as float64, object arrays such as Python ints beyond int64 as float64).
 
-    Raises
-    ------
-    InputError
-        Naming ``field``: negative, below ``minimum``, fractional, NaN, infinite, above the limit,
-        boolean, non-numeric, or an array where a single number is expected.
+    Raises:
+        InputError: Naming ``field``: negative, below ``minimum``, fractional, NaN, infinite, above
+            the limit, boolean, non-numeric, a list or tuple, or an array where a single number is
+            expected.
+
+    Examples:
+        >>> count("steps", "1,206,135")
+        1206135
+        >>> count("steps", 2.5)
+        Traceback (most recent call last):
+        ...
+        planner.errors.InputError: steps: must be a whole number from 1 to 10^30, got 2.5
     """
     if type(value) is int and minimum <= value <= MAX_COUNT and (maximum is None or value <= maximum):
         return value  # the common case, without the checks below
@@ -273,30 +313,29 @@ def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = 
                   percent: bool = False, vector: bool = False):
     """Return ``value`` as a finite float above ``minimum`` (at least it with ``inclusive``) and at most ``maximum``.
 
-    Parameters
-    ----------
-    field : str
-        The name errors use.
-    value : number, str, numpy scalar or 0-d array; with ``vector=True`` also arrays, lists, Series
-        Text is read exactly before rounding once to float (``"1.3T"``, ``"5.76e23"``, ``"1,000"``).
-    minimum : float
-        The lower bound (excluded unless ``inclusive``).
-    maximum : float, optional
-        The upper bound (included); default :data:`MAX_REAL`.
-    percent : bool
-        The value is a fraction and text may be a percentage: ``"55%"`` is 0.55 (``"0.55"`` too).
-    vector : bool
-        Accept arrays, lists and pandas Series, checked element-wise; they come back as float64 arrays.
+    Args:
+        field: The name errors use.
+        value: A number, str, numpy scalar or 0-d array; with ``vector=True`` also a numpy array or
+            pandas Series. Text is read exactly before rounding once to float (``"1.3T"``,
+            ``"5.76e23"``, ``"1,000"``).
+        minimum: The lower bound (excluded unless ``inclusive``).
+        inclusive: Accept ``minimum`` itself.
+        maximum: The upper bound (included); default :data:`MAX_REAL`.
+        percent: The value is a fraction and text may be a percentage: ``"55%"`` is 0.55
+            (``"0.55"`` too).
+        vector: Accept numpy arrays and pandas Series, checked element-wise; they come back as
+            float64 arrays.
 
-    Returns
-    -------
-    float, or numpy.ndarray of float64
+    Returns:
+        A float, or a float64 numpy array with ``vector=True``.
 
-    Raises
-    ------
-    InputError
-        Naming ``field``: out of range, NaN, infinite, boolean, None, non-numeric text, or an array
-        where a single number is expected.
+    Raises:
+        InputError: Naming ``field``: out of range, NaN, infinite, boolean, None, non-numeric text,
+            a list or tuple, or an array where a single number is expected.
+
+    Examples:
+        >>> positive_real("mfu", "55%", maximum=1.0, percent=True)
+        0.55
     """
     top = MAX_REAL if maximum is None else maximum
     if type(value) is float and (value >= minimum if inclusive else value > minimum) and value <= top \
@@ -339,7 +378,19 @@ def _real_array(field, arr, minimum, inclusive, top, accepted):
 
 
 def real_array(field: str, value, **kwargs):
-    """:func:`positive_real` with ``vector=True``: a real number, or an array of them, checked alike."""
+    """:func:`positive_real` with ``vector=True``: a real number, or an array of them, checked alike.
+
+    Args:
+        field: The name errors use.
+        value: A number, text, numpy array or pandas Series.
+        **kwargs: ``minimum``, ``inclusive``, ``maximum``, ``percent`` as for :func:`positive_real`.
+
+    Returns:
+        A float for a scalar, a float64 numpy array for an array or Series.
+
+    Raises:
+        InputError: Naming ``field``, as :func:`positive_real` does.
+    """
     return positive_real(field, value, vector=True, **kwargs)
 
 
@@ -349,28 +400,26 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
     Unlike :func:`count`, an amount need not be whole: ``numpy.geomspace(1e8, 1e10, 50)`` is a valid N
     axis. Whole amounts stay exact.
 
-    Parameters
-    ----------
-    field : str
-        The name errors use (``params``, ``tokens``, ``prior_tokens``).
-    value : number, str, numpy scalar or array, pandas Series
-        Text is read exactly (``"7B"``, ``"1.3T"``, ``"1,206,135"``).
-    minimum : int, optional
-        The least value accepted (included); by default the value must be above 0.
-    maximum : int, optional
-        The largest value accepted; default (and cap) :data:`MAX_COUNT`.
+    Args:
+        field: The name errors use (``params``, ``tokens``, ``prior_tokens``).
+        value: A number, str, numpy scalar or array, or pandas Series. Text is read exactly
+            (``"7B"``, ``"1.3T"``, ``"1,206,135"``).
+        minimum: The least value accepted (included); by default the value must be above 0.
+        maximum: The largest value accepted; default (and cap) :data:`MAX_COUNT`.
 
-    Returns
-    -------
-    int, float or numpy.ndarray
-        A Python int when the value is whole (exact, whatever its size), else a float; for an array or
-        a Series (at least one dimension) a float64 array.
+    Returns:
+        A Python int when the value is whole (exact, whatever its size), else a float; for an array
+            or a Series (at least one dimension) a float64 array.
 
-    Raises
-    ------
-    InputError
-        Naming ``field``: zero or negative (below ``minimum``), NaN, infinite, above the limit, boolean,
-        non-numeric, a list.
+    Raises:
+        InputError: Naming ``field``: zero or negative (below ``minimum``), NaN, infinite, above the
+            limit, boolean, non-numeric, a list or tuple.
+
+    Examples:
+        >>> quantity("tokens", "1.3T")
+        1300000000000
+        >>> quantity("params", 1.5)
+        1.5
     """
     top = MAX_COUNT if maximum is None else min(maximum, MAX_COUNT)
     if type(value) is int and (value > 0 if minimum is None else value >= minimum) and value <= top:
@@ -396,7 +445,15 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
 def flag(field: str, value) -> bool:
     """Return ``value`` as a bool; accepts real booleans only (``True``/``False``, ``numpy.bool_``), not 0/1 or strings.
 
-    Raises :class:`InputError` naming ``field`` for anything else.
+    Args:
+        field: The name errors use.
+        value: The flag.
+
+    Returns:
+        ``value`` as a Python bool.
+
+    Raises:
+        InputError: Naming ``field``: ``value`` is anything but a bool or ``numpy.bool_``.
     """
     if value is True or value is False:
         return value
@@ -406,7 +463,18 @@ def flag(field: str, value) -> bool:
 
 
 def text(field: str, value) -> str:
-    """Return ``value`` if it is a string; raises :class:`InputError` naming ``field`` otherwise."""
+    """Return ``value`` if it is a string.
+
+    Args:
+        field: The name errors use.
+        value: The text.
+
+    Returns:
+        ``value`` unchanged.
+
+    Raises:
+        InputError: Naming ``field``: ``value`` is not a ``str``.
+    """
     if isinstance(value, str):
         return value
     raise _refuse(field, "a string", value)

@@ -119,9 +119,21 @@ def _error(message: str) -> int:
 def main(argv=None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
-    Returns 0 (may launch), 1 (blocked), 2 (bad input or usage: one line on stderr, never a traceback),
-    130 (interrupted) or 141 (standard output was closed early, e.g. ``planner models | head -0``: the
-    conventional status of a pipeline writer whose reader went away; nothing is printed).
+    Args:
+        argv: The arguments after ``planner`` (a list of str); None reads ``sys.argv[1:]``.
+
+    Returns:
+        0 (may launch), 1 (blocked), 2 (bad input or usage: one line on stderr, never a traceback),
+            130 (interrupted) or 141 (standard output was closed early, e.g. ``planner models | head -0``:
+            the conventional status of a pipeline writer whose reader went away; nothing is printed).
+
+    Examples:
+        Qwen2.5-0.5B on 2,700 steps of 8,192 tokens is blocked (the reason goes to stderr):
+
+        >>> main(["check", "--model", "qwen2.5-0.5b", "--steps", "2700", "--tokens-per-step", "8192"])
+        Verdict                  SEVERE — blocked: D/N 0.045
+        ...
+        1
     """
     parser = build_parser()
     args = None

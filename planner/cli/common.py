@@ -20,13 +20,26 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse without prefix matching, raising :class:`UsageError` instead of printing a usage block."""
+    """argparse without prefix matching, raising :class:`UsageError` instead of printing a usage block.
+
+    Args:
+        *args: as for :class:`argparse.ArgumentParser`.
+        **kwargs: likewise; ``allow_abbrev`` defaults to False.
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        """Raise instead of printing usage and exiting.
+
+        Args:
+            message: argparse's message.
+
+        Raises:
+            UsageError: Always, with ``message``.
+        """
         raise UsageError(message)
 
 

@@ -24,6 +24,11 @@ def add_launch_options(parser, *, required: bool = False, seq_len_option: str = 
     ``--launch-config FILE`` elsewhere); ``seq_len_option`` names the sequence-length option
     (``--seq-len`` for ``import``; commands that already have a ``--seq-len`` use the default).
     An option the parser already has (``memory``'s ``--gpus``, the same total) is not added twice.
+
+    Args:
+        parser: The command's :class:`argparse.ArgumentParser`.
+        required: ``--format`` is required (``import``, whose launch file is positional).
+        seq_len_option: The name of the sequence-length option (its dest is ``launch_seq_len``).
     """
     options = [
         ("--format", dict(choices=FORMATS, required=required, help="the framework the launch file is for")),
@@ -41,9 +46,15 @@ def add_launch_options(parser, *, required: bool = False, seq_len_option: str = 
 
 
 def add_plan_options(parser) -> None:
-    """The plan options every command that builds a plan takes, with or without a launch file: the prior tokens,
-    the corpus and the gate's lines (``--prior-tokens``, ``--unique-tokens``/``--corpus``, ``--severe``,
-    ``--block``, ``--optimal``). Each overrides what the plan file or launch file says."""
+    """Add the plan options every command that builds a plan takes, with or without a launch file.
+
+    They are the prior tokens, the corpus and the gate's lines (``--prior-tokens``,
+    ``--unique-tokens``/``--corpus``, ``--severe``, ``--block``, ``--optimal``); each overrides what the
+    plan file or launch file says (:func:`apply_plan_options`).
+
+    Args:
+        parser: The command's :class:`argparse.ArgumentParser`.
+    """
     parser.add_argument("--prior-tokens", help="tokens the starting checkpoint already saw (continued pretraining)")
     parser.add_argument("--unique-tokens", help="unique tokens in the corpus (adds epochs and the D/N ceiling)")
     parser.add_argument("--corpus", help="a corpus name from data/corpora.csv, instead of --unique-tokens")
@@ -53,7 +64,20 @@ def add_plan_options(parser) -> None:
 
 
 def apply_plan_options(plan, args):
-    """``plan`` with the options of :func:`add_plan_options` that were given (the one meaning of each option)."""
+    """``plan`` with the options of :func:`add_plan_options` that were given (the one meaning of each option).
+
+    Args:
+        plan: The :class:`~planner.verdict.schema.Plan` read from a plan or launch file.
+        args: The parsed arguments.
+
+    Returns:
+        ``plan`` itself when no option was given, else a new plan with them applied.
+
+    Raises:
+        UsageError: Both ``--corpus`` and ``--unique-tokens`` were given.
+        InputError: A line out of order (named ``--severe``/``--block``/``--optimal`` when only that one
+            was given), or ``--prior-tokens`` not a whole number from 0; or a value the plan refuses.
+    """
     from dataclasses import replace
 
     from ..verdict.gate import Thresholds
@@ -85,7 +109,21 @@ def apply_plan_options(plan, args):
 
 
 def read_from_options(path, args):
-    """The :class:`planner.launch.LaunchConfig` of ``path`` with the options of :func:`add_launch_options`."""
+    """The :class:`planner.launch.LaunchConfig` of ``path`` with the options of :func:`add_launch_options`.
+
+    Args:
+        path: The launch file.
+        args: The parsed arguments (``format``, ``gpus``, ``nodes``, ``gpus_per_node``, ``dataset_size``,
+            ``launch_seq_len``).
+
+    Returns:
+        The launch config.
+
+    Raises:
+        UsageError: ``--format`` was not given.
+        ConfigError: The launch file cannot be read or does not describe a run (from
+            :func:`planner.launch.read_launch_config`).
+    """
     from ..launch import read_launch_config
     if args.format is None:
         raise UsageError(f"--format is required with a launch file (one of {', '.join(FORMATS)})")
@@ -95,7 +133,18 @@ def read_from_options(path, args):
 
 
 def plan_from_launch_options(args):
-    """The :class:`planner.Plan` of ``--launch-config FILE --format …``, or ``None`` without ``--launch-config``."""
+    """The :class:`planner.Plan` of ``--launch-config FILE --format …``, or ``None`` without ``--launch-config``.
+
+    Args:
+        args: The parsed arguments.
+
+    Returns:
+        The plan the launch file describes, or None.
+
+    Raises:
+        UsageError: ``--launch-config`` without ``--format``.
+        ConfigError: As for :func:`read_from_options`.
+    """
     if getattr(args, "launch_config", None) is None:
         return None
     return read_from_options(args.launch_config, args).plan()
@@ -108,7 +157,11 @@ def _value(v) -> str:
 
 
 def print_fields(lc) -> None:
-    """The fields read (with their lines) and the values assumed (with why)."""
+    """Print the fields read (with their lines) and the values assumed (with why).
+
+    Args:
+        lc: The :class:`planner.launch.LaunchConfig`.
+    """
     print(f"Read from {lc.path.name} ({lc.format})")
     for f in sorted(lc.read, key=lambda f: (f.line is None, f.line or 0)):
         where = f"line {f.line}" if f.line else "-"
@@ -120,6 +173,14 @@ def print_fields(lc) -> None:
 
 
 def cmd_import(args) -> int:
+    """``planner import FILE --format …``: print (and with ``-o`` write) the plan a launch file describes.
+
+    Args:
+        args: The parsed arguments of the ``import`` subcommand.
+
+    Returns:
+        :data:`EXIT_OK` (0): the plan is printed whatever its verdict.
+    """
     from ..verdict.plan import assess_plan
     import tomli_w
 
@@ -146,6 +207,11 @@ def cmd_import(args) -> int:
 
 
 def register(sub) -> None:
+    """Add the ``import`` subcommand.
+
+    Args:
+        sub: The subparsers of the ``planner`` parser.
+    """
     sp = sub.add_parser("import", help="a plan from a launch file (Megatron-LM, torchtitan, LitGPT, nanoGPT, "
                                        "Hugging Face Trainer)")
     sp.add_argument("file", help="the launch file: a Megatron-LM script or argument file, a torchtitan TOML, a "

@@ -50,7 +50,7 @@ def plan_from_args(args) -> Plan:
         args: the parsed options.
 
     Returns:
-        The :class:`~planner.verdict.schema.Plan`.
+        The ``Plan``.
 
     Raises:
         UsageError: missing or conflicting options.

@@ -112,7 +112,7 @@ class Bootstrap:
         """The interval of each constant.
 
         Returns:
-            An :class:`Interval` for each of E, A, B, alpha, beta.
+            An ``Interval`` for each of E, A, B, alpha, beta.
         """
         s = self._samples()
         c = constants(self.fit.theta)
@@ -149,7 +149,7 @@ class Bootstrap:
             flops: the budget C.
 
         Returns:
-            An :class:`Interval`.
+            An ``Interval``.
 
         Raises:
             InputError: ``flops`` not a positive number up to 10^61.
@@ -164,7 +164,7 @@ class Bootstrap:
             tokens: D (> 0, at most 10^30).
 
         Returns:
-            An :class:`Interval` (unbounded when a constant is not determined).
+            An ``Interval`` (unbounded when a constant is not determined).
 
         Raises:
             InputError: ``params`` or ``tokens`` not a positive number up to 10^30.
@@ -272,7 +272,7 @@ def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
 
     Returns:
         :class:`RatioJudgement`: ``side`` is ``"below"``, ``"above"`` or ``"uncertain"`` (the ratio lies
-        inside the interval, or the optimum is not identified).
+            inside the interval, or the optimum is not identified).
 
     Raises:
         InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``params`` or ``tokens`` not positive up to 10^30.

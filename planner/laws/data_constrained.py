@@ -57,7 +57,7 @@ def law_fit(fit=None) -> Fit:
             or None for the planner's default fit.
 
     Returns:
-        The :class:`~planner.laws.Fit`.
+        The ``Fit``.
 
     Raises:
         InputError: the name is unknown (field ``fit``).
@@ -242,9 +242,9 @@ def optimal(flops, unique_tokens, fit=None):
 
     Returns:
         ``(N, D)``: floats, or arrays of the broadcast shape when any input is an array (a grid of 10⁴
-        (C, U) pairs takes a few tens of milliseconds). When the corpus is far too small for the budget,
-        both N′ and D′ saturate and the loss is flat (to float precision) over a range of N: every N
-        there is optimal and one of them is returned; the loss is the meaningful number.
+            (C, U) pairs takes a few tens of milliseconds). When the corpus is far too small for the budget,
+            both N′ and D′ saturate and the loss is flat (to float precision) over a range of N: every N
+            there is optimal and one of them is returned; the loss is the meaningful number.
 
     Raises:
         InputError: a value out of range, naming the argument, or an unknown fit.
@@ -307,7 +307,7 @@ class DataConstrainedOptimum:
 
         Returns:
             Every field (``unique_tokens`` None when unlimited), with ``tokens_per_param``, ``epochs``,
-            ``limited`` and ``extrapolated``.
+                ``limited`` and ``extrapolated``.
         """
         out = asdict(self)
         out["unique_tokens"] = None if math.isinf(self.unique_tokens) else self.unique_tokens
@@ -324,7 +324,7 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
         fit: default: the planner's default fit (``"muennighoff"`` for the paper's numbers); see :func:`law_fit`.
 
     Returns:
-        A :class:`DataConstrainedOptimum`.
+        A ``DataConstrainedOptimum``.
 
     Raises:
         InputError: a value out of range or an array (use :func:`optimal` for grids), or an unknown fit.
@@ -388,7 +388,7 @@ def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> Cor
         flops: the plan's training compute; default 6·N·D (the budget the optimum is sought at).
 
     Returns:
-        A :class:`CorpusPlanAdvice`.
+        A ``CorpusPlanAdvice``.
 
     Raises:
         InputError: a value out of range, naming the argument, or an unknown fit.

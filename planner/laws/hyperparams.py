@@ -202,7 +202,7 @@ def advise(flops_per_token, tokens, *, tokens_per_step=None,
         law: the fitted law (default :data:`DEEPSEEK`).
 
     Returns:
-        A :class:`HyperparameterAdvice`.
+        A ``HyperparameterAdvice``.
 
     Raises:
         InputError: a value out of range, naming the argument.
@@ -229,8 +229,8 @@ def recommend(num_layers, hidden_size, seq_len, tokens, *, tokens_per_step=None,
         law: the fitted law (default :data:`DEEPSEEK`).
 
     Returns:
-        A :class:`HyperparameterAdvice` (``batch_tokens_opt``, ``learning_rate_opt``, the batch check,
-        ``extrapolated`` and a one-paragraph ``message``).
+        A ``HyperparameterAdvice`` (``batch_tokens_opt``, ``learning_rate_opt``, the batch check,
+            ``extrapolated`` and a one-paragraph ``message``).
 
     Raises:
         InputError: a value out of range, naming the argument.

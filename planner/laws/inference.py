@@ -260,7 +260,7 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         accelerator: an accelerator key or name from ``data/accelerators.csv`` (for dollars).
 
     Returns:
-        An :class:`InferenceOptimum` (N, D, tokens per parameter, FLOPs, FLOPs saved, cost; epochs with a corpus).
+        An ``InferenceOptimum`` (N, D, tokens per parameter, FLOPs, FLOPs saved, cost; epochs with a corpus).
 
     Raises:
         InputError: a value out of range or missing, naming the argument; an unknown fit or accelerator.

@@ -111,7 +111,7 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=OPTIMAL_LINE) ->
             ``law_params``/``law_tokens``/``law_loss``.
 
     Returns:
-        An :class:`OptimalPlan` (N, D, tokens per parameter, loss; ``extrapolated`` outside the fit's range).
+        An ``OptimalPlan`` (N, D, tokens per parameter, loss; ``extrapolated`` outside the fit's range).
 
     Raises:
         InputError: ``flops`` out of range, ``line`` not a positive number, or ``fit`` unknown.

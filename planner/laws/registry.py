@@ -20,7 +20,7 @@ def fit(name: str = DEFAULT_FIT) -> Fit:
             ``muennighoff``), or the path of a saved fit (``*.toml``).
 
     Returns:
-        The :class:`Fit` with its constants and source; a saved fit is named by the path given.
+        The ``Fit`` with its constants and source; a saved fit is named by the path given.
 
     Raises:
         InputError: ``fit`` is not a known name, or the file is missing or not a saved fit.

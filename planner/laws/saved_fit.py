@@ -71,7 +71,7 @@ def read(path) -> tuple[dict, dict[str, float]]:
 
     Returns:
         ``(document, constants)``: the document with ``method`` and ``intervals`` values checked in place,
-        and ``{"E", "A", "B", "alpha", "beta"}`` as floats.
+            and ``{"E", "A", "B", "alpha", "beta"}`` as floats.
 
     Raises:
         InputError: (field ``fit`` or the key, e.g. ``fit.law.alpha``) a missing or unreadable file, one that is
@@ -138,7 +138,7 @@ def load_law(path) -> Fit:
         path: the saved fit's path.
 
     Returns:
-        The :class:`Fit`, its compute range the saved runs' (None when the file does not say).
+        The ``Fit``, its compute range the saved runs' (None when the file does not say).
 
     Raises:
         InputError: (field ``fit``) a missing or unreadable file, or one without the law's constants.

@@ -39,7 +39,7 @@ class PlanAdvice:
 
         Returns:
             A dict with keys ``data_constrained``, ``inference`` (None when absent) and ``hyperparameters``
-            (with ``batch_tokens_opt``, ``learning_rate_opt``, ``basis``).
+                (with ``batch_tokens_opt``, ``learning_rate_opt``, ``basis``).
         """
         return {"data_constrained": None if self.corpus is None else self.corpus.to_dict(),
                 "inference": None if self.inference is None else self.inference.to_dict(),
@@ -72,7 +72,7 @@ def plan_advice(*, params, tokens, unique_tokens=None, inference_tokens=None, fi
         accelerator: an accelerator key or name from ``data/accelerators.csv``.
 
     Returns:
-        A :class:`PlanAdvice`.
+        A ``PlanAdvice``.
 
     Raises:
         InputError: a value out of range, naming the argument, or an unknown fit.

@@ -157,6 +157,21 @@ class Architecture:
 
         Derived values are derived afresh: a head_dim that was never given follows a new
         hidden size, the MoE layers follow a new depth by the same rule.
+
+        Args:
+            **changes: Constructor arguments to replace (``num_layers=12``, ``hidden_size=1024``).
+
+        Returns:
+            A new :class:`Architecture`; this one is unchanged.
+
+        Raises:
+            InputError: A name that is not an Architecture field, or a value the constructor refuses.
+
+        Examples:
+            >>> from planner.model.catalog import architecture
+            >>> a = architecture("qwen2.5-0.5b").with_(num_layers=12)
+            >>> a.num_layers, a.hidden_size
+            (12, 896)
         """
         unknown = sorted(set(changes) - set(_DEFAULTS))
         if unknown:
@@ -210,7 +225,15 @@ class Architecture:
         return self.moe_layers
 
     def is_moe_layer(self, i: int) -> bool:
-        """Whether layer ``i`` (from 0) routes tokens to experts."""
+        """Whether layer ``i`` (from 0) routes tokens to experts.
+
+        Args:
+            i: The layer's index, from 0.
+
+        Returns:
+            True for an MoE layer; False for a dense one, for an index outside ``[0, num_layers)``,
+                and for every layer of a model without experts.
+        """
         g = self._inputs
         if not self.num_experts or not 0 <= i < self.num_layers:
             return False

@@ -27,7 +27,16 @@ MODELS_DIR = DATA_DIR / "models"
 
 
 def list_models() -> list[str]:
-    """Names of the catalog's models, sorted."""
+    """Names of the catalog's models, sorted.
+
+    Returns:
+        The stems of ``data/models/*.json``, sorted; each is accepted by :func:`count_params`
+            and :func:`architecture` (in any case).
+
+    Examples:
+        >>> "qwen2.5-0.5b" in list_models()
+        True
+    """
     return sorted(p.stem for p in MODELS_DIR.glob("*.json"))
 
 
@@ -70,7 +79,20 @@ def _catalog_path(name: str) -> Path | None:
 
 
 def load_config(source) -> tuple[dict, str]:
-    """Return ``(config dict, display name)`` for a path, a catalog name or a dict."""
+    """Return ``(config dict, display name)`` for a path, a catalog name or a dict.
+
+    Args:
+        source: A config dict (copied; its name is ``_name_or_path``, else ``model_type``), a path to
+            a ``config.json`` or to a model folder holding one, or a catalog name (any case).
+
+    Returns:
+        The config as a dict and the name to show: the folder's or file's stem for a path.
+
+    Raises:
+        ConfigError: ``source`` is not a path, name or dict; a folder without ``config.json``; a
+            file that is missing, unreadable or not a JSON object; a checkpoint without a config.
+        UnknownModelError: A bare name (no ``/``, no ``.json``) that is not in the catalog.
+    """
     if isinstance(source, Mapping):
         return dict(source), str(source.get("_name_or_path") or source.get("model_type", "config"))
     if not isinstance(source, (str, os.PathLike)):
@@ -110,7 +132,25 @@ def load_config(source) -> tuple[dict, str]:
 
 
 def architecture(source) -> Architecture:
-    """The :class:`Architecture` of a path, catalog name, config dict, or an Architecture itself."""
+    """The :class:`Architecture` of a path, catalog name, config dict, or an Architecture itself.
+
+    Args:
+        source: A catalog name, a ``config.json`` path or model folder, a config dict, or an
+            :class:`Architecture` (returned as it is).
+
+    Returns:
+        The architecture the config describes, named after its source.
+
+    Raises:
+        ConfigError: An unreadable or malformed config, or one that lacks a field its family needs.
+        UnknownModelError: A name that is not in the catalog, or a ``model_type`` that is not
+            supported.
+
+    Examples:
+        >>> arch = architecture("qwen2.5-0.5b")
+        >>> arch.num_layers, arch.hidden_size, arch.num_heads, arch.num_kv_heads
+        (24, 896, 14, 2)
+    """
     if isinstance(source, Architecture):
         return source
     cfg, name = load_config(source)
@@ -127,18 +167,26 @@ def count_params(source) -> ParamCount:
             beside it) or a ``.gguf`` file.
 
     Returns:
-        The :class:`ParamCount`. A model folder whose ``config.json`` describes a supported
-        architecture is counted from that config (the checkpoint's own N and any
-        disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
-        config's ``model_type`` is not supported, is counted from the tensor shapes in its
-        headers, with a name-based breakdown (``active`` only for a GGUF that states its
-        expert counts). A config whose ``model_type`` is not counted natively is counted by
-        transformers on the meta device when torch and transformers are installed
-        (``counted_by`` says so; see :mod:`planner.model.hf_fallback`).
+        The ``ParamCount``. A model folder whose ``config.json`` describes a supported
+            architecture is counted from that config (the checkpoint's own N and any
+            disagreement come from :func:`inspect`); a bare checkpoint file, or a folder whose
+            config's ``model_type`` is not supported, is counted from the tensor shapes in its
+            headers, with a name-based breakdown (``active`` only for a GGUF that states its
+            expert counts). A config whose ``model_type`` is not counted natively is counted by
+            transformers on the meta device when torch and transformers are installed
+            (``counted_by`` says so; see :mod:`planner.model.hf_fallback`).
 
     Raises:
         ConfigError: an unreadable or malformed config or checkpoint header.
-        UnknownModelError: a name that is not in the catalog.
+        UnknownModelError: a name that is not in the catalog, or a ``model_type`` neither the
+            planner nor (when installed) transformers can count.
+
+    Examples:
+        Qwen2.5-0.5B's model card gives 0.49B parameters, 0.36B of them non-embedding:
+
+        >>> n = count_params("qwen2.5-0.5b")
+        >>> n.total, n.embeddings
+        (494032768, 136134656)
     """
     return inspect(source)[1]
 
@@ -147,16 +195,16 @@ def inspect(source) -> tuple:
     """Everything known about a model source: ``(architecture, count, checkpoint)``.
 
     Args:
-        source: as for :func:`count`.
+        source: as for :func:`count_params`.
 
     Returns:
         ``architecture``: the :class:`Architecture` when a supported config exists, else
-        ``None``; ``count``: the :class:`ParamCount` :func:`count` returns; ``checkpoint``:
-        the :class:`~planner.model.checkpoints.CheckpointCount` of the headers, or ``None``
-        when the source is a config alone.
+            ``None``; ``count``: the :class:`ParamCount` :func:`count_params` returns; ``checkpoint``:
+            the :class:`~planner.model.checkpoints.CheckpointCount` of the headers, or ``None``
+            when the source is a config alone.
 
     Raises:
-        ConfigError: as for :func:`count` (a folder whose config names an unsupported
+        ConfigError: as for :func:`count_params` (a folder whose config names an unsupported
             ``model_type`` is not an error when its weights can be counted).
     """
     from . import checkpoints  # imported on use: `import planner` stays fast
@@ -190,7 +238,7 @@ def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
         refusal: the native counter's :class:`UnknownModelError`.
 
     Returns:
-        A :class:`ParamCount` whose ``counted_by`` names the transformers release.
+        A ``ParamCount`` whose ``counted_by`` names the transformers release.
 
     Raises:
         UnknownModelError: torch/transformers are not installed (the message adds how to install

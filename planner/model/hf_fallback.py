@@ -110,9 +110,16 @@ for cfg in configs:
 class HFCount:
     """A parameter count made by transformers (see the module docstring).
 
-    ``total`` is every parameter of what ``AutoModelForCausalLM`` builds (an image-text wrapper
-    whole); ``language_model`` is, for such a wrapper, its language model and head alone (``None``
-    otherwise). ``embedding`` is the token embedding plus an untied head.
+    Attributes:
+        model_type: the config's ``model_type``.
+        total: every parameter of what ``AutoModelForCausalLM`` builds (an image-text wrapper whole).
+        language_model: for such a wrapper, its language model and head alone (None otherwise).
+        token_embedding: the token embedding.
+        lm_head: an untied LM head (0 when tied).
+        model_class: the transformers class that was built.
+        transformers_version: the transformers release that counted.
+        moe: the model routes tokens to experts.
+        inactive_experts: MoE: the routed experts beyond the top-k (None: not measurable).
     """
 
     model_type: str
@@ -132,13 +139,20 @@ class HFCount:
 
     @property
     def embedding(self) -> int:
+        """The token embedding plus an untied head."""
         return self.token_embedding + self.lm_head
 
     @property
     def non_embedding(self) -> int:
+        """``total`` minus :attr:`embedding`."""
         return self.total - self.embedding
 
     def to_dict(self) -> dict:
+        """The count as plain data (JSON-ready; the disk cache's format).
+
+        Returns:
+            A dict of every field.
+        """
         return dict(self.__dict__)
 
     def param_count(self):
@@ -155,7 +169,17 @@ class HFCount:
 
 
 def config_key(config: Mapping) -> str:
-    """A canonical hash of a config dict (sorted keys, no whitespace): the cache key."""
+    """A canonical hash of a config dict (sorted keys, no whitespace): the cache key.
+
+    Args:
+        config: The config dict.
+
+    Returns:
+        The SHA-256 hex digest of its canonical JSON.
+
+    Raises:
+        ConfigError: Naming ``config``: the dict cannot be written as JSON.
+    """
     try:
         text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     except (TypeError, ValueError) as e:
@@ -232,7 +256,7 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
 
     Returns:
         One entry per config: its :class:`HFCount`, or the one-line reason transformers could not
-        count it (a ``str``).
+            count it (a ``str``).
 
     Raises:
         UnknownModelError: torch/transformers are not installed, or the batch took longer than ``timeout``.
@@ -285,7 +309,7 @@ def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> 
         reason: why the native counter refused it, for the messages.
 
     Returns:
-        The :class:`HFCount`.
+        The ``HFCount``.
 
     Raises:
         UnknownModelError: torch/transformers are not installed (the message says how to get them),

@@ -39,19 +39,54 @@ BREAKDOWN_KEYS = ("embeddings", "positions", "projection", "attention", "ssm", "
 
 
 def norm_size(kind: str, width: int) -> int:
-    """Weights in one norm over ``width`` features: RMSNorm ``width``, LayerNorm ``2·width``."""
+    """Weights in one norm over ``width`` features: RMSNorm ``width``, LayerNorm ``2·width``.
+
+    Args:
+        kind: ``rms``, ``layer``, ``layer_nobias`` (a LayerNorm without bias) or ``none``.
+        width: Features normalised.
+
+    Returns:
+        The weights: ``width`` (rms, layer_nobias), ``2·width`` (layer) or 0 (none).
+
+    Examples:
+        >>> norm_size("rms", 896), norm_size("layer", 768)
+        (896, 1536)
+    """
     return {"rms": 1, "layer": 2, "layer_nobias": 1, "none": 0}[kind] * width
 
 
 def mlp_size(d: int, f: int, gated: bool, bias: bool) -> int:
-    """One MLP (or one expert): ``3·d·f`` gated / ``2·d·f`` plain, plus its biases."""
+    """One MLP (or one expert): ``3·d·f`` gated / ``2·d·f`` plain, plus its biases.
+
+    Args:
+        d: The model width (hidden size).
+        f: The MLP's inner width (intermediate size).
+        gated: A gated MLP (SwiGLU, GeGLU: gate, up and down projections).
+        bias: The projections carry biases (``2·f + d`` gated, ``f + d`` plain).
+
+    Returns:
+        The weights.
+
+    Examples:
+        Qwen2.5-0.5B's MLP (896 → 4,864, gated, no bias), and GPT-2's (768 → 3,072, with biases):
+
+        >>> mlp_size(896, 4864, gated=True, bias=False), mlp_size(768, 3072, gated=False, bias=True)
+        (13074432, 4722432)
+    """
     if gated:
         return 3 * d * f + (2 * f + d if bias else 0)
     return 2 * d * f + (f + d if bias else 0)
 
 
 def attention_size(a: Architecture) -> int:
-    """One attention block: projections, their biases, q/k norms and sinks."""
+    """One attention block: projections, their biases, q/k norms and sinks.
+
+    Args:
+        a: The architecture (grouped-query or multi-head latent attention).
+
+    Returns:
+        The weights of one layer's attention.
+    """
     d, h, k, e = a.hidden_size, a.num_heads, a.num_kv_heads, a.head_dim
     if a.is_mla:
         rq, rkv, rope, ev = a.q_lora_rank, a.kv_lora_rank, a.qk_rope_head_dim, a.v_head_dim
@@ -72,7 +107,14 @@ def attention_size(a: Architecture) -> int:
 
 
 def ssm_size(a: Architecture) -> int:
-    """One Mamba, Mamba-2, gated DeltaNet or short-convolution mixer (0 when the model has none)."""
+    """One Mamba, Mamba-2, gated DeltaNet or short-convolution mixer (0 when the model has none).
+
+    Args:
+        a: The architecture; ``a.mixer`` says which mixer.
+
+    Returns:
+        The weights of one mixer.
+    """
     d, i, n, kc = a.hidden_size, a.ssm_inner_size, a.ssm_state_size, a.ssm_conv_kernel
     pb = a.ssm_proj_bias
     if a.mixer == "mamba":
@@ -110,8 +152,25 @@ def ssm_size(a: Architecture) -> int:
 class ParamCount:
     """Exact parameter count with its breakdown (all Python ints).
 
-    ``language_model_of`` names the multimodal wrapper when only its language model is
-    counted; ``vision`` is that wrapper's vision tower and projector (``None``: not counted).
+    Attributes:
+        embeddings: The token embedding.
+        positions: Learned position embeddings.
+        projection: Input/output projections around the blocks (e.g. an embedding projection).
+        attention: Every attention block.
+        mlp: Every dense MLP.
+        router: MoE routers.
+        norms: Every norm.
+        head: An untied LM head (0 when tied).
+        ssm: State-space and other token mixers.
+        experts: Routed experts.
+        shared_experts: Shared (always active) experts.
+        inactive_experts: Routed-expert weights a token does not use; None when the top-k is not
+            stated, so active N is unknown.
+        is_moe: At least one layer routes tokens to experts.
+        language_model_of: The multimodal wrapper, when only its language model is counted.
+        vision: That wrapper's vision tower and projector (None: not counted).
+        other: In a count made by transformers (``counted_by``), everything but embeddings and head.
+        counted_by: ``planner``, or the transformers release and model class that counted it.
     """
 
     embeddings: int
@@ -134,6 +193,7 @@ class ParamCount:
 
     @property
     def total(self) -> int:
+        """Every parameter: the sum of the breakdown."""
         return sum(getattr(self, k) for k in BREAKDOWN_KEYS) + self.other
 
     @property
@@ -143,6 +203,7 @@ class ParamCount:
 
     @property
     def non_embedding(self) -> int:
+        """``total`` minus :attr:`embedding` (the token embedding and an untied head)."""
         return self.total - self.embedding
 
     @property
@@ -154,7 +215,23 @@ class ParamCount:
         return self.total - self.inactive_experts
 
     def get(self, kind: str) -> int:
-        """The N of one convention: ``total``, ``non_embedding`` or ``active`` (total for dense)."""
+        """The N of one convention: ``total``, ``non_embedding`` or ``active`` (total for dense).
+
+        Args:
+            kind: ``total``, ``non_embedding`` (or ``non-embedding``) or ``active``.
+
+        Returns:
+            That N.
+
+        Raises:
+            InputError: Naming ``param_kind``: an unknown kind, or ``active`` for an MoE whose config
+                does not state ``num_experts_per_tok``.
+
+        Examples:
+            >>> from planner.model.catalog import count_params
+            >>> count_params("qwen2.5-0.5b").get("non-embedding")
+            357898112
+        """
         from ..errors import InputError
         kinds = {"total": self.total, "non_embedding": self.non_embedding,
                  "active": self.active if self.is_moe else self.total}
@@ -178,6 +255,12 @@ class ParamCount:
         return out
 
     def to_dict(self) -> dict:
+        """The count as plain data (JSON-ready).
+
+        Returns:
+            ``total``, ``embedding``, ``non_embedding``, ``active`` and ``breakdown``; with
+                ``language_model_of`` and ``vision`` for a wrapper, ``counted_by`` when transformers counted.
+        """
         d = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
              "active": self.active, "breakdown": self.breakdown}
         if self.language_model_of is not None:
@@ -194,8 +277,16 @@ def count_params(arch: Architecture) -> ParamCount:
         arch: the :class:`~planner.model.architecture.Architecture` to count.
 
     Returns:
-        A :class:`ParamCount`: ``total``, ``embedding``, ``non_embedding``, ``active`` (MoE
-        only) and the ``breakdown`` by kind, all Python integers.
+        A ``ParamCount``: ``total``, ``embedding``, ``non_embedding``, ``active`` (MoE
+            only) and the ``breakdown`` by kind, all Python integers.
+
+    Raises:
+        InputError: Naming ``arch``: not an :class:`~planner.model.architecture.Architecture`.
+
+    Examples:
+        >>> from planner.model.catalog import architecture
+        >>> count_params(architecture("qwen2.5-0.5b")).total
+        494032768
     """
     if not isinstance(arch, Architecture):
         from ..errors import InputError

@@ -52,10 +52,12 @@ NEIGHBOURS = 6
 class ShapeRule:
     """How one family sizes its layers.
 
-    ``ratio`` and ``multiple``: the MLP width is ``multiple · ceil(⌊ratio · d⌋ / multiple)``.
-    ``kv``: the key/value head counts the family uses (each must divide the heads), ``"mha"`` (as many
-    as query heads) or ``"half"`` (heads / 2). ``intermediate_key``: the config key of the MLP width
-    (None: the family derives it, GPT-2's ``4·d``).
+    Attributes:
+        ratio: with ``multiple``, the MLP width: ``multiple · ceil(⌊ratio · d⌋ / multiple)``.
+        multiple: the MLP width is rounded up to a multiple of it.
+        kv: the key/value head counts the family uses (each must divide the heads), ``"mha"`` (as many
+            as query heads) or ``"half"`` (heads / 2).
+        intermediate_key: the config key of the MLP width (None: the family derives it, GPT-2's ``4·d``).
     """
 
     ratio: Fraction
@@ -80,8 +82,20 @@ FAMILIES = tuple(SHAPE_RULES)
 
 @dataclass(frozen=True)
 class ShapeCandidate:
-    """One proposed shape: its ``config`` (a config.json dict), exact ``params`` (total) and ``active``
-    (MoE: per token; else equal to ``params``), its dimensions, and ``error`` = params / target − 1."""
+    """One proposed shape.
+
+    Attributes:
+        config: a config.json dict that :func:`~planner.model.families.from_hf_config` loads.
+        params: its exact total N.
+        active: N per token (MoE); else equal to ``params``.
+        num_layers: depth.
+        hidden_size: width.
+        num_heads: query heads.
+        num_kv_heads: key/value heads.
+        head_dim: width of one head.
+        intermediate_size: MLP width (one expert's, for MoE).
+        target: the N asked for.
+    """
 
     config: dict
     params: int
@@ -96,6 +110,7 @@ class ShapeCandidate:
 
     @property
     def error(self) -> float:
+        """params / target − 1."""
         return self.params / self.target - 1.0
 
     @property
@@ -148,7 +163,7 @@ def aspect_range(params) -> tuple[float, float, float, tuple[str, ...]]:
 
     Returns:
         ``(low, high, median, names)``: the smallest, largest and median width/depth among them, and their
-        catalog names.
+            catalog names.
 
     Raises:
         InputError: ``params`` is not a positive whole number (field ``params``).
@@ -255,8 +270,21 @@ def _resolve_family(family) -> str:
 
 
 def smallest_shape(family: str, **overrides) -> int:
-    """The exact N of the smallest shape :func:`propose_shapes` can build for ``family``: one layer at the
-    smallest width (a target below it is refused). ``overrides`` as in :func:`propose_shapes`."""
+    """The exact N of the smallest shape :func:`propose_shapes` can build for ``family``.
+
+    That is one layer at the smallest width; :func:`propose_shapes` refuses a target below it.
+
+    Args:
+        family: A ``model_type`` of :data:`SHAPE_RULES`.
+        **overrides: config keys set on the template (``vocab_size``, ``tie_word_embeddings``), as
+            :func:`propose_shapes` passes them.
+
+    Returns:
+        The total N, a Python int.
+
+    Raises:
+        InputError: Naming ``family``: not one of the families of :data:`SHAPE_RULES`.
+    """
     from .families import from_hf_config
     from .params import count_params
     family = _resolve_family(family)
@@ -281,14 +309,15 @@ def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: 
             gpt2, gpt_neox). Mixtral shapes keep its 8 experts, 2 per token: N is the total.
         count: how many candidates to return (at most), best first.
         tolerance: the largest relative distance |N / target − 1| accepted (default 2%).
-        vocab_size, tied_embeddings: override the template's vocabulary and tying (default: the catalog
-            config of the family nearest the target).
+        vocab_size: override the template's vocabulary (default: the catalog config of the family nearest
+            the target).
+        tied_embeddings: override the template's tying of embedding and head (default: likewise).
         at_most: only shapes with N <= target (for "the largest model that fits a budget").
 
     Returns:
         A list of :class:`ShapeCandidate` (``config``, exact ``params``), ranked: nearest the target and the
-        catalog's median width/depth first, one per (layers, hidden size). Each ``config`` loads with
-        :func:`planner.from_hf_config` and counts to ``params`` with :func:`planner.count_params`.
+            catalog's median width/depth first, one per (layers, hidden size). Each ``config`` loads with
+            :func:`planner.from_hf_config` and counts to ``params`` with :func:`planner.count_params`.
 
     Raises:
         InputError: ``params`` not a whole number >= 1, below one layer of the smallest width, or so large

@@ -29,7 +29,24 @@ def _mul(*xs):
 
 
 def tokens_per_step(micro_batch, seq_len, grad_accum=1, data_parallel=1):
-    """Tokens in one optimizer step: micro-batch × grad-accum × data-parallel × seq-len."""
+    """Tokens in one optimizer step: micro-batch × grad-accum × data-parallel × seq-len.
+
+    Args:
+        micro_batch: Sequences per device per forward pass (a whole number ≥ 1, or an array).
+        seq_len: Tokens per sequence (≥ 1, or an array).
+        grad_accum: Gradient-accumulation steps (≥ 1, or an array).
+        data_parallel: Data-parallel ranks (≥ 1, or an array).
+
+    Returns:
+        An exact int for scalars; a float64 array when any argument is an array.
+
+    Raises:
+        InputError: An argument is not a whole number from 1 to ``MAX_COUNT`` (10^30), naming it.
+
+    Examples:
+        >>> tokens_per_step(4, 2048, grad_accum=1, data_parallel=1)
+        8192
+    """
     return _mul(validate.count("micro_batch", micro_batch, vector=True),
                 validate.count("grad_accum", grad_accum, vector=True),
                 validate.count("data_parallel", data_parallel, vector=True),
@@ -37,7 +54,22 @@ def tokens_per_step(micro_batch, seq_len, grad_accum=1, data_parallel=1):
 
 
 def training_tokens(steps, tokens_per_step):
-    """D = steps × tokens per step (vectorised)."""
+    """D = steps × tokens per step (vectorised).
+
+    Args:
+        steps: Optimizer steps (a whole number ≥ 1, or an array).
+        tokens_per_step: Tokens per optimizer step (≥ 1, or an array).
+
+    Returns:
+        An exact int for scalars; a float64 array when either argument is an array.
+
+    Raises:
+        InputError: ``steps`` or ``tokens_per_step`` is not a whole number from 1 to ``MAX_COUNT``.
+
+    Examples:
+        >>> training_tokens(2_700, 8_192)
+        22118400
+    """
     return _mul(validate.count("steps", steps, vector=True),
                 validate.count("tokens_per_step", tokens_per_step, vector=True))
 
@@ -55,8 +87,9 @@ def steps_for_tokens(tokens, tokens_per_step):
     Returns:
         An int for exact scalars, a float for float scalars, a float64 array of whole numbers for arrays.
 
-    >>> steps_for_tokens(9_880_000_000, 8_192)
-    1206055
+    Examples:
+        >>> steps_for_tokens(9_880_000_000, 8_192)
+        1206055
     """
     if any_array(tokens, tokens_per_step):
         return np.ceil(np.asarray(tokens, dtype=float) / np.asarray(tokens_per_step, dtype=float))
@@ -69,9 +102,19 @@ def steps_for_tokens(tokens, tokens_per_step):
 class Budget:
     """A training budget: ``steps`` optimizer steps of ``tokens_per_step`` tokens each.
 
-    ``prior_tokens`` are the tokens the starting checkpoint already saw (continued
-    pretraining; 0 for a run from scratch). ``micro_batch``, ``grad_accum``,
-    ``data_parallel`` and ``seq_len`` are kept when the budget was built from them.
+    Attributes:
+        steps: Optimizer steps (a whole number ≥ 1).
+        tokens_per_step: Tokens per optimizer step (≥ 1).
+        prior_tokens: Tokens the starting checkpoint already saw (continued pretraining; 0 for a
+            run from scratch).
+        micro_batch: The micro-batch, kept when the budget was built from the batch layout.
+        grad_accum: The gradient accumulation, likewise.
+        data_parallel: The data-parallel ranks, likewise.
+        seq_len: The sequence length, likewise.
+
+    Raises:
+        InputError: ``steps`` or ``tokens_per_step`` is not a whole number from 1 to ``MAX_COUNT``,
+            or ``prior_tokens`` not one from 0.
     """
 
     steps: int
@@ -89,7 +132,22 @@ class Budget:
 
     @classmethod
     def from_batch(cls, steps, micro_batch, seq_len, grad_accum=1, data_parallel=1, prior_tokens=0) -> "Budget":
-        """Budget from the batch layout: global batch = micro-batch × grad-accum × data-parallel sequences."""
+        """Budget from the batch layout: global batch = micro-batch × grad-accum × data-parallel sequences.
+
+        Args:
+            steps: Optimizer steps (≥ 1).
+            micro_batch: Sequences per device per forward pass (≥ 1).
+            seq_len: Tokens per sequence (≥ 1).
+            grad_accum: Gradient-accumulation steps (≥ 1).
+            data_parallel: Data-parallel ranks (≥ 1).
+            prior_tokens: Tokens the starting checkpoint already saw (≥ 0).
+
+        Returns:
+            The budget, with the layout kept for :meth:`describe`.
+
+        Raises:
+            InputError: A count is not a whole number in its range, naming it.
+        """
         tps = tokens_per_step(micro_batch, seq_len, grad_accum, data_parallel)
         return cls(steps, tps, prior_tokens, validate.count("micro_batch", micro_batch),
                    validate.count("grad_accum", grad_accum), validate.count("data_parallel", data_parallel),
@@ -106,7 +164,11 @@ class Budget:
         return self.prior_tokens + self.tokens
 
     def describe(self) -> str:
-        """``8,192 = 4 micro-batch × 1 grad-accum × 1 data-parallel × 2,048 seq-len``."""
+        """Tokens per step as text, with the batch layout when it is known.
+
+        Returns:
+            ``"8,192"``, or ``"8,192 = 4 micro-batch × 1 grad-accum × 1 data-parallel × 2,048 seq-len"``.
+        """
         if self.seq_len is None:
             return f"{self.tokens_per_step:,}"
         return (f"{self.tokens_per_step:,} = {self.micro_batch:,} micro-batch × {self.grad_accum:,} grad-accum"
@@ -115,7 +177,32 @@ class Budget:
 
 def budget(steps, *, micro_batch=None, seq_len=None, grad_accum=None, data_parallel=None,
            tokens_per_step=None, prior_tokens=0) -> Budget:
-    """Build a :class:`Budget` from either the batch layout or ``tokens_per_step`` (not both)."""
+    """Build a :class:`Budget` from either the batch layout or ``tokens_per_step`` (not both).
+
+    Args:
+        steps: Optimizer steps (a whole number ≥ 1).
+        micro_batch: Sequences per device per forward pass; with ``seq_len``, the batch layout.
+        seq_len: Tokens per sequence.
+        grad_accum: Gradient-accumulation steps (default 1 with a layout).
+        data_parallel: Data-parallel ranks (default 1 with a layout).
+        tokens_per_step: Tokens per optimizer step, instead of the layout.
+        prior_tokens: Tokens the starting checkpoint already saw (continued pretraining; default 0).
+
+    Returns:
+        The ``Budget``; its ``tokens`` is D = steps × tokens per step.
+
+    Raises:
+        InputError: ``tokens_per_step`` given together with any layout field; neither it nor both
+            ``micro_batch`` and ``seq_len`` given; or a count that is not a whole number in its
+            range (``steps`` and the layout ≥ 1, ``prior_tokens`` ≥ 0, all at most 10^30).
+
+    Examples:
+        >>> budget(2_700, tokens_per_step=8_192).tokens
+        22118400
+        >>> b = budget(2_700, micro_batch=4, seq_len=2_048, grad_accum=1, data_parallel=1)
+        >>> b.tokens_per_step, b.describe()
+        (8192, '8,192 = 4 micro-batch × 1 grad-accum × 1 data-parallel × 2,048 seq-len')
+    """
     layout = {"micro_batch": micro_batch, "seq_len": seq_len, "grad_accum": grad_accum,
               "data_parallel": data_parallel}
     given = [k for k, v in layout.items() if v is not None]

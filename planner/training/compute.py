@@ -12,7 +12,7 @@
     MFU counts model FLOPs by definition, so recompute does not change this time;
   - an achieved FLOP/s per GPU, as large runs report it (Narayanan et al.'s X): GPU-hours =
     executed FLOPs / (X × 3600), with 8·N·D under full recompute. GPT-3 175B on 300B tokens at
-    153 TFLOP/s on 384 A100s: 8·T·P/(n·X) ≈ 84 days (their Table 2);
+    140 TFLOP/s on 1,024 A100s: 8·T·P/(n·X) ≈ 34 days (their §5.1);
 
   wall-clock = GPU-hours / GPUs; cost = GPU-hours × price per GPU-hour. Peaks are dense BF16
   and memory capacities are per accelerator (``data/accelerators.csv``).
@@ -48,9 +48,27 @@ def _recompute(recompute: str, field: str = "recompute") -> float:
 def training_flops(params, tokens, recompute: str = "none"):
     """Training FLOPs of ``params`` (active) parameters on ``tokens`` tokens, in float64 (vectorised).
 
-    ``recompute`` is ``"none"`` or ``"selective"`` (6·N·D) or ``"full"`` (8·N·D: the forward pass
-    runs again during the backward). Scalars in, a float out; arrays in, an array out. Raises
-    :class:`~planner.errors.InputError` for an unknown ``recompute``.
+    Scalars in, a float out; arrays in, an array out (callers validate N and D).
+
+    Args:
+        params: N, active parameters (a number or an array).
+        tokens: D, training tokens (a number or an array).
+        recompute: ``"none"`` or ``"selective"`` (6·N·D) or ``"full"`` (8·N·D: the forward pass runs
+            again during the backward).
+
+    Returns:
+        The FLOPs: a float, or an array when either input is one.
+
+    Raises:
+        InputError: ``recompute`` is not one of ``none``, ``selective``, ``full``.
+
+    Examples:
+        Chinchilla (70B parameters, 1.4T tokens): 6 × 70e9 × 1.4e12 = 5.88e23 FLOPs.
+
+        >>> training_flops(70e9, 1.4e12)
+        5.88e+23
+        >>> training_flops(70e9, 1.4e12, recompute="full") / training_flops(70e9, 1.4e12)
+        1.3333333333333333
     """
     factor = _recompute(recompute)
     n, d = floats(params, tokens)
@@ -58,24 +76,54 @@ def training_flops(params, tokens, recompute: str = "none"):
 
 
 def attention_flops_per_token(num_layers, num_heads, head_dim, seq_len, causal: bool = False):
-    """Extra training FLOPs per token for attention scores: 12·L·h·e·T (÷2 when ``causal``)."""
+    """Extra training FLOPs per token for attention scores: 12·L·h·e·T (÷2 when ``causal``).
+
+    Args:
+        num_layers: L.
+        num_heads: h, attention heads.
+        head_dim: e, the dimension of one head.
+        seq_len: T, tokens per sequence.
+        causal: Count only the unmasked half of the scores.
+
+    Returns:
+        FLOPs per token: a float, or an array when any input is one.
+
+    Examples:
+        >>> attention_flops_per_token(12, 12, 64, 1024)
+        113246208.0
+    """
     layers, heads, e, t = floats(num_layers, num_heads, head_dim, seq_len)
     f = 12.0 * layers * heads * e * t
     return like(f / 2 if causal else f, num_layers, num_heads, head_dim, seq_len)
 
 
 def accelerators() -> dict[str, float]:
-    """Known accelerators (``data/accelerators.csv``): key → dense BF16 peak TFLOP/s."""
+    """Known accelerators (``data/accelerators.csv``): key → dense BF16 peak TFLOP/s.
+
+    Returns:
+        A dict from each accelerator's key to its peak, in the file's order.
+    """
     return {row["key"]: float(row["peak_dense_bf16_tflops"]) for row in read_csv("accelerators.csv")}
 
 
 def accelerator(name: str) -> dict:
     """The row of ``data/accelerators.csv`` for a key (``h100-sxm``) or a full name.
 
-    Returns ``key``, ``name``, ``peak_tflops`` (dense BF16), ``memory_gb`` (the vendor's figure)
-    and ``memory_bytes`` (what the memory estimate compares against: the vendor's GB as binary
-    GiB, ``memory_gb × 2**30``). Raises :class:`~planner.errors.UnknownModelError` naming
-    ``hardware.accelerator`` for a name that is not in the table.
+    Args:
+        name: A key (``h100-sxm``) or a full name (``NVIDIA H100 SXM5 80GB``), in any case.
+
+    Returns:
+        A dict of ``key``, ``name``, ``peak_tflops`` (dense BF16), ``memory_gb`` (the vendor's figure)
+            and ``memory_bytes`` (what the memory estimate compares against: the vendor's GB as binary
+            GiB, ``memory_gb × 2**30``); the memory fields are None when the table has no figure.
+
+    Raises:
+        UnknownModelError: Naming ``hardware.accelerator``: the name is not in the table.
+
+    Examples:
+        >>> a = accelerator("h100-sxm")
+        >>> a["peak_tflops"], a["memory_bytes"] == 80 * 2**30
+        (989.4, True)
     """
     row = lookup(name, "accelerators.csv", ("key", "name"), "hardware.accelerator")
     mem = row.get("memory_bytes") or None
@@ -85,7 +133,22 @@ def accelerator(name: str) -> dict:
 
 
 def gpu_hours(flops, peak_tflops, mfu=DEFAULT_MFU):
-    """Accelerator-hours to do ``flops`` at ``mfu`` of a ``peak_tflops`` dense peak (vectorised)."""
+    """Accelerator-hours to do ``flops`` at ``mfu`` of a ``peak_tflops`` dense peak (vectorised; callers validate).
+
+    Args:
+        flops: Model FLOPs (6·N·D).
+        peak_tflops: The accelerator's dense peak, TFLOP/s.
+        mfu: Model FLOPs utilisation, a fraction of the peak (default :data:`DEFAULT_MFU`, 0.40).
+
+    Returns:
+        flops / (peak × 10¹² × MFU × 3600): a float, or an array when any input is one.
+
+    Examples:
+        3.6e18 FLOPs at half of a 1,000 TFLOP/s peak take two hours:
+
+        >>> gpu_hours(3.6e18, 1000, 0.5)
+        2.0
+    """
     c, peak, m = floats(flops, peak_tflops, mfu)
     return like(c / (peak * 1e12 * m * 3600.0), flops, peak_tflops, mfu)
 
@@ -95,6 +158,20 @@ def gpu_hours_achieved(flops, achieved_tflops):
 
     Narayanan et al. 2021's time estimate is this divided by the number of GPUs:
     8·T·P / (n·X) with ``flops`` = 8·T·P under full recompute.
+
+    Args:
+        flops: Executed FLOPs (8·N·D under full recompute).
+        achieved_tflops: X, the TFLOP/s each accelerator achieves.
+
+    Returns:
+        flops / (X × 10¹² × 3600): a float, or an array when either input is one.
+
+    Examples:
+        GPT-3 (175B parameters, 300B tokens) on 1,024 GPUs at 140 TFLOP/s each: about 34 days
+        (Narayanan et al. 2021, §5.1).
+
+        >>> round(gpu_hours_achieved(8 * 175e9 * 300e9, 140) / 1024 / 24, 1)
+        33.9
     """
     c, x = floats(flops, achieved_tflops)
     return like(c / (x * 1e12 * 3600.0), flops, achieved_tflops)
@@ -104,9 +181,22 @@ def gpu_hours_achieved(flops, achieved_tflops):
 class ComputeEstimate:
     """FLOPs, time and cost of one run.
 
-    ``flops`` is 6·N·D, or 8·N·D with full recompute (the FLOPs executed); ``model_flops`` is
-    always 6·N·D. ``mfu`` is the model FLOPs utilisation the time assumes (given, or implied by
-    ``achieved_tflops``: model FLOPs / (executed FLOPs) × achieved / peak).
+    Attributes:
+        flops: The FLOPs executed: 6·N·D, or 8·N·D with full recompute.
+        flops_with_attention: (6·N + attention FLOPs per token)·D.
+        causal_halving: The attention FLOPs count only the unmasked half.
+        accelerator: The accelerator's full name.
+        peak_tflops: Its dense BF16 peak.
+        count: Accelerators.
+        mfu: The model FLOPs utilisation the time assumes (given, or implied by ``achieved_tflops``:
+            model FLOPs / executed FLOPs × achieved / peak).
+        gpu_hours: Accelerator-hours.
+        wall_clock_hours: gpu_hours / count.
+        price_per_gpu_hour: Dollars per accelerator-hour, when given.
+        cost: gpu_hours × price, when a price was given.
+        recompute: ``none``, ``selective`` or ``full``.
+        achieved_tflops: TFLOP/s per accelerator, when the run was timed by it.
+        model_flops: Always 6·N·D.
     """
 
     flops: float                 # executed: 6·N·D, or 8·N·D with full recompute
@@ -126,9 +216,15 @@ class ComputeEstimate:
 
     @property
     def days(self) -> float:
+        """Wall-clock days."""
         return self.wall_clock_hours / 24
 
     def to_dict(self) -> dict:
+        """The estimate as plain data (JSON-ready), with ``days`` added.
+
+        Returns:
+            A dict of every field and ``days``.
+        """
         return {**asdict(self), "days": self.days}
 
 
@@ -144,16 +240,37 @@ def estimate(params, tokens, *, accelerator_name: str = "h100-sxm", count: int =
              causal: bool = False, recompute: str = "none", achieved_tflops: float | None = None) -> ComputeEstimate:
     """FLOPs, GPU-hours, wall-clock and cost of training ``params`` (active) on ``tokens``.
 
-    ``accelerator_name`` is a key or name of ``data/accelerators.csv``, ``count`` the number of
-    accelerators, ``price_per_gpu_hour`` dollars (optional: no price, no cost). Time the run by
-    ``mfu`` (a fraction of the dense peak, default :data:`DEFAULT_MFU`; counts 6·N·D whatever the
-    recompute) or by ``achieved_tflops`` (TFLOP/s per accelerator as large runs report it, at most
-    the peak; counts the executed FLOPs, 8·N·D with ``recompute="full"``) — not both.
-    ``attention_per_token`` adds the attention FLOPs per token to ``flops_with_attention``.
+    Time the run by ``mfu`` or by ``achieved_tflops``, not both.
 
-    Raises :class:`~planner.errors.InputError` naming ``params``, ``tokens``, ``hardware.count``,
-    ``hardware.mfu``, ``hardware.achieved_tflops``, ``hardware.price_per_gpu_hour`` or
-    ``parallelism.recompute``; :class:`~planner.errors.UnknownModelError` for an unknown accelerator.
+    Args:
+        params: N, active parameters (a whole number from 1).
+        tokens: D, training tokens (a whole number from 1).
+        accelerator_name: A key or name of ``data/accelerators.csv``.
+        count: Accelerators (a whole number from 1).
+        mfu: A fraction of the dense peak from 0.001 to 1 (default :data:`DEFAULT_MFU`, 0.40); counts
+            6·N·D whatever the recompute.
+        price_per_gpu_hour: Dollars per accelerator-hour, from 0 to 10⁶ (optional: no price, no cost).
+        attention_per_token: Attention FLOPs per token added to ``flops_with_attention``.
+        causal: Recorded as ``causal_halving`` (the caller halves ``attention_per_token``).
+        recompute: ``none``, ``selective`` or ``full`` (8·N·D executed FLOPs).
+        achieved_tflops: TFLOP/s per accelerator as large runs report it, at most the peak; counts
+            the executed FLOPs.
+
+    Returns:
+        The ``ComputeEstimate``.
+
+    Raises:
+        InputError: Naming ``params``, ``tokens``, ``hardware.count``, ``hardware.mfu``,
+            ``hardware.achieved_tflops`` (also when given with ``mfu``), ``hardware.price_per_gpu_hour``
+            or ``parallelism.recompute``.
+        UnknownModelError: Naming ``hardware.accelerator``: an unknown accelerator.
+
+    Examples:
+        Chinchilla's 5.88e23 FLOPs at 40% of an H100's 989.4 TFLOP/s: 5.88e23 / (989.4e12 × 0.4 × 3600).
+
+        >>> e = estimate(70_000_000_000, 1_400_000_000_000, accelerator_name="h100-sxm", count=1024, mfu=0.4)
+        >>> round(e.gpu_hours), round(e.days, 1)
+        (412708, 16.8)
     """
     n = validate.count("params", params)
     d = validate.count("tokens", tokens)

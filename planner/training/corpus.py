@@ -28,23 +28,73 @@ WASTED_EPOCHS = 16      # beyond this, most of the extra compute is wasted
 
 
 def corpora() -> dict[str, float]:
-    """Known public corpora (``data/corpora.csv``): name → unique tokens."""
+    """Known public corpora (``data/corpora.csv``): name → unique tokens.
+
+    Returns:
+        A dict from each corpus's name to its unique tokens, in the file's order.
+
+    Examples:
+        >>> corpora()["SlimPajama-627B"]
+        627000000000.0
+    """
     return {row["name"]: float(row["tokens"]) for row in read_csv("corpora.csv")}
 
 
 def corpus_tokens(name: str) -> float:
-    """Unique tokens of a named corpus from ``data/corpora.csv``."""
+    """Unique tokens of a named corpus from ``data/corpora.csv``.
+
+    Args:
+        name: The corpus's name, matched case-insensitively (``"The Pile"``, ``"slimpajama-627b"``).
+
+    Returns:
+        Its unique tokens, as a float.
+
+    Raises:
+        UnknownModelError: ``name`` is not in ``data/corpora.csv`` (the message lists the known names;
+            the field is ``corpus``).
+
+    Examples:
+        >>> corpus_tokens("the pile")
+        300000000000.0
+    """
     return float(lookup(name, "corpora.csv", ("name",), "corpus")["tokens"])
 
 
 def epochs(tokens, unique_tokens):
-    """D / U: how many passes over the corpus (vectorised)."""
+    """D / U: how many passes over the corpus (vectorised; callers validate).
+
+    Args:
+        tokens: D, training tokens (a number or an array).
+        unique_tokens: U, the corpus's unique tokens (a number or an array).
+
+    Returns:
+        A float for scalars, an array when either input is one.
+
+    Examples:
+        >>> epochs(4e9, 1e9)
+        4.0
+    """
     d, u = floats(tokens, unique_tokens)
     return like(d / u, tokens, unique_tokens)
 
 
 def effective_tokens(tokens, unique_tokens, r_star: float = R_STAR):
-    """Muennighoff's effective data D' (equals D while D <= U). Vectorised."""
+    """Muennighoff's effective data D' (equals D while D ≤ U). Vectorised; callers validate.
+
+    Args:
+        tokens: D, training tokens (a number or an array).
+        unique_tokens: U, the corpus's unique tokens (a number or an array).
+        r_star: R*, the decay constant of repeated epochs (default :data:`R_STAR`, 15.387756).
+
+    Returns:
+        D' = min(D, U + U·R*·(1 − exp(−(D/U − 1)/R*))): a float for scalars, an array otherwise.
+
+    Examples:
+        Four epochs of a 1B-token corpus are worth 3.73B fresh tokens (3 repeats: 1 + R*·(1 − e^(−3/R*))):
+
+        >>> round(effective_tokens(4e9, 1e9) / 1e9, 2)
+        3.73
+    """
     d, u = floats(tokens, unique_tokens)
     x = np.asarray(d / u - 1.0)          # repeated epochs R (negative while D < U); an array, also for scalars
     np.maximum(x, 0.0, out=x)
@@ -59,7 +109,20 @@ def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):
     """The training tokens D whose effective data D' reaches ``effective``: the inverse of :func:`effective_tokens`.
 
     Repetition caps D' below U·(1 + R*): past that the answer is ``inf`` (no amount of training reaches it).
-    Vectorised.
+    Vectorised; callers validate.
+
+    Args:
+        effective: D', the effective tokens to reach (a number or an array).
+        unique_tokens: U, the corpus's unique tokens.
+        r_star: R*, the decay constant of repeated epochs (default :data:`R_STAR`).
+
+    Returns:
+        The training tokens D (equal to ``effective`` up to U; ``inf`` from U·(1 + R*)): a float for
+            scalars, an array otherwise.
+
+    Examples:
+        >>> round(tokens_for_effective(effective_tokens(4e9, 1e9), 1e9) / 1e9, 6)
+        4.0
     """
     e, u = floats(effective, unique_tokens)
     x = (e / u - 1.0) / r_star
@@ -92,13 +155,34 @@ def judged_tokens_cap(unique_tokens):
     Past :data:`WASTED_EPOCHS` of repetition most of the repeated data is wasted, so the gate never calls
     such a plan compute-optimal; the line must be reached within 16 epochs (D′ = U·(1 + R*·(1 − e^(−15/R*)))
     ≈ 10.58·U). Vectorised.
+
+    Args:
+        unique_tokens: U, the corpus's unique tokens (a number or an array).
+
+    Returns:
+        D′ at 16 epochs: a float for scalars, an array otherwise.
+
+    Examples:
+        >>> round(judged_tokens_cap(1.0), 2)
+        10.58
     """
     (u,) = floats(unique_tokens)
     return like(effective_tokens(WASTED_EPOCHS * u, u), unique_tokens)
 
 
 def repetition(n_epochs):
-    """``fresh`` (<= 1 epoch), ``repeated`` (<= 4), ``diminishing`` (<= 16), ``wasted`` (> 16)."""
+    """How much repetition pays: ``fresh`` (≤ 1 epoch), ``repeated`` (≤ 4), ``diminishing`` (≤ 16), ``wasted``.
+
+    Args:
+        n_epochs: Passes over the corpus (a number or a numpy array).
+
+    Returns:
+        The word, or an array of them for an array.
+
+    Examples:
+        >>> repetition(1), repetition(4), repetition(4.5), repetition(17)
+        ('fresh', 'repeated', 'diminishing', 'wasted')
+    """
     if any_array(n_epochs):
         return np.select([n_epochs <= 1, n_epochs <= DIMINISHING_EPOCHS, n_epochs <= WASTED_EPOCHS],
                          ["fresh", "repeated", "diminishing"], "wasted")
@@ -106,10 +190,23 @@ def repetition(n_epochs):
             else "diminishing" if n_epochs <= WASTED_EPOCHS else "wasted")
 
 
-
 @dataclass(frozen=True)
 class CorpusAssessment:
-    """What a corpus of ``unique_tokens`` means for a plan of ``params`` trained on ``tokens``."""
+    """What a corpus of ``unique_tokens`` means for a plan of ``params`` trained on ``tokens``.
+
+    Attributes:
+        name: The corpus's name (``your corpus`` when none was given).
+        unique_tokens: U.
+        tokens: D, the plan's training tokens.
+        params: N.
+        epochs: D / U.
+        effective_tokens: D', the tokens that count as fresh (:func:`effective_tokens`).
+        efficiency: D'/D: the fraction of the tokens that count as fresh.
+        ceiling_1_epoch: D′/N reachable with one pass (= U/N).
+        ceiling_4_epochs: D′/N reachable with four passes (still ~fresh): 3.72·U/N.
+        ceiling_16_epochs: D′/N at 16 passes: the most a plan judged compute-optimal can count.
+        repetition: :func:`repetition` of ``epochs``.
+    """
 
     name: str
     unique_tokens: float
@@ -136,6 +233,7 @@ class CorpusAssessment:
 
     @property
     def message(self) -> str:
+        """The assessment in words: size, epochs, ceilings, and a warning past 4 or 16 epochs."""
         base = (f"Corpus {self.name}: {fmt_si(self.unique_tokens)} unique tokens; the plan is "
                 f"{self.epochs:.3g} epoch(s) over it. D'/N ceiling {fmt_ratio(self.ceiling_1_epoch)}× at 1 epoch, "
                 f"{fmt_ratio(self.ceiling_4_epochs)}× at 4, {fmt_ratio(self.ceiling_16_epochs)}× at 16.")
@@ -149,11 +247,39 @@ class CorpusAssessment:
         return base
 
     def to_dict(self) -> dict:
+        """The assessment as plain data (JSON-ready), with ``message`` added.
+
+        Returns:
+            A dict of every field and ``message``.
+        """
         return {**asdict(self), "message": self.message}
 
 
 def assess_corpus(params, tokens, unique_tokens, name: str | None = None, *, warn: bool = True) -> CorpusAssessment:
-    """Epochs, effective data and ceilings for one plan; warns beyond 4 and 16 epochs."""
+    """Epochs, effective data and ceilings for one plan; warns beyond 4 and 16 epochs.
+
+    Args:
+        params: N, a whole number from 1.
+        tokens: D, the plan's training tokens, a whole number from 1.
+        unique_tokens: U, the corpus's unique tokens, a number ≥ 1.
+        name: The corpus's name, for messages.
+        warn: Warn when the plan repeats the corpus more than 4 epochs.
+
+    Returns:
+        The ``CorpusAssessment``.
+
+    Raises:
+        InputError: ``params`` or ``tokens`` is not a whole number from 1 to 10^30, or
+            ``corpus.unique_tokens`` is not a finite number from 1 to 10^30.
+
+    Warns:
+        DataRepetitionWarning: With ``warn``, when the plan is past 4 epochs.
+
+    Examples:
+        >>> a = assess_corpus(494_032_768, 4_000_000_000, 1_000_000_000, warn=False)
+        >>> a.epochs, a.repetition, round(a.efficiency, 2)
+        (4.0, 'repeated', 0.93)
+    """
     n = validate.count("params", params)
     d = float(validate.count("tokens", tokens))
     u = float(validate.positive_real("corpus.unique_tokens", unique_tokens, minimum=1, inclusive=True))

@@ -279,7 +279,7 @@ def parallelism_from_dict(table: dict, field_prefix: str = "plan.parallelism", *
             ``plan.hardware.count``).
 
     Returns:
-        The :class:`Parallelism`.
+        The ``Parallelism``.
 
     Raises:
         PlanFileError: naming ``<field_prefix>.<key>`` (or the blamed plan field) for an unknown key, a

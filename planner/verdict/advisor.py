@@ -56,7 +56,7 @@ FALLBACK_FAMILY = "llama"
 class Constraints:
     """What the options may use.
 
-    Fields:
+    Attributes:
         max_days: the longest wall-clock time, in days (None: no limit).
         max_gpus: the most GPUs; options run on this many (None: the plan's count).
         max_cost: the most money (needs the plan's ``price_per_gpu_hour``; None: no limit).
@@ -66,7 +66,10 @@ class Constraints:
         fixed_model: the model cannot change (no ``smaller-model`` or ``data-constrained`` option).
         fixed_corpus: the corpus cannot grow (no ``wider-corpus`` option).
 
-    Raises :class:`~planner.errors.InputError` naming the field (``max_days``, ...) for a value out of range.
+    Raises:
+        InputError: naming the field: ``max_days`` not in (0, 10⁶], ``max_gpus`` not a whole number from 1 to
+            10⁷, ``max_cost`` not in (0, 10¹⁵], ``max_epochs`` not in [1, 10⁶], ``unique_tokens`` below 1,
+            ``fixed_model`` or ``fixed_corpus`` not a bool.
     """
 
     max_days: float | None = None
@@ -99,16 +102,21 @@ class Constraints:
 class Option:
     """One way out: a complete plan, its assessment, and what it means against the constraints.
 
-    ``reaches_target``: the verdict's level is compute-optimal (the judged ratio is on or above the line).
-    ``within_epochs``: at most ``max_epochs`` passes over the corpus (True without a corpus).
-    ``within_constraints``: days and cost within the limits. ``reachable``: all three, not known to overflow
-    memory, and (for a new model) an architecture was found.
-    ``reasons``: one sentence per failed condition. ``shape``: the proposed architecture (a
-    :class:`~planner.model.shapes.ShapeCandidate`) for a new model. ``fits``: whether it fits in memory
-    with the layout given to :func:`advise` (None without one). ``extra``: kind-specific numbers
-    (``ratio_at_max_epochs`` for train-longer, ``unique_tokens_at_max_epochs`` for wider-corpus, ...; with a
-    corpus, ``loss_with_repetition``: the data-constrained law's loss L(N, D, U) (Muennighoff et al. 2023, the
-    plan's fit), where the verdict's ``loss`` counts repeated tokens as fresh).
+    Attributes:
+        kind: one of :data:`KINDS`.
+        title: the option in words.
+        plan: the complete plan.
+        assessment: that plan's :func:`~planner.verdict.assessment.assess_plan` assessment.
+        reaches_target: the verdict's level is compute-optimal (the judged ratio is on or above the line).
+        within_epochs: at most ``max_epochs`` passes over the corpus (True without a corpus).
+        within_constraints: days and cost within the limits.
+        reasons: one sentence per failed condition.
+        shape: the proposed architecture (a :class:`~planner.model.shapes.ShapeCandidate`) for a new model.
+        fits: whether it fits in memory with the layout given to :func:`advise` (None without one).
+        extra: kind-specific numbers as ``(name, value)`` pairs (``ratio_at_max_epochs`` for train-longer,
+            ``unique_tokens_at_max_epochs`` for wider-corpus, ...; with a corpus, ``loss_with_repetition``:
+            the data-constrained law's loss L(N, D, U) (Muennighoff et al. 2023, the plan's fit), where the
+            verdict's ``loss`` counts repeated tokens as fresh).
     """
 
     kind: str
@@ -125,17 +133,21 @@ class Option:
 
     @property
     def reachable(self) -> bool:
+        """Reaches the target within the epochs and constraints, not known to overflow memory, and (for a new
+        model) an architecture was found."""
         has_model = self.kind not in NEW_MODEL or self.shape is not None     # a size alone cannot be trained
         return (self.reaches_target and self.within_epochs and self.within_constraints and self.fits is not False
                 and has_model)
 
     @property
     def epochs(self) -> float | None:
+        """Passes over the corpus (None without a corpus)."""
         c = self.assessment.corpus
         return None if c is None else c.epochs
 
     @property
     def effective_tokens(self) -> float | None:
+        """D', the tokens that count as fresh (None without a corpus)."""
         c = self.assessment.corpus
         return None if c is None else c.effective_tokens
 
@@ -159,9 +171,17 @@ class Option:
 
 @dataclass(frozen=True)
 class Advice:
-    """The options for one plan: ``plan`` and its ``assessment``, the ``constraints``, the compute budget the
-    new models were sized for (``budget_flops``, with ``budget_basis`` saying where it came from), the
-    ``target`` ratio and the ``options`` in :data:`KINDS` order."""
+    """The options for one plan.
+
+    Attributes:
+        plan: the plan advised on.
+        assessment: its assessment.
+        constraints: the :class:`Constraints` in force.
+        budget_flops: the compute budget the new models were sized for.
+        budget_basis: where that budget came from, in words.
+        target: the target ratio (the plan's optimal line).
+        options: the options (each an :class:`Option`), in :data:`KINDS` order.
+    """
 
     plan: Plan
     assessment: Assessment
@@ -172,13 +192,28 @@ class Advice:
     options: tuple[Option, ...]
 
     def option(self, kind: str) -> Option:
-        """The option of that kind. Raises InputError (field ``kind``) when it was not offered."""
+        """The option of that kind.
+
+        Args:
+            kind: One of :data:`KINDS` (``train-longer``, ``smaller-model``, ...).
+
+        Returns:
+            The ``Option``.
+
+        Raises:
+            InputError: Naming ``kind``: no option of that kind was offered.
+        """
         for o in self.options:
             if o.kind == kind:
                 return o
         raise InputError("kind", f"one of {', '.join(o.kind for o in self.options)}", kind)
 
     def to_dict(self) -> dict:
+        """JSON-ready: ``plan`` (the plan document), ``target``, ``budget_flops``, ``budget_basis`` and ``options``.
+
+        Returns:
+            A dict; each option as :meth:`Option.to_dict` gives it.
+        """
         return {"plan": plan_to_dict(self.plan), "target": self.target, "budget_flops": self.budget_flops,
                 "budget_basis": self.budget_basis, "options": [o.to_dict() for o in self.options]}
 
@@ -332,19 +367,35 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     Args:
         plan: a :class:`~planner.Plan` (below its target or not: a plan already on the line gets the same
             options, the train-longer one being the plan itself).
-        constraints: a :class:`Constraints` (default: none but ``max_epochs`` = 4).
+        constraints: a :class:`Constraints` (default: no limits but ``max_epochs`` = 16, the gate's own).
         layout: a :class:`~planner.training.parallelism.Parallelism`; with it each option with an
             architecture says whether it fits the plan's accelerator in memory.
 
     Returns:
-        An :class:`Advice` whose ``options`` are, in :data:`KINDS` order, ``train-longer`` (always),
-        ``smaller-model`` and ``data-constrained`` (unless ``fixed_model``), ``wider-corpus`` (when the
-        plan has a corpus smaller than target·N, unless ``fixed_corpus``). Each :class:`Option` holds its plan
-        and that plan's :func:`~planner.assess_plan` assessment (verdict, FLOPs, GPU-hours, days, cost, loss).
+        An ``Advice`` whose ``options`` are, in :data:`KINDS` order, ``train-longer`` (always),
+            ``smaller-model`` and ``data-constrained`` (unless ``fixed_model``), ``wider-corpus`` (when the
+            plan has a corpus smaller than target·N, unless ``fixed_corpus``). Each :class:`Option` holds its plan
+            and that plan's :func:`~planner.assess_plan` assessment (verdict, FLOPs, GPU-hours, days, cost, loss).
 
     Raises:
         InputError: ``plan`` is not a Plan; ``constraints`` is not Constraints; ``max_cost`` without a price in
             the plan (field ``max_cost``).
+
+    Examples:
+        The origin case (Qwen2.5-0.5B, 22M tokens, a 1.24B-token corpus) reaches 20× by training 1,555,931
+        steps (10.3 epochs, judged on effective tokens), or on a corpus of 20 × N = 9.88B unique tokens in
+        ceil(20 × 494,032,768 / 8,192) = 1,206,135 steps:
+
+        >>> from planner.verdict.planfile import load_plan
+        >>> adv = advise(load_plan("data/plans/origin-case.toml"))
+        >>> [o.kind for o in adv.options]
+        ['train-longer', 'smaller-model', 'wider-corpus', 'data-constrained']
+        >>> longer = adv.option("train-longer")
+        >>> longer.plan.budget.steps, round(longer.epochs, 1), longer.assessment.verdict.level
+        (1555931, 10.3, 'compute-optimal')
+        >>> wider = adv.option("wider-corpus")
+        >>> wider.plan.budget.steps, wider.plan.unique_tokens
+        (1206135, 9880655360.0)
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan (see planner.load_plan)", type(plan).__name__)

@@ -144,12 +144,23 @@ def assess_plan(plan: Plan) -> Assessment:
         plan: a :class:`~planner.verdict.schema.Plan`.
 
     Returns:
-        An :class:`Assessment`: the gate (judged on effective tokens when the plan repeats its corpus),
-        compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
-        over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
+        An ``Assessment``: the gate (judged on effective tokens when the plan repeats its corpus),
+            compute and cost, the predicted loss and the compute-optimal alternative (both on the compute N,
+            over everything the model will have seen: prior + new tokens), and :attr:`Assessment.verdict`.
 
     Raises:
         InputError: ``plan`` is not a :class:`Plan`.
+
+    Examples:
+        The origin case: D/N = 22,118,400 / 494,032,768 = 0.045, and 6·N·D = 6.56e16 FLOPs on one A100
+        (312 TFLOP/s) at 40% MFU take 6.56e16 / (312e12 × 0.4 × 3600) = 0.146 GPU-hours:
+
+        >>> from planner.verdict.planfile import load_plan
+        >>> a = assess_plan(load_plan("data/plans/origin-case.toml"))
+        >>> a.params, a.gate.tokens, a.verdict.headline
+        (494032768, 22118400, 'SEVERE — blocked: D/N 0.045')
+        >>> round(a.compute.gpu_hours, 3)
+        0.146
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan (see planner.load_plan or planner.plan_from_dict)",

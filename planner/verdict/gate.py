@@ -51,7 +51,21 @@ LEVEL_TEXT = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Tokens-per-parameter lines: ``severe`` < ``block`` <= ``optimal``."""
+    """Tokens-per-parameter lines: ``severe`` ≤ ``block`` ≤ ``optimal``.
+
+    Attributes:
+        severe: Below it a plan is ``severe`` (default 5, :data:`~planner.lines.SEVERE_LINE`).
+        block: Below it a plan is ``blocked`` (default 10, :data:`~planner.lines.LAUNCH_LINE`).
+        optimal: At or above it a plan is ``compute-optimal`` (default 20, :data:`~planner.lines.OPTIMAL_LINE`).
+
+    Raises:
+        InputError: A line is not a finite number > 0 and at most 10^30 (``thresholds.severe`` ...),
+            ``severe`` is above ``optimal``, or ``block`` is not between them.
+
+    Examples:
+        >>> Thresholds(block=8).block
+        8.0
+    """
 
     severe: float = SEVERE_LINE
     block: float = LAUNCH_LINE
@@ -109,6 +123,13 @@ def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
 
     Returns:
         An int for scalars, an int array for arrays.
+
+    Raises:
+        InputError: ``thresholds`` is not a :class:`Thresholds`.
+
+    Examples:
+        >>> level_code(22_118_400, 494_032_768), level_code(10**17 - 1, 10**16), level_code(10**17, 10**16)
+        (0, 1, 2)
     """
     lines = _lines(_thresholds(thresholds))
     if not any_array(tokens, params):
@@ -139,6 +160,21 @@ def level(r, thresholds: Thresholds = Thresholds()):
     For a plan, prefer :func:`assess` (or ``level_code(tokens, params)``), which decides from N and D exactly.
     :func:`ratio` rounds toward zero, so ``level(ratio(D, N))`` agrees with it on lines that are binary
     numbers (5, 10, 20, 12.5, ...).
+
+    Args:
+        r: D/N: a number, a numpy array or a pandas Series.
+        thresholds: the lines.
+
+    Returns:
+        One of :data:`LEVELS` for a scalar, a numpy array of them for an array.
+
+    Raises:
+        InputError: ``r`` is None, a string, a bool or a dict, or not a number; or ``thresholds`` is not a
+            :class:`Thresholds`.
+
+    Examples:
+        >>> level(0.045), level(10), level(19.99), level(20)
+        ('severe', 'below-optimal', 'below-optimal', 'compute-optimal')
     """
     if r is None or isinstance(r, (str, bytes, bool, dict)):
         raise InputError("r", "a ratio: a number, a numpy array or a pandas Series", r)
@@ -150,7 +186,22 @@ def level(r, thresholds: Thresholds = Thresholds()):
 
 
 def is_blocked(r, thresholds: Thresholds = Thresholds()):
-    """True where the ratio is below the launch threshold, or NaN (vectorised)."""
+    """True where the ratio is below the launch threshold, or NaN (vectorised).
+
+    Args:
+        r: D/N: a number, a numpy array or a pandas Series.
+        thresholds: the lines.
+
+    Returns:
+        A bool for a scalar, a bool array for an array.
+
+    Raises:
+        InputError: ``thresholds`` is not a :class:`Thresholds`.
+
+    Examples:
+        >>> bool(is_blocked(9.99)), bool(is_blocked(10))
+        (True, False)
+    """
     return level_code(r, 1, thresholds) < 2
 
 
@@ -163,7 +214,7 @@ def ratio(tokens, params):
 
     Returns:
         A float for scalars: the exact quotient rounded toward zero, so it never passes a line the exact ratio
-        does not reach; a float64 array otherwise (never overflows, whatever the scale).
+            does not reach; a float64 array otherwise (never overflows, whatever the scale).
 
     Raises:
         InputError: naming ``tokens`` or ``params`` for zero, negative, NaN, infinite or non-numeric values.
@@ -187,7 +238,7 @@ def tokens_to_target(params, target=OPTIMAL_LINE, prior_tokens=0):
 
     Returns:
         The least whole number of tokens the gate passes: a Python int for scalars (exact), a float64 array
-        otherwise.
+            otherwise.
 
     Raises:
         InputError: naming the argument.
@@ -273,6 +324,30 @@ class GateResult:
     (new tokens) whose judged level is compute-optimal, on effective tokens when a corpus is known. They are None
     when the corpus cannot get there within 16 epochs (``optimal_reachable`` False); ``corpus_needed`` then says
     how many unique tokens would.
+
+    Attributes:
+        params: N, as judged.
+        param_kind: which N: ``total``, ``non_embedding`` or ``active``.
+        tokens: D, the new training tokens.
+        prior_tokens: tokens the starting checkpoint already saw.
+        ratio: the judged ratio (rounded toward zero).
+        raw_ratio: (prior + new) / N, without discounting repetition.
+        new_ratio: new tokens / N.
+        cumulative_ratio: (prior + new) / N (the same as ``raw_ratio``).
+        effective_ratio: (prior + effective new tokens) / N when the plan repeats a known corpus, else None.
+        judged: which tokens were judged, in words (``new``, ``cumulative (prior + new)``, ``effective ...``).
+        level: one of :data:`LEVELS`.
+        blocked: the level is ``severe`` or ``blocked``.
+        tokens_per_step: tokens per optimizer step, when given.
+        steps_to_optimal: the fewest steps that reach the optimal line (None without ``tokens_per_step``
+            or when unreachable).
+        tokens_to_optimal: the fewest new tokens that reach it (None when unreachable).
+        optimal_reachable: False when the corpus cannot reach the line within 16 epochs.
+        thresholds: the lines judged against.
+        repetition_capped: the level was held at ``below-optimal`` for repeating the corpus past 16 epochs.
+        corpus_needed: unique tokens a corpus would need to reach the line, when this one cannot.
+        forced: a blocked plan was let through by :func:`enforce` with ``force``.
+        corpus: the corpus assessment (epochs, ceilings), when ``unique_tokens`` was given.
     """
 
     params: int
@@ -321,6 +396,7 @@ class GateResult:
 
     @property
     def message(self) -> str:
+        """The decision in words: the level, the judged ratio, the lines and how to reach the optimal line."""
         t = self.thresholds
         which = f"on {self.param_kind.replace('_', '-')} N = {fmt_int(self.params)}"
         lines = _lines(t)
@@ -343,6 +419,11 @@ class GateResult:
         return f"{head} Reaching {t.optimal:g}×: {self.reach}."
 
     def to_dict(self) -> dict:
+        """The result as plain data (JSON-ready), with ``reach`` and ``message`` added.
+
+        Returns:
+            A dict of every field; ``thresholds`` and ``corpus`` as dicts.
+        """
         d = asdict(self)
         d["thresholds"] = asdict(self.thresholds)
         d["corpus"] = None if self.corpus is None else self.corpus.to_dict()
@@ -368,12 +449,23 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
         corpus_name: the corpus's name, for messages.
 
     Returns:
-        A :class:`GateResult`.
+        A ``GateResult``.
 
     Raises:
-        InputError: naming the argument.
+        InputError: naming the argument: ``params`` or ``tokens`` not a whole number from 1 to 10^30,
+            ``prior_tokens`` not one from 0 (or prior + new tokens above 10^30), ``tokens_per_step`` not one
+            from 1, ``unique_tokens`` not a number > 0, ``param_kind`` not one of ``total``, ``non_embedding``,
+            ``active``, ``thresholds`` not a :class:`Thresholds`.
 
     Examples:
+        Qwen2.5-0.5B on 2,700 steps of 8,192 tokens (D = 22,118,400): D/N = 0.045, far below the 5× line.
+
+        >>> g = assess(494_032_768, 22_118_400, tokens_per_step=8192)
+        >>> g.level, round(g.ratio, 3), g.blocked, g.steps_to_optimal
+        ('severe', 0.045, True, 1206135)
+
+        With a corpus of 1.24B unique tokens, the line needs 10.3 epochs of it, judged on effective tokens:
+
         >>> g = assess(494_032_768, 22_118_400, tokens_per_step=8192, unique_tokens=1.24e9)
         >>> g.level, g.steps_to_optimal, round(g.tokens_to_optimal / 1.24e9, 1)
         ('severe', 1555931, 10.3)
@@ -428,9 +520,21 @@ def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: 
 def enforce(result: GateResult, *, force: bool = False, stacklevel: int = 2) -> GateResult:
     """Warn below the optimal line; raise :class:`BlockedPlanError` when blocked unless ``force``.
 
+    Args:
+        result: the gate's decision (from :func:`assess`).
+        force: let a blocked plan through (it is marked ``forced``).
+        stacklevel: where the warnings point, as for :func:`warnings.warn` (2: the caller).
+
+    Returns:
+        ``result``, or a copy with ``forced=True`` when a blocked plan was forced.
+
     Raises:
-        InputError: ``force`` is not a bool.
+        InputError: ``result`` is not a :class:`GateResult`, or ``force`` is not a bool.
         BlockedPlanError: the plan is blocked and not forced.
+
+    Warns:
+        UnderProvisionedWarning: the plan is below the optimal line.
+        DataRepetitionWarning: the plan repeats its corpus too much.
     """
     if not isinstance(result, GateResult):
         raise InputError("result", "a planner GateResult (see planner.assess)", type(result).__name__)
@@ -447,5 +551,32 @@ def enforce(result: GateResult, *, force: bool = False, stacklevel: int = 2) -> 
 
 
 def check(params, tokens, *, force: bool = False, **kwargs) -> GateResult:
-    """:func:`assess` then :func:`enforce`: the call a launch script makes."""
+    """:func:`assess` then :func:`enforce`: the call a launch script makes.
+
+    Args:
+        params: N, as for :func:`assess`.
+        tokens: D, new training tokens, as for :func:`assess`.
+        force: let a blocked plan through (it warns instead).
+        **kwargs: the other arguments of :func:`assess` (``tokens_per_step``, ``prior_tokens``, ``thresholds``,
+            ``param_kind``, ``unique_tokens``, ``corpus_name``).
+
+    Returns:
+        The ``GateResult`` (``forced`` when a blocked plan was forced).
+
+    Raises:
+        InputError: as for :func:`assess`, or ``force`` is not a bool.
+        BlockedPlanError: the plan is blocked (below the launch line) and not forced.
+
+    Warns:
+        UnderProvisionedWarning: the plan is below the optimal line.
+        DataRepetitionWarning: the plan repeats its corpus too much.
+
+    Examples:
+        >>> check(494_032_768, 22_118_400)
+        Traceback (most recent call last):
+        ...
+        planner.errors.BlockedPlanError: SEVERE: far too few tokens per parameter; ...
+        >>> check(494_032_768, 10_000_000_000).level
+        'compute-optimal'
+    """
     return enforce(assess(params, tokens, **kwargs), force=force, stacklevel=3)

@@ -256,6 +256,17 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
         PlanFileError: the path is not a usable path (wrong type, empty, a NUL byte), the file exists and
             ``overwrite`` is false, or it cannot be written.
         InputError: ``plan`` is not a :class:`~planner.verdict.schema.Plan`, or ``overwrite`` not a bool.
+
+    Examples:
+        >>> import os, tempfile
+        >>> plan = load_plan("data/plans/origin-case.toml")
+        >>> path = save_plan(plan, os.path.join(tempfile.mkdtemp(), "origin.toml"))
+        >>> load_plan(path) == plan
+        True
+        >>> save_plan(plan, path)
+        Traceback (most recent call last):
+        ...
+        planner.errors.PlanFileError: plan: ... exists; pass overwrite=True to replace it
     """
     checked_path(path, "plan", error=PlanFileError)
     doc = plan_to_dict(plan)
@@ -306,6 +317,13 @@ def load_plan(path) -> Plan:
     Raises:
         PlanFileError: the file cannot be read (missing, not a regular file, too large), is not valid TOML,
             or a field is invalid (the error names it, e.g. ``plan.training.steps``).
+
+    Examples:
+        The origin case: Qwen2.5-0.5B, 2,700 steps of 4 × 2,048 = 8,192 tokens.
+
+        >>> plan = load_plan("data/plans/origin-case.toml")
+        >>> plan.model.name, plan.budget.steps, plan.budget.tokens
+        ('qwen2.5-0.5b', 2700, 22118400)
     """
     p = find_plan(path)
     text = read_text(p, "plan", error=PlanFileError)  # regular files only, size capped: never /dev/zero

@@ -43,7 +43,12 @@ EXIT_LAUNCH, EXIT_BLOCKED = 0, 1
 
 @dataclass(frozen=True)
 class Notice:
-    """One thing a reviewer must read: ``kind`` from :data:`NOTICE_KINDS` and the text."""
+    """One thing a reviewer must read.
+
+    Attributes:
+        kind: one of :data:`NOTICE_KINDS`.
+        text: the notice in words.
+    """
 
     kind: str
     text: str
@@ -53,12 +58,15 @@ class Notice:
 class Verdict:
     """The launch decision on one plan.
 
-    Fields:
+    Attributes:
         level: the gate's level (tokens per parameter), from :data:`~planner.verdict.gate.LEVELS`.
         status: what surfaces colour by: ``level``, or ``does-not-fit`` when memory blocks the plan.
         blocked: True when the gate blocks the plan (below the launch line) or it does not fit in memory.
-        gate_blocked / memory_blocked: which of the two blocks it.
-        ratio / raw_ratio / judged: the judged ratio, the raw one, and which was judged (``raw``, ``effective``).
+        gate_blocked: the gate blocks it (below the launch line).
+        memory_blocked: the memory estimate blocks it (it does not fit).
+        ratio: the judged ratio.
+        raw_ratio: the raw ratio (repeated tokens counted as fresh).
+        judged: which ratio was judged (``raw``, ``effective``).
         headline: the verdict in one phrase (level, judged ratio, and the memory or repetition problem).
         explanation: what the headline means, in a few words (the banner and the card print it beside it).
         notices: the warnings every surface shows.
@@ -88,7 +96,8 @@ class Verdict:
             force_no_fit: launch even when the memory estimate says it does not fit (``--force-no-fit``).
 
         Returns:
-            0 the plan may launch, 1 it is blocked (by the gate unless ``force``, by memory unless ``force_no_fit``).
+            0 the plan may launch, 1 it is blocked (by the gate unless ``force``, by memory unless
+                ``force_no_fit``).
         """
         if self.gate_blocked and not force:
             return EXIT_BLOCKED
@@ -97,6 +106,11 @@ class Verdict:
         return EXIT_LAUNCH
 
     def to_dict(self) -> dict:
+        """The verdict as plain data (JSON-ready).
+
+        Returns:
+            A dict of every field, notices as ``{"kind", "text"}`` dicts.
+        """
         return {"level": self.level, "status": self.status, "blocked": self.blocked,
                 "gate_blocked": self.gate_blocked, "memory_blocked": self.memory_blocked, "ratio": self.ratio,
                 "raw_ratio": self.raw_ratio, "judged": self.judged, "headline": self.headline, "explanation": self.explanation,
@@ -120,7 +134,7 @@ def verdict(gate, *, memory=None) -> Verdict:
             when the plan states no layout.
 
     Returns:
-        A :class:`Verdict`.
+        A ``Verdict``.
     """
     t = gate.thresholds
     lines = (t.severe, t.block, t.optimal)

@@ -79,7 +79,12 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
         params: N: a number, a list, a numpy array or a pandas Series; real values are fine
             (``np.geomspace(1e8, 1e10, 50)``).
         tokens: D, likewise; or give ``steps`` with ``tokens_per_step`` or the batch layout instead.
-        steps, tokens_per_step, micro_batch, seq_len, grad_accum, data_parallel: whole numbers (arrays allowed).
+        steps: optimizer steps, whole numbers (arrays allowed).
+        tokens_per_step: tokens per step, whole numbers (arrays allowed); or the batch layout below.
+        micro_batch: sequences per device per forward pass (arrays allowed).
+        seq_len: tokens per sequence (arrays allowed).
+        grad_accum: gradient-accumulation steps (arrays allowed; default 1).
+        data_parallel: data-parallel ranks (arrays allowed; default 1).
         prior_tokens: tokens already seen (continued pretraining).
         unique_tokens: corpus size U; adds ``epochs``, ``effective_tokens`` and ``ceiling_1_epoch``, and the
             level is judged on effective tokens where a plan repeats the corpus, as :func:`planner.assess` does.
@@ -88,12 +93,21 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
 
     Returns:
         A pandas DataFrame, one row per plan: params, tokens, ratio (the judged one), raw_ratio, level
-        (ordered categorical), blocked, tokens_to_optimal, flops, and steps / tokens_per_step /
-        steps_to_optimal, epochs / effective_tokens / ceiling_1_epoch, prior_tokens where they apply.
+            (ordered categorical), blocked, tokens_to_optimal, flops, and steps / tokens_per_step /
+            steps_to_optimal, epochs / effective_tokens / ceiling_1_epoch, prior_tokens where they apply.
 
     Raises:
         InputError: naming the argument, for bad values, for both ``tokens`` and ``steps``, for
             ``tokens_per_step`` with a batch layout, and for a budget that is incomplete.
+
+    Examples:
+        Five model sizes on 10B tokens: D/N = 100, 20, 10, 5 and 2.5.
+
+        >>> df = sweep([1e8, 5e8, 1e9, 2e9, 4e9], 1e10)
+        >>> df["ratio"].tolist()
+        [100.0, 20.0, 10.0, 5.0, 2.5]
+        >>> df["level"].tolist()
+        ['compute-optimal', 'compute-optimal', 'below-optimal', 'blocked', 'severe']
     """
     import pandas as pd
 

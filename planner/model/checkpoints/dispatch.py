@@ -93,7 +93,7 @@ def read_checkpoint(source) -> CheckpointCount:
         source: the path.
 
     Returns:
-        A :class:`CheckpointCount`; for a folder, ``config`` is its ``config.json`` (or ``None``).
+        A ``CheckpointCount``; for a folder, ``config`` is its ``config.json`` (or ``None``).
 
     Raises:
         ConfigError: nothing countable at that path, or a malformed header (see the readers).

@@ -21,7 +21,7 @@ def explain(c: CheckpointCount, config_total: int, *, tied: bool | None = None,
 
     Returns:
         Empty when the counts agree and the metadata does not contradict them; otherwise the
-        differences it can name, and a last line with any part it cannot explain.
+            differences it can name, and a last line with any part it cannot explain.
     """
     out: list[str] = []
     diff = c.total - config_total

@@ -144,8 +144,8 @@ def read_gguf(path) -> CheckpointCount:
         path: the ``.gguf`` file (GGUF version 2 or 3, little- or big-endian).
 
     Returns:
-        A :class:`CheckpointCount`; dtypes are ggml type names (``F16``, ``Q4_K``, ...) and
-        the metadata holds every scalar key (``general.architecture``, ``*.expert_count``...).
+        A ``CheckpointCount``; dtypes are ggml type names (``F16``, ``Q4_K``, ...) and
+            the metadata holds every scalar key (``general.architecture``, ``*.expert_count``...).
 
     Raises:
         ConfigError: not a regular file, not GGUF, an unsupported version, a truncated or

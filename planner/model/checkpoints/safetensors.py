@@ -54,7 +54,7 @@ def read_safetensors(path) -> CheckpointCount:
         path: the file.
 
     Returns:
-        A :class:`CheckpointCount` with every tensor's element count and the bytes per dtype.
+        A ``CheckpointCount`` with every tensor's element count and the bytes per dtype.
 
     Raises:
         ConfigError: the path is not a regular file, or the header is truncated, too long,
@@ -138,7 +138,7 @@ def read_safetensors_index(path) -> CheckpointCount:
         path: the index file; the shards it names must be in the same folder.
 
     Returns:
-        A :class:`CheckpointCount` over every tensor of every shard (each shard read once).
+        A ``CheckpointCount`` over every tensor of every shard (each shard read once).
 
     Raises:
         ConfigError: the index is not JSON, has no ``weight_map`` object, names a shard

@@ -43,7 +43,7 @@ def tensor_kind(name: str) -> str:
 
     Returns:
         A breakdown key (``embeddings``, ``head``, ``attention``, ``mlp``, ``experts``, ...), ``buffer``,
-        ``vision`` or ``other``.
+            ``vision`` or ``other``.
     """
     n = name.lower()
     buffer, vision, kinds = _patterns()
@@ -86,7 +86,7 @@ def param_count(c: CheckpointCount):
         c: the checkpoint count.
 
     Returns:
-        The :class:`~planner.model.params.ParamCount`.
+        The ``ParamCount``.
     """
     parts = breakdown(c)
     inactive, is_moe = 0, False

@@ -101,7 +101,7 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         name: display name (default: the config's ``_name_or_path`` or its ``model_type``).
 
     Returns:
-        The :class:`Architecture`, counted exactly as the current transformers release builds it.
+        The ``Architecture``, counted exactly as the current transformers release builds it.
 
     Raises:
         ConfigError: a field is missing, malformed or out of range (named ``config.<key>``).

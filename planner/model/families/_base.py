@@ -34,7 +34,31 @@ Extra = Callable[[Mapping, dict], None]
 
 @dataclass(frozen=True)
 class Family:
-    """The conventions of one ``model_type`` (see the module docstring)."""
+    """The conventions of one ``model_type`` (see the module docstring).
+
+    A :data:`Flag` is a constant bool or ``(config field, its default)``.
+
+    Attributes:
+        norm: the block norm: ``rms``, ``layer``, ``layer_nobias`` or ``none``.
+        norms_per_layer: block norms per layer.
+        gated_mlp: the MLP has gate, up and down projections.
+        qkv_bias: biases on the q, k, v projections (a Flag).
+        o_bias: a bias on the output projection (a Flag).
+        mlp_bias: biases in the MLP (a Flag).
+        lm_head_bias: a bias on the LM head (a Flag).
+        qk_norm: norms on queries and keys (a Flag).
+        qk_norm_scope: ``head``: one norm of head_dim; ``all``: one weight per head.
+        qk_norm_kind: the q/k norms' kind (None: the block norm's).
+        tie_default: the head is tied to the embedding when the config does not say.
+        head_dim_default: head width when absent (None: hidden_size // num_heads).
+        head_dim_from_config: False: the config's head_dim is ignored (hidden // heads).
+        intermediate_default: the MLP width when absent, as a multiple of hidden_size (None: required).
+        positions: config fields holding learned positions (the first present counts).
+        position_offset: extra rows of the position table (OPT's 2).
+        defaults: transformers' config defaults for absent keys.
+        extra: a function ``extra(cfg, fields)`` for what is not a constant (Falcon's fused QKV width,
+            DeepSeek's latent attention, the MoE layer pattern).
+    """
 
     norm: str = "rms"
     norms_per_layer: int = 2
@@ -68,8 +92,14 @@ LEGACY: dict[str, tuple[str, dict]] = {}
 def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Mapping] | None = None) -> None:
     """Add a family module's rows to the registry (a model_type is defined once).
 
-    ``defaults`` maps a model_type to its transformers config-class defaults, applied to keys a
-    config.json omits.
+    Args:
+        module: The family module's ``__name__``; its last part is recorded in :data:`MODULES`.
+        table: model_type → :class:`Family`.
+        defaults: model_type → its transformers config-class defaults, applied to keys a
+            config.json omits.
+
+    Raises:
+        RuntimeError: A model_type that is already registered (a programming error, not a user's).
     """
     for model_type, fam in table.items():
         if model_type in FAMILIES:
@@ -83,6 +113,19 @@ def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Ma
 # ---- config readers: every failure is a ConfigError naming config.<key> ---------------------------
 
 def flag(cfg: Mapping, key: str, default: bool) -> bool:
+    """A boolean field of a config.
+
+    Args:
+        cfg: The config dict.
+        key: The field.
+        default: The value when the field is absent or null.
+
+    Returns:
+        The field's value.
+
+    Raises:
+        ConfigError: Naming ``config.<key>``: the value is not ``true`` or ``false``.
+    """
     v = cfg.get(key, default)
     if v is None:
         return default
@@ -92,6 +135,25 @@ def flag(cfg: Mapping, key: str, default: bool) -> bool:
 
 
 def dim(cfg: Mapping, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+    """A whole-number field of a config (a dimension, a count).
+
+    Args:
+        cfg: The config dict.
+        key: The field.
+        default: The value when the field is absent or null; None: the field is required.
+        minimum: The least value accepted.
+
+    Returns:
+        The value, a whole number from ``minimum`` to ``MAX_DIM`` (10⁹).
+
+    Raises:
+        ConfigError: Naming ``config.<key>``: missing when required, a string, or not a whole number
+            from ``minimum`` to ``MAX_DIM`` (10⁹).
+
+    Examples:
+        >>> dim({"hidden_size": 896}, "hidden_size")
+        896
+    """
     v = cfg.get(key)
     if v is None:
         if default is None:
@@ -106,7 +168,20 @@ def dim(cfg: Mapping, key: str, default: int | None = None, *, minimum: int = 1)
 
 
 def first_dim(cfg: Mapping, keys: tuple[str, ...], default: int | None = None, *, minimum: int = 1) -> int:
-    """The first of ``keys`` present in ``cfg`` (a field with several spellings)."""
+    """The first of ``keys`` present in ``cfg`` (a field with several spellings).
+
+    Args:
+        cfg: The config dict.
+        keys: The spellings, first match wins.
+        default: The value when none is present; None: required.
+        minimum: The least value accepted.
+
+    Returns:
+        The value, as :func:`dim` reads it.
+
+    Raises:
+        ConfigError: As for :func:`dim`; a missing field is named by its first spelling.
+    """
     for key in keys:
         if cfg.get(key) is not None:
             return dim(cfg, key, minimum=minimum)
@@ -114,6 +189,18 @@ def first_dim(cfg: Mapping, keys: tuple[str, ...], default: int | None = None, *
 
 
 def layer_list(cfg: Mapping, key: str) -> list[int]:
+    """A list-of-layer-indices field of a config (absent or null: empty).
+
+    Args:
+        cfg: The config dict.
+        key: The field.
+
+    Returns:
+        The indices as given.
+
+    Raises:
+        ConfigError: Naming ``config.<key>``: not a list of whole numbers ≥ 0.
+    """
     v = cfg.get(key) or []
     if not isinstance(v, list) or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in v):
         raise ConfigError(f"config.{key}", f"must be a list of layer indices, got {v!r}")
@@ -124,7 +211,25 @@ _REQUIRED = object()
 
 
 def aliased(cfg: Mapping, name: str, default=_REQUIRED, used: dict | None = None) -> int | None:
-    """The first of ``name``'s spellings present in ``cfg``; ``used`` records which key it was."""
+    """The first of ``name``'s spellings (:data:`ALIASES`) present in ``cfg``.
+
+    Args:
+        cfg: The config dict.
+        name: The Architecture field (``hidden_size``, ``num_layers`` ...).
+        default: The value when no spelling is present; omitted: required.
+        used: A dict that records, under ``name``, which key was read.
+
+    Returns:
+        The value, as :func:`dim` reads it, or ``default``.
+
+    Raises:
+        ConfigError: As for :func:`dim`; a missing required field is named by its first spelling.
+
+    Examples:
+        >>> used = {}
+        >>> aliased({"n_embd": 768}, "hidden_size", used=used), used
+        (768, {'hidden_size': 'n_embd'})
+    """
     for key in ALIASES[name]:
         if cfg.get(key) is not None:
             if used is not None:
@@ -136,4 +241,16 @@ def aliased(cfg: Mapping, name: str, default=_REQUIRED, used: dict | None = None
 
 
 def resolve(cfg: Mapping, f: Flag) -> bool:
+    """The value of a :class:`Family` flag for one config.
+
+    Args:
+        cfg: The config dict.
+        f: A constant bool, or ``(config field, its default)``.
+
+    Returns:
+        The constant, or the field read by :func:`flag`.
+
+    Raises:
+        ConfigError: As for :func:`flag`.
+    """
     return f if isinstance(f, bool) else flag(cfg, *f)

@@ -32,7 +32,23 @@ WRAPPERS = {
 
 
 def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
-    """``(language-model config, Architecture fields naming the wrapper)``, or ``(config, None)``."""
+    """Split an image-text wrapper's config into its language model's config and the wrapper's fields.
+
+    Args:
+        config: A config dict, possibly an image-text wrapper's (a ``text_config``, or a model_type in
+            :data:`WRAPPERS`).
+
+    Returns:
+        ``(language-model config, Architecture fields naming the wrapper)`` — the fields are
+            ``language_model_of`` and ``vision_params`` (None when the vision tower is not counted) —
+            or ``(config, None)`` for a config that is not a wrapper.
+
+    Raises:
+        ConfigError: ``config.text_config`` is not an object, ``config.model_type`` is missing, or a
+            wrapper's ``text_config.model_type`` is missing.
+        UnknownModelError: A wrapper that is not counted natively, or a wrapper whose
+            ``tie_word_embeddings`` disagrees with its ``text_config``'s where transformers ties by both.
+    """
     text = config.get("text_config")
     if text is None:
         if not isinstance(config.get("model_type"), str) or config["model_type"] not in WRAPPERS:

@@ -81,12 +81,23 @@ def memory_estimate(arch_or_params, layout: Parallelism | None = None, accelerat
             that fits and, if it does not fit, the smallest fix.
 
     Returns:
-        A :class:`~planner.training.memory.result.MemoryEstimate`.
+        A ``MemoryEstimate``.
 
     Raises:
         InputError: naming the field: a layout that is not a ``Parallelism``, a bad count, or a layout
             that does not suit the model (``tp`` not dividing the heads, ``pp`` the layers, ``ep`` the experts).
         UnknownModelError: an unknown accelerator.
+
+    Examples:
+        A bare 7B count on one GPU: 2 + 2 + 12 bytes per parameter of weights, gradients and AdamW state
+        (16Ψ, Rajbhandari et al. 2020) — 112 GB, which does not fit an 80 GB H100; splitting the matrices
+        over two GPUs (tensor parallelism) does:
+
+        >>> e = memory_estimate("7B", accelerator="h100-sxm")
+        >>> e.weights / 1e9, e.gradients / 1e9, e.optimizer / 1e9
+        (14.0, 14.0, 84.0)
+        >>> e.fits, e.fix.changes
+        (False, {'tp': 2})
     """
     layout = Parallelism() if layout is None else layout
     if not isinstance(layout, Parallelism):

@@ -33,7 +33,7 @@ def find_fix(model: ModelParts, layout: Parallelism, capacity: float) -> Fix | N
         capacity: the accelerator's bytes.
 
     Returns:
-        The :class:`~planner.training.memory.result.Fix`, or None when no change among these fits.
+        The ``Fix``, or None when no change among these fits.
     """
     fix = _search_fix(model, layout, capacity, keep_gpus=True)
     if fix is None and layout.gpus is not None:

@@ -50,7 +50,7 @@ def model_states(params, dp=1, zero=0, *, weight_bytes=2, grad_bytes=2, optimize
 
     Returns:
         ``(weights, gradients, optimizer)`` in bytes: Python floats for scalar inputs, arrays if any input
-        is an array.
+            is an array.
 
     Raises:
         InputError: naming the argument: a negative or non-finite value, a ZeRO stage outside 0-3.
@@ -114,7 +114,7 @@ def layer_activations(micro_batch, seq_len, hidden_size, num_heads, *, kv_width=
         v_width: width of V (default ``kv_width``).
 
     Returns:
-        Bytes: a Python float for scalar inputs, an array if any input is an array.
+        The bytes: a Python float for scalar inputs, an array if any input is an array.
 
     Raises:
         InputError: naming the argument: not a whole number >= 1, an unknown recompute mode.

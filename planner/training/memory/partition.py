@@ -59,7 +59,7 @@ def model_parts(arch_or_params) -> ModelParts:
             (``7e9``, ``"7B"``).
 
     Returns:
-        The :class:`ModelParts`.
+        The ``ModelParts``.
 
     Raises:
         InputError: a count that is not a whole number >= 1.
@@ -130,7 +130,7 @@ def activation_widths(a) -> dict | None:
 
     Returns:
         Keyword arguments (hidden size, heads, Q/K/V widths, MLP width; latent attention's widths), or None
-        when the layers are not attention (their activations are not modelled).
+            when the layers are not attention (their activations are not modelled).
     """
     if getattr(a, "mixer", "attention") != "attention":
         return None
@@ -161,7 +161,7 @@ def stage_bytes(model: ModelParts, v: dict) -> dict:
 
     Returns:
         ``{"first": {part: bytes}, "last": {part: bytes}, "per_layer": bytes or None}``; the stages have
-        ``activations`` only when they are known.
+            ``activations`` only when they are known.
     """
     t, pp, dp, ep, zero = (np.asarray(v[k], dtype=float) for k in ("tp", "pp", "dp", "ep", "zero"))
     wb, gb, ob = v["weight_bytes"], v["grad_bytes"], v["optimizer_bytes"]
@@ -258,7 +258,7 @@ def layout_estimate(model: ModelParts, layout: Parallelism) -> MemoryEstimate:
         layout: a checked layout with ``dropout`` decided.
 
     Returns:
-        The :class:`~planner.training.memory.result.MemoryEstimate` (no capacity).
+        The ``MemoryEstimate`` (no capacity).
     """
     parts = stage_bytes(model, layout_values(layout))
     b = binding_stage(parts, float(layout.overhead))

@@ -31,13 +31,22 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
 
     Returns:
         A DataFrame with the axes, ``weights``, ``gradients``, ``optimizer``, ``activations`` (NaN with a bare
-        parameter count), ``overhead``, ``total``, ``stage``; with an accelerator also ``capacity``,
-        ``headroom`` and ``fits``.
+            parameter count), ``overhead``, ``total``, ``stage``; with an accelerator also ``capacity``,
+            ``headroom`` and ``fits``.
 
     Raises:
         InputError: naming the field: an unknown axis, an empty or unequal sequence, a bad value, or a
             layout that does not suit the model.
         UnknownModelError: an unknown accelerator.
+
+    Examples:
+        ZeRO's stages for 7B parameters on 8 data-parallel GPUs (Rajbhandari et al. 2020, Fig. 1):
+        16Ψ = 112 GB, 4Ψ + 12Ψ/8 = 38.5 GB, 2Ψ + 14Ψ/8 = 26.25 GB and 16Ψ/8 = 14 GB of model states:
+
+        >>> from planner.training.parallelism import Parallelism
+        >>> df = memory_sweep("7B", Parallelism(dp=8), zero=[0, 1, 2, 3])
+        >>> ((df["weights"] + df["gradients"] + df["optimizer"]) / 1e9).tolist()
+        [112.0, 38.5, 26.25, 14.0]
     """
     import pandas as pd
     layout = Parallelism() if layout is None else layout
