@@ -116,13 +116,17 @@ def open_regular(path, field: str, *, error=ConfigError, directory: str | None =
     p = checked_path(path, field, error=error)
     cap = sys.maxsize if limit is None else limit
     try:
-        _check_kind(os.stat(p), p, field, error, cap, directory)
-        # O_NONBLOCK: if the path became a FIFO after the stat above, opening it does not wait for a writer.
-        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        st = os.stat(p)
     except OSError as e:
         raise _os_error(e, p, field, error) from None
     except ValueError as e:  # e.g. a path the platform cannot encode
         raise error(field, f"not a usable file path ({e}): {display(p)}") from None
+    _check_kind(st, p, field, error, cap, directory)
+    try:
+        # O_NONBLOCK: if the path became a FIFO after the stat above, opening it does not wait for a writer.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise _os_error(e, p, field, error) from None
     try:
         st = os.fstat(fd)
         _check_kind(st, p, field, error, cap, directory)  # the file actually opened

@@ -658,3 +658,9 @@ def test_every_writer_refuses_what_would_block_clobber_or_fail(tmp_path):
             planner.save_plan(plan, path)
     assert (tmp_path / "kept.toml").read_text() == "x = 1\n"
     assert planner.load_plan(planner.save_plan(plan, tmp_path / "kept.toml", overwrite=True)) == plan
+
+
+def test_a_directory_is_named_once_not_wrapped_in_a_second_message():
+    with pytest.raises(planner.ConfigError) as e:
+        planner.files.read_text(ROOT / "data", "config")
+    assert str(e.value).count("directory") == 1 and "not a usable file path" not in str(e.value)
