@@ -183,7 +183,7 @@ def bench_import() -> dict:
 def bench_workbook(moves: int = 40) -> dict:
     import numpy as np
 
-    from planner.verdict.plan import assess_plan
+    from planner.verdict.assessment import assess_plan
     from planner.surfaces.report import card_html
     from planner.surfaces.widgets import Workbook
     wb = Workbook()

@@ -32,7 +32,8 @@ __version__ = "0.1.0"
 
 from .errors import (BlockedPlanError, ConfigError, DataRepetitionWarning, InputError, PlanFileError, PlannerError,
                      PlannerWarning, UnderProvisionedWarning, UnknownModelError)
-from .laws.fits import Fit, OptimalPlan, compute_optimal
+from .laws.optimal import compute_optimal, OptimalPlan
+from .laws.power_law import Fit
 from .model.architecture import Architecture
 from .model.catalog import architecture, count_params, list_models
 from .model.params import ParamCount

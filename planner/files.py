@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .limits import MAX_FILE_BYTES
+from .validate import escape
 
 #: The most bytes read from a user-supplied file (16 MiB, :data:`planner.limits.MAX_FILE_BYTES`).
 MAX_BYTES = MAX_FILE_BYTES
@@ -46,7 +47,6 @@ def display(path, limit: int = 120) -> str:
         >>> display("plans/a\\nb.json")
         'plans/a\\\\nb.json'
     """
-    from .validate import escape
     text = escape(os.fsdecode(path) if isinstance(path, bytes) else str(path))
     return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-(limit // 2 - 3):]} ({len(text):,} characters)"
 

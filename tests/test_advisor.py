@@ -88,7 +88,7 @@ def test_data_constrained_option_is_the_law(origin_advice):
 
 def test_every_option_gets_the_claimed_verdict_from_report(origin_advice, tmp_path, capsys):
     for o in origin_advice.options:
-        path = planner.verdict.plan.save_plan(o.plan, tmp_path / f"{o.kind}.toml")
+        path = planner.verdict.planfile.save_plan(o.plan, tmp_path / f"{o.kind}.toml")
         code, out, _ = run(["report", str(path), "--json"], capsys)
         d = json.loads(out)
         assert (d["level"], d["blocked"]) == (o.assessment.verdict.level, o.assessment.verdict.blocked), o.kind

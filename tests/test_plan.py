@@ -146,18 +146,6 @@ def test_cli_optimal(capsys):
     assert main(["optimal", "--flops", "nan"]) == 2
 
 
-def test_the_plan_api_keeps_its_import_path_without_a_cycle():
-    """``planner.verdict.plan`` gathers the three modules' names; none of them imports it back."""
-    import planner.verdict.plan as facade
-    from planner.verdict import assessment, planfile, schema
-    for module in (schema, planfile, assessment):
-        for name in facade.__all__:
-            if hasattr(module, name) and name != "PARAM_KINDS":
-                assert getattr(facade, name) is getattr(module, name)
-        assert "verdict.plan " not in open(module.__file__).read().replace("\n", " ")
-    assert {"Plan", "load_plan", "save_plan", "assess_plan", "find_plan"} <= set(facade.__all__)
-
-
 def test_save_plan_refuses_a_path_with_a_nul_byte(tmp_path):
     plan = load_plan(ROOT / "data" / "plans" / "origin-case.toml")
     with pytest.raises(PlanFileError, match="NUL"):

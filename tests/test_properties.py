@@ -25,7 +25,9 @@ import planner
 from planner import LEVELS, Architecture, PlannerError, Thresholds, count_params
 from planner import laws
 from planner.training import compute, corpus
-from planner.verdict.plan import PARAM_KINDS, _SECTIONS, assess_plan, plan_from_dict
+from planner.model.params import PARAM_KINDS
+from planner.verdict.assessment import assess_plan
+from planner.verdict.planfile import _SECTIONS, plan_from_dict
 from planner.verdict.gate import level_code
 from planner.surfaces.report import render_text
 

@@ -17,7 +17,7 @@ from planner.cli import main
 from planner.surfaces.report import card_html
 from planner.surfaces.review import chart_alt, header_html
 from planner.surfaces.widgets import Workbook
-from planner.verdict.plan import load_plan
+from planner.verdict.planfile import load_plan
 
 from conftest import ROOT
 

@@ -19,6 +19,10 @@ from .. import __version__
 from ..errors import PlannerError, PlannerWarning
 from . import advise, fit, launch, laws, memory, model, plan, review, workbook
 from .common import EXIT_PIPE, EXIT_USAGE, Parser, UsageError
+from ..files import display
+from ..training.parallelism import Parallelism
+from ..validate import escape
+from .common import OUTPUT_DESTS, check_output
 
 COMMANDS = (model, plan, review, workbook, laws, fit, memory, launch, advise)
 
@@ -86,7 +90,6 @@ def _option_of(parser, args, filename) -> str | None:
 
 def _check_outputs(parser, args) -> None:
     """Output paths (``-o``, ``--save``) checked before any work: a FIFO would block the write forever."""
-    from .common import OUTPUT_DESTS, check_output
     sub = _subparser(parser, args)
     for a in (sub._actions if sub is not None else ()):
         if a.dest in OUTPUT_DESTS and isinstance(getattr(args, a.dest, None), str):
@@ -97,12 +100,10 @@ def _check_outputs(parser, args) -> None:
 def _layout_source(args, field: str) -> str | None:
     """Where a layout field (``tp``, ``zero``...) not given as an option came from: ``plan.parallelism.tp`` for a
     plan file's ``[parallelism]`` table, ``run.sh: parallelism.tp`` for a launch file; None otherwise."""
-    from ..training.parallelism import Parallelism
     if field not in Parallelism.__dataclass_fields__ or getattr(args, field, None) not in (None, False):
         return None
     launch = getattr(args, "launch_config", None)
     if launch is not None:
-        from ..files import display
         return f"{display(os.path.basename(str(launch)))}: parallelism.{field}"
     if getattr(args, "plan", None) is not None:
         return f"plan.parallelism.{field}"
@@ -111,7 +112,6 @@ def _layout_source(args, field: str) -> str | None:
 
 def _error(message: str) -> int:
     """Print ``planner: error: message`` as one line (control characters escaped) and return the usage exit code."""
-    from ..validate import escape
     print(f"planner: error: {escape(message)}", file=sys.stderr)
     return EXIT_USAGE
 
@@ -150,7 +150,6 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return EXIT_PIPE
     except OSError as e:  # a path the file system refuses (too long, a loop, ...) that no reader caught first
-        from ..files import display
         where = f" ({display(e.filename)})" if e.filename is not None else ""
         option = _option_of(parser, args, e.filename)
         return _error(f"{option}: cannot use {display(e.filename)}: {e.strerror or e}" if option

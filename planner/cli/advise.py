@@ -9,7 +9,7 @@ from ..format import fmt_int
 from ..model.shapes import aspect_range, propose_shapes
 from ..surfaces.advisor_view import advice_text
 from ..verdict.advisor import Constraints, advise
-from ..verdict.plan import load_plan, save_plan
+from ..verdict.planfile import load_plan, save_plan
 from .common import EXIT_OK, UsageError
 
 

@@ -13,6 +13,12 @@ from .. import files
 from ..errors import ConfigError
 from ..format import fmt_int
 from .common import EXIT_OK, UsageError
+from .. import validate
+from ..errors import InputError
+from ..launch import read_launch_config
+from ..verdict.assessment import assess_plan
+from ..verdict.gate import Thresholds
+from ..verdict.planfile import plan_to_dict
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")  # planner.launch.FORMATS, without importing it
 
@@ -80,7 +86,6 @@ def apply_plan_options(plan, args):
     """
     from dataclasses import replace
 
-    from ..verdict.gate import Thresholds
     if args.unique_tokens is not None and args.corpus is not None:
         raise UsageError("--corpus and --unique-tokens cannot be combined")
     changes = {}
@@ -90,7 +95,6 @@ def apply_plan_options(plan, args):
         changes.update(unique_tokens=args.unique_tokens, corpus_name=None)
     lines = {k: getattr(args, k) for k in ("severe", "block", "optimal") if getattr(args, k) is not None}
     if lines:
-        from ..errors import InputError
         t = plan.thresholds
         try:
             changes["thresholds"] = Thresholds(**{"severe": t.severe, "block": t.block, "optimal": t.optimal, **lines})
@@ -102,7 +106,6 @@ def apply_plan_options(plan, args):
                                  f"{t.optimal:g}), got {lines[name]}") from None
             raise
     if args.prior_tokens is not None:
-        from .. import validate
         prior = validate.count("--prior-tokens", args.prior_tokens, minimum=0)
         changes["budget"] = replace(plan.budget, prior_tokens=prior)
     return plan.with_(**changes) if changes else plan
@@ -124,7 +127,6 @@ def read_from_options(path, args):
         ConfigError: The launch file cannot be read or does not describe a run (from
             :func:`planner.launch.read_launch_config`).
     """
-    from ..launch import read_launch_config
     if args.format is None:
         raise UsageError(f"--format is required with a launch file (one of {', '.join(FORMATS)})")
     return read_launch_config(path, args.format, gpus=args.gpus, nodes=args.nodes,
@@ -181,10 +183,8 @@ def cmd_import(args) -> int:
     Returns:
         :data:`EXIT_OK` (0): the plan is printed whatever its verdict.
     """
-    from ..verdict.plan import assess_plan
     import tomli_w
 
-    from ..verdict.plan import plan_to_dict
     lc = read_from_options(args.file, args)
     plan = apply_plan_options(lc.plan(), args)
     a = assess_plan(plan)

@@ -10,6 +10,8 @@ planner's gate before the first step, and refuse to start a blocked run unless f
 from __future__ import annotations
 
 import logging
+from ..errors import BlockedPlanError
+from ..verdict.gate import assess
 
 logger = logging.getLogger("planner")
 
@@ -47,8 +49,6 @@ def gate(params: int, steps: int, tokens_per_step: int, *, unique_tokens=None, t
     Raises:
         BlockedPlanError: the run is below the launch threshold and ``force`` is false.
     """
-    from ..errors import BlockedPlanError
-    from ..verdict.gate import assess
     result = assess(params, steps * tokens_per_step, tokens_per_step=tokens_per_step, prior_tokens=prior_tokens,
                     thresholds=thresholds, unique_tokens=unique_tokens)
     detail = (f"planner: N = {params:,} parameters, D = {steps:,} steps × {tokens_per_step:,} tokens = "

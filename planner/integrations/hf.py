@@ -21,6 +21,9 @@ from __future__ import annotations
 from transformers import TrainerCallback
 
 from . import count_parameters, gate
+from .. import validate
+from ..errors import InputError
+from ..verdict.gate import Thresholds
 
 __all__ = ["PlannerCallback"]
 
@@ -69,10 +72,7 @@ class PlannerCallback(TrainerCallback):
     """
 
     def __init__(self, unique_tokens=None, thresholds=None, force=False, prior_tokens=0, seq_len=None):
-        from .. import validate
-        from ..verdict.gate import Thresholds
         if thresholds is not None and not isinstance(thresholds, Thresholds):
-            from ..errors import InputError
             raise InputError("thresholds", "a planner.Thresholds", type(thresholds).__name__)
         self.unique_tokens = None if unique_tokens is None else validate.count("unique_tokens", unique_tokens)
         self.thresholds = thresholds
@@ -90,7 +90,6 @@ class PlannerCallback(TrainerCallback):
             if seq is None:
                 seq, how = _config_width(model), "seq len from the model config's max positions"
         if seq is None:
-            from ..errors import InputError
             raise InputError("seq_len", "given to PlannerCallback (the batch and the model config do not say)",
                              detail="missing: give PlannerCallback(seq_len=...)")
         if args.max_steps is not None and args.max_steps > 0:

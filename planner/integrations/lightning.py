@@ -20,6 +20,8 @@ from __future__ import annotations
 import lightning.pytorch as pl
 
 from . import count_parameters, gate
+from .. import validate
+from ..errors import InputError
 
 __all__ = ["PlannerCallback"]
 
@@ -51,7 +53,6 @@ class PlannerCallback(pl.Callback):
 
     def __init__(self, unique_tokens=None, thresholds=None, force=False, prior_tokens=0, batch_size=None,
                  seq_len=None):
-        from .. import validate
         self.unique_tokens = None if unique_tokens is None else validate.count("unique_tokens", unique_tokens)
         self.thresholds = thresholds
         self.force = validate.flag("force", force)
@@ -68,7 +69,6 @@ class PlannerCallback(pl.Callback):
             with torch.random.fork_rng(devices=[]):
                 tokens = _tokens(next(iter(trainer.train_dataloader)))
             if tokens is None:
-                from ..errors import InputError
                 raise InputError("seq_len", "given with batch_size to PlannerCallback (the first batch is not a "
                                  "(batch, seq) tensor of tokens)", detail="missing: give batch_size and seq_len")
             b = b or int(tokens.shape[0])
@@ -79,8 +79,6 @@ class PlannerCallback(pl.Callback):
         else:  # max_steps=-1 with max_epochs=-1: Lightning estimates inf steps (an endless run)
             import math
 
-            from .. import validate
-            from ..errors import InputError
             est = trainer.estimated_stepping_batches
             if not isinstance(est, (int, float)) or not math.isfinite(est):
                 raise InputError("max_steps", "a finite run", detail="the Trainer runs without end (max_steps=-1 "

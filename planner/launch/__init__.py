@@ -14,12 +14,12 @@ from __future__ import annotations
 from .. import validate
 from ..errors import InputError
 from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
+from . import hf_trainer, litgpt, megatron, nanogpt, torchtitan
 
 __all__ = ["FORMATS", "Assumed", "FieldRead", "LaunchConfig", "launch_plan", "read_launch_config"]
 
 
 def _reader(fmt: str):
-    from . import hf_trainer, litgpt, megatron, nanogpt, torchtitan
     return {"megatron": megatron.read, "torchtitan": torchtitan.read, "litgpt": litgpt.read,
             "nanogpt": nanogpt.read, "hf-trainer": hf_trainer.read}[fmt]
 

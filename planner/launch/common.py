@@ -18,6 +18,8 @@ from .. import files, limits, validate
 from ..datafiles import DATA_DIR
 from ..errors import InputError, PlanFileError
 from ..model.architecture import Architecture
+from ..training.parallelism import PLAN_KEYS, Parallelism
+from ..verdict.planfile import plan_from_dict
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")
 
@@ -64,7 +66,6 @@ class LaunchConfig:
 
     def plan(self):
         """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file)."""
-        from ..verdict.plan import plan_from_dict
         return plan_from_dict(self.document, base=self.path.parent, name=self.document.get("name", self.path.stem))
 
     def layout(self):
@@ -72,7 +73,6 @@ class LaunchConfig:
 
         Raises :class:`InputError` for a layout that model has no place for (context parallelism > 1).
         """
-        from ..training.parallelism import Parallelism
         kw = dict(self.parallelism)
         cp = kw.pop("cp", 1)
         if cp > 1:
@@ -147,7 +147,6 @@ def complete_document(document: dict, layout: dict) -> dict:
     """``document`` with ``[hardware] count`` = the world size (DP × TP × PP × CP) and a ``[parallelism]`` table
     of the layout's plan keys (left out under context parallelism, which the memory model does not cover, and
     when the budget is given as tokens per step)."""
-    from ..training.parallelism import PLAN_KEYS
     doc = dict(document)
     training = doc.get("training", {})
     if not layout:

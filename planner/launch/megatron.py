@@ -28,6 +28,7 @@ from .common import (
     training_table,
     world_size,
 )
+from ..errors import InputError
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
 
@@ -257,7 +258,6 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                             qkv_bias=qkv_bias, o_bias=bias, mlp_bias=bias, max_positions=max_pos,
                             family="megatron-gpt", name=src.path.stem)
     except Exception as e:  # an InputError about a dimension: name the argument it came from
-        from ..errors import InputError
         if isinstance(e, InputError):
             key = {"num_heads": "--num-attention-heads", "num_kv_heads": "--num-query-groups",
                    "head_dim": "--kv-channels"}.get(e.field, "--" + e.field.replace("_", "-"))

@@ -22,6 +22,8 @@ from ..errors import ConfigError, UnknownModelError
 from .families import from_hf_config
 from .params import ParamCount
 from .params import count_params as _count_architecture
+from . import checkpoints, hf_fallback
+from ..files import checked_path, display, read_text
 
 MODELS_DIR = DATA_DIR / "models"
 
@@ -57,7 +59,6 @@ def read_json(path, field: str = "config"):
     Raises:
         ConfigError: unreadable, empty, not UTF-8, not valid JSON, or too deep or too large to parse.
     """
-    from ..files import display, read_text
     text = read_text(path, field, directory="give the config.json inside it")
     p = display(path)
     if not text.strip():
@@ -97,7 +98,6 @@ def load_config(source) -> tuple[dict, str]:
         return dict(source), str(source.get("_name_or_path") or source.get("model_type", "config"))
     if not isinstance(source, (str, os.PathLike)):
         raise ConfigError("config", f"must be a path, a catalog name or a dict, got {type(source).__name__}")
-    from ..files import checked_path
     path = checked_path(source, "config")
 
     def probe(test) -> bool:
@@ -114,7 +114,6 @@ def load_config(source) -> tuple[dict, str]:
         if not isinstance(data, dict):
             raise ConfigError("config", f"must be a JSON object (a config.json), got a JSON {type(data).__name__}: {cfg}")
         return data, path.name
-    from . import checkpoints  # imported on use: `import planner` stays fast
     if checkpoints.is_checkpoint(path):
         raise ConfigError("config", f"{path} is a checkpoint without config.json: it gives N (planner.count, "
                                     f"`planner params`) but no architecture; pass its folder with config.json")
@@ -207,7 +206,6 @@ def inspect(source) -> tuple:
         ConfigError: as for :func:`count_params` (a folder whose config names an unsupported
             ``model_type`` is not an error when its weights can be counted).
     """
-    from . import checkpoints  # imported on use: `import planner` stays fast
     if isinstance(source, (str, os.PathLike)) and checkpoints.is_checkpoint(source):
         if Path(source).is_dir() and (Path(source) / "config.json").is_file() and checkpoints.weights_in(Path(source)) is None:
             arch = architecture(source)  # a model folder with only its config
@@ -244,7 +242,6 @@ def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
         UnknownModelError: torch/transformers are not installed (the message adds how to install
             them), or transformers cannot build the config either (its reason is given).
     """
-    from . import hf_fallback  # imported on use: `import planner` stays fast
     if not isinstance(cfg.get("model_type"), str):
         raise refusal
     native = str(refusal).split(": ", 1)[-1]

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import validate
 from ..errors import ConfigError, UnknownModelError
+from .params import ParamCount
 
 TIMEOUT = 120.0  # seconds for one subprocess count (a 671B-parameter config builds in a few seconds)
 INSTALL_HINT = "pip install 'planner[hf]' (torch and transformers) to count it exactly with transformers"
@@ -158,7 +159,6 @@ class HFCount:
     def param_count(self):
         """The :class:`~planner.model.params.ParamCount` of this count: the language model for a wrapper
         (the rest as ``vision``), ``embeddings`` and ``head`` as measured, everything else in ``other``."""
-        from .params import ParamCount
         n = self.total if self.language_model is None else self.language_model
         return ParamCount(embeddings=self.token_embedding, positions=0, projection=0, attention=0, mlp=0, router=0,
                           norms=0, head=self.lm_head, other=n - self.token_embedding - self.lm_head,

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .architecture import Architecture
+from ..errors import InputError
 
 PARAM_KINDS = ("total", "non_embedding", "active")  # which N a ratio divides by
 BREAKDOWN_KEYS = ("embeddings", "positions", "projection", "attention", "ssm", "mlp", "experts", "shared_experts",
@@ -232,7 +233,6 @@ class ParamCount:
             >>> count_params("qwen2.5-0.5b").get("non-embedding")
             357898112
         """
-        from ..errors import InputError
         kinds = {"total": self.total, "non_embedding": self.non_embedding,
                  "active": self.active if self.is_moe else self.total}
         try:
@@ -289,7 +289,6 @@ def count_params(arch: Architecture) -> ParamCount:
         494032768
     """
     if not isinstance(arch, Architecture):
-        from ..errors import InputError
         raise InputError("arch", "a planner.Architecture (see planner.architecture or planner.from_hf_config)",
                          type(arch).__name__)
     a = arch

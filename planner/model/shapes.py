@@ -36,6 +36,11 @@ import numpy as np
 
 from .. import validate
 from ..errors import InputError
+from ..errors import PlannerError
+from .catalog import architecture, list_models, load_config
+from .families import from_hf_config
+from .families._base import ALIASES
+from .params import count_params
 
 #: Head widths a proposed shape may use.
 HEAD_DIMS = (64, 128)
@@ -120,7 +125,6 @@ class ShapeCandidate:
 
     def architecture(self):
         """The :class:`~planner.Architecture` the config describes."""
-        from .families import from_hf_config
         return from_hf_config(self.config)
 
     def to_dict(self) -> dict:
@@ -136,9 +140,6 @@ class ShapeCandidate:
 @lru_cache(maxsize=1)
 def _catalog() -> tuple:
     """(name, model_type, config, total N, aspect) of every catalog model with attention in every layer."""
-    from .catalog import architecture, list_models, load_config
-    from .params import count_params
-    from ..errors import PlannerError
     rows = []
     for name in list_models():
         try:
@@ -182,7 +183,6 @@ def _template(family: str, params: int) -> dict:
 
 
 def _key(cfg: dict, field: str) -> str:
-    from .families._base import ALIASES
     for k in ALIASES[field]:
         if k in cfg:
             return k
@@ -221,8 +221,6 @@ def _mlp_width(rule: ShapeRule, d):
 def _surrogate(family: str, template_json: str) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients that give total and active N from the monomials of :func:`_monomials`, fitted to the
     exact counter on small probe shapes of this template (and checked to reproduce it exactly)."""
-    from .families import from_hf_config
-    from .params import count_params
     template, rule = json.loads(template_json), SHAPE_RULES[family]
     rng = np.random.default_rng(0)
     rows, totals, actives = [], [], []
@@ -285,8 +283,6 @@ def smallest_shape(family: str, **overrides) -> int:
     Raises:
         InputError: Naming ``family``: not one of the families of :data:`SHAPE_RULES`.
     """
-    from .families import from_hf_config
-    from .params import count_params
     family = _resolve_family(family)
     rule = SHAPE_RULES[family]
     template = _template(family, 10**8)
@@ -324,8 +320,6 @@ def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: 
             that no shape in the grid (hidden up to 32,768, up to 160 layers) reaches it (field ``params``);
             an unknown ``family`` (field ``family``); ``count`` or ``tolerance`` out of range.
     """
-    from .families import from_hf_config
-    from .params import count_params
     target = validate.count("params", params)
     family = _resolve_family(family)
     count = validate.count("count", count, maximum=100)

@@ -49,7 +49,7 @@ class ChartWorker:
 
         Args:
             token: the state's token.
-            a: its :class:`~planner.verdict.plan.Assessment`.
+            a: its :class:`~planner.verdict.assessment.Assessment`.
         """
         loop = None
         if self._background is not False:
@@ -73,7 +73,7 @@ class ChartWorker:
 
         Args:
             token: the state's token.
-            a: its :class:`~planner.verdict.plan.Assessment`.
+            a: its :class:`~planner.verdict.assessment.Assessment`.
         """
         with self._cv:
             self._pending = None

@@ -253,7 +253,7 @@ class PlanChart:
         """Move every artist to show ``assessment``; no figure is created.
 
         Args:
-            assessment: an :class:`~planner.verdict.plan.Assessment`.
+            assessment: an :class:`~planner.verdict.assessment.Assessment`.
 
         Returns:
             The chart.

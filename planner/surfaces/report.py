@@ -11,7 +11,7 @@ import html
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
-from ..laws.fits import fit as get_fit
+from ..laws.registry import fit as get_fit
 from ..laws.ladder import load_bootstrap
 from ..model.catalog import architecture, list_models
 from ..model.params import count_params
@@ -31,10 +31,10 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
     """(label, value) pairs of an assessment, verdict first, for the chosen ``sections``.
 
     ``planner check`` shows verdict, model, budget and corpus; ``planner report``, the card and the review show
-    every section. The verdict comes from :attr:`~planner.verdict.plan.Assessment.verdict`, the one policy.
+    every section. The verdict comes from :attr:`~planner.verdict.assessment.Assessment.verdict`, the one policy.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
         sections: which of :data:`SECTIONS` to include.
 
     Returns:
@@ -111,7 +111,7 @@ def recommendations(a) -> list[dict]:
     data-constrained optima (with a corpus) and the inference-aware plan (with inference tokens).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         One dict per plan: ``kind``, ``params``, ``tokens``, and the gate's ``level``, judged ``ratio`` and
@@ -152,11 +152,11 @@ def _judged_note(a, kind: str) -> str:
 
 def science_rows(a) -> list[tuple[str, str]]:
     """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the batch
-    size and learning rate to start from (:attr:`~planner.verdict.plan.Assessment.science`); a recommended plan the
+    size and learning rate to start from (:attr:`~planner.verdict.assessment.Assessment.science`); a recommended plan the
     gate judges below the line says so.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         ``(label, value)`` pairs (one row saying so when the laws do not reach the budget).
@@ -200,7 +200,7 @@ def assessment_json(a, *, forced: bool = False, forced_no_fit: bool = False) -> 
     """The complete assessment as JSON: every number the text, the card and the review show.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
         forced: the gate blocked the plan and ``--force-under-provisioned`` let it launch.
         forced_no_fit: memory blocked the plan and ``--force-no-fit`` let it launch.
 
@@ -219,7 +219,7 @@ def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
     messages), ``planner check`` (fewer sections, no plan header, messages on stderr only).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
         sections: which of :data:`SECTIONS` to include.
         messages: the report's form (plan header, then the gate's and corpus's messages) rather than the check's.
 
@@ -262,7 +262,7 @@ def key_numbers(a) -> list[tuple[str, str]]:
     wall-clock and cost (the workbook's verdict strip and the review's heading).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         ``(label, value)`` pairs, in reading order (epochs only with a corpus, memory only with a layout).
@@ -295,7 +295,7 @@ def strip_html(a) -> str:
     """:func:`key_numbers` as one line of labelled values (``div.planner-strip``).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         HTML.
@@ -310,7 +310,7 @@ def card_html(a, columns: int = 1) -> str:
     """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
         columns: how many label/value column pairs.
 
     Returns:
@@ -368,7 +368,7 @@ def cost_frame(a):
     """Compute, time and money of one assessment as a one-column table.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         A pandas DataFrame with one ``value`` column.
@@ -386,7 +386,7 @@ def corpus_frame(a):
     """Epochs, effective data and ceilings of one assessment (empty without a corpus).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         A pandas DataFrame with one ``value`` column (no rows without a corpus).
@@ -406,7 +406,7 @@ def optimal_frame(a):
     """The plan beside the compute-optimal plan for the same (total) FLOPs, both on the compute N.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         A pandas DataFrame: one column per plan, rows N, D, tokens per parameter, predicted loss.
@@ -432,7 +432,7 @@ def chinchilla_frame(fits=("chinchilla", "epoch")):
     then per fit the compute-optimal N, D and tokens per parameter at those FLOPs.
 
     Args:
-        fits: names of fits (:data:`planner.laws.fits.FITS`) to set beside the paper.
+        fits: names of fits (:data:`planner.laws.power_law.FITS`) to set beside the paper.
 
     Returns:
         A pandas DataFrame, one row per row of the paper's table.

@@ -18,7 +18,8 @@ from pathlib import Path
 from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
 from ..errors import InputError
 from ..format import fmt_ratio
-from ..verdict.plan import assess_plan, find_plan, load_plan
+from ..verdict.assessment import assess_plan
+from ..verdict.planfile import find_plan, load_plan
 from .plots import PlanChart
 from .report import verdict_html
 
@@ -64,7 +65,7 @@ def review_title(a) -> str:
     """``Plan review: <plan name>`` (the HTML title and the page's heading).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         The title.
@@ -76,7 +77,7 @@ def header_html(a, plan_path, today: dt.date | None = None) -> str:
     """The review's heading: the plan's name, its file, the planner version, the date, the verdict.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
         plan_path: the plan file.
         today: the date shown (default: today).
 
@@ -95,7 +96,7 @@ def chart_alt(a) -> str:
     """What the chart shows, in words (its alt text).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         One paragraph of text.
@@ -118,7 +119,7 @@ def chart_html(a) -> str:
     """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         HTML: an ``<img>`` with the PNG as a data URL.

@@ -1,7 +1,7 @@
 """The what-if workbook: controls over a plan, a live readout, a chart that follows without holding it up.
 
 A thin ipywidgets shell over :class:`~planner.surfaces.workbook_state.WorkbookState`, which holds the values,
-keeps every architecture the controls can reach valid, builds the :class:`~planner.verdict.plan.Plan` and
+keeps every architecture the controls can reach valid, builds the :class:`~planner.verdict.schema.Plan` and
 judges it. This module builds the controls, forwards each move to the state, and shows the answer
 (:mod:`planner.surfaces.workbook_html`, and :class:`~planner.surfaces.plots.PlanChart` for the chart).
 
@@ -27,7 +27,7 @@ import ipywidgets as W
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..training.parallelism import PRECISIONS, RECOMPUTE
-from ..verdict.plan import Plan
+from ..verdict.schema import Plan
 from .advisor_view import advice_html, option_buttons
 from .chart_worker import ChartWorker
 from .controls import NumberControl
@@ -194,7 +194,7 @@ class Workbook:
         """The plan the controls describe (:meth:`WorkbookState.plan`).
 
         Returns:
-            A :class:`~planner.verdict.plan.Plan`.
+            A :class:`~planner.verdict.schema.Plan`.
 
         Raises:
             PlannerError: the values make no valid plan.

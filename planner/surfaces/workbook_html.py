@@ -1,6 +1,6 @@
 """What the workbook shows beside its controls, as HTML: the verdict readout, the numbers, memory, the advice.
 
-Plain functions of an :class:`~planner.verdict.plan.Assessment` (no widgets): the shell
+Plain functions of an :class:`~planner.verdict.assessment.Assessment` (no widgets): the shell
 (:mod:`planner.surfaces.widgets`) puts their HTML into its ``HTML`` widgets. The verdict banner is
 :func:`~planner.surfaces.report.verdict_html`, the one rendering every surface shares.
 """
@@ -19,7 +19,7 @@ def readout_html(a, base_name: str, departures: list[str]) -> str:
     """The verdict banner with its notices, the key numbers and the base-model line.
 
     Args:
-        a: the :class:`~planner.verdict.plan.Assessment` of the current settings.
+        a: the :class:`~planner.verdict.assessment.Assessment` of the current settings.
         base_name: what the base model is called.
         departures: how the architecture departs from it (``["layers 24 → 25"]``; empty: unchanged).
 
@@ -57,7 +57,7 @@ def details_html(a) -> str:
     """Every number of the assessment (the package's summary rows but the verdict), in two columns.
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         HTML: a ``<table>``.
@@ -89,7 +89,7 @@ def batch_advice_html(a) -> str:
     """The batch size and learning rate the law recommends (``assessment.science.hyperparameters``).
 
     Args:
-        a: an :class:`~planner.verdict.plan.Assessment`.
+        a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
         HTML: the batch in tokens (and in sequences of the plan's length), the learning rate and the law's note.

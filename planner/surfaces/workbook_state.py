@@ -1,8 +1,8 @@
 """The what-if workbook without its widgets: the controls' values, the plan they describe, judged.
 
 :class:`WorkbookState` is plain Python (no ipywidgets): the values and their valid moves
-(:class:`~planner.surfaces.workbook_values.ControlValues`), the :class:`~planner.verdict.plan.Plan` they
-describe and its :class:`~planner.verdict.plan.Assessment`, the advisor on demand, plan files in and out.
+(:class:`~planner.surfaces.workbook_values.ControlValues`), the :class:`~planner.verdict.schema.Plan` they
+describe and its :class:`~planner.verdict.assessment.Assessment`, the advisor on demand, plan files in and out.
 The widget shell (:mod:`planner.surfaces.widgets`) forwards each control move to :meth:`WorkbookState.set`,
 then shows the values and the assessment.
 """
@@ -15,12 +15,14 @@ from pathlib import Path
 from ..datafiles import DATA_DIR
 from ..errors import InputError, PlannerError
 from ..format import fmt_int
-from ..laws.fits import fit as load_fit
+from ..laws.registry import fit as load_fit
 from ..model.catalog import architecture
 from ..training.budget import Budget
 from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, parallelism_from_dict
 from ..verdict.advisor import advise
-from ..verdict.plan import Plan, assess_plan, load_plan, save_plan
+from ..verdict.assessment import assess_plan
+from ..verdict.planfile import load_plan, save_plan
+from ..verdict.schema import Plan
 from .workbook_values import CUSTOM, CUSTOM_CORPUS, NO_CORPUS, ControlValues
 from .workbook_words import in_control_words, user_path
 
@@ -73,7 +75,7 @@ class WorkbookState(ControlValues):
         """The plan the controls describe (settings without a control kept from the opened plan).
 
         Returns:
-            A :class:`~planner.verdict.plan.Plan`.
+            A :class:`~planner.verdict.schema.Plan`.
 
         Raises:
             PlannerError: the values make no valid plan (the message names the field).
@@ -122,7 +124,7 @@ class WorkbookState(ControlValues):
         """Judge the plan the controls describe; keep the answer in :attr:`assessment` or :attr:`error`.
 
         Returns:
-            The :class:`~planner.verdict.plan.Assessment`, or ``None`` when the values make no valid plan
+            The :class:`~planner.verdict.assessment.Assessment`, or ``None`` when the values make no valid plan
             (:attr:`error` then says why, in the controls' words).
         """
         self.advice = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..datafiles import read_csv
 from ..errors import InputError
 from ..format import fmt_int
-from ..laws.fits import FITS
+from ..laws.power_law import FITS
 from ..model.architecture import MAX_DIM, Architecture
 from ..model.catalog import architecture, list_models
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerators

@@ -43,6 +43,12 @@ from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effect
 from .assessment import Assessment, assess_plan
 from .planfile import plan_to_dict
 from .schema import Plan
+from ..laws.data_constrained import data_constrained_optimal, loss
+from ..model.families import from_hf_config
+from ..model.params import count_params
+from ..model.shapes import SHAPE_RULES, propose_shapes
+from ..training.memory import memory_estimate
+from .gate import steps_to_target
 
 #: The kinds of option, in the order they are listed.
 KINDS = ("train-longer", "smaller-model", "wider-corpus", "data-constrained")
@@ -275,15 +281,12 @@ def _reach(plan: Plan, a: Assessment, target_level: str = "compute-optimal", tri
 
 
 def _family(plan: Plan) -> str:
-    from ..model.shapes import SHAPE_RULES
     fam = None if plan.model is None else plan.model.family
     return fam if fam in SHAPE_RULES else FALLBACK_FAMILY
 
 
 def _shape(plan: Plan, params: float, *, at_most: bool):
     """A proposed architecture for ``params`` in the plan's family, or None when none is that small/large."""
-    from ..model.families import from_hf_config
-    from ..model.shapes import propose_shapes
     fam = _family(plan)
     same = plan.model is not None and plan.model.family == fam
     kw = dict(vocab_size=plan.model.vocab_size, tied_embeddings=plan.model.tied_embeddings) if same else {}
@@ -307,7 +310,6 @@ MIN_LAYERS = 4
 def _sane(arch) -> bool:
     """True when ``arch`` is a shape people would train: non-embedding share >= :data:`MIN_BODY_SHARE` and at least
     :data:`MIN_LAYERS` layers."""
-    from ..model.params import count_params
     c = count_params(arch)
     return c.non_embedding >= MIN_BODY_SHARE * c.total and arch.num_layers >= MIN_LAYERS
 
@@ -344,14 +346,12 @@ def _judge(kind, title, plan, a, constraints: Constraints, unique, *, shape=None
         reasons.append(f"it costs {fmt_money(a.compute.cost)}, over the {fmt_money(constraints.max_cost)} limit")
     fits = None
     if layout is not None and plan.model is not None:
-        from ..training.memory import memory_estimate
         m = memory_estimate(plan.model, layout, plan.accelerator)
         fits = m.fits
         if fits is False:
             reasons.append(f"it does not fit in memory: {m.message}")
     extra = list(extra)
     if plan.corpus_tokens is not None:   # the loss with repeated tokens (and excess parameters) worth less
-        from ..laws.data_constrained import loss
         extra.append(("loss_with_repetition", float(loss(a.compute_params, plan.budget.cumulative_tokens,
                                                           plan.corpus_tokens, plan.fit))))
     return Option(kind=kind, title=title, plan=plan, assessment=a, reaches_target=reaches,
@@ -464,7 +464,6 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
             over_budget = arch is not None
         fresh = dict(budget={"prior_tokens": 0})
         if arch is not None:
-            from ..model.params import count_params
             n = count_params(arch).get(base.param_kind)      # the N the plan's ratio divides by
             need = float(_tokens_needed(n, target, unique))
             if not math.isfinite(need):                      # the corpus cannot feed it: stop at max_epochs
@@ -490,7 +489,6 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     need = target * g.params
     if unique is not None and not constraints.fixed_corpus and unique < need:
         per_epoch = effective_tokens(max_ep, 1.0)              # effective tokens per unique token at max_epochs
-        from .gate import steps_to_target
         steps = max(steps_to_target(g.params, base.budget.tokens_per_step, target, g.prior_tokens), base.budget.steps)
         # target·N unique tokens; a plan already past the line on raw tokens keeps its length, one fresh epoch
         corpus = float(max(math.ceil(need), base.budget.tokens if steps == base.budget.steps else 0))
@@ -506,7 +504,6 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
 
     # (d) the data-constrained optimum for the budget and the corpus
     if not constraints.fixed_model:
-        from ..laws.data_constrained import data_constrained_optimal
         o = data_constrained_optimal(flops, unique, plan.fit)
         shape, arch = _shape(base, o.params, at_most=False)
         if arch is not None and not _sane(arch):

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..errors import InputError, PlannerError
-from ..laws.advice import plan_advice
-from ..laws.fits import OptimalPlan, compute_optimal, fit as get_fit
+from ..laws.science import plan_advice
+from ..laws.optimal import compute_optimal, OptimalPlan
+from ..laws.registry import fit as get_fit
 from ..model.params import ParamCount, count_params
 from ..training.compute import DEFAULT_MFU, ComputeEstimate, attention_flops_per_token, estimate, training_flops
 from ..training.corpus import CorpusAssessment
@@ -71,7 +72,7 @@ class Assessment:
     @cached_property
     def science(self):
         """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the
-        batch-size and learning-rate laws for this plan (:func:`planner.laws.advice.plan_advice`).
+        batch-size and learning-rate laws for this plan (:func:`planner.laws.science.plan_advice`).
 
         Raises:
             PlannerError: the laws cannot speak to this plan (a budget past their range).

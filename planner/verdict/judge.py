@@ -18,7 +18,8 @@ from ..laws.bootstrap import Bootstrap, Interval, RatioJudgement, check_bootstra
 from ..laws.ladder_fit import EXTRAPOLATION_LIMIT
 from ..training.compute import training_flops
 from .gate import Thresholds
-from .plan import Plan, assess_plan
+from .assessment import assess_plan
+from .schema import Plan
 
 
 @dataclass(frozen=True)

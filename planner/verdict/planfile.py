@@ -32,7 +32,7 @@ from .. import validate
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, InputError, PlanFileError
 from ..files import checked_path, display, read_text, write_text
-from ..laws.fits import DEFAULT_FIT
+from ..laws.power_law import DEFAULT_FIT
 from ..model.architecture import Architecture
 from ..model.catalog import architecture, list_models
 from ..training.budget import budget as make_budget

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from .. import validate
 from ..errors import ConfigError, InputError
-from ..laws.fits import DEFAULT_FIT, fit as get_fit
+from ..laws.power_law import DEFAULT_FIT
+from ..laws.registry import fit as get_fit
 from ..model.architecture import Architecture
 from ..model.params import PARAM_KINDS
 from ..training.budget import Budget
