@@ -30,9 +30,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import (BlockedPlanError, ConfigError, DataRepetitionWarning, InputError, PlanFileError, PlannerError,
-                     PlannerWarning, UnderProvisionedWarning, UnknownModelError)
-from .laws.optimal import compute_optimal, OptimalPlan
+from .errors import (
+    BlockedPlanError,
+    ConfigError,
+    DataRepetitionWarning,
+    InputError,
+    PlanFileError,
+    PlannerError,
+    PlannerWarning,
+    UnderProvisionedWarning,
+    UnknownModelError,
+)
+from .laws.optimal import OptimalPlan, compute_optimal
 from .laws.power_law import Fit
 from .model.architecture import Architecture
 from .model.catalog import architecture, count_params, list_models
@@ -40,8 +49,8 @@ from .model.params import ParamCount
 from .training.budget import Budget, budget
 from .training.memory import MemoryEstimate, memory_estimate, memory_sweep
 from .training.parallelism import Parallelism
-from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check
 from .verdict.assessment import Assessment, assess_plan
+from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check
 from .verdict.planfile import load_plan, save_plan
 from .verdict.schema import Plan
 from .verdict.sweeps import sweep

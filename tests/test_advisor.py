@@ -7,11 +7,10 @@ import math
 import pytest
 
 import planner
+from conftest import ROOT
 from planner.cli import main
 from planner.errors import InputError
 from planner.verdict.advisor import Constraints, advise
-
-from conftest import ROOT
 
 ORIGIN = str(ROOT / "data" / "plans" / "origin-case.toml")
 N = 494_032_768            # Qwen2.5-0.5B, exact

@@ -17,9 +17,8 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 import browser_helpers as bh
+import pytest
 
 # One Voila page is driven through a scenario (each test starts where the last left it): keep file order
 # under pytest-randomly (see the repository's conftest.py).

@@ -10,10 +10,9 @@ import json
 import pytest
 
 import planner
+from conftest import FIXTURES, ROOT
 from planner import UnknownModelError
 from planner.model.families import REFUSED
-
-from conftest import FIXTURES, ROOT
 
 HF = json.loads((FIXTURES / "hf_counts.json").read_text())
 

@@ -7,9 +7,8 @@ import sys
 
 import pytest
 
-from planner.cli import main
-
 from conftest import ROOT
+from planner.cli import main
 
 QWEN = str(ROOT / "data" / "models" / "qwen2.5-0.5b.json")
 ORIGIN = ["check", "--config", QWEN, "--steps", "2700", "--micro-batch", "4", "--seq-len", "2048"]

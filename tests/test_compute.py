@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from planner import InputError
-from planner.training.compute import accelerator, accelerators, attention_flops_per_token, estimate, gpu_hours, training_flops
+from planner.training.compute import (
+    accelerator,
+    accelerators,
+    attention_flops_per_token,
+    estimate,
+    gpu_hours,
+    training_flops,
+)
 
 
 def test_six_nd():

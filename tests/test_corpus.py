@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 from planner import DataRepetitionWarning, InputError
-from planner.training.corpus import (R_STAR, assess_corpus, ceiling, corpora, corpus_tokens, effective_tokens, epochs,
-                            repetition)
+from planner.training.corpus import (
+    R_STAR,
+    assess_corpus,
+    ceiling,
+    corpora,
+    corpus_tokens,
+    effective_tokens,
+    epochs,
+    repetition,
+)
 
 
 def test_muennighoff_effective_data_by_hand():

@@ -213,7 +213,8 @@ def test_import_planner_does_not_import_scipy():
 
 # ---- properties (hypothesis) ---------------------------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 budgets = st.floats(1e15, 1e28)
 corpora = st.floats(1e6, 1e15)

@@ -12,12 +12,11 @@ import json
 import pytest
 
 import planner
+from conftest import ROOT
 from planner import ConfigError, InputError
 from planner.cli import main
 from planner.training.memory import memory_estimate
 from planner.training.parallelism import Parallelism
-
-from conftest import ROOT
 
 MODELS = ROOT / "data" / "models"
 S, B = 1024, 1  # GPT-2's context, one sequence

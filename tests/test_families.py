@@ -10,11 +10,9 @@ import json
 import pytest
 
 import planner
-from planner import Architecture, ConfigError, UnknownModelError, count_params
-from planner.model.families import from_hf_config
-from planner.model.families import FAMILIES, REFUSED
-
 from conftest import FIXTURES, ROOT
+from planner import Architecture, ConfigError, UnknownModelError, count_params
+from planner.model.families import FAMILIES, REFUSED, from_hf_config
 
 HF = json.loads((FIXTURES / "hf_counts.json").read_text())
 

@@ -48,11 +48,11 @@ def fig4_boot(fig4):
 
 def test_fig4_refit_matches_epoch(fig4):
     assert len(fig4.runs) == 240 and len(fig4.runs.dropped) == 5
-    assert fig4.E == pytest.approx(EPOCH["E"], abs=0.01)
+    assert pytest.approx(EPOCH["E"], abs=0.01) == fig4.E
     assert fig4.alpha == pytest.approx(EPOCH["alpha"], abs=0.005)
     assert fig4.beta == pytest.approx(EPOCH["beta"], abs=0.005)
-    assert fig4.A == pytest.approx(EPOCH["A"], rel=0.10)
-    assert fig4.B == pytest.approx(EPOCH["B"], rel=0.10)
+    assert pytest.approx(EPOCH["A"], rel=0.10) == fig4.A
+    assert pytest.approx(EPOCH["B"], rel=0.10) == fig4.B
     assert fig4.tokens_per_param(GOPHER_FLOPS) == pytest.approx(18, abs=1)
     assert fig4.identified and fig4.unidentified == ()
 
@@ -61,7 +61,7 @@ def test_all_245_runs_move_the_fit():
     # Besiroglu et al. 2024: without dropping the outliers, B ≈ 12,800 and β ≈ 0.45 (DESIGN §17)
     f = fit_ladder(FIG4)
     assert len(f.runs) == 245
-    assert f.B == pytest.approx(12_800, rel=0.10) and f.beta == pytest.approx(0.45, abs=0.01)
+    assert pytest.approx(12_800, rel=0.10) == f.B and f.beta == pytest.approx(0.45, abs=0.01)
 
 
 def test_drop_highest_drops_the_highest_losses(fig4):
@@ -145,6 +145,7 @@ def test_plan_loss_interval(fig4, fig4_boot):
 
 def test_to_fit_is_a_fit(fig4):
     import pandas as pd
+
     from planner.laws import Fit
     f = fig4.to_fit()
     assert isinstance(f, Fit)
@@ -188,7 +189,7 @@ def test_fit_lookup_accepts_a_saved_file(tmp_path, fig4):
     from planner.laws import fit
     path = fig4.save(tmp_path / "my-ladder.toml")
     f = fit(str(path))
-    assert f.E == pytest.approx(fig4.E) and f.beta == pytest.approx(fig4.beta)
+    assert pytest.approx(fig4.E) == f.E and f.beta == pytest.approx(fig4.beta)
     with pytest.raises(InputError, match="fit"):
         fit(str(tmp_path / "missing.toml"))
 
@@ -240,7 +241,7 @@ def test_synthetic_constants_are_recovered_within_intervals():
     iv = f.bootstrap(100, seed=0).intervals()
     for k, true in TRUE.items():
         assert iv[k].low <= true <= iv[k].high, (k, true, iv[k])
-    assert f.E == pytest.approx(TRUE["E"], abs=0.05)
+    assert pytest.approx(TRUE["E"], abs=0.05) == f.E
 
 
 def test_noise_free_synthetic_is_exact():
@@ -360,7 +361,7 @@ def test_cli_fit_json(capsys, tmp_path):
     assert out["tokens_per_param_at"]["flops"] == GOPHER_FLOPS
     assert out["tokens_per_param_at"]["tokens_per_param"] == pytest.approx(18, abs=1)
     assert out["intervals"]["alpha"]["low"] < out["alpha"] < out["intervals"]["alpha"]["high"]
-    assert out_path.is_file() and load_ladder(out_path).E == pytest.approx(out["E"])
+    assert out_path.is_file() and pytest.approx(out["E"]) == load_ladder(out_path).E
 
 
 def test_cli_fit_text(capsys):

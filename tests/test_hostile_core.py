@@ -22,11 +22,10 @@ import numpy as np
 import pytest
 
 import planner
+from conftest import ROOT
 from planner import validate
 from planner.cli import main
 from planner.errors import InputError, PlannerError
-
-from conftest import ROOT
 
 ORIGIN = str(ROOT / "data" / "plans" / "origin-case.toml")
 QWEN = str(ROOT / "data" / "models" / "qwen2.5-0.5b.json")

@@ -17,9 +17,9 @@ import contextlib
 import inspect
 import json
 import math
-import tempfile
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 import numpy as np

@@ -5,11 +5,10 @@ import csv
 import numpy as np
 import pytest
 
+from conftest import FIXTURES
 from planner.laws.optimal import compute_optimal
 from planner.laws.power_law import CHINCHILLA_ROUNDED, FITS
 from planner.laws.registry import fit
-
-from conftest import FIXTURES
 
 TABLE = list(csv.DictReader(open(FIXTURES / "chinchilla_table3.csv")))
 

@@ -5,10 +5,9 @@ import json
 import pytest
 
 import planner
+from conftest import FIXTURES
 from planner import Architecture, ConfigError, InputError, UnknownModelError, count_params
 from planner.model.families import from_hf_config
-
-from conftest import FIXTURES
 
 PUBLISHED = json.loads((FIXTURES / "model_params.json").read_text())
 

@@ -4,13 +4,12 @@ import json
 
 import pytest
 
+from conftest import ROOT
 from planner import PlanFileError
 from planner.cli import main
+from planner.surfaces.report import card_html, render_text
 from planner.verdict.assessment import assess_plan
 from planner.verdict.planfile import load_plan, plan_from_dict, save_plan
-from planner.surfaces.report import card_html, render_text
-
-from conftest import ROOT
 
 PLANS = sorted((ROOT / "data" / "plans").glob("*.toml"))
 

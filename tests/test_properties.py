@@ -22,14 +22,13 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 import planner
-from planner import LEVELS, Architecture, PlannerError, Thresholds, count_params
-from planner import laws
-from planner.training import compute, corpus
+from planner import LEVELS, Architecture, PlannerError, Thresholds, count_params, laws
 from planner.model.params import PARAM_KINDS
-from planner.verdict.assessment import assess_plan
-from planner.verdict.planfile import _SECTIONS, plan_from_dict
-from planner.verdict.gate import level_code
 from planner.surfaces.report import render_text
+from planner.training import compute, corpus
+from planner.verdict.assessment import assess_plan
+from planner.verdict.gate import level_code
+from planner.verdict.planfile import _SECTIONS, plan_from_dict
 
 # Keep hypothesis's caches and failure patches out of the project tree (and no example database).
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "planner-hypothesis")

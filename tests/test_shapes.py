@@ -10,7 +10,6 @@ from planner.cli import main
 from planner.model.shapes import FAMILIES, aspect_range, propose_shapes
 
 
-
 def llama_by_hand(L, d, h, kv, e, f, V, tied):
     """Llama's count written out: q and o d·h·e each, k and v d·kv·e each, gated MLP 3·d·f, two RMSNorms
     per layer, a final norm, the embedding and (untied) the head."""

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from planner import InputError
-from planner import sweep
+from planner import InputError, sweep
 
 
 def test_grid_over_params_and_steps():

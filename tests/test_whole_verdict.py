@@ -13,13 +13,12 @@ import pytest
 
 import planner
 import planner.verdict.advisor
+from conftest import ROOT
 from planner.cli import main
 from planner.surfaces.report import card_html
 from planner.surfaces.review import chart_alt, header_html
 from planner.surfaces.widgets import Workbook
 from planner.verdict.planfile import load_plan
-
-from conftest import ROOT
 
 N = 494_032_768               # Qwen2.5-0.5B
 U = 1.24e9                    # the origin case's corpus

@@ -14,11 +14,10 @@ import tomllib
 import pytest
 
 import planner
+from conftest import ROOT
 from planner.surfaces.controls import NumberControl
 from planner.surfaces.fields import count_text
 from planner.surfaces.widgets import Workbook, divisors
-
-from conftest import ROOT
 
 N_QWEN = 494_032_768          # Qwen2.5-0.5B, published
 ORIGIN = ROOT / "data" / "plans" / "origin-case.toml"

@@ -11,11 +11,10 @@ import sys
 import pytest
 
 import planner
+from conftest import ROOT
 from planner.surfaces.workbook_layout import SLIDERS
 from planner.surfaces.workbook_state import WorkbookState
 from planner.surfaces.workbook_values import divisors, head_options, tp_options
-
-from conftest import ROOT
 
 N_QWEN = 494_032_768          # Qwen2.5-0.5B, published
 MODELS = ROOT / "data" / "models"

@@ -17,12 +17,11 @@ import warnings
 
 from .. import __version__
 from ..errors import PlannerError, PlannerWarning
-from . import advise, fit, launch, laws, memory, model, plan, review, workbook
-from .common import EXIT_PIPE, EXIT_USAGE, Parser, UsageError
 from ..files import display
 from ..training.parallelism import Parallelism
 from ..validate import escape
-from .common import OUTPUT_DESTS, check_output
+from . import advise, fit, launch, laws, memory, model, plan, review, workbook
+from .common import EXIT_PIPE, EXIT_USAGE, OUTPUT_DESTS, Parser, UsageError, check_output
 
 COMMANDS = (model, plan, review, workbook, laws, fit, memory, launch, advise)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from .. import files
+from ..verdict.policy import EXIT_BLOCKED, EXIT_LAUNCH
 
-from ..verdict.policy import EXIT_BLOCKED, EXIT_LAUNCH as EXIT_OK
-
+#: The plan may launch (the verdict's code).
+EXIT_OK = EXIT_LAUNCH
 #: Bad input or usage: one line on stderr naming the option or field.
 EXIT_USAGE = 2
 #: Standard output was closed before everything was written (``planner models | head -0``): 128 + SIGPIPE,
@@ -63,3 +64,6 @@ def check_output(value, option: str):
     """
     return files.check_writable(value, option, error=lambda field, problem: UsageError(f"{field}: {problem}"),
                                 directory_ok=True)
+
+
+__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "OUTPUT_DESTS", "Parser", "UsageError", "check_output"]

@@ -7,18 +7,15 @@ Also the options other commands add to take a launch file instead of a plan
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from .. import files
-from ..errors import ConfigError
+from .. import files, validate
+from ..errors import ConfigError, InputError
 from ..format import fmt_int
-from .common import EXIT_OK, UsageError
-from .. import validate
-from ..errors import InputError
 from ..launch import read_launch_config
 from ..verdict.assessment import assess_plan
 from ..verdict.gate import Thresholds
 from ..verdict.planfile import plan_to_dict
+from .common import EXIT_OK, UsageError
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")  # planner.launch.FORMATS, without importing it
 

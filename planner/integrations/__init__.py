@@ -10,6 +10,7 @@ planner's gate before the first step, and refuse to start a blocked run unless f
 from __future__ import annotations
 
 import logging
+
 from ..errors import BlockedPlanError
 from ..verdict.gate import assess
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from transformers import TrainerCallback
 
-from . import count_parameters, gate
 from .. import validate
 from ..errors import InputError
 from ..verdict.gate import Thresholds
+from . import count_parameters, gate
 
 __all__ = ["PlannerCallback"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import lightning.pytorch as pl
 
-from . import count_parameters, gate
 from .. import validate
 from ..errors import InputError
+from . import count_parameters, gate
 
 __all__ = ["PlannerCallback"]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .. import validate
 from ..errors import InputError
-from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
 from . import hf_trainer, litgpt, megatron, nanogpt, torchtitan
+from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
 
 __all__ = ["FORMATS", "Assumed", "FieldRead", "LaunchConfig", "launch_plan", "read_launch_config"]
 

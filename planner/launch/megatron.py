@@ -17,6 +17,7 @@ import re
 import shlex
 
 from .. import limits, validate
+from ..errors import InputError
 from ..model.architecture import Architecture
 from .common import (
     LaunchConfig,
@@ -28,7 +29,6 @@ from .common import (
     training_table,
     world_size,
 )
-from ..errors import InputError
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
 

@@ -7,9 +7,16 @@ from .registry import fit
 
 __all__ = ["CHINCHILLA_ROUNDED", "DEFAULT_FIT", "FITS", "FITTED_FLOPS", "FLOPS_RANGE", "Fit", "OptimalPlan", "compute_optimal", "fit"]
 
-from .data_constrained import (MUENNIGHOFF, CorpusPlanAdvice, DataConstrainedOptimum, corpus_advice,
-                               corpus_for_optimal, data_constrained_optimal)
-from .hyperparams import DEEPSEEK, HyperparameterAdvice, advise as advise_hyperparameters
+from .data_constrained import (
+                               MUENNIGHOFF,
+                               CorpusPlanAdvice,
+                               DataConstrainedOptimum,
+                               corpus_advice,
+                               corpus_for_optimal,
+                               data_constrained_optimal,
+)
+from .hyperparams import DEEPSEEK, HyperparameterAdvice
+from .hyperparams import advise as advise_hyperparameters
 from .hyperparams import recommend as recommend_hyperparameters
 from .inference import InferenceOptimum, inference_optimal
 from .science import PlanAdvice, plan_advice

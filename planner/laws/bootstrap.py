@@ -88,7 +88,7 @@ class Bootstrap:
         level: the confidence level of the intervals.
     """
 
-    fit: "LadderFit"  # noqa: F821 - planner.laws.ladder_fit.LadderFit, which imports this module
+    fit: LadderFit  # noqa: F821 - planner.laws.ladder_fit.LadderFit, which imports this module
     thetas: np.ndarray
     seed: int = 0
     level: float = LEVEL

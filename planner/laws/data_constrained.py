@@ -29,14 +29,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import validate
-from ..lines import OPTIMAL_LINE
 from ..arrays import any_array, like
 from ..errors import InputError
+from ..lines import OPTIMAL_LINE
 from ..training.compute import training_flops
 from ..training.corpus import R_STAR, effective_tokens
 from . import registry
-from .power_law import FITTED_FLOPS, FITS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
 from .minimise import minimise_log
+from .power_law import FITS, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
 
 #: Decay constant of repeated tokens (R_D*): the one in :mod:`planner.training.corpus`.
 R_D_STAR = R_STAR

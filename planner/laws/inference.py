@@ -24,7 +24,8 @@ import numpy as np
 from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
-from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator as get_accelerator, gpu_hours
+from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, gpu_hours
+from ..training.compute import accelerator as get_accelerator
 from ..training.compute import training_flops as _training_flops
 from .data_constrained import _loss as dc_loss
 from .data_constrained import _optimal as dc_optimal

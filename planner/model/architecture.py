@@ -152,7 +152,7 @@ class Architecture:
         """Every input as given (``None`` where the value is derived), defaults included."""
         return dict(self._inputs)
 
-    def with_(self, **changes) -> "Architecture":
+    def with_(self, **changes) -> Architecture:
         """The architecture built from the same inputs with ``changes`` applied (validated again).
 
         Derived values are derived afresh: a head_dim that was never given follows a new
@@ -399,7 +399,7 @@ def _resolve(g: dict) -> dict:
     else:
         if o >= p:
             raise InputError("attention_layer_offset", f"a whole number below attention_layer_period ({p})", o)
-        r["num_attention_layers"] = (L - o + p - 1) // p if L > o else 0
+        r["num_attention_layers"] = (L - o + p - 1) // p if o < L else 0
     if lt is not None and "moe" in lt and not g["num_experts"]:
         raise InputError("layer_types", "'moe' layers only with num_experts", detail="lists 'moe' layers but "
                          "num_experts is 0")

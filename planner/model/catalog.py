@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
-from .architecture import Architecture
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, UnknownModelError
+from ..files import checked_path, display, read_text
+from . import checkpoints, hf_fallback
+from .architecture import Architecture
 from .families import from_hf_config
 from .params import ParamCount
 from .params import count_params as _count_architecture
-from . import checkpoints, hf_fallback
-from ..files import checked_path, display, read_text
 
 MODELS_DIR = DATA_DIR / "models"
 

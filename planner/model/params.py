@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .architecture import Architecture
 from ..errors import InputError
+from .architecture import Architecture
 
 PARAM_KINDS = ("total", "non_embedding", "active")  # which N a ratio divides by
 BREAKDOWN_KEYS = ("embeddings", "positions", "projection", "attention", "ssm", "mlp", "experts", "shared_experts",

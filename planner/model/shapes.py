@@ -35,8 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import validate
-from ..errors import InputError
-from ..errors import PlannerError
+from ..errors import InputError, PlannerError
 from .catalog import architecture, list_models, load_config
 from .families import from_hf_config
 from .families._base import ALIASES
@@ -354,7 +353,7 @@ def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: 
     aspect = D / L
     ok = (KV > 0) & (aspect >= lo) & (aspect <= hi) & (np.abs(N / target - 1) <= tol) & (H <= 128)
     if at_most:
-        ok &= N <= target
+        ok &= target >= N
     if not ok.any():
         sane = (KV > 0) & (aspect >= lo) & (aspect <= hi) & (H <= 128)
         top = float(N[sane].max()) if sane.any() else 0.0

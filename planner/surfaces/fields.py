@@ -9,8 +9,8 @@ read by :mod:`planner.validate`, the same parser as the command line and plan fi
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import validate
 from ..errors import InputError

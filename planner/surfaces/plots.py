@@ -249,7 +249,7 @@ class PlanChart:
         ax.set_ylim(_decade(min(1e9, d / 3), math.floor), _decade(max(1e14, d * 3), math.ceil))
 
     # -- public ------------------------------------------------------------------------------------
-    def update(self, assessment) -> "PlanChart":
+    def update(self, assessment) -> PlanChart:
         """Move every artist to show ``assessment``; no figure is created.
 
         Args:

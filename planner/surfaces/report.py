@@ -11,8 +11,8 @@ import html
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
-from ..laws.registry import fit as get_fit
 from ..laws.ladder import load_bootstrap
+from ..laws.registry import fit as get_fit
 from ..model.catalog import architecture, list_models
 from ..model.params import count_params
 from ..verdict.gate import assess

@@ -32,8 +32,15 @@ from .advisor_view import advice_html, option_buttons
 from .chart_worker import ChartWorker
 from .controls import NumberControl
 from .plots import PlanChart
-from .workbook_html import (NOTHING_TO_FIX, batch_advice_html, details_html, error_html, gpus_note_html,
-                            memory_html, readout_html)
+from .workbook_html import (
+    NOTHING_TO_FIX,
+    batch_advice_html,
+    details_html,
+    error_html,
+    gpus_note_html,
+    memory_html,
+    readout_html,
+)
 from .workbook_layout import SLIDERS, place
 from .workbook_state import ORIGIN_PLAN, WorkbookState
 from .workbook_values import divisors  # noqa: F401 - re-exported: the workbook's valid-move rules
@@ -231,7 +238,7 @@ class Workbook:
         if not held:
             self.update()
 
-    def set(self, **values) -> "Workbook":
+    def set(self, **values) -> Workbook:
         """Set controls by name (``steps=1e6, layers=24``) and update once.
 
         Args:
@@ -465,7 +472,7 @@ class Workbook:
         self.image.value = png
         self.image.remove_class("planner-stale")
 
-    def flush(self) -> "Workbook":
+    def flush(self) -> Workbook:
         """Draw the chart for the current state now, if the worker has not yet (for code and tests).
 
         Returns:

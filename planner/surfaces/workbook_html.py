@@ -14,7 +14,6 @@ from .memory_bar import memory_bar_html
 from .report import strip_html, summary_rows, verdict_html
 
 
-
 def readout_html(a, base_name: str, departures: list[str]) -> str:
     """The verdict banner with its notices, the key numbers and the base-model line.
 

@@ -131,7 +131,7 @@ class Budget:
         object.__setattr__(self, "prior_tokens", validate.count("prior_tokens", self.prior_tokens, minimum=0))
 
     @classmethod
-    def from_batch(cls, steps, micro_batch, seq_len, grad_accum=1, data_parallel=1, prior_tokens=0) -> "Budget":
+    def from_batch(cls, steps, micro_batch, seq_len, grad_accum=1, data_parallel=1, prior_tokens=0) -> Budget:
         """Budget from the batch layout: global batch = micro-batch × grad-accum × data-parallel sequences.
 
         Args:

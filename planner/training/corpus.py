@@ -18,9 +18,9 @@ import numpy as np
 
 from .. import validate
 from ..arrays import any_array, floats, like
+from ..datafiles import lookup, read_csv
 from ..errors import DataRepetitionWarning
 from ..format import fmt_ratio, fmt_si
-from ..datafiles import lookup, read_csv
 
 R_STAR = 15.387756      # Muennighoff et al. 2023 (C4 fit, R_D*): decay constant for repeated tokens
 DIMINISHING_EPOCHS = 4  # beyond this, extra epochs are worth noticeably less than fresh data

@@ -185,7 +185,7 @@ class Parallelism:
                 f"ZeRO {self.zero_stage}; recompute {self.recompute}{'; flash attention' if self.flash_attention else ''}; "
                 f"{self.precision} {self.optimizer}{'; dropout masks' if self.dropout else ''}")
 
-    def with_(self, **changes) -> "Parallelism":
+    def with_(self, **changes) -> Parallelism:
         """A copy with some fields changed (validated again).
 
         Args:

@@ -37,18 +37,18 @@ import numpy as np
 from .. import validate
 from ..errors import InputError
 from ..format import fmt_money, fmt_ratio, fmt_si
-from ..training.budget import steps_for_tokens
-from ..training.compute import gpu_hours
-from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
-from .assessment import Assessment, assess_plan
-from .planfile import plan_to_dict
-from .schema import Plan
 from ..laws.data_constrained import data_constrained_optimal, loss
 from ..model.families import from_hf_config
 from ..model.params import count_params
 from ..model.shapes import SHAPE_RULES, propose_shapes
+from ..training.budget import steps_for_tokens
+from ..training.compute import gpu_hours
+from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from ..training.memory import memory_estimate
+from .assessment import Assessment, assess_plan
 from .gate import steps_to_target
+from .planfile import plan_to_dict
+from .schema import Plan
 
 #: The kinds of option, in the order they are listed.
 KINDS = ("train-longer", "smaller-model", "wider-corpus", "data-constrained")

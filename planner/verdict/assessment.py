@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..errors import InputError, PlannerError
-from ..laws.science import plan_advice
-from ..laws.optimal import compute_optimal, OptimalPlan
+from ..laws.optimal import OptimalPlan, compute_optimal
 from ..laws.registry import fit as get_fit
+from ..laws.science import plan_advice
 from ..model.params import ParamCount, count_params
 from ..training.compute import DEFAULT_MFU, ComputeEstimate, attention_flops_per_token, estimate, training_flops
 from ..training.corpus import CorpusAssessment
 from ..training.memory import memory_estimate
 from .gate import GateResult, assess
-from .policy import Verdict, verdict as make_verdict
+from .policy import Verdict
+from .policy import verdict as make_verdict
 from .schema import Plan
 
 

@@ -27,13 +27,20 @@ import numpy as np
 
 from .. import limits, validate
 from ..arrays import any_array, like
-from ..training.budget import steps_for_tokens
-from ..training.corpus import (WASTED_EPOCHS, CorpusAssessment, assess_corpus, effective_tokens, judged_tokens_cap,
-                               repetition, tokens_for_effective)
 from ..errors import BlockedPlanError, DataRepetitionWarning, InputError, UnderProvisionedWarning
 from ..format import fmt_int, fmt_ratio, fmt_si
 from ..lines import LAUNCH_LINE, OPTIMAL_LINE, SEVERE_LINE
 from ..model.params import PARAM_KINDS
+from ..training.budget import steps_for_tokens
+from ..training.corpus import (
+    WASTED_EPOCHS,
+    CorpusAssessment,
+    assess_corpus,
+    effective_tokens,
+    judged_tokens_cap,
+    repetition,
+    tokens_for_effective,
+)
 
 LEVELS = ("severe", "blocked", "below-optimal", "compute-optimal")
 

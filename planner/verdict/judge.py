@@ -17,8 +17,8 @@ from ..format import fmt_ratio
 from ..laws.bootstrap import Bootstrap, Interval, RatioJudgement, check_bootstrap, judge_ratio
 from ..laws.ladder_fit import EXTRAPOLATION_LIMIT
 from ..training.compute import training_flops
-from .gate import Thresholds
 from .assessment import assess_plan
+from .gate import Thresholds
 from .schema import Plan
 
 

@@ -31,12 +31,13 @@ import tomli_w
 from .. import validate
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, InputError, PlanFileError
-from ..files import checked_path, display, read_text, write_text
+from ..files import checked_path, read_text, write_text
 from ..laws.power_law import DEFAULT_FIT
 from ..model.architecture import Architecture
 from ..model.catalog import architecture, list_models
 from ..training.budget import budget as make_budget
-from ..training.parallelism import PLAN_KEYS as _PARALLELISM_KEYS, parallelism_from_dict
+from ..training.parallelism import PLAN_KEYS as _PARALLELISM_KEYS
+from ..training.parallelism import parallelism_from_dict
 from .gate import Thresholds
 from .schema import Plan
 

@@ -143,7 +143,7 @@ class Plan:
         """The accelerator's row (key, name, peak TFLOP/s)."""
         return accelerator(self.accelerator)
 
-    def with_(self, **changes) -> "Plan":
+    def with_(self, **changes) -> Plan:
         """A copy with some fields changed, validated again (equal to a fresh build).
 
         Args:

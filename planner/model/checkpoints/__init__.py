@@ -38,10 +38,24 @@ from __future__ import annotations
 from .count import METADATA_TOTAL_KEYS, CheckpointCount
 from .dispatch import is_checkpoint, read_checkpoint, weights_in
 from .explain import explain
-from .gguf import (GGML_TYPES, MAX_GGUF_HEADER, MAX_GGUF_ITEMS, MAX_GGUF_KEYS, MAX_GGUF_NESTED, MAX_GGUF_TENSORS,
-                   read_gguf)
-from .safetensors import (INTEGER_DTYPES, MAX_INDEX_BYTES, MAX_SAFETENSORS_HEADER, MAX_SHARDS, SAFETENSORS_BITS,
-                          read_safetensors, read_safetensors_index)
+from .gguf import (
+                   GGML_TYPES,
+                   MAX_GGUF_HEADER,
+                   MAX_GGUF_ITEMS,
+                   MAX_GGUF_KEYS,
+                   MAX_GGUF_NESTED,
+                   MAX_GGUF_TENSORS,
+                   read_gguf,
+)
+from .safetensors import (
+                   INTEGER_DTYPES,
+                   MAX_INDEX_BYTES,
+                   MAX_SAFETENSORS_HEADER,
+                   MAX_SHARDS,
+                   SAFETENSORS_BITS,
+                   read_safetensors,
+                   read_safetensors_index,
+)
 from .tensors import breakdown, param_count, tensor_kind
 
 __all__ = ["GGML_TYPES", "INTEGER_DTYPES", "MAX_GGUF_HEADER", "MAX_GGUF_ITEMS", "MAX_GGUF_KEYS", "MAX_GGUF_NESTED",

@@ -8,7 +8,6 @@ import re
 from ..params import ParamCount
 from .count import CheckpointCount
 
-
 _BUFFER = r"(\.attn\.(masked_)?bias$|\.inv_freq$|rope_freqs\.weight$|\.rotary_emb\.|position_ids$|e_score_correction_bias$)"
 _VISION = (r"(^|\.)(vision|visual|vision_tower|vision_model|multi_modal_projector|mm_projector|image_newline)(\.|_|$)"
            r"|^v\.|^mm\.")
@@ -26,7 +25,7 @@ _KINDS = (  # (breakdown key, pattern on the lower-cased tensor name); first mat
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _patterns():
     """The compiled name patterns (compiled on first use: ``import planner`` stays fast)."""
     return re.compile(_BUFFER), re.compile(_VISION), [(k, re.compile(p)) for k, p in _KINDS]

@@ -8,13 +8,25 @@ Each supported ``model_type`` is one :class:`Family` row in one module of this p
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from ..architecture import Architecture
 from ...errors import ConfigError, InputError, UnknownModelError
-from ._base import (_REQUIRED, ALIASES, FAMILIES, LEGACY, MODULES, REFUSED, Family, aliased, dim, first_dim, flag,
-                    resolve)
+from ..architecture import Architecture
 from . import dense, hybrid, moe, ssm  # noqa: F401  (each registers its rows)
+from ._base import (
+    _REQUIRED,
+    ALIASES,
+    FAMILIES,
+    LEGACY,
+    MODULES,
+    REFUSED,
+    Family,
+    aliased,
+    dim,
+    first_dim,
+    flag,
+    resolve,
+)
 from ._class_defaults import ATTRIBUTE_MAPS, CLASS_DEFAULTS
 from .multimodal import unwrap
 

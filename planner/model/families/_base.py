@@ -10,12 +10,12 @@ pattern) is a small function, ``extra``, named in the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping
 
 from ... import validate
-from ..architecture import MAX_DIM
 from ...errors import ConfigError, InputError
+from ..architecture import MAX_DIM
 
 # Where each dimension may be spelled in a config.json, first match wins.
 ALIASES = {

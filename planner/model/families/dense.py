@@ -6,10 +6,10 @@ conventions that are not visible in the row's fields.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from ._base import LEGACY, Family, dim, flag, register
 from ...errors import ConfigError
+from ._base import LEGACY, Family, dim, flag, register
 
 
 def _falcon(cfg: Mapping, out: dict) -> None:

@@ -8,13 +8,12 @@ output-gated attention. Where attention sits is a rule (every k-th layer) or a l
 
 from __future__ import annotations
 
-import math
-from typing import Mapping
+from collections.abc import Mapping
 
+from ...errors import ConfigError
 from ._base import Family, dim, flag, layer_list, register
 from .moe import _experts, _qwen2_moe
 from .ssm import _expand
-from ...errors import ConfigError
 
 
 def _jamba(cfg: Mapping, out: dict) -> None:

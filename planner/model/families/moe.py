@@ -7,10 +7,10 @@ score-correction bias is a buffer in transformers and is not counted.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from ._base import Family, dim, first_dim, layer_list, register
 from ...errors import ConfigError, UnknownModelError
+from ._base import Family, dim, first_dim, layer_list, register
 
 
 def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),

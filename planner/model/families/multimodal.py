@@ -13,10 +13,10 @@ structure are unknown, so no native number is given.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from ._base import dim, flag
 from ...errors import ConfigError, UnknownModelError
+from ._base import dim, flag
 
 # Wrapper model_type -> (model_type of its language model when text_config does not say, the wrapper's
 # tie default, which config's tie_word_embeddings transformers reads: "wrapper", "text", or "both": the

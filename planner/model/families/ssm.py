@@ -9,10 +9,10 @@ has it), else ``expand x hidden_size``; Mamba-2 requires ``num_heads x head_dim`
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
-from ._base import Family, dim, flag, register
 from ...errors import ConfigError
+from ._base import Family, dim, flag, register
 
 
 def _expand(cfg: Mapping, hidden: int) -> int:

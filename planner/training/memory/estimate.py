@@ -9,8 +9,16 @@ from ...errors import InputError
 from ..compute import accelerator as accelerator_row
 from ..parallelism import Parallelism
 from .fix import find_fix
-from .partition import (ModelParts, activation_widths, check_layout, layout_estimate, layout_values, model_parts,
-                        stage_bytes, with_dropout)
+from .partition import (
+    ModelParts,
+    activation_widths,
+    check_layout,
+    layout_estimate,
+    layout_values,
+    model_parts,
+    stage_bytes,
+    with_dropout,
+)
 from .result import MemoryEstimate
 
 

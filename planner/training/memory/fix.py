@@ -10,7 +10,6 @@ from ..parallelism import RECOMPUTE, Parallelism, tp_degrees
 from .partition import ModelParts, check_layout, layout_estimate
 from .result import Fix
 
-
 #: What each recompute mode costs in throughput, in the units of the ranking (a ZeRO stage step is 1,
 #: a doubling of TP 2).
 _RECOMPUTE_COST = {"none": 0, "selective": 1, "full": 3}

@@ -56,7 +56,7 @@ class Fix:
 
     layout: Parallelism
     changes: dict
-    estimate: "MemoryEstimate" = field(repr=False)
+    estimate: MemoryEstimate = field(repr=False)
 
     @property
     def description(self) -> str:
