@@ -61,3 +61,32 @@ def test_review_rejects_bad_plan_before_starting_a_kernel(tmp_path):
     bad.write_text("[model]\ncatalog = 'gpt2'\n[training]\nsteps = -1\ntokens_per_step = 1\n")
     with pytest.raises(PlanFileError, match="plan.training.steps"):
         render_review(bad, tmp_path / "r.html")
+
+
+def test_nbval_compares_the_numbers_not_the_markup(tmp_path):
+    """A stored DataFrame whose HTML markup changed still passes; one whose numbers changed fails."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    def run_with(edit) -> int:
+        folder = tmp_path / edit.__name__
+        shutil.copytree(ROOT / "notebooks", folder / "notebooks")
+        path = folder / "notebooks" / "scaling_laws.ipynb"
+        nb = json.loads(path.read_text())
+        cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "trap = pd.DataFrame" in "".join(c["source"]))
+        edit(next(o for o in cell["outputs"] if "text/plain" in o.get("data", {}))["data"])
+        path.write_text(json.dumps(nb))
+        # the repository's conftest.py (loaded as a plugin: the copy lives outside the repository) sets the comparison
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "conftest",
+                               "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), str(path)],
+                              cwd=ROOT, capture_output=True).returncode
+
+    def markup(data):
+        data["text/html"] = [line.replace("<table", "<table class='restyled'") for line in data["text/html"]]
+
+    def number(data):
+        data["text/plain"] = [line.replace("58.9", "58.8") for line in data["text/plain"]]
+
+    assert run_with(markup) == 0 and run_with(number) == 1
