@@ -96,7 +96,13 @@ LEGACY: dict[str, tuple[str, Fields]] = {}
 
 
 class Biases(TypedDict):
-    """The three bias flags of a :class:`Family` that families often set together (``Family(**biases)``)."""
+    """The three bias flags of a :class:`Family` that families often set together (``Family(**biases)``).
+
+    Attributes:
+        qkv_bias: biases on the q, k, v projections (a Flag).
+        o_bias: a bias on the output projection (a Flag).
+        mlp_bias: biases in the MLP (a Flag).
+    """
 
     qkv_bias: Flag
     o_bias: Flag
