@@ -48,10 +48,10 @@ def main() -> int:
             f'scripts/class_defaults.py from transformers {transformers.__version__}; do not edit by hand).\n\n'
             "A config.json that omits one of these keys gets this value, as transformers gives it; a family\n"
             "module's own ``defaults`` win over these.\n\"\"\"\n\n"
-            f"CLASS_DEFAULTS = {pprint.pformat(out, width=116, sort_dicts=True)}\n\n"
+            f"CLASS_DEFAULTS: dict[str, dict[str, object]] = {pprint.pformat(out, width=116, sort_dicts=True)}\n\n"
             "# The config class's attribute_map: another spelling -> the field it sets (transformers reads a\n"
             "# config.json's `num_local_experts` as `n_routed_experts` for DeepSeek, and so on).\n"
-            f"ATTRIBUTE_MAPS = {pprint.pformat(maps, width=116, sort_dicts=True)}\n")
+            f"ATTRIBUTE_MAPS: dict[str, dict[str, str]] = {pprint.pformat(maps, width=116, sort_dicts=True)}\n")
     (REPO / "planner/model/families/_class_defaults.py").write_text(text)
     print(f"{len(out)} model types", file=sys.stderr)
     return 0

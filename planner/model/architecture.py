@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
 
 from .. import validate
 from ..errors import InputError
+from ..limits import MAX_COUNT
 
 NORM_KINDS = ("rms", "layer", "layer_nobias", "none")
 QK_NORM_SCOPES = ("head", "all")
@@ -118,26 +121,114 @@ class Architecture:
     """
 
 
-    def __init__(self, num_layers, hidden_size, num_heads, vocab_size, *,
-                 intermediate_size=None, num_kv_heads=None, head_dim=None,
-                 tied_embeddings=False, gated_mlp=True, norm="rms", norms_per_layer=2, final_norm=True,
-                 qk_norm=False, qk_norm_scope="head", qk_norm_kind=None, qkv_bias=False, o_bias=False, mlp_bias=False,
-                 lm_head_bias=False, attention_sinks=False, max_positions=0, embed_dim=None, embed_norm=False,
-                 mlp_extra=0, attention_extra=0,
-                 q_lora_rank=None, kv_lora_rank=None, qk_rope_head_dim=None, v_head_dim=None,
-                 num_experts=0, experts_per_token=0, moe_intermediate_size=None,
-                 num_shared_experts=0, shared_expert_intermediate_size=None, shared_expert_gate=False,
-                 router_bias=False, expert_bias=False, moe_layer_period=1, moe_layer_offset=0, first_dense_layers=0,
-                 dense_layers=(),
-                 moe_layers=None, moe_latent_size=None, mixer="attention", attention_layer_period=None,
-                 attention_layer_offset=0, attention_layers=None, feed_forward=True, layer_types=None,
-                 ssm_state_size=16, ssm_inner_size=None,
-                 ssm_conv_kernel=4,
-                 ssm_dt_rank=None, ssm_heads=None, ssm_groups=1, ssm_conv_bias=True, ssm_proj_bias=False,
-                 ssm_dt_norms=False, linear_key_heads=None, linear_value_heads=None, linear_key_head_dim=None,
-                 linear_value_head_dim=None, attention_output_gate=False, attention_with_mixer=False, ssm_norm=True,
-                 ssm_out_bias=None,
-                 language_model_of=None, vision_params=None, dropout=0.0, family="custom", name="custom"):
+    # The values in use (the inputs with the derived ones filled in), set on each instance by __init__.
+    num_layers: int
+    hidden_size: int
+    num_heads: int
+    vocab_size: int
+    intermediate_size: int
+    num_kv_heads: int
+    head_dim: int
+    tied_embeddings: bool
+    gated_mlp: bool
+    norm: str
+    norms_per_layer: int
+    final_norm: bool
+    qk_norm: bool
+    qk_norm_scope: str
+    qk_norm_kind: str
+    qkv_bias: bool
+    o_bias: bool
+    mlp_bias: bool
+    lm_head_bias: bool
+    attention_sinks: bool
+    max_positions: int
+    embed_dim: int | None
+    embed_norm: bool
+    mlp_extra: int
+    attention_extra: int
+    q_lora_rank: int | None
+    kv_lora_rank: int | None
+    qk_rope_head_dim: int | None
+    v_head_dim: int | None
+    num_experts: int
+    experts_per_token: int | None
+    moe_intermediate_size: int | None
+    num_shared_experts: int
+    shared_expert_intermediate_size: int | None
+    shared_expert_gate: bool
+    router_bias: bool
+    expert_bias: bool
+    moe_layer_period: int
+    moe_layer_offset: int
+    first_dense_layers: int
+    dense_layers: tuple[int, ...]
+    moe_layers: int
+    moe_latent_size: int | None
+    mixer: str
+    attention_layer_period: int | None
+    attention_layer_offset: int
+    attention_layers: tuple[int, ...] | None
+    feed_forward: bool
+    layer_types: tuple[str, ...] | None
+    ssm_state_size: int
+    ssm_inner_size: int | None
+    ssm_conv_kernel: int
+    ssm_dt_rank: int | None
+    ssm_heads: int | None
+    ssm_groups: int
+    ssm_conv_bias: bool
+    ssm_proj_bias: bool
+    ssm_dt_norms: bool
+    linear_key_heads: int | None
+    linear_value_heads: int | None
+    linear_key_head_dim: int | None
+    linear_value_head_dim: int | None
+    attention_output_gate: bool
+    attention_with_mixer: bool
+    ssm_norm: bool
+    ssm_out_bias: bool
+    language_model_of: str | None
+    vision_params: int | None
+    dropout: float
+    family: str
+    name: str
+    num_attention_layers: int
+    num_mixer_layers: int
+    num_mlp_layers: int
+    _inputs: dict[str, Any]
+    _resolved: dict[str, Any]
+
+    def __init__(self, num_layers: int, hidden_size: int, num_heads: int, vocab_size: int, *,
+                 intermediate_size: int | None = None, num_kv_heads: int | None = None, head_dim: int | None = None,
+                 tied_embeddings: bool = False, gated_mlp: bool = True, norm: str = "rms", norms_per_layer: int = 2,
+                 final_norm: bool = True, qk_norm: bool = False, qk_norm_scope: str = "head",
+                 qk_norm_kind: str | None = None, qkv_bias: bool = False, o_bias: bool = False,
+                 mlp_bias: bool = False, lm_head_bias: bool = False, attention_sinks: bool = False,
+                 max_positions: int = 0, embed_dim: int | None = None, embed_norm: bool = False,
+                 mlp_extra: int = 0, attention_extra: int = 0,
+                 q_lora_rank: int | None = None, kv_lora_rank: int | None = None,
+                 qk_rope_head_dim: int | None = None, v_head_dim: int | None = None,
+                 num_experts: int = 0, experts_per_token: int | None = 0, moe_intermediate_size: int | None = None,
+                 num_shared_experts: int = 0, shared_expert_intermediate_size: int | None = None,
+                 shared_expert_gate: bool = False, router_bias: bool = False, expert_bias: bool = False,
+                 moe_layer_period: int = 1, moe_layer_offset: int = 0, first_dense_layers: int = 0,
+                 dense_layers: Iterable[int] = (),
+                 moe_layers: int | None = None, moe_latent_size: int | None = None, mixer: str = "attention",
+                 attention_layer_period: int | None = None, attention_layer_offset: int = 0,
+                 attention_layers: Iterable[int] | None = None, feed_forward: bool = True,
+                 layer_types: Iterable[str] | None = None,
+                 ssm_state_size: int = 16, ssm_inner_size: int | None = None,
+                 ssm_conv_kernel: int = 4,
+                 ssm_dt_rank: int | None = None, ssm_heads: int | None = None, ssm_groups: int = 1,
+                 ssm_conv_bias: bool = True, ssm_proj_bias: bool = False,
+                 ssm_dt_norms: bool = False, linear_key_heads: int | None = None,
+                 linear_value_heads: int | None = None, linear_key_head_dim: int | None = None,
+                 linear_value_head_dim: int | None = None, attention_output_gate: bool = False,
+                 attention_with_mixer: bool = False, ssm_norm: bool = True,
+                 ssm_out_bias: bool | None = None,
+                 language_model_of: str | None = None, vision_params: int | None = None, dropout: float = 0.0,
+                 family: str = "custom", name: str = "custom") -> None:
         given = dict(locals())  # exactly the constructor's arguments
         del given["self"]
         object.__setattr__(self, "_inputs", _validated(given))
@@ -148,11 +239,11 @@ class Architecture:
             del self.__dict__[k]
 
     # -- value semantics ---------------------------------------------------------------------
-    def inputs(self) -> dict:
+    def inputs(self) -> dict[str, Any]:
         """Every input as given (``None`` where the value is derived), defaults included."""
         return dict(self._inputs)
 
-    def with_(self, **changes) -> Architecture:
+    def with_(self, **changes: Any) -> Architecture:
         """The architecture built from the same inputs with ``changes`` applied (validated again).
 
         Derived values are derived afresh: a head_dim that was never given follows a new
@@ -178,7 +269,7 @@ class Architecture:
             raise InputError(unknown[0], f"one of the Architecture fields ({', '.join(_DEFAULTS)})", detail=None)
         return Architecture(**{**self._inputs, **changes})
 
-    def __getattr__(self, key):
+    def __getattr__(self, key: str) -> object:
         if key.startswith("_"):  # slots not yet set (a failed construction, unpickling)
             raise AttributeError(key)
         try:
@@ -186,26 +277,27 @@ class Architecture:
         except KeyError:
             raise AttributeError(f"'Architecture' object has no attribute {key!r}") from None
 
-    def __setattr__(self, key, value):
+    def __setattr__(self, key: str, value: object) -> NoReturn:
         raise AttributeError("Architecture is immutable: use a.with_(...) for a variant")
 
-    __delattr__ = __setattr__
+    def __delattr__(self, key: str) -> NoReturn:
+        raise AttributeError("Architecture is immutable: use a.with_(...) for a variant")
 
-    def _key(self):
+    def _key(self) -> tuple[tuple[str, Any], ...]:
         return tuple((k, v) for k, v in self._inputs.items() if k != "name")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Architecture and self._key() == other._key()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self._key())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self._inputs.items() if k in (
             "num_layers", "hidden_size", "num_heads", "vocab_size") or v != _DEFAULTS[k])
         return f"Architecture({shown})"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Architecture], tuple[dict[str, Any]]]:
         return (_rebuild, (self._inputs,))
 
     # -- derived facts -------------------------------------------------------------------------
@@ -234,15 +326,15 @@ class Architecture:
             True for an MoE layer; False for a dense one, for an index outside ``[0, num_layers)``,
                 and for every layer of a model without experts.
         """
-        g = self._inputs
         if not self.num_experts or not 0 <= i < self.num_layers:
             return False
-        if g["layer_types"] is not None:
-            return g["layer_types"][i] == "moe"
-        if g["moe_layers"] is not None:
-            return i >= self.num_layers - g["moe_layers"]
-        return (i >= g["first_dense_layers"] and i % g["moe_layer_period"] == g["moe_layer_offset"]
-                and i not in g["dense_layers"])
+        if self.layer_types is not None:
+            return self.layer_types[i] == "moe"
+        given: int | None = self._inputs["moe_layers"]  # a count (the last layers), not the rule below
+        if given is not None:
+            return i >= self.num_layers - given
+        return (i >= self.first_dense_layers and i % self.moe_layer_period == self.moe_layer_offset
+                and i not in self.dense_layers)
 
 
 
@@ -256,25 +348,26 @@ _DEFAULTS: dict[str, object] = {
     for name, p in inspect.signature(Architecture.__init__).parameters.items() if name != "self"}
 
 
-def _rebuild(inputs: dict) -> Architecture:
+def _rebuild(inputs: dict[str, Any]) -> Architecture:
     return Architecture(**inputs)
 
 
-def _dim(k, v, minimum=1, maximum=MAX_DIM):
-    return validate.count(k, v, minimum=minimum, maximum=maximum)
+def _dim(k: str, v: Any, minimum: int = 1, maximum: int = MAX_DIM) -> int:
+    n: int = validate.count(k, v, minimum=minimum, maximum=maximum)
+    return n
 
 
-def _opt_dim(k, v, minimum=1, maximum=MAX_DIM):
+def _opt_dim(k: str, v: Any, minimum: int = 1, maximum: int = MAX_DIM) -> int | None:
     return None if v is None else _dim(k, v, minimum, maximum)
 
 
-def _choice(k, v, options):
+def _choice(k: str, v: Any, options: tuple[str, ...]) -> str:
     if not isinstance(v, str) or v not in options:
         raise InputError(k, f"one of {', '.join(options)}", v)
     return v
 
 
-def _validated(g: dict) -> dict:
+def _validated(g: dict[str, Any]) -> dict[str, Any]:
     """The inputs with each value checked and normalised (numpy ints to int), ``None`` kept."""
     out = dict(g)
     for k in ("num_layers", "hidden_size", "num_heads", "vocab_size"):
@@ -301,7 +394,7 @@ def _validated(g: dict) -> dict:
     out["max_positions"] = _dim("max_positions", g["max_positions"], minimum=0)
     out["mlp_extra"] = _dim("mlp_extra", g["mlp_extra"], minimum=0)
     out["dropout"] = validate.positive_real("dropout", g["dropout"], minimum=0.0, inclusive=True, maximum=1.0)
-    out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=validate.MAX_COUNT)
+    out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=MAX_COUNT)
     for k in ("num_experts", "num_shared_experts", "first_dense_layers", "moe_layer_offset"):
         out[k] = _dim(k, g[k], minimum=0)
     out["experts_per_token"] = _opt_dim("experts_per_token", g["experts_per_token"], minimum=0)
@@ -332,11 +425,11 @@ def _validated(g: dict) -> dict:
         out["language_model_of"] = validate.text("language_model_of", g["language_model_of"])
     if g["ssm_out_bias"] is not None:
         out["ssm_out_bias"] = validate.flag("ssm_out_bias", g["ssm_out_bias"])
-    out["vision_params"] = _opt_dim("vision_params", g["vision_params"], minimum=0, maximum=validate.MAX_COUNT)
+    out["vision_params"] = _opt_dim("vision_params", g["vision_params"], minimum=0, maximum=MAX_COUNT)
     return out
 
 
-def _resolve(g: dict) -> dict:
+def _resolve(g: dict[str, Any]) -> dict[str, Any]:
     """Every value in use, derived from the inputs; checks that need several inputs together."""
     r = dict(g)
     d, h, L = g["hidden_size"], g["num_heads"], g["num_layers"]
@@ -378,10 +471,15 @@ def _resolve(g: dict) -> dict:
         elif g["moe_layers"] is not None:
             r["moe_layers"] = g["moe_layers"]
         else:  # counted, not listed: a billion-layer hypothetical must not build a billion-entry list
-            p, o, first = g["moe_layer_period"], g["moe_layer_offset"], g["first_dense_layers"]
-            below = lambda n: (n - o + p - 1) // p if n > o else 0  # noqa: E731  i < n with i % p == o
+            period: int = g["moe_layer_period"]
+            offset: int = g["moe_layer_offset"]
+            first: int = g["first_dense_layers"]
+
+            def below(n: int) -> int:  # i < n with i % period == offset
+                return (n - offset + period - 1) // period if n > offset else 0
+
             rule = below(L) - below(min(first, L))
-            r["moe_layers"] = rule - sum(1 for i in g["dense_layers"] if first <= i < L and i % p == o)
+            r["moe_layers"] = rule - sum(1 for i in g["dense_layers"] if first <= i < L and i % period == offset)
     else:
         r.update(experts_per_token=0, moe_intermediate_size=None, num_shared_experts=0,
                  shared_expert_intermediate_size=None, moe_layers=0)

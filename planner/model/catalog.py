@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from ..datafiles import DATA_DIR
 from ..errors import ConfigError, UnknownModelError
@@ -26,6 +27,10 @@ from .params import ParamCount
 from .params import count_params as _count_architecture
 
 MODELS_DIR = DATA_DIR / "models"
+
+#: What names a model: a catalog name or a path (``str``), a path, a config dict, or the Architecture itself.
+#: A config dict is parsed JSON, any value in it unchecked until the family reads it (hence Any).
+ModelSource: TypeAlias = str | os.PathLike[str] | Mapping[str, Any] | Architecture
 
 
 def list_models() -> list[str]:
@@ -42,7 +47,7 @@ def list_models() -> list[str]:
     return sorted(p.stem for p in MODELS_DIR.glob("*.json"))
 
 
-def read_json(path, field: str = "config"):
+def read_json(path: str | os.PathLike[str], field: str = "config") -> Any:
     """Read a JSON file the user named; every failure is a :class:`ConfigError` naming ``field`` and the path.
 
     The file is read through :func:`planner.files.read_text`: only a regular file of at most
@@ -79,7 +84,7 @@ def _catalog_path(name: str) -> Path | None:
     return None
 
 
-def load_config(source) -> tuple[dict, str]:
+def load_config(source: ModelSource) -> tuple[dict[str, Any], str]:
     """Return ``(config dict, display name)`` for a path, a catalog name or a dict.
 
     Args:
@@ -100,7 +105,7 @@ def load_config(source) -> tuple[dict, str]:
         raise ConfigError("config", f"must be a path, a catalog name or a dict, got {type(source).__name__}")
     path = checked_path(source, "config")
 
-    def probe(test) -> bool:
+    def probe(test: Callable[[], bool]) -> bool:
         try:
             return test()
         except OSError:  # a name too long to stat: read_json reports it, with the field named
@@ -112,7 +117,8 @@ def load_config(source) -> tuple[dict, str]:
             raise ConfigError("config", f"no config.json in the folder {path}")
         data = read_json(cfg)
         if not isinstance(data, dict):
-            raise ConfigError("config", f"must be a JSON object (a config.json), got a JSON {type(data).__name__}: {cfg}")
+            raise ConfigError("config", f"must be a JSON object (a config.json), got a JSON {type(data).__name__}: "
+                                        f"{cfg}")
         return data, path.name
     if checkpoints.is_checkpoint(path):
         raise ConfigError("config", f"{path} is a checkpoint without config.json: it gives N (planner.count, "
@@ -130,7 +136,7 @@ def load_config(source) -> tuple[dict, str]:
     return cfg, path.stem
 
 
-def architecture(source) -> Architecture:
+def architecture(source: ModelSource) -> Architecture:
     """The :class:`Architecture` of a path, catalog name, config dict, or an Architecture itself.
 
     Args:
@@ -156,7 +162,7 @@ def architecture(source) -> Architecture:
     return from_hf_config(cfg, name=name)
 
 
-def count_params(source) -> ParamCount:
+def count_params(source: ModelSource) -> ParamCount:
     """Exact parameter count of a path, catalog name, config dict, Architecture or checkpoint.
 
     Args:
@@ -190,7 +196,7 @@ def count_params(source) -> ParamCount:
     return inspect(source)[1]
 
 
-def inspect(source) -> tuple:
+def inspect(source: ModelSource) -> tuple[Architecture | None, ParamCount, checkpoints.CheckpointCount | None]:
     """Everything known about a model source: ``(architecture, count, checkpoint)``.
 
     Args:
@@ -207,7 +213,8 @@ def inspect(source) -> tuple:
             ``model_type`` is not an error when its weights can be counted).
     """
     if isinstance(source, (str, os.PathLike)) and checkpoints.is_checkpoint(source):
-        if Path(source).is_dir() and (Path(source) / "config.json").is_file() and checkpoints.weights_in(Path(source)) is None:
+        if (Path(source).is_dir() and (Path(source) / "config.json").is_file()
+                and checkpoints.weights_in(Path(source)) is None):
             arch = architecture(source)  # a model folder with only its config
             return arch, _count_architecture(arch), None
         ckpt = checkpoints.read_checkpoint(source)
@@ -228,7 +235,7 @@ def inspect(source) -> tuple:
     return arch, _count_architecture(arch), None
 
 
-def fallback_count(cfg: Mapping, refusal: UnknownModelError) -> ParamCount:
+def fallback_count(cfg: Mapping[str, Any], refusal: UnknownModelError) -> ParamCount:
     """transformers' exact count of a config the native counter refused (see :mod:`planner.model.hf_fallback`).
 
     Args:

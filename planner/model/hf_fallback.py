@@ -20,12 +20,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import validate
 from ..errors import ConfigError, UnknownModelError
+from ..limits import MAX_COUNT
 from .params import ParamCount
 
 TIMEOUT = 120.0  # seconds for one subprocess count (a 671B-parameter config builds in a few seconds)
@@ -148,7 +150,7 @@ class HFCount:
         """``total`` minus :attr:`embedding`."""
         return self.total - self.embedding
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """The count as plain data (JSON-ready; the disk cache's format).
 
         Returns:
@@ -156,7 +158,7 @@ class HFCount:
         """
         return dict(self.__dict__)
 
-    def param_count(self):
+    def param_count(self) -> ParamCount:
         """The :class:`~planner.model.params.ParamCount` of this count: the language model for a wrapper
         (the rest as ``vision``), ``embeddings`` and ``head`` as measured, everything else in ``other``."""
         n = self.total if self.language_model is None else self.language_model
@@ -168,7 +170,7 @@ class HFCount:
                           counted_by=self.source)
 
 
-def config_key(config: Mapping) -> str:
+def config_key(config: Mapping[str, object]) -> str:
     """A canonical hash of a config dict (sorted keys, no whitespace): the cache key.
 
     Args:
@@ -232,14 +234,16 @@ def available() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 
 
-def _env() -> dict:
+def _env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore"}
 
 
-def _row(mt, out: dict) -> HFCount:
-    def n(key):
-        return validate.count(key, out[key], minimum=0, maximum=validate.MAX_COUNT)
+def _row(mt: object, out: Mapping[str, Any]) -> HFCount:
+    """One count from the child's JSON output (any JSON values, checked here: hence Any)."""
+    def n(key: str) -> int:
+        v: int = validate.count(key, out[key], minimum=0, maximum=MAX_COUNT)
+        return v
     return HFCount(model_type=str(mt), total=n("total"),
                    language_model=None if out["language_model"] is None else n("language_model"),
                    token_embedding=n("token_embedding"), lm_head=n("lm_head"), model_class=str(out["class"]),
@@ -247,7 +251,7 @@ def _row(mt, out: dict) -> HFCount:
                    inactive_experts=None if out["inactive_experts"] is None else n("inactive_experts"))
 
 
-def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
+def hf_counts(configs: Sequence[Mapping[str, Any]], *, timeout: float = TIMEOUT) -> list[HFCount | str]:
     """Count many configs with transformers in one subprocess (see :func:`hf_count`), cached.
 
     Args:
@@ -262,13 +266,13 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
         UnknownModelError: torch/transformers are not installed, or the batch took longer than ``timeout``.
         ConfigError: a config is not a JSON object of plain values.
     """
-    keys = []
+    keys: list[str] = []
     for cfg in configs:
         if not isinstance(cfg, Mapping):
             raise ConfigError("config", f"must be a JSON object, got {type(cfg).__name__}")
         keys.append(config_key(cfg))
     version = _transformers_version()
-    results: list = [_MEMORY.get(k) or _from_disk(f"{k}-{version}") for k in keys]
+    results: list[HFCount | str | None] = [_MEMORY.get(k) or _from_disk(f"{k}-{version}") for k in keys]
     todo = [i for i, r in enumerate(results) if r is None]
     if todo and not available():
         raise UnknownModelError("config.model_type", f"not counted natively; {INSTALL_HINT}")
@@ -277,9 +281,10 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
             proc = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, timeout=timeout,
                                   check=False, input=json.dumps([configs[i] for i in todo], default=str), env=_env())
         except subprocess.TimeoutExpired:
-            raise UnknownModelError("config.model_type", f"transformers did not build it within {timeout:g} s") from None
+            raise UnknownModelError("config.model_type",
+                                    f"transformers did not build it within {timeout:g} s") from None
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        outs = []
+        outs: list[dict[str, Any]] = []
         for ln in lines:
             try:
                 outs.append(json.loads(ln))
@@ -297,10 +302,14 @@ def hf_counts(configs: list, *, timeout: float = TIMEOUT) -> list:
             _MEMORY[keys[i]] = hc
             _to_disk(f"{keys[i]}-{hc.transformers_version}", hc)
             results[i] = hc
-    return results
+    counted: list[HFCount | str] = []
+    for r in results:
+        assert r is not None  # every config missing from the caches was counted above
+        counted.append(r)
+    return counted
 
 
-def hf_count(config: Mapping, *, timeout: float = TIMEOUT, reason: str = "") -> HFCount:
+def hf_count(config: Mapping[str, Any], *, timeout: float = TIMEOUT, reason: str = "") -> HFCount:
     """Count ``config`` with transformers on the meta device, in a subprocess, cached.
 
     Args:

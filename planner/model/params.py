@@ -91,6 +91,7 @@ def attention_size(a: Architecture) -> int:
     d, h, k, e = a.hidden_size, a.num_heads, a.num_kv_heads, a.head_dim
     if a.is_mla:
         rq, rkv, rope, ev = a.q_lora_rank, a.kv_lora_rank, a.qk_rope_head_dim, a.v_head_dim
+        assert rkv is not None and rope is not None and ev is not None  # Architecture sets them with kv_lora_rank
         q = d * h * e if rq is None else d * rq + rq + rq * h * e + (rq if a.qkv_bias else 0)
         kv = d * (rkv + rope) + rkv + rkv * h * (e - rope + ev) + ((rkv + rope) if a.qkv_bias else 0)
         return q + kv + h * ev * d + (d if a.o_bias else 0) + (h if a.attention_sinks else 0) + a.attention_extra
@@ -120,6 +121,7 @@ def ssm_size(a: Architecture) -> int:
     pb = a.ssm_proj_bias
     if a.mixer == "mamba":
         r = a.ssm_dt_rank
+        assert i is not None and r is not None  # Architecture derives both for every mixer
         return (d * 2 * i + (2 * i if pb else 0)           # in_proj: x and gate
                 + i * kc + (i if a.ssm_conv_bias else 0)   # depthwise conv1d
                 + i * (r + 2 * n)                          # x_proj: dt, B, C
@@ -129,6 +131,7 @@ def ssm_size(a: Architecture) -> int:
                 + ((r + 2 * n) if a.ssm_dt_norms else 0))  # Jamba: RMSNorms on dt, B, C
     if a.mixer == "mamba2":
         hh, g = a.ssm_heads, a.ssm_groups
+        assert i is not None and hh is not None  # derived for every mixer; ssm_heads required with mamba2
         conv = i + 2 * g * n
         proj = i + conv + hh
         return (d * proj + (proj if pb else 0) + conv * kc + (conv if a.ssm_conv_bias else 0)
@@ -139,13 +142,15 @@ def ssm_size(a: Architecture) -> int:
         b = a.ssm_conv_bias
         return d * 3 * d + d * kc + d * d + ((3 * d + d + d) if b else 0)
     if a.mixer == "gated_deltanet":
-        key, value = a.linear_key_heads * a.linear_key_head_dim, a.linear_value_heads * a.linear_value_head_dim
+        kh, kd, vh, vd = a.linear_key_heads, a.linear_key_head_dim, a.linear_value_heads, a.linear_value_head_dim
+        assert kh is not None and kd is not None and vh is not None and vd is not None  # required with this mixer
+        key, value = kh * kd, vh * vd
         conv = 2 * key + value
-        return (d * (2 * key + 2 * value) + d * 2 * a.linear_value_heads  # in_proj_qkvz, in_proj_ba
-                + conv * kc                                                # depthwise conv1d, no bias
-                + 2 * a.linear_value_heads                                 # dt_bias, A_log
-                + a.linear_value_head_dim                                  # gated RMSNorm over one head
-                + value * d)                                               # out_proj
+        return (d * (2 * key + 2 * value) + d * 2 * vh  # in_proj_qkvz, in_proj_ba
+                + conv * kc                             # depthwise conv1d, no bias
+                + 2 * vh                                # dt_bias, A_log
+                + vd                                    # gated RMSNorm over one head
+                + value * d)                            # out_proj
     return 0
 
 
@@ -195,7 +200,8 @@ class ParamCount:
     @property
     def total(self) -> int:
         """Every parameter: the sum of the breakdown."""
-        return sum(getattr(self, k) for k in BREAKDOWN_KEYS) + self.other
+        parts: int = sum(getattr(self, k) for k in BREAKDOWN_KEYS)
+        return parts + self.other
 
     @property
     def embedding(self) -> int:
@@ -254,14 +260,14 @@ class ParamCount:
             out["other"] = self.other
         return out
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """The count as plain data (JSON-ready).
 
         Returns:
             ``total``, ``embedding``, ``non_embedding``, ``active`` and ``breakdown``; with
                 ``language_model_of`` and ``vision`` for a wrapper, ``counted_by`` when transformers counted.
         """
-        d = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
+        d: dict[str, object] = {"total": self.total, "embedding": self.embedding, "non_embedding": self.non_embedding,
              "active": self.active, "breakdown": self.breakdown}
         if self.language_model_of is not None:
             d.update(language_model_of=self.language_model_of, vision=self.vision)
@@ -295,15 +301,18 @@ def count_params(arch: Architecture) -> ParamCount:
     d, L, V = a.hidden_size, a.num_layers, a.vocab_size
     emb_dim = a.embed_dim or d
     moe_L = a.moe_layers
-    mlp = experts = shared = router = inactive = 0
+    mlp = experts = shared = router = 0
+    inactive: int | None = 0
     mlp = a.num_mlp_layers * (mlp_size(d, a.intermediate_size, a.gated_mlp, a.mlp_bias) + a.mlp_extra)
     if a.num_experts:
         width = a.moe_latent_size or d  # latent experts sit behind a projection in and out
+        assert a.moe_intermediate_size is not None  # Architecture sets it with num_experts
         expert = mlp_size(width, a.moe_intermediate_size, a.gated_mlp, a.expert_bias)
         latent = 2 * d * width + ((width + d) if a.mlp_bias else 0) if a.moe_latent_size else 0
         experts = moe_L * (a.num_experts * expert + latent)
         router = moe_L * (d * a.num_experts + (a.num_experts if a.router_bias else 0))
         if a.num_shared_experts:
+            assert a.shared_expert_intermediate_size is not None  # Architecture sets it with num_shared_experts
             shared = moe_L * (a.num_shared_experts * mlp_size(d, a.shared_expert_intermediate_size, a.gated_mlp,
                                                               a.mlp_bias) + (d if a.shared_expert_gate else 0))
         inactive = None if a.experts_per_token is None else moe_L * (a.num_experts - a.experts_per_token) * expert

@@ -28,14 +28,17 @@ size, one per (depth, width) pair.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import Any, overload
 
 import numpy as np
 
 from .. import validate
 from ..errors import InputError, PlannerError
+from .architecture import Architecture
 from .catalog import architecture, list_models, load_config
 from .families import from_hf_config
 from .families._base import ALIASES
@@ -66,7 +69,7 @@ class ShapeRule:
 
     ratio: Fraction
     multiple: int
-    kv: tuple | str
+    kv: tuple[int, ...] | str
     intermediate_key: str | None = "intermediate_size"
 
 
@@ -101,7 +104,7 @@ class ShapeCandidate:
         target: the N asked for.
     """
 
-    config: dict
+    config: dict[str, Any]  # a config.json (JSON values of any type)
     params: int
     active: int
     num_layers: int
@@ -122,11 +125,11 @@ class ShapeCandidate:
         """Width per layer: hidden size / layers."""
         return self.hidden_size / self.num_layers
 
-    def architecture(self):
+    def architecture(self) -> Architecture:
         """The :class:`~planner.Architecture` the config describes."""
         return from_hf_config(self.config)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready: ``config``, ``params``, ``active``, ``error`` and the dimensions."""
         return {"config": self.config, "params": self.params, "active": self.active, "error": self.error,
                 "num_layers": self.num_layers, "hidden_size": self.hidden_size, "num_heads": self.num_heads,
@@ -136,10 +139,14 @@ class ShapeCandidate:
 
 # ---- the catalog: templates and the width/depth range ---------------------------------------------
 
+#: One catalog model: (name, model_type, config, total N, aspect).
+_Row = tuple[str, object, dict[str, Any], int, float]
+
+
 @lru_cache(maxsize=1)
-def _catalog() -> tuple:
+def _catalog() -> tuple[_Row, ...]:
     """(name, model_type, config, total N, aspect) of every catalog model with attention in every layer."""
-    rows = []
+    rows: list[_Row] = []
     for name in list_models():
         try:
             a = architecture(name)
@@ -152,7 +159,7 @@ def _catalog() -> tuple:
     return tuple(rows)
 
 
-def aspect_range(params) -> tuple[float, float, float, tuple[str, ...]]:
+def aspect_range(params: object) -> tuple[float, float, float, tuple[str, ...]]:
     """The width/depth (hidden size / layers) real models of about ``params`` parameters use.
 
     Measured from the catalog (``data/models``): the :data:`NEIGHBOURS` attention models whose total N is
@@ -174,22 +181,22 @@ def aspect_range(params) -> tuple[float, float, float, tuple[str, ...]]:
     return min(aspects), max(aspects), float(np.median(aspects)), tuple(r[0] for r in rows)
 
 
-def _template(family: str, params: int) -> dict:
+def _template(family: str, params: int) -> dict[str, Any]:
     rows = [r for r in _catalog() if r[1] == family]
     if not rows:  # mistral-style families share Llama's layout
         rows = [r for r in _catalog() if r[1] == "llama"]
     return dict(min(rows, key=lambda r: abs(np.log(r[3] / params)))[2])
 
 
-def _key(cfg: dict, field: str) -> str:
+def _key(cfg: Mapping[str, object], field: str) -> str:
     for k in ALIASES[field]:
         if k in cfg:
             return k
     return ALIASES[field][0]
 
 
-def _config(template: dict, rule: ShapeRule, L: int, d: int, h: int, kv: int, e: int, f: int,
-            overrides: dict) -> dict:
+def _config(template: Mapping[str, Any], rule: ShapeRule, L: int, d: int, h: int, kv: int, e: int, f: int,
+            overrides: Mapping[str, object]) -> dict[str, Any]:
     """The template config with the dimensions replaced (and the caller's overrides)."""
     cfg = {k: v for k, v in template.items() if k not in ("_name_or_path", "transformers_version")}
     cfg[_key(cfg, "num_layers")] = L
@@ -211,7 +218,11 @@ def _config(template: dict, rule: ShapeRule, L: int, d: int, h: int, kv: int, e:
     return cfg
 
 
-def _mlp_width(rule: ShapeRule, d):
+@overload
+def _mlp_width(rule: ShapeRule, d: int) -> int: ...
+@overload
+def _mlp_width(rule: ShapeRule, d: np.ndarray) -> np.ndarray: ...
+def _mlp_width(rule: ShapeRule, d: int | np.ndarray) -> int | np.ndarray:
     raw = (d * rule.ratio.numerator) // rule.ratio.denominator
     return -(-raw // rule.multiple) * rule.multiple
 
@@ -242,7 +253,8 @@ def _surrogate(family: str, template_json: str) -> tuple[np.ndarray, np.ndarray]
     return ct, ca
 
 
-def _monomials(L, d, k, f, e):
+def _monomials(L: int | np.ndarray, d: int | np.ndarray, k: int | np.ndarray, f: int | np.ndarray,
+               e: int | np.ndarray) -> np.ndarray:
     """The terms N is a linear combination of, for hidden d = heads × e, key/value width k, MLP width f."""
     one = np.ones_like(np.asarray(L * d, dtype=float))
     return np.stack(np.broadcast_arrays(*(np.asarray(t, dtype=float) for t in (
@@ -260,13 +272,13 @@ def _kv_options(rule: ShapeRule, h: np.ndarray) -> np.ndarray:
     return np.where((h[:, None] % opts == 0) & (opts <= h[:, None]), opts, 0)
 
 
-def _resolve_family(family) -> str:
+def _resolve_family(family: object) -> str:
     if not isinstance(family, str) or family not in SHAPE_RULES:
         raise InputError("family", f"one of {', '.join(FAMILIES)}", family)
     return family
 
 
-def smallest_shape(family: str, **overrides) -> int:
+def smallest_shape(family: str, **overrides: object) -> int:
     """The exact N of the smallest shape :func:`propose_shapes` can build for ``family``.
 
     That is one layer at the smallest width; :func:`propose_shapes` refuses a target below it.
@@ -294,8 +306,9 @@ def smallest_shape(family: str, **overrides) -> int:
                                                dict(overrides)))).total
 
 
-def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: float = 0.02,
-                   vocab_size=None, tied_embeddings=None, at_most: bool = False) -> list[ShapeCandidate]:
+def propose_shapes(params: object, family: str = "llama", *, count: int = 5, tolerance: float = 0.02,
+                   vocab_size: int | None = None, tied_embeddings: bool | None = None,
+                   at_most: bool = False) -> list[ShapeCandidate]:
     """Architectures of a family whose exact total N is within ``tolerance`` of ``params``.
 
     Args:
@@ -323,7 +336,7 @@ def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: 
     family = _resolve_family(family)
     count = validate.count("count", count, maximum=100)
     tol = validate.positive_real("tolerance", tolerance, maximum=0.5)
-    overrides = {}
+    overrides: dict[str, object] = {}
     if vocab_size is not None:
         overrides["vocab_size"] = validate.count("vocab_size", vocab_size, maximum=10**8)
     if tied_embeddings is not None:
@@ -365,7 +378,8 @@ def propose_shapes(params, family: str = "llama", *, count: int = 5, tolerance: 
     score = np.abs(N / target - 1) / tol + np.abs(np.log(aspect / mid)) + 0.01 * (E == 64) * (D >= 2048)
     idx = np.argwhere(ok)
     order = np.argsort(score[ok], kind="stable")
-    out, seen = [], set()
+    out: list[ShapeCandidate] = []
+    seen: set[tuple[int, int]] = set()
     for i in order:
         j = tuple(idx[i])
         Lj, dj = int(L[j[-1]]), int(np.broadcast_to(D, ok.shape)[j])

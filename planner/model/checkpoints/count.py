@@ -38,7 +38,7 @@ class CheckpointCount:
     metadata: Mapping[str, object] = field(default_factory=dict)
     config: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _ = self.metadata_total  # a claimed total that is not a count ("²", 5,000 digits) is refused on reading
 
     @property
@@ -64,13 +64,14 @@ class CheckpointCount:
                 continue
             if isinstance(v, (int, str)):
                 try:  # "²", 5,000 digits, "7e9": read as the planner reads every count, or refused
-                    return validate.count(key, v.strip() if isinstance(v, str) else v, minimum=0)
+                    n: int = validate.count(key, v.strip() if isinstance(v, str) else v, minimum=0)
+                    return n
                 except InputError as e:
                     raise ConfigError(f"checkpoint.__metadata__.{key}", f"{e.problem}: "
                                                                         f"{files.display(self.path)}") from None
         return None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready summary: format, files, tensors, total, bytes, per-dtype elements and bytes.
 
         Returns:

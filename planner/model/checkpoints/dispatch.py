@@ -47,7 +47,7 @@ def weights_in(folder: Path) -> Path | None:
     return None
 
 
-def is_checkpoint(source) -> bool:
+def is_checkpoint(source: object) -> bool:
     """True when ``source`` names a checkpoint: a safetensors/GGUF file, an index, or a folder.
 
     A string or path only; nothing is read except the folder listing and the first bytes
@@ -86,7 +86,7 @@ def is_checkpoint(source) -> bool:
     return head[:4] == b"GGUF" or (len(head) == 9 and head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] > 1)
 
 
-def read_checkpoint(source) -> CheckpointCount:
+def read_checkpoint(source: str | os.PathLike[str]) -> CheckpointCount:
     """Count any checkpoint: a ``.safetensors`` file, an ``*.index.json``, a ``.gguf`` or a model folder.
 
     Args:
@@ -99,14 +99,14 @@ def read_checkpoint(source) -> CheckpointCount:
         ConfigError: nothing countable at that path, or a malformed header (see the readers).
     """
     p = files.checked_path(source, "checkpoint")
-    config = None
+    config: str | None = None
     if p.is_dir():
         weights = weights_in(p)
         if weights is None:
             extra = " (pytorch_model.bin is a pickle and is not read; convert it to safetensors)" \
                 if any(p.glob("*.bin")) else ""
-            cfg = "" if (p / "config.json").is_file() else "no config.json and "
-            raise ConfigError("checkpoint", f"{cfg}no safetensors or GGUF weights in the directory "
+            no_cfg = "" if (p / "config.json").is_file() else "no config.json and "
+            raise ConfigError("checkpoint", f"{no_cfg}no safetensors or GGUF weights in the directory "
                                             f"{files.display(p)} (a model folder needs them){extra}")
         cfg = p / "config.json"
         config = str(cfg) if cfg.is_file() else None

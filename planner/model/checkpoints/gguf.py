@@ -7,8 +7,10 @@ header's total size is capped, so a hostile file cannot make the reader run long
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from ... import files
 from ...errors import ConfigError
@@ -43,7 +45,7 @@ class _Reader:
 
     CHUNK = 64 * 1024
 
-    def __init__(self, f, path: Path, size: int):
+    def __init__(self, f: BinaryIO, path: Path, size: int) -> None:
         self.f, self.path, self.size = f, path, size
         self.buf, self.off, self.base = b"", 0, 0  # buf holds file bytes [base, base + len(buf))
         self.endian = "<"
@@ -70,13 +72,14 @@ class _Reader:
         self.off += n
         return data
 
-    def unpack(self, fmt: str, what: str):
+    def unpack(self, fmt: str, what: str) -> Any:
+        """One value of struct format ``fmt``: an int, float or bool as ``fmt`` says (struct types it Any)."""
         return struct.unpack(self.endian + fmt, self.take(struct.calcsize(fmt), what))[0]
 
     def count(self, what: str, limit: int = MAX_GGUF_ITEMS, least: int = 1) -> int:
         """A count read from the header, refused before any loop when above ``limit`` or when ``least`` bytes
         per item would run past the end of the file (a sparse file claiming 10⁸ tensors)."""
-        n = self.unpack("Q", what)
+        n: int = self.unpack("Q", what)
         room = min(self.size, MAX_GGUF_HEADER) - self.pos
         if n > limit or n * least > room:
             raise ConfigError("checkpoint", f"GGUF {what} is {n:,}, not a plausible header (at most {limit:,}, "
@@ -84,7 +87,7 @@ class _Reader:
         return n
 
     def string(self, what: str) -> str:
-        n = self.unpack("Q", f"{what} length")
+        n: int = self.unpack("Q", f"{what} length")
         raw = self.take(n, what)
         try:
             return raw.decode("utf-8")
@@ -110,10 +113,11 @@ class _Reader:
 _GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 
 
-def _gguf_value(r: _Reader, vtype: int, key: str, depth: int = 0):
+def _gguf_value(r: _Reader, vtype: int, key: str, depth: int = 0) -> int | float | str | None:
     """One metadata value: a scalar or a string, or None for an array (skipped, its items bounded)."""
     if vtype in _GGUF_SCALARS:
-        return r.unpack(_GGUF_SCALARS[vtype], f"value of {key}")
+        scalar: int | float = r.unpack(_GGUF_SCALARS[vtype], f"value of {key}")  # a bool is an int
+        return scalar
     if vtype == 8:
         return r.string(f"value of {key}")
     if vtype == 9 and depth < 4:
@@ -137,7 +141,7 @@ def _gguf_value(r: _Reader, vtype: int, key: str, depth: int = 0):
     raise ConfigError("checkpoint", f"GGUF key {key!r:.80} has unknown value type {vtype}: {files.display(r.path)}")
 
 
-def read_gguf(path) -> CheckpointCount:
+def read_gguf(path: str | os.PathLike[str]) -> CheckpointCount:
     """Count a GGUF file from its metadata and tensor infos, never reading tensor data.
 
     Args:
@@ -162,7 +166,8 @@ def read_gguf(path) -> CheckpointCount:
         if version not in (2, 3) and struct.unpack(">I", raw_version)[0] in (2, 3):
             r.endian, version = ">", struct.unpack(">I", raw_version)[0]
         if version not in (2, 3):
-            raise ConfigError("checkpoint", f"GGUF version {version} is not supported (2 and 3 are): {files.display(p)}")
+            raise ConfigError("checkpoint", f"GGUF version {version} is not supported (2 and 3 are): "
+                                            f"{files.display(p)}")
         n_tensors = r.count("tensor count", MAX_GGUF_TENSORS, least=24)  # name length, dims, type, offset
         n_kv = r.count("key/value count", MAX_GGUF_KEYS, least=13)       # key length, type, a 1-byte value
         meta: dict[str, object] = {}
@@ -172,7 +177,7 @@ def read_gguf(path) -> CheckpointCount:
             value = _gguf_value(r, vtype, key)
             if value is not None:
                 meta[key] = value
-        infos = []
+        infos: list[tuple[str, list[int], int, int]] = []
         for _ in range(n_tensors):
             name = r.string("tensor name")
             nd = r.unpack("I", f"dimensions of {name}")
@@ -185,7 +190,8 @@ def read_gguf(path) -> CheckpointCount:
         header_end = r.pos
     align = meta.get("general.alignment", 32)
     if not isinstance(align, int) or isinstance(align, bool) or align <= 0:
-        raise ConfigError("checkpoint.general.alignment", f"must be a positive integer, got {align!r}: {files.display(p)}")
+        raise ConfigError("checkpoint.general.alignment", f"must be a positive integer, got {align!r}: "
+                                                          f"{files.display(p)}")
     data_start = -(-header_end // align) * align
     data_size = size - data_start
     tensors: dict[str, int] = {}

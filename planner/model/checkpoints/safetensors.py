@@ -9,8 +9,10 @@ overlaps or gaps). An index's ``weight_map`` names shards that must sit beside i
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 from ... import files
 from ...errors import ConfigError
@@ -29,25 +31,27 @@ SAFETENSORS_BITS = {
 INTEGER_DTYPES = {"BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64"}
 
 
-def _read_exact(f, n: int, path: Path, what: str) -> bytes:
+def _read_exact(f: BinaryIO, n: int, path: Path, what: str) -> bytes:
     """Exactly ``n`` bytes from ``f``; a shorter read is a truncated file."""
     data = f.read(n)
     if len(data) != n:
-        raise ConfigError("checkpoint", f"truncated {what}: wanted {n:,} bytes, the file ends after {len(data):,}: {files.display(path)}")
+        raise ConfigError("checkpoint", f"truncated {what}: wanted {n:,} bytes, the file ends after {len(data):,}: "
+                                        f"{files.display(path)}")
     return data
 
 
-def _numel(shape, where: str, path: Path) -> int:
+def _numel(shape: object, where: str, path: Path) -> int:
     """Elements of a shape: a list of non-negative integers."""
     if not isinstance(shape, list) or any(type(x) is not int or x < 0 for x in shape):
-        raise ConfigError(f"{where}.shape", f"must be a list of non-negative integers, got {shape!r:.60}: {files.display(path)}")
+        raise ConfigError(f"{where}.shape", f"must be a list of non-negative integers, got {shape!r:.60}: "
+                                            f"{files.display(path)}")
     n = 1
     for x in shape:
         n *= x
     return n
 
 
-def read_safetensors(path) -> CheckpointCount:
+def read_safetensors(path: str | os.PathLike[str]) -> CheckpointCount:
     """Count one ``.safetensors`` file from its header alone.
 
     Args:
@@ -81,9 +85,11 @@ def _parse_safetensors_header(raw: bytes, data_size: int, p: Path) -> Checkpoint
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise ConfigError("checkpoint", f"safetensors header is not valid JSON ({type(e).__name__}): {files.display(p)}") from None
+        raise ConfigError("checkpoint", f"safetensors header is not valid JSON ({type(e).__name__}): "
+                                        f"{files.display(p)}") from None
     if not isinstance(header, dict):
-        raise ConfigError("checkpoint", f"safetensors header must be a JSON object, got {type(header).__name__}: {files.display(p)}")
+        raise ConfigError("checkpoint", f"safetensors header must be a JSON object, got {type(header).__name__}: "
+                                        f"{files.display(p)}")
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict):
         raise ConfigError("checkpoint.__metadata__", f"must be a JSON object: {files.display(p)}")
@@ -96,7 +102,8 @@ def _parse_safetensors_header(raw: bytes, data_size: int, p: Path) -> Checkpoint
             raise ConfigError(where, f"must be an object with dtype, shape, data_offsets: {files.display(p)}")
         dtype = info.get("dtype")
         if not isinstance(dtype, str) or dtype not in SAFETENSORS_BITS:
-            raise ConfigError(f"{where}.dtype", f"unknown dtype {dtype!r:.30} (known: {', '.join(SAFETENSORS_BITS)}): {files.display(p)}")
+            raise ConfigError(f"{where}.dtype", f"unknown dtype {dtype!r:.30} (known: {', '.join(SAFETENSORS_BITS)}): "
+                                                f"{files.display(p)}")
         numel = _numel(info.get("shape"), where, p)
         offs = info.get("data_offsets")
         if (not isinstance(offs, list) or len(offs) != 2 or any(type(x) is not int or x < 0 for x in offs)
@@ -131,7 +138,7 @@ def _parse_safetensors_header(raw: bytes, data_size: int, p: Path) -> Checkpoint
                            dtypes={k: (v[0], v[1]) for k, v in dtypes.items()}, metadata=meta)
 
 
-def read_safetensors_index(path) -> CheckpointCount:
+def read_safetensors_index(path: str | os.PathLike[str]) -> CheckpointCount:
     """Count a sharded checkpoint from its ``model.safetensors.index.json`` and its shards' headers.
 
     Args:
@@ -153,7 +160,8 @@ def read_safetensors_index(path) -> CheckpointCount:
         raise ConfigError("checkpoint", f"index is not valid JSON ({type(e).__name__}): {files.display(p)}") from None
     wm = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(wm, dict) or not wm:
-        raise ConfigError("checkpoint.weight_map", f"must be a non-empty object mapping tensor names to shard files: {files.display(p)}")
+        raise ConfigError("checkpoint.weight_map", f"must be a non-empty object mapping tensor names to shard files: "
+                                                   f"{files.display(p)}")
     shards: list[str] = []
     for name, shard in wm.items():
         if not isinstance(shard, str) or not shard or Path(shard).name != shard or shard in (".", ".."):
@@ -165,12 +173,13 @@ def read_safetensors_index(path) -> CheckpointCount:
         raise ConfigError("checkpoint.weight_map", f"names {len(shards):,} shards: {files.display(p)}")
     tensors: dict[str, int] = {}
     dtypes: dict[str, list[int]] = {}
-    meta: dict = {}
-    shard_files = []
+    meta: dict[str, object] = {}
+    shard_files: list[str] = []
     for shard in shards:
         sp = p.parent / shard
         if not sp.exists():
-            raise ConfigError("checkpoint.weight_map", f"shard {shard} is missing (shards must sit beside the index): {files.display(p)}")
+            raise ConfigError("checkpoint.weight_map", f"shard {shard} is missing (shards must sit beside the index): "
+                                                       f"{files.display(p)}")
         c = read_safetensors(sp)
         shard_files.append(str(sp))
         for name, n in c.tensors.items():

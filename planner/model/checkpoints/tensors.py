@@ -8,7 +8,8 @@ import re
 from ..params import ParamCount
 from .count import CheckpointCount
 
-_BUFFER = r"(\.attn\.(masked_)?bias$|\.inv_freq$|rope_freqs\.weight$|\.rotary_emb\.|position_ids$|e_score_correction_bias$)"
+_BUFFER = (r"(\.attn\.(masked_)?bias$|\.inv_freq$|rope_freqs\.weight$|\.rotary_emb\.|position_ids$"
+           r"|e_score_correction_bias$)")
 _VISION = (r"(^|\.)(vision|visual|vision_tower|vision_model|multi_modal_projector|mm_projector|image_newline)(\.|_|$)"
            r"|^v\.|^mm\.")
 _KINDS = (  # (breakdown key, pattern on the lower-cased tensor name); first match wins
@@ -17,7 +18,8 @@ _KINDS = (  # (breakdown key, pattern on the lower-cased tensor name); first mat
     ("head", r"(^|\.)(lm_head|embed_out|output)\.(weight|bias)$"),
     ("shared_experts", r"shared_expert|shexp"),
     ("experts", r"\.experts\.|experts\.|_exps\.|block_sparse_moe\.(input|output)_linear"),
-    ("router", r"(mlp|moe|feed_forward|block_sparse_moe)\.(gate|router)(\.|$)|\.router\.|ffn_gate_inp|e_score_correction"),
+    ("router", r"(mlp|moe|feed_forward|block_sparse_moe)\.(gate|router)(\.|$)|\.router\.|ffn_gate_inp"
+               r"|e_score_correction"),
     ("norms", r"norm|ln_|\.ln\d|layernorm"),
     ("ssm", r"mixer\.|ssm_|\.mamba\.|a_log|conv1d"),
     ("attention", r"attn|attention|q_proj|k_proj|v_proj|o_proj|qkv|sinks"),
@@ -26,7 +28,7 @@ _KINDS = (  # (breakdown key, pattern on the lower-cased tensor name); first mat
 
 
 @functools.cache
-def _patterns():
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], list[tuple[str, re.Pattern[str]]]]:
     """The compiled name patterns (compiled on first use: ``import planner`` stays fast)."""
     return re.compile(_BUFFER), re.compile(_VISION), [(k, re.compile(p)) for k, p in _KINDS]
 
@@ -72,7 +74,7 @@ def breakdown(c: CheckpointCount) -> dict[str, int]:
     return out
 
 
-def param_count(c: CheckpointCount):
+def param_count(c: CheckpointCount) -> ParamCount:
     """A :class:`~planner.model.params.ParamCount` built from the headers alone.
 
     Buffers (masks, rotary tables) are left out; a vision tower is reported as ``vision``

@@ -20,7 +20,9 @@ from ._base import (
     LEGACY,
     MODULES,
     REFUSED,
+    Config,
     Family,
+    Fields,
     aliased,
     dim,
     first_dim,
@@ -39,7 +41,7 @@ CONFIG_KEYS = {"num_heads": "num_attention_heads", "num_kv_heads": "num_key_valu
                "qk_rope_head_dim": "qk_rope_head_dim", "ssm_heads": "num_heads"}
 
 
-def _family(model_type) -> Family:
+def _family(model_type: object) -> Family:
     fam = FAMILIES.get(model_type) if isinstance(model_type, str) else None
     if fam is not None:
         return fam
@@ -58,7 +60,7 @@ DROPOUT_KEYS = ("activation_dropout", "attention_dropout", "attn_pdrop", "dropou
                 "resid_pdrop", "residual_dropout")
 
 
-def _dropout_rate(config: Mapping) -> float:
+def _dropout_rate(config: Config) -> float:
     """The largest dropout rate among :data:`DROPOUT_KEYS` in the config (class defaults filled in); 0 for none."""
     rates = [0.0]
     for k in DROPOUT_KEYS:
@@ -81,7 +83,7 @@ _CORE = {name for group in ("hidden_size", "num_layers", "num_heads", "vocab_siz
 _EXPERTS = set(_SYNONYMS[len(ALIASES)])  # the number of experts: a partial config without it is refused too
 
 
-def _spelled_as_transformers_reads(amap: Mapping, config: Mapping) -> Mapping:
+def _spelled_as_transformers_reads(amap: Config, config: Config) -> Config:
     """The config with each field its class spells another way (``attribute_map``) also under the field's own
     name, as transformers sets it; a field given under its own name wins."""
     extra = {target: config[alias] for alias, target in amap.items()
@@ -89,21 +91,21 @@ def _spelled_as_transformers_reads(amap: Mapping, config: Mapping) -> Mapping:
     return {**config, **extra} if extra else config
 
 
-def _absent_defaults(defaults: Mapping, config: Mapping, partial: bool = False) -> dict:
+def _absent_defaults(defaults: Mapping[str, object], config: Config, partial: bool = False) -> dict[str, object]:
     """The class defaults whose field the config does not give under any of its spellings
     (Falcon-40B's ``n_head`` is its ``num_attention_heads``: the class default must not shadow it).
 
     The four core dimensions (width, depth, heads, vocabulary) are filled only in a config that gives
-    no width, heads or vocabulary (the config class's defaults, perhaps at another depth): a config that gives some and omits one is
-    refused naming it (a config.json without hidden_size is a broken file, not a default model); so is
-    one without its number of experts, which a family's own code may still default. ``partial``: fill
+    no width, heads or vocabulary (the config class's defaults, perhaps at another depth): a config that gives
+    some and omits one is refused naming it (a config.json without hidden_size is a broken file, not a default
+    model); so is one without its number of experts, which a family's own code may still default. ``partial``: fill
     them in any config (a family module's own defaults, as they always were)."""
     bare = partial or not any(config.get(name) is not None for name in _CORE - set(ALIASES["num_layers"]))
     return {k: v for k, v in defaults.items() if (bare or (k not in _CORE and k not in _EXPERTS))
             and not any(config.get(name) is not None for name in _SPELLINGS.get(k, (k,)))}
 
 
-def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
+def from_hf_config(config: Config, name: str | None = None) -> Architecture:
     """Build the :class:`Architecture` a Hugging Face ``config.json`` (as a dict) describes.
 
     Args:
@@ -134,7 +136,7 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
     config = _spelled_as_transformers_reads(ATTRIBUTE_MAPS.get(model_type, {}), config)
     config = {**_absent_defaults(CLASS_DEFAULTS.get(model_type, {}), config),
               **_absent_defaults(fam.defaults, config, partial=True), **config}
-    out: dict = {"family": model_type, "name": label if isinstance(label, str) else model_type}
+    out: Fields = {"family": model_type, "name": label if isinstance(label, str) else model_type}
     used: dict[str, str] = {}  # Architecture field -> the config key it came from, for error messages
     out["hidden_size"] = aliased(config, "hidden_size", used=used)
     out["num_layers"] = aliased(config, "num_layers", used=used)
@@ -168,5 +170,5 @@ def from_hf_config(config: Mapping, name: str | None = None) -> Architecture:
         raise ConfigError(f"config.{key}", e.problem) from e
 
 
-__all__ = ["ALIASES", "CONFIG_KEYS", "DROPOUT_KEYS", "FAMILIES", "LEGACY", "MODULES", "REFUSED", "SUPPORTED_MODEL_TYPES", "Family",
-           "from_hf_config", "dim", "flag"]
+__all__ = ["ALIASES", "CONFIG_KEYS", "DROPOUT_KEYS", "FAMILIES", "LEGACY", "MODULES", "REFUSED",
+           "SUPPORTED_MODEL_TYPES", "Family", "from_hf_config", "dim", "flag"]

@@ -10,8 +10,10 @@ pattern) is a small function, ``extra``, named in the row.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, Literal, TypedDict
 
 from ... import validate
 from ...errors import ConfigError, InputError
@@ -28,8 +30,12 @@ ALIASES = {
     "head_dim": ("head_dim",),
 }
 
+#: A parsed config.json, or a section of one: JSON values of any type until a reader below checks them (hence Any).
+Config = Mapping[str, Any]
+#: The Architecture keyword arguments a family assembles (values of several types; Architecture validates each).
+Fields = dict[str, Any]
 Flag = bool | tuple[str, bool]  # a constant, or (config flag, its default)
-Extra = Callable[[Mapping, dict], None]
+Extra = Callable[[Config, Fields], object]  # what it returns is not used
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,7 @@ class Family:
     intermediate_default: int | None = None   # multiple of hidden_size when absent; None: required
     positions: tuple[str, ...] = ()           # config fields holding learned positions (first present)
     position_offset: int = 0
-    defaults: Mapping = field(default_factory=dict)  # transformers' config defaults for absent keys
+    defaults: Config = field(default_factory=dict)  # transformers' config defaults for absent keys
     extra: Extra | None = field(default=None)
 
 
@@ -86,10 +92,24 @@ MODULES: dict[str, str] = {}
 # model_types recognised but not counted, with the reason given to the user.
 REFUSED: dict[str, str] = {}
 # Legacy model_types that older checkpoints still carry: (family, config defaults they imply).
-LEGACY: dict[str, tuple[str, dict]] = {}
+LEGACY: dict[str, tuple[str, Fields]] = {}
 
 
-def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Mapping] | None = None) -> None:
+class Biases(TypedDict):
+    """The three bias flags of a :class:`Family` that families often set together (``Family(**biases)``).
+
+    Attributes:
+        qkv_bias: biases on the q, k, v projections (a Flag).
+        o_bias: a bias on the output projection (a Flag).
+        mlp_bias: biases in the MLP (a Flag).
+    """
+
+    qkv_bias: Flag
+    o_bias: Flag
+    mlp_bias: Flag
+
+
+def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Config] | None = None) -> None:
     """Add a family module's rows to the registry (a model_type is defined once).
 
     Args:
@@ -112,7 +132,7 @@ def register(module: str, table: Mapping[str, Family], defaults: Mapping[str, Ma
 
 # ---- config readers: every failure is a ConfigError naming config.<key> ---------------------------
 
-def flag(cfg: Mapping, key: str, default: bool) -> bool:
+def flag(cfg: Config, key: str, default: bool) -> bool:
     """A boolean field of a config.
 
     Args:
@@ -134,7 +154,7 @@ def flag(cfg: Mapping, key: str, default: bool) -> bool:
     return v
 
 
-def dim(cfg: Mapping, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+def dim(cfg: Config, key: str, default: int | None = None, *, minimum: int = 1) -> int:
     """A whole-number field of a config (a dimension, a count).
 
     Args:
@@ -162,12 +182,13 @@ def dim(cfg: Mapping, key: str, default: int | None = None, *, minimum: int = 1)
     if isinstance(v, str):  # a config system wrote text where a number belongs
         raise ConfigError(f"config.{key}", f"must be a JSON number (a whole number >= {minimum}), got the string {v!r}")
     try:
-        return validate.count(f"config.{key}", v, minimum=minimum, maximum=MAX_DIM)
+        n: int = validate.count(f"config.{key}", v, minimum=minimum, maximum=MAX_DIM)
+        return n
     except InputError as e:
         raise ConfigError(f"config.{key}", e.problem) from e
 
 
-def first_dim(cfg: Mapping, keys: tuple[str, ...], default: int | None = None, *, minimum: int = 1) -> int:
+def first_dim(cfg: Config, keys: tuple[str, ...], default: int | None = None, *, minimum: int = 1) -> int:
     """The first of ``keys`` present in ``cfg`` (a field with several spellings).
 
     Args:
@@ -188,7 +209,7 @@ def first_dim(cfg: Mapping, keys: tuple[str, ...], default: int | None = None, *
     return dim(cfg, keys[0], default, minimum=minimum)
 
 
-def layer_list(cfg: Mapping, key: str) -> list[int]:
+def layer_list(cfg: Config, key: str) -> list[int]:
     """A list-of-layer-indices field of a config (absent or null: empty).
 
     Args:
@@ -207,10 +228,15 @@ def layer_list(cfg: Mapping, key: str) -> list[int]:
     return v
 
 
-_REQUIRED = object()
+class _Required(enum.Enum):
+    REQUIRED = enum.auto()
 
 
-def aliased(cfg: Mapping, name: str, default=_REQUIRED, used: dict | None = None) -> int | None:
+_REQUIRED = _Required.REQUIRED  # the default of a required field (None is a value a field may default to)
+
+
+def aliased(cfg: Config, name: str, default: int | None | Literal[_Required.REQUIRED] = _REQUIRED,
+            used: dict[str, str] | None = None) -> int | None:
     """The first of ``name``'s spellings (:data:`ALIASES`) present in ``cfg``.
 
     Args:
@@ -240,7 +266,7 @@ def aliased(cfg: Mapping, name: str, default=_REQUIRED, used: dict | None = None
     return default
 
 
-def resolve(cfg: Mapping, f: Flag) -> bool:
+def resolve(cfg: Config, f: Flag) -> bool:
     """The value of a :class:`Family` flag for one config.
 
     Args:

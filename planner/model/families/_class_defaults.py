@@ -5,7 +5,7 @@ A config.json that omits one of these keys gets this value, as transformers give
 module's own ``defaults`` win over these.
 """
 
-CLASS_DEFAULTS = {'afmoe': {'attention_bias': False,
+CLASS_DEFAULTS: dict[str, dict[str, object]] = {'afmoe': {'attention_bias': False,
            'attention_dropout': 0.0,
            'global_attn_every_n_layers': 4,
            'head_dim': 128,
@@ -1188,7 +1188,7 @@ CLASS_DEFAULTS = {'afmoe': {'attention_bias': False,
 
 # The config class's attribute_map: another spelling -> the field it sets (transformers reads a
 # config.json's `num_local_experts` as `n_routed_experts` for DeepSeek, and so on).
-ATTRIBUTE_MAPS = {'bamba': {'layer_types': 'layers_block_type'},
+ATTRIBUTE_MAPS: dict[str, dict[str, str]] = {'bamba': {'layer_types': 'layers_block_type'},
  'bloom': {'num_attention_heads': 'n_head', 'num_hidden_layers': 'n_layer'},
  'deepseek_v2': {'num_experts': 'n_routed_experts'},
  'deepseek_v3': {'num_local_experts': 'n_routed_experts', 'num_mtp_layers': 'num_nextn_predict_layers'},

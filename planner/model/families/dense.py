@@ -6,13 +6,11 @@ conventions that are not visible in the row's fields.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ...errors import ConfigError
-from ._base import LEGACY, Family, dim, flag, register
+from ._base import LEGACY, Biases, Config, Extra, Family, Fields, dim, flag, register
 
 
-def _falcon(cfg: Mapping, out: dict) -> None:
+def _falcon(cfg: Config, out: Fields) -> None:
     """Falcon: fused QKV width, parallel block norms, and one bias flag for every Linear."""
     new_arch = flag(cfg, "new_decoder_architecture", False)
     if not new_arch:  # the new architecture reads num_kv_heads as usual
@@ -24,7 +22,7 @@ def _falcon(cfg: Mapping, out: dict) -> None:
     out["norms_per_layer"] = 2 if (not flag(cfg, "parallel_attn", True) or n_ln == 2) else 1
 
 
-def _opt(cfg: Mapping, out: dict) -> None:
+def _opt(cfg: Config, out: Fields) -> None:
     """OPT: an optional embedding projection, affine-less norms, and a final norm rule."""
     out["embed_dim"] = dim(cfg, "word_embed_proj_dim", out["hidden_size"])
     if not flag(cfg, "layer_norm_elementwise_affine", True):
@@ -34,17 +32,17 @@ def _opt(cfg: Mapping, out: dict) -> None:
     out.update(qkv_bias=bias, o_bias=bias, mlp_bias=bias)
 
 
-def _gpt_bigcode(cfg: Mapping, out: dict) -> None:
+def _gpt_bigcode(cfg: Config, out: Fields) -> None:
     """GPTBigCode: multi-query attention (one key/value head) unless ``multi_query`` is false."""
     out["num_kv_heads"] = 1 if flag(cfg, "multi_query", True) else out["num_heads"]
 
 
-def _stablelm(cfg: Mapping, out: dict) -> None:
+def _stablelm(cfg: Config, out: Fields) -> None:
     """StableLM: a parallel residual block has one norm (no post-attention norm)."""
     out["norms_per_layer"] = 1 if flag(cfg, "use_parallel_residual", False) else 2
 
 
-def _helium(cfg: Mapping, out: dict) -> None:
+def _helium(cfg: Config, out: Fields) -> None:
     """Helium: the output projection is hidden x hidden whatever the heads, so head_dim x heads must be hidden."""
     e = out["head_dim"] or out["hidden_size"] // out["num_heads"]
     if e * out["num_heads"] != out["hidden_size"]:
@@ -52,29 +50,29 @@ def _helium(cfg: Mapping, out: dict) -> None:
                           f"({out['hidden_size']}) for helium, got {e} x {out['num_heads']}")
 
 
-def _mpt(cfg: Mapping, out: dict) -> None:
+def _mpt(cfg: Config, out: Fields) -> None:
     """MPT: a fixed 4 x d_model MLP (expansion_ratio is not read), ALiBi (no position table)."""
     out["intermediate_size"] = 4 * out["hidden_size"]
 
 
-def _internlm3(cfg: Mapping, out: dict) -> None:
+def _internlm3(cfg: Config, out: Fields) -> None:
     """InternLM3 (Llama's implementation): its configs spell attention_bias ``qkv_bias`` and mlp_bias ``bias``."""
     attn = flag(cfg, "attention_bias", False) if cfg.get("attention_bias") is not None else flag(cfg, "qkv_bias", False)
     mlp = flag(cfg, "mlp_bias", False) if cfg.get("mlp_bias") is not None else flag(cfg, "bias", False)
     out.update(qkv_bias=attn, o_bias=attn, mlp_bias=mlp)
 
 
-def _required(*keys: str):
+def _required(*keys: str) -> Extra:
     """An ``extra`` that refuses a config without ``keys``: transformers cannot build the model without them."""
-    def check(cfg: Mapping, out: dict) -> None:
+    def check(cfg: Config, out: Fields) -> None:
         for key in keys:
             if cfg.get(key) is None:
                 raise ConfigError(f"config.{key}", "missing: transformers needs it to build this model")
     return check
 
 
-_BIASED = dict(qkv_bias=True, o_bias=True, mlp_bias=True)
-_NO_BIAS = dict(qkv_bias=False, o_bias=False, mlp_bias=False)
+_BIASED = Biases(qkv_bias=True, o_bias=True, mlp_bias=True)
+_NO_BIAS = Biases(qkv_bias=False, o_bias=False, mlp_bias=False)
 
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.

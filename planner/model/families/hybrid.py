@@ -8,15 +8,13 @@ output-gated attention. Where attention sits is a rule (every k-th layer) or a l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ...errors import ConfigError
-from ._base import Family, dim, flag, layer_list, register
+from ._base import Biases, Config, Family, Fields, dim, flag, layer_list, register
 from .moe import _experts, _qwen2_moe
 from .ssm import _expand
 
 
-def _jamba(cfg: Mapping, out: dict) -> None:
+def _jamba(cfg: Config, out: Fields) -> None:
     """Jamba: attention every attn_layer_period-th layer (at attn_layer_offset), Mamba elsewhere,
     with RMSNorms on Δ, B and C; MoE every expert_layer_period-th layer, a gated MLP elsewhere."""
     d = out["hidden_size"]
@@ -26,7 +24,8 @@ def _jamba(cfg: Mapping, out: dict) -> None:
                ssm_inner_size=dim(cfg, "mamba_expand", 2) * d, ssm_state_size=dim(cfg, "mamba_d_state", 16),
                ssm_conv_kernel=dim(cfg, "mamba_d_conv", 4), ssm_conv_bias=flag(cfg, "mamba_conv_bias", True),
                ssm_proj_bias=flag(cfg, "mamba_proj_bias", False),
-               ssm_dt_rank=None if rank == "auto" else dim(cfg, "mamba_dt_rank"))  # None: Architecture derives ceil(d / 16)
+               # None: Architecture derives ceil(d / 16)
+               ssm_dt_rank=None if rank == "auto" else dim(cfg, "mamba_dt_rank"))
     experts = dim(cfg, "num_experts", 16) if cfg.get("num_experts") is not None or cfg.get("num_local_experts") \
         is None else dim(cfg, "num_local_experts")
     out.update(num_experts=experts, experts_per_token=dim(cfg, "num_experts_per_tok", 2),
@@ -39,7 +38,7 @@ _NEMOTRON_LAYERS = {"M": "mixer", "*": "attention", "-": "mlp", "E": "moe",  # h
                     "attention": "attention", "mlp": "mlp", "moe": "moe"}          # layer_types, legacy names
 
 
-def _nemotron_h(cfg: Mapping, out: dict) -> None:
+def _nemotron_h(cfg: Config, out: Fields) -> None:
     """Nemotron-H: each layer is one RMSNorm and one block (Mamba-2, attention, a plain MLP or MoE), in the
     order of ``layer_types`` (or the older ``hybrid_override_pattern``); the depth is that list's length.
     Experts, shared experts and MLPs are plain (up, down) MLPs; the router's correction bias is a buffer.
@@ -67,7 +66,7 @@ def _nemotron_h(cfg: Mapping, out: dict) -> None:
                    moe_latent_size=None if cfg.get("moe_latent_size") is None else dim(cfg, "moe_latent_size"))
 
 
-def _falcon_h1(cfg: Mapping, out: dict) -> None:
+def _falcon_h1(cfg: Config, out: Fields) -> None:
     """Falcon-H1: attention and a Mamba-2 mixer side by side in every layer, then a gated MLP. The mixer's
     out projection has its own bias flag (projectors_bias) and its gated norm is optional (mamba_rms_norm);
     the µP multipliers are buffers, not parameters."""
@@ -87,7 +86,7 @@ def _falcon_h1(cfg: Mapping, out: dict) -> None:
                ssm_norm=flag(cfg, "mamba_rms_norm", False))
 
 
-def _gated_deltanet(cfg: Mapping, out: dict) -> None:
+def _gated_deltanet(cfg: Config, out: Fields) -> None:
     """Qwen3-Next / Qwen3.5: gated DeltaNet layers, with full attention (output-gated, q/k RMSNorms)
     every full_attention_interval-th layer or where ``layer_types`` says ``full_attention``."""
     L = out["num_layers"]
@@ -114,7 +113,7 @@ def _gated_deltanet(cfg: Mapping, out: dict) -> None:
                linear_value_head_dim=dim(cfg, "linear_value_head_dim", 128))
 
 
-def _olmo_hybrid(cfg: Mapping, out: dict) -> None:
+def _olmo_hybrid(cfg: Config, out: Fields) -> None:
     """OLMo-Hybrid: gated DeltaNet layers (separate q/k/v projections, the same count as Qwen3-Next's fused
     ones) and OLMo-2 attention layers (no output gate); by default full attention every 4th layer, and at
     least the last. Unset linear widths are derived as transformers derives them: heads as the attention
@@ -139,13 +138,13 @@ def _olmo_hybrid(cfg: Mapping, out: dict) -> None:
                linear_key_heads=hk, linear_value_heads=hv, linear_key_head_dim=dk, linear_value_head_dim=dv)
 
 
-def _qwen3_next(cfg: Mapping, out: dict) -> None:
+def _qwen3_next(cfg: Config, out: Fields) -> None:
     """Qwen3-Next: gated DeltaNet hybrid layers, Qwen2-MoE's experts with a gated shared expert."""
     _gated_deltanet(cfg, out)
     _qwen2_moe(cfg, out, default_experts=512)
 
 
-def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
+def _qwen3_5_moe_text(cfg: Config, out: Fields) -> None:
     """Qwen3.5-MoE's language model: gated DeltaNet hybrid layers, every layer MoE with a gated shared expert."""
     _gated_deltanet(cfg, out)
     _experts(cfg, out, 256, ("num_experts", "num_local_experts"), "moe_intermediate_size")
@@ -153,7 +152,7 @@ def _qwen3_5_moe_text(cfg: Mapping, out: dict) -> None:
                shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
 
 
-def _lfm2_layers(cfg: Mapping, out: dict) -> None:
+def _lfm2_layers(cfg: Config, out: Fields) -> None:
     """LFM2: short-convolution layers and attention layers (``layer_types``, else ``full_attn_idxs``, else all
     attention), each with a gated MLP whose width transformers adjusts: 2/3 of intermediate_size, then with
     a multiplier, that times it rounded up to block_multiple_of."""
@@ -180,7 +179,7 @@ def _lfm2_layers(cfg: Mapping, out: dict) -> None:
                ssm_conv_kernel=dim(cfg, "conv_L_cache", 3), ssm_conv_bias=flag(cfg, "conv_bias", False))
 
 
-def _lfm2_moe(cfg: Mapping, out: dict) -> None:
+def _lfm2_moe(cfg: Config, out: Fields) -> None:
     """LFM2-MoE: LFM2's layers (dense MLPs of intermediate_size as written), MoE after num_dense_layers;
     the expert bias is a buffer. transformers needs ``layer_types``."""
     if cfg.get("layer_types") is None:
@@ -193,7 +192,7 @@ def _lfm2_moe(cfg: Mapping, out: dict) -> None:
 _MAMBA_OR_ATTENTION = {"mamba": False, "linear_attention": False, "attention": True, "full_attention": True}
 
 
-def _mamba2_beside_attention(cfg: Mapping, out: dict, attention: list[int]) -> None:
+def _mamba2_beside_attention(cfg: Config, out: Fields, attention: list[int]) -> None:
     """Mamba-2 layers (Bamba, Granite-4.0-H) where ``attention`` does not list the layer: the mixer width is
     mamba_expand x hidden_size, split in mamba_n_heads heads of mamba_d_head."""
     d = out["hidden_size"]
@@ -209,7 +208,7 @@ def _mamba2_beside_attention(cfg: Mapping, out: dict, attention: list[int]) -> N
                ssm_proj_bias=flag(cfg, "mamba_proj_bias", False))
 
 
-def _granitemoehybrid(cfg: Mapping, out: dict) -> None:
+def _granitemoehybrid(cfg: Config, out: Fields) -> None:
     """Granite-4.0 (-H): each layer a Mamba-2 mixer or attention (``layer_types``, default all Mamba), then
     routed experts of intermediate_size (none when num_local_experts is 0) plus a gated shared MLP of
     shared_intermediate_size."""
@@ -232,12 +231,12 @@ def _granitemoehybrid(cfg: Mapping, out: dict) -> None:
         out["feed_forward"] = False
 
 
-def _bamba(cfg: Mapping, out: dict) -> None:
+def _bamba(cfg: Config, out: Fields) -> None:
     """Bamba: Mamba-2 layers with attention at attn_layer_indices, a gated MLP in every layer."""
     _mamba2_beside_attention(cfg, out, layer_list(cfg, "attn_layer_indices"))
 
 
-_NO_BIAS = {"qkv_bias": False, "o_bias": False, "mlp_bias": False}
+_NO_BIAS = Biases(qkv_bias=False, o_bias=False, mlp_bias=False)
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.
 _DEFAULTS = {

@@ -7,14 +7,13 @@ score-correction bias is a buffer in transformers and is not counted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ...errors import ConfigError, UnknownModelError
-from ._base import Family, dim, first_dim, layer_list, register
+from ._base import Config, Family, Fields, dim, first_dim, layer_list, register
 
 
-def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_experts", "num_experts"),
-             width=None, minimum=1) -> int:
+def _experts(cfg: Config, out: Fields, default: int | None,
+             keys: tuple[str, ...] = ("num_local_experts", "num_experts"), width: str | None = None,
+             minimum: int = 1) -> int:
     """Routed experts (``default`` when absent: the config class's) and top-k; ``width`` is the
     config key of one expert's width (None: intermediate_size). ``minimum=0``: no experts is dense."""
     experts = first_dim(cfg, keys, default, minimum=minimum)
@@ -29,23 +28,23 @@ def _experts(cfg: Mapping, out: dict, default: int | None, keys=("num_local_expe
     return experts
 
 
-def _mixtral(cfg: Mapping, out: dict) -> None:
+def _mixtral(cfg: Config, out: Fields) -> None:
     _experts(cfg, out, None)
 
 
-def _sparse_step(cfg: Mapping, out: dict) -> None:
+def _sparse_step(cfg: Config, out: Fields) -> None:
     """Qwen-MoE: layer i is sparse unless listed in mlp_only_layers or (i+1) % decoder_sparse_step != 0."""
     step = dim(cfg, "decoder_sparse_step", 1)
     out.update(moe_layer_period=step, moe_layer_offset=step - 1, dense_layers=layer_list(cfg, "mlp_only_layers"))
 
 
-def _qwen3_moe(cfg: Mapping, out: dict) -> None:
+def _qwen3_moe(cfg: Config, out: Fields) -> None:
     # transformers' config maps num_experts onto num_local_experts: save_pretrained writes the latter.
     if _experts(cfg, out, 128, ("num_experts", "num_local_experts"), "moe_intermediate_size", 0):
         _sparse_step(cfg, out)
 
 
-def _qwen2_moe(cfg: Mapping, out: dict, default_experts: int = 60) -> None:
+def _qwen2_moe(cfg: Config, out: Fields, default_experts: int = 60) -> None:
     """Qwen1.5/2-MoE: Qwen3-MoE's layer rule, plus one shared expert behind a sigmoid gate."""
     if _experts(cfg, out, default_experts, ("num_experts", "num_local_experts"), "moe_intermediate_size", 0):
         _sparse_step(cfg, out)
@@ -53,7 +52,7 @@ def _qwen2_moe(cfg: Mapping, out: dict, default_experts: int = 60) -> None:
                    shared_expert_intermediate_size=dim(cfg, "shared_expert_intermediate_size"))
 
 
-def _deepseek(cfg: Mapping, out: dict) -> None:
+def _deepseek(cfg: Config, out: Fields) -> None:
     """DeepSeek-V2/V3: latent attention; dense layers before first_k_dense_replace, MoE after.
 
     transformers builds MoE from ``first_k_dense_replace`` on (``moe_layer_freq`` is not read),
@@ -73,7 +72,7 @@ def _deepseek(cfg: Mapping, out: dict) -> None:
                    shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
 
 
-def _deepseek_v32(cfg: Mapping, out: dict) -> None:
+def _deepseek_v32(cfg: Config, out: Fields) -> None:
     """DeepSeek-V3.2: DeepSeek-V3 with a sparse-attention indexer in every attention block (wq_b from the q
     rank, wk, a LayerNorm on its keys, weights_proj); MoE layers by ``mlp_layer_types`` when listed."""
     if cfg.get("q_lora_rank") is None:
@@ -85,7 +84,7 @@ def _deepseek_v32(cfg: Mapping, out: dict) -> None:
     _mlp_layer_types(cfg, out)
 
 
-def _mlp_layer_types(cfg: Mapping, out: dict) -> None:
+def _mlp_layer_types(cfg: Config, out: Fields) -> None:
     """Where ``mlp_layer_types`` lists each layer's MLP (``dense`` / ``sparse``), it wins over the rule; as in
     transformers, entries beyond num_hidden_layers are not read."""
     kinds = cfg.get("mlp_layer_types")
@@ -97,7 +96,7 @@ def _mlp_layer_types(cfg: Mapping, out: dict) -> None:
         out.update(first_dense_layers=0, dense_layers=[i for i, k in enumerate(kinds[:L]) if k == "dense"])
 
 
-def _exaone_moe(cfg: Mapping, out: dict) -> None:
+def _exaone_moe(cfg: Config, out: Fields) -> None:
     """EXAONE-MoE (K-EXAONE): dense layers before first_k_dense_replace (or as mlp_layer_types lists), routed
     experts plus num_shared_experts as one MLP of n x moe_intermediate_size; the correction bias is a buffer."""
     if _experts(cfg, out, 64, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
@@ -108,13 +107,13 @@ def _exaone_moe(cfg: Mapping, out: dict) -> None:
         _mlp_layer_types(cfg, out)
 
 
-def _gpt_oss(cfg: Mapping, out: dict) -> None:
+def _gpt_oss(cfg: Config, out: Fields) -> None:
     """gpt-oss: every layer MoE with biased experts and a biased router; attention sinks."""
     _experts(cfg, out, 128)
     out.update(router_bias=True, attention_sinks=True, expert_bias=True)
 
 
-def _llama4_text(cfg: Mapping, out: dict) -> None:
+def _llama4_text(cfg: Config, out: Fields) -> None:
     """Llama-4: MoE layers (a list, or every interleave_moe_layer_step-th) with one shared expert.
 
     Experts and the shared expert have ``intermediate_size``; dense layers ``intermediate_size_mlp``.
@@ -138,13 +137,13 @@ def _llama4_text(cfg: Mapping, out: dict) -> None:
         out["dense_layers"] = [i for i in range(L) if i not in set(moe)]
 
 
-def _floor_head_dim(cfg: Mapping, out: dict) -> None:
+def _floor_head_dim(cfg: Config, out: Fields) -> None:
     """head_dim absent: transformers takes hidden // heads, rounded down (GLM-4.5's 96 heads of 4096)."""
     if cfg.get("head_dim") is None:
         out["head_dim"] = out["hidden_size"] // out["num_heads"]
 
 
-def _glm4_moe(cfg: Mapping, out: dict) -> None:
+def _glm4_moe(cfg: Config, out: Fields) -> None:
     """GLM-4.5/4.6: dense layers before first_k_dense_replace, then routed experts plus n_shared_experts
     (one MLP of n x moe_intermediate_size); the router's correction bias is a buffer."""
     _floor_head_dim(cfg, out)
@@ -153,17 +152,17 @@ def _glm4_moe(cfg: Mapping, out: dict) -> None:
                    num_shared_experts=dim(cfg, "n_shared_experts", 1, minimum=0))
 
 
-def _olmoe(cfg: Mapping, out: dict) -> None:
+def _olmoe(cfg: Config, out: Fields) -> None:
     """OLMoE / FlexOlmo: every layer MoE, experts of intermediate_size, no shared expert."""
     _experts(cfg, out, 64 if cfg.get("model_type") == "olmoe" else 7, ("num_experts", "num_local_experts"))
 
 
-def _minimax_m2(cfg: Mapping, out: dict) -> None:
+def _minimax_m2(cfg: Config, out: Fields) -> None:
     """MiniMax-M2: every layer MoE, experts of intermediate_size; the correction bias is a buffer."""
     _experts(cfg, out, 256)
 
 
-def _ernie4_5_moe(cfg: Mapping, out: dict) -> None:
+def _ernie4_5_moe(cfg: Config, out: Fields) -> None:
     """ERNIE-4.5-MoE: layer i is MoE when (i+1) % moe_layer_interval == 0 and start <= i <= end; the
     router's moe_statics correction bias is a parameter (E per layer); moe_num_shared_experts shared
     experts as one MLP of n x moe_intermediate_size."""
@@ -182,7 +181,7 @@ def _ernie4_5_moe(cfg: Mapping, out: dict) -> None:
         out["shared_expert_intermediate_size"] = shared * out["moe_intermediate_size"]
 
 
-def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
+def _hunyuan_moe(cfg: Config, out: Fields) -> None:
     """Hunyuan-MoE: every layer MoE, experts and one shared MLP of intermediate_size; moe_topk one number."""
     if cfg.get("head_dim") is None:
         raise ConfigError("config.head_dim", "missing: transformers needs it to build this model")
@@ -198,7 +197,7 @@ def _hunyuan_moe(cfg: Mapping, out: dict) -> None:
                shared_expert_intermediate_size=out["intermediate_size"])
 
 
-def _granitemoeshared(cfg: Mapping, out: dict) -> None:
+def _granitemoeshared(cfg: Config, out: Fields) -> None:
     """GraniteMoE with a gated shared MLP of shared_intermediate_size (none at 0)."""
     _experts(cfg, out, 8)
     shared = dim(cfg, "shared_intermediate_size", 0, minimum=0)
@@ -206,7 +205,7 @@ def _granitemoeshared(cfg: Mapping, out: dict) -> None:
         out.update(num_shared_experts=1, shared_expert_intermediate_size=shared)
 
 
-def _solar_open(cfg: Mapping, out: dict) -> None:
+def _solar_open(cfg: Config, out: Fields) -> None:
     """Solar-Open: routed experts in every layer (there is no dense MLP and no intermediate_size) plus
     n_shared_experts as one MLP of n x moe_intermediate_size."""
     if _experts(cfg, out, 128, ("n_routed_experts", "num_local_experts", "num_experts"), "moe_intermediate_size"):
@@ -215,13 +214,13 @@ def _solar_open(cfg: Mapping, out: dict) -> None:
                    shared_expert_intermediate_size=shared * out["moe_intermediate_size"] if shared else None)
 
 
-def _shared_as_one(out: dict, n: int) -> None:
+def _shared_as_one(out: Fields, n: int) -> None:
     """n shared experts built as one MLP of n x moe_intermediate_size."""
     out.update(num_shared_experts=1 if n else 0, shared_expert_intermediate_size=n * out["moe_intermediate_size"] if n
                else None)
 
 
-def _glm4_moe_lite(cfg: Mapping, out: dict) -> None:
+def _glm4_moe_lite(cfg: Config, out: Fields) -> None:
     """GLM-4.7-Flash (glm4_moe_lite): DeepSeek's latent attention; layer 0 dense and the rest MoE unless
     mlp_layer_types lists them (first_k_dense_replace is not read)."""
     _deepseek(cfg, out)
@@ -231,7 +230,7 @@ def _glm4_moe_lite(cfg: Mapping, out: dict) -> None:
         _mlp_layer_types(cfg, out)
 
 
-def _hy_v3(cfg: Mapping, out: dict) -> None:
+def _hy_v3(cfg: Config, out: Fields) -> None:
     """Hunyuan-V3: layer 0 dense and the rest MoE unless mlp_layer_types lists them; num_shared_experts as one
     MLP of n x moe_intermediate_size."""
     if _experts(cfg, out, 192, ("num_experts", "num_local_experts"), "moe_intermediate_size"):
@@ -240,7 +239,7 @@ def _hy_v3(cfg: Mapping, out: dict) -> None:
         _mlp_layer_types(cfg, out)
 
 
-def _afmoe(cfg: Mapping, out: dict) -> None:
+def _afmoe(cfg: Config, out: Fields) -> None:
     """AFMoE (Arcee Trinity): a sigmoid gate on the attention output, dense layers before num_dense_layers,
     routed experts with a learned expert bias (E per layer), num_shared_experts as one MLP."""
     out["attention_output_gate"] = True
@@ -249,11 +248,11 @@ def _afmoe(cfg: Mapping, out: dict) -> None:
         out.update(first_dense_layers=dim(cfg, "num_dense_layers", 1, minimum=0), router_bias=True)
 
 
-def _granitemoe(cfg: Mapping, out: dict) -> None:
+def _granitemoe(cfg: Config, out: Fields) -> None:
     _experts(cfg, out, 8)
 
 
-def _phimoe(cfg: Mapping, out: dict) -> None:
+def _phimoe(cfg: Config, out: Fields) -> None:
     _experts(cfg, out, 16)
 
 
@@ -341,6 +340,7 @@ register(__name__, defaults=_DEFAULTS, table={
     # ERNIE-4.5-MoE: one use_bias flag for attention, dense and shared MLPs and the LM head (not the
     # routed experts, not the router).
     "ernie4_5_moe": Family(qkv_bias=("use_bias", False), o_bias=("use_bias", False), mlp_bias=("use_bias", False),
-                           lm_head_bias=("use_bias", False), tie_default=True, head_dim_default=128, extra=_ernie4_5_moe),
+                           lm_head_bias=("use_bias", False), tie_default=True, head_dim_default=128,
+                           extra=_ernie4_5_moe),
     "hunyuan_v1_moe": Family(qk_norm=True, mlp_bias=False, extra=_hunyuan_moe),
 })

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...errors import ConfigError, UnknownModelError
-from ._base import dim, flag
+from ._base import Config, Fields, dim, flag
 
 # Wrapper model_type -> (model_type of its language model when text_config does not say, the wrapper's
 # tie default, which config's tie_word_embeddings transformers reads: "wrapper", "text", or "both": the
@@ -31,7 +31,7 @@ WRAPPERS = {
 }
 
 
-def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
+def unwrap(config: Config) -> tuple[Config, Fields | None]:
     """Split an image-text wrapper's config into its language model's config and the wrapper's fields.
 
     Args:
@@ -85,7 +85,7 @@ def unwrap(config: Mapping) -> tuple[Mapping, dict | None]:
     return inner, {"language_model_of": wrapper, "vision_params": counted}
 
 
-def _siglip(v: Mapping) -> int:
+def _siglip(v: Config) -> int:
     """A SigLIP vision encoder: patch and position embeddings, pre-norm ViT layers, post-norm, optional head."""
     D, f, L = dim(v, "hidden_size", 768), dim(v, "intermediate_size", 3072), dim(v, "num_hidden_layers", 12)
     c, img, p = dim(v, "num_channels", 3), dim(v, "image_size", 224), dim(v, "patch_size", 16)
@@ -96,13 +96,13 @@ def _siglip(v: Mapping) -> int:
     return embeddings + L * layer + ln + head
 
 
-def _gemma3_vision(v: Mapping, text: Mapping, wrapper: Mapping) -> int:
+def _gemma3_vision(v: Config, text: Config, wrapper: Config) -> int:
     """Gemma-3: the SigLIP tower, then a projection to the text width behind an RMSNorm."""
     D = dim(v, "hidden_size", 768)
     return _siglip(v) + D * dim(text, "hidden_size", 2304) + D
 
 
-def _mistral3_vision(v: Mapping, text: Mapping, wrapper: Mapping) -> int:
+def _mistral3_vision(v: Config, text: Config, wrapper: Config) -> int:
     """Mistral-3: a Pixtral tower (bias-free ViT with RMSNorms and a gated MLP), then a patch merger and a
     two-layer projector to the text width."""
     D, f, L = dim(v, "hidden_size", 1024), dim(v, "intermediate_size", 4096), dim(v, "num_hidden_layers", 24)

@@ -9,20 +9,19 @@ has it), else ``expand x hidden_size``; Mamba-2 requires ``num_heads x head_dim`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 from ...errors import ConfigError
-from ._base import Family, dim, flag, register
+from ._base import Biases, Config, Family, Fields, dim, flag, register
 
 
-def _expand(cfg: Mapping, hidden: int) -> int:
+def _expand(cfg: Config, hidden: int) -> int:
     e = cfg.get("expand", 2)
     if isinstance(e, bool) or not isinstance(e, (int, float)) or not e > 0 or not math.isfinite(e):
         raise ConfigError("config.expand", f"must be a positive number, got {e!r}")
     return int(e * hidden)
 
 
-def _mamba(cfg: Mapping, out: dict) -> None:
+def _mamba(cfg: Config, out: Fields) -> None:
     d = out["hidden_size"]
     rank = cfg.get("time_step_rank", "auto")
     out.update(mixer="mamba", feed_forward=False, num_heads=1, head_dim=None, num_kv_heads=None, norms_per_layer=1,
@@ -30,10 +29,11 @@ def _mamba(cfg: Mapping, out: dict) -> None:
                else _expand(cfg, d), ssm_state_size=dim(cfg, "state_size", 16),
                ssm_conv_kernel=dim(cfg, "conv_kernel", 4), ssm_conv_bias=flag(cfg, "use_conv_bias", True),
                ssm_proj_bias=flag(cfg, "use_bias", False),
-               ssm_dt_rank=None if rank == "auto" else dim(cfg, "time_step_rank"))  # None: Architecture derives ceil(d / 16)
+               # None: Architecture derives ceil(d / 16)
+               ssm_dt_rank=None if rank == "auto" else dim(cfg, "time_step_rank"))
 
 
-def _mamba2(cfg: Mapping, out: dict) -> None:
+def _mamba2(cfg: Config, out: Fields) -> None:
     d = out["hidden_size"]
     heads, head_dim = dim(cfg, "num_heads", 128), dim(cfg, "head_dim", 64)
     inner = _expand(cfg, d)
@@ -47,8 +47,12 @@ def _mamba2(cfg: Mapping, out: dict) -> None:
 
 
 # No attention: num_attention_heads defaults to a placeholder 1 (each layer's mixer replaces attention).
-_SSM = dict(intermediate_default=1, head_dim_from_config=False, **{"qkv_bias": False, "o_bias": False,
-                                                                   "mlp_bias": False})
+class _SsmRow(Biases):
+    intermediate_default: int
+    head_dim_from_config: bool
+
+
+_SSM = _SsmRow(intermediate_default=1, head_dim_from_config=False, qkv_bias=False, o_bias=False, mlp_bias=False)
 
 # transformers' config-class defaults (current release) for keys a config.json may omit.
 _DEFAULTS = {
