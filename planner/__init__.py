@@ -28,6 +28,8 @@ Importing the package loads numpy only; pandas, plots and widgets are imported o
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
 
 from .errors import (
@@ -55,6 +57,13 @@ from .verdict.planfile import load_plan, save_plan
 from .verdict.schema import Plan
 from .verdict.sweeps import sweep
 
+if TYPE_CHECKING:  # the lazy names below, as the type checker sees them
+    from .launch import read_launch_config
+    from .launch.common import LaunchConfig
+    from .laws.ladder import LadderFit
+    from .laws.ladder import fit_ladder as fit_runs
+    from .verdict.advisor import Advice, Constraints, advise
+
 #: Verbs whose modules import more than numpy; loaded on first use so ``import planner`` stays fast.
 _LAZY = {
     "advise": ("planner.verdict.advisor", "advise"),
@@ -67,7 +76,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     """Load a lazily imported verb or type on first use (PEP 562)."""
     if name in _LAZY:
         import importlib

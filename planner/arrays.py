@@ -7,10 +7,21 @@ frontier-scale products never overflow a fixed-width integer.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias, cast
+
 import numpy as np
+import numpy.typing as npt
+
+#: A float64 array: what the vectorised functions return for array inputs.
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+#: A number or an array of numbers, as the vectorised functions take them (``int`` is spelled out for the reader;
+#: a pandas Series has no type information here, so it passes as any of them).
+ArrayLike: TypeAlias = float | int | npt.NDArray[Any]
+#: What :func:`like` returns: a Python float for scalar inputs, else a float64 array (or a Series).
+FloatOrArray: TypeAlias = float | FloatArray
 
 
-def is_array(x) -> bool:
+def is_array(x: object) -> bool:
     """True for an array of at least one dimension (numpy array, pandas Series, ...).
 
     Args:
@@ -26,7 +37,7 @@ def is_array(x) -> bool:
     return hasattr(x, "__array__") and not isinstance(x, np.generic) and np.ndim(x) > 0
 
 
-def any_array(*xs) -> bool:
+def any_array(*xs: object) -> bool:
     """True when any input is an array (the result should be one too).
 
     Args:
@@ -38,7 +49,7 @@ def any_array(*xs) -> bool:
     return any(is_array(x) for x in xs)
 
 
-def floats(*xs) -> tuple[np.ndarray, ...]:
+def floats(*xs: ArrayLike) -> tuple[FloatArray, ...]:
     """The inputs as float64 arrays (0-d for scalars).
 
     Args:
@@ -50,7 +61,7 @@ def floats(*xs) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(x, dtype=float) for x in xs)
 
 
-def like(result, *inputs):
+def like(result: ArrayLike, *inputs: ArrayLike) -> FloatOrArray:
     """``result`` as an array if any input was one (a Series when one was, on its index), else a Python float.
 
     Args:
@@ -69,6 +80,7 @@ def like(result, *inputs):
         return float(result)
     for x in inputs:
         if is_array(x) and hasattr(x, "index") and hasattr(x, "to_numpy") and np.shape(result) == np.shape(x):
-            return type(x)(np.asarray(result), index=x.index)
+            series: Any = type(x)  # a pandas Series, which has no type information here
+            return cast(FloatOrArray, series(np.asarray(result), index=x.index))
     return np.asarray(result)
 

@@ -6,6 +6,8 @@ shown to a user as it is (the command line prints it on one line and exits 2).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 
 class PlannerError(ValueError):
     """Base class of every error the planner raises on purpose.
@@ -71,6 +73,13 @@ class PlanFileError(ConfigError):
     """A plan file is missing, malformed, or has a bad field."""
 
 
+class _Judgement(Protocol):
+    """What :class:`BlockedPlanError` needs of a gate result (the verdict layer's ``GateResult``): its message."""
+
+    @property
+    def message(self) -> str: ...
+
+
 class BlockedPlanError(PlannerError):
     """Raised by the gate when a plan is below the launch threshold and ``force`` is not set.
 
@@ -79,7 +88,7 @@ class BlockedPlanError(PlannerError):
             the error's).
     """
 
-    def __init__(self, result):
+    def __init__(self, result: _Judgement):
         self.result = result
         super().__init__(result.message)
 

@@ -20,11 +20,17 @@ import errno
 import os
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeAlias
 
 from .errors import ConfigError
 from .limits import MAX_FILE_BYTES
 from .validate import escape
+
+#: What ``error`` arguments are: an error class taking ``(field, problem)`` (:class:`ConfigError` or a subclass), or any
+#: callable making an exception from them (callers that re-label a refusal as their own error).
+ErrorFactory: TypeAlias = Callable[[str, str], Exception]
 
 #: The most bytes read from a user-supplied file (16 MiB, :data:`planner.limits.MAX_FILE_BYTES`).
 MAX_BYTES = MAX_FILE_BYTES
@@ -33,7 +39,7 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def display(path, limit: int = 120) -> str:
+def display(path: object, limit: int = 120) -> str:
     """A path as messages show it: control characters escaped, shortened in the middle past ``limit`` characters.
 
     Args:
@@ -48,10 +54,12 @@ def display(path, limit: int = 120) -> str:
         'plans/a\\\\nb.json'
     """
     text = escape(os.fsdecode(path) if isinstance(path, bytes) else str(path))
-    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-(limit // 2 - 3):]} ({len(text):,} characters)"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit // 2]}...{text[-(limit // 2 - 3):]} ({len(text):,} characters)"
 
 
-def checked_path(path, field: str, *, error=ConfigError) -> Path:
+def checked_path(path: object, field: str, *, error: ErrorFactory = ConfigError) -> Path:
     """``path`` as a :class:`~pathlib.Path`, refusing what no file system accepts.
 
     Args:
@@ -78,7 +86,7 @@ def checked_path(path, field: str, *, error=ConfigError) -> Path:
     return Path(text)
 
 
-def _os_error(e: OSError, p: Path, field: str, error):
+def _os_error(e: OSError, p: Path, field: str, error: ErrorFactory) -> Exception:
     shown = display(p)
     if e.errno == errno.ENOENT:
         return error(field, f"file not found: {shown}")
@@ -91,7 +99,8 @@ def _os_error(e: OSError, p: Path, field: str, error):
     return error(field, f"cannot read {shown}: {e.strerror or e}")
 
 
-def open_regular(path, field: str, *, error=ConfigError, directory: str | None = None, limit: int | None = None):
+def open_regular(path: object, field: str, *, error: ErrorFactory = ConfigError, directory: str | None = None,
+                 limit: int | None = None) -> tuple[BinaryIO, int, Path]:
     """Open a regular file the user named for binary reading, without blocking: ``(file, size, path)``.
 
     For readers that take only part of a file (a checkpoint's header): the same refusals as
@@ -136,7 +145,8 @@ def open_regular(path, field: str, *, error=ConfigError, directory: str | None =
     return os.fdopen(fd, "rb"), st.st_size, p
 
 
-def read_bytes(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, directory: str | None = None) -> bytes:
+def read_bytes(path: object, field: str, *, limit: int = MAX_BYTES, error: ErrorFactory = ConfigError,
+               directory: str | None = None) -> bytes:
     """The contents of a regular file the user named, at most ``limit`` bytes; never blocks.
 
     Args:
@@ -170,7 +180,8 @@ def _size(n: int) -> str:
     return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
-def _check_kind(st, p, field, error, limit, directory) -> None:
+def _check_kind(st: os.stat_result, p: Path, field: str, error: ErrorFactory, limit: int,
+                directory: str | None) -> None:
     if stat.S_ISDIR(st.st_mode):
         raise error(field, f"is a directory, not a file: {display(p)}" + (f" ({directory})" if directory else ""))
     for test, kind in _KINDS:
@@ -182,7 +193,8 @@ def _check_kind(st, p, field, error, limit, directory) -> None:
         raise error(field, f"the file is larger than {_size(limit)} (the limit for a {field} file): {display(p)}")
 
 
-def read_text(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, directory: str | None = None) -> str:
+def read_text(path: object, field: str, *, limit: int = MAX_BYTES, error: ErrorFactory = ConfigError,
+              directory: str | None = None) -> str:
     """:func:`read_bytes` decoded as UTF-8 (a leading byte-order mark is dropped).
 
     Args:
@@ -214,7 +226,7 @@ def read_text(path, field: str, *, limit: int = MAX_BYTES, error=ConfigError, di
         raise error(field, f"not a text file (not UTF-8): {display(path)}") from None
 
 
-def check_writable(path, field: str, *, error=ConfigError, overwrite: bool = True,
+def check_writable(path: object, field: str, *, error: ErrorFactory = ConfigError, overwrite: bool = True,
                    directory_ok: bool = False) -> Path:
     """Refuse, before anything is written, a path no file can be written to.
 
@@ -253,7 +265,8 @@ def check_writable(path, field: str, *, error=ConfigError, overwrite: bool = Tru
     return p
 
 
-def write_text(path, text: str, field: str, *, error=ConfigError, overwrite: bool = True) -> Path:
+def write_text(path: object, text: str, field: str, *, error: ErrorFactory = ConfigError,
+               overwrite: bool = True) -> Path:
     """Write ``text`` (UTF-8) to a file the user named, after the refusals of :func:`check_writable`.
 
     Args:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from .lines import DEFAULT_LINES
 
 
-def fmt_int(n) -> str:
+def fmt_int(n: float) -> str:
     """A whole number with thousands separators.
 
     Args:
@@ -23,7 +24,7 @@ def fmt_int(n) -> str:
     return f"{int(n):,}"
 
 
-def fmt_ratio(r, lines=DEFAULT_LINES) -> str:
+def fmt_ratio(r: float, lines: Iterable[float] = DEFAULT_LINES) -> str:
     """A tokens-per-parameter ratio with sensible precision: 0.045, 2.50, 28.6, 1,875.
 
     Rounded to nearest, except where rounding would carry a ratio below a line onto or past it

@@ -39,7 +39,7 @@ MAX_YAML_ALIASES = 100
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def power(value) -> str:
+def power(value: float) -> str:
     """A limit as messages print it: whole numbers below 10¹⁵ with separators, larger powers of ten as ``10^N``.
 
     Args:

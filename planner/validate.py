@@ -34,12 +34,17 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from numbers import Integral, Rational, Real
+from typing import Any, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from . import limits
+from .arrays import FloatArray
 from .errors import InputError
 from .limits import MAX_COUNT, MAX_FLOPS, MAX_REAL, MAX_TEXT  # noqa: F401 - re-exported for callers
+
+# A value to validate is typed ``Any``: it is the user's input before it is checked (any type may arrive).
 
 #: Suffixes as powers of ten (matched case-insensitively).
 SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12, "P": 15}
@@ -76,7 +81,7 @@ def escape(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
-def shown(value, limit: int = 60) -> str:
+def shown(value: object, limit: int = 60) -> str:
     """``value`` as a message quotes it: ``repr`` once, control characters escaped, at most ``limit`` characters.
 
     Args:
@@ -101,7 +106,7 @@ def shown(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _refuse(field: str, accepted: str, value) -> InputError:
+def _refuse(field: str, accepted: str, value: object) -> InputError:
     return InputError(field, accepted, value, detail=f"must be {accepted}, got {shown(value)}")
 
 
@@ -169,7 +174,7 @@ def parse_number(text: str, *, percent: bool = False) -> int | Fraction:
     return -value if sign == "-" else value
 
 
-def _exact(value, percent: bool = False):
+def _exact(value: Any, percent: bool = False) -> int | Fraction:
     """A scalar as an exact int or Fraction; raises :class:`_Refused` for anything that is not a finite real number."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
@@ -184,7 +189,7 @@ def _exact(value, percent: bool = False):
             raise _Refused
         return Fraction(repr(value))  # the decimal the float prints as
     if isinstance(value, Rational):
-        return Fraction(value.numerator, value.denominator)
+        return Fraction(int(value.numerator), int(value.denominator))
     if isinstance(value, Decimal):
         if not value.is_finite() or (value and value.adjusted() > _TOO_LARGE):
             raise _Refused
@@ -207,20 +212,22 @@ def _exact(value, percent: bool = False):
     raise _Refused
 
 
-def _is_series(value) -> bool:
+def _is_series(value: object) -> bool:
     """A pandas Series or Index (recognised without importing pandas)."""
     module = type(value).__module__
-    return (module == "pandas" or module.startswith("pandas.")) and hasattr(value, "to_numpy") and getattr(value, "ndim", 0) == 1
+    return ((module == "pandas" or module.startswith("pandas.")) and hasattr(value, "to_numpy")
+            and getattr(value, "ndim", 0) == 1)
 
 
-def _as_array(field: str, value, accepted: str):
+def _as_array(field: str, value: Any, accepted: str) -> npt.NDArray[Any] | None:
     """A Series or an array of at least one dimension as a numpy array; None for anything else.
 
     0-d arrays are scalars. Lists and tuples are refused (``numpy.asarray`` them first): the result of a
     vectorised function follows its inputs, and a list gives no shape to follow.
     """
     if _is_series(value):
-        return value.to_numpy()
+        arr: npt.NDArray[Any] = value.to_numpy()
+        return arr
     if isinstance(value, (list, tuple)):
         raise InputError(field, accepted, detail=f"must be {accepted}: a number, a numpy array or a pandas Series, "
                                                  f"got a {type(value).__name__} (use numpy.asarray)")
@@ -233,7 +240,14 @@ def _accepted(minimum: int, top: int) -> str:
 
 # ---- counts ---------------------------------------------------------------------------------------
 
-def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, vector: bool = False):
+@overload
+def count(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None,
+          vector: Literal[False] = False) -> int: ...
+@overload
+def count(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None,
+          vector: bool) -> int | npt.NDArray[Any]: ...
+def count(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None,
+          vector: bool = False) -> int | npt.NDArray[Any]:
     """Return ``value`` as a whole number in ``[minimum, maximum or MAX_COUNT]``.
 
     Args:
@@ -284,13 +298,14 @@ def count(field: str, value, *, minimum: int = 1, maximum: int | None = None, ve
     return x
 
 
-def _count_array(field, arr, minimum, top, accepted):
+def _count_array(field: str, arr: npt.NDArray[Any], minimum: int, top: int, accepted: str) -> npt.NDArray[Any]:
     kind = arr.dtype.kind
     if kind == "O":  # Python ints beyond int64, Fractions, strings: each checked as a scalar
         vals = [count(field, v, minimum=minimum, maximum=top) for v in arr.ravel()]
         return np.asarray(vals, dtype=float).reshape(arr.shape)
     if kind not in "iuf":
-        raise InputError(field, accepted, detail=f"must be an array of whole numbers ({accepted}), got dtype {arr.dtype}")
+        raise InputError(field, accepted,
+                         detail=f"must be an array of whole numbers ({accepted}), got dtype {arr.dtype}")
     if kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.floor(arr))
         if bad.any():
@@ -309,8 +324,14 @@ def _bound(x: float) -> Fraction:
     return Fraction(repr(float(x)))
 
 
-def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = False, maximum: float | None = None,
-                  percent: bool = False, vector: bool = False):
+@overload
+def positive_real(field: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
+                  maximum: float | None = None, percent: bool = False, vector: Literal[False] = False) -> float: ...
+@overload
+def positive_real(field: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
+                  maximum: float | None = None, percent: bool = False, vector: bool) -> float | FloatArray: ...
+def positive_real(field: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
+                  maximum: float | None = None, percent: bool = False, vector: bool = False) -> float | FloatArray:
     """Return ``value`` as a finite float above ``minimum`` (at least it with ``inclusive``) and at most ``maximum``.
 
     Args:
@@ -358,12 +379,13 @@ def positive_real(field: str, value, *, minimum: float = 0.0, inclusive: bool = 
 
 
 @lru_cache(maxsize=256)
-def _accepted_real(minimum, inclusive, top, percent) -> str:
+def _accepted_real(minimum: float, inclusive: bool, top: float, percent: bool) -> str:
     text = f"a finite number {'>=' if inclusive else '>'} {minimum:g} and at most {limits.power(top)}"
     return text + " (a fraction, or a percentage such as 55%)" if percent else text
 
 
-def _real_array(field, arr, minimum, inclusive, top, accepted):
+def _real_array(field: str, arr: npt.NDArray[Any], minimum: float, inclusive: bool, top: float,
+                accepted: str) -> FloatArray:
     kind = arr.dtype.kind
     if kind == "O":
         vals = [positive_real(field, v, minimum=minimum, inclusive=inclusive, maximum=top) for v in arr.ravel()]
@@ -377,13 +399,17 @@ def _real_array(field, arr, minimum, inclusive, top, accepted):
     return f
 
 
-def real_array(field: str, value, **kwargs):
+def real_array(field: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
+               maximum: float | None = None, percent: bool = False) -> float | FloatArray:
     """:func:`positive_real` with ``vector=True``: a real number, or an array of them, checked alike.
 
     Args:
         field: The name errors use.
         value: A number, text, numpy array or pandas Series.
-        **kwargs: ``minimum``, ``inclusive``, ``maximum``, ``percent`` as for :func:`positive_real`.
+        minimum: As for :func:`positive_real`.
+        inclusive: As for :func:`positive_real`.
+        maximum: As for :func:`positive_real`.
+        percent: As for :func:`positive_real`.
 
     Returns:
         A float for a scalar, a float64 numpy array for an array or Series.
@@ -391,10 +417,12 @@ def real_array(field: str, value, **kwargs):
     Raises:
         InputError: Naming ``field``, as :func:`positive_real` does.
     """
-    return positive_real(field, value, vector=True, **kwargs)
+    return positive_real(field, value, minimum=minimum, inclusive=inclusive, maximum=maximum, percent=percent,
+                         vector=True)
 
 
-def quantity(field: str, value, *, minimum: int | None = None, maximum: int | None = None):
+def quantity(field: str, value: Any, *, minimum: int | None = None,
+             maximum: int | None = None) -> int | float | FloatArray:
     """Return ``value`` as an amount of parameters or tokens (N, D, a corpus size): real-valued, vectorised.
 
     Unlike :func:`count`, an amount need not be whole: ``numpy.geomspace(1e8, 1e10, 50)`` is a valid N
@@ -442,7 +470,7 @@ def quantity(field: str, value, *, minimum: int | None = None, maximum: int | No
 
 # ---- flags and text -------------------------------------------------------------------------------
 
-def flag(field: str, value) -> bool:
+def flag(field: str, value: Any) -> bool:
     """Return ``value`` as a bool; accepts real booleans only (``True``/``False``, ``numpy.bool_``), not 0/1 or strings.
 
     Args:
@@ -462,7 +490,7 @@ def flag(field: str, value) -> bool:
     raise _refuse(field, "true or false", value)
 
 
-def text(field: str, value) -> str:
+def text(field: str, value: Any) -> str:
     """Return ``value`` if it is a string.
 
     Args:

@@ -10,25 +10,35 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import validate
-from ..arrays import any_array, floats
+from ..arrays import ArrayLike, FloatArray, any_array, floats
 from ..errors import InputError
 
 
-def _mul(*xs):
+def _mul(*xs: int | npt.NDArray[Any]) -> int | FloatArray:
     """The product: exact for Python ints, float64 when any factor is an array."""
     if any_array(*xs):
-        return np.prod(np.broadcast_arrays(*floats(*xs)), axis=0)
+        product: FloatArray = np.prod(np.broadcast_arrays(*floats(*xs)), axis=0)
+        return product
     out = 1
-    for x in xs:
+    for x in cast("tuple[int, ...]", xs):  # no array among them: the validated scalars are Python ints
         out *= x
     return out
 
 
-def tokens_per_step(micro_batch, seq_len, grad_accum=1, data_parallel=1):
+@overload
+def tokens_per_step(micro_batch: int, seq_len: int, grad_accum: int = 1, data_parallel: int = 1) -> int: ...
+@overload
+def tokens_per_step(micro_batch: ArrayLike, seq_len: ArrayLike, grad_accum: ArrayLike = 1,
+                    data_parallel: ArrayLike = 1) -> int | FloatArray: ...
+def tokens_per_step(micro_batch: ArrayLike, seq_len: ArrayLike, grad_accum: ArrayLike = 1,
+                    data_parallel: ArrayLike = 1) -> int | FloatArray:
     """Tokens in one optimizer step: micro-batch × grad-accum × data-parallel × seq-len.
 
     Args:
@@ -53,7 +63,11 @@ def tokens_per_step(micro_batch, seq_len, grad_accum=1, data_parallel=1):
                 validate.count("seq_len", seq_len, vector=True))
 
 
-def training_tokens(steps, tokens_per_step):
+@overload
+def training_tokens(steps: int, tokens_per_step: int) -> int: ...
+@overload
+def training_tokens(steps: ArrayLike, tokens_per_step: ArrayLike) -> int | FloatArray: ...
+def training_tokens(steps: ArrayLike, tokens_per_step: ArrayLike) -> int | FloatArray:
     """D = steps × tokens per step (vectorised).
 
     Args:
@@ -74,7 +88,12 @@ def training_tokens(steps, tokens_per_step):
                 validate.count("tokens_per_step", tokens_per_step, vector=True))
 
 
-def steps_for_tokens(tokens, tokens_per_step):
+@overload
+def steps_for_tokens(tokens: int | Fraction, tokens_per_step: int | Fraction) -> int: ...
+@overload
+def steps_for_tokens(tokens: ArrayLike | Fraction,
+                     tokens_per_step: ArrayLike | Fraction) -> int | float | FloatArray: ...
+def steps_for_tokens(tokens: ArrayLike | Fraction, tokens_per_step: ArrayLike | Fraction) -> int | float | FloatArray:
     """The fewest whole optimizer steps that see at least ``tokens``: ceil(tokens / tokens per step).
 
     Rounding up is the point: a step count rounded down stops short of the tokens. Exact for Python
@@ -92,7 +111,8 @@ def steps_for_tokens(tokens, tokens_per_step):
         1206055
     """
     if any_array(tokens, tokens_per_step):
-        return np.ceil(np.asarray(tokens, dtype=float) / np.asarray(tokens_per_step, dtype=float))
+        steps: FloatArray = np.ceil(np.asarray(tokens, dtype=float) / np.asarray(tokens_per_step, dtype=float))
+        return steps
     if isinstance(tokens, float) or isinstance(tokens_per_step, float):
         return float(math.ceil(tokens / tokens_per_step))
     return -(-tokens // tokens_per_step)
@@ -125,13 +145,14 @@ class Budget:
     data_parallel: int | None = None
     seq_len: int | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "steps", validate.count("steps", self.steps))
         object.__setattr__(self, "tokens_per_step", validate.count("tokens_per_step", self.tokens_per_step))
         object.__setattr__(self, "prior_tokens", validate.count("prior_tokens", self.prior_tokens, minimum=0))
 
     @classmethod
-    def from_batch(cls, steps, micro_batch, seq_len, grad_accum=1, data_parallel=1, prior_tokens=0) -> Budget:
+    def from_batch(cls, steps: int, micro_batch: int, seq_len: int, grad_accum: int = 1, data_parallel: int = 1,
+                   prior_tokens: int = 0) -> Budget:
         """Budget from the batch layout: global batch = micro-batch × grad-accum × data-parallel sequences.
 
         Args:
@@ -175,8 +196,8 @@ class Budget:
                 f" × {self.data_parallel:,} data-parallel × {self.seq_len:,} seq-len")
 
 
-def budget(steps, *, micro_batch=None, seq_len=None, grad_accum=None, data_parallel=None,
-           tokens_per_step=None, prior_tokens=0) -> Budget:
+def budget(steps: int, *, micro_batch: int | None = None, seq_len: int | None = None, grad_accum: int | None = None,
+           data_parallel: int | None = None, tokens_per_step: int | None = None, prior_tokens: int = 0) -> Budget:
     """Build a :class:`Budget` from either the batch layout or ``tokens_per_step`` (not both).
 
     Args:
@@ -217,5 +238,6 @@ def budget(steps, *, micro_batch=None, seq_len=None, grad_accum=None, data_paral
         raise InputError(missing[0], "a whole number >= 1",
                          detail="missing: give micro_batch and seq_len (with optional grad_accum, data_parallel), "
                                 "or tokens_per_step")
+    assert micro_batch is not None and seq_len is not None  # neither is missing (checked just above)
     return Budget.from_batch(steps, micro_batch, seq_len, 1 if grad_accum is None else grad_accum,
                              1 if data_parallel is None else data_parallel, prior_tokens)

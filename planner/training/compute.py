@@ -21,9 +21,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TypedDict, overload
 
 from .. import validate
-from ..arrays import floats, like
+from ..arrays import ArrayLike, FloatOrArray, floats, like
 from ..datafiles import lookup, read_csv
 from ..errors import InputError
 
@@ -45,7 +46,11 @@ def _recompute(recompute: str, field: str = "recompute") -> float:
         raise InputError(field, f"one of {', '.join(RECOMPUTE_FACTOR)}", recompute) from None
 
 
-def training_flops(params, tokens, recompute: str = "none"):
+@overload
+def training_flops(params: float, tokens: float, recompute: str = "none") -> float: ...
+@overload
+def training_flops(params: ArrayLike, tokens: ArrayLike, recompute: str = "none") -> FloatOrArray: ...
+def training_flops(params: ArrayLike, tokens: ArrayLike, recompute: str = "none") -> FloatOrArray:
     """Training FLOPs of ``params`` (active) parameters on ``tokens`` tokens, in float64 (vectorised).
 
     Scalars in, a float out; arrays in, an array out (callers validate N and D).
@@ -75,7 +80,14 @@ def training_flops(params, tokens, recompute: str = "none"):
     return like(factor * n * d, params, tokens)
 
 
-def attention_flops_per_token(num_layers, num_heads, head_dim, seq_len, causal: bool = False):
+@overload
+def attention_flops_per_token(num_layers: float, num_heads: float, head_dim: float, seq_len: float,
+                              causal: bool = False) -> float: ...
+@overload
+def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
+                              causal: bool = False) -> FloatOrArray: ...
+def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
+                              causal: bool = False) -> FloatOrArray:
     """Extra training FLOPs per token for attention scores: 12·L·h·e·T (÷2 when ``causal``).
 
     Args:
@@ -106,7 +118,17 @@ def accelerators() -> dict[str, float]:
     return {row["key"]: float(row["peak_dense_bf16_tflops"]) for row in read_csv("accelerators.csv")}
 
 
-def accelerator(name: str) -> dict:
+class Accelerator(TypedDict):
+    """A row of ``data/accelerators.csv`` as :func:`accelerator` returns it (a plain dict at run time)."""
+
+    key: str
+    name: str
+    peak_tflops: float
+    memory_gb: float | None
+    memory_bytes: int | None
+
+
+def accelerator(name: str) -> Accelerator:
     """The row of ``data/accelerators.csv`` for a key (``h100-sxm``) or a full name.
 
     Args:
@@ -132,7 +154,11 @@ def accelerator(name: str) -> dict:
             "memory_bytes": int(mem) if mem else None}
 
 
-def gpu_hours(flops, peak_tflops, mfu=DEFAULT_MFU):
+@overload
+def gpu_hours(flops: float, peak_tflops: float, mfu: float = DEFAULT_MFU) -> float: ...
+@overload
+def gpu_hours(flops: ArrayLike, peak_tflops: ArrayLike, mfu: ArrayLike = DEFAULT_MFU) -> FloatOrArray: ...
+def gpu_hours(flops: ArrayLike, peak_tflops: ArrayLike, mfu: ArrayLike = DEFAULT_MFU) -> FloatOrArray:
     """Accelerator-hours to do ``flops`` at ``mfu`` of a ``peak_tflops`` dense peak (vectorised; callers validate).
 
     Args:
@@ -153,7 +179,11 @@ def gpu_hours(flops, peak_tflops, mfu=DEFAULT_MFU):
     return like(c / (peak * 1e12 * m * 3600.0), flops, peak_tflops, mfu)
 
 
-def gpu_hours_achieved(flops, achieved_tflops):
+@overload
+def gpu_hours_achieved(flops: float, achieved_tflops: float) -> float: ...
+@overload
+def gpu_hours_achieved(flops: ArrayLike, achieved_tflops: ArrayLike) -> FloatOrArray: ...
+def gpu_hours_achieved(flops: ArrayLike, achieved_tflops: ArrayLike) -> FloatOrArray:
     """Accelerator-hours to execute ``flops`` at ``achieved_tflops`` TFLOP/s per accelerator (vectorised).
 
     Narayanan et al. 2021's time estimate is this divided by the number of GPUs:
@@ -219,7 +249,7 @@ class ComputeEstimate:
         """Wall-clock days."""
         return self.wall_clock_hours / 24
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """The estimate as plain data (JSON-ready), with ``days`` added.
 
         Returns:
@@ -235,8 +265,8 @@ class _DefaultMFU(float):
 _MFU_NOT_GIVEN = _DefaultMFU(DEFAULT_MFU)
 
 
-def estimate(params, tokens, *, accelerator_name: str = "h100-sxm", count: int = 1, mfu: float = _MFU_NOT_GIVEN,
-             price_per_gpu_hour: float | None = None, attention_per_token: float = 0.0,
+def estimate(params: int, tokens: int, *, accelerator_name: str = "h100-sxm", count: int = 1,
+             mfu: float = _MFU_NOT_GIVEN, price_per_gpu_hour: float | None = None, attention_per_token: float = 0.0,
              causal: bool = False, recompute: str = "none", achieved_tflops: float | None = None) -> ComputeEstimate:
     """FLOPs, GPU-hours, wall-clock and cost of training ``params`` (active) on ``tokens``.
 

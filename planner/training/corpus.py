@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import validate
-from ..arrays import any_array, floats, like
+from ..arrays import ArrayLike, FloatOrArray, any_array, floats, like
 from ..datafiles import lookup, read_csv
 from ..errors import DataRepetitionWarning
 from ..format import fmt_ratio, fmt_si
@@ -60,7 +62,11 @@ def corpus_tokens(name: str) -> float:
     return float(lookup(name, "corpora.csv", ("name",), "corpus")["tokens"])
 
 
-def epochs(tokens, unique_tokens):
+@overload
+def epochs(tokens: float, unique_tokens: float) -> float: ...
+@overload
+def epochs(tokens: ArrayLike, unique_tokens: ArrayLike) -> FloatOrArray: ...
+def epochs(tokens: ArrayLike, unique_tokens: ArrayLike) -> FloatOrArray:
     """D / U: how many passes over the corpus (vectorised; callers validate).
 
     Args:
@@ -78,7 +84,11 @@ def epochs(tokens, unique_tokens):
     return like(d / u, tokens, unique_tokens)
 
 
-def effective_tokens(tokens, unique_tokens, r_star: float = R_STAR):
+@overload
+def effective_tokens(tokens: float, unique_tokens: float, r_star: float = R_STAR) -> float: ...
+@overload
+def effective_tokens(tokens: ArrayLike, unique_tokens: ArrayLike, r_star: float = R_STAR) -> FloatOrArray: ...
+def effective_tokens(tokens: ArrayLike, unique_tokens: ArrayLike, r_star: float = R_STAR) -> FloatOrArray:
     """Muennighoff's effective data D' (equals D while D ≤ U). Vectorised; callers validate.
 
     Args:
@@ -105,7 +115,11 @@ def effective_tokens(tokens, unique_tokens, r_star: float = R_STAR):
     return like(np.minimum(d, x), tokens, unique_tokens)
 
 
-def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):
+@overload
+def tokens_for_effective(effective: float, unique_tokens: float, r_star: float = R_STAR) -> float: ...
+@overload
+def tokens_for_effective(effective: ArrayLike, unique_tokens: ArrayLike, r_star: float = R_STAR) -> FloatOrArray: ...
+def tokens_for_effective(effective: ArrayLike, unique_tokens: ArrayLike, r_star: float = R_STAR) -> FloatOrArray:
     """The training tokens D whose effective data D' reaches ``effective``: the inverse of :func:`effective_tokens`.
 
     Repetition caps D' below U·(1 + R*): past that the answer is ``inf`` (no amount of training reaches it).
@@ -131,7 +145,11 @@ def tokens_for_effective(effective, unique_tokens, r_star: float = R_STAR):
     return like(np.where(e <= u, e, np.where(x < 1.0, repeated, np.inf)), effective, unique_tokens)
 
 
-def ceiling(unique_tokens, params, n_epochs=1):
+@overload
+def ceiling(unique_tokens: float, params: float, n_epochs: float = 1) -> float: ...
+@overload
+def ceiling(unique_tokens: ArrayLike, params: ArrayLike, n_epochs: ArrayLike = 1) -> FloatOrArray: ...
+def ceiling(unique_tokens: ArrayLike, params: ArrayLike, n_epochs: ArrayLike = 1) -> FloatOrArray:
     """The judged ratio a corpus allows at ``n_epochs`` epochs: D′/N with D = n·U (vectorised).
 
     The gate judges a plan that repeats its corpus on effective tokens, so the ceiling is in the same measure:
@@ -149,7 +167,11 @@ def ceiling(unique_tokens, params, n_epochs=1):
     return like(effective_tokens(k * u, u) / n, unique_tokens, params, n_epochs)
 
 
-def judged_tokens_cap(unique_tokens):
+@overload
+def judged_tokens_cap(unique_tokens: float) -> float: ...
+@overload
+def judged_tokens_cap(unique_tokens: ArrayLike) -> FloatOrArray: ...
+def judged_tokens_cap(unique_tokens: ArrayLike) -> FloatOrArray:
     """The most effective tokens a plan may count and still be judged compute-optimal: D′ at 16 epochs.
 
     Past :data:`WASTED_EPOCHS` of repetition most of the repeated data is wasted, so the gate never calls
@@ -170,7 +192,11 @@ def judged_tokens_cap(unique_tokens):
     return like(effective_tokens(WASTED_EPOCHS * u, u), unique_tokens)
 
 
-def repetition(n_epochs):
+@overload
+def repetition(n_epochs: float) -> str: ...
+@overload
+def repetition(n_epochs: ArrayLike) -> str | npt.NDArray[np.str_]: ...
+def repetition(n_epochs: ArrayLike) -> str | npt.NDArray[np.str_]:
     """How much repetition pays: ``fresh`` (≤ 1 epoch), ``repeated`` (≤ 4), ``diminishing`` (≤ 16), ``wasted``.
 
     Args:
@@ -246,7 +272,7 @@ class CorpusAssessment:
                            f"compute-optimal.")
         return base
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """The assessment as plain data (JSON-ready), with ``message`` added.
 
         Returns:
@@ -255,7 +281,8 @@ class CorpusAssessment:
         return {**asdict(self), "message": self.message}
 
 
-def assess_corpus(params, tokens, unique_tokens, name: str | None = None, *, warn: bool = True) -> CorpusAssessment:
+def assess_corpus(params: int, tokens: int, unique_tokens: float, name: str | None = None, *,
+                  warn: bool = True) -> CorpusAssessment:
     """Epochs, effective data and ceilings for one plan; warns beyond 4 and 16 epochs.
 
     Args:

@@ -15,10 +15,15 @@ fix search and the workbook's TP options.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from .. import validate
 from ..errors import InputError, PlanFileError
+
+# Values given to a layout (``with_``'s changes; a plan file's table, batch shape and GPU count) are typed ``Any``:
+# they are the user's input before validation, which :class:`Parallelism` does (naming the field it refuses).
 
 RECOMPUTE = ("none", "selective", "full")
 PRECISIONS = ("bf16-mixed", "fp16-mixed", "fp32")
@@ -91,8 +96,8 @@ class Parallelism:
     overhead: int = DEFAULT_OVERHEAD
     gpus: int | None = None
 
-    def __post_init__(self):
-        def set_(k, v):
+    def __post_init__(self) -> None:
+        def set_(k: str, v: object) -> None:
             object.__setattr__(self, k, v)
 
         set_("micro_batch", validate.count("micro_batch", self.micro_batch, maximum=MAX_SEQ))
@@ -180,12 +185,14 @@ class Parallelism:
     def describe(self) -> str:
         """One line: ``micro-batch 4 × seq-len 2,048; TP 1, PP 1, DP 1, EP 1 (1 GPU); ZeRO 0; recompute none; ...``."""
         n = self.num_gpus
-        return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; TP {self.tp}{' + SP' if self.sp else ''}, "
+        return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; "
+                f"TP {self.tp}{' + SP' if self.sp else ''}, "
                 f"PP {self.pp}, DP {self.data_parallel:,}, EP {self.ep} ({n:,} GPU{'s' if n > 1 else ''}); "
-                f"ZeRO {self.zero_stage}; recompute {self.recompute}{'; flash attention' if self.flash_attention else ''}; "
+                f"ZeRO {self.zero_stage}; recompute {self.recompute}"
+                f"{'; flash attention' if self.flash_attention else ''}; "
                 f"{self.precision} {self.optimizer}{'; dropout masks' if self.dropout else ''}")
 
-    def with_(self, **changes) -> Parallelism:
+    def with_(self, **changes: Any) -> Parallelism:
         """A copy with some fields changed (validated again).
 
         Args:
@@ -199,7 +206,7 @@ class Parallelism:
         """
         return replace(self, **changes)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel`` and ``zero_stage``.
 
         Returns:
@@ -263,8 +270,9 @@ PLAN_KEYS = ("tp", "pp", "ep", "sp", "zero", "fsdp", "recompute", "flash_attenti
              "master_weights", "fp32_grads", "dropout", "overhead")
 
 
-def parallelism_from_dict(table: dict, field_prefix: str = "plan.parallelism", *, micro_batch=1, seq_len=2048,
-                          dp=None, gpus=None, field_names: dict | None = None) -> Parallelism:
+def parallelism_from_dict(table: object, field_prefix: str = "plan.parallelism", *, micro_batch: Any = 1,
+                          seq_len: Any = 2048, dp: Any = None, gpus: Any = None,
+                          field_names: Mapping[str, str] | None = None) -> Parallelism:
     """Validate a plan file's ``[parallelism]`` table and build the :class:`Parallelism`.
 
     Args:

@@ -34,7 +34,8 @@ The package, one job per module:
 
 * :mod:`~planner.training.memory.formulas` — the papers' formulas (:func:`model_states`, :func:`layer_activations`);
 * :mod:`~planner.training.memory.partition` — the model's parameters split into stage parts, bytes per GPU per stage;
-* :mod:`~planner.training.memory.result` — :class:`MemoryEstimate`, :class:`Fix` and the one fit rule (:func:`fit_state`);
+* :mod:`~planner.training.memory.result` — :class:`MemoryEstimate`, :class:`Fix` and the one fit rule
+  (:func:`fit_state`);
 * :mod:`~planner.training.memory.fix` — the search for the smallest layout change that fits;
 * :mod:`~planner.training.memory.estimate` — :func:`memory_estimate`, one model and layout on an accelerator;
 * :mod:`~planner.training.memory.sweep` — :func:`memory_sweep`, a grid of layouts in one call.

@@ -6,6 +6,7 @@ import math
 
 from ... import validate
 from ...errors import InputError
+from ...model.architecture import Architecture
 from ..compute import accelerator as accelerator_row
 from ..parallelism import Parallelism
 from .fix import find_fix
@@ -22,7 +23,7 @@ from .partition import (
 from .result import MemoryEstimate
 
 
-def accelerator_memory(name) -> tuple[str, float]:
+def accelerator_memory(name: str) -> tuple[str, float]:
     """(name, capacity in bytes) of an accelerator key or name in ``data/accelerators.csv``.
 
     Args:
@@ -36,12 +37,13 @@ def accelerator_memory(name) -> tuple[str, float]:
         InputError: the accelerator's memory capacity is not known.
     """
     acc = accelerator_row(name)
-    if acc.get("memory_bytes") is None:
+    memory = acc["memory_bytes"]
+    if memory is None:
         raise InputError("accelerator", "an accelerator with a known memory capacity", name)
-    return acc["name"], float(acc["memory_bytes"])
+    return acc["name"], float(memory)
 
 
-def capacity_of(accelerator) -> tuple[str | None, float | None]:
+def capacity_of(accelerator: str | float | None) -> tuple[str | None, float | None]:
     """(name, bytes) of an accelerator key or name, or of a capacity in bytes; (None, None) for None.
 
     Args:
@@ -67,16 +69,17 @@ def _max_micro_batch(model: ModelParts, layout: Parallelism, capacity: float) ->
     if model.arch is None or activation_widths(model.arch) is None:
         return None
     parts = stage_bytes(model, layout_values(layout, micro_batch=1))
-    best = None
+    best = 10**8
     for s in ("first", "last"):
         fixed = sum(float(parts[s][k]) for k in ("weights", "gradients", "optimizer")) + layout.overhead
         slope = float(parts[s]["activations"])
         n = max(0, math.floor((capacity - fixed) / slope)) if slope > 0 else 10**8
-        best = n if best is None else min(best, n)
-    return min(best, 10**8)
+        best = min(best, n)
+    return best
 
 
-def memory_estimate(arch_or_params, layout: Parallelism | None = None, accelerator=None) -> MemoryEstimate:
+def memory_estimate(arch_or_params: Architecture | float | str, layout: Parallelism | None = None,
+                    accelerator: str | float | None = None) -> MemoryEstimate:
     """Bytes per GPU of training a model with a layout, and whether it fits an accelerator.
 
     Args:

@@ -47,9 +47,9 @@ def _search_fix(model: ModelParts, layout: Parallelism, capacity: float, *, keep
     tps = [t for t in _FIX_TP if t >= layout.tp and t in suits]
     recomputes = [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]]
     zeros = range(layout.zero_stage, 4)
-    candidates = []
+    candidates: list[tuple[tuple[int, int, int, int, int], Parallelism, dict[str, int | str]]] = []
     for t, r, z in itertools.product(tps, recomputes, zeros):
-        changes = {}
+        changes: dict[str, int | str] = {}
         if t != layout.tp:
             changes["tp"] = t
         if r != layout.recompute:
@@ -58,14 +58,15 @@ def _search_fix(model: ModelParts, layout: Parallelism, capacity: float, *, keep
             changes["zero"] = z
         if not changes:
             continue
-        kw = dict(tp=t, recompute=r)
+        kw: dict[str, int | str | None] = dict(tp=t, recompute=r)
         if layout.gpus is not None:
             if keep_gpus:
                 kw["dp"] = None  # a fixed GPU count: the data-parallel degree follows the new TP degree
             else:
-                kw.update(dp=layout.data_parallel, gpus=layout.data_parallel * t * layout.pp)
-                if kw["gpus"] != layout.gpus:
-                    changes["gpus"] = kw["gpus"]
+                gpus = layout.data_parallel * t * layout.pp
+                kw.update(dp=layout.data_parallel, gpus=gpus)
+                if gpus != layout.gpus:
+                    changes["gpus"] = gpus
         if z != layout.zero_stage:
             kw.update(zero=z, fsdp=None)
         try:

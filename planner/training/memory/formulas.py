@@ -11,15 +11,21 @@ them the model's parts and the layout's values.
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import numpy as np
+import numpy.typing as npt
 
 from ... import validate
-from ...arrays import any_array, floats, like
+from ...arrays import ArrayLike, FloatOrArray, any_array, floats, like
 from ...errors import InputError
 from ..parallelism import RECOMPUTE
 
+# ``_vec``'s value is typed ``Any``: the caller's input (a number, a numpy array, a pandas Series) before validation.
 
-def _vec(field: str, value, *, minimum=1, maximum=None, real: bool = False):
+
+def _vec(field: str, value: Any, *, minimum: int = 1, maximum: int | None = None,
+         real: bool = False) -> float | npt.NDArray[Any]:
     """A validated count (or positive real) as given, or as a numpy array for arrays and pandas Series."""
     if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
         value = value.to_numpy()
@@ -29,12 +35,22 @@ def _vec(field: str, value, *, minimum=1, maximum=None, real: bool = False):
         if isinstance(value, np.ndarray):
             if value.dtype.kind not in "iuf" or not np.all(np.isfinite(value)) or np.any(value < minimum):
                 raise InputError(field, f"finite numbers >= {minimum}", detail=f"must be finite numbers >= {minimum}")
-            return value
+            arr: npt.NDArray[Any] = value
+            return arr
         return validate.positive_real(field, value, minimum=minimum, inclusive=True)
     return validate.count(field, value, minimum=minimum, maximum=maximum, vector=True)
 
 
-def model_states(params, dp=1, zero=0, *, weight_bytes=2, grad_bytes=2, optimizer_bytes=12):
+@overload
+def model_states(params: float, dp: float = 1, zero: int = 0, *, weight_bytes: float = 2, grad_bytes: float = 2,
+                 optimizer_bytes: float = 12) -> tuple[float, float, float]: ...
+@overload
+def model_states(params: ArrayLike, dp: ArrayLike = 1, zero: ArrayLike = 0, *, weight_bytes: ArrayLike = 2,
+                 grad_bytes: ArrayLike = 2,
+                 optimizer_bytes: ArrayLike = 12) -> tuple[FloatOrArray, FloatOrArray, FloatOrArray]: ...
+def model_states(params: ArrayLike, dp: ArrayLike = 1, zero: ArrayLike = 0, *, weight_bytes: ArrayLike = 2,
+                 grad_bytes: ArrayLike = 2,
+                 optimizer_bytes: ArrayLike = 12) -> tuple[FloatOrArray, FloatOrArray, FloatOrArray]:
     """Weights, gradients and optimizer bytes per GPU for ``params`` parameters held by its model-parallel group.
 
     ZeRO Fig. 1: 2Ψ + 2Ψ + KΨ without sharding; stage 1 shards the optimizer state over the ``dp``
@@ -67,10 +83,13 @@ def model_states(params, dp=1, zero=0, *, weight_bytes=2, grad_bytes=2, optimize
     return like(w, *ins), like(g, *ins), like(o, *ins)
 
 
-def layer_activations(micro_batch, seq_len, hidden_size, num_heads, *, kv_width=None, q_width=None, ffn=None,
-                      gated_mlp=False, tp=1, sp=False, recompute="none", flash_attention=False, dropout=True,
-                      act_bytes=2, experts_per_token=0, num_experts=0, expert_ffn=0, shared_ffn=0,
-                      latent_width=0, v_width=None):
+def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: ArrayLike, num_heads: ArrayLike, *,
+                      kv_width: float | None = None, q_width: float | None = None, ffn: float | None = None,
+                      gated_mlp: bool = False, tp: ArrayLike = 1, sp: bool | npt.NDArray[Any] = False,
+                      recompute: str | ArrayLike = "none", flash_attention: bool | npt.NDArray[Any] = False,
+                      dropout: bool = True, act_bytes: ArrayLike = 2, experts_per_token: float = 0,
+                      num_experts: int = 0, expert_ffn: float = 0, shared_ffn: float = 0, latent_width: float = 0,
+                      v_width: float | None = None) -> FloatOrArray:
     """Activation bytes one transformer layer stores for the backward pass, per GPU and micro-batch.
 
     Korthikanti et al. 2022, §4 term by term (s = ``seq_len``, b = ``micro_batch``, h =

@@ -11,6 +11,7 @@ so a sweep is one call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from ...model.params import count_params, norm_size
 from ..parallelism import RECOMPUTE, Parallelism, check_tp
 from .formulas import layer_activations, model_states
 from .result import MemoryEstimate
+
+# The layout values and stage parts below are dicts of ``Any``: each value is a scalar or, in a sweep, a numpy array
+# (of floats, bools or codes), so one dict holds numbers, flags and arrays by name.
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class ModelParts:
     """
 
     params: int
-    arch: object = None
+    arch: Architecture | None = None
     body: float = 0.0         # layer parameters split over TP (attention, dense MLPs, shared experts)
     replicated: float = 0.0   # layer parameters replicated over TP (norms, routers)
     experts: float = 0.0      # routed experts (split over TP and EP)
@@ -51,7 +55,7 @@ class ModelParts:
     last_extra: float = 0.0   # final norm and output projection, replicated
 
 
-def model_parts(arch_or_params) -> ModelParts:
+def model_parts(arch_or_params: Architecture | float | str) -> ModelParts:
     """The parameter groups of an architecture, or a bare parameter count.
 
     Args:
@@ -122,7 +126,7 @@ def check_layout(model: ModelParts, p: Parallelism) -> None:
             raise InputError("ep", f"a divisor of the number of experts ({a.num_experts})", p.ep)
 
 
-def activation_widths(a) -> dict | None:
+def activation_widths(a: Architecture) -> dict[str, Any] | None:
     """The architecture's widths as :func:`~planner.training.memory.formulas.layer_activations` takes them.
 
     Args:
@@ -144,15 +148,16 @@ def activation_widths(a) -> dict | None:
     return kw
 
 
-def _moe_widths(a) -> dict:
+def _moe_widths(a: Architecture) -> dict[str, Any]:
     """An MoE layer's expert counts and widths as :func:`layer_activations` takes them."""
     shared = getattr(a, "num_shared_experts", 0) or 0
-    shared_f = (getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size) * shared if shared else 0
+    shared_f = ((getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size) * shared
+                if shared else 0)
     return dict(num_experts=a.num_experts, experts_per_token=a.experts_per_token,
                 expert_ffn=a.moe_intermediate_size, shared_ffn=shared_f)
 
 
-def stage_bytes(model: ModelParts, v: dict) -> dict:
+def stage_bytes(model: ModelParts, v: dict[str, Any]) -> dict[str, Any]:
     """Every part in bytes per GPU for the first and the last pipeline stage.
 
     Args:
@@ -176,7 +181,7 @@ def stage_bytes(model: ModelParts, v: dict) -> dict:
         last_dense = layers + model.head / t + model.last_extra + np.where(pp > 1, tied_copy, 0.0)
         first_dense = np.where(pp > 1, first_dense, first_dense + model.head / t + model.last_extra)
         experts = model.experts / (t * pp * ep)
-    out = {}
+    out: dict[str, Any] = {}
     for stage, dense in (("first", first_dense), ("last", last_dense)):
         w1, g1, o1 = model_states(dense, dp, zero, weight_bytes=wb, grad_bytes=gb, optimizer_bytes=ob)
         w2, g2, o2 = model_states(experts, dp / ep, zero, weight_bytes=wb, grad_bytes=gb, optimizer_bytes=ob)
@@ -184,7 +189,7 @@ def stage_bytes(model: ModelParts, v: dict) -> dict:
                       "optimizer": np.asarray(o1 + o2)}
     out["per_layer"] = None
     kw = None if a is None else activation_widths(a)
-    if kw is not None:
+    if a is not None and kw is not None:
         common = dict(micro_batch=v["micro_batch"], seq_len=v["seq_len"], tp=t, sp=v["sp"],
                       flash_attention=v["flash_attention"], dropout=v["dropout"], act_bytes=v["act_bytes"])
         rc = np.asarray(v["recompute"])
@@ -213,7 +218,7 @@ def stage_bytes(model: ModelParts, v: dict) -> dict:
     return out
 
 
-def layout_values(p: Parallelism, **overrides) -> dict:
+def layout_values(p: Parallelism, **overrides: Any) -> dict[str, Any]:
     """A layout's values as :func:`stage_bytes` takes them (recompute as its code 0/1/2).
 
     Args:
@@ -231,7 +236,7 @@ def layout_values(p: Parallelism, **overrides) -> dict:
     return v
 
 
-def binding_stage(parts: dict, overhead) -> dict:
+def binding_stage(parts: dict[str, Any], overhead: float) -> dict[str, Any]:
     """The parts of the stage with the larger total: the binding GPU.
 
     Args:

@@ -8,9 +8,12 @@ The one-sentence verdict (:attr:`MemoryEstimate.message`) lives here because the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
+from ...arrays import ArrayLike
 from ...format import fmt_gib
 from ..parallelism import Parallelism
 
@@ -18,7 +21,13 @@ from ..parallelism import Parallelism
 COMPONENTS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
-def fit_state(total, capacity, activations_known):
+@overload
+def fit_state(total: float, capacity: float, activations_known: bool) -> bool | None: ...
+@overload
+def fit_state(total: ArrayLike, capacity: float,
+              activations_known: bool | npt.NDArray[Any]) -> bool | None | npt.NDArray[np.object_]: ...
+def fit_state(total: ArrayLike, capacity: float,
+              activations_known: bool | npt.NDArray[Any]) -> bool | None | npt.NDArray[np.object_]:
     """The one fit rule: False over capacity; True within it when the activations are known; None (unknown) within it.
 
     The activations are unknown for a bare parameter count and for layers that are not attention; an
@@ -36,7 +45,8 @@ def fit_state(total, capacity, activations_known):
         return False if total > capacity else (True if activations_known else None)
     over = np.asarray(total) > capacity
     known = np.broadcast_to(np.asarray(activations_known, dtype=bool), over.shape)
-    return np.where(over, False, np.where(known, True, None)).astype(object)
+    unknown = np.array(None, dtype=object)  # None as numpy.where reads it (an object array)
+    return np.where(over, False, np.where(known, True, unknown)).astype(object)
 
 
 #: The largest part of a total, in words ("mostly optimizer state").
@@ -55,7 +65,7 @@ class Fix:
     """
 
     layout: Parallelism
-    changes: dict
+    changes: dict[str, int | str]
     estimate: MemoryEstimate = field(repr=False)
 
     @property
@@ -73,7 +83,7 @@ class Fix:
         n = self.layout.num_gpus
         return f"{', '.join(parts) or 'the same layout'} on {n:,} GPU{'s' if n != 1 else ''}"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready: the changes, the GPUs of the new layout and its total bytes per GPU.
 
         Returns:
@@ -143,8 +153,8 @@ class MemoryEstimate:
     @property
     def dominant(self) -> str:
         """The largest part: weights, gradients, optimizer, activations or overhead."""
-        parts = {k: getattr(self, k) for k in COMPONENTS if getattr(self, k) is not None}
-        return max(parts, key=parts.get)
+        parts: dict[str, float] = {k: getattr(self, k) for k in COMPONENTS if getattr(self, k) is not None}
+        return max(parts, key=lambda k: parts[k])
 
     @property
     def message(self) -> str:
@@ -156,21 +166,25 @@ class MemoryEstimate:
             return (f"Memory: fit on {self.accelerator} unknown: the model states and overhead take {used} of "
                     f"{fmt_gib(self.capacity)}; the activations are unknown.")
         if self.fits:
-            return (f"Memory: fits {self.accelerator} with {fmt_gib(self.headroom)} headroom ({used}); "
+            headroom = self.headroom
+            assert headroom is not None  # there is a capacity (checked above)
+            return (f"Memory: fits {self.accelerator} with {fmt_gib(headroom)} headroom ({used}); "
                     f"largest micro-batch {self.max_micro_batch:,}.")
         fix = ("no change of recompute, ZeRO stage or TP degree fits" if self.fix is None else
                f"smallest fix: {self.fix.words} ({fmt_gib(self.fix.estimate.total)} per GPU)")
         return (f"Memory: does not fit {self.accelerator}: {used} against {fmt_gib(self.capacity)} "
                 f"(mostly {DOMINANT_WORDS[self.dominant]}); {fix}.")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready: bytes per GPU as whole numbers, the layout, and the fit when there is a capacity.
 
         Returns:
             A dict of plain numbers, strings and dicts (the command line's ``--json``).
         """
-        r = (lambda x: None if x is None else round(x))
-        d = {"params": self.params, **{k: r(getattr(self, k)) for k in
+        def r(x: float | None) -> int | None:
+            return None if x is None else round(x)
+
+        d: dict[str, object] = {"params": self.params, **{k: r(getattr(self, k)) for k in
              ("weights", "gradients", "optimizer", "activations", "activations_per_layer", "overhead", "total")},
              "stage": self.stage, "dominant": self.dominant, "layout": self.layout.to_dict()}
         if self.capacity is not None:

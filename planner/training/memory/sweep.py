@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ... import validate
 from ...errors import InputError
+from ...model.architecture import Architecture
 from ..parallelism import RECOMPUTE, Parallelism
 from .estimate import capacity_of
 from .partition import binding_stage, check_layout, layout_values, model_parts, stage_bytes, with_dropout
 from .result import fit_state
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SWEEP_AXES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "recompute", "sp", "flash_attention")
 
 
-def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerator=None, grid: bool = True, **axes):
+# The axes are typed ``Any``: sequences of the user's values before validation (each is checked below).
+
+
+def memory_sweep(arch_or_params: Architecture | float | str, layout: Parallelism | None = None, *,
+                 accelerator: str | float | None = None, grid: bool = True, **axes: Any) -> pd.DataFrame:
     """Memory per GPU over a grid of layouts in one vectorised call; a pandas DataFrame.
 
     Every distinct value is validated as :func:`~planner.training.memory.memory_estimate` would.
@@ -57,7 +66,7 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
         raise InputError(unknown[0], f"one of the sweepable fields {', '.join(SWEEP_AXES)}", detail=None)
     model = model_parts(arch_or_params)
     layout = with_dropout(model, layout)
-    values = {}
+    values: dict[str, list[Any]] = {}
     for k, seq in axes.items():
         arr = list(np.asarray(seq).ravel()) if not isinstance(seq, (str, bytes)) else [seq]
         if not arr:
@@ -73,7 +82,7 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
     # Validate each combination of the structural fields once (batch shape separately, vectorised).
     structural = [k for k in values if k not in ("micro_batch", "seq_len")]
     for combo in itertools.product(*(dict.fromkeys(values[k]) for k in structural)):
-        p = layout.with_(**dict(zip(structural, combo)))
+        p = layout.with_(**dict(zip(structural, combo, strict=True)))
         check_layout(model, p)
     for k in ("micro_batch", "seq_len"):
         if k in values:
@@ -81,7 +90,7 @@ def memory_sweep(arch_or_params, layout: Parallelism | None = None, *, accelerat
             validate.count(k, np.asarray(values[k]), maximum=10**8, vector=True)
     if grid:
         mesh = np.meshgrid(*(np.arange(len(v)) for v in values.values()), indexing="ij")
-        cols = {k: np.asarray(v, dtype=object)[i.ravel()] for (k, v), i in zip(values.items(), mesh)}
+        cols = {k: np.asarray(v, dtype=object)[i.ravel()] for (k, v), i in zip(values.items(), mesh, strict=True)}
     else:
         cols = {k: np.asarray(v, dtype=object) for k, v in values.items()}
     v = layout_values(layout)
