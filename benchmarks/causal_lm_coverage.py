@@ -31,8 +31,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 # keys holding one entry per layer: cut to the new depth
-_PER_LAYER = ("layer_types", "mlp_layer_types", "layers_block_type", "no_rope_layers", "mlp_only_layers", "full_attn_idxs",
-              "block_types", "attn_layer_indices")
+_PER_LAYER = ("layer_types", "mlp_layer_types", "layers_block_type", "no_rope_layers", "mlp_only_layers",
+              "full_attn_idxs", "block_types", "attn_layer_indices")
 _BIAS_FLAGS = ("attention_bias", "mlp_bias", "qkv_bias", "use_bias", "bias", "use_qk_norm", "qk_layernorm",
                "tie_word_embeddings")
 
@@ -173,7 +173,8 @@ def probe(model_type: str) -> list[dict]:
     try:
         configs = {"default": default_config(model_type), "random": random_config(model_type)}
     except Exception as e:
-        return [{"model_type": model_type, "config": "default", "form": "raw", "error": f"{type(e).__name__}: {e}"[:200]}]
+        return [{"model_type": model_type, "config": "default", "form": "raw",
+                 "error": f"{type(e).__name__}: {e}"[:200]}]
     for which, cfg in configs.items():
         for form in ("raw", "saved", "respelled"):
             t0 = time.perf_counter()

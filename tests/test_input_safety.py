@@ -58,8 +58,8 @@ def process(args, timeout=20):
     """``python -m planner args`` with 1 GiB of memory; a hang is a test failure, not a stuck suite."""
     t = time.monotonic()
     try:
-        p = subprocess.run([sys.executable, "-m", "planner", *map(str, args)], capture_output=True, text=True, check=False,
-                           timeout=timeout, preexec_fn=_limited, cwd=ROOT,
+        p = subprocess.run([sys.executable, "-m", "planner", *map(str, args)], capture_output=True, text=True,
+                           check=False, timeout=timeout, preexec_fn=_limited, cwd=ROOT,
                            env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(ROOT)})
     except subprocess.TimeoutExpired:
         pytest.fail(f"planner {' '.join(map(str, args))[:120]} hung past {timeout} s", pytrace=False)
@@ -343,7 +343,8 @@ def test_litgpt_tie_embeddings_false_unquoted_stays_untied(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("train: [1, 2]\nmodel_name: x\n", r"train: must be a mapping"),
-    (LITGPT_TINY.format(extra="", train_extra="").replace("LayerNorm", "GroupNorm"), r"norm_class_name: must be one of"),
+    (LITGPT_TINY.format(extra="", train_extra="").replace("LayerNorm", "GroupNorm"),
+     r"norm_class_name: must be one of"),
     (LITGPT_TINY.format(extra="  norm_qk: true\n", train_extra=""), r"norm_qk: .*not read"),
     (LITGPT_TINY.format(extra="  n_expert: 8\n", train_extra=""), r"n_expert: .*not read"),
     (LITGPT_TINY.format(extra="", train_extra="").replace("n_layer: 2", "n_layer: '2x'"), r"n_layer: must be a whole"),
@@ -380,8 +381,10 @@ def test_deepspeed_values_are_checked_against_its_schema(change, match, tmp_path
 
 
 @pytest.mark.parametrize("old, new, match", [
-    ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0", r"data_parallel_shard_degree: must be a whole"),
-    ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"', r"activation_checkpoint.mode: must be one of"),
+    ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0",
+     r"data_parallel_shard_degree: must be a whole"),
+    ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"',
+     r"activation_checkpoint.mode: must be one of"),
     ("enable=false", 'enable="false"', r"job.toml:{line}: compile.enable: must be true or false"),
     ("[training]", '[training]\nmixed_precision_param = "float16"', r"mixed_precision_param: must be one of"),
 ], ids=["shard-minus-1.0", "ac-mode-unknown", "quoted-bool", "unknown-dtype"])
@@ -471,7 +474,8 @@ def _saved_fit(tmp_path, extra="", law="E = 1.8\nA = 480.0\nB = 2000.0\nalpha = 
     (None, "x = " + "[" * 5000 + "]" * 5000 + "\n", "fit"),
 ], ids=["text-flops-range", "tiny-exponents", "5000-digits", "level-5", "5000-deep"])
 def test_bad_saved_fits_are_one_line(law, extra, needle, tmp_path, capsys):
-    p = _saved_fit(tmp_path, extra="\n" + extra if extra.startswith("[") else "", **({} if law is None else {"law": law}))
+    p = _saved_fit(tmp_path, extra="\n" + extra if extra.startswith("[") else "",
+                   **({} if law is None else {"law": law}))
     if not extra.startswith("["):
         p.write_text(extra + p.read_text())
     one_line(*run(["optimal", "--flops", "1e22", "--fit", p], capsys), needle)
