@@ -4,8 +4,9 @@
     python benchmarks/run.py                          # everything that needs no extra packages
     python benchmarks/run.py --hf-python PY           # + transformers meta-device comparison
                                                       #   (PY has torch+transformers)
-    python benchmarks/run.py --suite                  # + the whole test suite's wall-clock
     python benchmarks/run.py --write                  # also rewrite the results block of benchmarks/README.md
+
+The test suite's time is measured by benchmarks/suite_time.py (both CI steps, wall and CPU time).
 
 Figures are ratios to a baseline timed in the same process or the same run, so they travel
 between machines better than seconds do. Medians of repeated runs; p95 where latency matters.
@@ -212,16 +213,6 @@ def bench_workbook(moves: int = 40) -> dict:
             / float(np.median(total))}
 
 
-# ---- 5. the test suite --------------------------------------------------------------------------
-
-def bench_suite() -> dict:
-    t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
-                       capture_output=True, text=True)
-    return {"seconds": time.perf_counter() - t, "returncode": p.returncode,
-            "summary": (p.stdout.strip().splitlines() or [""])[-1]}
-
-
 # ---- report -------------------------------------------------------------------------------------
 
 def table(results: dict) -> str:
@@ -260,24 +251,16 @@ def table(results: dict) -> str:
                  f"readout ready after {100 * w['readout_share_of_update']:.1f}% "
                  f"of the update | readout p95 ≤ 150 ms | "
                  f"{'yes' if w['compute']['p95_ms'] + w['readout_html']['p95_ms'] <= 150 else 'no'} |")
-    if "suite" in results:
-        u = results["suite"]
-        lines.append(f"| whole test suite incl. nbval (`python -m pytest`) | {u['seconds']:.0f} s ({u['summary']}) "
-                     f"| — | — | ≤ 120 s on 2 cores | "
-                     f"{'yes' if u['seconds'] <= 120 and u['returncode'] == 0 else 'no'} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hf-python", help="a Python with torch and transformers, for the meta-device comparison")
-    ap.add_argument("--suite", action="store_true", help="also time the whole test suite")
     ap.add_argument("--write", action="store_true", help="rewrite the results block of benchmarks/README.md")
     args = ap.parse_args(argv)
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "params": bench_params(args.hf_python),
                "sweep": bench_sweep(), "import": bench_import(), "workbook": bench_workbook()}
-    if args.suite:
-        results["suite"] = bench_suite()
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n")
