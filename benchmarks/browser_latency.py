@@ -52,7 +52,8 @@ INSTRUMENT = r"""() => {
   const log = window.__log = {keys: [], readout: [], chart: []};
   new MutationObserver(() => log.readout.push(performance.now()))
     .observe(ro, {childList: true, subtree: true, characterData: true, attributes: true});
-  new MutationObserver(() => log.chart.push(performance.now())).observe(img, {attributes: true, attributeFilter: ['src']});
+  new MutationObserver(() => log.chart.push(performance.now()))
+    .observe(img, {attributes: true, attributeFilter: ['src']});
   document.addEventListener('keydown', e => {
     if (e.target.classList && e.target.classList.contains('noUi-handle')) log.keys.push(performance.now());
   }, true);
@@ -212,10 +213,12 @@ def table(results: dict) -> str:
     for impl, r in results.items():
         i, b = r["isolated"], r["back_to_back"]
         lines.append(f"| {impl} | isolated ({i['readout']['n']}) | {i['readout']['median_ms']:.0f} ms | "
-                     f"{i['readout']['p95_ms']:.0f} ms | {i['chart']['median_ms']:.0f} ms | {i['chart']['p95_ms']:.0f} ms |")
+                     f"{i['readout']['p95_ms']:.0f} ms | {i['chart']['median_ms']:.0f} ms | "
+                     f"{i['chart']['p95_ms']:.0f} ms |")
         lines.append(f"| {impl} | back-to-back ({b['readout']['n']} keys, {b['chart_settled']['n']} bursts) | "
                      f"{b['readout']['median_ms']:.0f} ms | {b['readout']['p95_ms']:.0f} ms | "
-                     f"{b['chart_settled']['median_ms']:.0f} ms (settled) | {b['chart_settled']['p95_ms']:.0f} ms (settled) |")
+                     f"{b['chart_settled']['median_ms']:.0f} ms (settled) | "
+                     f"{b['chart_settled']['p95_ms']:.0f} ms (settled) |")
     return "\n".join(lines)
 
 
@@ -258,11 +261,12 @@ def main(argv=None) -> int:
            <= GOALS_MS["chart_settled"]}
     doc = {"what": "what-if workbook in Voila + Chromium at 1280×800: keydown on a slider handle → readout DOM change "
                    "and → chart <img> src (settled), baseline and current in one run",
-           "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
            "baseline_ref": git("rev-parse", "--short", args.baseline_ref),
            "goals_ms": GOALS_MS, "met": met, "results": results,
            "page_load_s": {impl: r["page_load_s"] for impl, r in raw.items()},
-           "samples_ms": {impl: {mode: {s: {m: [round(x, 1) for x in v] for m, v in r[mode][s].items()} for s in SLIDERS}
+           "samples_ms": {impl: {mode: {s: {m: [round(x, 1) for x in v] for m, v in r[mode][s].items()}
+                                        for s in SLIDERS}
                                  for mode in ("isolated", "back_to_back")} for impl, r in raw.items()},
            "machine": info}
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counting N from a checkpoint's headers does not grow with the checkpoint: a benchmark.
 
-    python benchmarks/checkpoint_headers.py            # prints a table, writes benchmarks/results/checkpoint_headers.json
+    python benchmarks/checkpoint_headers.py   # prints a table, writes benchmarks/results/checkpoint_headers.json
 
 For safetensors, a sharded index and GGUF, two valid checkpoints with the same tensor names (the
 291 tensors of Llama-3-8B) are written: a 10 MB one (1-D shapes scaled down: the baseline, timed
@@ -141,10 +141,12 @@ def main() -> int:
 
         results = []
         for what, small, big in rows:
-            s_size = sum(p.stat().st_size for p in ([small] if small.suffix != ".json" else small.parent.glob("*.safetensors")))
-            b_size = sum(p.stat().st_size for p in ([big] if big.suffix != ".json" else big.parent.glob("*.safetensors")))
-            t_small = median_time(lambda: checkpoints.read_checkpoint(small))
-            t_big = median_time(lambda: checkpoints.read_checkpoint(big))
+            s_size = sum(p.stat().st_size
+                         for p in ([small] if small.suffix != ".json" else small.parent.glob("*.safetensors")))
+            b_size = sum(p.stat().st_size
+                         for p in ([big] if big.suffix != ".json" else big.parent.glob("*.safetensors")))
+            t_small = median_time(lambda small=small: checkpoints.read_checkpoint(small))
+            t_big = median_time(lambda big=big: checkpoints.read_checkpoint(big))
             results.append({"what": what, "small_bytes": s_size, "big_bytes": b_size, "small_s": t_small,
                             "big_s": t_big, "ratio": t_big / t_small})
         try:
@@ -152,7 +154,7 @@ def main() -> int:
 
             def reference():
                 with safe_open(str(tmp / "big.safetensors"), framework="numpy") as f:
-                    return sum(numel(f.get_slice(k).get_shape()) for k in f.keys())
+                    return sum(numel(f.get_slice(k).get_shape()) for k in f.keys())  # noqa: SIM118 (safe_open is not iterable)
             assert reference() == 8_030_261_248
             ref = median_time(reference)
         except ImportError:
@@ -164,7 +166,8 @@ def main() -> int:
         print(f"reference: safetensors.safe_open on the big file, keys + shapes: {ref * 1e3:.2f} ms "
               f"(planner: {results[0]['big_s'] * 1e3:.2f} ms)")
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": platform.processor() or platform.machine(), "python": platform.python_version(),
+    RESULTS.write_text(json.dumps({"machine": platform.processor() or platform.machine(),
+                                   "python": platform.python_version(),
                                    "rows": results, "safetensors_safe_open_s": ref}, indent=2) + "\n")
     return 0
 

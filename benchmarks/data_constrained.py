@@ -13,8 +13,9 @@ fit), along 6·N·D = C in log N:
   on the same bracket (10⁻⁴ to 10⁴ times the unconstrained optimum, xatol 1e-10), with the law written
   for one point in plain Python as the paper's repository writes it: the naive way.
 
-Agreement is checked on the loss, evaluated for both answers by the planner's own ``loss`` (where the corpus is far too small for the budget the loss is flat over
-a range of N, so the minimisers may differ while the losses agree to float precision).
+Agreement is checked on the loss, evaluated for both answers by the planner's own ``loss`` (where
+the corpus is far too small for the budget the loss is flat over a range of N, so the minimisers may
+differ while the losses agree to float precision).
 """
 
 from __future__ import annotations
@@ -68,10 +69,10 @@ def scipy_per_point(c, u):
     f = dc.law_fit(FIT)
     loss = naive_loss(f, dc.R_D_STAR, dc.R_N_STAR)
     out = np.empty_like(c)
-    for k, (ck, uk) in enumerate(zip(c.tolist(), u.tolist())):
+    for k, (ck, uk) in enumerate(zip(c.tolist(), u.tolist(), strict=True)):
         n0, _ = f.optimal(ck)
         lo, hi = math.log(max(n0 * 1e-4, 1.0)), math.log(max(min(n0 * 1e4, ck / 6), n0 * 1e-4))
-        r = minimize_scalar(lambda x: loss(math.exp(x), ck / (6 * math.exp(x)), uk),
+        r = minimize_scalar(lambda x, ck=ck, uk=uk: loss(math.exp(x), ck / (6 * math.exp(x)), uk),
                             bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
         out[k] = math.exp(r.x)
     return out

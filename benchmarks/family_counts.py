@@ -33,7 +33,8 @@ FIXTURES = REPO / "tests" / "fixtures" / "configs" / "families"
 NEW_TYPES = ["glm", "glm4", "seed_oss", "arcee", "apertus", "ernie4_5", "hunyuan_v1_dense", "exaone", "helium",
              "nemotron", "gpt_neo", "bloom", "mpt", "falcon_mamba", "glm4_moe", "olmoe", "flex_olmo", "minimax_m2",
              "ernie4_5_moe", "hunyuan_v1_moe", "internlm3", "iquestcoder", "gpt-sw3", "sarvam_moe", "param2moe",
-             "sarvam_mla", "deepseek_v32", "lfm2", "nanochat", "lfm2_moe", "exaone_moe", "granitemoehybrid", "bamba", "vaultgemma", "granite_swa",
+             "sarvam_mla", "deepseek_v32", "lfm2", "nanochat", "lfm2_moe", "exaone_moe", "granitemoehybrid", "bamba",
+             "vaultgemma", "granite_swa",
              "jais2", "granitemoeshared", "solar_open", "mellum", "glm4_moe_lite", "hy_v3", "afmoe",
              "olmo_hybrid", "ministral",
              # the issue's wrong or refused ones, now right
@@ -45,9 +46,9 @@ SEEDS = (0, 1, 2)
 def truth(cfg: dict) -> dict:
     """transformers' counts of one config dict."""
     import torch
-    from transformers import AutoModelForCausalLM
     from causal_lm_coverage import config_object
     from hf_meta_count import _moe_inactive
+    from transformers import AutoModelForCausalLM
 
     config = config_object(cfg)
     with torch.device("meta"):

@@ -65,6 +65,7 @@ def reference_grid():
 
 def reference_fit(n, d, loss, stride: int):
     import warnings
+
     from scipy.optimize import minimize
     grid = reference_grid()[::stride]
     best = (np.inf, None)
@@ -95,9 +96,11 @@ def constants(theta):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--stride", type=int, default=15, help="run every STRIDE-th reference start (default 15: 300 starts)")
+    p.add_argument("--stride", type=int, default=15,
+                   help="run every STRIDE-th reference start (default 15: 300 starts)")
     p.add_argument("--ref-resamples", type=int, default=30, help="reference bootstrap resamples timed (default 30)")
-    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the planner's fit (default 1000)")
+    p.add_argument("--resamples", type=int, default=1000,
+                   help="bootstrap resamples of the planner's fit (default 1000)")
     p.add_argument("--repeat", type=int, default=5, help="timed repeats of the planner's fit (median)")
     p.add_argument("--json", help="write the results to this JSON file")
     args = p.parse_args(argv)

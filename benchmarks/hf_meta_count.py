@@ -556,7 +556,8 @@ def make_random() -> None:
             rng = random.Random(f"{family}-{i}")  # str seeds are stable across runs and platforms
             for attempt in range(20):
                 # special token ids inside the small vocabularies (some defaults exceed them)
-                cfg = {"model_type": family, **gen(rng, family), "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 0}
+                cfg = {"model_type": family, **gen(rng, family),
+                       "bos_token_id": 0, "eos_token_id": 1, "pad_token_id": 0}
                 try:
                     count(cfg)
                 except Exception as e:  # an invalid combination: draw again from the same stream
@@ -585,7 +586,9 @@ def main(argv=None) -> int:
         if args.check:
             rows = run_all()
             old = json.loads(OUT_FILE.read_text())
-            strip = lambda rs: [{k: v for k, v in r.items() if k != "source"} for r in rs]
+
+            def strip(rs):
+                return [{k: v for k, v in r.items() if k != "source"} for r in rs]
             if strip(old) != strip(rows):
                 print("MISMATCH with", OUT_FILE, file=sys.stderr)
                 return 1

@@ -28,7 +28,8 @@ def causal(rng: random.Random, mt: str) -> dict:
     kv = rng.choice([k for k in (1, 2, 4) if h % k == 0])
     d = h * rng.choice([8, 16])
     c = dict(model_type=mt, hidden_size=d, num_attention_heads=h, num_key_value_heads=kv,
-             vocab_size=rng.randint(50, 300), intermediate_size=rng.randint(8, 64), tie_word_embeddings=rng.random() < .5)
+             vocab_size=rng.randint(50, 300), intermediate_size=rng.randint(8, 64),
+             tie_word_embeddings=rng.random() < .5)
     if mt == "jamba":
         c.update(num_hidden_layers=rng.randint(2, 9), attn_layer_period=rng.choice([2, 3, 4]),
                  num_experts=rng.choice([2, 4]), num_experts_per_tok=1, expert_layer_period=rng.choice([1, 2, 3]),

@@ -25,7 +25,8 @@ import planner  # noqa: E402
 from planner.launch import read_launch_config  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures" / "launch"
-CASES = [("megatron_gpt3_175b.sh", "megatron", {"gpus": 1024}), ("torchtitan_llama3_8b.toml", "torchtitan", {"gpus": 64}),
+CASES = [("megatron_gpt3_175b.sh", "megatron", {"gpus": 1024}),
+         ("torchtitan_llama3_8b.toml", "torchtitan", {"gpus": 64}),
          ("litgpt_tinyllama.yaml", "litgpt", {"gpus": 8}), ("nanogpt_train_gpt2.py", "nanogpt", {"gpus": 8}),
          ("hf_zephyr_7b_sft_full.yaml", "hf-trainer", {"gpus": 8, "dataset_size": 207_865})]
 
@@ -45,7 +46,7 @@ def readers() -> None:
     print(f"{'launch file':<30} {'ms':>7} {'× load_plan':>12}")
     for name, fmt, kw in CASES:
         read_launch_config(FIX / name, fmt, **kw).plan()  # warm the caches (data/launch lists, the catalog)
-        t = median_time(lambda: read_launch_config(FIX / name, fmt, **kw).plan())
+        t = median_time(lambda name=name, fmt=fmt, kw=kw: read_launch_config(FIX / name, fmt, **kw).plan())
         print(f"{name:<30} {t * 1e3:7.2f} {t / baseline:12.1f}")
 
 

@@ -124,7 +124,8 @@ def speed() -> str:
     loop = (time.perf_counter() - t) / 200 * len(df)
     sweep = sorted(runs)[1]
     return (f"| `memory_sweep` over {len(df):,} layouts (micro-batch 1–1,000 × TP × recompute × ZeRO, Llama-3-8B) | "
-            f"{sweep * 1e3:,.0f} ms (median of 3) | `memory_estimate` in a loop: {loop:,.1f} s (200 timed, scaled; no fix search) | "
+            f"{sweep * 1e3:,.0f} ms (median of 3) | "
+            f"`memory_estimate` in a loop: {loop:,.1f} s (200 timed, scaled; no fix search) | "
             f"{loop / sweep:,.0f}× faster |")
 
 

@@ -2,9 +2,11 @@
 """Benchmarks of the planner, each against a baseline measured in the same run.
 
     python benchmarks/run.py                          # everything that needs no extra packages
-    python benchmarks/run.py --hf-python PY           # + transformers meta-device comparison (PY has torch+transformers)
-    python benchmarks/run.py --suite                  # + the whole test suite's wall-clock
+    python benchmarks/run.py --hf-python PY           # + transformers meta-device comparison
+                                                      #   (PY has torch+transformers)
     python benchmarks/run.py --write                  # also rewrite the results block of benchmarks/README.md
+
+The test suite's time is measured by benchmarks/suite_time.py (both CI steps, wall and CPU time).
 
 Figures are ratios to a baseline timed in the same process or the same run, so they travel
 between machines better than seconds do. Medians of repeated runs; p95 where latency matters.
@@ -183,9 +185,9 @@ def bench_import() -> dict:
 def bench_workbook(moves: int = 40) -> dict:
     import numpy as np
 
-    from planner.verdict.assessment import assess_plan
     from planner.surfaces.report import card_html
     from planner.surfaces.widgets import Workbook
+    from planner.verdict.assessment import assess_plan
     wb = Workbook()
     total, compute, readout, redraw = [], [], [], []
     for i in range(moves):
@@ -211,16 +213,6 @@ def bench_workbook(moves: int = 40) -> dict:
             / float(np.median(total))}
 
 
-# ---- 5. the test suite --------------------------------------------------------------------------
-
-def bench_suite() -> dict:
-    t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
-                       capture_output=True, text=True)
-    return {"seconds": time.perf_counter() - t, "returncode": p.returncode,
-            "summary": (p.stdout.strip().splitlines() or [""])[-1]}
-
-
 # ---- report -------------------------------------------------------------------------------------
 
 def table(results: dict) -> str:
@@ -240,10 +232,12 @@ def table(results: dict) -> str:
         if "process_speedup" in p:
             lines.append(f"| `planner params` as a whole process | {p['planner_process_s']:.2f} s | "
                          f"python + transformers meta-device count: {p['hf_process_s']:.2f} s | "
-                         f"{p['process_speedup']:.1f}× faster | ≥ 20× | {'yes' if p['process_speedup'] >= 20 else 'no'} |")
+                         f"{p['process_speedup']:.1f}× faster | ≥ 20× | "
+                         f"{'yes' if p['process_speedup'] >= 20 else 'no'} |")
     s = results["sweep"]
     lines.append(f"| `planner.sweep` over {s['points']:,} plans | {s['sweep_s'] * 1e3:.0f} ms | bare numpy, same "
-                 f"arithmetic: {s['bare_numpy_s'] * 1e3:.0f} ms | {s['ratio']:.2f}× | ≤ 3× | {'yes' if s['ratio'] <= 3 else 'no'} |")
+                 f"arithmetic: {s['bare_numpy_s'] * 1e3:.0f} ms | {s['ratio']:.2f}× | ≤ 3× | "
+                 f"{'yes' if s['ratio'] <= 3 else 'no'} |")
     i = results["import"]
     lines.append(f"| `import planner` | {i['import_planner_s'] * 1e3:.0f} ms (loads "
                  f"{', '.join(i['heavy_modules_loaded']) or 'no matplotlib, ipywidgets or pandas'}) | `import numpy`: "
@@ -253,26 +247,20 @@ def table(results: dict) -> str:
     lines.append(f"| workbook update per slider move (compute + readout + redraw), {w['moves']} moves | median "
                  f"{w['update']['median_ms']:.0f} ms, p95 {w['update']['p95_ms']:.0f} ms | compute "
                  f"{w['compute']['median_ms']:.2f} ms + readout {w['readout_html']['median_ms']:.2f} ms; redraw "
-                 f"{w['redraw_png']['median_ms']:.0f} ms | readout ready after {100 * w['readout_share_of_update']:.1f}% "
+                 f"{w['redraw_png']['median_ms']:.0f} ms | "
+                 f"readout ready after {100 * w['readout_share_of_update']:.1f}% "
                  f"of the update | readout p95 ≤ 150 ms | "
                  f"{'yes' if w['compute']['p95_ms'] + w['readout_html']['p95_ms'] <= 150 else 'no'} |")
-    if "suite" in results:
-        u = results["suite"]
-        lines.append(f"| whole test suite incl. nbval (`python -m pytest`) | {u['seconds']:.0f} s ({u['summary']}) | — "
-                     f"| — | ≤ 120 s on 2 cores | {'yes' if u['seconds'] <= 120 and u['returncode'] == 0 else 'no'} |")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hf-python", help="a Python with torch and transformers, for the meta-device comparison")
-    ap.add_argument("--suite", action="store_true", help="also time the whole test suite")
     ap.add_argument("--write", action="store_true", help="rewrite the results block of benchmarks/README.md")
     args = ap.parse_args(argv)
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "params": bench_params(args.hf_python),
                "sweep": bench_sweep(), "import": bench_import(), "workbook": bench_workbook()}
-    if args.suite:
-        results["suite"] = bench_suite()
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -68,7 +68,7 @@ def baseline_per_point(family, target, sample=2000):
     t = time.perf_counter()
     for (d, h, kv, e), L in chosen:
         cfg = shapes._config(template, rule, L, d, h, kv, e, int(shapes._mlp_width(rule, d)), {})
-        planner.count_params(planner.model.families.from_hf_config(cfg)).total
+        _ = planner.count_params(planner.model.families.from_hf_config(cfg)).total
     per = (time.perf_counter() - t) / sample
     return per, len(pts) * shapes.MAX_LAYERS
 
@@ -80,9 +80,9 @@ def main():
     rows = []
     for family, target in CASES:
         shapes.propose_shapes(target, family)
-        warm = median_time(lambda: shapes.propose_shapes(target, family))
+        warm = median_time(lambda target=target, family=family: shapes.propose_shapes(target, family))
 
-        def cold():
+        def cold(target=target, family=family):
             shapes._surrogate.cache_clear()
             shapes.propose_shapes(target, family)
         cold_t = median_time(cold, repeat=5)

@@ -9,6 +9,7 @@ Also times the refusal of ``1e999999999`` (checked by magnitude, never expanded)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from decimal import Decimal
 
@@ -50,10 +51,8 @@ def main() -> None:
         ("validate.count(int) fast path", per_call(lambda n: validate.count("steps", n), [494032768, 2700])),
     ]
     t = time.perf_counter()
-    try:
+    with contextlib.suppress(validate.InputError):
         validate.count("steps", "1e999999999")
-    except validate.InputError:
-        pass
     rows.append(("refuse '1e999999999'", (time.perf_counter() - t) * 1e6))
     base = rows[0][1]
     for name, us in rows:

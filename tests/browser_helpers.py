@@ -258,8 +258,10 @@ _STATE_JS = r"""() => {
   const text = (ro ? ro.innerText : '') + '\n' + (det ? det.innerText : '');
   const m = text.match(/(SEVERE|BLOCKED|BELOW[ -]OPTIMAL|COMPUTE-OPTIMAL)[^:\n]*:\s*D'?\/N\s*=?\s*([0-9.,]+)/);
   return {text: text.slice(0, 3000), current: v ? v.dataset.current === 'true' : null,
-          level: v ? (v.dataset.level || null) : null, blocked: v && v.dataset.blocked ? v.dataset.blocked === 'true' : null,
-          params: v && v.dataset.params ? v.dataset.params : null, tokens: v && v.dataset.tokens ? v.dataset.tokens : null,
+          level: v ? (v.dataset.level || null) : null,
+          blocked: v && v.dataset.blocked ? v.dataset.blocked === 'true' : null,
+          params: v && v.dataset.params ? v.dataset.params : null,
+          tokens: v && v.dataset.tokens ? v.dataset.tokens : null,
           ratio: m ? m[2] : null, src: img ? img.src : null, imgWidth: img ? img.naturalWidth : 0,
           stale: img ? img.classList.contains('planner-stale') : null};
 }"""

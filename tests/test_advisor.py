@@ -96,7 +96,8 @@ def test_every_option_gets_the_claimed_verdict_from_report(origin_advice, tmp_pa
 
 
 def test_cli_json_and_output_folder(tmp_path, capsys):
-    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000", "--max-epochs", "4", "--json", "-o", str(tmp_path)], capsys)
+    code, out, _ = run(["advise", ORIGIN, "--max-cost", "1000", "--max-epochs", "4", "--json", "-o", str(tmp_path)],
+                       capsys)
     assert code == 0
     options = json.loads(out)
     assert [o["kind"] for o in options] == ["train-longer", "smaller-model", "wider-corpus", "data-constrained"]

@@ -56,7 +56,8 @@ def test_safetensors_count_is_the_sum_of_the_tensors_written(tmp_path):
     assert c.nbytes == sum(a.nbytes for a in MIXED.values())
     assert c.dtypes["F16"] == (37 * 8, 37 * 8 * 2) and c.dtypes["I64"] == (24, 192)
     with safe_open(str(f), framework="numpy") as g:  # the reference reader agrees, tensor by tensor
-        assert {k: int(np.prod(g.get_slice(k).get_shape())) for k in g.keys()} == dict(c.tensors)
+        # safe_open is not iterable: keys() is its only way to list the tensors
+        assert {k: int(np.prod(g.get_slice(k).get_shape())) for k in g.keys()} == dict(c.tensors)  # noqa: SIM118
 
 
 def test_sharded_index_sums_every_shard(tmp_path):
@@ -218,8 +219,9 @@ def test_metadata_total_that_lies_is_reported(tmp_path, capsys):
 
 def test_folder_with_unsupported_config_is_counted_from_headers(tmp_path, capsys):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "not_a_family_anyone_has"}))
-    write_safetensors(tmp_path / "model.safetensors", {"model.embed_tokens.weight": np.zeros((10, 2), np.float32),
-                                                       "model.layers.0.mlp.up_proj.weight": np.zeros((3, 2), np.float32)})
+    write_safetensors(tmp_path / "model.safetensors",
+                      {"model.embed_tokens.weight": np.zeros((10, 2), np.float32),
+                       "model.layers.0.mlp.up_proj.weight": np.zeros((3, 2), np.float32)})
     assert planner.count_params(tmp_path).total == 26
     code, out, _ = run(["params", str(tmp_path), "--json"], capsys)
     d = json.loads(out)
@@ -246,21 +248,28 @@ MALFORMED = {
     "length_past_end": (lambda p: header_file(p, {}, length=4096), "past the end"),
     "not_json": (lambda p: header_file(p, b"{not json"), "not valid JSON"),
     "not_object": (lambda p: header_file(p, [1, 2]), "JSON object"),
-    "shape_not_list": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": 3, "data_offsets": [0, 12]}}, b"\0" * 12),
+    "shape_not_list": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": 3, "data_offsets": [0, 12]}},
+                                             b"\0" * 12),
                        r"\.shape: must be a list of non-negative integers"),
     "shape_negative": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}),
                        r"\.shape"),
-    "shape_float": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}}, b"\0" * 8),
+    "shape_float": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [2.0], "data_offsets": [0, 8]}},
+                                          b"\0" * 8),
                     r"\.shape"),
-    "shape_bool": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}}, b"\0" * 4),
+    "shape_bool": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}},
+                                         b"\0" * 4),
                    r"\.shape"),
-    "offsets_past_end": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, b"\0" * 8),
+    "offsets_past_end": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}},
+                                               b"\0" * 8),
                          r"data_offsets: end 16 is past the end"),
-    "offsets_wrong_size": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}}, b"\0" * 8),
+    "offsets_wrong_size": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]}},
+                                                 b"\0" * 8),
                            r"data_offsets: hold 8 bytes"),
-    "offsets_reversed": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}, b"\0" * 4),
+    "offsets_reversed": (lambda p: header_file(p, {"a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}},
+                                               b"\0" * 4),
                          r"data_offsets: must be \[begin, end\]"),
-    "unknown_dtype": (lambda p: header_file(p, {"a": {"dtype": "F13", "shape": [1], "data_offsets": [0, 2]}}, b"\0" * 2),
+    "unknown_dtype": (lambda p: header_file(p, {"a": {"dtype": "F13", "shape": [1], "data_offsets": [0, 2]}},
+                                            b"\0" * 2),
                       r"\.dtype: unknown dtype 'F13'"),
 }
 
@@ -353,7 +362,7 @@ def test_extra_tensors_are_explained(tmp_path, capsys, extra, reason):
     written = llama_folder(tmp_path / "m")
     more = {k: np.zeros(s, np.float16) for k, s in extra.items()}
     with safe_open(str(tmp_path / "m" / "model.safetensors"), framework="numpy") as f:
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not iterable)
     write_safetensors(tmp_path / "m" / "model.safetensors", {**tensors, **more})
     code, out, _ = run(["params", str(tmp_path / "m"), "--json"], capsys)
     d = json.loads(out)

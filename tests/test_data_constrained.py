@@ -13,6 +13,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import planner
 from planner.cli import main
@@ -89,7 +91,7 @@ def test_vectorised_grid_matches_scalars_and_scipy():
     for i, j in ((0, 0), (3, 2), (6, 4), (6, 0)):
         ci, uj = float(c[i, 0]), float(u[0, j])
         assert n[i, j] == dc.optimal(ci, uj, "epoch")[0]
-        r = minimize_scalar(lambda x: dc.loss(math.exp(x), ci / 6 / math.exp(x), uj, "epoch"),
+        r = minimize_scalar(lambda x, ci=ci, uj=uj: dc.loss(math.exp(x), ci / 6 / math.exp(x), uj, "epoch"),
                             bounds=(math.log(n[i, j]) - 3, math.log(n[i, j]) + 3), method="bounded",
                             options={"xatol": 1e-10})
         # Compare losses: with a corpus far too small for the budget the loss is flat over a range of N.
@@ -212,9 +214,6 @@ def test_import_planner_does_not_import_scipy():
 
 
 # ---- properties (hypothesis) ---------------------------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st
 
 budgets = st.floats(1e15, 1e28)
 corpora = st.floats(1e6, 1e15)

@@ -35,8 +35,9 @@ def test_the_rate_is_the_configs_or_its_class_default(name, rate):
 def test_a_config_without_rates_gets_transformers_defaults_and_one_with_zero_rates_none():
     bare = {k: v for k, v in config("gpt2").items() if "pdrop" not in k}
     assert planner.model.families.from_hf_config(bare).dropout == 0.1  # GPT2Config's defaults
-    assert planner.model.families.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.0}).dropout == 0.0
-    assert planner.model.families.from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.25}).dropout == 0.25
+    from_hf_config = planner.model.families.from_hf_config
+    assert from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.0}).dropout == 0.0
+    assert from_hf_config({**bare, "resid_pdrop": 0, "embd_pdrop": 0, "attn_pdrop": 0.25}).dropout == 0.25
 
 
 @pytest.mark.parametrize("value", ["0.1", 1.5, -0.1, True, float("nan")])

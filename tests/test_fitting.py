@@ -306,7 +306,7 @@ def _csv(tmp_path, text):
     return p
 
 
-GOOD_ROWS = "".join(f"{n},{d},{l}\n" for n, d, l in
+GOOD_ROWS = "".join(f"{n},{d},{loss}\n" for n, d, loss in
                     [(1e8, 2e9, 3.1), (2e8, 4e9, 2.9), (4e8, 8e9, 2.7), (8e8, 1.6e10, 2.6), (1.6e9, 3.2e10, 2.5)])
 
 
@@ -449,7 +449,8 @@ def test_judge_plan_needs_numbers(fig4_boot):
 def test_plan_file_can_name_a_saved_fit(tmp_path, fig4):
     import planner
     law = fig4.save(tmp_path / "ladder.toml")
-    text = (DATA_DIR / "plans" / "origin-case.toml").read_text().replace("[hardware]", f'[law]\nfit = "{law}"\n\n[hardware]')
+    text = (DATA_DIR / "plans" / "origin-case.toml").read_text()
+    text = text.replace("[hardware]", f'[law]\nfit = "{law}"\n\n[hardware]')
     (tmp_path / "plan.toml").write_text(text)
     a = planner.assess_plan(planner.load_plan(tmp_path / "plan.toml"))
     assert a.loss == pytest.approx(fig4.loss(494_032_768, 22_118_400))
@@ -463,8 +464,10 @@ def test_plan_file_can_name_a_saved_fit(tmp_path, fig4):
     (lambda f: f.bootstrap(True), "samples"),
     (lambda f: f.bootstrap(10, level=1.5), "level"),
     (lambda f: read_runs({"params": [1e9] * 5, "tokens": [1e10] * 4, "loss": [2] * 5}), "columns differ in length"),
-    (lambda f: read_runs({"params": [True] * 5, "tokens": [1e10] * 5, "loss": [2] * 5}), "params: row 1: must be a number"),
-    (lambda f: read_runs({"params": [1e31] * 5, "tokens": [1e10] * 5, "loss": [2] * 5}), "params: row 1: must be at most"),
+    (lambda f: read_runs({"params": [True] * 5, "tokens": [1e10] * 5, "loss": [2] * 5}),
+     "params: row 1: must be a number"),
+    (lambda f: read_runs({"params": [1e31] * 5, "tokens": [1e10] * 5, "loss": [2] * 5}),
+     "params: row 1: must be at most"),
     (lambda f: read_runs(FIG4, drop=object()), "drop"),
 ])
 def test_hostile_inputs_raise_planner_errors(fig4, call, match):

@@ -484,7 +484,8 @@ def planner_process(args, timeout=60, **kw):
                           env={**os.environ, "PYTHONWARNINGS": "ignore"}, preexec_fn=_limited, **kw)
 
 
-@pytest.mark.parametrize("path", ["/dev/zero", "/dev/urandom", "{d}/fifo.toml"], ids=["dev-zero", "dev-urandom", "fifo"])
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/urandom", "{d}/fifo.toml"],
+                         ids=["dev-zero", "dev-urandom", "fifo"])
 def test_plan_paths_that_are_not_regular_files(path, odd_files):
     # load_plan reads through planner.files.read_text: refused by type before reading, so nothing hangs
     try:
@@ -598,9 +599,12 @@ API_BAD = [
     pytest.param(lambda: planner.verdict.gate.ratio(-5, 1), "tokens", id="ratio-negative-D"),
     pytest.param(lambda: planner.verdict.gate.ratio("abc", 1), "tokens", id="ratio-text"),
     pytest.param(lambda: planner.verdict.gate.ratio(np.array([1.0, np.nan]), 1), "tokens", id="ratio-nan-in-array"),
-    pytest.param(lambda: planner.verdict.gate.steps_to_target(1000, 7.5), "tokens_per_step", id="steps_to_target-fractional-tps"),
-    pytest.param(lambda: planner.verdict.gate.steps_to_target(1000, 0), "tokens_per_step", id="steps_to_target-zero-tps"),
-    pytest.param(lambda: planner.verdict.gate.tokens_to_target(1000, target="x"), "target", id="tokens_to_target-text-target"),
+    pytest.param(lambda: planner.verdict.gate.steps_to_target(1000, 7.5), "tokens_per_step",
+                 id="steps_to_target-fractional-tps"),
+    pytest.param(lambda: planner.verdict.gate.steps_to_target(1000, 0), "tokens_per_step",
+                 id="steps_to_target-zero-tps"),
+    pytest.param(lambda: planner.verdict.gate.tokens_to_target(1000, target="x"), "target",
+                 id="tokens_to_target-text-target"),
     pytest.param(lambda: planner.assess(10**30 + 1, 1), "params", id="assess-N-above-limit"),
     pytest.param(lambda: planner.assess(1000, "1e31"), "tokens", id="assess-D-above-limit-text"),
     pytest.param(lambda: planner.assess(1000, 10, tokens_per_step=2.5), "tokens_per_step", id="assess-tps-fraction"),
@@ -608,7 +612,8 @@ API_BAD = [
     pytest.param(lambda: planner.budget(10.5, tokens_per_step=1), "steps", id="budget-fractional-steps"),
     pytest.param(lambda: planner.budget(10, micro_batch=np.array([1, 2]), seq_len=8), "micro_batch",
                  id="budget-array-micro-batch"),
-    pytest.param(lambda: planner.training.budget.training_tokens(np.array([1.5]), 10), "steps", id="training_tokens-fractional"),
+    pytest.param(lambda: planner.training.budget.training_tokens(np.array([1.5]), 10), "steps",
+                 id="training_tokens-fractional"),
     pytest.param(lambda: planner.training.budget.training_tokens([1, 2], 10), "steps", id="training_tokens-list"),
     pytest.param(lambda: planner.sweep(1e9, 1e10, steps=10, tokens_per_step=10), "tokens", id="sweep-contradictory"),
     pytest.param(lambda: planner.sweep(np.array([1e9, -1.0]), 1e10), "params", id="sweep-negative-N"),
@@ -634,10 +639,12 @@ def test_the_api_raises_planner_errors_naming_the_argument(call, field):
 
 API_GOOD = [
     # (call, expected by hand)
-    pytest.param(lambda: planner.verdict.gate.ratio(10**17 - 1, 10**16) < 10, True, id="ratio-rounds-toward-zero-at-1e16"),
+    pytest.param(lambda: planner.verdict.gate.ratio(10**17 - 1, 10**16) < 10, True,
+                 id="ratio-rounds-toward-zero-at-1e16"),
     pytest.param(lambda: planner.assess(10**16, 10**17 - 1).level, "blocked", id="assess-1e16-just-below-10"),
     pytest.param(lambda: planner.assess(10**16, 10**17).level, "below-optimal", id="assess-1e16-on-10"),
-    pytest.param(lambda: planner.verdict.gate.level(planner.verdict.gate.ratio(10**17 - 1, 10**16)), "blocked", id="level-of-ratio-1e16"),
+    pytest.param(lambda: planner.verdict.gate.level(planner.verdict.gate.ratio(10**17 - 1, 10**16)), "blocked",
+                 id="level-of-ratio-1e16"),
     pytest.param(lambda: planner.sweep([10**16], [10**17 - 1]).level.tolist(), ["blocked"], id="sweep-1e16"),
     pytest.param(lambda: planner.sweep(np.array([1e16]), np.array([1e17])).level.tolist(), ["below-optimal"],
                  id="sweep-float-on-the-line"),
@@ -645,10 +652,12 @@ API_GOOD = [
     pytest.param(lambda: planner.assess(np.int64(1000), np.float64(1e4)).level, "below-optimal",
                  id="assess-numpy-scalars"),
     pytest.param(lambda: planner.assess(np.array(1000), np.array(9999)).level, "blocked", id="assess-0d-arrays"),
-    pytest.param(lambda: planner.training.budget.training_tokens(np.array(3), np.int64(10)), 30, id="training_tokens-0d"),
+    pytest.param(lambda: planner.training.budget.training_tokens(np.array(3), np.int64(10)), 30,
+                 id="training_tokens-0d"),
     pytest.param(lambda: planner.budget("1,000", tokens_per_step="2M").tokens, 2 * 10**9, id="budget-text"),
     pytest.param(lambda: planner.verdict.gate.tokens_to_target(10**16, 20, 10**17), 10**17, id="tokens_to_target-1e16"),
-    pytest.param(lambda: planner.verdict.gate.steps_to_target(10**16, 3), -(-2 * 10**17 // 3), id="steps_to_target-1e16"),
+    pytest.param(lambda: planner.verdict.gate.steps_to_target(10**16, 3), -(-2 * 10**17 // 3),
+                 id="steps_to_target-1e16"),
     pytest.param(lambda: len(planner.sweep(np.geomspace(1e8, 1e10, 50), steps=np.arange(1, 101) * 1000,
                                            tokens_per_step=2**21, grid=True)), 5000, id="sweep-real-N-grid"),
     pytest.param(lambda: planner.sweep(1.5e9, 1e10).level.tolist(), ["blocked"], id="sweep-all-scalars"),

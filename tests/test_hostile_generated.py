@@ -223,7 +223,6 @@ def _arch():
 
 def _base_calls():
     plan = planner.Plan(budget=planner.Budget(10, 100), params=1000)
-    qwen = json.loads(Path(QWEN).read_text())
     return {
         "Architecture": {"num_layers": 2, "hidden_size": 64, "num_heads": 4, "vocab_size": 128},
         "Budget": {"steps": 10, "tokens_per_step": 100},
@@ -260,8 +259,8 @@ def _ladder_runs():
 
 
 #: Public names that are results, constants or errors, not functions taking user input.
-NOT_INPUTS = {"GateResult", "ParamCount", "Assessment", "MemoryEstimate", "LEVELS", "OptimalPlan", "LadderFit", "Advice",
-              "LaunchConfig"}
+NOT_INPUTS = {"GateResult", "ParamCount", "Assessment", "MemoryEstimate", "LEVELS", "OptimalPlan", "LadderFit",
+              "Advice", "LaunchConfig"}
 
 API_VALUES = [None, math.nan, -1, 0.5, 10**62, "x" * 400, "a\x00b", b"\x00", object(), [1, 2], {1: 2},
               np.array(["a"]), True]

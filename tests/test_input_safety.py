@@ -58,8 +58,8 @@ def process(args, timeout=20):
     """``python -m planner args`` with 1 GiB of memory; a hang is a test failure, not a stuck suite."""
     t = time.monotonic()
     try:
-        p = subprocess.run([sys.executable, "-m", "planner", *map(str, args)], capture_output=True, text=True, check=False,
-                           timeout=timeout, preexec_fn=_limited, cwd=ROOT,
+        p = subprocess.run([sys.executable, "-m", "planner", *map(str, args)], capture_output=True, text=True,
+                           check=False, timeout=timeout, preexec_fn=_limited, cwd=ROOT,
                            env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(ROOT)})
     except subprocess.TimeoutExpired:
         pytest.fail(f"planner {' '.join(map(str, args))[:120]} hung past {timeout} s", pytrace=False)
@@ -288,7 +288,7 @@ LITGPT_TINY = """model_config:
 def torch_litgpt_count(*, n_layer=2, n_embd=64, n_head=4, groups=4, head=16, inter=256, vocab=128, bias=False,
                        post_attention_norm=False, post_mlp_norm=False, tied=False) -> int:
     """litgpt.model.GPT built from torch modules as litgpt builds them (LayerNorm: torch.nn.LayerNorm(n_embd))."""
-    torch = pytest.importorskip("torch")
+    import torch
     nn = torch.nn
     blocks = []
     for _ in range(n_layer):
@@ -310,21 +310,30 @@ def _litgpt_n(tmp_path, extra="", train_extra=""):
     return planner.assess_plan(read_launch_config(p, "litgpt").plan()).counts.total
 
 
+# by hand: 2 layers × (2 LayerNorms × 2·64 + 64·192 + 64·64 + 64·256 + 256·64) + 128·64 + 2·64 + 64·128
+#        = 2 × 49,408 + 8,192 + 128 + 8,192 = 115,328
+LITGPT_TINY_N = 115_328
+# post_attention_norm and post_mlp_norm: two more LayerNorms (weight + bias) per layer
+LITGPT_TINY_POST_NORMS_N = LITGPT_TINY_N + 2 * 2 * 128
+
+
 def test_litgpt_layernorm_keeps_its_bias_without_linear_biases(tmp_path):
-    # by hand: 2 layers × (2 LayerNorms × 2·64 + 64·192 + 64·64 + 64·256 + 256·64) + 128·64 + 2·64 + 64·128
-    #        = 2 × 49,408 + 8,192 + 128 + 8,192 = 115,328; torch's modules agree
-    assert torch_litgpt_count() == 115_328
-    assert _litgpt_n(tmp_path) == 115_328
+    assert _litgpt_n(tmp_path) == LITGPT_TINY_N
 
 
 def test_litgpt_post_attention_and_post_mlp_norms_are_counted(tmp_path):
-    expected = torch_litgpt_count(post_attention_norm=True, post_mlp_norm=True)
-    assert expected == 115_328 + 2 * 2 * 128  # two more LayerNorms (weight + bias) per layer
     extra = "  post_attention_norm: true\n  post_mlp_norm: true\n"
     text = LITGPT_TINY.format(extra="", train_extra="").replace("  intermediate_size: 256\n",
                                                                   "  intermediate_size: 256\n" + extra)
     p = _write(tmp_path, "post.yaml", text)
-    assert planner.assess_plan(read_launch_config(p, "litgpt").plan()).counts.total == expected
+    assert planner.assess_plan(read_launch_config(p, "litgpt").plan()).counts.total == LITGPT_TINY_POST_NORMS_N
+
+
+@pytest.mark.integration
+def test_litgpt_hand_counts_agree_with_torch_modules():
+    # the hand counts above, against torch's own modules built as litgpt builds them
+    assert torch_litgpt_count() == LITGPT_TINY_N
+    assert torch_litgpt_count(post_attention_norm=True, post_mlp_norm=True) == LITGPT_TINY_POST_NORMS_N
 
 
 @pytest.mark.parametrize("key, line", [("train.tie_embeddings", '  tie_embeddings: "false"\n'),
@@ -337,13 +346,14 @@ def test_litgpt_quoted_booleans_are_refused_naming_file_line_and_key(key, line, 
 
 
 def test_litgpt_tie_embeddings_false_unquoted_stays_untied(tmp_path):
-    assert _litgpt_n(tmp_path, train_extra="  tie_embeddings: false\n") == 115_328
-    assert _litgpt_n(tmp_path, train_extra="  tie_embeddings: true\n") == 115_328 - 128 * 64
+    assert _litgpt_n(tmp_path, train_extra="  tie_embeddings: false\n") == LITGPT_TINY_N
+    assert _litgpt_n(tmp_path, train_extra="  tie_embeddings: true\n") == LITGPT_TINY_N - 128 * 64
 
 
 @pytest.mark.parametrize("text, match", [
     ("train: [1, 2]\nmodel_name: x\n", r"train: must be a mapping"),
-    (LITGPT_TINY.format(extra="", train_extra="").replace("LayerNorm", "GroupNorm"), r"norm_class_name: must be one of"),
+    (LITGPT_TINY.format(extra="", train_extra="").replace("LayerNorm", "GroupNorm"),
+     r"norm_class_name: must be one of"),
     (LITGPT_TINY.format(extra="  norm_qk: true\n", train_extra=""), r"norm_qk: .*not read"),
     (LITGPT_TINY.format(extra="  n_expert: 8\n", train_extra=""), r"n_expert: .*not read"),
     (LITGPT_TINY.format(extra="", train_extra="").replace("n_layer: 2", "n_layer: '2x'"), r"n_layer: must be a whole"),
@@ -380,8 +390,10 @@ def test_deepspeed_values_are_checked_against_its_schema(change, match, tmp_path
 
 
 @pytest.mark.parametrize("old, new, match", [
-    ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0", r"data_parallel_shard_degree: must be a whole"),
-    ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"', r"activation_checkpoint.mode: must be one of"),
+    ("[parallelism]", "[parallelism]\ndata_parallel_shard_degree = -1.0",
+     r"data_parallel_shard_degree: must be a whole"),
+    ("[activation_checkpoint]", '[activation_checkpoint]\nmode = "sometimes"',
+     r"activation_checkpoint.mode: must be one of"),
     ("enable=false", 'enable="false"', r"job.toml:{line}: compile.enable: must be true or false"),
     ("[training]", '[training]\nmixed_precision_param = "float16"', r"mixed_precision_param: must be one of"),
 ], ids=["shard-minus-1.0", "ac-mode-unknown", "quoted-bool", "unknown-dtype"])
@@ -471,7 +483,8 @@ def _saved_fit(tmp_path, extra="", law="E = 1.8\nA = 480.0\nB = 2000.0\nalpha = 
     (None, "x = " + "[" * 5000 + "]" * 5000 + "\n", "fit"),
 ], ids=["text-flops-range", "tiny-exponents", "5000-digits", "level-5", "5000-deep"])
 def test_bad_saved_fits_are_one_line(law, extra, needle, tmp_path, capsys):
-    p = _saved_fit(tmp_path, extra="\n" + extra if extra.startswith("[") else "", **({} if law is None else {"law": law}))
+    p = _saved_fit(tmp_path, extra="\n" + extra if extra.startswith("[") else "",
+                   **({} if law is None else {"law": law}))
     if not extra.startswith("["):
         p.write_text(extra + p.read_text())
     one_line(*run(["optimal", "--flops", "1e22", "--fit", p], capsys), needle)

@@ -10,7 +10,8 @@ from planner.laws.optimal import compute_optimal
 from planner.laws.power_law import CHINCHILLA_ROUNDED, FITS
 from planner.laws.registry import fit
 
-TABLE = list(csv.DictReader(open(FIXTURES / "chinchilla_table3.csv")))
+with open(FIXTURES / "chinchilla_table3.csv", newline="") as _f:
+    TABLE = list(csv.DictReader(_f))
 
 
 def test_table_a3_gopher_budget_row():

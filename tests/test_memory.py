@@ -165,7 +165,8 @@ def test_moe_activations_count_top_k_experts():
     a = planner.architecture("mixtral-8x7b-v0.1")
     T = 4096
     e = memory_estimate(a, Parallelism(seq_len=4096, flash_attention=True)).activations_per_layer
-    replicated = 2 * T * 4096 * 4 + 4 * T * 8 + 2 * T * 4096 * 2   # norms/QKV/MLP inputs, fp32 router logits, 2 token copies
+    # norms/QKV/MLP inputs, fp32 router logits, 2 token copies
+    replicated = 2 * T * 4096 * 4 + 4 * T * 8 + 2 * T * 4096 * 2
     attention = 2 * T * (4096 + 1024) + 2 * T * 1024 + 2 * T * 4096
     experts = 2 * T * 3 * 14336 * 2                                 # top-2 experts' gated MLPs
     assert e == replicated + attention + experts + 4 * 32 * T
@@ -212,7 +213,7 @@ def test_max_micro_batch_is_the_largest_that_fits():
 
 
 def test_params_only_fit_is_unknown_unless_the_states_alone_overflow():
-    assert memory_estimate(10**9, Parallelism(), "h100-sxm").fits is None      # 16 GB of states fit; activations unknown
+    assert memory_estimate(10**9, Parallelism(), "h100-sxm").fits is None  # 16 GB of states fit; activations unknown
     assert memory_estimate(10**10, Parallelism(), "h100-sxm").fits is False    # 160 GB of states do not
     assert memory_estimate(10**9, Parallelism(), "h100-sxm").max_micro_batch is None
 
@@ -336,7 +337,7 @@ def test_cli_params_only_has_null_activations(capsys):
 ])
 def test_cli_bad_layouts_exit_2_naming_the_option(capsys, args, option):
     base = {"--micro-batch": "1", "--seq-len": "2048"}
-    for k, v in zip(args[::2], args[1::2]):
+    for k, v in zip(args[::2], args[1::2], strict=True):
         base[k] = v
     argv = ["--model", "llama-3-8b"] + [x for kv in base.items() for x in kv]
     code, out, err = _run(capsys, *argv)
@@ -404,7 +405,8 @@ def test_cli_require_fit_fails_when_the_model_states_alone_overflow(capsys):
 def test_tp_rule_is_written_once():
     from planner.training.parallelism import check_tp, tp_degrees
     assert tp_degrees(32, 8) == [1, 2, 4, 8, 16, 32]      # Llama-3-8B: 16 and 32 replicate the 8 kv heads
-    assert tp_degrees(14, 2) == [1, 2, 14]                # Qwen2.5-0.5B: 7 divides 14 but neither divides nor is a multiple of 2
+    # Qwen2.5-0.5B: 7 divides 14 but neither divides nor is a multiple of 2
+    assert tp_degrees(14, 2) == [1, 2, 14]
     assert tp_degrees(32, 8, limit=8) == [1, 2, 4, 8]
     check_tp(14, 2, 14)
     for tp, words in ((4, "attention heads (14)"), (7, "key/value heads (2)")):
@@ -427,7 +429,8 @@ def test_message_for_the_plan_verdict():
     a = planner.architecture("llama-3-8b")
     bad = memory_estimate(a, Parallelism(seq_len=8192), "h100-sxm")
     assert bad.message.startswith("Memory: does not fit NVIDIA H100 SXM5 80GB: 287.70 GiB per GPU against 80.00 GiB")
-    assert bad.message.endswith("(mostly activations); smallest fix: TP 2, full recompute on 2 GPUs (68.57 GiB per GPU).")
+    assert bad.message.endswith("(mostly activations); smallest fix: TP 2, full recompute on 2 GPUs "
+                                "(68.57 GiB per GPU).")
     assert bad.fix.description == "--tp 2 --recompute full"    # the same change as command-line options
     good = memory_estimate(planner.architecture("qwen2.5-0.5b"), Parallelism(micro_batch=4), "a100-80gb")
     assert good.message == ("Memory: fits NVIDIA A100 SXM 80GB with 48.07 GiB headroom (31.93 GiB per GPU); "

@@ -63,8 +63,8 @@ def decode_conventions(bits: int) -> dict:
     """Family conventions (norms, biases, gating, positions) from one integer: one draw, fast to generate."""
     flag = lambda i: bool(bits >> i & 1)  # noqa: E731
     return dict(norm=NORMS[(bits >> 8) % 3], norms_per_layer=(bits >> 10) % 5,
-                max_positions=POSITIONS[(bits >> 13) % 4], gated_mlp=flag(0), final_norm=flag(1), qk_norm=flag(2), qkv_bias=flag(3), o_bias=flag(4),
-                mlp_bias=flag(5), lm_head_bias=flag(6), tied_embeddings=flag(7))
+                max_positions=POSITIONS[(bits >> 13) % 4], gated_mlp=flag(0), final_norm=flag(1), qk_norm=flag(2),
+                qkv_bias=flag(3), o_bias=flag(4), mlp_bias=flag(5), lm_head_bias=flag(6), tied_embeddings=flag(7))
 
 
 @st.composite
@@ -656,7 +656,7 @@ def test_plan_unknown_keys_are_refused_naming_the_key(section, key):
 
 def test_plan_documents_that_are_not_tables_are_refused():
     for doc in ([], "x", 5, None):
-        expect_error(lambda: plan_from_dict(doc), "plan")
+        expect_error(lambda doc=doc: plan_from_dict(doc), "plan")
     expect_error(lambda: plan_from_dict({"model": {"params": 5}}), "plan.training")
     expect_error(lambda: plan_from_dict({"training": {"steps": 5}}), "plan.model")
     expect_error(lambda: plan_from_dict(patched("model", "catalog", "gpt2")), "plan.model")  # two models
@@ -816,7 +816,8 @@ def test_numpy_arrays_at_frontier_scale_do_not_overflow():
     d = np.array([10**14, 10**15], dtype=np.int64)
     assert planner.verdict.gate.ratio(d, n).tolist() == [10.0, 100.0]
     assert compute.training_flops(n, d).tolist() == [6e27, 6e28]  # int64 would overflow here
-    assert planner.training.budget.training_tokens(np.array([25_000_000], dtype=np.int64), np.array([4_000_000])).tolist() == [1e14]
+    tokens = planner.training.budget.training_tokens(np.array([25_000_000], dtype=np.int64), np.array([4_000_000]))
+    assert tokens.tolist() == [1e14]
     assert planner.verdict.gate.steps_to_target(n, np.array([10**9, 10**9]), 20.0).tolist() == [200_000, 200_000]
     df = planner.sweep(n, tokens=d, unique_tokens=1e14)
     assert df.flops.tolist() == [6e27, 6e28] and df.epochs.tolist() == [1.0, 10.0]
@@ -838,7 +839,8 @@ def test_steps_and_tokens_to_target_arrays_match_scalars(arrays, target, prior):
     ns, tpss = arrays
     steps = planner.verdict.gate.steps_to_target(np.array(ns, dtype=float), np.array(tpss, dtype=float), target, prior)
     tokens = planner.verdict.gate.tokens_to_target(np.array(ns, dtype=float), target, prior)
-    assert steps.tolist() == [planner.verdict.gate.steps_to_target(n, t, target, prior) for n, t in zip(ns, tpss)]
+    assert steps.tolist() == [planner.verdict.gate.steps_to_target(n, t, target, prior)
+                              for n, t in zip(ns, tpss, strict=True)]
     assert tokens.tolist() == [planner.verdict.gate.tokens_to_target(n, target, prior) for n in ns]
 
 
@@ -849,10 +851,11 @@ def test_ratio_and_level_arrays_match_scalars(arrays, t):
     ds, ns = arrays
     r = planner.verdict.gate.ratio(np.array(ds, dtype=float), np.array(ns, dtype=float))
     # a scalar ratio is the exact quotient rounded toward zero, an array's is rounded to nearest: one ulp apart
-    assert r.tolist() == pytest.approx([planner.verdict.gate.ratio(d, n) for d, n in zip(ds, ns)], rel=2**-52)
+    assert r.tolist() == pytest.approx([planner.verdict.gate.ratio(d, n) for d, n in zip(ds, ns, strict=True)],
+                                       rel=2**-52)
     # the level is decided from D and N, the same for arrays and scalars
     codes = level_code(np.array(ds), np.array(ns), t)
-    assert [LEVELS[c] for c in codes] == [planner.assess(n, d, thresholds=t).level for d, n in zip(ds, ns)]
+    assert [LEVELS[c] for c in codes] == [planner.assess(n, d, thresholds=t).level for d, n in zip(ds, ns, strict=True)]
 
 
 @FAST
@@ -860,7 +863,7 @@ def test_ratio_and_level_arrays_match_scalars(arrays, t):
 def test_effective_tokens_and_flops_arrays_match_scalars(ds, u):
     arr = corpus.effective_tokens(np.array(ds), u)
     assert arr.tolist() == [corpus.effective_tokens(d, u) for d in ds]
-    assert all(e <= d * (1 + 1e-12) for e, d in zip(arr, ds))  # repetition never adds data
+    assert all(e <= d * (1 + 1e-12) for e, d in zip(arr, ds, strict=True))  # repetition never adds data
     flops = compute.training_flops(np.array(ds), u)
     assert flops.tolist() == [compute.training_flops(d, u) for d in ds]
     assert np.isfinite(flops).all()
@@ -872,7 +875,7 @@ def test_effective_tokens_and_flops_arrays_match_scalars(ds, u):
 def test_sweep_agrees_with_the_scalar_assessment(arrays, tps, unique):
     ns, steps = arrays
     df = planner.sweep(np.array(ns), steps=np.array(steps), tokens_per_step=tps, unique_tokens=unique)
-    for row, n, s in zip(df.itertuples(), ns, steps):
+    for row, n, s in zip(df.itertuples(), ns, steps, strict=True):
         r = planner.assess(n, s * tps, tokens_per_step=tps, unique_tokens=unique)
         assert row.tokens == r.tokens and row.ratio == pytest.approx(r.ratio, rel=1e-12)
         assert row.level == r.level and row.blocked == r.blocked

@@ -26,7 +26,8 @@ def test_review_writes_offline_html_and_prints_one_line(tmp_path):
     assert "data/plans/origin-case.toml" in html and re.search(r"planner \d+\.\d+\.\d+ · \d{4}-\d{2}-\d{2}", html)
     assert "SEVERE — blocked: D/N 0.045" in html and "(blocked)" not in html
     img = re.search(r"<img [^>]+>", html).group(0)
-    assert "data:image/png;base64," in img and 'alt="Left: judged D/N (D\'/N, on effective tokens) against training steps for Origin case' in img
+    assert "data:image/png;base64," in img
+    assert 'alt="Left: judged D/N (D\'/N, on effective tokens) against training steps for Origin case' in img
     # memory per GPU (the plan's [parallelism]: one A100 80GB, bf16-mixed AdamW, ZeRO 0): 2 bytes of weights
     # per parameter, 494,032,768 × 2 / 2^30 = 0.92 GiB, and the bar with the 80 GiB capacity line
     assert "Memory per GPU" in html and 'data-fits="fits"' in html and "capacity: 80.00 GiB" in html

@@ -204,7 +204,8 @@ def test_plan_validates_on_construction_naming_the_field():
     b = planner.budget(10, tokens_per_step=100)
     for kwargs, field in [({"mfu": 2}, "hardware.mfu"), ({"accelerator": "abacus"}, "hardware.accelerator"),
                           ({"corpus_name": "no-such-corpus"}, "corpus.name"), ({"count": 0}, "hardware.count"),
-                          ({"fit": "astrology"}, "law.fit"), ({"price_per_gpu_hour": -1}, "hardware.price_per_gpu_hour"),
+                          ({"fit": "astrology"}, "law.fit"),
+                          ({"price_per_gpu_hour": -1}, "hardware.price_per_gpu_hour"),
                           ({"param_kind": "some"}, "model.param_kind"), ({"unique_tokens": 0}, "corpus.unique_tokens")]:
         with pytest.raises(InputError) as e:
             Plan(budget=b, params=10**6, **kwargs)
@@ -244,9 +245,10 @@ def test_vectorised_helpers_accept_every_kind_of_number():
     s = pd.Series([1e10, 2e10], index=["a", "b"])
     out = planner.verdict.gate.ratio(s, 1e9)
     assert isinstance(out, pd.Series) and list(out.index) == ["a", "b"] and out.tolist() == [10.0, 20.0]
-    assert planner.verdict.gate.ratio(np.array(2e10), np.float64(1e9)) == 20.0 and isinstance(planner.verdict.gate.ratio(20, 1), float)
-    assert planner.verdict.gate.steps_to_target(1000, 7) == 2858 and isinstance(planner.verdict.gate.steps_to_target(1000, 7), int)
-    assert planner.verdict.gate.steps_to_target(np.array([1000, 2000]), 7).tolist() == [2858, 5715]   # ceil(20000/7), ceil(40000/7)
+    gate = planner.verdict.gate
+    assert gate.ratio(np.array(2e10), np.float64(1e9)) == 20.0 and isinstance(gate.ratio(20, 1), float)
+    assert gate.steps_to_target(1000, 7) == 2858 and isinstance(gate.steps_to_target(1000, 7), int)
+    assert gate.steps_to_target(np.array([1000, 2000]), 7).tolist() == [2858, 5715]   # ceil(20000/7), ceil(40000/7)
 
 
 @pytest.mark.parametrize("call, field", [
@@ -368,12 +370,12 @@ tokens = 2e12
 def test_a_launch_config_is_judged_like_a_plan(capsys):
     # nanoGPT's config/train_gpt2.py on 8 GPUs: 124,373,760 parameters (vocabulary padded to 50,304, tied head,
     # learned positions), 40 × 12 × 1,024 = 491,520 tokens per iteration.
-    code, out, _ = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py", "--format", "nanogpt",
-                        "--gpus", "8", "--json"], capsys)
+    code, out, _ = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py",
+                        "--format", "nanogpt", "--gpus", "8", "--json"], capsys)
     j = json.loads(out)
     assert code == 0 and j["params"] == 124_373_760 and j["tokens_per_step"] == 491_520
-    code, _, err = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py", "--format", "nanogpt",
-                        "--steps", "10"], capsys)
+    code, _, err = run(["check", "--launch-config", "tests/fixtures/launch/nanogpt_train_gpt2.py",
+                        "--format", "nanogpt", "--steps", "10"], capsys)
     assert code == 2 and "--launch-config" in err
 
 

@@ -63,7 +63,7 @@ def test_no_such_control():
 def test_the_valid_move_rules_by_hand():
     assert divisors(36) == [1, 2, 3, 4, 6, 9, 12, 18, 36]
     assert head_options(64) == [1, 2, 4, 8]                       # 64 / 16 = 4 wide: below 8
-    assert tp_options(14, 2) == [1, 2, 14]                        # 7 divides 14 but neither divides nor is a multiple of 2
+    assert tp_options(14, 2) == [1, 2, 14]  # 7 divides 14 but neither divides nor is a multiple of 2
     assert tp_options(32, 8) == [1, 2, 4, 8, 16, 32]
     assert tp_options(12, 4) == [1, 2, 4, 12]                     # 3 and 6: neither divide 4 nor are multiples of it
 
