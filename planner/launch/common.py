@@ -10,9 +10,12 @@ stage) are kept beside the plan in :attr:`LaunchConfig.parallelism`;
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import files, limits, validate
 from ..datafiles import DATA_DIR
@@ -20,6 +23,12 @@ from ..errors import InputError, PlanFileError
 from ..model.architecture import Architecture
 from ..training.parallelism import PLAN_KEYS, Parallelism
 from ..verdict.planfile import plan_from_dict
+from ..verdict.schema import Plan
+
+if TYPE_CHECKING:
+    import yaml
+
+_T = TypeVar("_T")
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")
 
@@ -59,16 +68,16 @@ class LaunchConfig:
 
     path: Path
     format: str
-    document: dict
+    document: dict[str, Any]
     read: tuple[FieldRead, ...]
     assumed: tuple[Assumed, ...]
-    parallelism: dict = field(default_factory=dict)
+    parallelism: dict[str, Any] = field(default_factory=dict)
 
-    def plan(self):
+    def plan(self) -> Plan:
         """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file)."""
         return plan_from_dict(self.document, base=self.path.parent, name=self.document.get("name", self.path.stem))
 
-    def layout(self):
+    def layout(self) -> Parallelism:
         """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).
 
         Raises :class:`InputError` for a layout that model has no place for (context parallelism > 1).
@@ -84,7 +93,7 @@ class LaunchConfig:
         import tomli_w
         return tomli_w.dumps(self.document)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``format``, ``path``, ``plan`` (the document), ``read``, ``assumed``, ``parallelism``."""
         return {"format": self.format, "path": str(self.path), "plan": self.document,
                 "read": [dataclasses.asdict(f) for f in self.read],
@@ -106,7 +115,7 @@ class Source:
         self.lines: dict[str, int] = {}
         self.read: list[FieldRead] = []
         self.assumed: list[Assumed] = []
-        self.parallelism: dict = {}
+        self.parallelism: dict[str, Any] = {}
 
     def line(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -119,15 +128,15 @@ class Source:
         """A :class:`PlanFileError` whose field names the file, the line and the key."""
         return PlanFileError(self.where(key), problem)
 
-    def took(self, key: str, value, sets: str):
+    def took(self, key: str, value: _T, sets: str) -> _T:
         self.read.append(FieldRead(key, value, self.line(key), sets))
         return value
 
-    def assume(self, key: str, value, why: str):
+    def assume(self, key: str, value: _T, why: str) -> _T:
         self.assumed.append(Assumed(key, value, why))
         return value
 
-    def count(self, key: str, value, *, minimum: int = 1):
+    def count(self, key: str, value: Any, *, minimum: int = 1) -> int:
         """``value`` as a whole number, or an error naming ``key`` and its line."""
         if isinstance(value, str):
             value = value.strip()
@@ -136,14 +145,14 @@ class Source:
         except InputError as e:
             raise self.error(key, e.problem) from None
 
-    def result(self, document: dict) -> LaunchConfig:
+    def result(self, document: dict[str, Any]) -> LaunchConfig:
         """The :class:`LaunchConfig`, its plan document completed with what the file said of the run: the world
         size as ``[hardware] count`` and the layout as ``[parallelism]`` (so a written plan file keeps them)."""
         return LaunchConfig(self.path, self.format, complete_document(document, self.parallelism), tuple(self.read),
                             tuple(self.assumed), dict(self.parallelism))
 
 
-def complete_document(document: dict, layout: dict) -> dict:
+def complete_document(document: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
     """``document`` with ``[hardware] count`` = the world size (DP × TP × PP × CP) and a ``[parallelism]`` table
     of the layout's plan keys (left out under context parallelism, which the memory model does not cover, and
     when the budget is given as tokens per step)."""
@@ -161,7 +170,7 @@ def complete_document(document: dict, layout: dict) -> dict:
     return doc
 
 
-def read_text(path, field: str = "launch config") -> tuple[Path, str]:
+def read_text(path: str | os.PathLike[str], field: str = "launch config") -> tuple[Path, str]:
     """The text of a launch file, read through :func:`planner.files.read_text`.
 
     Args:
@@ -182,7 +191,8 @@ def read_text(path, field: str = "launch config") -> tuple[Path, str]:
     return p, text
 
 
-def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_file: dict | None = None,
+def world_size(src: Source, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None, *,
+               from_file: dict[str, int] | None = None,
                model_parallel: int = 1) -> int:
     """The number of GPUs (ranks) in the run.
 
@@ -218,7 +228,7 @@ def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_f
                       + " (give --gpus for the real data-parallel size)")
 
 
-def _option(name: str, value) -> int:
+def _option(name: str, value: Any) -> int:
     return validate.count(name, value.strip() if isinstance(value, str) else value)
 
 
@@ -235,7 +245,7 @@ def data_parallel(src: Source, world: int, model_parallel: dict[str, int]) -> in
     return world // prod
 
 
-def architecture_fields(arch: Architecture) -> dict:
+def architecture_fields(arch: Architecture) -> dict[str, Any]:
     """An Architecture as a ``[model.dimensions]`` table: the inputs it was given (defaults left out)."""
     defaults = Architecture(num_layers=1, hidden_size=1, num_heads=1, vocab_size=1).inputs()
     return {k: list(v) if isinstance(v, tuple) else v for k, v in arch.inputs().items()
@@ -243,7 +253,7 @@ def architecture_fields(arch: Architecture) -> dict:
 
 
 def training_table(steps: int, micro_batch: int, grad_accum: int, data_parallel_size: int, seq_len: int,
-                   prior_tokens: int = 0) -> dict:
+                   prior_tokens: int = 0) -> dict[str, int]:
     t = {"steps": steps, "micro_batch": micro_batch, "grad_accum": grad_accum, "data_parallel": data_parallel_size,
          "seq_len": seq_len}
     if prior_tokens:
@@ -259,13 +269,13 @@ def batch_split(src: Source, global_key: str, global_batch: int, micro_batch: in
     return global_batch // (micro_batch * dp)
 
 
-def yaml_lines(text: str, node=None) -> dict[str, int]:
+def yaml_lines(text: str, node: yaml.Node | None = None) -> dict[str, int]:
     """Dotted key → 1-based line of every mapping key in a YAML document (``node``: the composed document)."""
     import yaml
     out: dict[str, int] = {}
     seen: set[int] = set()
 
-    def walk(node, prefix):
+    def walk(node: yaml.Node, prefix: str) -> None:
         if isinstance(node, yaml.MappingNode) and id(node) not in seen:
             seen.add(id(node))  # an aliased mapping is walked once: no expansion
             for k, v in node.value:
@@ -273,27 +283,26 @@ def yaml_lines(text: str, node=None) -> dict[str, int]:
                     key = prefix + str(k.value)
                     out.setdefault(key, k.start_mark.line + 1)
                     walk(v, key + ".")
-    try:
+    with contextlib.suppress(yaml.YAMLError, ValueError, RecursionError):  # the loader reports the error
         walk(yaml.compose(text, Loader=_yaml_loader()) if node is None else node, "")
-    except (yaml.YAMLError, ValueError, RecursionError):
-        pass  # the loader reports the error
     return out
 
 
-def _yaml_loader():
+def _yaml_loader() -> type[yaml.SafeLoader]:
     """PyYAML's safe loader, the C one when PyYAML was built with libyaml (about ten times faster)."""
     import yaml
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
-def _children(node) -> list:
+def _children(node: yaml.Node) -> list[yaml.Node]:
     import yaml
     if isinstance(node, yaml.MappingNode):
         return [c for pair in node.value for c in pair]
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-def yaml_size(node) -> tuple[int, int]:
+def yaml_size(node: yaml.Node) -> tuple[int, int]:
     """``(values, aliases)`` of a composed YAML node graph: the values it expands to and its alias references.
 
     Measured on the graph, each node once, so an alias bomb is measured without being expanded.
@@ -326,7 +335,7 @@ def yaml_size(node) -> tuple[int, int]:
     return sizes.get(id(node), 1), aliases
 
 
-def load_yaml(src: Source):
+def load_yaml(src: Source) -> Any:
     """The YAML document of ``src`` (a safe loader: plain data only), its key lines in ``src.lines``.
 
     Aliases are bounded before anything is constructed (see :func:`yaml_size`): an alias bomb is one error.
@@ -374,7 +383,7 @@ def toml_lines(text: str) -> dict[str, int]:
     return out
 
 
-def flatten(d: dict, prefix: str = "") -> dict:
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (tables only; lists stay values)."""
     out = {}
     for k, v in d.items():
