@@ -49,8 +49,8 @@ def read_launch_config(path: str | os.PathLike[str], format: str, *, gpus: Any =
 
     Returns:
         A :class:`LaunchConfig`: ``document`` (the plan document
-        :func:`planner.plan_from_dict` accepts), ``read``, ``assumed``, ``parallelism``;
-        ``.plan()`` builds the :class:`planner.Plan`, ``.to_toml()`` a plan file.
+            :func:`planner.plan_from_dict` accepts), ``read``, ``assumed``, ``parallelism``;
+            ``.plan()`` builds the :class:`planner.Plan`, ``.to_toml()`` a plan file.
 
     Raises:
         PlanFileError: the file is missing, unreadable or malformed, holds a field the
@@ -76,5 +76,19 @@ def read_launch_config(path: str | os.PathLike[str], format: str, *, gpus: Any =
 
 
 def launch_plan(path: str | os.PathLike[str], format: str, **kwargs: Any) -> Plan:
-    """The :class:`planner.Plan` of a launch file: ``read_launch_config(path, format, **kwargs).plan()``."""
+    """The :class:`planner.Plan` of a launch file: ``read_launch_config(path, format, **kwargs).plan()``.
+
+    Args:
+        path: the launch file, as for :func:`read_launch_config`.
+        format: one of :data:`FORMATS`.
+        **kwargs: the other arguments of :func:`read_launch_config` (``gpus``, ``nodes``, ``gpus_per_node``,
+            ``dataset_size``, ``seq_len``).
+
+    Returns:
+        The validated :class:`planner.Plan`.
+
+    Raises:
+        PlanFileError: as for :func:`read_launch_config`, or the plan document it reads is not a valid plan.
+        InputError: as for :func:`read_launch_config`.
+    """
     return read_launch_config(path, format, **kwargs).plan()

@@ -61,7 +61,15 @@ BOOL_FIELDS, INT_FIELDS, REAL_FIELDS = (frozenset(names.split()) for names in (_
 
 
 def check_types(src: Source, args: dict[str, Any]) -> None:
-    """Each argument against its ``TrainingArguments`` type (null is accepted: the default)."""
+    """Each argument against its ``TrainingArguments`` type (null is accepted: the default).
+
+    Args:
+        src: the file being read.
+        args: the arguments by name.
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type (a quoted boolean is text).
+    """
     for key, v in args.items():
         if v is None:
             continue
@@ -82,6 +90,16 @@ def epoch_steps(dataset_size: int, micro_batch: int, grad_accum: int, world: int
 
     Each rank's dataloader yields ceil(dataset_size / (micro_batch × world)) batches; an epoch
     is ``max(batches // grad_accum, 1)`` updates and the run ``ceil(epochs × updates)``.
+
+    Args:
+        dataset_size: samples in the training set.
+        micro_batch: samples per device per forward pass.
+        grad_accum: gradient-accumulation steps.
+        world: GPUs (data-parallel ranks).
+        epochs: ``num_train_epochs`` (fractions allowed).
+
+    Returns:
+        The optimizer steps.
     """
     batches = -(-dataset_size // (micro_batch * world))
     per_epoch = max(batches // grad_accum, 1)
@@ -89,7 +107,14 @@ def epoch_steps(dataset_size: int, micro_batch: int, grad_accum: int, world: int
 
 
 def json_lines(text: str) -> dict[str, int]:
-    """Key → 1-based line of the first ``"key":`` in a JSON text (nested keys by their last name too)."""
+    """Key → 1-based line of the first ``"key":`` in a JSON text (nested keys by their last name too).
+
+    Args:
+        text: the JSON text.
+
+    Returns:
+        The first line of each key.
+    """
     out: dict[str, int] = {}
     for i, line in enumerate(text.splitlines(), 1):
         for part in line.split('"')[1::2]:
@@ -206,7 +231,27 @@ def _deepspeed(src: Source, value: Any, micro: int, accum: int, world: int) -> d
 
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None,
          dataset_size: Any = None, seq_len: Any = None) -> LaunchConfig:
-    """Read Hugging Face TrainingArguments (JSON or YAML; see the module docstring)."""
+    """Read Hugging Face TrainingArguments (JSON or YAML; see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+        dataset_size: samples in the training set, for an epoch-based run (``--dataset-size``).
+        seq_len: tokens per sample, when the arguments do not state it (``--seq-len``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not a JSON object or YAML mapping, a field that is
+            neither a TrainingArguments field nor a script argument, a value of the wrong type, a model the
+            planner cannot resolve, no sequence length, an epoch-based run without ``dataset_size``, or a
+            DeepSpeed config that contradicts the Trainer's batch.
+        InputError: ``gpus``, ``nodes``, ``gpus_per_node``, ``dataset_size`` or ``seq_len`` is not acceptable.
+    """
     src = Source(path, "hf-trainer", text)
     args = _load(src)
     if not isinstance(args, dict):

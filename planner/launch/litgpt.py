@@ -79,6 +79,13 @@ def check_types(src: Source, flat: dict[str, Any]) -> None:
 
     A quoted boolean (``tie_embeddings: "false"``) is a string, not a boolean, and is refused; so is a value
     outside a Literal's choices.
+
+    Args:
+        src: the file being read.
+        flat: the document's fields by dotted key (:func:`~planner.launch.common.flatten`).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type or outside a Literal's choices.
     """
     for key, value in flat.items():
         kind = TYPES.get(key)
@@ -161,7 +168,24 @@ def _from_model_config(src: Source, mc: dict[str, Any], tie: bool) -> Architectu
 
 
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
-    """Read a LitGPT pretraining YAML (see the module docstring)."""
+    """Read a LitGPT pretraining YAML (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid YAML, a value of the wrong type, a model
+            name the planner does not resolve or a model_config it does not read, a missing batch field, a
+            global batch not divisible by micro-batch × GPUs, or no train.max_tokens or train.max_steps.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "litgpt", text)
     doc = load_yaml(src)
     if not isinstance(doc, dict):

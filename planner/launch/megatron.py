@@ -147,7 +147,25 @@ def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str
 
 
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
-    """Read a Megatron-LM launch script or argument file (see the module docstring)."""
+    """Read a Megatron-LM launch script or argument file (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not a Megatron-LM argument, an argument given
+            twice with different values, a missing dimension or batch argument, a value of the wrong type,
+            arguments the planner does not model (mixture of experts, relative positions), or a global batch not
+            divisible by micro-batch × data-parallel.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "megatron", text)
     args = _arguments(src, _parse_script(src))
 

@@ -152,7 +152,25 @@ def _settings(src: Source) -> tuple[dict[str, Any], set[str]]:
 
 
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
-    """Read a nanoGPT config file merged over ``train.py``'s defaults (see the module docstring)."""
+    """Read a nanoGPT config file merged over ``train.py``'s defaults (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid Python, a statement that is not a plain
+            assignment, a setting train.py does not have, a value that needs running code or of the wrong type,
+            an ``init_from`` that is not scratch, resume or a GPT-2 name, or settings that contradict each
+            other.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "nanogpt", text)
     cfg, given = _settings(src)
 

@@ -79,7 +79,15 @@ TYPES = {**dict.fromkeys(_BOOL.split(), "bool"), **dict.fromkeys(_INT.split(), "
 
 
 def check_types(src: Source, flat: dict[str, Any]) -> None:
-    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key."""
+    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key.
+
+    Args:
+        src: the file being read.
+        flat: the job config's fields by dotted key (:func:`~planner.launch.common.flatten`).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type or outside a choice's values.
+    """
     for key, v in flat.items():
         kind = TYPES.get(key)
         if isinstance(kind, tuple):
@@ -96,7 +104,16 @@ def check_types(src: Source, flat: dict[str, Any]) -> None:
 
 
 def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
-    """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``."""
+    """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``.
+
+    Args:
+        dim: the model width d.
+        multiplier: ``ffn_dim_multiplier``, or None.
+        multiple_of: the width is rounded up to a multiple of it.
+
+    Returns:
+        The FeedForward width.
+    """
     hidden = int(2 * (4 * dim) / 3)
     if multiplier is not None:
         hidden = int(multiplier * hidden)
@@ -127,7 +144,24 @@ def _model(src: Source, name: str, flavor: str) -> dict[str, Any]:
 
 
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
-    """Read a torchtitan TOML job config (see the module docstring)."""
+    """Read a torchtitan TOML job config (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid TOML, a field torchtitan does not have,
+            a value of the wrong type, a model flavor the planner does not know, or degrees or a batch that
+            contradict each other.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "torchtitan", text)
     try:
         doc = tomllib.loads(text)
