@@ -11,21 +11,27 @@ Not imported by ``import planner``; PyYAML and tomli-w are imported when used.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any
+
 from .. import validate
 from ..errors import InputError
+from ..verdict.schema import Plan
 from . import hf_trainer, litgpt, megatron, nanogpt, torchtitan
 from .common import FORMATS, Assumed, FieldRead, LaunchConfig, read_text
 
 __all__ = ["FORMATS", "Assumed", "FieldRead", "LaunchConfig", "launch_plan", "read_launch_config"]
 
 
-def _reader(fmt: str):
+def _reader(fmt: str) -> Callable[..., LaunchConfig]:
     return {"megatron": megatron.read, "torchtitan": torchtitan.read, "litgpt": litgpt.read,
             "nanogpt": nanogpt.read, "hf-trainer": hf_trainer.read}[fmt]
 
 
-def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_node=None,
-                       dataset_size=None, seq_len=None) -> LaunchConfig:
+# gpus, nodes, gpus_per_node, dataset_size and seq_len are user input before validation (Any).
+def read_launch_config(path: str | os.PathLike[str], format: str, *, gpus: Any = None, nodes: Any = None,
+                       gpus_per_node: Any = None, dataset_size: Any = None, seq_len: Any = None) -> LaunchConfig:
     """Read a framework's launch file into a plan document.
 
     Args:
@@ -43,8 +49,8 @@ def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_nod
 
     Returns:
         A :class:`LaunchConfig`: ``document`` (the plan document
-        :func:`planner.plan_from_dict` accepts), ``read``, ``assumed``, ``parallelism``;
-        ``.plan()`` builds the :class:`planner.Plan`, ``.to_toml()`` a plan file.
+            :func:`planner.plan_from_dict` accepts), ``read``, ``assumed``, ``parallelism``;
+            ``.plan()`` builds the :class:`planner.Plan`, ``.to_toml()`` a plan file.
 
     Raises:
         PlanFileError: the file is missing, unreadable or malformed, holds a field the
@@ -58,7 +64,7 @@ def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_nod
         raise InputError("--format", f"one of {', '.join(FORMATS)}",
                          detail=f"must be one of {', '.join(FORMATS)}, got {validate.shown(format)}")
     p, text = read_text(path)
-    kwargs = dict(gpus=gpus, nodes=nodes, gpus_per_node=gpus_per_node)
+    kwargs: dict[str, Any] = dict(gpus=gpus, nodes=nodes, gpus_per_node=gpus_per_node)
     if format == "hf-trainer":
         kwargs.update(dataset_size=dataset_size, seq_len=seq_len)
     else:
@@ -69,6 +75,20 @@ def read_launch_config(path, format: str, *, gpus=None, nodes=None, gpus_per_nod
     return _reader(format)(p, text, **kwargs)
 
 
-def launch_plan(path, format: str, **kwargs):
-    """The :class:`planner.Plan` of a launch file: ``read_launch_config(path, format, **kwargs).plan()``."""
+def launch_plan(path: str | os.PathLike[str], format: str, **kwargs: Any) -> Plan:
+    """The :class:`planner.Plan` of a launch file: ``read_launch_config(path, format, **kwargs).plan()``.
+
+    Args:
+        path: the launch file, as for :func:`read_launch_config`.
+        format: one of :data:`FORMATS`.
+        **kwargs: the other arguments of :func:`read_launch_config` (``gpus``, ``nodes``, ``gpus_per_node``,
+            ``dataset_size``, ``seq_len``).
+
+    Returns:
+        The validated :class:`planner.Plan`.
+
+    Raises:
+        PlanFileError: as for :func:`read_launch_config`, or the plan document it reads is not a valid plan.
+        InputError: as for :func:`read_launch_config`.
+    """
     return read_launch_config(path, format, **kwargs).plan()

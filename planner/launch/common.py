@@ -10,9 +10,12 @@ stage) are kept beside the plan in :attr:`LaunchConfig.parallelism`;
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import files, limits, validate
 from ..datafiles import DATA_DIR
@@ -20,6 +23,12 @@ from ..errors import InputError, PlanFileError
 from ..model.architecture import Architecture
 from ..training.parallelism import PLAN_KEYS, Parallelism
 from ..verdict.planfile import plan_from_dict
+from ..verdict.schema import Plan
+
+if TYPE_CHECKING:
+    import yaml
+
+_T = TypeVar("_T")
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")
 
@@ -59,16 +68,16 @@ class LaunchConfig:
 
     path: Path
     format: str
-    document: dict
+    document: dict[str, Any]
     read: tuple[FieldRead, ...]
     assumed: tuple[Assumed, ...]
-    parallelism: dict = field(default_factory=dict)
+    parallelism: dict[str, Any] = field(default_factory=dict)
 
-    def plan(self):
+    def plan(self) -> Plan:
         """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file)."""
         return plan_from_dict(self.document, base=self.path.parent, name=self.document.get("name", self.path.stem))
 
-    def layout(self):
+    def layout(self) -> Parallelism:
         """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).
 
         Raises :class:`InputError` for a layout that model has no place for (context parallelism > 1).
@@ -84,7 +93,7 @@ class LaunchConfig:
         import tomli_w
         return tomli_w.dumps(self.document)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``format``, ``path``, ``plan`` (the document), ``read``, ``assumed``, ``parallelism``."""
         return {"format": self.format, "path": str(self.path), "plan": self.document,
                 "read": [dataclasses.asdict(f) for f in self.read],
@@ -93,7 +102,14 @@ class LaunchConfig:
 
 
 def known_fields(name: str) -> frozenset[str]:
-    """The field names a framework accepts, from ``data/launch/<name>.txt`` (sources in its SOURCES.md)."""
+    """The field names a framework accepts, from ``data/launch/<name>.txt`` (sources in its SOURCES.md).
+
+    Args:
+        name: the list's name (``megatron_arguments``, ``torchtitan_fields``, ...).
+
+    Returns:
+        The names, one per non-comment line of the file.
+    """
     text = (DATA_DIR / "launch" / f"{name}.txt").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
@@ -106,29 +122,85 @@ class Source:
         self.lines: dict[str, int] = {}
         self.read: list[FieldRead] = []
         self.assumed: list[Assumed] = []
-        self.parallelism: dict = {}
+        self.parallelism: dict[str, Any] = {}
 
     def line(self, key: str) -> int | None:
+        """The 1-based line of ``key`` in the file.
+
+        Args:
+            key: the key as the framework spells it.
+
+        Returns:
+            The line, or None when the key was not found on a line.
+        """
         return self.lines.get(key)
 
     def where(self, key: str) -> str:
+        """Where ``key`` sits, for an error's field: ``file:line: key`` (``file: key`` without a line).
+
+        Args:
+            key: the key as the framework spells it.
+
+        Returns:
+            The location in words.
+        """
         line = self.line(key)
         return f"{self.path.name}:{line}: {key}" if line else f"{self.path.name}: {key}"
 
     def error(self, key: str, problem: str) -> PlanFileError:
-        """A :class:`PlanFileError` whose field names the file, the line and the key."""
+        """A :class:`PlanFileError` whose field names the file, the line and the key.
+
+        Args:
+            key: the key at fault.
+            problem: what is wrong with it.
+
+        Returns:
+            The error, for the caller to raise.
+        """
         return PlanFileError(self.where(key), problem)
 
-    def took(self, key: str, value, sets: str):
+    def took(self, key: str, value: _T, sets: str) -> _T:
+        """Record a value read from the file.
+
+        Args:
+            key: the key as the framework spells it.
+            value: the value read.
+            sets: the plan field it sets (``training.steps``, ``parallelism.tp``, ...).
+
+        Returns:
+            ``value``, so a read can be recorded where it is used.
+        """
         self.read.append(FieldRead(key, value, self.line(key), sets))
         return value
 
-    def assume(self, key: str, value, why: str):
+    def assume(self, key: str, value: _T, why: str) -> _T:
+        """Record a value the file does not state.
+
+        Args:
+            key: the plan field it sets.
+            value: the value used.
+            why: the reason, in words (a framework default, a command-line option, ...).
+
+        Returns:
+            ``value``, so an assumption can be recorded where it is used.
+        """
         self.assumed.append(Assumed(key, value, why))
         return value
 
-    def count(self, key: str, value, *, minimum: int = 1):
-        """``value`` as a whole number, or an error naming ``key`` and its line."""
+    def count(self, key: str, value: Any, *, minimum: int = 1) -> int:
+        """``value`` as a whole number, or an error naming ``key`` and its line.
+
+        Args:
+            key: the key the value was read from.
+            value: the value (text is stripped first).
+            minimum: the least value accepted.
+
+        Returns:
+            The whole number.
+
+        Raises:
+            PlanFileError: naming the file, the line and ``key``: not a whole number from ``minimum``.
+        """
         if isinstance(value, str):
             value = value.strip()
         try:
@@ -136,17 +208,32 @@ class Source:
         except InputError as e:
             raise self.error(key, e.problem) from None
 
-    def result(self, document: dict) -> LaunchConfig:
+    def result(self, document: dict[str, Any]) -> LaunchConfig:
         """The :class:`LaunchConfig`, its plan document completed with what the file said of the run: the world
-        size as ``[hardware] count`` and the layout as ``[parallelism]`` (so a written plan file keeps them)."""
+        size as ``[hardware] count`` and the layout as ``[parallelism]`` (so a written plan file keeps them).
+
+        Args:
+            document: the plan document the reader built (``[model]`` and ``[training]`` tables).
+
+        Returns:
+            The :class:`LaunchConfig`, with what was read and assumed.
+        """
         return LaunchConfig(self.path, self.format, complete_document(document, self.parallelism), tuple(self.read),
                             tuple(self.assumed), dict(self.parallelism))
 
 
-def complete_document(document: dict, layout: dict) -> dict:
+def complete_document(document: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
     """``document`` with ``[hardware] count`` = the world size (DP × TP × PP × CP) and a ``[parallelism]`` table
     of the layout's plan keys (left out under context parallelism, which the memory model does not cover, and
-    when the budget is given as tokens per step)."""
+    when the budget is given as tokens per step).
+
+    Args:
+        document: a plan document.
+        layout: the layout in :class:`~planner.training.parallelism.Parallelism`'s names, plus ``cp``.
+
+    Returns:
+        A new document (``document`` is not changed); ``document`` itself when there is no layout.
+    """
     doc = dict(document)
     training = doc.get("training", {})
     if not layout:
@@ -161,7 +248,7 @@ def complete_document(document: dict, layout: dict) -> dict:
     return doc
 
 
-def read_text(path, field: str = "launch config") -> tuple[Path, str]:
+def read_text(path: str | os.PathLike[str], field: str = "launch config") -> tuple[Path, str]:
     """The text of a launch file, read through :func:`planner.files.read_text`.
 
     Args:
@@ -182,7 +269,8 @@ def read_text(path, field: str = "launch config") -> tuple[Path, str]:
     return p, text
 
 
-def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_file: dict | None = None,
+def world_size(src: Source, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None, *,
+               from_file: dict[str, int] | None = None,
                model_parallel: int = 1) -> int:
     """The number of GPUs (ranks) in the run.
 
@@ -190,6 +278,22 @@ def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_f
     given must agree). ``from_file`` maps keys of the file to values that state it
     (``devices`` × ``num_nodes``); without any of these the run is assumed to use
     ``model_parallel`` GPUs (one data-parallel rank).
+
+    Args:
+        src: the file being read (the assumption is recorded in it).
+        gpus: the total number of GPUs (``--gpus``), or None.
+        nodes: the number of nodes (``--nodes``), or None.
+        gpus_per_node: GPUs per node (``--gpus-per-node``), or None.
+        from_file: keys of the file and the values that multiply to the world size, or None.
+        model_parallel: the GPUs of one model replica (TP × PP × CP), used when nothing states the size.
+
+    Returns:
+        The world size.
+
+    Raises:
+        InputError: naming the option: not a whole number >= 1, ``--gpus`` that disagrees with
+            ``--nodes`` × ``--gpus-per-node`` or is not a multiple of ``--nodes``, ``--nodes`` that does not
+            divide the world size the file states, or ``--nodes`` without ``--gpus-per-node`` or ``--gpus``.
     """
     g = None if gpus is None else _option("--gpus", gpus)
     n = None if nodes is None else _option("--nodes", nodes)
@@ -218,12 +322,25 @@ def world_size(src: Source, gpus=None, nodes=None, gpus_per_node=None, *, from_f
                       + " (give --gpus for the real data-parallel size)")
 
 
-def _option(name: str, value) -> int:
+def _option(name: str, value: Any) -> int:
     return validate.count(name, value.strip() if isinstance(value, str) else value)
 
 
 def data_parallel(src: Source, world: int, model_parallel: dict[str, int]) -> int:
-    """Data-parallel size = world size / (product of the model-parallel sizes); an error names the first."""
+    """Data-parallel size = world size / (product of the model-parallel sizes); an error names the first.
+
+    Args:
+        src: the file being read.
+        world: the world size (GPUs).
+        model_parallel: each model-parallel size by the key that states it (the first is named in errors).
+
+    Returns:
+        The data-parallel size.
+
+    Raises:
+        PlanFileError: naming the file, the line and the first key: the world size is not a multiple of
+            the model-parallel sizes' product.
+    """
     prod = 1
     for v in model_parallel.values():
         prod *= v
@@ -235,15 +352,35 @@ def data_parallel(src: Source, world: int, model_parallel: dict[str, int]) -> in
     return world // prod
 
 
-def architecture_fields(arch: Architecture) -> dict:
-    """An Architecture as a ``[model.dimensions]`` table: the inputs it was given (defaults left out)."""
+def architecture_fields(arch: Architecture) -> dict[str, Any]:
+    """An Architecture as a ``[model.dimensions]`` table: the inputs it was given (defaults left out).
+
+    Args:
+        arch: the architecture.
+
+    Returns:
+        Its inputs, tuples as lists; the four required dimensions always.
+    """
     defaults = Architecture(num_layers=1, hidden_size=1, num_heads=1, vocab_size=1).inputs()
     return {k: list(v) if isinstance(v, tuple) else v for k, v in arch.inputs().items()
             if v is not None and (v != defaults[k] or k in ("num_layers", "hidden_size", "num_heads", "vocab_size"))}
 
 
 def training_table(steps: int, micro_batch: int, grad_accum: int, data_parallel_size: int, seq_len: int,
-                   prior_tokens: int = 0) -> dict:
+                   prior_tokens: int = 0) -> dict[str, int]:
+    """A ``[training]`` table of a plan document.
+
+    Args:
+        steps: optimizer steps.
+        micro_batch: sequences per device per forward pass.
+        grad_accum: gradient-accumulation steps.
+        data_parallel_size: data-parallel ranks.
+        seq_len: tokens per sequence.
+        prior_tokens: tokens the starting checkpoint saw (left out when 0).
+
+    Returns:
+        The table.
+    """
     t = {"steps": steps, "micro_batch": micro_batch, "grad_accum": grad_accum, "data_parallel": data_parallel_size,
          "seq_len": seq_len}
     if prior_tokens:
@@ -252,20 +389,44 @@ def training_table(steps: int, micro_batch: int, grad_accum: int, data_parallel_
 
 
 def batch_split(src: Source, global_key: str, global_batch: int, micro_batch: int, dp: int) -> int:
-    """Gradient accumulation = global batch / (micro-batch × data-parallel); not divisible is contradictory."""
+    """Gradient accumulation = global batch / (micro-batch × data-parallel); not divisible is contradictory.
+
+    Args:
+        src: the file being read.
+        global_key: the key that states the global batch (named in errors).
+        global_batch: the global batch, in sequences.
+        micro_batch: sequences per device per forward pass.
+        dp: data-parallel ranks.
+
+    Returns:
+        The gradient-accumulation steps.
+
+    Raises:
+        PlanFileError: naming the file, the line and ``global_key``: the global batch is not divisible by
+            micro-batch × data-parallel.
+    """
     if global_batch % (micro_batch * dp):
         raise src.error(global_key, f"{global_batch:,} is not divisible by micro-batch {micro_batch} × "
                                     f"data-parallel {dp} = {micro_batch * dp}")
     return global_batch // (micro_batch * dp)
 
 
-def yaml_lines(text: str, node=None) -> dict[str, int]:
-    """Dotted key → 1-based line of every mapping key in a YAML document (``node``: the composed document)."""
+def yaml_lines(text: str, node: yaml.Node | None = None) -> dict[str, int]:
+    """Dotted key → 1-based line of every mapping key in a YAML document.
+
+    Args:
+        text: the YAML text.
+        node: the composed document, when the caller has it (else ``text`` is composed; a document that
+            does not compose gives no lines: the loader reports the error).
+
+    Returns:
+        The first line of each dotted key (an aliased mapping is walked once).
+    """
     import yaml
     out: dict[str, int] = {}
     seen: set[int] = set()
 
-    def walk(node, prefix):
+    def walk(node: yaml.Node, prefix: str) -> None:
         if isinstance(node, yaml.MappingNode) and id(node) not in seen:
             seen.add(id(node))  # an aliased mapping is walked once: no expansion
             for k, v in node.value:
@@ -273,27 +434,26 @@ def yaml_lines(text: str, node=None) -> dict[str, int]:
                     key = prefix + str(k.value)
                     out.setdefault(key, k.start_mark.line + 1)
                     walk(v, key + ".")
-    try:
+    with contextlib.suppress(yaml.YAMLError, ValueError, RecursionError):  # the loader reports the error
         walk(yaml.compose(text, Loader=_yaml_loader()) if node is None else node, "")
-    except (yaml.YAMLError, ValueError, RecursionError):
-        pass  # the loader reports the error
     return out
 
 
-def _yaml_loader():
+def _yaml_loader() -> type[yaml.SafeLoader]:
     """PyYAML's safe loader, the C one when PyYAML was built with libyaml (about ten times faster)."""
     import yaml
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
-def _children(node) -> list:
+def _children(node: yaml.Node) -> list[yaml.Node]:
     import yaml
     if isinstance(node, yaml.MappingNode):
         return [c for pair in node.value for c in pair]
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-def yaml_size(node) -> tuple[int, int]:
+def yaml_size(node: yaml.Node) -> tuple[int, int]:
     """``(values, aliases)`` of a composed YAML node graph: the values it expands to and its alias references.
 
     Measured on the graph, each node once, so an alias bomb is measured without being expanded.
@@ -302,8 +462,8 @@ def yaml_size(node) -> tuple[int, int]:
         node: a node from ``yaml.compose``.
 
     Returns:
-        The number of values (scalars and collections) the document expands to (capped at 2**62), and the
-        number of references to a node already seen (aliases).
+        The number of values (scalars and collections) the document expands to (capped at 2**62), and
+            the number of references to a node already seen (aliases).
     """
     sizes: dict[int, int] = {}
     aliases = 0
@@ -326,10 +486,16 @@ def yaml_size(node) -> tuple[int, int]:
     return sizes.get(id(node), 1), aliases
 
 
-def load_yaml(src: Source):
+def load_yaml(src: Source) -> Any:
     """The YAML document of ``src`` (a safe loader: plain data only), its key lines in ``src.lines``.
 
     Aliases are bounded before anything is constructed (see :func:`yaml_size`): an alias bomb is one error.
+
+    Args:
+        src: the file being read.
+
+    Returns:
+        The document as plain data (dicts, lists, strings, numbers, booleans, None).
 
     Raises:
         PlanFileError: naming the file: not valid YAML (with the line), nesting too deep, a 5,000-digit
@@ -360,7 +526,14 @@ def load_yaml(src: Source):
 
 
 def toml_lines(text: str) -> dict[str, int]:
-    """Dotted key → 1-based line of every ``key =`` line and ``[table]`` header of a TOML document."""
+    """Dotted key → 1-based line of every ``key =`` line and ``[table]`` header of a TOML document.
+
+    Args:
+        text: the TOML text.
+
+    Returns:
+        The first line of each dotted key and table.
+    """
     out: dict[str, int] = {}
     table = ""
     for i, raw in enumerate(text.splitlines(), 1):
@@ -374,8 +547,16 @@ def toml_lines(text: str) -> dict[str, int]:
     return out
 
 
-def flatten(d: dict, prefix: str = "") -> dict:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (tables only; lists stay values)."""
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (tables only; lists stay values).
+
+    Args:
+        d: a nested mapping.
+        prefix: prepended to every key.
+
+    Returns:
+        A flat dict of dotted keys.
+    """
     out = {}
     for k, v in d.items():
         if isinstance(v, dict) and v:

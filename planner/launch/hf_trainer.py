@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
+from typing import Any
 
 from .. import validate
 from ..datafiles import lookup
@@ -58,8 +60,16 @@ _REAL = """num_train_epochs learning_rate warmup_steps weight_decay adam_beta1 a
 BOOL_FIELDS, INT_FIELDS, REAL_FIELDS = (frozenset(names.split()) for names in (_BOOL, _INT, _REAL))
 
 
-def check_types(src: Source, args: dict) -> None:
-    """Each argument against its ``TrainingArguments`` type (null is accepted: the default)."""
+def check_types(src: Source, args: dict[str, Any]) -> None:
+    """Each argument against its ``TrainingArguments`` type (null is accepted: the default).
+
+    Args:
+        src: the file being read.
+        args: the arguments by name.
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type (a quoted boolean is text).
+    """
     for key, v in args.items():
         if v is None:
             continue
@@ -80,6 +90,16 @@ def epoch_steps(dataset_size: int, micro_batch: int, grad_accum: int, world: int
 
     Each rank's dataloader yields ceil(dataset_size / (micro_batch × world)) batches; an epoch
     is ``max(batches // grad_accum, 1)`` updates and the run ``ceil(epochs × updates)``.
+
+    Args:
+        dataset_size: samples in the training set.
+        micro_batch: samples per device per forward pass.
+        grad_accum: gradient-accumulation steps.
+        world: GPUs (data-parallel ranks).
+        epochs: ``num_train_epochs`` (fractions allowed).
+
+    Returns:
+        The optimizer steps.
     """
     batches = -(-dataset_size // (micro_batch * world))
     per_epoch = max(batches // grad_accum, 1)
@@ -87,7 +107,14 @@ def epoch_steps(dataset_size: int, micro_batch: int, grad_accum: int, world: int
 
 
 def json_lines(text: str) -> dict[str, int]:
-    """Key → 1-based line of the first ``"key":`` in a JSON text (nested keys by their last name too)."""
+    """Key → 1-based line of the first ``"key":`` in a JSON text (nested keys by their last name too).
+
+    Args:
+        text: the JSON text.
+
+    Returns:
+        The first line of each key.
+    """
     out: dict[str, int] = {}
     for i, line in enumerate(text.splitlines(), 1):
         for part in line.split('"')[1::2]:
@@ -96,7 +123,7 @@ def json_lines(text: str) -> dict[str, int]:
     return out
 
 
-def _load(src: Source):
+def _load(src: Source) -> Any:
     if src.path.suffix.lower() in (".yaml", ".yml"):
         return load_yaml(src)
     try:
@@ -111,7 +138,7 @@ def _load(src: Source):
     return doc
 
 
-def _model(src: Source, args: dict) -> dict:
+def _model(src: Source, args: dict[str, Any]) -> dict[str, str]:
     key = next((k for k in ("model_name_or_path", "config_name") if args.get(k)), None)
     if key is None:
         raise src.error("model_name_or_path", "missing: name the model (a catalog name, a Hugging Face id in "
@@ -144,7 +171,7 @@ def _model(src: Source, args: dict) -> dict:
     return {"catalog": name}
 
 
-def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
+def _deepspeed(src: Source, value: Any, micro: int, accum: int, world: int) -> dict[str, Any]:
     """Check a DeepSpeed config against the Trainer's batch; return its settings for ``parallelism``."""
     if isinstance(value, dict):
         ds, ds_src = value, src
@@ -181,27 +208,50 @@ def _deepspeed(src: Source, value, micro: int, accum: int, world: int) -> dict:
                                   "checked against the Trainer's batch"))
     zero = ds.get("zero_optimization", {})
     if not isinstance(zero, dict):
-        raise ds_src.error(prefix + "zero_optimization", f"must be an object (DeepSpeed's schema), got {validate.shown(zero)}")
+        raise ds_src.error(prefix + "zero_optimization",
+                           f"must be an object (DeepSpeed's schema), got {validate.shown(zero)}")
     stage = zero.get("stage", 0)
     if type(stage) is not int or stage not in (0, 1, 2, 3):  # true is not stage 1
         raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {validate.shown(stage)}")
     src.read.append(FieldRead(f"{ds_src.path.name}:zero_optimization.stage", stage, ds_src.line("stage"),
                               "parallelism.zero"))
-    out = {"zero": stage}
+    out: dict[str, Any] = {"zero": stage}
     for k in ("bf16", "fp16"):
         section = ds.get(k, {})
         if not isinstance(section, dict):
             raise ds_src.error(prefix + k, f"must be an object with \"enabled\", got {validate.shown(section)}")
         enabled = section.get("enabled", False)
         if enabled not in (True, False, "auto") or type(enabled) is int:
-            raise ds_src.error(prefix + f"{k}.enabled", f"must be true, false or \"auto\", got {validate.shown(enabled)}")
+            raise ds_src.error(prefix + f"{k}.enabled",
+                               f"must be true, false or \"auto\", got {validate.shown(enabled)}")
         if enabled is True:
             out["precision"] = f"{k}-mixed"
     return out
 
 
-def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=None, seq_len=None) -> LaunchConfig:
-    """Read Hugging Face TrainingArguments (JSON or YAML; see the module docstring)."""
+def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None,
+         dataset_size: Any = None, seq_len: Any = None) -> LaunchConfig:
+    """Read Hugging Face TrainingArguments (JSON or YAML; see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+        dataset_size: samples in the training set, for an epoch-based run (``--dataset-size``).
+        seq_len: tokens per sample, when the arguments do not state it (``--seq-len``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not a JSON object or YAML mapping, a field that is
+            neither a TrainingArguments field nor a script argument, a value of the wrong type, a model the
+            planner cannot resolve, no sequence length, an epoch-based run without ``dataset_size``, or a
+            DeepSpeed config that contradicts the Trainer's batch.
+        InputError: ``gpus``, ``nodes``, ``gpus_per_node``, ``dataset_size`` or ``seq_len`` is not acceptable.
+    """
     src = Source(path, "hf-trainer", text)
     args = _load(src)
     if not isinstance(args, dict):
@@ -214,10 +264,10 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
     check_types(src, args)
     model = _model(src, args)
 
-    def get(key, sets):
+    def get(key: str, sets: str) -> int:
         if key in args and args[key] is not None:
             return src.took(key, src.count(key, args[key]), sets)
-        return src.assume(sets, HF_DEFAULTS[key], f"TrainingArguments' default {key}")
+        return src.assume(sets, int(HF_DEFAULTS[key]), f"TrainingArguments' default {key}")   # the whole-number ones
 
     micro = get("per_device_train_batch_size", "training.micro_batch")
     accum = get("gradient_accumulation_steps", "training.grad_accum")
@@ -236,7 +286,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None, dataset_size=
         raise src.error("max_seq_length", "missing: the arguments do not state the sequence length; give --seq-len")
     max_steps = args.get("max_steps", -1)
     if max_steps is not None and not (isinstance(max_steps, int) and not isinstance(max_steps, bool)):
-        raise src.error("max_steps", f"must be a whole number (-1: train for num_train_epochs), got {validate.shown(max_steps)}")
+        raise src.error("max_steps", "must be a whole number (-1: train for num_train_epochs), "
+                                     f"got {validate.shown(max_steps)}")
     if max_steps is not None and max_steps > 0:  # the Trainer reads 0 and negatives as "not set"
         steps = src.took("max_steps", max_steps, "training.steps")
     else:

@@ -12,7 +12,10 @@ ties the head to the embedding. Keys are checked against LitGPT's own
 
 from __future__ import annotations
 
-from .. import validate
+from pathlib import Path
+from typing import Any
+
+from .. import limits, validate
 from ..datafiles import lookup, read_csv
 from ..errors import ConfigError, InputError, UnknownModelError
 from ..model.architecture import Architecture
@@ -35,7 +38,7 @@ _FREE = ("data", "optimizer", "model_config.hf_config")  # values LitGPT hands t
 # with "?" for Optional (null accepted). Fields not listed here are not checked by type.
 _PRECISIONS = ("transformer-engine", "transformer-engine-float16", "16-true", "16-mixed", "bf16-true", "bf16-mixed",
                "32-true", "64-true", "64", "32", "16", "bf16")
-TYPES = {
+TYPES: dict[str, str | tuple[str | None, ...]] = {
     "model_name": "str?", "precision": _PRECISIONS + (None,), "num_nodes": "int", "seed": "int",
     "logger_name": ("wandb", "tensorboard", "csv", "mlflow", "litlogger"), "out_dir": "str",
     "initial_checkpoint_dir": "str?", "tokenizer_dir": "str?",
@@ -56,7 +59,8 @@ TYPES = {
     "model_config.n_head": "int", "model_config.head_size": "int?", "model_config.n_query_groups": "int?",
     "model_config.attn_bias": "bool", "model_config.attention_scores_scalar": "int?",
     "model_config.sliding_window_size": "int?", "model_config.attention_logit_softcapping": "float?",
-    "model_config.rope_base": "int", "model_config.rotary_percentage": "float", "model_config.rope_condense_ratio": "int",
+    "model_config.rope_base": "int", "model_config.rotary_percentage": "float",
+    "model_config.rope_condense_ratio": "int",
     "model_config.rope_interleave": "bool", "model_config.intermediate_size": "int?",
     "model_config.moe_intermediate_size": "int?", "model_config.bias": "bool",
     "model_config.mlp_class_name": ("GptNeoxMLP", "LLaMAMLP", "GemmaMLP", "LLaMAMoE"),
@@ -70,11 +74,18 @@ _KINDS = {"bool": "true or false (unquoted)", "int": "a whole number", "float": 
           "dict": "a mapping"}
 
 
-def check_types(src: Source, flat: dict) -> None:
+def check_types(src: Source, flat: dict[str, Any]) -> None:
     """Each field of ``flat`` against LitGPT's own type (:data:`TYPES`); an error names the file, line and key.
 
     A quoted boolean (``tie_embeddings: "false"``) is a string, not a boolean, and is refused; so is a value
     outside a Literal's choices.
+
+    Args:
+        src: the file being read.
+        flat: the document's fields by dotted key (:func:`~planner.launch.common.flatten`).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type or outside a Literal's choices.
     """
     for key, value in flat.items():
         kind = TYPES.get(key)
@@ -103,28 +114,29 @@ def check_types(src: Source, flat: dict) -> None:
 
 def _whole(text: str) -> bool:
     try:
-        return validate.count("x", text.strip(), minimum=-validate.MAX_COUNT) is not None
+        return validate.count("x", text.strip(), minimum=-limits.MAX_COUNT) is not None
     except InputError:
         return False
 
 
-def _from_model_config(src: Source, mc: dict, tie: bool) -> Architecture:
+def _from_model_config(src: Source, mc: dict[str, Any], tie: bool) -> Architecture:
     """An Architecture from a written-out ``litgpt.Config`` (LLaMA-style or GPT-NeoX-style blocks)."""
-    def get(key, default=None):
+    def get(key: str, default: Any = None) -> Any:
         if key in mc:
             return src.took(f"model_config.{key}", mc[key], "model.dimensions")
         return default
     mlp = get("mlp_class_name", "GptNeoxMLP")
     norm = get("norm_class_name", "LayerNorm")
     if mlp not in ("LLaMAMLP", "GptNeoxMLP") or norm not in ("RMSNorm", "LayerNorm"):
-        key = "model_config.mlp_class_name" if mlp not in ("LLaMAMLP", "GptNeoxMLP") else "model_config.norm_class_name"
+        key = ("model_config.mlp_class_name" if mlp not in ("LLaMAMLP", "GptNeoxMLP")
+               else "model_config.norm_class_name")
         raise src.error(key, "the planner reads LLaMAMLP or GptNeoxMLP blocks with RMSNorm or LayerNorm; "
                              "use a plan file for this model")
     # fields that change N in ways the planner does not model: refused, never ignored
     for key, off in (("norm_qk", False), ("n_expert", 0), ("latent_attention", None)):
         if mc.get(key, off) not in (off, None):
-            raise src.error(f"model_config.{key}", f"{validate.shown(mc[key])} is not read by the planner (it changes N); "
-                                                   "use a plan file for this model")
+            raise src.error(f"model_config.{key}", f"{validate.shown(mc[key])} is not read by the planner "
+                                                   "(it changes N); use a plan file for this model")
     bias = get("bias", True)
     n_embd, n_head = get("n_embd", 4096), get("n_head", 32)
     vocab = get("padded_vocab_size")
@@ -155,8 +167,25 @@ def _from_model_config(src: Source, mc: dict, tie: bool) -> Architecture:
         raise src.error("model_config", e.problem if e.field in e.problem else f"{e.field}: {e.problem}") from None
 
 
-def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
-    """Read a LitGPT pretraining YAML (see the module docstring)."""
+def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
+    """Read a LitGPT pretraining YAML (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid YAML, a value of the wrong type, a model
+            name the planner does not resolve or a model_config it does not read, a missing batch field, a
+            global batch not divisible by micro-batch × GPUs, or no train.max_tokens or train.max_steps.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "litgpt", text)
     doc = load_yaml(src)
     if not isinstance(doc, dict):
@@ -174,9 +203,10 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     if tie:
         src.took("train.tie_embeddings", True, "model.dimensions.tied_embeddings")
 
-    def count(key, value, sets, minimum=1):
+    def count(key: str, value: Any, sets: str, minimum: int = 1) -> int:
         return src.took(key, src.count(key, value, minimum=minimum), sets)
 
+    model: dict[str, Any]
     if doc.get("model_config"):
         if not isinstance(doc["model_config"], dict):
             raise src.error("model_config", "must be a mapping of litgpt.Config fields")
@@ -190,8 +220,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
                 raise UnknownModelError("model_name", "")
         except UnknownModelError:
             names = ", ".join(r["name"] for r in read_csv("launch/model_names.csv") if r["framework"] == "litgpt")
-            raise src.error("model_name", f"{validate.shown(name)} is not resolved to the catalog (known: {names}); give "
-                                          "model_config instead") from None
+            raise src.error("model_name", f"{validate.shown(name)} is not resolved to the catalog (known: {names}); "
+                                          "give model_config instead") from None
         src.assume("model.catalog", row["catalog"], f"LitGPT's {name} is this catalog model "
                    "(data/launch/model_names.csv)")
         if tie:

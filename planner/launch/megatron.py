@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
+from typing import Any, Literal
 
 from .. import limits, validate
 from ..errors import InputError
@@ -85,7 +87,7 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
 
     budget = {"items": limits.MAX_ITEMS, "chars": limits.MAX_EXPANDED}
 
-    def spend(items: int, chars: int, line: int):
+    def spend(items: int, chars: int, line: int) -> None:
         budget["items"] -= items
         budget["chars"] -= chars
         if budget["items"] < 0 or budget["chars"] < 0:
@@ -99,8 +101,8 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
         spend(1, len(tok) + sum(len(scalars.get(n, "")) for n in names), line)  # checked before it is built
         return _VAR.sub(lambda v: scalars.get(v.group(1) or v.group(2), v.group(0)), tok)
 
-    def expand(tokens, inside=()):
-        out = []
+    def expand(tokens: list[tuple[str, int]], inside: tuple[str, ...] = ()) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
         for tok, line in tokens:
             a = _ARRAY.match(tok)
             if a and a.group(1) in arrays and a.group(1) not in inside:  # an array naming itself stays literal
@@ -118,9 +120,9 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
     return expand([t for segs in logical for seg, line in segs for t in _tokens(seg, line)])
 
 
-def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str] | bool]:
+def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str] | Literal[True]]:
     known = known_fields("megatron_arguments")
-    args: dict[str, list[str] | bool] = {}
+    args: dict[str, list[str] | Literal[True]] = {}
     i = 0
     while i < len(tokens):
         tok, line = tokens[i]
@@ -136,7 +138,7 @@ def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str
         if name not in known and not (base and "--" + base in known):
             src.lines[name] = line
             raise src.error(name, "not a Megatron-LM argument (see data/launch/megatron_arguments.txt)")
-        got = values if values else True
+        got: list[str] | Literal[True] = values if values else True
         if name in args and args[name] != got:
             raise src.error(name, f"given twice with different values (lines {src.lines[name]} and {line})")
         src.lines[name] = line
@@ -144,12 +146,30 @@ def _arguments(src: Source, tokens: list[tuple[str, int]]) -> dict[str, list[str
     return args
 
 
-def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
-    """Read a Megatron-LM launch script or argument file (see the module docstring)."""
+def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
+    """Read a Megatron-LM launch script or argument file (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not a Megatron-LM argument, an argument given
+            twice with different values, a missing dimension or batch argument, a value of the wrong type,
+            arguments the planner does not model (mixture of experts, relative positions), or a global batch not
+            divisible by micro-batch × data-parallel.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "megatron", text)
     args = _arguments(src, _parse_script(src))
 
-    def one(name, default=None):
+    def one(name: str, default: str | None = None) -> str | None:
         v = args.get(name)
         if v is None:
             return default
@@ -157,23 +177,31 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             raise src.error(name, "needs exactly one value")
         return v[0]
 
-    def num(name, sets, default=None, minimum=1):
+    def num(name: str, sets: str, default: int | None = None, minimum: int = 1) -> int | None:
         v = one(name)
         if v is None:
             return default
         try:
             int(v)  # Megatron's argparse: type=int; "7B" or "1e3" stop Megatron, so they stop the planner too
         except ValueError:
-            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), got {validate.shown(v)}") from None
+            raise src.error(name, f"must be a whole number (Megatron's argparse type=int), "
+                                  f"got {validate.shown(v)}") from None
         return src.took(name, src.count(name, v, minimum=minimum), sets)
 
-    def choice(name, choices, default=None):
-        v = one(name, default)
-        if v is not None and v not in choices:
-            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), got {validate.shown(v)}")
+    def required(name: str, sets: str, default: int | None = None) -> int:
+        """:func:`num` of an argument the file states (checked above) or one with a default."""
+        v = num(name, sets, default)
+        assert v is not None   # present, or defaulted
         return v
 
-    def flag(name, sets):
+    def choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+        v = one(name, default)
+        if v is not None and v not in choices:
+            raise src.error(name, f"must be one of {', '.join(choices)} (Megatron's choices), "
+                                  f"got {validate.shown(v)}")
+        return v
+
+    def flag(name: str, sets: str) -> bool:
         if name in args:
             if args[name] is not True:
                 raise src.error(name, "is a switch and takes no value")
@@ -186,25 +214,27 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             raise src.error(name, "missing: needed for the plan")
     if "--num-experts" in args:
         raise src.error("--num-experts", "mixture-of-experts arguments are not read yet; use a plan file")
-    L = num("--num-layers", "model.dimensions.num_layers")
-    h = num("--hidden-size", "model.dimensions.hidden_size")
-    a = num("--num-attention-heads", "model.dimensions.num_heads")
-    seq = num("--seq-length", "training.seq_len")
-    tp = num("--tensor-model-parallel-size", "parallelism.tp", 1)
-    pp = num("--pipeline-model-parallel-size", "parallelism.pp", 1)
-    cp = num("--context-parallel-size", "parallelism.cp", 1)
+    L = required("--num-layers", "model.dimensions.num_layers")
+    h = required("--hidden-size", "model.dimensions.hidden_size")
+    a = required("--num-attention-heads", "model.dimensions.num_heads")
+    seq = required("--seq-length", "training.seq_len")
+    tp = required("--tensor-model-parallel-size", "parallelism.tp", 1)
+    pp = required("--pipeline-model-parallel-size", "parallelism.pp", 1)
+    cp = required("--context-parallel-size", "parallelism.cp", 1)
 
     swiglu = flag("--swiglu", "model.dimensions.gated_mlp")
     ffn = num("--ffn-hidden-size", "model.dimensions.intermediate_size")
     if ffn is None:
         ffn = src.assume("model.dimensions.intermediate_size", int((4 * h * 2 / 3) / 64) * 64 if swiglu else 4 * h,
-                         "Megatron's default FFN size: " + ("int(8h/3 / 64)·64 with --swiglu" if swiglu else "4 × hidden"))
+                         "Megatron's default FFN size: "
+                         + ("int(8h/3 / 64)·64 with --swiglu" if swiglu else "4 × hidden"))
     head_dim = num("--kv-channels", "model.dimensions.head_dim")
     kv = a
     if flag("--group-query-attention", "model.dimensions.num_kv_heads"):
-        kv = num("--num-query-groups", "model.dimensions.num_kv_heads", 1)
+        kv = required("--num-query-groups", "model.dimensions.num_kv_heads", 1)
     elif "--num-query-groups" in args:
-        src.assume("model.dimensions.num_kv_heads", a, "--num-query-groups is ignored without --group-query-attention")
+        src.assume("model.dimensions.num_kv_heads", a,
+                   "--num-query-groups is ignored without --group-query-attention")
     pos = choice("--position-embedding-type", ("learned_absolute", "rope", "mrope", "relative", "none"),
                  "learned_absolute")
     if pos == "relative":
@@ -214,7 +244,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         src.took("--position-embedding-type", pos, "model.dimensions.max_positions")
     if flag("--use-rotary-position-embeddings", "model.dimensions.max_positions"):
         pos = "rope"
-    max_pos = 0
+    max_pos: int | None = 0
     if pos == "learned_absolute":
         max_pos = num("--max-position-embeddings", "model.dimensions.max_positions")
         if max_pos is None:
@@ -231,7 +261,7 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     untied = flag("--untie-embeddings-and-output-weights", "model.dimensions.tied_embeddings")
     qk_norm = flag("--qk-layernorm", "model.dimensions.qk_norm")
 
-    divisible = num("--make-vocab-size-divisible-by", "model.dimensions.vocab_size", 128)
+    divisible = required("--make-vocab-size-divisible-by", "model.dimensions.vocab_size", 128)
     vocab = num("--vocab-size", "model.dimensions.vocab_size")
     tokenizer = one("--tokenizer-type")
     if vocab is None:
@@ -269,22 +299,23 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     dp = data_parallel(src, world, {"--tensor-model-parallel-size": tp, "--pipeline-model-parallel-size": pp,
                                      "--context-parallel-size": cp})
     src.assume("training.data_parallel", dp, f"world size {world} / (TP {tp} × PP {pp} × CP {cp})")
-    mbs = num("--micro-batch-size", "training.micro_batch")
+    mbs = required("--micro-batch-size", "training.micro_batch")
     gbs = num("--global-batch-size", "training.grad_accum")
     if gbs is None:
         gbs = src.assume("global batch", mbs * dp, "Megatron's default: micro-batch × data-parallel")
     grad_accum = batch_split(src, "--global-batch-size", gbs, mbs, dp)
     for ramp in ("--rampup-batch-size", "--step-batch-size-schedule"):
         if ramp in args:
-            src.took(ramp, " ".join(args[ramp]) if args[ramp] is not True else True, "(not modelled)")
+            given = args[ramp]
+            src.took(ramp, " ".join(given) if given is not True else True, "(not modelled)")
             src.assume("training.steps", "every step at the full global batch",
                        f"{ramp} is not modelled: the early steps use smaller batches, so D is slightly smaller")
     if "--train-iters" in args:
-        steps = num("--train-iters", "training.steps")
+        steps = required("--train-iters", "training.steps")
         if "--train-samples" in args:
             raise src.error("--train-samples", "give --train-iters or --train-samples, not both")
     elif "--train-samples" in args:
-        samples = num("--train-samples", "training.steps")
+        samples = required("--train-samples", "training.steps")
         steps = samples // gbs
         if steps < 1:
             raise src.error("--train-samples", f"{samples:,} is less than one global batch ({gbs:,})")
@@ -312,7 +343,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         except InputError as e:
             raise src.error(key, e.problem) from None
     # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)
-    src.parallelism.update(dropout=any(r > 0 for r in rates), micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp, sp="--sequence-parallel" in args,
+    src.parallelism.update(dropout=any(r > 0 for r in rates), micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp,
+                           sp="--sequence-parallel" in args,
                            zero=1 if "--use-distributed-optimizer" in args else 0, precision=prec,
                            recompute=recompute or "none", fp32_grads=prec != "fp32")
     return src.result({

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import ast
 import operator
+from pathlib import Path
+from typing import Any
 
 from .. import limits, validate
 from ..model.architecture import Architecture
@@ -65,14 +67,13 @@ class _TooLarge(Exception):
 _MAX_BITS = 1024
 
 
-def _size_ok(op, a, b) -> bool:
+def _size_ok(op: ast.operator, a: Any, b: Any) -> bool:
     """Whether ``a op b`` stays small, judged before it is computed."""
     if isinstance(a, str) or isinstance(b, str):
         if isinstance(op, ast.Add) and isinstance(a, str) and isinstance(b, str):
             return len(a) + len(b) <= limits.MAX_EXPANDED
         return True
-    ints = isinstance(a, int) and isinstance(b, int)
-    if ints and isinstance(op, ast.Mult):
+    if isinstance(a, int) and isinstance(b, int) and isinstance(op, ast.Mult):
         return a.bit_length() + b.bit_length() <= _MAX_BITS
     if isinstance(op, ast.Pow) and isinstance(b, (int, float)):
         if isinstance(a, int) and isinstance(b, int) and b > 0:
@@ -81,7 +82,7 @@ def _size_ok(op, a, b) -> bool:
     return True
 
 
-def _evaluate(node, env: dict):
+def _evaluate(node: ast.AST, env: dict[str, Any]) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
         if isinstance(node.value, str) and len(node.value) > limits.MAX_EXPANDED:
             raise _TooLarge
@@ -105,7 +106,7 @@ def _evaluate(node, env: dict):
     raise _NotEvaluated
 
 
-def _settings(src: Source) -> tuple[dict, set]:
+def _settings(src: Source) -> tuple[dict[str, Any], set[str]]:
     """The settings (train.py's defaults overridden by the file) and the keys the file set."""
     try:
         tree = ast.parse(src.text, filename=src.path.name)
@@ -150,12 +151,30 @@ def _settings(src: Source) -> tuple[dict, set]:
     return env, {k for k in env if k in src.lines}
 
 
-def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
-    """Read a nanoGPT config file merged over ``train.py``'s defaults (see the module docstring)."""
+def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
+    """Read a nanoGPT config file merged over ``train.py``'s defaults (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid Python, a statement that is not a plain
+            assignment, a setting train.py does not have, a value that needs running code or of the wrong type,
+            an ``init_from`` that is not scratch, resume or a GPT-2 name, or settings that contradict each
+            other.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "nanogpt", text)
     cfg, given = _settings(src)
 
-    def get(key, sets, kind="count"):
+    def get(key: str, sets: str, kind: str = "count") -> Any:
         v = cfg[key]
         if kind == "count":
             v = src.count(key, v)

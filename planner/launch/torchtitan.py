@@ -12,6 +12,8 @@ pipeline and context parallelism. Keys are checked against torchtitan's ``JobCon
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
+from typing import Any, overload
 
 from .. import validate
 from ..datafiles import lookup
@@ -76,13 +78,22 @@ TYPES = {**dict.fromkeys(_BOOL.split(), "bool"), **dict.fromkeys(_INT.split(), "
          "activation_checkpoint.mode": AC_MODES}
 
 
-def check_types(src: Source, flat: dict) -> None:
-    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key."""
+def check_types(src: Source, flat: dict[str, Any]) -> None:
+    """Each field against its ``JobConfig`` type (:data:`TYPES`); an error names the file, line and key.
+
+    Args:
+        src: the file being read.
+        flat: the job config's fields by dotted key (:func:`~planner.launch.common.flatten`).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: a value of another type or outside a choice's values.
+    """
     for key, v in flat.items():
         kind = TYPES.get(key)
         if isinstance(kind, tuple):
             if v not in kind or not isinstance(v, str):
-                raise src.error(key, f"must be one of {', '.join(kind)} (torchtitan's choices), got {validate.shown(v)}")
+                raise src.error(key, f"must be one of {', '.join(kind)} (torchtitan's choices), "
+                                     f"got {validate.shown(v)}")
         elif kind == "bool" and not isinstance(v, bool):
             hint = " (a quoted boolean is text: write true or false without quotes)" if isinstance(v, str) else ""
             raise src.error(key, f"must be true or false (torchtitan's type), got {validate.shown(v)}{hint}")
@@ -93,14 +104,23 @@ def check_types(src: Source, flat: dict) -> None:
 
 
 def llama3_ffn(dim: int, multiplier: float | None, multiple_of: int) -> int:
-    """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``."""
+    """torchtitan's FeedForward width: int(2·4d/3), × multiplier, rounded up to ``multiple_of``.
+
+    Args:
+        dim: the model width d.
+        multiplier: ``ffn_dim_multiplier``, or None.
+        multiple_of: the width is rounded up to a multiple of it.
+
+    Returns:
+        The FeedForward width.
+    """
     hidden = int(2 * (4 * dim) / 3)
     if multiplier is not None:
         hidden = int(multiplier * hidden)
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
-def _model(src: Source, name: str, flavor: str) -> dict:
+def _model(src: Source, name: str, flavor: str) -> dict[str, Any]:
     try:
         row = lookup(f"{name}/{flavor}", "launch/model_names.csv", ("name",), "model")
         if row["framework"] != "torchtitan":
@@ -123,8 +143,25 @@ def _model(src: Source, name: str, flavor: str) -> dict:
     raise src.error("model.flavor", f"{display(f'{name}/{flavor}')} is not known to the planner; known: {known}")
 
 
-def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConfig:
-    """Read a torchtitan TOML job config (see the module docstring)."""
+def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
+    """Read a torchtitan TOML job config (see the module docstring).
+
+    Args:
+        path: the file (named in errors; paths inside it are relative to its folder).
+        text: its text.
+        gpus: the total number of GPUs (``--gpus``), when the file does not state it.
+        nodes: the number of nodes (``--nodes``).
+        gpus_per_node: GPUs per node (``--gpus-per-node``).
+
+    Returns:
+        The :class:`~planner.launch.common.LaunchConfig` (the plan document, what was read and assumed).
+
+    Raises:
+        PlanFileError: naming the file, the line and the key: not valid TOML, a field torchtitan does not have,
+            a value of the wrong type, a model flavor the planner does not know, or degrees or a batch that
+            contradict each other.
+        InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
+    """
     src = Source(path, "torchtitan", text)
     try:
         doc = tomllib.loads(text)
@@ -140,7 +177,11 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
             raise src.error(key, "not a torchtitan job-config field (see data/launch/torchtitan_fields.txt)")
     check_types(src, flat)
 
-    def get(key, default, sets, minimum=1):
+    @overload
+    def get(key: str, default: int, sets: str, minimum: int = 1) -> int: ...
+    @overload
+    def get(key: str, default: None, sets: str, minimum: int = 1) -> int | None: ...
+    def get(key: str, default: int | None, sets: str, minimum: int = 1) -> int | None:
         if key not in flat:
             return default
         v = flat[key]
@@ -165,8 +206,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     seq = get("training.seq_len", None, "training.seq_len")
     if seq is None:
         seq = src.assume("training.seq_len", 2048, "torchtitan's default training.seq_len")
-    degrees = {k: get(f"parallelism.{k}", 1, "parallelism." + {"tensor_parallel_degree": "tp", "pipeline_parallel_degree": "pp",
-                                                                  "context_parallel_degree": "cp"}[k]) for k in
+    short = {"tensor_parallel_degree": "tp", "pipeline_parallel_degree": "pp", "context_parallel_degree": "cp"}
+    degrees = {k: get(f"parallelism.{k}", 1, "parallelism." + short[k]) for k in
                ("tensor_parallel_degree", "pipeline_parallel_degree", "context_parallel_degree")}
     replicate = get("parallelism.data_parallel_replicate_degree", 1, "training.data_parallel")
     shard = flat.get("parallelism.data_parallel_shard_degree", -1)
@@ -202,11 +243,12 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
         src.assume("training.grad_accum", 1, "global_batch_size -1: local batch × data-parallel, no accumulation")
     else:
         gbs = get("training.global_batch_size", None, "training.grad_accum")
+        assert gbs is not None   # stated: it is not the default -1
         accum = batch_split(src, "training.global_batch_size", gbs, local, dp)
     mode = flat.get("activation_checkpoint.mode", "selective")
     if mode not in AC_MODES:
-        raise src.error("activation_checkpoint.mode", f"must be one of {', '.join(AC_MODES)} (torchtitan's choices), "
-                                                      f"got {validate.shown(mode)}")
+        raise src.error("activation_checkpoint.mode", f"must be one of {', '.join(AC_MODES)} "
+                                                      f"(torchtitan's choices), got {validate.shown(mode)}")
     param_dtype = flat.get("training.mixed_precision_param", "bfloat16")
     if param_dtype not in ("bfloat16", "float32"):
         raise src.error("training.mixed_precision_param", "must be bfloat16 or float32 (torchtitan's choices), "
@@ -214,7 +256,8 @@ def read(path, text, *, gpus=None, nodes=None, gpus_per_node=None) -> LaunchConf
     src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
                            fsdp="full" if shard > 1 else None,
-                           precision="fp32" if flat.get("training.mixed_precision_param") == "float32" else "bf16-mixed",
+                           precision=("fp32" if flat.get("training.mixed_precision_param") == "float32"
+                                      else "bf16-mixed"),
                            recompute={"memory_budget": "selective"}.get(mode, mode))
     return src.result({
         "name": src.path.stem,

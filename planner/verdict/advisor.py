@@ -30,21 +30,26 @@ policy — so a saved option (:func:`planner.save_plan`) gets the same verdict f
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import validate
 from ..errors import InputError
 from ..format import fmt_money, fmt_ratio, fmt_si
 from ..laws.data_constrained import data_constrained_optimal, loss
+from ..model.architecture import Architecture
 from ..model.families import from_hf_config
 from ..model.params import count_params
-from ..model.shapes import SHAPE_RULES, propose_shapes
+from ..model.shapes import SHAPE_RULES, ShapeCandidate, propose_shapes
 from ..training.budget import steps_for_tokens
 from ..training.compute import gpu_hours
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from ..training.memory import memory_estimate
+from ..training.parallelism import Parallelism
 from .assessment import Assessment, assess_plan
 from .gate import steps_to_target
 from .planfile import plan_to_dict
@@ -86,8 +91,8 @@ class Constraints:
     fixed_model: bool = False
     fixed_corpus: bool = False
 
-    def __post_init__(self):
-        def set_(k, v):
+    def __post_init__(self) -> None:
+        def set_(k: str, v: object) -> None:
             object.__setattr__(self, k, v)
         if self.max_days is not None:
             set_("max_days", validate.positive_real("max_days", self.max_days, maximum=1e6))
@@ -133,9 +138,9 @@ class Option:
     within_epochs: bool
     within_constraints: bool
     reasons: tuple[str, ...]
-    shape: object = None
+    shape: ShapeCandidate | None = None
     fits: bool | None = None
-    extra: tuple = ()
+    extra: tuple[tuple[str, float], ...] = ()
 
     @property
     def reachable(self) -> bool:
@@ -157,7 +162,7 @@ class Option:
         c = self.assessment.corpus
         return None if c is None else c.effective_tokens
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``kind``, ``plan`` (the plan document), ``params``, ``tokens``, ``ratio``, ``level``,
         ``reachable``, ``gpu_hours``, ``days``, ``cost``, ``loss``, and ``title``, ``blocked``, ``flops``,
         ``steps``, ``unique_tokens``, ``epochs``, ``effective_tokens``, ``reaches_target``, ``within_epochs``,
@@ -214,7 +219,7 @@ class Advice:
                 return o
         raise InputError("kind", f"one of {', '.join(o.kind for o in self.options)}", kind)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``plan`` (the plan document), ``target``, ``budget_flops``, ``budget_basis`` and ``options``.
 
         Returns:
@@ -235,13 +240,13 @@ def _flops_for_gpu_hours(hours: float, plan: Plan) -> float:
     return hours / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"])
 
 
-def _tokens_needed(n, target: float, unique):
+def _tokens_needed(n: float, target: float, unique: float | None) -> float | npt.NDArray[np.float64]:
     """Training tokens that give target·N judged tokens: raw without a corpus, effective with one (inf: never)."""
     need = target * np.asarray(n, dtype=float)
     return need if unique is None else tokens_for_effective(need, unique)
 
 
-def _largest_params(target: float, unique, max_epochs: float, flops: float) -> float:
+def _largest_params(target: float, unique: float | None, max_epochs: float, flops: float) -> float:
     """The largest N with judged tokens >= target·N inside ``flops`` (6·N·D) and ``max_epochs`` of the corpus."""
     caps = [math.sqrt(flops / (6.0 * target))] if unique is None else []
     if unique is not None:
@@ -261,7 +266,7 @@ def _largest_params(target: float, unique, max_epochs: float, flops: float) -> f
     return min(caps)
 
 
-def _with_steps(plan: Plan, tokens: float, round_down: bool = False, **changes) -> Plan:
+def _with_steps(plan: Plan, tokens: float, round_down: bool = False, **changes: Any) -> Plan:
     """The plan trained for ``tokens`` in whole steps: the fewest that reach them, or with ``round_down`` the most
     that stay within them (a FLOP budget); at least one."""
     b = plan.budget
@@ -270,7 +275,8 @@ def _with_steps(plan: Plan, tokens: float, round_down: bool = False, **changes) 
     return plan.with_(budget=replace(b, steps=steps, **changes.pop("budget", {})), **changes)
 
 
-def _reach(plan: Plan, a: Assessment, target_level: str = "compute-optimal", tries: int = 8):
+def _reach(plan: Plan, a: Assessment, target_level: str = "compute-optimal",
+           tries: int = 8) -> tuple[Plan, Assessment]:
     """Add steps one at a time while float rounding leaves the judged ratio a hair under the line."""
     for _ in range(tries):
         if a.gate.level == target_level:
@@ -285,11 +291,13 @@ def _family(plan: Plan) -> str:
     return fam if fam in SHAPE_RULES else FALLBACK_FAMILY
 
 
-def _shape(plan: Plan, params: float, *, at_most: bool):
+def _shape(plan: Plan, params: float, *,
+           at_most: bool) -> tuple[ShapeCandidate | None, Architecture | None]:
     """A proposed architecture for ``params`` in the plan's family, or None when none is that small/large."""
     fam = _family(plan)
-    same = plan.model is not None and plan.model.family == fam
-    kw = dict(vocab_size=plan.model.vocab_size, tied_embeddings=plan.model.tied_embeddings) if same else {}
+    m = plan.model
+    kw: dict[str, Any] = (dict(vocab_size=m.vocab_size, tied_embeddings=m.tied_embeddings)
+                          if m is not None and m.family == fam else {})
     for tol in (0.02, 0.05, 0.1):
         try:
             found = propose_shapes(max(1, int(params)), fam, count=1, tolerance=tol, at_most=at_most, **kw)
@@ -307,14 +315,15 @@ MIN_BODY_SHARE = 1 / 3
 MIN_LAYERS = 4
 
 
-def _sane(arch) -> bool:
+def _sane(arch: Architecture) -> bool:
     """True when ``arch`` is a shape people would train: non-embedding share >= :data:`MIN_BODY_SHARE` and at least
     :data:`MIN_LAYERS` layers."""
     c = count_params(arch)
     return c.non_embedding >= MIN_BODY_SHARE * c.total and arch.num_layers >= MIN_LAYERS
 
 
-def _smallest_sane(plan: Plan, start: float, tries: int = 40):
+def _smallest_sane(plan: Plan, start: float,
+                   tries: int = 40) -> tuple[ShapeCandidate | None, Architecture | None]:
     """The smallest sane shape of the plan's family at or above ``start`` parameters (growing 25% a try), or
     (None, None)."""
     n = max(start, 1.0)
@@ -326,42 +335,44 @@ def _smallest_sane(plan: Plan, start: float, tries: int = 40):
     return None, None
 
 
-def _judge(kind, title, plan, a, constraints: Constraints, unique, *, shape=None, layout=None, extra=(),
-           reasons=()) -> Option:
-    reasons = list(reasons)
+def _judge(kind: str, title: str, plan: Plan, a: Assessment, constraints: Constraints, unique: float | None, *,
+           shape: ShapeCandidate | None = None, layout: Parallelism | None = None,
+           extra: Iterable[tuple[str, float]] = (), reasons: Iterable[str] = ()) -> Option:
+    why = list(reasons)
     reaches = a.verdict.level == "compute-optimal"
     if not reaches:
-        reasons.append(f"its verdict is {a.verdict.level} ({a.verdict.headline})")
+        why.append(f"its verdict is {a.verdict.level} ({a.verdict.headline})")
     within_epochs = unique is None or a.corpus is None or a.corpus.epochs <= constraints.max_epochs * (1 + 1e-12)
     if not within_epochs:
-        reasons.append(f"it needs {a.corpus.epochs:.3g} epochs of the corpus, past the "
+        assert a.corpus is not None   # epochs are counted only on a corpus
+        why.append(f"it needs {a.corpus.epochs:.3g} epochs of the corpus, past the "
                        f"{constraints.max_epochs:g}-epoch line where repeated tokens still count almost as fresh")
     within = True
     if constraints.max_days is not None and a.compute.days > constraints.max_days:
         within = False
-        reasons.append(f"it takes {a.compute.days:.3g} days on {plan.count} GPU(s), over the "
+        why.append(f"it takes {a.compute.days:.3g} days on {plan.count} GPU(s), over the "
                        f"{constraints.max_days:g}-day limit")
     if constraints.max_cost is not None and a.compute.cost is not None and a.compute.cost > constraints.max_cost:
         within = False
-        reasons.append(f"it costs {fmt_money(a.compute.cost)}, over the {fmt_money(constraints.max_cost)} limit")
+        why.append(f"it costs {fmt_money(a.compute.cost)}, over the {fmt_money(constraints.max_cost)} limit")
     fits = None
     if layout is not None and plan.model is not None:
         m = memory_estimate(plan.model, layout, plan.accelerator)
         fits = m.fits
         if fits is False:
-            reasons.append(f"it does not fit in memory: {m.message}")
-    extra = list(extra)
+            why.append(f"it does not fit in memory: {m.message}")
+    more = list(extra)
     if plan.corpus_tokens is not None:   # the loss with repeated tokens (and excess parameters) worth less
-        extra.append(("loss_with_repetition", float(loss(a.compute_params, plan.budget.cumulative_tokens,
+        more.append(("loss_with_repetition", float(loss(a.compute_params, plan.budget.cumulative_tokens,
                                                           plan.corpus_tokens, plan.fit))))
     return Option(kind=kind, title=title, plan=plan, assessment=a, reaches_target=reaches,
-                  within_epochs=within_epochs, within_constraints=within, reasons=tuple(reasons), shape=shape,
-                  fits=fits, extra=tuple(extra))
+                  within_epochs=within_epochs, within_constraints=within, reasons=tuple(why), shape=shape,
+                  fits=fits, extra=tuple(more))
 
 
 # ---- the advisor -------------------------------------------------------------------------------------
 
-def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -> Advice:
+def advise(plan: Plan, constraints: Constraints | None = None, *, layout: Parallelism | None = None) -> Advice:
     """The ways to bring a plan to its target ratio, each a complete plan with its verdict and price.
 
     Args:
@@ -416,17 +427,19 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     max_ep = constraints.max_epochs
 
     # the compute budget new models are sized for: what the limits allow, else the plan's own
-    budgets = []
+    budgets: list[tuple[float, str]] = []
     if constraints.max_days is not None:
         budgets.append((_flops_for_gpu_hours(constraints.max_days * 24.0 * base.count, base),
                         f"{constraints.max_days:g} days on {base.count} GPU(s)"))
     if constraints.max_cost is not None:
+        assert base.price_per_gpu_hour is not None   # refused above: a cost limit needs a price
         budgets.append((_flops_for_gpu_hours(constraints.max_cost / base.price_per_gpu_hour, base),
                         fmt_money(constraints.max_cost)))
     if not budgets and constraints.max_gpus is not None:
         budgets.append((_flops_for_gpu_hours(a0.compute.days * 24.0 * base.count, base),
                         f"the plan's days on {base.count} GPU(s)"))
     if not budgets:
+        assert a0.compute.model_flops is not None   # the assessment always states 6·N·D
         budgets.append((a0.compute.model_flops, "the plan's own compute"))
     flops, basis = min(budgets)
     options = []
@@ -443,6 +456,7 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
     if g.steps_to_optimal is not None and (g.steps_to_optimal > steps or g.repetition_capped):
         steps = g.steps_to_optimal
     elif not g.optimal_reachable:        # as far as the corpus goes before repetition stops counting
+        assert unique is not None   # only a corpus makes the line unreachable
         steps = max(steps, math.floor(min(max_ep, WASTED_EPOCHS) * unique / base.budget.tokens_per_step))
     p = base.with_(budget=replace(base.budget, steps=steps), name=f"{plan.name}: train longer")
     a = assess_plan(p)
@@ -462,11 +476,12 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         if arch is None or not _sane(arch):        # e.g. a 150K-token vocabulary on a 21M-parameter model
             shape, arch = _smallest_sane(base, n_max)
             over_budget = arch is not None
-        fresh = dict(budget={"prior_tokens": 0})
+        fresh: dict[str, Any] = dict(budget={"prior_tokens": 0})
         if arch is not None:
             n = count_params(arch).get(base.param_kind)      # the N the plan's ratio divides by
             need = float(_tokens_needed(n, target, unique))
             if not math.isfinite(need):                      # the corpus cannot feed it: stop at max_epochs
+                assert unique is not None   # without a corpus the tokens needed are finite
                 need = max_ep * unique
             p = _with_steps(base, need, model=arch, params=None, name=f"{plan.name}: smaller model", **fresh)
         else:
@@ -479,6 +494,7 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         size = "Smaller" if a.params < a0.params else "Larger"
         title = f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}× (budget: {basis})"
         if over_budget:
+            assert a.compute.model_flops is not None   # the assessment always states 6·N·D
             title = (f"{size} model: N {fmt_si(a.params)} at {fmt_ratio(a.gate.ratio)}×, the smallest "
                      f"{_family(base)} shape whose layers outweigh a third of it "
                      f"({a.compute.model_flops / flops:.3g}× the budget: {basis})")
@@ -509,8 +525,8 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout=None) -
         if arch is not None and not _sane(arch):
             shape, arch = _smallest_sane(base, o.params)
         fresh = dict(budget={"prior_tokens": 0})
-        n = o.params if shape is None else shape.active      # the N the FLOPs use: spend the same budget
-        p = _with_steps(base, min(o.tokens, flops / (6.0 * n)), True, model=arch,
+        n_flops = o.params if shape is None else shape.active   # the N the FLOPs use: spend the same budget
+        p = _with_steps(base, min(o.tokens, flops / (6.0 * n_flops)), True, model=arch,
                         params=None if arch is not None else max(1, int(o.params)),
                         name=f"{plan.name}: data-constrained optimum", **fresh)
         a = assess_plan(p)

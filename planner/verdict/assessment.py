@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from ..errors import InputError, PlannerError
 from ..laws.optimal import OptimalPlan, compute_optimal
 from ..laws.registry import fit as get_fit
-from ..laws.science import plan_advice
+from ..laws.science import PlanAdvice, plan_advice
 from ..model.params import ParamCount, count_params
 from ..training.compute import DEFAULT_MFU, ComputeEstimate, attention_flops_per_token, estimate, training_flops
 from ..training.corpus import CorpusAssessment
-from ..training.memory import memory_estimate
+from ..training.memory import MemoryEstimate, memory_estimate
 from .gate import GateResult, assess
 from .policy import Verdict
 from .policy import verdict as make_verdict
@@ -63,7 +64,7 @@ class Assessment:
     optimal: OptimalPlan
 
     @cached_property
-    def memory(self):
+    def memory(self) -> MemoryEstimate | None:
         """Per-GPU memory (:class:`~planner.training.memory.MemoryEstimate`) when the plan has a layout, else None."""
         p = self.plan
         if p.parallelism is None:
@@ -71,7 +72,7 @@ class Assessment:
         return memory_estimate(p.model if p.model is not None else p.params, p.parallelism, p.accelerator)
 
     @cached_property
-    def science(self):
+    def science(self) -> PlanAdvice:
         """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the
         batch-size and learning-rate laws for this plan (:func:`planner.laws.science.plan_advice`).
 
@@ -84,14 +85,15 @@ class Assessment:
             params=self.compute_params, tokens=self.gate.tokens, unique_tokens=self.corpus.unique_tokens
             if self.corpus is not None else None, inference_tokens=p.inference_tokens, fit=p.fit,
             flops=self.compute.model_flops,
-            num_layers=m.num_layers if attention else None, hidden_size=m.hidden_size if attention else None,
+            num_layers=m.num_layers if m is not None and attention else None,
+            hidden_size=m.hidden_size if m is not None and attention else None,
             seq_len=p.budget.seq_len if attention else None,
             non_embedding_params=self.counts.non_embedding if self.counts is not None else None,
             tokens_per_step=p.budget.tokens_per_step, mfu=p.speed.get("mfu", DEFAULT_MFU),
             price_per_gpu_hour=p.price_per_gpu_hour, accelerator=p.accelerator)
 
     @cached_property
-    def science_or_none(self):
+    def science_or_none(self) -> PlanAdvice | None:
         """:attr:`science`, or None when the laws cannot speak to this plan (a budget past their range)."""
         try:
             return self.science
@@ -103,7 +105,7 @@ class Assessment:
         """The one verdict (level, blocked, headline, notices, memory fit, exit code)."""
         return make_verdict(self.gate, memory=self.memory)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The assessment as JSON-ready values (the command line's ``--json``).
 
         Returns:
@@ -177,6 +179,7 @@ def assess_plan(plan: Plan) -> Assessment:
         attn = attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
                                          plan.causal_attention_halving) if attention_known else 0.0
     else:
+        assert plan.params is not None   # a Plan has an architecture or N, exactly one
         counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False
     gate = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens,
                   thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.corpus_tokens,
@@ -189,4 +192,5 @@ def assess_plan(plan: Plan) -> Assessment:
     total = training_flops(n_compute, b.cumulative_tokens)
     return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
                       compute=compute, attention_known=attention_known, total_flops=total,
-                      loss=f.loss(n_compute, b.cumulative_tokens), optimal=compute_optimal(total, f.name, line=plan.thresholds.optimal))
+                      loss=f.loss(n_compute, b.cumulative_tokens),
+                      optimal=compute_optimal(total, f.name, line=plan.thresholds.optimal))

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+from typing import Any, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import limits, validate
 from ..arrays import any_array, like
@@ -41,6 +44,12 @@ from ..training.corpus import (
     repetition,
     tokens_for_effective,
 )
+
+# Arguments typed Any are user input before validation (validate.* checks and converts them).
+
+#: A number, or an array of them (a numpy array; a pandas Series, which mypy sees as Any): what the vectorised
+#: functions here take and give. (Local until planner/arrays.py has a shared alias.)
+Numbers = float | npt.NDArray[Any]
 
 LEVELS = ("severe", "blocked", "below-optimal", "compute-optimal")
 
@@ -78,7 +87,7 @@ class Thresholds:
     block: float = LAUNCH_LINE
     optimal: float = OPTIMAL_LINE
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for k in ("severe", "block", "optimal"):
             object.__setattr__(self, k, validate.positive_real(f"thresholds.{k}", getattr(self, k)))
         # name the line that is out of order (the block line, unless severe passes optimal)
@@ -93,7 +102,7 @@ def _lines(t: Thresholds) -> tuple[float, float, float]:
     return (t.severe, t.block, t.optimal)
 
 
-def _thresholds(t) -> Thresholds:
+def _thresholds(t: object) -> Thresholds:
     """``t`` checked: a :class:`Thresholds`, or None for the default lines."""
     if t is None:
         return Thresholds()
@@ -102,7 +111,7 @@ def _thresholds(t) -> Thresholds:
     return t
 
 
-def _exact(value) -> Fraction:
+def _exact(value: float | Fraction) -> Fraction:
     """A number as the exact rational it stands for: ints and floats exactly, a threshold as the decimal it
     was written as (20.1 means 201/10, not its binary neighbour)."""
     if isinstance(value, float):
@@ -110,12 +119,20 @@ def _exact(value) -> Fraction:
     return Fraction(value)
 
 
-def _exact_code(tokens, params, lines) -> int:
+def _exact_code(tokens: float | Fraction, params: float | Fraction, lines: Sequence[float]) -> int:
     r = Fraction(tokens) / Fraction(params)
     return sum(r >= _exact(line) for line in lines)
 
 
-def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
+@overload
+def level_code(tokens: float, params: float = 1, thresholds: Thresholds = ...) -> int: ...
+@overload
+def level_code(tokens: npt.NDArray[Any], params: Numbers = 1,
+               thresholds: Thresholds = ...) -> npt.NDArray[np.int8]: ...
+@overload
+def level_code(tokens: Numbers, params: npt.NDArray[Any], thresholds: Thresholds = ...) -> npt.NDArray[np.int8]: ...
+def level_code(tokens: Numbers, params: Numbers = 1,
+               thresholds: Thresholds = Thresholds()) -> int | npt.NDArray[np.int8]:
     """The one level rule: the index into :data:`LEVELS` of ``tokens / params`` against the lines.
 
     A value exactly on a line passes it. Python scalars are compared exactly (as rationals, at any size:
@@ -142,11 +159,12 @@ def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
     if not any_array(tokens, params):
         if isinstance(tokens, float) and math.isnan(tokens) or isinstance(params, float) and math.isnan(params):
             return 0
-        return _exact_code(tokens, params, lines)
+        return _exact_code(cast(float, tokens), cast(float, params), lines)   # scalars: no array among them
     d, n = np.broadcast_arrays(np.asarray(tokens), np.asarray(params))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.asarray(d, dtype=float) / np.asarray(n, dtype=float)
-    def passed(x):  # lines passed (r >= line); NaN passes none: the gate fails closed
+    # lines passed (r >= line); NaN passes none: the gate fails closed
+    def passed(x: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
         out = (x >= lines[0]).view(np.int8).copy()
         for line in lines[1:]:
             out += x >= line
@@ -156,12 +174,16 @@ def level_code(tokens, params=1, thresholds: Thresholds = Thresholds()):
     tol = 8 * np.finfo(float).eps
     near = passed(r * (1 + tol)) != passed(r * (1 - tol))   # within a few ulps of a line
     for i in np.flatnonzero(near):
-        di, ni = d.flat[i], n.flat[i]
-        codes.flat[i] = _exact_code(getattr(di, "item", lambda: di)(), getattr(ni, "item", lambda: ni)(), lines)
+        codes.flat[i] = _exact_code(_item(d.flat[i]), _item(n.flat[i]), lines)
     return codes
 
 
-def level(r, thresholds: Thresholds = Thresholds()):
+def _item(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds (an element of an object array as it is)."""
+    return x.item() if hasattr(x, "item") else x
+
+
+def level(r: Numbers, thresholds: Thresholds = Thresholds()) -> str | npt.NDArray[np.str_]:
     """The level name of a ratio ``r`` (a str, or an array of str): :func:`level_code` by name.
 
     For a plan, prefer :func:`assess` (or ``level_code(tokens, params)``), which decides from N and D exactly.
@@ -192,7 +214,7 @@ def level(r, thresholds: Thresholds = Thresholds()):
     return np.array(LEVELS)[codes] if isinstance(codes, np.ndarray) else LEVELS[codes]
 
 
-def is_blocked(r, thresholds: Thresholds = Thresholds()):
+def is_blocked(r: Numbers, thresholds: Thresholds = Thresholds()) -> bool | npt.NDArray[np.bool_]:
     """True where the ratio is below the launch threshold, or NaN (vectorised).
 
     Args:
@@ -212,7 +234,13 @@ def is_blocked(r, thresholds: Thresholds = Thresholds()):
     return level_code(r, 1, thresholds) < 2
 
 
-def ratio(tokens, params):
+@overload
+def ratio(tokens: float, params: float) -> float: ...
+@overload
+def ratio(tokens: npt.NDArray[Any], params: Numbers) -> npt.NDArray[np.float64]: ...
+@overload
+def ratio(tokens: Numbers, params: npt.NDArray[Any]) -> npt.NDArray[np.float64]: ...
+def ratio(tokens: Numbers, params: Numbers) -> float | npt.NDArray[np.float64]:
     """D/N, tokens per parameter (vectorised).
 
     Args:
@@ -235,7 +263,16 @@ def ratio(tokens, params):
     return f if Fraction(f) <= exact else math.nextafter(f, 0.0)
 
 
-def tokens_to_target(params, target=OPTIMAL_LINE, prior_tokens=0):
+@overload
+def tokens_to_target(params: float, target: float = ..., prior_tokens: float = ...) -> int: ...
+@overload
+def tokens_to_target(params: npt.NDArray[Any], target: float = ...,
+                     prior_tokens: Numbers = ...) -> npt.NDArray[np.float64]: ...
+@overload
+def tokens_to_target(params: Numbers, target: float = ...,
+                     prior_tokens: Numbers = ...) -> int | npt.NDArray[np.float64]: ...
+def tokens_to_target(params: Numbers, target: float = OPTIMAL_LINE,
+                     prior_tokens: Numbers = 0) -> int | npt.NDArray[np.float64]:
     """New tokens needed so (prior + new) / N reaches ``target``: ceil(target·N) − prior, at least 0.
 
     Args:
@@ -258,12 +295,18 @@ def tokens_to_target(params, target=OPTIMAL_LINE, prior_tokens=0):
     return max(math.ceil(_exact(t) * _exact(n) - _exact(prior)), 0)
 
 
-def _tokens_needed(n, target: float, prior):
+def _tokens_needed(n: Numbers, target: float, prior: Numbers) -> npt.NDArray[np.float64]:
     """ceil(target·N) − prior, at least 0, on validated float64 arrays (the array form of :func:`tokens_to_target`)."""
     return np.maximum(np.ceil(target * n) - prior, 0.0)
 
 
-def steps_to_target(params, tokens_per_step, target=OPTIMAL_LINE, prior_tokens=0):
+@overload
+def steps_to_target(params: float, tokens_per_step: float, target: float = ..., prior_tokens: float = ...) -> int: ...
+@overload
+def steps_to_target(params: Numbers, tokens_per_step: Numbers, target: float = ...,
+                    prior_tokens: Numbers = ...) -> int | npt.NDArray[np.float64]: ...
+def steps_to_target(params: Numbers, tokens_per_step: Numbers, target: float = OPTIMAL_LINE,
+                    prior_tokens: Numbers = 0) -> int | npt.NDArray[np.float64]:
     """Optimizer steps needed to reach ``target`` tokens per parameter: ceil(tokens needed / tokens per step).
 
     Rounding up is the point: the step count floored would stop short of the target.
@@ -287,14 +330,14 @@ def steps_to_target(params, tokens_per_step, target=OPTIMAL_LINE, prior_tokens=0
     return steps_for_tokens(need, tps)
 
 
-def _judged_tokens(d: int, prior: int, unique):
+def _judged_tokens(d: int, prior: int, unique: float | None) -> float:
     """The numerator of the judged ratio: prior + D, or prior + D′ (effective tokens) when D repeats the corpus."""
     if unique is None or d <= unique:
         return prior + d
     return prior + float(effective_tokens(d, unique))
 
 
-def _judged_code(n: int, d: int, prior: int, unique, t: Thresholds) -> int:
+def _judged_code(n: int, d: int, prior: int, unique: float | None, t: Thresholds) -> int:
     """The one judged level of a plan: :func:`level_code` of the judged tokens, held below the optimal line past
     :data:`~planner.training.corpus.WASTED_EPOCHS` of repetition (most of such data is wasted)."""
     code = level_code(_judged_tokens(d, prior, unique), n, t)
@@ -303,7 +346,7 @@ def _judged_code(n: int, d: int, prior: int, unique, t: Thresholds) -> int:
     return code
 
 
-def _least(n: int, prior: int, unique, t: Thresholds, unit: int, guess: float) -> int | None:
+def _least(n: int, prior: int, unique: float | None, t: Thresholds, unit: int, guess: float) -> int | None:
     """The fewest ``unit``-sized steps whose judged level is compute-optimal, starting from a float ``guess`` and
     settled by the exact rule (None: no step count reaches it within 16 epochs of the corpus)."""
     s = max(1, int(steps_for_tokens(float(guess), unit)))
@@ -391,9 +434,12 @@ class GateResult:
         t = self.thresholds
         if not self.optimal_reachable:
             c = self.corpus
+            assert c is not None and self.corpus_needed is not None   # unreachable only on a known corpus
             return (f"not reachable on this corpus: within {WASTED_EPOCHS} epochs it supplies at most "
                     f"D'/N {fmt_ratio(c.ceiling_16_epochs)}; {t.optimal:g}× needs a corpus of "
-                    f"{fmt_si(self.corpus_needed)} unique tokens ({self.corpus_needed / c.unique_tokens:.3g}× this one)")
+                    f"{fmt_si(self.corpus_needed)} unique tokens "
+                    f"({self.corpus_needed / c.unique_tokens:.3g}× this one)")
+        assert self.tokens_to_optimal is not None   # set whenever the line is reachable
         tokens = f"{fmt_int(self.tokens_to_optimal)} {'new ' if self.prior_tokens else ''}tokens"
         if self.corpus is not None and self.tokens_to_optimal > self.corpus.unique_tokens:
             tokens += f", {self.tokens_to_optimal / self.corpus.unique_tokens:.3g} epochs"
@@ -408,12 +454,13 @@ class GateResult:
         which = f"on {self.param_kind.replace('_', '-')} N = {fmt_int(self.params)}"
         lines = _lines(t)
         if self.on_effective:
+            assert self.corpus is not None   # effective tokens are judged only on a known corpus
             shown = (f"D'/N = {fmt_ratio(self.ratio, lines)} on effective tokens after {self.corpus.epochs:.3g} "
                      f"epochs (raw D/N {fmt_ratio(self.raw_ratio, lines)}), {which}")
         else:
             shown = f"D/N = {fmt_ratio(self.ratio, lines)} ({self.judged} tokens, {which})"
-        level_text = (f"{LEVEL_NAMES['below-optimal']}: past {WASTED_EPOCHS} epochs of repetition" if self.repetition_capped
-                      else LEVEL_TEXT[self.level])
+        level_text = (f"{LEVEL_NAMES['below-optimal']}: past {WASTED_EPOCHS} epochs of repetition"
+                      if self.repetition_capped else LEVEL_TEXT[self.level])
         head = f"{level_text}. {shown}; lines: {t.severe:g}× severe, {t.block:g}× launch, {t.optimal:g}× optimal."
         if self.level == "compute-optimal":
             if self.ratio >= 5 * t.optimal:
@@ -425,7 +472,7 @@ class GateResult:
                      f"compute-optimal whatever its D'/N.")
         return f"{head} Reaching {t.optimal:g}×: {self.reach}."
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The result as plain data (JSON-ready), with ``reach`` and ``message`` added.
 
         Returns:
@@ -439,8 +486,9 @@ class GateResult:
         return d
 
 
-def assess(params, tokens, *, tokens_per_step=None, prior_tokens=0, thresholds: Thresholds | None = None,
-           param_kind: str = "total", unique_tokens=None, corpus_name: str | None = None) -> GateResult:
+def assess(params: Any, tokens: Any, *, tokens_per_step: Any = None, prior_tokens: Any = 0,
+           thresholds: Thresholds | None = None, param_kind: str = "total", unique_tokens: Any = None,
+           corpus_name: str | None = None) -> GateResult:
     """Judge a plan of ``params`` parameters trained on ``tokens`` new tokens.
 
     Args:
@@ -557,7 +605,7 @@ def enforce(result: GateResult, *, force: bool = False, stacklevel: int = 2) -> 
     return result
 
 
-def check(params, tokens, *, force: bool = False, **kwargs) -> GateResult:
+def check(params: Any, tokens: Any, *, force: bool = False, **kwargs: Any) -> GateResult:
     """:func:`assess` then :func:`enforce`: the call a launch script makes.
 
     Args:

@@ -10,8 +10,9 @@ interval straddles the gate's compute-optimal line, and how far the plan's compu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .. import validate
+from .. import limits, validate
 from ..errors import InputError
 from ..format import fmt_ratio
 from ..laws.bootstrap import Bootstrap, Interval, RatioJudgement, check_bootstrap, judge_ratio
@@ -51,8 +52,8 @@ class PlanJudgement:
         out = [self.ratio.message]
         o = self.ratio.optimum
         if o.identified and self.line_straddled:
-            out.append(f"the fitted optimum's interval ({fmt_ratio(o.low)}-{fmt_ratio(o.high)}) straddles the {self.line:g}x line: "
-                       "these runs cannot say whether that line is enough")
+            out.append(f"the fitted optimum's interval ({fmt_ratio(o.low)}-{fmt_ratio(o.high)}) straddles the "
+                       f"{self.line:g}x line: these runs cannot say whether that line is enough")
         elif o.identified:
             side = "above" if o.low > self.line else "below"
             out.append(f"the fitted optimum's whole interval is {side} the {self.line:g}x line")
@@ -61,7 +62,8 @@ class PlanJudgement:
         return out
 
 
-def judge_plan(bootstrap: Bootstrap, plan: Plan | None = None, *, params=None, tokens=None,
+# params and tokens are user input before validation (Any).
+def judge_plan(bootstrap: Bootstrap, plan: Plan | None = None, *, params: Any = None, tokens: Any = None,
                line: float | None = None) -> PlanJudgement:
     """Judge a plan against a fitted law with its uncertainty.
 
@@ -89,12 +91,12 @@ def judge_plan(bootstrap: Bootstrap, plan: Plan | None = None, *, params=None, t
         n, d = float(a.params), float(plan.budget.cumulative_tokens)
         default_line = plan.thresholds.optimal
     elif params is not None and tokens is not None:
-        n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
-        d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
+        n = validate.positive_real("params", params, maximum=limits.MAX_REAL)
+        d = validate.positive_real("tokens", tokens, maximum=limits.MAX_REAL)
         default_line = Thresholds().optimal
     else:
         raise InputError("plan", "a Plan, or params and tokens", detail="give a plan, or both params and tokens")
-    t = default_line if line is None else validate.positive_real("line", line, maximum=validate.MAX_REAL)
+    t = default_line if line is None else validate.positive_real("line", line, maximum=limits.MAX_REAL)
     judged = judge_ratio(bootstrap, n, d)
     return PlanJudgement(params=n, tokens=d, loss=bootstrap.loss(n, d), ratio=judged, line=t,
                          line_straddled=judged.optimum.straddles(t),

@@ -23,8 +23,11 @@ Every path is read through :mod:`planner.files` (regular files only, size capped
 from __future__ import annotations
 
 import inspect
+import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import tomli_w
 
@@ -41,6 +44,8 @@ from ..training.parallelism import parallelism_from_dict
 from .gate import Thresholds
 from .schema import Plan
 
+_T = TypeVar("_T")
+
 #: The keys each table of a plan file accepts ("" is the top level).
 _SECTIONS = {
     "": {"name", "description", "model", "training", "corpus", "hardware", "thresholds", "law", "parallelism",
@@ -56,7 +61,7 @@ _SECTIONS = {
 }
 
 
-def _table(doc: dict, key: str, required: bool = True) -> dict:
+def _table(doc: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
     """The table ``doc[key]`` with its keys checked against :data:`_SECTIONS` ({} when optional and absent)."""
     t = doc.get(key)
     if t is None:
@@ -71,7 +76,7 @@ def _table(doc: dict, key: str, required: bool = True) -> dict:
     return t
 
 
-def _field(fn, name: str, *args, **kwargs):
+def _field(fn: Callable[..., _T], name: str, *args: Any, **kwargs: Any) -> _T:
     """Run a validator and re-raise its error under the plan field's full name."""
     try:
         return fn(*args, **kwargs)
@@ -79,7 +84,7 @@ def _field(fn, name: str, *args, **kwargs):
         raise PlanFileError(name, e.problem) from e
 
 
-def _model(t: dict, base: Path) -> tuple[Architecture | None, int | None]:
+def _model(t: dict[str, Any], base: Path) -> tuple[Architecture | None, int | None]:
     """(architecture, params) of a ``[model]`` table; a config path is relative to ``base``."""
     given = [k for k in ("catalog", "config", "params", "dimensions") if k in t]
     if len(given) != 1:
@@ -110,7 +115,7 @@ def _model(t: dict, base: Path) -> tuple[Architecture | None, int | None]:
         raise PlanFileError(f"plan.model.{k}", detail) from e
 
 
-def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Plan:
+def plan_from_dict(doc: dict[str, Any], base: Path | str = ".", name: str = "plan") -> Plan:
     """Build a :class:`Plan` from a parsed plan document.
 
     Args:
@@ -169,7 +174,7 @@ def plan_from_dict(doc: dict, base: Path | str = ".", name: str = "plan") -> Pla
         raise PlanFileError(f"plan.{e.field}", e.problem) from e
 
 
-def _dimensions(arch: Architecture) -> dict:
+def _dimensions(arch: Architecture) -> dict[str, Any]:
     """The constructor arguments of ``arch`` that differ from their defaults (a ``[model.dimensions]`` table)."""
     params = inspect.signature(Architecture).parameters
     out = {}
@@ -180,7 +185,7 @@ def _dimensions(arch: Architecture) -> dict:
     return out
 
 
-def plan_to_dict(plan: Plan) -> dict:
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The plan as a plan document: :func:`plan_from_dict` of the result builds an equal :class:`Plan`.
 
     A catalog model is written by name (``[model] catalog = ...``), any other architecture as a
@@ -197,9 +202,10 @@ def plan_to_dict(plan: Plan) -> dict:
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan", type(plan).__name__)
-    doc: dict = {"name": plan.name}
+    doc: dict[str, Any] = {"name": plan.name}
     if plan.description:
         doc["description"] = plan.description
+    model: dict[str, Any]
     if plan.model is None:
         model = {"params": plan.params}
     elif plan.model.name in list_models() and architecture(plan.model.name) == plan.model:
@@ -210,7 +216,7 @@ def plan_to_dict(plan: Plan) -> dict:
         model["param_kind"] = plan.param_kind
     doc["model"] = model
     b = plan.budget
-    training = {"steps": b.steps}
+    training: dict[str, Any] = {"steps": b.steps}
     if b.seq_len is None:
         training["tokens_per_step"] = b.tokens_per_step
     else:
@@ -222,7 +228,7 @@ def plan_to_dict(plan: Plan) -> dict:
     corpus = {k: v for k, v in (("name", plan.corpus_name), ("unique_tokens", plan.unique_tokens)) if v is not None}
     if corpus:
         doc["corpus"] = corpus
-    hardware = {"accelerator": plan.accelerator, "count": plan.count}
+    hardware: dict[str, Any] = {"accelerator": plan.accelerator, "count": plan.count}
     hardware.update({k: v for k, v in (("mfu", plan.mfu), ("achieved_tflops", plan.achieved_tflops)) if v is not None})
     if plan.price_per_gpu_hour is not None:
         hardware["price_per_gpu_hour"] = plan.price_per_gpu_hour
@@ -242,7 +248,7 @@ def plan_to_dict(plan: Plan) -> dict:
     return doc
 
 
-def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
+def save_plan(plan: Plan, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Write ``plan`` as a plan TOML file that :func:`load_plan` reads back to an equal plan.
 
     Args:
@@ -275,7 +281,7 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
                       overwrite=validate.flag("overwrite", overwrite))
 
 
-def find_plan(path) -> Path:
+def find_plan(path: str | os.PathLike[str]) -> Path:
     """Resolve a plan path: as given (relative to the working directory), else relative to the project root.
 
     Notebooks run with ``notebooks/`` as their working directory; this lets them, papermill and
@@ -306,7 +312,7 @@ def find_plan(path) -> Path:
     return p
 
 
-def load_plan(path) -> Plan:
+def load_plan(path: str | os.PathLike[str]) -> Plan:
     """Read and validate a plan TOML file.
 
     Args:

@@ -17,9 +17,11 @@ The verdict is over the whole plan:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..format import fmt_gib, fmt_int, fmt_ratio, fmt_si
-from .gate import LEVEL_NAMES, LEVEL_TEXT
+from ..training.memory import MemoryEstimate
+from .gate import LEVEL_NAMES, LEVEL_TEXT, GateResult
 
 #: The verdict in one phrase per level (the banner, the card, the review title).
 PHRASES = {
@@ -105,7 +107,7 @@ class Verdict:
             return EXIT_BLOCKED
         return EXIT_LAUNCH
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The verdict as plain data (JSON-ready).
 
         Returns:
@@ -113,19 +115,21 @@ class Verdict:
         """
         return {"level": self.level, "status": self.status, "blocked": self.blocked,
                 "gate_blocked": self.gate_blocked, "memory_blocked": self.memory_blocked, "ratio": self.ratio,
-                "raw_ratio": self.raw_ratio, "judged": self.judged, "headline": self.headline, "explanation": self.explanation,
+                "raw_ratio": self.raw_ratio, "judged": self.judged, "headline": self.headline,
+                "explanation": self.explanation,
                 "fits": self.fits,
                 "steps_to_optimal": self.steps_to_optimal,
                 "notices": [{"kind": n.kind, "text": n.text} for n in self.notices]}
 
 
-def _memory_headline(memory) -> str:
+def _memory_headline(memory: MemoryEstimate) -> str:
+    assert memory.capacity is not None   # a plan is blocked on memory only against a capacity
     fix = ("no change of recompute, ZeRO stage or TP degree fits" if memory.fix is None
            else f"fix: {memory.fix.words} ({fmt_gib(memory.fix.estimate.total)} per GPU)")
     return f"{fmt_gib(memory.total)} per GPU against {fmt_gib(memory.capacity)}; {fix}"
 
 
-def verdict(gate, *, memory=None) -> Verdict:
+def verdict(gate: GateResult, *, memory: MemoryEstimate | None = None) -> Verdict:
     """The verdict on a plan from its gate result and, when the plan has a layout, its memory estimate.
 
     Args:
@@ -152,17 +156,22 @@ def verdict(gate, *, memory=None) -> Verdict:
     if c is not None and c.repeats_too_much:
         notices.append(Notice("repetition", c.message))
     if c is not None and not gate.optimal_reachable:
+        assert gate.corpus_needed is not None   # the gate sizes the corpus whenever the line is unreachable
         notices.append(Notice("unreachable", f"Corpus {c.name}: within 16 epochs repetition caps effective data at "
                                              f"{fmt_ratio(c.ceiling_16_epochs)}× N; {t.optimal:g}× needs "
                                              f"{fmt_si(gate.corpus_needed)} unique tokens, or a smaller model."))
     explanation = LEVEL_TEXT[gate.level].split(": ", 1)[1]
     if memory_blocked:
+        assert memory is not None   # fits is False only with an estimate
         explanation = "the plan does not fit in GPU memory with this layout"
         headline = f"{NO_FIT_PHRASE}: {_memory_headline(memory)} · {shown} ({gate.level})"
     elif gate.repetition_capped:
-        fix = (f"fix: {fmt_int(gate.steps_to_optimal)} steps ({gate.tokens_to_optimal / c.unique_tokens:.3g} epochs) "
-               f"reach {t.optimal:g}×" if gate.steps_to_optimal is not None else
-               f"fix: a corpus of {fmt_si(gate.tokens / 16)} unique tokens")
+        assert c is not None   # capped for repeating a known corpus
+        if gate.steps_to_optimal is not None and gate.tokens_to_optimal is not None:   # the gate sets both or neither
+            fix = (f"fix: {fmt_int(gate.steps_to_optimal)} steps ({gate.tokens_to_optimal / c.unique_tokens:.3g} "
+                   f"epochs) reach {t.optimal:g}×")
+        else:
+            fix = f"fix: a corpus of {fmt_si(gate.tokens / 16)} unique tokens"
         explanation = "past 16 epochs most of the repeated data is wasted"
         headline = f"{PHRASES[gate.level]}: {c.epochs:,.0f} epochs of repetition, {shown}; {fix}"
     else:

@@ -8,7 +8,9 @@ accelerator given by name is looked up). Reading and writing plan files lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from .. import validate
 from ..errors import ConfigError, InputError
@@ -21,6 +23,8 @@ from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator
 from ..training.corpus import corpus_tokens
 from ..training.parallelism import Parallelism
 from .gate import Thresholds
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,8 @@ class Plan:
     parallelism: Parallelism | None = None
     inference_tokens: float | None = None
 
-    def __post_init__(self):
-        def set_(k, v):
+    def __post_init__(self) -> None:
+        def set_(k: str, v: object) -> None:
             object.__setattr__(self, k, v)
 
         if not isinstance(self.budget, Budget):
@@ -132,18 +136,18 @@ class Plan:
         return None if self.corpus_name is None else corpus_tokens(self.corpus_name)
 
     @property
-    def speed(self) -> dict:
+    def speed(self) -> dict[str, float]:
         """How the run is timed: ``{"achieved_tflops": x}`` or ``{"mfu": m}`` (default 0.4)."""
         if self.achieved_tflops is not None:
             return {"achieved_tflops": self.achieved_tflops}
         return {"mfu": DEFAULT_MFU if self.mfu is None else self.mfu}
 
     @property
-    def hardware(self) -> dict:
+    def hardware(self) -> dict[str, Any]:
         """The accelerator's row (key, name, peak TFLOP/s)."""
         return accelerator(self.accelerator)
 
-    def with_(self, **changes) -> Plan:
+    def with_(self, **changes: Any) -> Plan:
         """A copy with some fields changed, validated again (equal to a fresh build).
 
         Args:
@@ -158,7 +162,7 @@ class Plan:
         return replace(self, **changes)
 
 
-def _resolve(field_name: str, fn, value):
+def _resolve(field_name: str, fn: Callable[[str], _T], value: str) -> _T:
     """Look a name up, re-raising a lookup failure under the plan field's name."""
     try:
         return fn(value)

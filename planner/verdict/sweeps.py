@@ -8,7 +8,10 @@ same level in a sweep as on its own.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from .. import validate
 from ..errors import InputError
@@ -18,12 +21,16 @@ from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effect
 from .gate import LEVELS, Thresholds, _tokens_needed, level_code
 from .gate import ratio as gate_ratio
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 _REAL = ("params", "tokens", "prior_tokens", "unique_tokens")           # amounts: real values welcome
 _WHOLE = ("steps", "tokens_per_step", "micro_batch", "seq_len", "grad_accum", "data_parallel")  # counts
 _LAYOUT = ("micro_batch", "seq_len", "grad_accum", "data_parallel")
 
 
-def _codes(judged, n, d, u, t: Thresholds):
+def _codes(judged: npt.NDArray[Any], n: npt.NDArray[Any], d: npt.NDArray[np.float64],
+           u: npt.NDArray[np.float64] | None, t: Thresholds) -> npt.NDArray[np.int8]:
     """The gate's judged level (:func:`~planner.verdict.gate._judged_code`) over arrays: the level of the judged
     tokens, held below the optimal line past 16 epochs of the corpus ``u`` (None: no corpus)."""
     codes = level_code(judged, n, t)
@@ -32,28 +39,30 @@ def _codes(judged, n, d, u, t: Thresholds):
     return codes
 
 
-def _tokens_to_line(n, prior, u, need, t: Thresholds, unit):
+def _tokens_to_line(n: npt.NDArray[np.float64], prior: npt.NDArray[np.float64], u: npt.NDArray[np.float64],
+                    need: npt.NDArray[np.float64], t: Thresholds,
+                    unit: float | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """The fewest new tokens, in whole ``unit``-sized steps, whose judged level is compute-optimal on the corpus
     ``u`` (NaN where 16 epochs cannot reach it): the gate's ``tokens_to_optimal`` (``unit`` 1) and
     ``steps_to_optimal`` × tokens per step, over arrays. The float guess is settled one step either way by the
     exact level rule, as the gate settles it."""
-    unit = np.broadcast_to(np.asarray(unit, dtype=float), n.shape)
+    units = np.broadcast_to(np.asarray(unit, dtype=float), n.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         guess = np.where(need > 0, tokens_for_effective(need, u), 0.0)
-        steps = steps_for_tokens(guess, unit)
+        steps = steps_for_tokens(guess, units)
         for _ in range(2):
-            d = steps * unit
+            d = steps * units
             judged = np.where(d > u, prior + effective_tokens(d, u), prior + d)
             steps = np.where((need > 0) & (_codes(judged, n, d, u, t) < 3), steps + 1, steps)
-        d = (steps - 1) * unit
+        d = (steps - 1) * units
         judged = np.where(d > u, prior + effective_tokens(d, u), prior + d)
         back = (steps > 1) & (_codes(judged, n, np.maximum(d, 1.0), u, t) == 3)
         steps = np.where(back, steps - 1, steps)
-    d = steps * unit
+    d = steps * units
     return np.where(np.isfinite(guess) & (d <= WASTED_EPOCHS * u), d, np.nan)
 
 
-def _axis(name, value):
+def _axis(name: str, value: Any) -> npt.NDArray[Any]:
     """An input, validated, as an array of exact values: float64 where every element is exactly a float,
     else an object array of Python ints (huge whole numbers stay exact for the level rule)."""
     if hasattr(value, "to_numpy"):
@@ -70,9 +79,9 @@ def _axis(name, value):
     return np.asarray(checked, dtype=float)
 
 
-def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=None, seq_len=None,
-          grad_accum=None, data_parallel=None, prior_tokens=0, unique_tokens=None,
-          thresholds: Thresholds | None = None, grid: bool = False):
+def sweep(params: Any, tokens: Any = None, *, steps: Any = None, tokens_per_step: Any = None, micro_batch: Any = None,
+          seq_len: Any = None, grad_accum: Any = None, data_parallel: Any = None, prior_tokens: Any = 0,
+          unique_tokens: Any = None, thresholds: Thresholds | None = None, grid: bool = False) -> pd.DataFrame:
     """Evaluate many plans over arrays of N and D (or steps × batch layout) and return a DataFrame.
 
     Args:
@@ -141,23 +150,28 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
     if grid:
         varying = [k for k in arrays if arrays[k].size > 1]
         mesh = np.meshgrid(*(arrays[k].ravel() for k in varying), indexing="ij")
-        arrays.update({k: m.ravel() for k, m in zip(varying, mesh)})
-    arrays = dict(zip(arrays, (np.atleast_1d(a) for a in np.broadcast_arrays(*arrays.values()))))
+        arrays.update({k: m.ravel() for k, m in zip(varying, mesh, strict=True)})
+    arrays = dict(zip(arrays, (np.atleast_1d(a) for a in np.broadcast_arrays(*arrays.values())), strict=True))
     n, prior = arrays["params"], arrays["prior_tokens"]
-    f = lambda x: np.asarray(x, dtype=float)  # noqa: E731  (no copy when already float64)
+
+    def f(x: Any) -> npt.NDArray[np.float64]:   # no copy when already float64
+        return np.asarray(x, dtype=float)
+
     nf, pf = f(n), f(prior)
-    out = {"params": nf}
+    out: dict[str, npt.NDArray[Any]] = {"params": nf}
     tps = None
     if "steps" in arrays:
         tps = arrays.get("tokens_per_step")
         if tps is None:
-            tps = arrays["micro_batch"] * arrays.get("grad_accum", 1) * arrays.get("data_parallel", 1) * arrays["seq_len"]
+            tps = (arrays["micro_batch"] * arrays.get("grad_accum", 1) * arrays.get("data_parallel", 1)
+                   * arrays["seq_len"])
         d_exact = arrays["steps"] * tps
         out.update(steps=f(arrays["steps"]), tokens_per_step=f(tps))
     else:
         d_exact = arrays["tokens"]
     judged = prior + d_exact if d_exact.dtype != object else np.array(
-        [(int(p) if float(p).is_integer() else p) + x for p, x in zip(prior.ravel(), d_exact.ravel())], dtype=object)
+        [(int(p) if float(p).is_integer() else p) + x for p, x in zip(prior.ravel(), d_exact.ravel(), strict=True)],
+        dtype=object)
     d = f(d_exact)
     raw = f(judged) / nf
     ratio = raw
@@ -171,7 +185,7 @@ def sweep(params, tokens=None, *, steps=None, tokens_per_step=None, micro_batch=
             ratio = np.where(repeats, f(judged) / nf, raw)
         out.update(epochs=d / u, effective_tokens=eff, ceiling_1_epoch=u / nf)
     if judged.dtype == object:  # huge exact counts: each ratio rounded toward zero, as planner.ratio does
-        ratio = np.where(np.asarray(ratio) == raw, [gate_ratio(j, k) for j, k in zip(judged, n)], ratio)
+        ratio = np.where(np.asarray(ratio) == raw, [gate_ratio(j, k) for j, k in zip(judged, n, strict=True)], ratio)
     codes = _codes(judged, n, d, u, t)
     need = _tokens_needed(nf, t.optimal, pf)
     to_line = need if u is None else _tokens_to_line(nf, pf, u, need, t, 1.0)
