@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .power_law import FloatArray
+from .power_law import FloatArray, FloatOrArray
 
 _INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def minimise_log(objective: Callable[[FloatArray], FloatArray], lo: FloatArray, hi: FloatArray, *,
+def minimise_log(objective: Callable[[FloatArray], FloatOrArray], lo: FloatArray, hi: FloatArray, *,
                  grid: int = 32, iters: int = 48) -> tuple[FloatArray, FloatArray]:
     """Minimise ``objective`` over x in [lo, hi] (x > 0), for a batch of independent problems.
 

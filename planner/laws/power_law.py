@@ -38,7 +38,7 @@ from ..training.compute import training_flops
 #: The fitted constants of the law, in the order results are reported.
 PARAMETERS = ("E", "A", "B", "alpha", "beta")
 #: Training FLOPs per parameter per token (6: forward 2, backward 4), from :mod:`planner.training.compute`.
-FLOPS_PER_PARAM_TOKEN = training_flops(1.0, 1.0)
+FLOPS_PER_PARAM_TOKEN = float(training_flops(1.0, 1.0))
 #: Training compute of the runs behind the fits (Chinchilla's models: ~6e18 to ~3e21 FLOPs, its
 #: largest run 5.76e23). Outside this range a prediction is an extrapolation, and says so.
 FITTED_FLOPS = (1e18, 1e24)
@@ -111,6 +111,8 @@ class Fit:
         return FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
 
     @overload
+    def loss(self, params: FloatArray, tokens: FloatOrArray) -> FloatArray: ...
+    @overload
     def loss(self, params: float | str, tokens: float | str) -> float: ...
     @overload
     def loss(self, params: Any, tokens: Any) -> FloatOrArray: ...
@@ -134,6 +136,8 @@ class Fit:
         out: FloatOrArray = like(self.E + self.A / n ** self.alpha + self.B / d ** self.beta, params, tokens)
         return out
 
+    @overload
+    def optimal(self, flops: FloatArray) -> tuple[FloatArray, FloatArray]: ...
     @overload
     def optimal(self, flops: float | str) -> tuple[float, float]: ...
     @overload
