@@ -83,7 +83,9 @@ def _search(f: Fit, target: FloatArray, inference: FloatArray, w_train: float, w
     uu = None if u is None else u[:, None]
 
     def objective(n: FloatArray) -> FloatArray:
-        return w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu)) + w_inf * _inference_flops(n, ii)
+        total: FloatArray = (w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu))
+                             + w_inf * _inference_flops(n, ii))
+        return total
 
     if u is None:
         n_min = (f.A / (target - f.E)) ** (1.0 / f.alpha)
@@ -219,8 +221,10 @@ class InferenceOptimum:
     def _cost(self, training_flops: float, inference_flops: float) -> float | None:
         if self.price_per_gpu_hour is None or self.inference_price_per_gpu_hour is None:
             return None
-        return (gpu_hours(training_flops, self.peak_tflops, self.mfu) * self.price_per_gpu_hour
-                + gpu_hours(inference_flops, self.peak_tflops, self.inference_mfu) * self.inference_price_per_gpu_hour)
+        cost: float = (gpu_hours(training_flops, self.peak_tflops, self.mfu) * self.price_per_gpu_hour
+                       + gpu_hours(inference_flops, self.peak_tflops, self.inference_mfu)
+                       * self.inference_price_per_gpu_hour)
+        return cost
 
     @property
     def cost(self) -> float | None:
@@ -288,7 +292,8 @@ def inference_optimal(inference_tokens: Any, *, flops: Any = None, params: Any =
         raise InputError("flops", "either flops or params and tokens",
                          detail="give either flops or params and tokens, not both")
     if flops is not None:
-        c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
+        c: float = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True,
+                                          maximum=FLOPS_RANGE[1])
         if u is None:
             n_ref, d_ref = f.optimal(c)
         else:
@@ -310,7 +315,7 @@ def inference_optimal(inference_tokens: Any, *, flops: Any = None, params: Any =
         raise InputError("price_per_gpu_hour", "a price when an inference price is given",
                          detail="give the training price too when you give an inference price")
     peak = get_accelerator(accelerator)["peak_tflops"]
-    if p_tr is not None:
+    if p_tr is not None and p_inf is not None:  # p_inf is p_tr unless given: never None with a training price
         objective, w_tr, w_inf = "cost", p_tr / m_tr, p_inf / m_inf
     elif m_inf != m_tr:
         objective, w_tr, w_inf = "gpu_hours", 1.0 / m_tr, 1.0 / m_inf

@@ -216,10 +216,12 @@ class LadderFit:
         Raises:
             InputError: ``flops`` not positive finite numbers; (field ``fit``) no runs.
         """
+        c: FloatOrArray
         if any_array(flops):
-            (c,) = floats(flops) if np.asarray(flops).dtype.kind in "iuf" else (None,)
-            if c is None or not (np.isfinite(c) & (c > 0)).all():
+            (arr,) = floats(flops) if np.asarray(flops).dtype.kind in "iuf" else (None,)
+            if arr is None or not (np.isfinite(arr) & (arr > 0)).all():
                 raise InputError("flops", "positive finite numbers", detail="must be positive finite numbers")
+            c = arr
         else:
             c = validate.positive_real("flops", flops, maximum=limits.MAX_FLOPS)
         lo, hi = self.flops_range

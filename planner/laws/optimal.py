@@ -125,7 +125,7 @@ def compute_optimal(flops: Any, fit_name: str = DEFAULT_FIT, *, line: Any = OPTI
         (18.1, 20.0, True)
     """
     f = fit(fit_name)
-    c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
+    c: float = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
     n0, d0 = f.optimal(c)
     loss0 = f.loss(n0, d0)
     n, d, loss = n0, d0, loss0
