@@ -33,6 +33,8 @@ from .runs import MIN_RUNS
 if TYPE_CHECKING:  # ladder_fit imports this module: the fitted law's type, for the checker alone
     from .ladder_fit import LadderFit
 
+# A user's N, D, budget and threshold are typed Any: they are validated here (numbers or text such as "7B").
+
 #: Confidence level of the bootstrap intervals.
 LEVEL = 0.95
 

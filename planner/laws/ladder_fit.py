@@ -34,6 +34,8 @@ from .optimise import STARTS, best_fit, grid
 from .power_law import PARAMETERS, Fit, FloatArray, FloatOrArray
 from .runs import Runs, read_runs
 
+# A user's N, D and budgets are typed Any: they are validated by Fit (numbers, text, numpy arrays, pandas Series).
+
 #: A budget more than this many times beyond the ladder's compute range is "far" (two decades).
 EXTRAPOLATION_LIMIT = 100.0
 

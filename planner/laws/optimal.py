@@ -17,6 +17,8 @@ from ..lines import OPTIMAL_LINE
 from .power_law import DEFAULT_FIT, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE
 from .registry import fit
 
+# A user's budget and line are typed Any: they are validated here (a number, text such as "1e24").
+
 
 @dataclass(frozen=True)
 class OptimalPlan:

@@ -25,6 +25,8 @@ from .. import files, limits, validate
 from ..errors import InputError
 from .power_law import Fit
 
+# A saved fit's document is parsed TOML: dict[str, Any] until read() has checked the values it uses.
+
 #: The format tag written at the top of every saved fit.
 FORMAT = "planner-fit/1"
 #: The fitted exponents a saved law may state: a law with α or β outside this range has no finite optimum.
