@@ -15,18 +15,25 @@ A quantity that depends on a constant the runs cannot determine gets an unbounde
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import validate
+from .. import limits, validate
 from ..errors import InputError
 from ..format import fmt_ratio
 from ..training.compute import training_flops
 from .objective import constants, predict
 from .optimise import bfgs
-from .power_law import PARAMETERS, optimal_split
+from .power_law import PARAMETERS, FloatArray, optimal_split
 from .runs import MIN_RUNS
+
+if TYPE_CHECKING:  # ladder_fit imports this module: the fitted law's type, for the checker alone
+    from .ladder_fit import LadderFit
+
+# A user's N, D, budget and threshold are typed Any: they are validated here (numbers or text such as "7B").
 
 #: Confidence level of the bootstrap intervals.
 LEVEL = 0.95
@@ -63,13 +70,13 @@ class Interval:
         """
         return not self.identified or self.low <= threshold <= self.high
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The interval as JSON.
 
         Returns:
             ``{"value", "low", "high", "identified"}``; non-finite numbers as None (JSON has no inf).
         """
-        def num(v):
+        def num(v: float) -> float | None:
             return float(v) if math.isfinite(v) else None
         return {"value": num(self.value), "low": num(self.low), "high": num(self.high), "identified": self.identified}
 
@@ -88,12 +95,12 @@ class Bootstrap:
         level: the confidence level of the intervals.
     """
 
-    fit: LadderFit  # noqa: F821 - planner.laws.ladder_fit.LadderFit, which imports this module
-    thetas: np.ndarray
+    fit: LadderFit
+    thetas: FloatArray
     seed: int = 0
     level: float = LEVEL
 
-    def _interval(self, value: float, samples: np.ndarray, needs=PARAMETERS) -> Interval:
+    def _interval(self, value: float, samples: FloatArray, needs: Sequence[str] = PARAMETERS) -> Interval:
         if any(p in self.fit.unidentified for p in needs):
             return Interval(math.nan, *_UNBOUNDED, identified=False)
         tail = 100 * (1 - self.level) / 2
@@ -103,7 +110,7 @@ class Bootstrap:
         lo, hi = np.percentile(samples, [tail, 100 - tail])
         return Interval(float(value), float(lo), float(hi))
 
-    def _samples(self) -> dict[str, np.ndarray]:
+    def _samples(self) -> dict[str, FloatArray]:
         t = self.thetas
         with np.errstate(over="ignore"):
             return {"E": np.exp(t[:, 2]), "A": np.exp(t[:, 0]), "B": np.exp(t[:, 1]), "alpha": t[:, 3], "beta": t[:, 4]}
@@ -118,7 +125,7 @@ class Bootstrap:
         c = constants(self.fit.theta)
         return {k: self._interval(c[k], s[k], needs=(k,)) for k in PARAMETERS}
 
-    def optimal(self, flops) -> dict[str, Interval]:
+    def optimal(self, flops: Any) -> dict[str, Interval]:
         """Intervals on the compute-optimal split at ``flops``.
 
         Args:
@@ -130,7 +137,7 @@ class Bootstrap:
         Raises:
             InputError: ``flops`` not a positive number up to 10^61.
         """
-        c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
+        c = validate.positive_real("flops", flops, maximum=limits.MAX_FLOPS)
         s = self._samples()
         ns, ds = optimal_split(s["A"], s["B"], s["alpha"], s["beta"], c)
         if any(p in self.fit.unidentified for p in _SPLIT_NEEDS):
@@ -142,7 +149,7 @@ class Bootstrap:
         return {"params": self._interval(n, ns, _SPLIT_NEEDS), "tokens": self._interval(d, ds, _SPLIT_NEEDS),
                 "tokens_per_param": self._interval(d / n if n == n else math.nan, ratios, _SPLIT_NEEDS)}
 
-    def tokens_per_param(self, flops) -> Interval:
+    def tokens_per_param(self, flops: Any) -> Interval:
         """Interval on the compute-optimal D/N at ``flops``.
 
         Args:
@@ -156,7 +163,7 @@ class Bootstrap:
         """
         return self.optimal(flops)["tokens_per_param"]
 
-    def loss(self, params, tokens) -> Interval:
+    def loss(self, params: Any, tokens: Any) -> Interval:
         """Interval on the predicted loss of a run with N = ``params`` and D = ``tokens``.
 
         Args:
@@ -169,18 +176,19 @@ class Bootstrap:
         Raises:
             InputError: ``params`` or ``tokens`` not a positive number up to 10^30.
         """
-        n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
-        d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
+        n = validate.positive_real("params", params, maximum=limits.MAX_REAL)
+        d = validate.positive_real("tokens", tokens, maximum=limits.MAX_REAL)
         pred, _ = predict(self.thetas, math.log(n), math.log(d))
         value = self.fit.loss(n, d) if self.fit.identified else math.nan
         return self._interval(value, np.exp(pred.ravel()))
 
 
-def resample(fit, samples: int = 1000, seed: int = 0, level: float = LEVEL) -> Bootstrap:
+def resample(fit: LadderFit, samples: int = 1000, seed: int = 0, level: float = LEVEL) -> Bootstrap:
     """Refit ``samples`` resamples of ``fit``'s runs (drawn with replacement, seeded) for confidence intervals.
 
     Each resample is the same runs weighted by how often they were drawn (times the user's weight),
-    refitted from ``fit``'s optimum (a warm start), all resamples stepped together (:func:`~planner.laws.optimise.bfgs`).
+    refitted from ``fit``'s optimum (a warm start), all resamples stepped together
+    (:func:`~planner.laws.optimise.bfgs`).
 
     Args:
         fit: a :class:`~planner.laws.ladder_fit.LadderFit` with its runs.
@@ -248,7 +256,7 @@ class RatioJudgement:
         return f"D/N {r} is {self.side} the {span}"
 
 
-def check_bootstrap(bootstrap) -> None:
+def check_bootstrap(bootstrap: object) -> None:
     """Refuse anything but a :class:`Bootstrap`.
 
     Args:
@@ -262,7 +270,7 @@ def check_bootstrap(bootstrap) -> None:
                          detail=f"must be a Bootstrap (LadderFit.bootstrap()), got {type(bootstrap).__name__}")
 
 
-def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
+def judge_ratio(bootstrap: Bootstrap, params: Any, tokens: Any) -> RatioJudgement:
     """Judge a run's D/N against the bootstrap interval of the fitted optimal D/N at its compute (6·N·D).
 
     Args:
@@ -278,8 +286,8 @@ def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
         InputError: ``bootstrap`` is not a :class:`Bootstrap`; ``params`` or ``tokens`` not positive up to 10^30.
     """
     check_bootstrap(bootstrap)
-    n = validate.positive_real("params", params, maximum=validate.MAX_REAL)
-    d = validate.positive_real("tokens", tokens, maximum=validate.MAX_REAL)
+    n = validate.positive_real("params", params, maximum=limits.MAX_REAL)
+    d = validate.positive_real("tokens", tokens, maximum=limits.MAX_REAL)
     c = training_flops(n, d)
     opt = bootstrap.tokens_per_param(c)
     r = d / n
@@ -287,7 +295,7 @@ def judge_ratio(bootstrap: Bootstrap, params, tokens) -> RatioJudgement:
     return RatioJudgement(ratio=r, flops=c, optimum=opt, side=side, level=bootstrap.level)
 
 
-def straddles(interval: Interval, threshold) -> bool:
+def straddles(interval: Interval, threshold: Any) -> bool:
     """True when ``threshold`` (e.g. a gate line of 20 tokens per parameter) lies inside ``interval``.
 
     Args:
@@ -300,5 +308,5 @@ def straddles(interval: Interval, threshold) -> bool:
     Raises:
         InputError: ``threshold`` not a positive number up to 10^30.
     """
-    t = validate.positive_real("threshold", threshold, maximum=validate.MAX_REAL)
+    t = validate.positive_real("threshold", threshold, maximum=limits.MAX_REAL)
     return interval.straddles(t)

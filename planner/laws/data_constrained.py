@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -36,7 +37,11 @@ from ..training.compute import training_flops
 from ..training.corpus import R_STAR, effective_tokens
 from . import registry
 from .minimise import minimise_log
-from .power_law import FITS, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit
+from .power_law import FITS, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE, Fit, FloatArray, FloatOrArray
+
+# A user's number (params, tokens, flops, unique_tokens) is typed Any: it is validated here (a number, text such
+# as "7B", a numpy array or a pandas Series). A fit is a Fit, a fit's name or a saved fit's path, or None.
+FitLike = Fit | str | None
 
 #: Decay constant of repeated tokens (R_D*): the one in :mod:`planner.training.corpus`.
 R_D_STAR = R_STAR
@@ -49,7 +54,7 @@ MUENNIGHOFF = FITS["muennighoff"]
 _UNLIMITED = math.inf
 
 
-def law_fit(fit=None) -> Fit:
+def law_fit(fit: FitLike = None) -> Fit:
     """The fit a data-constrained or inference-aware computation uses.
 
     Args:
@@ -67,7 +72,7 @@ def law_fit(fit=None) -> Fit:
     return registry.fit() if fit is None else registry.fit(fit)
 
 
-def _broadcast(**named):
+def _broadcast(**named: Any) -> tuple[FloatArray, ...]:
     """The arrays broadcast together; shapes that do not broadcast (3 and 4) are an InputError naming them."""
     try:
         return np.broadcast_arrays(*named.values())
@@ -78,15 +83,15 @@ def _broadcast(**named):
                          detail=f"shapes do not broadcast together: {shapes}") from None
 
 
-def _counts(field, value):
+def _counts(field: str, value: Any) -> FloatOrArray:
     return validate.quantity(field, value, minimum=1)
 
 
-def _flops(value):
+def _flops(value: Any) -> FloatOrArray:
     return validate.real_array("flops", value, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
 
 
-def _unique(value):
+def _unique(value: Any) -> FloatOrArray:
     """The corpus U: None or +inf (also inside an array) is an unlimited corpus."""
     if value is None or (isinstance(value, float) and value == math.inf):
         return _UNLIMITED
@@ -101,19 +106,19 @@ def _unique(value):
 # --- the compute-optimal size for D tokens, and its inverse --------------------------------------------
 
 
-def _params_for_tokens(f: Fit, d):
+def _params_for_tokens(f: Fit, d: FloatOrArray) -> FloatOrArray:
     # N_opt(D): the compute-optimal split scales as N ∝ (C/6)^(β/(α+β)), D ∝ (C/6)^(α/(α+β)), so
     # N_opt(D) = N₁·(D/D₁)^(β/α) with (N₁, D₁) the split at C = 6, N·D = 1 (the fit's own formula, not a copy).
     n1, d1 = f.optimal(FLOPS_PER_PARAM_TOKEN)
     return n1 * (d / d1) ** (f.beta / f.alpha)
 
 
-def _tokens_for_params(f: Fit, n):
+def _tokens_for_params(f: Fit, n: FloatOrArray) -> FloatOrArray:
     n1, d1 = f.optimal(FLOPS_PER_PARAM_TOKEN)
     return d1 * (n / n1) ** (f.alpha / f.beta)
 
 
-def optimal_params_for_tokens(tokens, fit=None):
+def optimal_params_for_tokens(tokens: Any, fit: FitLike = None) -> FloatOrArray:
     """N_opt(D): the model size that is compute-optimal when trained on ``tokens`` tokens. Vectorised.
 
     Args:
@@ -128,10 +133,11 @@ def optimal_params_for_tokens(tokens, fit=None):
     """
     f = law_fit(fit)
     d = _counts("tokens", tokens)
-    return like(_params_for_tokens(f, np.asarray(d)), d)
+    out: FloatOrArray = like(_params_for_tokens(f, np.asarray(d)), d)
+    return out
 
 
-def corpus_for_optimal(params, fit=None):
+def corpus_for_optimal(params: Any, fit: FitLike = None) -> FloatOrArray:
     """The unique tokens that make ``params`` compute-optimal: D such that N_opt(D) = N, seen once. Vectorised.
 
     With a corpus this large, the data-constrained optimum at the budget where N is compute-optimal is
@@ -149,13 +155,14 @@ def corpus_for_optimal(params, fit=None):
     """
     f = law_fit(fit)
     n = _counts("params", params)
-    return like(_tokens_for_params(f, np.asarray(n)), n)
+    out: FloatOrArray = like(_tokens_for_params(f, np.asarray(n)), n)
+    return out
 
 
 # --- effective data, effective parameters, loss ------------------------------------------------------
 
 
-def _effective(f: Fit, n, d, u):
+def _effective(f: Fit, n: FloatOrArray, d: FloatOrArray, u: FloatOrArray) -> tuple[FloatOrArray, FloatOrArray]:
     ud = np.minimum(u, d)
     d_eff = effective_tokens(d, ud, R_D_STAR)
     un = np.minimum(n, _params_for_tokens(f, ud))
@@ -163,12 +170,28 @@ def _effective(f: Fit, n, d, u):
     return n_eff, d_eff
 
 
-def _loss(f: Fit, n, d, u):
+@overload
+def _loss(f: Fit, n: FloatArray, d: FloatOrArray, u: FloatOrArray) -> FloatArray: ...
+@overload
+def _loss(f: Fit, n: float, d: float, u: float) -> float: ...
+@overload
+def _loss(f: Fit, n: FloatOrArray, d: FloatOrArray, u: FloatOrArray) -> FloatOrArray: ...
+
+
+def _loss(f: Fit, n: FloatOrArray, d: FloatOrArray, u: FloatOrArray) -> FloatOrArray:
     n_eff, d_eff = _effective(f, n, d, u)
     return f.E + f.A / n_eff ** f.alpha + f.B / d_eff ** f.beta
 
 
-def effective(params, tokens, unique_tokens, fit=None):
+@overload
+def effective(params: float | str, tokens: float | str, unique_tokens: float | str | None,
+              fit: FitLike = None) -> tuple[float, float]: ...
+@overload
+def effective(params: Any, tokens: Any, unique_tokens: Any,
+              fit: FitLike = None) -> tuple[FloatOrArray, FloatOrArray]: ...
+
+
+def effective(params: Any, tokens: Any, unique_tokens: Any, fit: FitLike = None) -> tuple[FloatOrArray, FloatOrArray]:
     """Effective parameters N′ and effective data D′ of a plan on a corpus of U unique tokens. Vectorised.
 
     Args:
@@ -189,7 +212,13 @@ def effective(params, tokens, unique_tokens, fit=None):
     return like(n_eff, n, d, u), like(d_eff, n, d, u)
 
 
-def loss(params, tokens, unique_tokens, fit=None):
+@overload
+def loss(params: float | str, tokens: float | str, unique_tokens: float | str | None, fit: FitLike = None) -> float: ...
+@overload
+def loss(params: Any, tokens: Any, unique_tokens: Any, fit: FitLike = None) -> FloatOrArray: ...
+
+
+def loss(params: Any, tokens: Any, unique_tokens: Any, fit: FitLike = None) -> FloatOrArray:
     """Predicted loss L(N, D, U) of a plan on a corpus of U unique tokens (Muennighoff et al. 2023). Vectorised.
 
     Args:
@@ -208,13 +237,14 @@ def loss(params, tokens, unique_tokens, fit=None):
     """
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _unique(unique_tokens)
-    return like(_loss(f, *_broadcast(params=n, tokens=d, unique_tokens=u)), n, d, u)
+    out: FloatOrArray = like(_loss(f, *_broadcast(params=n, tokens=d, unique_tokens=u)), n, d, u)
+    return out
 
 
 # --- the optimum for a budget and a corpus -----------------------------------------------------------
 
 
-def _optimal(f: Fit, c, u):
+def _optimal(f: Fit, c: FloatArray, u: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Vectorised core: arrays c, u of one shape -> (N, D) arrays of that shape."""
     shape = c.shape
     c, u = c.ravel(), u.ravel()
@@ -232,7 +262,13 @@ def _optimal(f: Fit, c, u):
     return n.reshape(shape), (c / training_flops(n, 1.0)).reshape(shape)
 
 
-def optimal(flops, unique_tokens, fit=None):
+@overload
+def optimal(flops: float | str, unique_tokens: float | str | None, fit: FitLike = None) -> tuple[float, float]: ...
+@overload
+def optimal(flops: Any, unique_tokens: Any, fit: FitLike = None) -> tuple[FloatOrArray, FloatOrArray]: ...
+
+
+def optimal(flops: Any, unique_tokens: Any, fit: FitLike = None) -> tuple[FloatOrArray, FloatOrArray]:
     """The N and D that minimise L(N, D, U) along 6·N·D = C: an exact one-dimensional minimisation. Vectorised.
 
     Args:
@@ -302,7 +338,7 @@ class DataConstrainedOptimum:
         """True outside the compute range the fits were made on (:data:`planner.laws.FITTED_FLOPS`)."""
         return not FITTED_FLOPS[0] <= self.flops <= FITTED_FLOPS[1]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The optimum as JSON.
 
         Returns:
@@ -315,7 +351,7 @@ class DataConstrainedOptimum:
                 "limited": self.limited, "extrapolated": self.extrapolated}
 
 
-def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedOptimum:
+def data_constrained_optimal(flops: Any, unique_tokens: Any, fit: FitLike = None) -> DataConstrainedOptimum:
     """The best N and D for one budget and one corpus, with epochs, loss and the unconstrained optimum.
 
     Args:
@@ -333,6 +369,7 @@ def data_constrained_optimal(flops, unique_tokens, fit=None) -> DataConstrainedO
     c, u = _flops(flops), _unique(unique_tokens)
     if any_array(c, u):
         raise InputError("flops", "a single number", detail="must be single numbers here; use optimal() for arrays")
+    assert not isinstance(c, np.ndarray) and not isinstance(u, np.ndarray)  # any_array refused arrays
     n, d = optimal(c, u, f)
     n0, d0 = f.optimal(c)
     return DataConstrainedOptimum(fit=f.name, flops=c, unique_tokens=u, params=n, tokens=d,
@@ -365,7 +402,7 @@ class CorpusPlanAdvice:
         """The largest N the corpus feeds at 20 tokens per parameter in one epoch: U/20."""
         return self.unique_tokens / OPTIMAL_LINE
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The advice as JSON.
 
         Returns:
@@ -377,7 +414,8 @@ class CorpusPlanAdvice:
                 "largest_params_at_20x": self.largest_params_at_20x}
 
 
-def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> CorpusPlanAdvice:
+def corpus_advice(params: Any, tokens: Any, unique_tokens: Any, fit: FitLike = None, *,
+                  flops: Any = None) -> CorpusPlanAdvice:
     """For a plan's N, D and corpus: the data-constrained optimum at its budget and at 20×, and the corpus N needs.
 
     Args:
@@ -396,7 +434,10 @@ def corpus_advice(params, tokens, unique_tokens, fit=None, *, flops=None) -> Cor
     f = law_fit(fit)
     n, d, u = _counts("params", params), _counts("tokens", tokens), _counts("unique_tokens", unique_tokens)
     c = training_flops(n, d) if flops is None else _flops(flops)
-    return CorpusPlanAdvice(params=n, tokens=d, unique_tokens=u,
-                            at_budget=data_constrained_optimal(c, u, f),
-                            at_20x=data_constrained_optimal(training_flops(n, OPTIMAL_LINE * n), u, f),
+    at_budget = data_constrained_optimal(c, u, f)
+    at_20x = data_constrained_optimal(training_flops(n, OPTIMAL_LINE * n), u, f)
+    if any_array(n, d, u):  # arrays of N or U were refused above; D only reaches here with flops given
+        raise InputError("flops", "a single number", detail="must be single numbers here; use optimal() for arrays")
+    assert not isinstance(n, np.ndarray) and not isinstance(d, np.ndarray) and not isinstance(u, np.ndarray)
+    return CorpusPlanAdvice(params=n, tokens=d, unique_tokens=u, at_budget=at_budget, at_20x=at_20x,
                             corpus_for_optimal=float(_tokens_for_params(f, n)))

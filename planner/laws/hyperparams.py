@@ -18,6 +18,7 @@ too small a one wastes steps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
 from ..format import fmt_si
+from .power_law import FloatOrArray
+
+# A user's number (flops, layers, width, tokens) is typed Any: it is validated here.
 
 #: Beyond this factor from B_opt (either way) a batch gets a note.
 BATCH_TOLERANCE = 2.0
@@ -52,7 +56,12 @@ class HyperparameterLaw:
     fitted_flops: tuple[float, float]
     source: str
 
-    def learning_rate(self, flops):
+    @overload
+    def learning_rate(self, flops: float | str) -> float: ...
+    @overload
+    def learning_rate(self, flops: Any) -> FloatOrArray: ...
+
+    def learning_rate(self, flops: Any) -> FloatOrArray:
         """η_opt = lr_coef·C^lr_exp for a compute budget C = M·D (vectorised).
 
         Args:
@@ -65,9 +74,15 @@ class HyperparameterLaw:
             InputError: ``flops`` out of range.
         """
         c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=limits.MAX_FLOPS)
-        return like(self.lr_coef * np.asarray(c) ** self.lr_exp, c)
+        out: FloatOrArray = like(self.lr_coef * np.asarray(c) ** self.lr_exp, c)
+        return out
 
-    def batch_tokens(self, flops):
+    @overload
+    def batch_tokens(self, flops: float | str) -> float: ...
+    @overload
+    def batch_tokens(self, flops: Any) -> FloatOrArray: ...
+
+    def batch_tokens(self, flops: Any) -> FloatOrArray:
         """B_opt = batch_coef·C^batch_exp, in tokens per step, for a compute budget C = M·D (vectorised).
 
         Args:
@@ -80,7 +95,8 @@ class HyperparameterLaw:
             InputError: ``flops`` out of range.
         """
         c = validate.real_array("flops", flops, minimum=1.0, inclusive=True, maximum=limits.MAX_FLOPS)
-        return like(self.batch_coef * np.asarray(c) ** self.batch_exp, c)
+        out: FloatOrArray = like(self.batch_coef * np.asarray(c) ** self.batch_exp, c)
+        return out
 
 
 #: DeepSeek LLM's fit (arXiv:2401.02954, §3.1, Figure 3), made on small runs of 1e17 to 2e19 FLOPs.
@@ -89,7 +105,7 @@ DEEPSEEK = HyperparameterLaw("deepseek-llm", 0.3118, -0.1250, 0.2920, 0.3271, (1
                              "compute C = M·D, M = 72·L·d² + 6·L·d·s")
 
 
-def flops_per_token(num_layers, hidden_size, seq_len):
+def flops_per_token(num_layers: Any, hidden_size: Any, seq_len: Any) -> FloatOrArray:
     """M = 72·L·d² + 6·L·d·s: DeepSeek's non-embedding training FLOPs per token, attention included. Vectorised.
 
     Args:
@@ -107,7 +123,8 @@ def flops_per_token(num_layers, hidden_size, seq_len):
     d = validate.count("hidden_size", hidden_size, maximum=10**9, vector=True)
     s = validate.count("seq_len", seq_len, maximum=10**9, vector=True)
     ll, dd, ss = (np.asarray(x, dtype=float) for x in (layers, d, s))
-    return like(72.0 * ll * dd ** 2 + 6.0 * ll * dd * ss, layers, d, s)
+    out: FloatOrArray = like(72.0 * ll * dd ** 2 + 6.0 * ll * dd * ss, layers, d, s)
+    return out
 
 
 @dataclass(frozen=True)
@@ -174,7 +191,7 @@ class HyperparameterAdvice:
             text += f" Extrapolated: the law was fitted on {lo:.0e} to {hi:.0e} FLOPs."
         return text
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The advice as JSON.
 
         Returns:
@@ -188,7 +205,7 @@ class HyperparameterAdvice:
                 "message": self.message}
 
 
-def advise(flops_per_token, tokens, *, tokens_per_step=None,
+def advise(flops_per_token: Any, tokens: Any, *, tokens_per_step: Any = None,
            law: HyperparameterLaw = DEEPSEEK) -> HyperparameterAdvice:
     """Batch size and learning rate for C = M·D, and a check of the plan's batch against B_opt.
 
@@ -216,7 +233,7 @@ def advise(flops_per_token, tokens, *, tokens_per_step=None,
                                 fitted_flops=law.fitted_flops)
 
 
-def recommend(num_layers, hidden_size, seq_len, tokens, *, tokens_per_step=None,
+def recommend(num_layers: Any, hidden_size: Any, seq_len: Any, tokens: Any, *, tokens_per_step: Any = None,
               law: HyperparameterLaw = DEEPSEEK) -> HyperparameterAdvice:
     """Batch size and learning rate for a model and its training tokens, and a check of the plan's batch.
 

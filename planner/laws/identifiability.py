@@ -13,16 +13,20 @@ The rules (:func:`unidentified`), each where the data leave a direction of θ fr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from .objective import THETA, predict
-from .power_law import PARAMETERS
+from .power_law import PARAMETERS, FloatArray
+from .runs import Runs
 
 #: The fewest distinct values of N (and of D) that determine their term: below it the term and E trade off.
 MIN_DISTINCT = 3
 
 
-def distinct(values) -> int:
+def distinct(values: FloatArray) -> int:
     """How many distinct values ``values`` holds, to 9 decimals (log N or log D of runs).
 
     Args:
@@ -34,7 +38,7 @@ def distinct(values) -> int:
     return len(np.unique(np.round(values, 9)))
 
 
-def unidentified(x, y, w, theta) -> tuple[str, ...]:
+def unidentified(x: FloatArray, y: FloatArray, w: FloatArray, theta: npt.ArrayLike) -> tuple[str, ...]:
     """The constants these runs cannot determine (see the module docstring for the rules).
 
     Args:
@@ -48,7 +52,7 @@ def unidentified(x, y, w, theta) -> tuple[str, ...]:
     """
     used = w > 0
     x, y = x[used], y[used]
-    bad = set()
+    bad: set[str] = set()
     if distinct(x) < MIN_DISTINCT:
         bad |= {"E", "A", "alpha"}
     if distinct(y) < MIN_DISTINCT:
@@ -63,18 +67,18 @@ def unidentified(x, y, w, theta) -> tuple[str, ...]:
         _, p = predict(theta, x, y)
         jac = np.stack([p[0], p[1], p[2], -p[0] * x, -p[1] * y], 1)
         norms = np.linalg.norm(jac, axis=0)
-        names = sorted(THETA, key=THETA.get)
+        names = sorted(THETA, key=THETA.__getitem__)
         if (norms < 1e-12 * norms.max()).any():
             bad |= {names[i] for i in np.flatnonzero(norms < 1e-12 * norms.max())}
         else:
             _, sv, vt = np.linalg.svd(jac / norms, full_matrices=False)
-            for s, v in zip(sv, vt):
+            for s, v in zip(sv, vt, strict=True):
                 if s < 1e-7 * sv[0]:
                     bad |= {names[i] for i in np.flatnonzero(np.abs(v) > 0.1)}
     return tuple(p for p in PARAMETERS if p in bad)
 
 
-def why(runs, missing) -> str:
+def why(runs: Runs, missing: Sequence[str]) -> str:
     """One sentence: which constants these runs cannot determine, and what runs to add.
 
     Args:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -27,23 +28,31 @@ from ..errors import InputError
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, gpu_hours
 from ..training.compute import accelerator as get_accelerator
 from ..training.compute import training_flops as _training_flops
+from .data_constrained import FitLike, law_fit
 from .data_constrained import _loss as dc_loss
 from .data_constrained import _optimal as dc_optimal
 from .data_constrained import _unique as dc_unique
-from .data_constrained import law_fit
 from .minimise import minimise_log
-from .power_law import FLOPS_RANGE, Fit
+from .power_law import FLOPS_RANGE, Fit, FloatArray, FloatOrArray
+
+# A user's number (inference_tokens, flops, params, tokens, prices, MFUs) is typed Any: it is validated here.
 
 _COUNT_MAX = limits.MAX_REAL   # counts (tokens, parameters) as reals
 _BISECTIONS = 64     # log D from 0 to ln(1e30) ≈ 69, halved 64 times: D to ~4e-18 relative
 
 
-def _inference_flops(params, tokens):
+@overload
+def _inference_flops(params: float, tokens: float) -> float: ...
+@overload
+def _inference_flops(params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray: ...
+
+
+def _inference_flops(params: FloatOrArray, tokens: FloatOrArray) -> FloatOrArray:
     """FLOPs of serving ``tokens`` tokens with ``params`` parameters: 2·N·D_inf (the forward pass alone)."""
     return 2.0 * params * tokens
 
 
-def _tokens_for_loss(f: Fit, n, target, u=None):
+def _tokens_for_loss(f: Fit, n: FloatArray, target: FloatArray, u: FloatArray | None = None) -> FloatArray:
     """D_tr(N): the training tokens at which N reaches ``target`` (inf where it cannot).
 
     Without a corpus (``u`` None) in closed form; with one, by bisection in log D on the data-constrained
@@ -63,7 +72,8 @@ def _tokens_for_loss(f: Fit, n, target, u=None):
     return np.where(reachable, np.exp(hi), np.inf)
 
 
-def _search(f: Fit, target, inference, w_train, w_inf, reference, u=None):
+def _search(f: Fit, target: FloatArray, inference: FloatArray, w_train: float, w_inf: float, reference: FloatArray,
+            u: FloatArray | None = None) -> FloatArray:
     """Vectorised core over 1-D arrays (target loss, inference tokens, reference N[, corpus]) -> N.
 
     The search runs over N from N_min (where A/N^α alone uses up the loss budget) up to 10⁶·N_min without a
@@ -72,8 +82,10 @@ def _search(f: Fit, target, inference, w_train, w_inf, reference, u=None):
     tt, ii, rr = target[:, None], inference[:, None], reference[:, None]
     uu = None if u is None else u[:, None]
 
-    def objective(n):
-        return w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu)) + w_inf * _inference_flops(n, ii)
+    def objective(n: FloatArray) -> FloatArray:
+        total: FloatArray = (w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu))
+                             + w_inf * _inference_flops(n, ii))
+        return total
 
     if u is None:
         n_min = (f.A / (target - f.E)) ** (1.0 / f.alpha)
@@ -85,7 +97,8 @@ def _search(f: Fit, target, inference, w_train, w_inf, reference, u=None):
     return np.where(keep, reference, n)
 
 
-def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=None):
+def inference_optimal_params(flops: Any, inference_tokens: Any, fit: FitLike = None,
+                             unique_tokens: Any = None) -> tuple[FloatOrArray, FloatOrArray]:
     """N and D_tr of the inference-aware plan with the loss of the optimal plan for ``flops``. Vectorised.
 
     Minimises total FLOPs 6·N·D_tr + 2·N·D_inf (for a whole curve, e.g. against growing inference demand).
@@ -116,9 +129,9 @@ def inference_optimal_params(flops, inference_tokens, fit=None, unique_tokens=No
     else:
         n0, d0 = dc_optimal(f, cb, ub)
         target = dc_loss(f, n0, d0, ub)
-    ub = None if u is None else ub
-    n = np.where(ib > 0, _search(f, target, ib, 1.0, 1.0, n0, ub), n0)   # no inference: the optimum itself
-    d = np.where(ib > 0, _tokens_for_loss(f, n, target, ub), d0)
+    corpus = None if u is None else ub
+    n = np.where(ib > 0, _search(f, target, ib, 1.0, 1.0, n0, corpus), n0)   # no inference: the optimum itself
+    d = np.where(ib > 0, _tokens_for_loss(f, n, target, corpus), d0)
     return like(n.reshape(shape), c, i, u), like(d.reshape(shape), c, i, u)
 
 
@@ -173,7 +186,7 @@ class InferenceOptimum:
     @property
     def training_flops(self) -> float:
         """Training FLOPs of the inference-aware plan, 6·N·D_tr."""
-        return _training_flops(self.params, self.tokens)
+        return float(_training_flops(self.params, self.tokens))
 
     @property
     def inference_flops(self) -> float:
@@ -188,7 +201,7 @@ class InferenceOptimum:
     @property
     def reference_training_flops(self) -> float:
         """Training FLOPs of the reference plan."""
-        return _training_flops(self.reference_params, self.reference_tokens)
+        return float(_training_flops(self.reference_params, self.reference_tokens))
 
     @property
     def reference_total_flops(self) -> float:
@@ -205,11 +218,13 @@ class InferenceOptimum:
         """FLOPs saved as a fraction of the reference plan's total."""
         return self.flops_saved / self.reference_total_flops
 
-    def _cost(self, training_flops, inference_flops):
-        if self.price_per_gpu_hour is None:
+    def _cost(self, training_flops: float, inference_flops: float) -> float | None:
+        if self.price_per_gpu_hour is None or self.inference_price_per_gpu_hour is None:
             return None
-        return (gpu_hours(training_flops, self.peak_tflops, self.mfu) * self.price_per_gpu_hour
-                + gpu_hours(inference_flops, self.peak_tflops, self.inference_mfu) * self.inference_price_per_gpu_hour)
+        cost: float = (gpu_hours(training_flops, self.peak_tflops, self.mfu) * self.price_per_gpu_hour
+                       + gpu_hours(inference_flops, self.peak_tflops, self.inference_mfu)
+                       * self.inference_price_per_gpu_hour)
+        return cost
 
     @property
     def cost(self) -> float | None:
@@ -220,9 +235,10 @@ class InferenceOptimum:
     def cost_saved(self) -> float | None:
         """Dollars saved against the reference plan (None without a price)."""
         ref = self._cost(self.reference_training_flops, _inference_flops(self.reference_params, self.inference_tokens))
-        return None if ref is None else ref - self.cost
+        cost = self.cost
+        return None if ref is None or cost is None else ref - cost
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The plan as JSON.
 
         Returns:
@@ -236,9 +252,10 @@ class InferenceOptimum:
                 "flops_saved_fraction": self.flops_saved_fraction, "cost": self.cost, "cost_saved": self.cost_saved}
 
 
-def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None, fit=None, unique_tokens=None,
-                      mfu=DEFAULT_MFU, inference_mfu=None, price_per_gpu_hour=None,
-                      inference_price_per_gpu_hour=None, accelerator: str = "h100-sxm") -> InferenceOptimum:
+def inference_optimal(inference_tokens: Any, *, flops: Any = None, params: Any = None, tokens: Any = None,
+                      fit: FitLike = None, unique_tokens: Any = None, mfu: Any = DEFAULT_MFU, inference_mfu: Any = None,
+                      price_per_gpu_hour: Any = None, inference_price_per_gpu_hour: Any = None,
+                      accelerator: str = "h100-sxm") -> InferenceOptimum:
     """The inference-aware plan: the reference plan's loss at the least training + inference FLOPs (or cost).
 
     The reference is the optimal plan for ``flops`` (the data-constrained optimum with ``unique_tokens``),
@@ -275,7 +292,8 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         raise InputError("flops", "either flops or params and tokens",
                          detail="give either flops or params and tokens, not both")
     if flops is not None:
-        c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
+        c: float = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True,
+                                          maximum=FLOPS_RANGE[1])
         if u is None:
             n_ref, d_ref = f.optimal(c)
         else:
@@ -297,7 +315,7 @@ def inference_optimal(inference_tokens, *, flops=None, params=None, tokens=None,
         raise InputError("price_per_gpu_hour", "a price when an inference price is given",
                          detail="give the training price too when you give an inference price")
     peak = get_accelerator(accelerator)["peak_tflops"]
-    if p_tr is not None:
+    if p_tr is not None and p_inf is not None:  # p_inf is p_tr unless given: never None with a training price
         objective, w_tr, w_inf = "cost", p_tr / m_tr, p_inf / m_inf
     elif m_inf != m_tr:
         objective, w_tr, w_inf = "gpu_hours", 1.0 / m_tr, 1.0 / m_inf

@@ -19,10 +19,11 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 
-from .. import validate
+from .. import limits, validate
 from ..arrays import any_array, floats, like
 from ..errors import InputError, PlannerWarning
 from . import saved_fit
@@ -30,8 +31,10 @@ from .bootstrap import LEVEL, Bootstrap, resample
 from .identifiability import unidentified, why
 from .objective import DELTA, constants, predict
 from .optimise import STARTS, best_fit, grid
-from .power_law import PARAMETERS, Fit
+from .power_law import PARAMETERS, Fit, FloatArray, FloatOrArray
 from .runs import Runs, read_runs
+
+# A user's N, D and budgets are typed Any: they are validated by Fit (numbers, text, numpy arrays, pandas Series).
 
 #: A budget more than this many times beyond the ladder's compute range is "far" (two decades).
 EXTRAPOLATION_LIMIT = 100.0
@@ -62,7 +65,7 @@ class LadderFit:
     """
 
     name: str
-    theta: tuple[float, float, float, float, float]
+    theta: tuple[float, ...]
     runs: Runs
     delta: float = DELTA
     objective: float = math.nan
@@ -112,7 +115,12 @@ class LadderFit:
                    source=self.source or f"fitted to {len(self.runs)} runs (Approach 3, Huber δ={self.delta:g})")
 
     # -- predictions (vectorised through Fit) --
-    def loss(self, params, tokens):
+    @overload
+    def loss(self, params: float | str, tokens: float | str) -> float: ...
+    @overload
+    def loss(self, params: Any, tokens: Any) -> FloatOrArray: ...
+
+    def loss(self, params: Any, tokens: Any) -> FloatOrArray:
         """Predicted loss at N = ``params``, D = ``tokens`` (scalars or arrays).
 
         Args:
@@ -125,9 +133,15 @@ class LadderFit:
         Raises:
             InputError: the law is not identified, or a value out of range (see :meth:`Fit.loss`).
         """
-        return self.to_fit().loss(params, tokens)
+        out: FloatOrArray = self.to_fit().loss(params, tokens)
+        return out
 
-    def optimal(self, flops):
+    @overload
+    def optimal(self, flops: float | str) -> tuple[float, float]: ...
+    @overload
+    def optimal(self, flops: Any) -> tuple[FloatOrArray, FloatOrArray]: ...
+
+    def optimal(self, flops: Any) -> tuple[FloatOrArray, FloatOrArray]:
         """(N_opt, D_opt) for a budget of ``flops`` (≈ 6·N·D).
 
         Args:
@@ -141,7 +155,12 @@ class LadderFit:
         """
         return self.to_fit().optimal(flops)
 
-    def tokens_per_param(self, flops):
+    @overload
+    def tokens_per_param(self, flops: float | str) -> float: ...
+    @overload
+    def tokens_per_param(self, flops: Any) -> FloatOrArray: ...
+
+    def tokens_per_param(self, flops: Any) -> FloatOrArray:
         """The compute-optimal D/N at ``flops``.
 
         Args:
@@ -154,17 +173,18 @@ class LadderFit:
             InputError: the law is not identified, or ``flops`` out of range.
         """
         n, d = self.optimal(flops)
-        return d / n
+        ratio: FloatOrArray = d / n
+        return ratio
 
     # -- diagnostics --
     @property
-    def predicted(self) -> np.ndarray:
+    def predicted(self) -> FloatArray:
         """The fitted loss at each run used (defined even when a constant is not)."""
         pred, _ = predict(self.theta, np.log(self.runs.params), np.log(self.runs.tokens))
         return np.exp(pred)
 
     @property
-    def residuals(self) -> np.ndarray:
+    def residuals(self) -> FloatArray:
         """log(observed loss) − log(fitted loss) of each run: the quantity the Huber loss was applied to."""
         return np.log(self.runs.loss) - np.log(self.predicted)
 
@@ -181,7 +201,12 @@ class LadderFit:
                                                                   "this law, so its compute range is not known")
         return float(c.min()), float(c.max())
 
-    def extrapolation(self, flops):
+    @overload
+    def extrapolation(self, flops: float | str) -> float: ...
+    @overload
+    def extrapolation(self, flops: Any) -> FloatOrArray: ...
+
+    def extrapolation(self, flops: Any) -> FloatOrArray:
         """How many times ``flops`` lies outside the runs' compute range (1.0 inside it). Vectorised.
 
         Args:
@@ -193,16 +218,19 @@ class LadderFit:
         Raises:
             InputError: ``flops`` not positive finite numbers; (field ``fit``) no runs.
         """
+        c: FloatOrArray
         if any_array(flops):
-            (c,) = floats(flops) if np.asarray(flops).dtype.kind in "iuf" else (None,)
-            if c is None or not (np.isfinite(c) & (c > 0)).all():
+            (arr,) = floats(flops) if np.asarray(flops).dtype.kind in "iuf" else (None,)
+            if arr is None or not (np.isfinite(arr) & (arr > 0)).all():
                 raise InputError("flops", "positive finite numbers", detail="must be positive finite numbers")
+            c = arr
         else:
-            c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
+            c = validate.positive_real("flops", flops, maximum=limits.MAX_FLOPS)
         lo, hi = self.flops_range
-        return like(np.maximum(1.0, np.maximum(c / hi, lo / c)), flops)
+        out: FloatOrArray = like(np.maximum(1.0, np.maximum(c / hi, lo / c)), flops)
+        return out
 
-    def check_extrapolation(self, flops, limit: float = EXTRAPOLATION_LIMIT) -> float:
+    def check_extrapolation(self, flops: Any, limit: float = EXTRAPOLATION_LIMIT) -> float:
         """Warn (:class:`ExtrapolationWarning`) when ``flops`` is more than ``limit`` times outside the runs' compute.
 
         Args:
@@ -215,8 +243,8 @@ class LadderFit:
         Raises:
             InputError: ``flops`` not a positive number up to 10^61; (field ``fit``) no runs.
         """
-        c = validate.positive_real("flops", flops, maximum=validate.MAX_FLOPS)
-        factor = self.extrapolation(c)
+        c = validate.positive_real("flops", flops, maximum=limits.MAX_FLOPS)
+        factor: float = self.extrapolation(c)
         if factor > limit:
             lo, hi = self.flops_range
             where = "above the largest" if c > hi else "below the smallest"
@@ -224,7 +252,7 @@ class LadderFit:
                           "the fitted law is extrapolated far beyond its data", ExtrapolationWarning, stacklevel=2)
         return factor
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The fit as JSON.
 
         Returns:
@@ -255,7 +283,7 @@ class LadderFit:
         return resample(self, samples, seed=seed, level=level)
 
     # -- files --
-    def save(self, path, bootstrap: Bootstrap | None = None) -> Path:
+    def save(self, path: str | Path, bootstrap: Bootstrap | None = None) -> Path:
         """Write this law (and the runs it was fitted to) to a TOML file; with ``bootstrap``, its intervals too.
 
         The file works wherever a fit name does: ``planner optimal --fit PATH``, ``[law] fit = "PATH"``.
@@ -296,7 +324,7 @@ class LadderFit:
         return saved_fit.write(path, doc)
 
 
-def fit_ladder(runs, *, delta: float = DELTA, drop=(), drop_highest: int = 0, name: str = "ladder",
+def fit_ladder(runs: object, *, delta: float = DELTA, drop: object = (), drop_highest: int = 0, name: str = "ladder",
                starts: int = STARTS) -> LadderFit:
     """Fit L = E + A/N^α + B/D^β to runs by Chinchilla's Approach 3.
 
@@ -335,13 +363,13 @@ def fit_ladder(runs, *, delta: float = DELTA, drop=(), drop_highest: int = 0, na
     elif drop or drop_highest:
         raise InputError("drop", "no drops for runs already read", detail="pass drop/drop_highest to read_runs instead")
     x, y, logl = np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
-    theta, f = best_fit(x, y, logl, runs.weight, d, starts=k)
-    theta = tuple(float(t) for t in theta)
+    best, f = best_fit(x, y, logl, runs.weight, d, starts=k)
+    theta = tuple(float(t) for t in best)
     return LadderFit(name=name, theta=theta, runs=runs, delta=d, objective=f,
                      unidentified=unidentified(x, y, runs.weight, theta))
 
 
-def load_ladder(path) -> LadderFit:
+def load_ladder(path: str | Path) -> LadderFit:
     """Read a fit saved by :meth:`LadderFit.save`, with its runs (for residuals and bootstraps).
 
     Args:
@@ -371,7 +399,7 @@ def load_ladder(path) -> LadderFit:
                      source=str(law.get("source", "")))
 
 
-def load_bootstrap(path) -> Bootstrap | None:
+def load_bootstrap(path: str | Path) -> Bootstrap | None:
     """The bootstrap saved with a fit (``LadderFit.save(path, bootstrap)``, ``planner fit --save``).
 
     Args:

@@ -10,13 +10,17 @@ narrows it to float precision. No Python loop runs per problem, and scipy is not
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+
+from .power_law import FloatArray, FloatOrArray
 
 _INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def minimise_log(objective, lo, hi, *, grid: int = 32, iters: int = 48):
+def minimise_log(objective: Callable[[FloatArray], FloatOrArray], lo: FloatArray, hi: FloatArray, *,
+                 grid: int = 32, iters: int = 48) -> tuple[FloatArray, FloatArray]:
     """Minimise ``objective`` over x in [lo, hi] (x > 0), for a batch of independent problems.
 
     Args:
@@ -36,7 +40,7 @@ def minimise_log(objective, lo, hi, *, grid: int = 32, iters: int = 48):
     lo = np.log(np.asarray(lo, dtype=float))
     hi = np.log(np.asarray(hi, dtype=float))
 
-    def f(logx):
+    def f(logx: FloatArray) -> FloatArray:
         with np.errstate(all="ignore"):
             v = np.asarray(objective(np.exp(logx)), dtype=float)
         return np.where(np.isfinite(v), v, np.inf)

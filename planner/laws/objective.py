@@ -13,8 +13,13 @@ starts or bootstrap resamples together.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Literal, overload
 
 import numpy as np
+import numpy.typing as npt
+
+from .power_law import FloatArray
 
 #: Huber δ of Chinchilla's Approach 3 (residuals are in log-loss).
 DELTA = 1e-3
@@ -22,7 +27,7 @@ DELTA = 1e-3
 THETA = {"A": 0, "B": 1, "E": 2, "alpha": 3, "beta": 4}
 
 
-def constants(theta) -> dict[str, float]:
+def constants(theta: Iterable[float]) -> dict[str, float]:
     """The law's constants from θ = (a, b, e, α, β).
 
     Args:
@@ -35,7 +40,7 @@ def constants(theta) -> dict[str, float]:
     return {"E": math.exp(e), "A": math.exp(a), "B": math.exp(b), "alpha": al, "beta": be}
 
 
-def predict(theta, x, y):
+def predict(theta: npt.ArrayLike, x: float | FloatArray, y: float | FloatArray) -> tuple[FloatArray, FloatArray]:
     """log L̂ and the softmax weights of the three terms (the gradient of the LSE).
 
     Args:
@@ -55,7 +60,7 @@ def predict(theta, x, y):
     return m + np.log(total), s / total
 
 
-def huber(r, delta):
+def huber(r: FloatArray, delta: float) -> FloatArray:
     """The Huber loss of residuals ``r``: ½r² within ``delta``, linear beyond it.
 
     Args:
@@ -69,7 +74,16 @@ def huber(r, delta):
     return np.where(ar <= delta, 0.5 * r * r, delta * (ar - 0.5 * delta))
 
 
-def objective(theta, x, y, logl, w, delta, grad: bool = True):
+@overload
+def objective(theta: FloatArray, x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray, delta: float,
+              grad: Literal[True] = ...) -> tuple[FloatArray, FloatArray]: ...
+@overload
+def objective(theta: FloatArray, x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray, delta: float,
+              grad: Literal[False]) -> FloatArray: ...
+
+
+def objective(theta: FloatArray, x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray, delta: float,
+              grad: bool = True) -> FloatArray | tuple[FloatArray, FloatArray]:
     """The objective of K problems at once, and its analytic gradient.
 
     The objective is Σ w·Huber_δ(log L̂ − log L) / (δ·Σw), a mean absolute log-residual in effect.
@@ -94,7 +108,7 @@ def objective(theta, x, y, logl, w, delta, grad: bool = True):
     total = s1 + s2 + s3
     r = m + np.log(total) - logl
     scale = 1.0 / (delta * w.sum(1))
-    f = scale * (w * huber(r, delta)).sum(1)
+    f: FloatArray = scale * (w * huber(r, delta)).sum(1)
     if not grad:
         return f
     psi = (scale[:, None] * w) * np.clip(r, -delta, delta) / total  # dHuber/dr times d log L̂ / d term

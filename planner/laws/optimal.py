@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .. import validate
 from ..lines import OPTIMAL_LINE
 from .power_law import DEFAULT_FIT, FITTED_FLOPS, FLOPS_PER_PARAM_TOKEN, FLOPS_RANGE
 from .registry import fit
+
+# A user's budget and line are typed Any: they are validated here (a number, text such as "1e24").
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class OptimalPlan:
     tokens: float
     tokens_per_param: float
     loss: float
-    fitted_flops: tuple[float, float] = None
+    fitted_flops: tuple[float, float] | None = None
     law_params: float | None = None
     law_tokens: float | None = None
     law_loss: float | None = None
@@ -61,7 +64,9 @@ class OptimalPlan:
     @property
     def law_tokens_per_param(self) -> float:
         """The D/N of the law's own optimum."""
-        return self.tokens_per_param if self.law_params is None else self.law_tokens / self.law_params
+        if self.law_params is None or self.law_tokens is None:
+            return self.tokens_per_param
+        return self.law_tokens / self.law_params
 
     @property
     def extrapolated(self) -> bool:
@@ -70,7 +75,7 @@ class OptimalPlan:
         lo, hi = FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
         return not lo <= self.flops <= hi
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The plan as JSON.
 
         Returns:
@@ -97,7 +102,7 @@ def on_line(flops: float, line: float) -> tuple[float, float]:
     return n, float(math.ceil(line * n))
 
 
-def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=OPTIMAL_LINE) -> OptimalPlan:
+def compute_optimal(flops: Any, fit_name: str = DEFAULT_FIT, *, line: Any = OPTIMAL_LINE) -> OptimalPlan:
     """The compute-optimal N and D for a FLOP budget, with the loss the fit predicts.
 
     Args:
@@ -122,7 +127,7 @@ def compute_optimal(flops, fit_name: str = DEFAULT_FIT, *, line=OPTIMAL_LINE) ->
         (18.1, 20.0, True)
     """
     f = fit(fit_name)
-    c = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
+    c: float = validate.positive_real("flops", flops, minimum=FLOPS_RANGE[0], inclusive=True, maximum=FLOPS_RANGE[1])
     n0, d0 = f.optimal(c)
     loss0 = f.loss(n0, d0)
     n, d, loss = n0, d0, loss0

@@ -16,8 +16,10 @@ tolerance it stops within a few steps of a warm start, which collapses the boots
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .objective import objective
+from .power_law import FloatArray
 
 #: The grid of starts of Hoffmann et al. / Besiroglu et al. (4,500 points): α, β ∈ {0, 0.5, …, 2},
 #: e ∈ {−1, −0.5, …, 1}, a, b ∈ {0, 5, …, 25}.
@@ -27,7 +29,7 @@ GRID = {"alpha": np.arange(0, 2.5, 0.5), "beta": np.arange(0, 2.5, 0.5), "e": np
 STARTS = 16
 
 
-def grid() -> np.ndarray:
+def grid() -> FloatArray:
     """The grid :data:`GRID` as starts θ = (a, b, e, α, β).
 
     Returns:
@@ -37,7 +39,8 @@ def grid() -> np.ndarray:
     return g.reshape(-1, 5)
 
 
-def _grid_scores(starts, x, y, logl, w, delta) -> np.ndarray:
+def _grid_scores(starts: FloatArray, x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray,
+                 delta: float) -> FloatArray:
     """The objective at every start at once, in chunks that keep the arrays small."""
     out = np.empty(len(starts))
     for i in range(0, len(starts), 500):
@@ -46,11 +49,12 @@ def _grid_scores(starts, x, y, logl, w, delta) -> np.ndarray:
     return out
 
 
-def _outer(u, v):
+def _outer(u: FloatArray, v: FloatArray) -> FloatArray:
     return u[:, :, None] * v[:, None, :]
 
 
-def bfgs(theta0, x, y, logl, w, delta, maxiter: int = 2000, ftol: float = 1e-13):
+def bfgs(theta0: npt.ArrayLike, x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray, delta: float,
+         maxiter: int = 2000, ftol: float = 1e-13) -> tuple[FloatArray, FloatArray]:
     """Minimise K problems at once by BFGS with a backtracking (Armijo) line search.
 
     With five parameters the full 5×5 inverse Hessian is cheaper than L-BFGS's limited memory, and
@@ -131,7 +135,8 @@ def bfgs(theta0, x, y, logl, w, delta, maxiter: int = 2000, ftol: float = 1e-13)
     return th, f
 
 
-def best_fit(x, y, logl, w, delta, starts: int = STARTS):
+def best_fit(x: FloatArray, y: FloatArray, logl: FloatArray, w: FloatArray, delta: float,
+             starts: int = STARTS) -> tuple[FloatArray, float]:
     """Optimise from the ``starts`` best-scoring points of the grid :data:`GRID`; the best optimum.
 
     Args:

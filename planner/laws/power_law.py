@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import validate
 from ..arrays import like
@@ -36,15 +38,24 @@ from ..training.compute import training_flops
 #: The fitted constants of the law, in the order results are reported.
 PARAMETERS = ("E", "A", "B", "alpha", "beta")
 #: Training FLOPs per parameter per token (6: forward 2, backward 4), from :mod:`planner.training.compute`.
-FLOPS_PER_PARAM_TOKEN = training_flops(1.0, 1.0)
+FLOPS_PER_PARAM_TOKEN = float(training_flops(1.0, 1.0))
 #: Training compute of the runs behind the fits (Chinchilla's models: ~6e18 to ~3e21 FLOPs, its
 #: largest run 5.76e23). Outside this range a prediction is an extrapolation, and says so.
 FITTED_FLOPS = (1e18, 1e24)
 #: Budgets accepted at all: from a toy run to far past any plan; the fits' outputs stay finite.
 FLOPS_RANGE = (1.0, MAX_FLOPS)  # planner.limits.MAX_FLOPS (10**61: 6·N·D at the count limits), the one FLOPs limit
 
+# Types of the vectorised functions of planner.laws (scalars in, a float out; arrays in, an array out).
+# A user's number (params, tokens, flops) is typed Any where it is accepted before validation: it may be
+# an int, a float, text ("7B"), a numpy scalar or array, or a pandas Series.
+#: A float64 numpy array.
+FloatArray = npt.NDArray[np.float64]
+#: A number or a float64 array: what a vectorised function returns (a pandas Series in gives a Series out).
+FloatOrArray = float | FloatArray
 
-def optimal_split(A, B, alpha, beta, flops):
+
+def optimal_split(A: FloatOrArray, B: FloatOrArray, alpha: FloatOrArray, beta: FloatOrArray,
+                  flops: FloatOrArray) -> tuple[FloatArray, FloatArray]:
     """The compute-optimal (N_opt, D_opt) of the law with these constants for a budget of ``flops``.
 
     N_opt = G·(C/6)^(β/(α+β)) with G = (αA / (βB))^(1/(α+β)), and D_opt = C / (6·N_opt) (Hoffmann et al.
@@ -99,7 +110,14 @@ class Fit:
         """Training compute of the runs the fit was made on: outside it a prediction is an extrapolation."""
         return FITTED_FLOPS if self.fitted_flops is None else self.fitted_flops
 
-    def loss(self, params, tokens):
+    @overload
+    def loss(self, params: FloatArray, tokens: FloatOrArray) -> FloatArray: ...
+    @overload
+    def loss(self, params: float | str, tokens: float | str) -> float: ...
+    @overload
+    def loss(self, params: Any, tokens: Any) -> FloatOrArray: ...
+
+    def loss(self, params: Any, tokens: Any) -> FloatOrArray:
         """Predicted final training loss (nats per token), vectorised.
 
         Args:
@@ -115,9 +133,17 @@ class Fit:
         """
         n = validate.real_array("params", params, maximum=MAX_FLOPS)
         d = validate.real_array("tokens", tokens, maximum=MAX_FLOPS)
-        return like(self.E + self.A / n ** self.alpha + self.B / d ** self.beta, params, tokens)
+        out: FloatOrArray = like(self.E + self.A / n ** self.alpha + self.B / d ** self.beta, params, tokens)
+        return out
 
-    def optimal(self, flops):
+    @overload
+    def optimal(self, flops: FloatArray) -> tuple[FloatArray, FloatArray]: ...
+    @overload
+    def optimal(self, flops: float | str) -> tuple[float, float]: ...
+    @overload
+    def optimal(self, flops: Any) -> tuple[FloatOrArray, FloatOrArray]: ...
+
+    def optimal(self, flops: Any) -> tuple[FloatOrArray, FloatOrArray]:
         """(N_opt, D_opt) that minimise the loss for ``flops`` ≈ 6·N·D (:func:`optimal_split`). Vectorised.
 
         Args:
@@ -134,8 +160,8 @@ class Fit:
         n, d = optimal_split(self.A, self.B, self.alpha, self.beta, c)
         if not (np.all(np.isfinite(n)) and np.all(np.isfinite(d)) and np.all(n > 0) and np.all(d > 0)):
             raise InputError("fit", "a law with a finite optimum",
-                             detail=f"the law {self.name} gives no finite optimum at this budget (alpha {self.alpha:g}, "
-                                    f"beta {self.beta:g})")
+                             detail=f"the law {self.name} gives no finite optimum at this budget "
+                                    f"(alpha {self.alpha:g}, beta {self.beta:g})")
         return like(n, flops), like(d, flops)
 
 

@@ -12,7 +12,7 @@ from .power_law import DEFAULT_FIT, FITS, Fit
 from .saved_fit import load_law
 
 
-def fit(name: str = DEFAULT_FIT) -> Fit:
+def fit(name: object = DEFAULT_FIT) -> Fit:
     """The named fit, or a law fitted to your own runs and saved as TOML (``planner fit --save``).
 
     Args:

@@ -11,16 +11,21 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from .. import files, validate
+from .. import files, limits, validate
 from ..errors import InputError
 from ..limits import power
 from ..training.compute import training_flops
-from .power_law import PARAMETERS
+from .power_law import PARAMETERS, FloatArray
+
+# A cell of a user's table is typed Any: it is read and checked here (text, a number, anything a DataFrame holds).
 
 #: The fewest runs a fit accepts: one per fitted constant.
 MIN_RUNS = len(PARAMETERS)
@@ -42,10 +47,10 @@ class Runs:
     """
 
     names: tuple[str, ...]
-    params: np.ndarray
-    tokens: np.ndarray
-    loss: np.ndarray
-    weight: np.ndarray
+    params: FloatArray
+    tokens: FloatArray
+    loss: FloatArray
+    weight: FloatArray
     dropped: tuple[str, ...] = ()
 
     def __len__(self) -> int:
@@ -55,11 +60,12 @@ class Runs:
         return f"Runs({len(self)} runs, {len(self.dropped)} dropped)"
 
     @property
-    def flops(self) -> np.ndarray:
+    def flops(self) -> FloatArray:
         """Training compute of each run, C = 6·N·D (:func:`planner.training.compute.training_flops`)."""
-        return training_flops(self.params, self.tokens)
+        out: FloatArray = training_flops(self.params, self.tokens)
+        return out
 
-    def to_frame(self):
+    def to_frame(self) -> Any:  # a pandas DataFrame (pandas has no type information here)
         """The runs as a pandas DataFrame.
 
         Returns:
@@ -70,9 +76,9 @@ class Runs:
                              "flops": self.flops, "loss": self.loss, "weight": self.weight})
 
 
-def _unique_columns(names) -> dict[str, str]:
+def _unique_columns(names: Iterable[Any]) -> dict[Any, str]:
     """Column name as given → its lower-case key; two columns with one key (``params``, ``PARAMS``) are refused."""
-    out: dict[str, str] = {}
+    out: dict[Any, str] = {}
     for c in names:
         key = str(c).strip().lower()
         if not key:
@@ -85,9 +91,9 @@ def _unique_columns(names) -> dict[str, str]:
     return out
 
 
-def _csv_columns(source) -> tuple[dict[str, list], list[str]]:
+def _csv_columns(source: str | Path) -> tuple[dict[str, list[Any]], list[str]]:
     """The columns of a CSV file and the label of each row: its number below the header and its line."""
-    def error(field, problem):
+    def error(field: str, problem: str) -> InputError:
         return InputError(field, "a CSV file of runs", detail=problem)
     text = files.read_text(source, "runs", error=error)
     try:
@@ -106,7 +112,7 @@ def _csv_columns(source) -> tuple[dict[str, list], list[str]]:
         raise InputError("runs", "one column per name",
                          detail=f"the header names column {dup.strip()!r} twice; keep one")
     index = {keys[h]: i for i, h in enumerate(header) if h.strip()}
-    cols = {key: [] for key in index}
+    cols: dict[str, list[Any]] = {key: [] for key in index}
     for _, r in rows[1:]:
         for key, i in index.items():
             cols[key].append(r[i] if i < len(r) else "")
@@ -114,7 +120,7 @@ def _csv_columns(source) -> tuple[dict[str, list], list[str]]:
     return cols, [f"{i + 1} (line {line})" for i, (line, _) in enumerate(rows[1:])]
 
 
-def _columns(source) -> tuple[dict[str, list], list[str]]:
+def _columns(source: Any) -> tuple[dict[str, list[Any]], list[str]]:
     """Raw columns of ``source`` (keyed by lower-case name) and the label of each row in messages."""
     if type(source).__name__ == "DataFrame" and hasattr(source, "columns"):  # pandas, without importing it
         keys = _unique_columns(source.columns)
@@ -134,8 +140,9 @@ def _columns(source) -> tuple[dict[str, list], list[str]]:
     raise InputError("runs", "a CSV path, a pandas DataFrame or a dict of columns", type(source).__name__)
 
 
-def _cell(column: str, v, where: str) -> float:
-    """One cell as a float: text read by :func:`planner.validate.parse_number` (``7B``, ``1,000``), numbers as they are."""
+def _cell(column: str, v: Any, where: str) -> float:
+    """One cell as a float: text read by :func:`planner.validate.parse_number` (``7B``, ``1,000``),
+    numbers as they are."""
     if isinstance(v, str):
         s = v.strip()
         if not s:
@@ -162,8 +169,8 @@ def _cell(column: str, v, where: str) -> float:
         raise InputError(column, "a number", detail=f"{where}: must be a number, got {validate.shown(v)}") from None
 
 
-def _numbers(column: str, values: list, labels: list[str], *, positive: bool = True,
-             maximum: float = validate.MAX_REAL) -> np.ndarray:
+def _numbers(column: str, values: list[Any], labels: list[str], *, positive: bool = True,
+             maximum: float = limits.MAX_REAL) -> FloatArray:
     """The cells of one column as floats, each checked: finite, at most ``maximum``, > 0 (or ≥ 0)."""
     out = np.empty(len(values))
     for i, v in enumerate(values):
@@ -182,12 +189,12 @@ def _numbers(column: str, values: list, labels: list[str], *, positive: bool = T
     return out
 
 
-def _short_repr(v) -> str:
+def _short_repr(v: object) -> str:
     text = repr(v)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _kept(names: list[str], loss: np.ndarray, drop, drop_highest) -> np.ndarray:
+def _kept(names: list[str], loss: FloatArray, drop: object, drop_highest: object) -> npt.NDArray[np.bool_]:
     """Which runs stay: not named in ``drop``, then not among the ``drop_highest`` highest losses."""
     keep = np.ones(len(names), dtype=bool)
     if drop is None:
@@ -209,7 +216,7 @@ def _kept(names: list[str], loss: np.ndarray, drop, drop_highest) -> np.ndarray:
     return keep
 
 
-def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
+def read_runs(source: object, *, drop: object = (), drop_highest: int = 0) -> Runs:
     """Read and validate a table of runs.
 
     Args:
@@ -244,7 +251,7 @@ def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
     if "tokens" in cols:
         d = _numbers("tokens", cols["tokens"], labels)
     else:
-        d = _numbers("flops", cols["flops"], labels, maximum=validate.MAX_FLOPS) / training_flops(n, 1.0)
+        d = _numbers("flops", cols["flops"], labels, maximum=limits.MAX_FLOPS) / training_flops(n, 1.0)
     w = _numbers("weight", cols["weight"], labels, positive=False) if "weight" in cols else np.ones(len(n))
     names = [str(v).strip() for v in cols["name"]] if "name" in cols else [str(i + 1) for i in range(len(n))]
     if len(set(names)) != len(names):
@@ -259,5 +266,5 @@ def read_runs(source, *, drop=(), drop_highest: int = 0) -> Runs:
     if not (w[keep] > 0).sum() >= MIN_RUNS:
         raise InputError("weight", f"at least {MIN_RUNS} runs with a weight > 0",
                          detail=f"fewer than {MIN_RUNS} runs have a weight > 0")
-    return Runs(names=tuple(x for x, k in zip(names, keep) if k), params=n[keep], tokens=d[keep], loss=loss[keep],
-                weight=w[keep], dropped=tuple(x for x, k in zip(names, keep) if not k))
+    return Runs(names=tuple(x for x, k in zip(names, keep, strict=True) if k), params=n[keep], tokens=d[keep],
+                loss=loss[keep], weight=w[keep], dropped=tuple(x for x, k in zip(names, keep, strict=True) if not k))

@@ -19,10 +19,13 @@ from __future__ import annotations
 import stat
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from .. import files, validate
+from .. import files, limits, validate
 from ..errors import InputError
 from .power_law import Fit
+
+# A saved fit's document is parsed TOML: dict[str, Any] until read() has checked the values it uses.
 
 #: The format tag written at the top of every saved fit.
 FORMAT = "planner-fit/1"
@@ -36,7 +39,7 @@ def _fit_error(field: str, problem: str) -> InputError:
     return InputError(field, "a saved fit (.toml)", detail=problem)
 
 
-def write(path, doc: dict) -> Path:
+def write(path: str | Path, doc: dict[str, Any]) -> Path:
     """Write the saved-fit document ``doc`` to ``path`` as TOML.
 
     Args:
@@ -63,7 +66,7 @@ def write(path, doc: dict) -> Path:
     return path
 
 
-def read(path) -> tuple[dict, dict[str, float]]:
+def read(path: str | Path) -> tuple[dict[str, Any], dict[str, float]]:
     """The parsed TOML of a saved fit and its validated constants.
 
     Args:
@@ -92,7 +95,7 @@ def read(path) -> tuple[dict, dict[str, float]]:
     law = doc.get("law")
     if not isinstance(law, dict):
         raise InputError("fit", "a saved fit (.toml)", detail=f"{files.display(p)} has no [law] table")
-    c = {k: validate.positive_real(f"fit.law.{k}", law.get(k), maximum=validate.MAX_REAL) for k in ("E", "A", "B")}
+    c = {k: validate.positive_real(f"fit.law.{k}", law.get(k), maximum=limits.MAX_REAL) for k in ("E", "A", "B")}
     for k in ("alpha", "beta"):
         c[k] = validate.positive_real(f"fit.law.{k}", law.get(k), minimum=EXPONENTS[0], inclusive=True,
                                       maximum=EXPONENTS[1])
@@ -106,7 +109,7 @@ def read(path) -> tuple[dict, dict[str, float]]:
     if span is not None:
         if not isinstance(span, list) or len(span) != 2:
             raise _fit_error("fit.method.flops_range", f"must be a list of two FLOP counts, got {validate.shown(span)}")
-        lo, hi = (validate.positive_real("fit.method.flops_range", v, maximum=validate.MAX_FLOPS) for v in span)
+        lo, hi = (validate.positive_real("fit.method.flops_range", v, maximum=limits.MAX_FLOPS) for v in span)
         if lo > hi:
             raise _fit_error("fit.method.flops_range", f"must be [smallest, largest], got {validate.shown(span)}")
         method["flops_range"] = [lo, hi]
@@ -114,7 +117,7 @@ def read(path) -> tuple[dict, dict[str, float]]:
         method["delta"] = validate.positive_real("fit.method.delta", method["delta"], maximum=MAX_DELTA)
     if "objective" in method:
         method["objective"] = validate.positive_real("fit.method.objective", method["objective"], minimum=0,
-                                                     inclusive=True, maximum=validate.MAX_REAL)
+                                                     inclusive=True, maximum=limits.MAX_REAL)
     dropped = method.get("dropped", [])
     if not isinstance(dropped, list) or not all(isinstance(x, (str, int)) and not isinstance(x, bool)
                                                 for x in dropped):
@@ -129,7 +132,7 @@ def read(path) -> tuple[dict, dict[str, float]]:
     return doc, c
 
 
-def load_law(path) -> Fit:
+def load_law(path: str | Path) -> Fit:
     """The law saved in ``path`` (by :meth:`~planner.laws.ladder_fit.LadderFit.save`) as a :class:`Fit` named ``path``.
 
     This is what :func:`planner.laws.fit` returns for a ``*.toml`` name, so the name round-trips.

@@ -10,12 +10,15 @@ the review and the workbook render ``PlanAdvice.to_dict()`` so they cannot disag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .. import validate
 from ..training.compute import DEFAULT_MFU, training_flops
-from .data_constrained import CorpusPlanAdvice, corpus_advice
+from .data_constrained import CorpusPlanAdvice, FitLike, corpus_advice
 from .hyperparams import HyperparameterAdvice, advise, recommend
 from .inference import InferenceOptimum, inference_optimal
+
+# The plan's numbers are typed Any: they are validated by the functions called here (numbers, text such as "7B").
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class PlanAdvice:
     hyperparameters: HyperparameterAdvice
     hyperparameters_basis: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The advice as JSON.
 
         Returns:
@@ -46,10 +49,11 @@ class PlanAdvice:
                 "hyperparameters": {**self.hyperparameters.to_dict(), "basis": self.hyperparameters_basis}}
 
 
-def plan_advice(*, params, tokens, unique_tokens=None, inference_tokens=None, fit=None, flops=None,
-                num_layers=None, hidden_size=None, seq_len=None, non_embedding_params=None,
-                tokens_per_step=None, mfu=DEFAULT_MFU, inference_mfu=None, price_per_gpu_hour=None,
-                inference_price_per_gpu_hour=None, accelerator: str = "h100-sxm") -> PlanAdvice:
+def plan_advice(*, params: Any, tokens: Any, unique_tokens: Any = None, inference_tokens: Any = None,
+                fit: FitLike = None, flops: Any = None, num_layers: Any = None, hidden_size: Any = None,
+                seq_len: Any = None, non_embedding_params: Any = None, tokens_per_step: Any = None,
+                mfu: Any = DEFAULT_MFU, inference_mfu: Any = None, price_per_gpu_hour: Any = None,
+                inference_price_per_gpu_hour: Any = None, accelerator: str = "h100-sxm") -> PlanAdvice:
     """The science for one plan, from the numbers its assessment holds.
 
     Args:
