@@ -75,7 +75,8 @@ def test_nbval_compares_the_numbers_not_the_markup(tmp_path):
         shutil.copytree(ROOT / "notebooks", folder / "notebooks")
         path = folder / "notebooks" / "scaling_laws.ipynb"
         nb = json.loads(path.read_text())
-        cell = next(c for c in nb["cells"] if c["cell_type"] == "code" and "trap = pd.DataFrame" in "".join(c["source"]))
+        cell = next(c for c in nb["cells"]
+                    if c["cell_type"] == "code" and "trap = pd.DataFrame" in "".join(c["source"]))
         edit(next(o for o in cell["outputs"] if "text/plain" in o.get("data", {}))["data"])
         path.write_text(json.dumps(nb))
         # the repository's conftest.py (loaded as a plugin: the copy lives outside the repository) sets the comparison
