@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -9,9 +10,10 @@ from .. import validate
 from ..errors import InputError
 from ..files import checked_path
 from ..format import fmt_si
+from ..laws.bootstrap import Interval
 from ..laws.identifiability import why
 from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
-from .common import EXIT_OK
+from .common import EXIT_OK, Subparsers
 
 #: The budget at which the fitted optimum is reported by default (Gopher's, as in Chinchilla).
 DEFAULT_FLOPS = 5.76e23
@@ -21,13 +23,13 @@ def _num(v: float) -> str:
     return "not determined" if v != v else f"{v:.4g}"
 
 
-def _span(iv) -> str:
+def _span(iv: Interval) -> str:
     if not iv.identified:
         return "  (unbounded: not determined by these runs)"
     return f"  [{iv.low:.4g}, {iv.high:.4g}]"
 
 
-def cmd_fit(args) -> int:
+def cmd_fit(args: argparse.Namespace) -> int:
     """Run ``planner fit``: fit the runs, print the constants, intervals and optimum, save the law if asked.
 
     Args:
@@ -65,7 +67,7 @@ def cmd_fit(args) -> int:
     if save:
         f.save(save, boot)  # an unwritable path is an InputError (field save)
     if args.json:
-        out = {k: (v if v == v else None) for k, v in f.constants().items()}
+        out: dict[str, object] = {k: (v if v == v else None) for k, v in f.constants().items()}
         out.update(tokens_per_param_at=at, runs=len(f.runs), dropped=list(f.runs.dropped),
                    unidentified=list(f.unidentified), delta=f.delta,
                    intervals=({**{k: v.to_dict() for k, v in iv.items()},
@@ -98,7 +100,7 @@ def cmd_fit(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``fit`` command to the CLI's subparsers.
 
     Args:

@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..datafiles import REVIEW_NOTEBOOK
 
@@ -40,7 +41,7 @@ def culling_options(idle: int = CULL_IDLE_SECONDS, interval: int = CULL_INTERVAL
             "--MappingKernelManager.cull_connected=False"]
 
 
-def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
+def working_copy(folder: str | os.PathLike[str] = DEFAULT_DIR, *, fresh: bool = False) -> Path:
     """Copy the workbook notebook into ``folder`` (kept if already there, unless ``fresh``); return its path.
 
     Args:
@@ -63,16 +64,18 @@ def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
             shutil.copyfile(WORKBOOK, target)
         else:  # an installed wheel carries no workbook notebook: write its one cell
             import nbformat
-            nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+            v4: Any = nbformat.v4   # nbformat's functions carry no annotations
+            nb = v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                    "language": "python"}})
-            nb.cells = [nbformat.v4.new_markdown_cell("# Is this run worth launching?"),
-                        nbformat.v4.new_code_cell("from planner.surfaces.widgets import Workbook\n\nWorkbook()")]
-            nbformat.write(nb, target)
+            nb.cells = [v4.new_markdown_cell("# Is this run worth launching?"),
+                        v4.new_code_cell("from planner.surfaces.widgets import Workbook\n\nWorkbook()")]
+            write: Any = nbformat.write
+            write(nb, target)
     return target
 
 
-def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, browser: bool = True,
-            fresh: bool = False, create: bool = True) -> list[str]:
+def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, port: int | None = None,
+            browser: bool = True, fresh: bool = False, create: bool = True) -> list[str]:
     """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook.
 
     ``create=False`` (``planner workbook --dry-run``) names the working copy without making it.
@@ -91,7 +94,7 @@ def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, brow
     port_opt = [f"--port={port}"] if port else []
     no_browser = [] if browser else ["--no-browser"]
 
-    def copy():
+    def copy() -> Path:
         return working_copy(folder, fresh=fresh) if create else Path(folder).resolve() / WORKBOOK.name
 
     if app:
