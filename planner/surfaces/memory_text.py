@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ..format import fmt_gib
 from ..training.memory import DOMINANT_WORDS
+from ..training.memory.result import MemoryEstimate
 
 
-def memory_rows(e) -> list[tuple[str, str]]:
+def memory_rows(e: MemoryEstimate) -> list[tuple[str, str]]:
     """(label, text) rows of a memory estimate: the parts in GiB, the total, the accelerator and the verdict.
 
     Args:

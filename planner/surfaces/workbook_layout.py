@@ -44,7 +44,8 @@ CSS = """<style>
 .planner-app, .planner-app .widget-container, .jp-OutputArea-output:has(.planner-app),
 .jp-OutputArea-child:has(.planner-app), .jp-OutputArea:has(.planner-app) {overflow: visible !important;}
 .planner-answer img {max-width: 100%; height: auto;}
-.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%; box-sizing: border-box;}
+.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%;
+  box-sizing: border-box;}
 .planner-app .widget-html, .planner-app .widget-html-content {min-width: 0; max-width: 100%;}
 .planner-group button, button.planner-group {text-align: left; font-weight: bold; color: #37474f;
   background: #eceff1; margin-top: 8px;}
