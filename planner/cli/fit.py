@@ -13,6 +13,7 @@ from ..format import fmt_si
 from ..laws.bootstrap import Interval
 from ..laws.identifiability import why
 from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
+from ..limits import MAX_FLOPS
 from .common import EXIT_OK, Subparsers
 
 #: The budget at which the fitted optimum is reported by default (Gopher's, as in Chinchilla).
@@ -41,7 +42,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     Raises:
         InputError: a bad option, a bad runs file or an unwritable ``--save`` path (the CLI exits 2).
     """
-    flops = validate.positive_real("flops", args.flops, maximum=validate.MAX_FLOPS)
+    flops = validate.positive_real("flops", args.flops, maximum=MAX_FLOPS)
     samples = validate.count("bootstrap", args.bootstrap, minimum=0, maximum=100_000)  # 1e1 is 10, as for counts
     drop_highest = validate.count("drop_highest", args.drop_highest, minimum=0, maximum=10**9)
     delta = validate.positive_real("delta", args.delta, maximum=10.0)

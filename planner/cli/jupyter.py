@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..datafiles import REVIEW_NOTEBOOK
 
@@ -64,13 +63,11 @@ def working_copy(folder: str | os.PathLike[str] = DEFAULT_DIR, *, fresh: bool = 
             shutil.copyfile(WORKBOOK, target)
         else:  # an installed wheel carries no workbook notebook: write its one cell
             import nbformat
-            v4: Any = nbformat.v4   # nbformat's functions carry no annotations
-            nb = v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+            nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                    "language": "python"}})
-            nb.cells = [v4.new_markdown_cell("# Is this run worth launching?"),
-                        v4.new_code_cell("from planner.surfaces.widgets import Workbook\n\nWorkbook()")]
-            write: Any = nbformat.write
-            write(nb, target)
+            nb.cells = [nbformat.v4.new_markdown_cell("# Is this run worth launching?"),
+                        nbformat.v4.new_code_cell("from planner.surfaces.widgets import Workbook\n\nWorkbook()")]
+            nbformat.write(nb, target)
     return target
 
 

@@ -33,13 +33,15 @@ def memory_rows(e: MemoryEstimate) -> list[tuple[str, str]]:
                          f"{'' if e.activations is not None else ' without activations'}"))
     if e.capacity is None:
         return out
+    headroom = e.headroom
+    assert headroom is not None   # a capacity gives a headroom
     out.append(("Accelerator", f"{e.accelerator}: {fmt_gib(e.capacity)}"))
     if e.fits is None:
-        out.append(("Fits", f"unknown: the model states leave {fmt_gib(e.headroom)}; the activations are "
+        out.append(("Fits", f"unknown: the model states leave {fmt_gib(headroom)}; the activations are "
                             "unknown"))
         return out
-    verdict = (f"yes, {fmt_gib(e.headroom)} headroom ({e.headroom / e.capacity:.0%} of capacity)"
-               if e.fits else f"no, {fmt_gib(-e.headroom)} over (mostly {DOMINANT_WORDS[e.dominant]})")
+    verdict = (f"yes, {fmt_gib(headroom)} headroom ({headroom / e.capacity:.0%} of capacity)"
+               if e.fits else f"no, {fmt_gib(-headroom)} over (mostly {DOMINANT_WORDS[e.dominant]})")
     largest = "" if e.max_micro_batch is None else f"; largest micro-batch {e.max_micro_batch:,}"
     out.append(("Fits", verdict + largest))
     if not e.fits:

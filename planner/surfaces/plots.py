@@ -201,7 +201,7 @@ class PlanChart:
         texts: dict[str | int, str] = {key: f"{v:g}× {THRESHOLD_WORDS[key]}" for key, v in lines.items()}
         for key, v in lines.items():
             self._lines[key].set_ydata([v, v])
-        values: dict[str | int, float] = dict(lines)   # with the ceilings shown, keyed by epochs
+        values: dict[str | int, float] = {key: v for key, v in lines.items()}   # and the ceilings shown
         for k, value in ((1, None if c is None else c.ceiling_1_epoch), (4, None if c is None else c.ceiling_4_epochs),
                          (16, None if c is None else c.ceiling_16_epochs)):
             self._ceilings[k].set_visible(value is not None)
@@ -213,9 +213,9 @@ class PlanChart:
         span = math.log10(y_hi) - math.log10(y_lo)
         keys = list(values)
         fracs = spread([(math.log10(values[k]) - math.log10(y_lo)) / span for k in keys])
-        for k, f in zip(keys, fracs, strict=True):
-            self._labels[k].set_y(f)
-            self._labels[k].set_text(texts[k])
+        for label, f in zip(keys, fracs, strict=True):
+            self._labels[label].set_y(f)
+            self._labels[label].set_text(texts[label])
         self._plan_label.xy = (steps, a.gate.ratio)
         self._plan_label.set_text(f"this plan: {fmt_ratio(a.gate.ratio)}×")
         # keep the label inside the axes: to the left of the dot when the dot is in the right third
@@ -287,7 +287,7 @@ class PlanChart:
         from PIL import Image
 
         key = None if self.ax_models is None else (self.ax_models.get_xlim(), self.ax_models.get_ylim(),
-                                                   tuple(self._opt_line.get_xy1()))
+                                                   tuple(self._opt_line.get_xy1() or ()))
         if self._background is None or key != self._background_key:
             self._draw_background()
             self._background_key = key

@@ -95,16 +95,20 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
                  ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at "
                               f"{k.mfu:.0%} MFU"),
                  ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours)),
-                 ("Cost", "—" if k.cost is None
+                 ("Cost", "—" if k.cost is None or k.price_per_gpu_hour is None   # a cost has a price
                   else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
     if "memory" in sections and a.memory is not None:
+        assert a.plan.parallelism is not None   # memory is estimated for a plan with a layout
         rows.append(("Layout", a.plan.parallelism.describe()))
         rows += [(f"Memory: {k.lower()}", v.strip()) for k, v in memory_rows(a.memory)]
     if "law" in sections:
         o = a.optimal
         same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
-        law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
-               f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}" if o.on_line else "")
+        law = ""
+        if o.on_line:
+            assert o.law_params is not None and o.law_tokens is not None   # on_line: the law's own minimum is known
+            law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
+                   f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}")
         rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit, N = {fmt_si(a.compute_params)})"),
                  (f"Compute-optimal at {same}", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
                                                 f"({fmt_ratio(o.tokens_per_param, ())} tokens/param"
@@ -290,6 +294,7 @@ def key_numbers(a: Assessment) -> list[tuple[str, str]]:
     elif g.steps_to_optimal is not None:
         line = f"{fmt_int(g.steps_to_optimal)} steps"
     else:
+        assert g.tokens_to_optimal is not None   # reachable: the tokens that reach the line are known
         line = f"{fmt_si(g.tokens_to_optimal)} tokens"
     out.append((f"{t.optimal:g}×", line))
     m = a.memory

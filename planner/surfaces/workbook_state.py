@@ -244,8 +244,8 @@ class WorkbookState(ControlValues):
             self._put_choice(name, sorted(set(self.fields[name].options or ()) | {value}), value)
         settings: tuple[tuple[str, object], ...] = (("zero", layout.zero_stage), ("recompute", layout.recompute),
                                                     ("precision", layout.precision), ("gpus", layout.num_gpus))
-        for key, value in settings:
-            self._put(key, value)
+        for key, setting in settings:
+            self._put(key, setting)
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the current plan as a TOML plan file (``planner report PATH`` reads it back).
