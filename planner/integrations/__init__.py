@@ -24,6 +24,12 @@ def count_parameters(module: Any) -> int:
     ``module.parameters()`` already yields a shared tensor once; identical tensors reached
     twice are de-duplicated by identity as well. Under DeepSpeed ZeRO-3 a partitioned
     parameter reports its full size in ``ds_numel``.
+
+    Args:
+        module: a ``torch.nn.Module``.
+
+    Returns:
+        N, the number of parameters.
     """
     # Any: a torch.nn.Module (torch is an optional extra, without types in the light install)
     seen: dict[int, int] = {}

@@ -88,6 +88,23 @@ class PlannerCallback(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, train_dataloader: Any = None,
                        **kwargs: Any) -> Any:
+        """Judge the run before its first step (the Trainer calls it once, at the start of ``train()``).
+
+        Args:
+            args: the Trainer's ``TrainingArguments``.
+            state: the Trainer's ``TrainerState`` (its ``max_steps`` when the run is set in epochs).
+            control: the Trainer's ``TrainerControl``.
+            model: the model being trained.
+            train_dataloader: the training dataloader (its first batch gives the sequence length).
+            **kwargs: the Trainer's other callback arguments (unused).
+
+        Returns:
+            ``control``, unchanged.
+
+        Raises:
+            InputError: no sequence length is given, in the first batch or in the model config.
+            BlockedPlanError: the run is blocked and ``force`` is false.
+        """
         if self.seq_len is not None:
             seq, how = self.seq_len, "seq_len given"
         else:

@@ -67,6 +67,17 @@ class PlannerCallback(pl.Callback):
         self.source = ""
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        """Judge the run before its first step (Lightning calls it once, the dataloaders ready).
+
+        Args:
+            trainer: the ``lightning.Trainer``.
+            pl_module: the ``LightningModule`` being trained.
+
+        Raises:
+            InputError: the first batch is not a (batch, seq) tensor of tokens and ``batch_size``/``seq_len``
+                were not given, or the run has no end (``max_steps=-1`` and ``max_epochs=-1``).
+            BlockedPlanError: the run is blocked and ``force`` is false.
+        """
         b, seq, how = self.batch_size, self.seq_len, "given"
         if b is None or seq is None:
             import torch

@@ -130,7 +130,7 @@ def option_buttons(advice: Advice, load: Callable[[Plan], object]) -> Any:
 
     Returns:
         An ``ipywidgets.HBox`` of buttons, labelled by kind, with the option's title and reasons as tooltip;
-        reachable options are styled ``success``.
+            reachable options are styled ``success``.
     """
     import ipywidgets as w  # no types: the HBox returned is Any
 

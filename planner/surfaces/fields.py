@@ -117,7 +117,7 @@ class NumberField:
 
         Returns:
             The value: an ``int`` for a whole number, a ``float`` for a real one, ``None`` for a blank box
-            where that is allowed.
+                where that is allowed.
 
         Raises:
             InputError: naming :attr:`label`, when the text is not a number within the limits or (a choice)

@@ -111,7 +111,7 @@ def compute_levels(flops: npt.ArrayLike, per_decade: int = 5, most: int = 10) ->
 
     Returns:
         The median compute of each bin, or the powers of ten inside the runs' range when that gives more
-        than ``most`` levels.
+            than ``most`` levels.
     """
     c = np.asarray(flops, dtype=float)
     bins = np.round(np.log10(c) * per_decade)

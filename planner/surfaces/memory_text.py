@@ -20,7 +20,7 @@ def memory_rows(e: MemoryEstimate) -> list[tuple[str, str]]:
 
     Returns:
         A list of (label, text) pairs: Weights, Gradients, Optimizer, Activations, Overhead, Total, and with a
-        capacity also Accelerator, Fits and, when it does not fit, Smallest fix.
+            capacity also Accelerator, Fits and, when it does not fit, Smallest fix.
     """
     per_layer = "" if e.activations_per_layer is None else f"  ({fmt_gib(e.activations_per_layer)} per layer)"
     out = [(name, ("unknown (a parameter count has no activations)" if e.params_only else "unknown (not modelled for "

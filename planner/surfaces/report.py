@@ -130,8 +130,8 @@ def recommendations(a: Assessment) -> list[dict[str, object]]:
 
     Returns:
         One dict per plan: ``kind``, ``params``, ``tokens``, and the gate's ``level``, judged ``ratio`` and
-        ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
-        judged below the line says so on every surface.
+            ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
+            judged below the line says so on every surface.
     """
     s, t = a.science_or_none, a.plan.thresholds
     u = None if a.corpus is None else a.corpus.unique_tokens
@@ -221,9 +221,9 @@ def assessment_json(a: Assessment, *, forced: bool = False, forced_no_fit: bool 
 
     Returns:
         A JSON-ready dict described by ``data/schemas/assessment.schema.json`` (``schema_version``
-        :data:`SCHEMA_VERSION`): the plan's numbers, ``verdict`` (headline, notices, exit decision),
-        ``memory``, ``science`` (data-constrained and inference-aware plans, batch size and learning rate),
-        ``recommendations`` (each recommended plan as the gate judges it) and ``rows`` (the text report's rows).
+            :data:`SCHEMA_VERSION`): the plan's numbers, ``verdict`` (headline, notices, exit decision),
+            ``memory``, ``science`` (data-constrained and inference-aware plans, batch size and learning rate),
+            ``recommendations`` (each recommended plan as the gate judges it) and ``rows`` (the text report's rows).
     """
     return {"schema_version": SCHEMA_VERSION, **a.to_dict(), "forced": forced, "forced_no_fit": forced_no_fit,
             "recommendations": recommendations(a), "rows": [{"label": k, "value": v} for k, v in summary_rows(a)]}

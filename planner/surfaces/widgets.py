@@ -472,7 +472,7 @@ class Workbook:
 
         Returns:
             The :class:`~planner.verdict.advisor.Advice` (also in :attr:`advice`), or ``None`` for a
-            compute-optimal plan: the panel says there is nothing to fix.
+                compute-optimal plan: the panel says there is nothing to fix.
 
         Raises:
             InputError: the settings cannot be assessed.

@@ -26,7 +26,7 @@ def readout_html(a: Assessment, base_name: str, departures: list[str]) -> str:
 
     Returns:
         HTML: a ``div.planner-verdict`` with ``data-current="true"`` and the verdict's level, status, N, D and
-        steps to the line as ``data-`` attributes (what the browser tests read).
+            steps to the line as ``data-`` attributes (what the browser tests read).
     """
     g, v = a.gate, a.verdict
     base = (f"Base model <b>{html.escape(base_name)}</b>"

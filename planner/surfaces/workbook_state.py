@@ -130,7 +130,7 @@ class WorkbookState(ControlValues):
 
         Returns:
             The :class:`~planner.verdict.assessment.Assessment`, or ``None`` when the values make no valid plan
-            (:attr:`error` then says why, in the controls' words).
+                (:attr:`error` then says why, in the controls' words).
         """
         self.advice = None
         try:

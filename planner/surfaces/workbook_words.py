@@ -47,7 +47,7 @@ def user_path(path: str | os.PathLike[str]) -> Path:
 
     Returns:
         ``~`` expanded; a relative path taken from the folder the workbook was launched from
-        (:data:`WORKDIR_ENV`), else from the kernel's working directory.
+            (:data:`WORKDIR_ENV`), else from the kernel's working directory.
 
     Raises:
         InputError: (field ``plan file``) a path no file system accepts (a NUL byte).
