@@ -59,6 +59,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     iv = boot.intervals() if boot else {}
     opt_iv = boot.optimal(flops) if boot else {}
     factor = f.extrapolation(flops)
+    at: dict[str, float | None]
     if f.identified:
         n_opt, d_opt = f.optimal(flops)
         at = {"flops": flops, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt,

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import InputError, PlanFileError, UnknownModelError
 from ..format import fmt_gib, fmt_int
+from ..model.architecture import Architecture
 from ..model.catalog import architecture
 from ..surfaces.memory_text import memory_rows
 from ..training.memory import memory_estimate
@@ -87,6 +88,7 @@ def cmd_memory(args: argparse.Namespace) -> int:
     if args.require_fit and args.accelerator is None:
         raise UsageError("--require-fit needs --accelerator")
     base = None
+    model: Architecture | int | str   # an architecture, or N (a plan's, or as typed)
     if args.launch_config is not None:
         lc = read_from_options(args.launch_config, args)
         plan = lc.plan()
@@ -94,8 +96,11 @@ def cmd_memory(args: argparse.Namespace) -> int:
             base = lc.layout()
         except InputError as e:
             raise PlanFileError(f"{lc.path.name}: parallelism.{e.field}", e.problem) from None
-        model = plan.model if plan.model is not None else plan.params
-        name = "given" if plan.model is None else f"{plan.model.name} ({plan.model.family})"
+        if plan.model is not None:
+            model, name = plan.model, f"{plan.model.name} ({plan.model.family})"
+        else:
+            assert plan.params is not None   # a plan without an architecture gives N
+            model, name = plan.params, "given"
     elif args.params is not None:
         model, name = args.params, "given"
     else:

@@ -18,6 +18,7 @@ from .common import EXIT_OK, Subparsers
 def _json(arch: Architecture | None, pc: ParamCount, ckpt: CheckpointCount | None,
           source: str) -> dict[str, object]:
     """The ``--json`` object of ``planner params``."""
+    model_type: object   # the family, or what the checkpoint's metadata says
     if arch is not None:
         name, model_type = arch.name, arch.family
     elif ckpt is not None:

@@ -105,6 +105,7 @@ class PlannerCallback(TrainerCallback):
             InputError: no sequence length is given, in the first batch or in the model config.
             BlockedPlanError: the run is blocked and ``force`` is false.
         """
+        seq: int | None
         if self.seq_len is not None:
             seq, how = self.seq_len, "seq_len given"
         else:

@@ -170,7 +170,7 @@ class PlanChart:
         raw = ratio(prior + x * tps, n)
         c = a.corpus
         # the curve is what the gate judges: effective tokens once the corpus repeats (it saturates)
-        y = raw if c is None else (prior + effective_tokens(x * tps, c.unique_tokens)) / n
+        y = raw if c is None else (prior + np.asarray(effective_tokens(x * tps, c.unique_tokens))) / n
         self._curve.set_data(x, y)
         self._raw_curve.set_data(x, raw) if c is not None else self._raw_curve.set_data([], [])
         self._marker.set_data([steps], [a.gate.ratio])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
@@ -75,6 +75,7 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
         if a.counts is not None:
             rows.append(("N total / non-embedding", f"{fmt_int(a.counts.total)} / {fmt_int(a.counts.non_embedding)}"))
             if a.counts.is_moe:
+                assert a.counts.active is not None   # a MoE count has its active N
                 rows.append(("N active (MoE)", fmt_int(a.counts.active)))
     if "budget" in sections:
         rows += [("Tokens per step", p.budget.describe()), ("Steps", fmt_int(p.budget.steps)),
@@ -121,7 +122,19 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
     return rows
 
 
-def recommendations(a: Assessment) -> list[dict[str, object]]:
+class Recommendation(TypedDict):
+    """One plan the assessment recommends, as the gate judges it (an item of :func:`recommendations`)."""
+
+    kind: str
+    params: float
+    tokens: float
+    level: str | None   # None: past the count limit, beyond any plan the gate judges
+    ratio: float
+    judged: str
+    repetition_capped: bool
+
+
+def recommendations(a: Assessment) -> list[Recommendation]:
     """Every plan the assessment recommends, judged by the gate like any plan: the compute-optimal alternative, the
     data-constrained optima (with a corpus) and the inference-aware plan (with inference tokens).
 
@@ -142,7 +155,7 @@ def recommendations(a: Assessment) -> list[dict[str, object]]:
                   if o is not None]
     if s is not None and s.inference is not None:
         plans.append(("inference-aware", s.inference.params, s.inference.tokens))
-    out: list[dict[str, object]] = []
+    out: list[Recommendation] = []
     for kind, n, d in plans:
         try:
             g = assess(max(1, round(n)), max(1, round(d)), unique_tokens=u, thresholds=t)

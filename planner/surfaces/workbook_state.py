@@ -190,6 +190,7 @@ class WorkbookState(ControlValues):
             InputError: the plan gives N directly (the controls need an architecture).
         """
         if plan.model is None:
+            assert plan.params is not None   # a plan without an architecture gives N
             raise InputError("plan file", "", detail=f"{source} gives N directly (params = "
                              f"{fmt_int(plan.params)}); the workbook needs an architecture: a [model] catalog, "
                              "config or dimensions")

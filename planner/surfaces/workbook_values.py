@@ -372,9 +372,9 @@ class ControlValues:
         if base.num_experts > 0:
             self._put("experts", a.num_experts)
             self._top_k_range(a.num_experts)
-            for key, value in (("top_k", a.experts_per_token), ("expert_size", a.moe_intermediate_size),
-                               ("shared_experts", a.num_shared_experts)):
-                self._put(key, value)
+            for key, moe_value in (("top_k", a.experts_per_token), ("expert_size", a.moe_intermediate_size),
+                                   ("shared_experts", a.num_shared_experts)):
+                self._put(key, moe_value)
         self._note_dense(a)
         self._layout_bounds()
 
