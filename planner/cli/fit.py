@@ -89,7 +89,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if f.identified:
         r = opt_iv.get("tokens_per_param")
         span = f"  [{r.low:.1f}, {r.high:.1f}]" if r is not None and r.identified else ""
-        print(f"N {fmt_si(at['params'])}, D {fmt_si(at['tokens'])}, {at['tokens_per_param']:.1f} tokens/param{span}")
+        print(f"N {fmt_si(n_opt)}, D {fmt_si(d_opt)}, {d_opt / n_opt:.1f} tokens/param{span}")
     else:
         print("not determined")
         print(f"planner: warning: {why(f.runs, f.unidentified)}", file=sys.stderr)
