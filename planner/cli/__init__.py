@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import PlannerError, PlannerWarning
@@ -42,15 +43,14 @@ _OPTION_PREFIXES = ("thresholds.", "corpus.", "training.", "budget.", "model.", 
 _OPTION_ALIASES = {"corpus.name": "corpus"}
 
 
-def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
-    """The error with its field named as the user typed it: ``steps`` -> ``--steps``, ``thresholds.block`` -> ``--block``,
-    ``corpus.unique_tokens`` -> ``--unique-tokens``; a model source error names ``--model`` or ``--config``, whichever
-    was given.
+def _as_typed(parser: argparse.ArgumentParser, args: argparse.Namespace | None, e: PlannerError) -> str:
+    """The error with its field named as the user typed it: ``steps`` -> ``--steps``, ``thresholds.block`` ->
+    ``--block``, ``corpus.unique_tokens`` -> ``--unique-tokens``; a model source error names ``--model`` or
+    ``--config``, whichever was given.
 
     Only fields that are options of the command are renamed; plan and config fields keep their names.
     """
-    command = getattr(args, "command", None)
-    sub = parser._subparsers._group_actions[0].choices.get(command) if command and parser._subparsers else None
+    sub = _subparser(parser, args)
     if not e.field or sub is None:
         return str(e)
     options = {a.dest: max(a.option_strings, key=len) for a in sub._actions if a.option_strings}
@@ -67,12 +67,16 @@ def _as_typed(parser: argparse.ArgumentParser, args, e: PlannerError) -> str:
     return f"{options[dest]}: {e.problem}" if dest in options else str(e)
 
 
-def _subparser(parser, args):
+def _subparser(parser: argparse.ArgumentParser, args: argparse.Namespace | None) -> argparse.ArgumentParser | None:
+    """The parser of the command ``args`` name, or None before a command was parsed."""
     command = getattr(args, "command", None)
-    return parser._subparsers._group_actions[0].choices.get(command) if command and parser._subparsers else None
+    if not command or not parser._subparsers:
+        return None
+    action = parser._subparsers._group_actions[0]   # the sub-parsers: the only action of their group
+    return action.choices.get(command) if isinstance(action, argparse._SubParsersAction) else None
 
 
-def _option_of(parser, args, filename) -> str | None:
+def _option_of(parser: argparse.ArgumentParser, args: argparse.Namespace | None, filename: object) -> str | None:
     """The option (as spelled in ``--help``) whose value is ``filename`` (or contains it: ``"\\x00"``)."""
     sub = _subparser(parser, args) if args is not None else None
     if sub is None or filename is None:
@@ -87,7 +91,7 @@ def _option_of(parser, args, filename) -> str | None:
     return None
 
 
-def _check_outputs(parser, args) -> None:
+def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Output paths (``-o``, ``--save``) checked before any work: a FIFO would block the write forever."""
     sub = _subparser(parser, args)
     for a in (sub._actions if sub is not None else ()):
@@ -96,7 +100,7 @@ def _check_outputs(parser, args) -> None:
                          else a.option_strings[0])
 
 
-def _layout_source(args, field: str) -> str | None:
+def _layout_source(args: argparse.Namespace | None, field: str) -> str | None:
     """Where a layout field (``tp``, ``zero``...) not given as an option came from: ``plan.parallelism.tp`` for a
     plan file's ``[parallelism]`` table, ``run.sh: parallelism.tp`` for a launch file; None otherwise."""
     if field not in Parallelism.__dataclass_fields__ or getattr(args, field, None) not in (None, False):
@@ -115,7 +119,7 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
     Args:
@@ -141,7 +145,8 @@ def main(argv=None) -> int:
         _check_outputs(parser, args)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PlannerWarning)  # the CLI prints its own warnings
-            return args.func(args)
+            code: int = args.func(args)   # the command's cmd_* function
+            return code
     except UsageError as e:
         return _error(str(e))
     except PlannerError as e:

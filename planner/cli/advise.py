@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..files import checked_path, display
@@ -10,10 +11,10 @@ from ..model.shapes import aspect_range, propose_shapes
 from ..surfaces.advisor_view import advice_text
 from ..verdict.advisor import Constraints, advise
 from ..verdict.planfile import load_plan, save_plan
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, Subparsers, UsageError
 
 
-def cmd_shape(args) -> int:
+def cmd_shape(args: argparse.Namespace) -> int:
     """Run ``planner shape``: architectures of a family whose exact N is within 2% of a target.
 
     Args:
@@ -38,7 +39,7 @@ def cmd_shape(args) -> int:
     return EXIT_OK
 
 
-def cmd_advise(args) -> int:
+def cmd_advise(args: argparse.Namespace) -> int:
     """Run ``planner advise``: what would fix a plan, each option priced (and saved with ``-o``).
 
     Args:
@@ -74,7 +75,7 @@ def cmd_advise(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``planner shape`` and ``planner advise`` to the command line.
 
     Args:
@@ -95,7 +96,8 @@ def register(sub) -> None:
     sa.add_argument("--max-gpus", default=None, help="the most GPUs the options may use")
     sa.add_argument("--max-cost", default=None, help="the most money the options may cost (needs a price)")
     sa.add_argument("--max-epochs", default=None, help="the most passes over the corpus an option may make "
-                                                       "(default 16, the gate's own limit; 4 keeps repeated data almost as good as fresh)")
+                                                       "(default 16, the gate's own limit; 4 keeps repeated data "
+                                                       "almost as good as fresh)")
     sa.add_argument("--unique-tokens", default=None, help="the corpus size, when it differs from the plan's")
     sa.add_argument("--fixed-model", action="store_true", help="the model cannot change")
     sa.add_argument("--fixed-corpus", action="store_true", help="the corpus cannot grow")

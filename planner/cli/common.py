@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any, NoReturn, TypeAlias
 
 from .. import files
 from ..verdict.policy import EXIT_BLOCKED, EXIT_LAUNCH
@@ -28,11 +30,11 @@ class Parser(argparse.ArgumentParser):
         **kwargs: likewise; ``allow_abbrev`` defaults to False.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         """Raise instead of printing usage and exiting.
 
         Args:
@@ -44,11 +46,16 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+#: What :func:`argparse.ArgumentParser.add_subparsers` returns for a :class:`Parser`: each command's
+#: ``register(sub)`` adds its parsers to it.
+Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
 #: Options (by dest) that name a file or folder a command writes.
 OUTPUT_DESTS = ("output", "save")
 
 
-def check_output(value, option: str):
+def check_output(value: str, option: str) -> Path:
     """Refuse, before any work, an output path no command can write: a NUL byte, a name too long for the file
     system, or an existing FIFO, device or socket (writing to a FIFO would wait for a reader forever).
 
@@ -66,4 +73,5 @@ def check_output(value, option: str):
                                 directory_ok=True)
 
 
-__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "OUTPUT_DESTS", "Parser", "UsageError", "check_output"]
+__all__ = ["EXIT_BLOCKED", "EXIT_OK", "EXIT_PIPE", "EXIT_USAGE", "OUTPUT_DESTS", "Parser", "Subparsers", "UsageError",
+           "check_output"]

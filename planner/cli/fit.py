@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -9,9 +10,11 @@ from .. import validate
 from ..errors import InputError
 from ..files import checked_path
 from ..format import fmt_si
+from ..laws.bootstrap import Interval
 from ..laws.identifiability import why
 from ..laws.ladder import EXTRAPOLATION_LIMIT, fit_ladder, read_runs
-from .common import EXIT_OK
+from ..limits import MAX_FLOPS
+from .common import EXIT_OK, Subparsers
 
 #: The budget at which the fitted optimum is reported by default (Gopher's, as in Chinchilla).
 DEFAULT_FLOPS = 5.76e23
@@ -21,13 +24,13 @@ def _num(v: float) -> str:
     return "not determined" if v != v else f"{v:.4g}"
 
 
-def _span(iv) -> str:
+def _span(iv: Interval) -> str:
     if not iv.identified:
         return "  (unbounded: not determined by these runs)"
     return f"  [{iv.low:.4g}, {iv.high:.4g}]"
 
 
-def cmd_fit(args) -> int:
+def cmd_fit(args: argparse.Namespace) -> int:
     """Run ``planner fit``: fit the runs, print the constants, intervals and optimum, save the law if asked.
 
     Args:
@@ -39,7 +42,7 @@ def cmd_fit(args) -> int:
     Raises:
         InputError: a bad option, a bad runs file or an unwritable ``--save`` path (the CLI exits 2).
     """
-    flops = validate.positive_real("flops", args.flops, maximum=validate.MAX_FLOPS)
+    flops = validate.positive_real("flops", args.flops, maximum=MAX_FLOPS)
     samples = validate.count("bootstrap", args.bootstrap, minimum=0, maximum=100_000)  # 1e1 is 10, as for counts
     drop_highest = validate.count("drop_highest", args.drop_highest, minimum=0, maximum=10**9)
     delta = validate.positive_real("delta", args.delta, maximum=10.0)
@@ -56,6 +59,7 @@ def cmd_fit(args) -> int:
     iv = boot.intervals() if boot else {}
     opt_iv = boot.optimal(flops) if boot else {}
     factor = f.extrapolation(flops)
+    at: dict[str, float | None]
     if f.identified:
         n_opt, d_opt = f.optimal(flops)
         at = {"flops": flops, "params": n_opt, "tokens": d_opt, "tokens_per_param": d_opt / n_opt,
@@ -65,7 +69,7 @@ def cmd_fit(args) -> int:
     if save:
         f.save(save, boot)  # an unwritable path is an InputError (field save)
     if args.json:
-        out = {k: (v if v == v else None) for k, v in f.constants().items()}
+        out: dict[str, object] = {k: (v if v == v else None) for k, v in f.constants().items()}
         out.update(tokens_per_param_at=at, runs=len(f.runs), dropped=list(f.runs.dropped),
                    unidentified=list(f.unidentified), delta=f.delta,
                    intervals=({**{k: v.to_dict() for k, v in iv.items()},
@@ -85,7 +89,7 @@ def cmd_fit(args) -> int:
     if f.identified:
         r = opt_iv.get("tokens_per_param")
         span = f"  [{r.low:.1f}, {r.high:.1f}]" if r is not None and r.identified else ""
-        print(f"N {fmt_si(at['params'])}, D {fmt_si(at['tokens'])}, {at['tokens_per_param']:.1f} tokens/param{span}")
+        print(f"N {fmt_si(n_opt)}, D {fmt_si(d_opt)}, {d_opt / n_opt:.1f} tokens/param{span}")
     else:
         print("not determined")
         print(f"planner: warning: {why(f.runs, f.unidentified)}", file=sys.stderr)
@@ -98,7 +102,7 @@ def cmd_fit(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``fit`` command to the CLI's subparsers.
 
     Args:

@@ -40,7 +40,7 @@ def culling_options(idle: int = CULL_IDLE_SECONDS, interval: int = CULL_INTERVAL
             "--MappingKernelManager.cull_connected=False"]
 
 
-def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
+def working_copy(folder: str | os.PathLike[str] = DEFAULT_DIR, *, fresh: bool = False) -> Path:
     """Copy the workbook notebook into ``folder`` (kept if already there, unless ``fresh``); return its path.
 
     Args:
@@ -71,8 +71,8 @@ def working_copy(folder=DEFAULT_DIR, *, fresh: bool = False) -> Path:
     return target
 
 
-def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, browser: bool = True,
-            fresh: bool = False, create: bool = True) -> list[str]:
+def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, port: int | None = None,
+            browser: bool = True, fresh: bool = False, create: bool = True) -> list[str]:
     """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook.
 
     ``create=False`` (``planner workbook --dry-run``) names the working copy without making it.
@@ -91,7 +91,7 @@ def command(app: bool = False, folder=DEFAULT_DIR, port: int | None = None, brow
     port_opt = [f"--port={port}"] if port else []
     no_browser = [] if browser else ["--no-browser"]
 
-    def copy():
+    def copy() -> Path:
         return working_copy(folder, fresh=fresh) if create else Path(folder).resolve() / WORKBOOK.name
 
     if app:

@@ -6,21 +6,25 @@ Also the options other commands add to take a launch file instead of a plan
 
 from __future__ import annotations
 
+import argparse
 import json
+from typing import Any
 
 from .. import files, validate
 from ..errors import ConfigError, InputError
 from ..format import fmt_int
-from ..launch import read_launch_config
+from ..launch import LaunchConfig, read_launch_config
 from ..verdict.assessment import assess_plan
 from ..verdict.gate import Thresholds
 from ..verdict.planfile import plan_to_dict
-from .common import EXIT_OK, UsageError
+from ..verdict.schema import Plan
+from .common import EXIT_OK, Subparsers, UsageError
 
 FORMATS = ("megatron", "torchtitan", "litgpt", "nanogpt", "hf-trainer")  # planner.launch.FORMATS, without importing it
 
 
-def add_launch_options(parser, *, required: bool = False, seq_len_option: str = "--launch-seq-len") -> None:
+def add_launch_options(parser: argparse.ArgumentParser, *, required: bool = False,
+                       seq_len_option: str = "--launch-seq-len") -> None:
     """``--format … [--gpus G] [--nodes N] [--gpus-per-node K] [--dataset-size S] [--seq-len L]``.
 
     The launch file itself is added by the caller (a positional for ``import``,
@@ -33,22 +37,22 @@ def add_launch_options(parser, *, required: bool = False, seq_len_option: str = 
         required: ``--format`` is required (``import``, whose launch file is positional).
         seq_len_option: The name of the sequence-length option (its dest is ``launch_seq_len``).
     """
-    options = [
+    options: list[tuple[str, dict[str, Any]]] = [   # argparse's keyword arguments, option by option
         ("--format", dict(choices=FORMATS, required=required, help="the framework the launch file is for")),
         ("--gpus", dict(metavar="G", help="total GPUs of the run, when the file does not say "
                              "(data-parallel = GPUs / (tensor × pipeline × context parallel))")),
         ("--nodes", dict(metavar="N", help="number of nodes (with --gpus-per-node, or --gpus as the total)")),
         ("--gpus-per-node", dict(metavar="K", help="GPUs per node (with --nodes)")),
         ("--dataset-size", dict(metavar="S", help="training samples, for an epoch-based Hugging Face run")),
-        (seq_len_option, dict(dest="launch_seq_len", metavar="L", help="tokens per sample, for Hugging Face arguments that do "
-                                                          "not state it")),
+        (seq_len_option, dict(dest="launch_seq_len", metavar="L",
+                              help="tokens per sample, for Hugging Face arguments that do not state it")),
     ]
     for name, kwargs in options:
         if name not in parser._option_string_actions:
             parser.add_argument(name, **kwargs)
 
 
-def add_plan_options(parser) -> None:
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """Add the plan options every command that builds a plan takes, with or without a launch file.
 
     They are the prior tokens, the corpus and the gate's lines (``--prior-tokens``,
@@ -66,7 +70,7 @@ def add_plan_options(parser) -> None:
     parser.add_argument("--optimal", help="compute-optimal line (default 20)")
 
 
-def apply_plan_options(plan, args):
+def apply_plan_options(plan: Plan, args: argparse.Namespace) -> Plan:
     """``plan`` with the options of :func:`add_plan_options` that were given (the one meaning of each option).
 
     Args:
@@ -85,7 +89,7 @@ def apply_plan_options(plan, args):
 
     if args.unique_tokens is not None and args.corpus is not None:
         raise UsageError("--corpus and --unique-tokens cannot be combined")
-    changes = {}
+    changes: dict[str, object] = {}
     if args.corpus is not None:
         changes.update(corpus_name=args.corpus, unique_tokens=None)
     elif args.unique_tokens is not None:
@@ -108,7 +112,7 @@ def apply_plan_options(plan, args):
     return plan.with_(**changes) if changes else plan
 
 
-def read_from_options(path, args):
+def read_from_options(path: str, args: argparse.Namespace) -> LaunchConfig:
     """The :class:`planner.launch.LaunchConfig` of ``path`` with the options of :func:`add_launch_options`.
 
     Args:
@@ -131,7 +135,7 @@ def read_from_options(path, args):
                               seq_len=getattr(args, "launch_seq_len", None))
 
 
-def plan_from_launch_options(args):
+def plan_from_launch_options(args: argparse.Namespace) -> Plan | None:
     """The :class:`planner.Plan` of ``--launch-config FILE --format …``, or ``None`` without ``--launch-config``.
 
     Args:
@@ -149,13 +153,13 @@ def plan_from_launch_options(args):
     return read_from_options(args.launch_config, args).plan()
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, bool) or not isinstance(v, int):
         return str(v)
     return fmt_int(v)
 
 
-def print_fields(lc) -> None:
+def print_fields(lc: LaunchConfig) -> None:
     """Print the fields read (with their lines) and the values assumed (with why).
 
     Args:
@@ -171,7 +175,7 @@ def print_fields(lc) -> None:
             print(f"  {a.key} = {_value(a.value)}  ({a.why})")
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     """``planner import FILE --format …``: print (and with ``-o`` write) the plan a launch file describes.
 
     Args:
@@ -203,7 +207,7 @@ def cmd_import(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``import`` subcommand.
 
     Args:

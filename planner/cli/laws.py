@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from .. import validate
@@ -10,10 +11,10 @@ from ..laws.inference import inference_optimal
 from ..laws.optimal import compute_optimal
 from ..laws.power_law import FITS
 from ..verdict.gate import Thresholds
-from .common import EXIT_OK
+from .common import EXIT_OK, Subparsers
 
 
-def cmd_optimal(args) -> int:
+def cmd_optimal(args: argparse.Namespace) -> int:
     """Run ``planner optimal``: the compute-optimal, data-constrained or inference-aware plan for a budget.
 
     Args:
@@ -54,7 +55,8 @@ def cmd_optimal(args) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
         return EXIT_OK
-    what = "Inference-aware" if inf else "Data-constrained optimum" if args.unique_tokens is not None else "Compute-optimal"
+    what = ("Inference-aware" if inf else "Data-constrained optimum" if args.unique_tokens is not None
+            else "Compute-optimal")
     print(f"{what} for C = {o.flops:.3g} FLOPs ({o.fit} fit)")
     print(f"N              {out['params']:.4g} parameters")
     print(f"D              {out['tokens']:.4g} tokens")
@@ -80,7 +82,7 @@ def cmd_optimal(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``optimal`` command to the CLI's subparsers.
 
     Args:

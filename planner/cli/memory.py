@@ -5,22 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ..errors import InputError, PlanFileError, UnknownModelError
 from ..format import fmt_gib, fmt_int
+from ..model.architecture import Architecture
 from ..model.catalog import architecture
 from ..surfaces.memory_text import memory_rows
 from ..training.memory import memory_estimate
+from ..training.memory.result import MemoryEstimate
 from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
-from .common import EXIT_BLOCKED, EXIT_OK, UsageError
+from .common import EXIT_BLOCKED, EXIT_OK, Subparsers, UsageError
 from .launch import add_launch_options, read_from_options
 
 _VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus", "overhead", "recompute",
            "precision", "optimizer")
 
 
-def _given(args) -> dict:
+def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The layout fields the options set (flags only when switched on)."""
+    # Any: the options as typed, before Parallelism validates them
     kw = {k: getattr(args, k) for k in _VALUES if getattr(args, k) is not None}
     kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads") if getattr(args, k)})
     if args.dropout is not None:
@@ -30,7 +34,7 @@ def _given(args) -> dict:
     return kw
 
 
-def _layout(args, base: Parallelism | None = None, source: str = "") -> Parallelism:
+def _layout(args: argparse.Namespace, base: Parallelism | None = None, source: str = "") -> Parallelism:
     """The layout of the options, or a launch file's layout with the options given on top of it.
 
     An option overrides the file: ``--zero`` replaces the file's FSDP sharding and ``--fsdp`` its ZeRO stage.
@@ -55,7 +59,7 @@ def _layout(args, base: Parallelism | None = None, source: str = "") -> Parallel
     return Parallelism(**_given(args))
 
 
-def _print(e, model: str) -> None:
+def _print(e: MemoryEstimate, model: str) -> None:
     """Print the model, the layout and the memory table."""
     print(f"Model          {model}, {fmt_int(e.params)} parameters")
     print(f"Layout         {e.layout.describe()}")
@@ -63,7 +67,7 @@ def _print(e, model: str) -> None:
         print(f"{label:<15}{text}")
 
 
-def cmd_memory(args) -> int:
+def cmd_memory(args: argparse.Namespace) -> int:
     """``planner memory``: print the estimate; with ``--require-fit`` exit 1 only on a proven misfit.
 
     An unknown fit (a bare parameter count, non-attention layers) is not a misfit: it exits 0 with a warning.
@@ -84,6 +88,7 @@ def cmd_memory(args) -> int:
     if args.require_fit and args.accelerator is None:
         raise UsageError("--require-fit needs --accelerator")
     base = None
+    model: Architecture | int | str   # an architecture, or N (a plan's, or as typed)
     if args.launch_config is not None:
         lc = read_from_options(args.launch_config, args)
         plan = lc.plan()
@@ -91,8 +96,11 @@ def cmd_memory(args) -> int:
             base = lc.layout()
         except InputError as e:
             raise PlanFileError(f"{lc.path.name}: parallelism.{e.field}", e.problem) from None
-        model = plan.model if plan.model is not None else plan.params
-        name = "given" if plan.model is None else f"{plan.model.name} ({plan.model.family})"
+        if plan.model is not None:
+            model, name = plan.model, f"{plan.model.name} ({plan.model.family})"
+        else:
+            assert plan.params is not None   # a plan without an architecture gives N
+            model, name = plan.params, "given"
     elif args.params is not None:
         model, name = args.params, "given"
     else:
@@ -100,25 +108,26 @@ def cmd_memory(args) -> int:
         name = f"{model.name} ({model.family})"
     layout = _layout(args, base, lc.path.name if base is not None else "")
     try:
-        e = memory_estimate(model, layout, args.accelerator)
+        est = memory_estimate(model, layout, args.accelerator)
     except UnknownModelError as err:
         if err.field == "hardware.accelerator":
             raise UnknownModelError("accelerator", err.problem) from None
         raise
     if args.json:
-        print(json.dumps({"model": name, **e.to_dict()}, indent=2))
+        print(json.dumps({"model": name, **est.to_dict()}, indent=2))
     else:
-        _print(e, name)
-    if args.require_fit and e.fits is False:
-        print(f"planner: does not fit: {fmt_gib(e.total)} per GPU against {fmt_gib(e.capacity)} (--require-fit)",
+        _print(est, name)
+    if args.require_fit and est.fits is False:
+        assert est.capacity is not None   # a misfit is measured against a capacity
+        print(f"planner: does not fit: {fmt_gib(est.total)} per GPU against {fmt_gib(est.capacity)} (--require-fit)",
               file=sys.stderr)
         return EXIT_BLOCKED
-    if args.require_fit and e.fits is None:
+    if args.require_fit and est.fits is None:
         print("planner: warning: the fit cannot be confirmed: the activations are unknown", file=sys.stderr)
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``memory`` command to the command line's subparsers.
 
     Args:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 from ..format import fmt_int
 from ..model import checkpoints
+from ..model.architecture import Architecture
 from ..model.catalog import inspect, list_models
-from .common import EXIT_OK
+from ..model.checkpoints.count import CheckpointCount
+from ..model.params import ParamCount
+from .common import EXIT_OK, Subparsers
 
 
-def _json(arch, pc, ckpt, source) -> dict:
+def _json(arch: Architecture | None, pc: ParamCount, ckpt: CheckpointCount | None,
+          source: str) -> dict[str, object]:
     """The ``--json`` object of ``planner params``."""
-    if arch is None and ckpt is None:  # counted by transformers (the native counter refused the config)
+    model_type: object   # the family, or what the checkpoint's metadata says
+    if arch is not None:
+        name, model_type = arch.name, arch.family
+    elif ckpt is not None:
+        name, model_type = Path(source).name, ckpt.metadata.get("general.architecture")
+    else:  # counted by transformers (the native counter refused the config)
         return {"model": Path(str(source)).name, **pc.to_dict(), "source": "transformers"}
-    out = {"model": arch.name if arch is not None else Path(source).name,
-           "model_type": arch.family if arch is not None else ckpt.metadata.get("general.architecture"),
-           **pc.to_dict(), "source": "config" if arch is not None else "checkpoint"}
+    out: dict[str, object] = {"model": name, "model_type": model_type, **pc.to_dict(),
+                              "source": "config" if arch is not None else "checkpoint"}
     if ckpt is not None:
         out["checkpoint"] = ckpt.to_dict()
         out["checkpoint_total"] = ckpt.total
@@ -27,13 +36,13 @@ def _json(arch, pc, ckpt, source) -> dict:
     return out
 
 
-def _reasons(arch, pc, ckpt) -> list[str]:
+def _reasons(arch: Architecture | None, pc: ParamCount, ckpt: CheckpointCount) -> list[str]:
     """Why the checkpoint's count differs from the config's."""
     return checkpoints.explain(ckpt, pc.total, tied=getattr(arch, "tied_embeddings", None),
                                num_layers=getattr(arch, "num_layers", None))
 
 
-def _print_arch(arch) -> None:
+def _print_arch(arch: Architecture) -> None:
     print(f"Model          {arch.name} ({arch.family})")
     print(f"Dimensions     {arch.num_layers} layers, hidden {arch.hidden_size:,}, {arch.num_heads} heads "
           f"({arch.num_kv_heads} kv, head_dim {arch.head_dim}), intermediate {arch.intermediate_size:,}, "
@@ -43,7 +52,7 @@ def _print_arch(arch) -> None:
               f"{arch.experts_per_token} active per token")
 
 
-def _print_counts(pc, note: str = "") -> None:
+def _print_counts(pc: ParamCount, note: str = "") -> None:
     print(f"Breakdown{note}")
     for k, v in pc.breakdown.items():
         if v:
@@ -57,7 +66,7 @@ def _print_counts(pc, note: str = "") -> None:
         print(f"Vision         {fmt_int(pc.vision):>20}  (vision tower and projector, not in N)")
 
 
-def _print_checkpoint(ckpt) -> None:
+def _print_checkpoint(ckpt: CheckpointCount) -> None:
     files = ckpt.files
     where = Path(files[0]).name if len(files) == 1 else f"{len(files)} shards"
     dtypes = ", ".join(f"{k} {fmt_int(n)}" for k, (n, _) in sorted(ckpt.dtypes.items(), key=lambda kv: -kv[1][0]))
@@ -66,7 +75,7 @@ def _print_checkpoint(ckpt) -> None:
     print(f"  dtypes       {dtypes}")
 
 
-def cmd_params(args) -> int:
+def cmd_params(args: argparse.Namespace) -> int:
     """``planner params``: the exact N of a config, catalog model or checkpoint, with its breakdown.
 
     Args:
@@ -90,7 +99,8 @@ def cmd_params(args) -> int:
         print(f"Model          {Path(str(args.config)).name} (not counted natively; counted by {pc.counted_by})")
         _print_counts(pc, " (by transformers: 'other' is everything but the embedding and head)")
     else:
-        reason = "no config.json" if ckpt.config is None else "its config.json names a model_type the planner cannot count"
+        reason = ("no config.json" if ckpt.config is None
+                  else "its config.json names a model_type the planner cannot count")
         print(f"Model          {Path(args.config).name} (counted from the checkpoint headers: {reason})")
         _print_counts(pc, " (by tensor name)")
     if ckpt is not None:
@@ -108,7 +118,7 @@ def cmd_params(args) -> int:
     return EXIT_OK
 
 
-def cmd_models(args) -> int:
+def cmd_models(args: argparse.Namespace) -> int:
     """``planner models``: print the catalog's model names.
 
     Args:
@@ -122,7 +132,7 @@ def cmd_models(args) -> int:
     return EXIT_OK
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``params`` and ``models`` commands to the command line's subparsers.
 
     Args:

@@ -6,25 +6,28 @@ Both build one :class:`~planner.verdict.schema.Plan`, assess it once, print it w
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Sequence
 
 from ..errors import ConfigError, UnknownModelError
+from ..model.architecture import Architecture
 from ..model.catalog import architecture, inspect, list_models
 from ..surfaces.advisor_view import advice_text
 from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
-from ..verdict.advisor import advise
-from ..verdict.assessment import assess_plan
+from ..verdict.advisor import Advice, advise
+from ..verdict.assessment import Assessment, assess_plan
 from ..verdict.planfile import load_plan
 from ..verdict.schema import Plan
-from .common import UsageError
+from .common import Subparsers, UsageError
 from .launch import add_launch_options, add_plan_options, apply_plan_options, plan_from_launch_options
 
 CHECK_SECTIONS = ("verdict", "model", "budget", "corpus")
 
 
-def _model(args):
+def _model(args: argparse.Namespace) -> tuple[Architecture | None, int | None]:
     """(architecture, params) from --config / --model / --params; --config may be a config.json, a model folder or a
     checkpoint (safetensors, its index, GGUF): a checkpoint without a countable config gives N from its headers."""
     if args.params is not None:
@@ -43,7 +46,7 @@ def _model(args):
     return (arch, None) if arch is not None else (None, counts.total)
 
 
-def plan_from_args(args) -> Plan:
+def plan_from_args(args: argparse.Namespace) -> Plan:
     """The plan ``planner check``'s options describe.
 
     Args:
@@ -81,7 +84,8 @@ def plan_from_args(args) -> Plan:
                               args)
 
 
-def show(a, args, sections, messages: bool, advice=None) -> int:
+def show(a: Assessment, args: argparse.Namespace, sections: Sequence[str], messages: bool,
+         advice: Advice | None = None) -> int:
     """Print an assessment (text or JSON), the advisor's options when asked, and the verdict's notices.
 
     Args:
@@ -121,7 +125,7 @@ def show(a, args, sections, messages: bool, advice=None) -> int:
     return code
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     """``planner check``: the verdict on a plan given by options.
 
     Args:
@@ -137,7 +141,7 @@ def cmd_check(args) -> int:
     return show(assess_plan(plan_from_args(args)), args, CHECK_SECTIONS, messages=False)
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     """``planner report``: the whole assessment of a plan file or launch file.
 
     Args:
@@ -159,7 +163,7 @@ def cmd_report(args) -> int:
     return show(assess_plan(plan), args, SECTIONS, messages=True, advice=advice)
 
 
-def add_verdict_options(parser) -> None:
+def add_verdict_options(parser: argparse.ArgumentParser) -> None:
     """Add the options that decide the exit code: the two forces and ``--require-fit``.
 
     Args:
@@ -173,7 +177,7 @@ def add_verdict_options(parser) -> None:
                         help="also warn when memory was not assessed (a plan that does not fit exits 1 anyway)")
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add the ``check`` and ``report`` commands to the command line's subparsers.
 
     Args:
@@ -202,7 +206,8 @@ def register(sub) -> None:
 
     sr = sub.add_parser("report", help="the whole assessment of a plan file; exit 1 when blocked")
     sr.add_argument("plan", nargs="?", help="a plan TOML file (see data/plans/)")
-    sr.add_argument("--launch-config", metavar="FILE", help="a framework's launch file instead of a plan (with --format)")
+    sr.add_argument("--launch-config", metavar="FILE",
+                    help="a framework's launch file instead of a plan (with --format)")
     add_launch_options(sr)
     add_plan_options(sr)
     sr.add_argument("--advice", action="store_true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -9,10 +10,10 @@ from pathlib import Path
 from ..errors import InputError, PlanFileError
 from ..files import display
 from ..surfaces import review as review_page  # called through the module: tests replace render_review
-from .common import EXIT_OK
+from .common import EXIT_OK, Subparsers
 
 
-def cmd_review(args) -> int:
+def cmd_review(args: argparse.Namespace) -> int:
     """Run ``planner review``: the review notebook executed for one plan, written as HTML.
 
     Args:
@@ -56,7 +57,7 @@ def _check_writable(out: Path) -> None:
                                              f"({e.strerror or e})") from None
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``planner review`` to the command line.
 
     Args:

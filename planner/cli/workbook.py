@@ -7,11 +7,11 @@ import os
 import shlex
 
 from ..surfaces.workbook_words import WORKDIR_ENV
-from .common import EXIT_OK
+from .common import EXIT_OK, Subparsers
 from .jupyter import command
 
 
-def cmd_workbook(args) -> int:
+def cmd_workbook(args: argparse.Namespace) -> int:
     """Run ``planner workbook``: print the server command (``--dry-run``) or replace this process with the server.
 
     Args:
@@ -30,7 +30,7 @@ def cmd_workbook(args) -> int:
     os.execvp(cmd[0], cmd)  # the server replaces this process: Ctrl+C stops it  # pragma: no cover
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     """Add ``planner workbook`` to the command line.
 
     Args:

@@ -10,28 +10,37 @@ planner's gate before the first step, and refuse to start a blocked run unless f
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ..errors import BlockedPlanError
-from ..verdict.gate import assess
+from ..verdict.gate import GateResult, Thresholds, assess
 
 logger = logging.getLogger("planner")
 
 
-def count_parameters(module) -> int:
+def count_parameters(module: Any) -> int:
     """Parameters of a torch module, each tensor once (tied weights once).
 
     ``module.parameters()`` already yields a shared tensor once; identical tensors reached
     twice are de-duplicated by identity as well. Under DeepSpeed ZeRO-3 a partitioned
     parameter reports its full size in ``ds_numel``.
+
+    Args:
+        module: a ``torch.nn.Module``.
+
+    Returns:
+        N, the number of parameters.
     """
+    # Any: a torch.nn.Module (torch is an optional extra, without types in the light install)
     seen: dict[int, int] = {}
     for p in module.parameters():
         seen[id(p)] = int(getattr(p, "ds_numel", 0) or p.numel())
     return sum(seen.values())
 
 
-def gate(params: int, steps: int, tokens_per_step: int, *, unique_tokens=None, thresholds=None, force=False,
-         prior_tokens=0, source: str = ""):
+def gate(params: int, steps: int, tokens_per_step: int, *, unique_tokens: int | None = None,
+         thresholds: Thresholds | None = None, force: bool = False, prior_tokens: int = 0,
+         source: str = "") -> GateResult:
     """Judge a run about to start; raise :class:`planner.BlockedPlanError` when blocked and not ``force``.
 
     Args:

@@ -18,17 +18,20 @@ and restored, so the run's data order does not change), else the model config's
 
 from __future__ import annotations
 
+from typing import Any
+
 from transformers import TrainerCallback
 
 from .. import validate
 from ..errors import InputError
-from ..verdict.gate import Thresholds
+from ..verdict.gate import GateResult, Thresholds
 from . import count_parameters, gate
 
 __all__ = ["PlannerCallback"]
 
 
-def _first_batch_width(train_dataloader) -> int | None:
+# Any: torch and transformers objects (optional extras, without types in the light install).
+def _first_batch_width(train_dataloader: Any) -> int | None:
     if train_dataloader is None:
         return None
     import torch
@@ -43,7 +46,7 @@ def _first_batch_width(train_dataloader) -> int | None:
     return int(ids.shape[-1])
 
 
-def _config_width(model) -> int | None:
+def _config_width(model: Any) -> int | None:
     cfg = getattr(model, "config", None)
     for key in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
         v = getattr(cfg, key, None)
@@ -71,7 +74,8 @@ class PlannerCallback(TrainerCallback):
         BlockedPlanError: the run is blocked and ``force`` is false.
     """
 
-    def __init__(self, unique_tokens=None, thresholds=None, force=False, prior_tokens=0, seq_len=None):
+    def __init__(self, unique_tokens: object = None, thresholds: Thresholds | None = None, force: object = False,
+                 prior_tokens: object = 0, seq_len: object = None) -> None:
         if thresholds is not None and not isinstance(thresholds, Thresholds):
             raise InputError("thresholds", "a planner.Thresholds", type(thresholds).__name__)
         self.unique_tokens = None if unique_tokens is None else validate.count("unique_tokens", unique_tokens)
@@ -79,10 +83,29 @@ class PlannerCallback(TrainerCallback):
         self.force = validate.flag("force", force)
         self.prior_tokens = validate.count("prior_tokens", prior_tokens, minimum=0)
         self.seq_len = None if seq_len is None else validate.count("seq_len", seq_len)
-        self.result = None
+        self.result: GateResult | None = None
         self.source = ""
 
-    def on_train_begin(self, args, state, control, model=None, train_dataloader=None, **kwargs):
+    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, train_dataloader: Any = None,
+                       **kwargs: Any) -> Any:
+        """Judge the run before its first step (the Trainer calls it once, at the start of ``train()``).
+
+        Args:
+            args: the Trainer's ``TrainingArguments``.
+            state: the Trainer's ``TrainerState`` (its ``max_steps`` when the run is set in epochs).
+            control: the Trainer's ``TrainerControl``.
+            model: the model being trained.
+            train_dataloader: the training dataloader (its first batch gives the sequence length).
+            **kwargs: the Trainer's other callback arguments (unused).
+
+        Returns:
+            ``control``, unchanged.
+
+        Raises:
+            InputError: no sequence length is given, in the first batch or in the model config.
+            BlockedPlanError: the run is blocked and ``force`` is false.
+        """
+        seq: int | None
         if self.seq_len is not None:
             seq, how = self.seq_len, "seq_len given"
         else:

@@ -17,16 +17,20 @@ and restored), unless given.
 
 from __future__ import annotations
 
+from typing import Any
+
 import lightning.pytorch as pl
 
 from .. import validate
 from ..errors import InputError
+from ..verdict.gate import GateResult, Thresholds
 from . import count_parameters, gate
 
 __all__ = ["PlannerCallback"]
 
 
-def _tokens(batch):
+# Any: torch and lightning objects (optional extras, without types in the light install).
+def _tokens(batch: Any) -> Any:
     if isinstance(batch, dict):
         batch = batch.get("input_ids")
     elif isinstance(batch, (tuple, list)) and batch:
@@ -51,18 +55,29 @@ class PlannerCallback(pl.Callback):
         BlockedPlanError: the run is blocked and ``force`` is false.
     """
 
-    def __init__(self, unique_tokens=None, thresholds=None, force=False, prior_tokens=0, batch_size=None,
-                 seq_len=None):
+    def __init__(self, unique_tokens: object = None, thresholds: Thresholds | None = None, force: object = False,
+                 prior_tokens: object = 0, batch_size: object = None, seq_len: object = None) -> None:
         self.unique_tokens = None if unique_tokens is None else validate.count("unique_tokens", unique_tokens)
         self.thresholds = thresholds
         self.force = validate.flag("force", force)
         self.prior_tokens = validate.count("prior_tokens", prior_tokens, minimum=0)
         self.batch_size = None if batch_size is None else validate.count("batch_size", batch_size)
         self.seq_len = None if seq_len is None else validate.count("seq_len", seq_len)
-        self.result = None
+        self.result: GateResult | None = None
         self.source = ""
 
-    def on_train_start(self, trainer, pl_module):
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        """Judge the run before its first step (Lightning calls it once, the dataloaders ready).
+
+        Args:
+            trainer: the ``lightning.Trainer``.
+            pl_module: the ``LightningModule`` being trained.
+
+        Raises:
+            InputError: the first batch is not a (batch, seq) tensor of tokens and ``batch_size``/``seq_len``
+                were not given, or the run has no end (``max_steps=-1`` and ``max_epochs=-1``).
+            BlockedPlanError: the run is blocked and ``force`` is false.
+        """
         b, seq, how = self.batch_size, self.seq_len, "given"
         if b is None or seq is None:
             import torch

@@ -8,15 +8,22 @@ none computes a number of its own.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..format import fmt_int, fmt_money, fmt_ratio, fmt_si
+from ..verdict.advisor import Advice
+from ..verdict.schema import Plan
+
+if TYPE_CHECKING:   # pandas is imported when a table is first made
+    import pandas as pd
 
 #: Column order of :func:`advice_rows` / :func:`advice_table`.
 COLUMNS = ("option", "N", "tokens", "epochs", "judged D/N", "level", "reachable", "GPU-hours", "days", "cost",
            "loss", "loss with repeats", "why not")
 
 
-def advice_rows(advice) -> list[dict]:
+def advice_rows(advice: Advice) -> list[dict[str, str]]:
     """One dict per option, keyed by :data:`COLUMNS`, formatted for display (strings).
 
     Args:
@@ -47,7 +54,7 @@ def advice_rows(advice) -> list[dict]:
     return rows
 
 
-def advice_table(advice):
+def advice_table(advice: Advice) -> pd.DataFrame:
     """The options as a pandas DataFrame (one row per option, :data:`COLUMNS`).
 
     Args:
@@ -60,7 +67,7 @@ def advice_table(advice):
     return pd.DataFrame(advice_rows(advice), columns=list(COLUMNS))
 
 
-def advice_text(advice) -> str:
+def advice_text(advice: Advice) -> str:
     """The options as plain text (what ``planner advise`` prints).
 
     Args:
@@ -91,7 +98,7 @@ def advice_text(advice) -> str:
     return "\n".join(lines)
 
 
-def advice_html(advice) -> str:
+def advice_html(advice: Advice) -> str:
     """The options as a self-contained HTML table (``<table class="planner-advice">``), for the review.
 
     Args:
@@ -114,7 +121,7 @@ LABELS = {"train-longer": "Train longer", "smaller-model": "Smaller model", "wid
           "data-constrained": "Data-constrained optimum"}
 
 
-def option_buttons(advice, load):
+def option_buttons(advice: Advice, load: Callable[[Plan], object]) -> Any:
     """One ipywidgets button per option; clicking it calls ``load(option.plan)`` (the workbook's plan loader).
 
     Args:
@@ -123,9 +130,9 @@ def option_buttons(advice, load):
 
     Returns:
         An ``ipywidgets.HBox`` of buttons, labelled by kind, with the option's title and reasons as tooltip;
-        reachable options are styled ``success``.
+            reachable options are styled ``success``.
     """
-    import ipywidgets as w
+    import ipywidgets as w  # no types: the HBox returned is Any
 
     buttons = []
     for o in advice.options:

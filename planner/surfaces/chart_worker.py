@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..verdict.assessment import Assessment
+
+if TYPE_CHECKING:   # plots imports numpy and draws with matplotlib: the worker only needs its type
+    from .plots import PlanChart
 
 
 class ChartWorker:
@@ -25,15 +32,15 @@ class ChartWorker:
         drawn: the token of the chart last shown (-1: none yet).
     """
 
-    def __init__(self, chart, show, background: bool | None = None):
+    def __init__(self, chart: PlanChart, show: Callable[[bytes], object], background: bool | None = None) -> None:
         self.chart, self._show, self._background = chart, show, background
         self.token = 0
         self.drawn = -1
-        self._pending = None     # (token, assessment) waiting for the worker
+        self._pending: tuple[int, Assessment] | None = None     # (token, assessment) waiting for the worker
         self._cv = threading.Condition()
         self._lock = threading.Lock()
-        self._thread = None
-        self._loop = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def new_state(self) -> int:
         """A new state is current: earlier drawings will be dropped.
@@ -44,7 +51,7 @@ class ChartWorker:
         self.token += 1
         return self.token
 
-    def request(self, token: int, a) -> None:
+    def request(self, token: int, a: Assessment) -> None:
         """Draw the chart of assessment ``a`` (state ``token``): in the background when an event loop runs.
 
         Args:
@@ -68,7 +75,7 @@ class ChartWorker:
             self._thread = threading.Thread(target=self._work, name="planner-chart", daemon=True)
             self._thread.start()
 
-    def draw_now(self, token: int, a) -> None:
+    def draw_now(self, token: int, a: Assessment) -> None:
         """Draw the chart of ``a`` in line, dropping any drawing still waiting.
 
         Args:
@@ -92,6 +99,7 @@ class ChartWorker:
                 if token != self.token:
                     continue  # a newer state arrived while this one waited: never draw it
                 png = self.chart.update(a).png()
+            assert self._loop is not None   # request() sets it before it starts this thread
             self._loop.call_soon_threadsafe(self._deliver, token, png)
 
     def _deliver(self, token: int, png: bytes) -> None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import ipywidgets as W
 import traitlets
@@ -60,8 +62,10 @@ class NumberControl(W.HBox):
 
     value = traitlets.Any(allow_none=True)
 
-    def __init__(self, field: NumberField, value, *, kind: str = "linear", slider_min=None, slider_max=None,
-                 step=1, base: float = 10.0, name: str | None = None):
+    # Any: ipywidgets and traitlets ship no types (the widgets, a trait's change and proposal)
+    def __init__(self, field: NumberField, value: float | None, *, kind: str = "linear",
+                 slider_min: float | None = None, slider_max: float | None = None, step: float = 1,
+                 base: float = 10.0, name: str | None = None) -> None:
         self.field, self.kind, self.base = field, kind, base
         label = field.label
         self._syncing = False
@@ -69,13 +73,16 @@ class NumberControl(W.HBox):
         self.message.add_class("planner-message")
         self.box = W.Text(continuous_update=False, layout=W.Layout(width=BOX_WIDTH))
         self.box.add_class("planner-box")
-        s = dict(description=label, readout=False, continuous_update=False,
-                 style={"description_width": LABEL_WIDTH}, layout=W.Layout(width=f"calc({LABEL_WIDTH} + {SLIDER_WIDTH})"))
+        s: dict[str, Any] = dict(description=label, readout=False, continuous_update=False,
+                                 style={"description_width": LABEL_WIDTH},
+                                 layout=W.Layout(width=f"calc({LABEL_WIDTH} + {SLIDER_WIDTH})"))
         lo = field.minimum if slider_min is None else slider_min
         hi = field.maximum if slider_max is None else slider_max
         if kind == "linear":
+            assert value is not None, "only a log or box-only control starts blank"
             self.slider = W.IntSlider(value=int(min(max(value, lo), hi)), min=lo, max=hi, step=step, **s)
         elif kind == "float":
+            assert value is not None, "only a log or box-only control starts blank"
             self.slider = W.FloatSlider(value=min(max(value, lo), hi), min=lo, max=hi, step=step, **s)
         elif kind == "log":
             emin = math.floor(math.log(max(lo, 1), base))
@@ -83,6 +90,7 @@ class NumberControl(W.HBox):
             self.slider = W.FloatLogSlider(value=min(max(value or base ** emin, base ** emin), base ** emax), base=base,
                                            min=emin, max=emax, step=step, **s)
         elif kind == "choice":
+            assert field.options is not None, "a choice control needs the field's options"
             opts = list(field.options)
             self.slider = W.SelectionSlider(options=opts, value=value if value in opts else opts[0], **s)
         elif kind == "none":
@@ -107,12 +115,12 @@ class NumberControl(W.HBox):
         return self.field.label
 
     @property
-    def minimum(self):
+    def minimum(self) -> float:
         """The field's smallest accepted value."""
         return self.field.minimum
 
     @property
-    def maximum(self):
+    def maximum(self) -> float:
         """The field's largest accepted value."""
         return self.field.maximum
 
@@ -122,7 +130,7 @@ class NumberControl(W.HBox):
         return self.field.why
 
     # -- what the person sees ----------------------------------------------------------------------
-    def text(self, value=None) -> str:
+    def text(self, value: float | None = None) -> str:
         """The box's text for a value.
 
         Args:
@@ -133,7 +141,7 @@ class NumberControl(W.HBox):
         """
         return self.field.text(self.value if value is None else value)
 
-    def widgets(self) -> W.VBox:
+    def widgets(self) -> Any:
         """The control with its message line underneath (what a layout places).
 
         Returns:
@@ -144,7 +152,7 @@ class NumberControl(W.HBox):
     @property
     def disabled(self) -> bool:
         """Whether the control is greyed out (it still shows its value)."""
-        return self.box.disabled
+        return bool(self.box.disabled)
 
     @disabled.setter
     def disabled(self, flag: bool) -> None:
@@ -152,7 +160,7 @@ class NumberControl(W.HBox):
         if self.kind != "none":
             self.slider.disabled = flag
 
-    def set_options(self, options, value) -> None:
+    def set_options(self, options: Sequence[float], value: float) -> None:
         """New allowed values for a ``"choice"`` control (the field's and the slider's), and the value among them.
 
         Args:
@@ -172,7 +180,7 @@ class NumberControl(W.HBox):
         self.value = value
 
     @property
-    def options(self) -> tuple | None:
+    def options(self) -> tuple[float, ...] | None:
         """The allowed values of a ``"choice"`` control (``None`` for the other kinds)."""
         return tuple(self.slider.options) if self.kind == "choice" else None
 
@@ -195,7 +203,7 @@ class NumberControl(W.HBox):
             self.message.layout.display = "none"
 
     # -- reading typed text --------------------------------------------------------------------------
-    def parse(self, text):
+    def parse(self, text: object) -> float | None:
         """The value ``text`` (typed text or a number) means for this control (:meth:`NumberField.parse`).
 
         Args:
@@ -210,7 +218,7 @@ class NumberControl(W.HBox):
         return self.field.parse(text)
 
     @traitlets.validate("value")
-    def _valid_value(self, proposal):
+    def _valid_value(self, proposal: Mapping[str, Any]) -> float | None:
         """A value set from code passes the same check as a typed one: an :class:`InputError` naming the control
         (``steps: must be a whole number ...``), and the value in use is kept."""
         v = proposal["value"]
@@ -219,7 +227,7 @@ class NumberControl(W.HBox):
         return self.parse(v)
 
     # -- callbacks -----------------------------------------------------------------------------------
-    def _on_box(self, change):
+    def _on_box(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
         typed = change["new"]
@@ -239,7 +247,7 @@ class NumberControl(W.HBox):
         else:
             self.value = v
 
-    def _on_slider(self, change):
+    def _on_slider(self, change: Mapping[str, Any]) -> None:
         if self._syncing:
             return
         v = change["new"]
@@ -250,11 +258,11 @@ class NumberControl(W.HBox):
         self.clear_message()
         self.value = v
 
-    def _on_value(self, change):
+    def _on_value(self, change: Mapping[str, Any]) -> None:
         self.clear_message()
         self._show(change["new"])
 
-    def _show(self, v) -> None:
+    def _show(self, v: float | None) -> None:
         """Move the slider and the box to ``v`` without feeding back."""
         self._syncing = True
         try:

@@ -9,15 +9,16 @@ read by :mod:`planner.validate`, the same parser as the command line and plan fi
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .. import validate
 from ..errors import InputError
 from ..format import fmt_int, fmt_si
+from ..limits import MAX_COUNT
 
 
-def count_text(n) -> str:
+def count_text(n: float) -> str:
     """A whole number as a text box shows it: ``1.24B`` when that is exact, else ``1,206,135``.
 
     Args:
@@ -26,18 +27,18 @@ def count_text(n) -> str:
     Returns:
         The short form when :mod:`planner.validate` reads it back to ``n``, else the number with separators.
     """
-    n = int(n)
-    if abs(n) >= 10**6:
-        short = fmt_si(n)
+    whole = int(n)
+    if abs(whole) >= 10**6:
+        short = fmt_si(whole)
         try:
-            if validate.count("value", short, minimum=0) == n:
+            if validate.count("value", short, minimum=0) == whole:
                 return short
         except InputError:
             pass
-    return fmt_int(n)
+    return fmt_int(whole)
 
 
-def nearest(options, value, k: int = 2) -> list:
+def nearest(options: Iterable[float], value: float, k: int = 2) -> list[float]:
     """The ``k`` allowed values closest to ``value`` (for a refusal message).
 
     Args:
@@ -54,7 +55,7 @@ def nearest(options, value, k: int = 2) -> list:
     return sorted(near, key=lambda o: (abs(o - value), o))[:k] if k < len(near) else near
 
 
-def percent_text(v) -> str:
+def percent_text(v: float) -> str:
     """A fraction as a percentage.
 
     Args:
@@ -85,15 +86,15 @@ class NumberField:
 
     label: str
     minimum: float = 1
-    maximum: float = validate.MAX_COUNT
+    maximum: float = MAX_COUNT
     real: bool = False
     percent: bool = False
     allow_blank: bool = False
     why: str = ""
-    options: tuple | None = None
-    fmt: Callable | None = None
+    options: tuple[float, ...] | None = None
+    fmt: Callable[[float], str] | None = None
 
-    def text(self, value) -> str:
+    def text(self, value: float | None) -> str:
         """``value`` as a text box shows it (``""`` for ``None``).
 
         Args:
@@ -108,7 +109,7 @@ class NumberField:
             return self.fmt(value)
         return percent_text(value) if self.percent else f"{value:g}" if self.real else count_text(value)
 
-    def parse(self, text):
+    def parse(self, text: object) -> float | None:
         """The value ``text`` (typed text or a number) means for this field.
 
         Args:
@@ -116,7 +117,7 @@ class NumberField:
 
         Returns:
             The value: an ``int`` for a whole number, a ``float`` for a real one, ``None`` for a blank box
-            where that is allowed.
+                where that is allowed.
 
         Raises:
             InputError: naming :attr:`label`, when the text is not a number within the limits or (a choice)
@@ -124,11 +125,12 @@ class NumberField:
         """
         if self.allow_blank and (text is None or (isinstance(text, str) and not text.strip())):
             return None
+        v: float
         if self.real:
             v = validate.positive_real(self.label, text, minimum=self.minimum, inclusive=True, maximum=self.maximum,
                                        percent=self.percent)
         else:
-            v = validate.count(self.label, text, minimum=self.minimum, maximum=self.maximum)
+            v = validate.count(self.label, text, minimum=int(self.minimum), maximum=int(self.maximum))
         if self.options is not None and v not in self.options:
             near = " or ".join(self.text(o) for o in nearest(self.options, v))
             raise InputError(self.label, "", detail=f"{self.text(v)} is not one of the allowed "

@@ -15,28 +15,31 @@ import math
 
 import matplotlib
 import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from ..laws.ladder_fit import LadderFit
 from ..training.compute import training_flops
 
 CMAP = "viridis"
 
 
-def _figure(ncols: int, figsize) -> tuple[Figure, list]:
+def _figure(ncols: int, figsize: tuple[float, float]) -> tuple[Figure, list[Axes]]:
     fig = Figure(figsize=figsize, dpi=80)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
 
 
-def _norm(fit) -> LogNorm:
+def _norm(fit: LadderFit) -> LogNorm:
     lo, hi = fit.flops_range
     return LogNorm(vmin=lo, vmax=max(hi, lo * 1.0001))
 
 
-def draw_residuals(ax, fit) -> None:
+def draw_residuals(ax: Axes, fit: LadderFit) -> None:
     """Residuals log(observed) − log(fitted) of each run against its compute, on ``ax``.
 
     Args:
@@ -52,7 +55,7 @@ def draw_residuals(ax, fit) -> None:
     ax.set_title(f"residuals ({len(r)} runs)")
 
 
-def draw_fitted_vs_observed(ax, fit) -> None:
+def draw_fitted_vs_observed(ax: Axes, fit: LadderFit) -> None:
     """Fitted loss against observed loss of each run, with the line y = x, on ``ax``.
 
     Args:
@@ -68,7 +71,7 @@ def draw_fitted_vs_observed(ax, fit) -> None:
     ax.set_title("fitted vs observed")
 
 
-def draw_isoflop(ax, fit, flops=None) -> None:
+def draw_isoflop(ax: Axes, fit: LadderFit, flops: npt.ArrayLike | None = None) -> None:
     """The runs (loss against N, coloured by compute) with the fitted iso-FLOP curves and their optima.
 
     Args:
@@ -98,7 +101,7 @@ def draw_isoflop(ax, fit, flops=None) -> None:
     ax.set_title("iso-FLOP curves of the fit (★ optimum)")
 
 
-def compute_levels(flops, per_decade: int = 5, most: int = 10) -> np.ndarray:
+def compute_levels(flops: npt.ArrayLike, per_decade: int = 5, most: int = 10) -> npt.NDArray[np.float64]:
     """The compute levels of an iso-FLOP ladder.
 
     Args:
@@ -108,7 +111,7 @@ def compute_levels(flops, per_decade: int = 5, most: int = 10) -> np.ndarray:
 
     Returns:
         The median compute of each bin, or the powers of ten inside the runs' range when that gives more
-        than ``most`` levels.
+            than ``most`` levels.
     """
     c = np.asarray(flops, dtype=float)
     bins = np.round(np.log10(c) * per_decade)
@@ -119,11 +122,11 @@ def compute_levels(flops, per_decade: int = 5, most: int = 10) -> np.ndarray:
     return levels
 
 
-def _colour(c: float, norm: LogNorm):
+def _colour(c: float, norm: LogNorm) -> tuple[float, float, float, float]:
     return matplotlib.colormaps[CMAP](float(np.clip(norm(c), 0, 1)))
 
 
-def residuals_figure(fit, figsize=(5.0, 3.6)) -> Figure:
+def residuals_figure(fit: LadderFit, figsize: tuple[float, float] = (5.0, 3.6)) -> Figure:
     """A figure of :func:`draw_residuals`.
 
     Args:
@@ -139,7 +142,7 @@ def residuals_figure(fit, figsize=(5.0, 3.6)) -> Figure:
     return fig
 
 
-def fitted_vs_observed_figure(fit, figsize=(4.2, 3.6)) -> Figure:
+def fitted_vs_observed_figure(fit: LadderFit, figsize: tuple[float, float] = (4.2, 3.6)) -> Figure:
     """A figure of :func:`draw_fitted_vs_observed`.
 
     Args:
@@ -155,7 +158,8 @@ def fitted_vs_observed_figure(fit, figsize=(4.2, 3.6)) -> Figure:
     return fig
 
 
-def isoflop_figure(fit, flops=None, figsize=(5.0, 3.6)) -> Figure:
+def isoflop_figure(fit: LadderFit, flops: npt.ArrayLike | None = None,
+                   figsize: tuple[float, float] = (5.0, 3.6)) -> Figure:
     """A figure of :func:`draw_isoflop`.
 
     Args:
@@ -175,7 +179,8 @@ def isoflop_figure(fit, flops=None, figsize=(5.0, 3.6)) -> Figure:
     return fig
 
 
-def diagnostics_figure(fit, flops=None, figsize=(13.0, 3.8)) -> Figure:
+def diagnostics_figure(fit: LadderFit, flops: npt.ArrayLike | None = None,
+                       figsize: tuple[float, float] = (13.0, 3.8)) -> Figure:
     """Residuals, fitted vs observed and the iso-FLOP view side by side (the last only when the law is identified).
 
     Args:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from html import escape
 
 from ..format import fmt_gib
+from ..training.memory.result import MemoryEstimate
 
 #: Colour of each part (colour-blind-safe Okabe–Ito palette).
 COLOURS = {"weights": "#0072B2", "gradients": "#56B4E9", "optimizer": "#009E73", "activations": "#E69F00",
            "overhead": "#999999"}
 
 
-def memory_bar_html(estimate, width_px: int = 480) -> str:
+def memory_bar_html(estimate: MemoryEstimate, width_px: int = 480) -> str:
     """HTML of a horizontal stacked bar of ``estimate``'s parts, with a line at the accelerator's capacity.
 
     The bar spans the larger of the total and the capacity, so a plan that does not fit shows the part

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ..format import fmt_gib
 from ..training.memory import DOMINANT_WORDS
+from ..training.memory.result import MemoryEstimate
 
 
-def memory_rows(e) -> list[tuple[str, str]]:
+def memory_rows(e: MemoryEstimate) -> list[tuple[str, str]]:
     """(label, text) rows of a memory estimate: the parts in GiB, the total, the accelerator and the verdict.
 
     Args:
@@ -19,7 +20,7 @@ def memory_rows(e) -> list[tuple[str, str]]:
 
     Returns:
         A list of (label, text) pairs: Weights, Gradients, Optimizer, Activations, Overhead, Total, and with a
-        capacity also Accelerator, Fits and, when it does not fit, Smallest fix.
+            capacity also Accelerator, Fits and, when it does not fit, Smallest fix.
     """
     per_layer = "" if e.activations_per_layer is None else f"  ({fmt_gib(e.activations_per_layer)} per layer)"
     out = [(name, ("unknown (a parameter count has no activations)" if e.params_only else "unknown (not modelled for "
@@ -32,13 +33,15 @@ def memory_rows(e) -> list[tuple[str, str]]:
                          f"{'' if e.activations is not None else ' without activations'}"))
     if e.capacity is None:
         return out
+    headroom = e.headroom
+    assert headroom is not None   # a capacity gives a headroom
     out.append(("Accelerator", f"{e.accelerator}: {fmt_gib(e.capacity)}"))
     if e.fits is None:
-        out.append(("Fits", f"unknown: the model states leave {fmt_gib(e.headroom)}; the activations are "
+        out.append(("Fits", f"unknown: the model states leave {fmt_gib(headroom)}; the activations are "
                             "unknown"))
         return out
-    verdict = (f"yes, {fmt_gib(e.headroom)} headroom ({e.headroom / e.capacity:.0%} of capacity)"
-               if e.fits else f"no, {fmt_gib(-e.headroom)} over (mostly {DOMINANT_WORDS[e.dominant]})")
+    verdict = (f"yes, {fmt_gib(headroom)} headroom ({headroom / e.capacity:.0%} of capacity)"
+               if e.fits else f"no, {fmt_gib(-headroom)} over (mostly {DOMINANT_WORDS[e.dominant]})")
     largest = "" if e.max_micro_batch is None else f"; largest micro-batch {e.max_micro_batch:,}"
     out.append(("Fits", verdict + largest))
     if not e.fits:

@@ -10,28 +10,38 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..format import fmt_ratio
 from ..training.corpus import WASTED_EPOCHS, effective_tokens
+from ..verdict.assessment import Assessment
 from ..verdict.gate import LEVELS, ratio
 from .report import LEVEL_COLOURS, real_models_frame
+
+if TYPE_CHECKING:   # matplotlib is imported when a chart is first built
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.lines import AxLine, Line2D
+    from matplotlib.patches import Rectangle
+    from matplotlib.text import Annotation, Text
 
 ZONE_ALPHA = 0.10
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _power_of_ten(value, _pos=None) -> str:
+def _power_of_ten(value: float, _pos: int | None = None) -> str:
     """Tick label 10³ in plain text: mathtext ($10^{3}$) costs most of a redraw."""
     return f"10{str(round(math.log10(value))).translate(_SUPERSCRIPT)}" if value > 0 else ""
 
 
-def _decade(x: float, rounding) -> float:
+def _decade(x: float, rounding: Callable[[float], int]) -> float:
     return 10.0 ** rounding(math.log10(x))
 
 
-def _log_axes(ax) -> None:
+def _log_axes(ax: Axes) -> None:
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     ax.set_xscale("log")
@@ -56,7 +66,7 @@ REAL_LABELS = {
 }
 
 
-def spread(positions, gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) -> list[float]:
+def spread(positions: Sequence[float], gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) -> list[float]:
     """Move sorted label positions apart to at least ``gap``, staying within [lo, hi] where possible.
 
     Args:
@@ -77,7 +87,7 @@ def spread(positions, gap: float = LABEL_GAP, lo: float = 0.0, hi: float = 1.0) 
         for i in range(len(ys) - 2, -1, -1):
             ys[i] = min(ys[i], ys[i + 1] - gap)
     out = [0.0] * len(ys)
-    for i, y in zip(order, ys):
+    for i, y in zip(order, ys, strict=True):
         out[i] = y
     return out
 
@@ -89,7 +99,8 @@ class PlanChart:
     each other); legends sit below the axes.
     """
 
-    def __init__(self, with_real_models: bool = True, figsize=(10.5, 4.0), dpi: int = 80):
+    def __init__(self, with_real_models: bool = True, figsize: tuple[float, float] = (10.5, 4.0),
+                 dpi: int = 80) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -97,44 +108,45 @@ class PlanChart:
         self.fig = Figure(figsize=figsize, dpi=dpi)
         right = 0.97 if with_real_models else 0.82
         self.fig.subplots_adjust(left=0.07, right=right, bottom=0.26, top=0.91, wspace=0.62 if with_real_models else 0)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self._background = None   # the figure without the D/N panel and the plan's star, cached
-        self._background_key = None
+        self.canvas: Any = FigureCanvasAgg(self.fig)   # Any: matplotlib's Agg backend carries no annotations
+        self._background: object = None   # the figure without the D/N panel and the plan's star, cached
+        self._background_key: tuple[object, ...] | None = None
         axes = self.fig.subplots(1, 2 if with_real_models else 1, squeeze=False)[0]
-        self.ax = axes[0]
-        self.ax_models = axes[1] if with_real_models else None
+        self.ax: Axes = axes[0]
+        self.ax_models: Axes | None = axes[1] if with_real_models else None
         self._build_ratio_axes()
         if self.ax_models is not None:
-            self._build_models_axes()
+            self._build_models_axes(self.ax_models)
 
     # -- the D/N panel ---------------------------------------------------------------------------
-    def _build_ratio_axes(self):
+    def _build_ratio_axes(self) -> None:
         ax = self.ax
         _log_axes(ax)
         ax.set_xlabel("training steps")
         ax.set_ylabel("judged D/N (tokens per parameter)")
-        self._zones = []
+        self._zones: list[Rectangle] = []
         for lvl in LEVELS:
             self._zones.append(ax.axhspan(1, 2, color=LEVEL_COLOURS[lvl], alpha=ZONE_ALPHA, lw=0))
-        self._lines = {key: ax.axhline(1, color="#212121" if key == "optimal" else "#424242", lw=1.1, ls=style,
-                                       zorder=2) for key, style in THRESHOLD_STYLES.items()}
-        self._ceilings = {k: ax.axhline(1, color=CEILING_COLOUR, lw=2.2, ls=style, zorder=3)
+        self._lines: dict[str, Line2D] = {
+            key: ax.axhline(1, color="#212121" if key == "optimal" else "#424242", lw=1.1, ls=style, zorder=2)
+            for key, style in THRESHOLD_STYLES.items()}
+        self._ceilings: dict[int, Line2D] = {k: ax.axhline(1, color=CEILING_COLOUR, lw=2.2, ls=style, zorder=3)
                           for k, style in CEILING_STYLES.items()}
         self._ceilings[1].set_label("corpus ceilings")
         (self._raw_curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=1, alpha=0.35, zorder=3, label="raw D/N")
         (self._curve,) = ax.plot([], [], color=PLAN_COLOUR, lw=2, zorder=4, label="this run, over steps")
         (self._cross,) = ax.plot([], [], "D", ms=7, color="#212121", zorder=6, label="reaches the optimal line")
-        self._wasted = ax.axvspan(1, 2, color="#9e9e9e", alpha=0.25, lw=0, zorder=1, visible=False,
+        self._wasted: Rectangle = ax.axvspan(1, 2, color="#9e9e9e", alpha=0.25, lw=0, zorder=1, visible=False,
                                   label="past 16 epochs")
-        self._cross_label = ax.annotate("", (1, 1), xytext=(6, -6), textcoords="offset points", fontsize=8,
+        self._cross_label: Annotation = ax.annotate("", (1, 1), xytext=(6, -6), textcoords="offset points", fontsize=8,
                                         color="#212121", ha="left", va="top", zorder=7,
                                         bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.8))
         (self._marker,) = ax.plot([], [], "o", ms=10, color=PLAN_COLOUR, mec="black", mew=1.2, zorder=6,
                                   label="this plan")
-        self._plan_label = ax.annotate("", (1, 1), xytext=(8, -4), textcoords="offset points", fontsize=9,
+        self._plan_label: Annotation = ax.annotate("", (1, 1), xytext=(8, -4), textcoords="offset points", fontsize=9,
                                        fontweight="bold", color=PLAN_COLOUR, zorder=7, va="top",
                                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-        self._labels = {}
+        self._labels: dict[str | int, Text] = {}   # a line's key, or a ceiling's epochs
         for key in THRESHOLD_STYLES:
             self._labels[key] = ax.text(1.02, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
                                         color="#212121", clip_on=False)
@@ -144,7 +156,7 @@ class PlanChart:
         ax.legend(loc="upper left", bbox_to_anchor=(-0.1, -0.15), ncol=3, fontsize=9, frameon=False,
                   handlelength=2.2, columnspacing=1.2)
 
-    def _update_ratio(self, a):
+    def _update_ratio(self, a: Assessment) -> None:
         t = a.plan.thresholds
         # floats from here on: exact Python ints of frontier plans are beyond int64
         tps = float(a.plan.budget.tokens_per_step)
@@ -158,7 +170,7 @@ class PlanChart:
         raw = ratio(prior + x * tps, n)
         c = a.corpus
         # the curve is what the gate judges: effective tokens once the corpus repeats (it saturates)
-        y = raw if c is None else (prior + effective_tokens(x * tps, c.unique_tokens)) / n
+        y = raw if c is None else (prior + np.asarray(effective_tokens(x * tps, c.unique_tokens))) / n
         self._curve.set_data(x, y)
         self._raw_curve.set_data(x, raw) if c is not None else self._raw_curve.set_data([], [])
         self._marker.set_data([steps], [a.gate.ratio])
@@ -182,13 +194,14 @@ class PlanChart:
         self.ax.set_xlim(x_lo, x_hi)
         self.ax.set_ylim(y_lo, y_hi)
         bounds = [y_lo, t.severe, t.block, t.optimal, y_hi]
-        for zone, lo, hi in zip(self._zones, bounds[:-1], bounds[1:]):
+        for zone, lo, hi in zip(self._zones, bounds[:-1], bounds[1:], strict=True):
             zone.set_y(lo)
             zone.set_height(hi - lo)
-        values = {"severe": t.severe, "block": t.block, "optimal": t.optimal}
-        texts = {key: f"{v:g}× {THRESHOLD_WORDS[key]}" for key, v in values.items()}
-        for key, v in values.items():
+        lines = {"severe": t.severe, "block": t.block, "optimal": t.optimal}
+        texts: dict[str | int, str] = {key: f"{v:g}× {THRESHOLD_WORDS[key]}" for key, v in lines.items()}
+        for key, v in lines.items():
             self._lines[key].set_ydata([v, v])
+        values: dict[str | int, float] = {key: v for key, v in lines.items()}   # and the ceilings shown
         for k, value in ((1, None if c is None else c.ceiling_1_epoch), (4, None if c is None else c.ceiling_4_epochs),
                          (16, None if c is None else c.ceiling_16_epochs)):
             self._ceilings[k].set_visible(value is not None)
@@ -200,9 +213,9 @@ class PlanChart:
         span = math.log10(y_hi) - math.log10(y_lo)
         keys = list(values)
         fracs = spread([(math.log10(values[k]) - math.log10(y_lo)) / span for k in keys])
-        for k, f in zip(keys, fracs):
-            self._labels[k].set_y(f)
-            self._labels[k].set_text(texts[k])
+        for label, f in zip(keys, fracs, strict=True):
+            self._labels[label].set_y(f)
+            self._labels[label].set_text(texts[label])
         self._plan_label.xy = (steps, a.gate.ratio)
         self._plan_label.set_text(f"this plan: {fmt_ratio(a.gate.ratio)}×")
         # keep the label inside the axes: to the left of the dot when the dot is in the right third
@@ -214,8 +227,7 @@ class PlanChart:
                           color=LEVEL_COLOURS[a.gate.level], fontsize=11, fontweight="bold")
 
     # -- the real-models panel -------------------------------------------------------------------
-    def _build_models_axes(self):
-        ax = self.ax_models
+    def _build_models_axes(self, ax: Axes) -> None:
         df = real_models_frame()
         _log_axes(ax)
         ax.scatter(df["params_N"], df["tokens_D"], s=16, color="#757575", zorder=3, label="real models")
@@ -226,7 +238,7 @@ class PlanChart:
                             textcoords="offset points", ha=ha, color="#424242",
                             bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
         # D = 20·N is a straight line on log–log axes: axline spans the whole panel whatever the limits.
-        self._opt_line = ax.axline((1.0, 20.0), (10.0, 200.0), color="#212121", lw=1.1, label="D = 20·N")
+        self._opt_line: AxLine = ax.axline((1.0, 20.0), (10.0, 200.0), color="#212121", lw=1.1, label="D = 20·N")
         (self._plan_point,) = ax.plot([], [], "*", ms=17, color=PLAN_COLOUR, mec="black", mew=1.0, zorder=6,
                                       label="this plan")
         ax.set_xlabel("parameters N")
@@ -235,7 +247,7 @@ class PlanChart:
         ax.legend(loc="upper left", bbox_to_anchor=(-0.02, -0.15), ncol=3, fontsize=9, frameon=False,
                   handlelength=1.8, columnspacing=1.0)
 
-    def _update_models(self, a):
+    def _update_models(self, a: Assessment, ax: Axes) -> None:
         t = a.plan.thresholds
         self._opt_line.set_xy1((1.0, t.optimal))
         self._opt_line.set_xy2((10.0, 10 * t.optimal))
@@ -243,13 +255,12 @@ class PlanChart:
         d = float(a.gate.prior_tokens + a.gate.tokens)
         n = float(a.params)
         self._plan_point.set_data([n], [d])
-        ax = self.ax_models
         # limits snap to whole decades, so the cached background survives most moves
         ax.set_xlim(_decade(min(1e7, n / 3), math.floor), _decade(max(1e12, n * 3), math.ceil))
         ax.set_ylim(_decade(min(1e9, d / 3), math.floor), _decade(max(1e14, d * 3), math.ceil))
 
     # -- public ------------------------------------------------------------------------------------
-    def update(self, assessment) -> PlanChart:
+    def update(self, assessment: Assessment) -> PlanChart:
         """Move every artist to show ``assessment``; no figure is created.
 
         Args:
@@ -260,7 +271,7 @@ class PlanChart:
         """
         self._update_ratio(assessment)
         if self.ax_models is not None:
-            self._update_models(assessment)
+            self._update_models(assessment, self.ax_models)
         return self
 
     def png(self) -> bytes:
@@ -276,7 +287,7 @@ class PlanChart:
         from PIL import Image
 
         key = None if self.ax_models is None else (self.ax_models.get_xlim(), self.ax_models.get_ylim(),
-                                                   tuple(self._opt_line.get_xy1()))
+                                                   tuple(self._opt_line.get_xy1() or ()))
         if self._background is None or key != self._background_key:
             self._draw_background()
             self._background_key = key
@@ -291,7 +302,7 @@ class PlanChart:
         return buf.getvalue()
 
     def _draw_background(self) -> None:
-        dynamic = [self.ax] + ([self._plan_point] if self.ax_models is not None else [])
+        dynamic: list[Artist] = [self.ax] + ([self._plan_point] if self.ax_models is not None else [])
         for artist in dynamic:
             artist.set_visible(False)
         try:

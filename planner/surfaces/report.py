@@ -7,6 +7,8 @@ workbook and the review show the same digits.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
@@ -15,9 +17,14 @@ from ..laws.ladder import load_bootstrap
 from ..laws.registry import fit as get_fit
 from ..model.catalog import architecture, list_models
 from ..model.params import count_params
+from ..verdict.assessment import Assessment
 from ..verdict.gate import assess
 from ..verdict.judge import judge_plan
+from ..verdict.policy import Verdict
 from .memory_text import memory_rows
+
+if TYPE_CHECKING:   # pandas is imported when a table is first made
+    import pandas as pd
 
 LEVEL_COLOURS = {"severe": "#b71c1c", "blocked": "#e65100", "below-optimal": "#f9a825", "compute-optimal": "#2e7d32"}
 #: The colour of each verdict status (:data:`planner.verdict.policy.STATUSES`): the levels, and ``does-not-fit``.
@@ -27,7 +34,7 @@ STATUS_COLOURS = {**LEVEL_COLOURS, "does-not-fit": "#880e4f"}
 SECTIONS = ("verdict", "model", "budget", "corpus", "compute", "memory", "law", "science")
 
 
-def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
+def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tuple[str, str]]:
     """(label, value) pairs of an assessment, verdict first, for the chosen ``sections``.
 
     ``planner check`` shows verdict, model, budget and corpus; ``planner report``, the card and the review show
@@ -43,7 +50,10 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
     p, g, v = a.plan, a.gate, a.verdict
     kind = p.param_kind.replace("_", "-")
     lines = (p.thresholds.severe, p.thresholds.block, p.thresholds.optimal)
-    r = lambda x: fmt_ratio(x, lines)  # noqa: E731
+
+    def r(x: float) -> str:
+        return fmt_ratio(x, lines)
+
     rows: list[tuple[str, str]] = []
     if "verdict" in sections:
         rows.append(("Verdict", v.headline))
@@ -65,6 +75,7 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
         if a.counts is not None:
             rows.append(("N total / non-embedding", f"{fmt_int(a.counts.total)} / {fmt_int(a.counts.non_embedding)}"))
             if a.counts.is_moe:
+                assert a.counts.active is not None   # a MoE count has its active N
                 rows.append(("N active (MoE)", fmt_int(a.counts.active)))
     if "budget" in sections:
         rows += [("Tokens per step", p.budget.describe()), ("Steps", fmt_int(p.budget.steps)),
@@ -85,15 +96,20 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
                  ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at "
                               f"{k.mfu:.0%} MFU"),
                  ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours)),
-                 ("Cost", "—" if k.cost is None else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
+                 ("Cost", "—" if k.cost is None or k.price_per_gpu_hour is None   # a cost has a price
+                  else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
     if "memory" in sections and a.memory is not None:
+        assert a.plan.parallelism is not None   # memory is estimated for a plan with a layout
         rows.append(("Layout", a.plan.parallelism.describe()))
         rows += [(f"Memory: {k.lower()}", v.strip()) for k, v in memory_rows(a.memory)]
     if "law" in sections:
         o = a.optimal
         same = "the same total FLOPs (prior + new tokens)" if g.prior_tokens else "the same FLOPs"
-        law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
-               f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}" if o.on_line else "")
+        law = ""
+        if o.on_line:
+            assert o.law_params is not None and o.law_tokens is not None   # on_line: the law's own minimum is known
+            law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
+                   f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}")
         rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit, N = {fmt_si(a.compute_params)})"),
                  (f"Compute-optimal at {same}", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
                                                 f"({fmt_ratio(o.tokens_per_param, ())} tokens/param"
@@ -106,7 +122,19 @@ def summary_rows(a, sections=SECTIONS) -> list[tuple[str, str]]:
     return rows
 
 
-def recommendations(a) -> list[dict]:
+class Recommendation(TypedDict):
+    """One plan the assessment recommends, as the gate judges it (an item of :func:`recommendations`)."""
+
+    kind: str
+    params: float
+    tokens: float
+    level: str | None   # None: past the count limit, beyond any plan the gate judges
+    ratio: float
+    judged: str
+    repetition_capped: bool
+
+
+def recommendations(a: Assessment) -> list[Recommendation]:
     """Every plan the assessment recommends, judged by the gate like any plan: the compute-optimal alternative, the
     data-constrained optima (with a corpus) and the inference-aware plan (with inference tokens).
 
@@ -115,8 +143,8 @@ def recommendations(a) -> list[dict]:
 
     Returns:
         One dict per plan: ``kind``, ``params``, ``tokens``, and the gate's ``level``, judged ``ratio`` and
-        ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
-        judged below the line says so on every surface.
+            ``judged`` measure for it (on the plan's corpus and lines; N and D rounded to whole numbers). A plan
+            judged below the line says so on every surface.
     """
     s, t = a.science_or_none, a.plan.thresholds
     u = None if a.corpus is None else a.corpus.unique_tokens
@@ -127,7 +155,7 @@ def recommendations(a) -> list[dict]:
                   if o is not None]
     if s is not None and s.inference is not None:
         plans.append(("inference-aware", s.inference.params, s.inference.tokens))
-    out = []
+    out: list[Recommendation] = []
     for kind, n, d in plans:
         try:
             g = assess(max(1, round(n)), max(1, round(d)), unique_tokens=u, thresholds=t)
@@ -140,7 +168,7 @@ def recommendations(a) -> list[dict]:
     return out
 
 
-def _judged_note(a, kind: str) -> str:
+def _judged_note(a: Assessment, kind: str) -> str:
     """`` — judged below-optimal by the gate (D'/N 12.3)`` for a recommended plan below the line, else ``""``."""
     r = next((r for r in recommendations(a) if r["kind"] == kind), None)
     if r is None or r["level"] in ("compute-optimal", None):
@@ -150,10 +178,10 @@ def _judged_note(a, kind: str) -> str:
     return f" — judged {r['level']} by the gate ({measure} {fmt_ratio(r['ratio'])}{why})"
 
 
-def science_rows(a) -> list[tuple[str, str]]:
+def science_rows(a: Assessment) -> list[tuple[str, str]]:
     """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the batch
-    size and learning rate to start from (:attr:`~planner.verdict.assessment.Assessment.science`); a recommended plan the
-    gate judges below the line says so.
+    size and learning rate to start from (:attr:`~planner.verdict.assessment.Assessment.science`); a recommended plan
+    the gate judges below the line says so.
 
     Args:
         a: an :class:`~planner.verdict.assessment.Assessment`.
@@ -196,7 +224,7 @@ def science_rows(a) -> list[tuple[str, str]]:
 SCHEMA_VERSION = 2
 
 
-def assessment_json(a, *, forced: bool = False, forced_no_fit: bool = False) -> dict:
+def assessment_json(a: Assessment, *, forced: bool = False, forced_no_fit: bool = False) -> dict[str, object]:
     """The complete assessment as JSON: every number the text, the card and the review show.
 
     Args:
@@ -206,15 +234,15 @@ def assessment_json(a, *, forced: bool = False, forced_no_fit: bool = False) -> 
 
     Returns:
         A JSON-ready dict described by ``data/schemas/assessment.schema.json`` (``schema_version``
-        :data:`SCHEMA_VERSION`): the plan's numbers, ``verdict`` (headline, notices, exit decision),
-        ``memory``, ``science`` (data-constrained and inference-aware plans, batch size and learning rate),
-        ``recommendations`` (each recommended plan as the gate judges it) and ``rows`` (the text report's rows).
+            :data:`SCHEMA_VERSION`): the plan's numbers, ``verdict`` (headline, notices, exit decision),
+            ``memory``, ``science`` (data-constrained and inference-aware plans, batch size and learning rate),
+            ``recommendations`` (each recommended plan as the gate judges it) and ``rows`` (the text report's rows).
     """
     return {"schema_version": SCHEMA_VERSION, **a.to_dict(), "forced": forced, "forced_no_fit": forced_no_fit,
             "recommendations": recommendations(a), "rows": [{"label": k, "value": v} for k, v in summary_rows(a)]}
 
 
-def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
+def render_text(a: Assessment, sections: Sequence[str] = SECTIONS, *, messages: bool = True) -> str:
     """The assessment as aligned text: ``planner report`` (every section, then the gate's and the corpus's
     messages), ``planner check`` (fewer sections, no plan header, messages on stderr only).
 
@@ -237,7 +265,7 @@ def render_text(a, sections=SECTIONS, *, messages: bool = True) -> str:
     return "\n".join(lines)
 
 
-def verdict_html(v, *, font_size: str = "1.2em") -> str:
+def verdict_html(v: Verdict, *, font_size: str = "1.2em") -> str:
     """The verdict as every surface shows it: the headline and its explanation on the status colour, then each
     notice (memory, gate, repetition, unreachable) as a line below.
 
@@ -257,7 +285,7 @@ def verdict_html(v, *, font_size: str = "1.2em") -> str:
                f"{notices}</ul>" if notices else "") + "</div>")
 
 
-def key_numbers(a) -> list[tuple[str, str]]:
+def key_numbers(a: Assessment) -> list[tuple[str, str]]:
     """The numbers a reviewer reads first, beside the verdict: N, D, epochs, the steps to the line, memory,
     wall-clock and cost (the workbook's verdict strip and the review's heading).
 
@@ -279,6 +307,7 @@ def key_numbers(a) -> list[tuple[str, str]]:
     elif g.steps_to_optimal is not None:
         line = f"{fmt_int(g.steps_to_optimal)} steps"
     else:
+        assert g.tokens_to_optimal is not None   # reachable: the tokens that reach the line are known
         line = f"{fmt_si(g.tokens_to_optimal)} tokens"
     out.append((f"{t.optimal:g}×", line))
     m = a.memory
@@ -291,7 +320,7 @@ def key_numbers(a) -> list[tuple[str, str]]:
     return out
 
 
-def strip_html(a) -> str:
+def strip_html(a: Assessment) -> str:
     """:func:`key_numbers` as one line of labelled values (``div.planner-strip``).
 
     Args:
@@ -300,13 +329,14 @@ def strip_html(a) -> str:
     Returns:
         HTML.
     """
-    cells = " ".join(f"<span class='planner-key' data-key='{html.escape(k)}' style='margin-right:14px;white-space:nowrap'>"
+    cells = " ".join(f"<span class='planner-key' data-key='{html.escape(k)}' "
+                    "style='margin-right:14px;white-space:nowrap'>"
                     f"<span style='color:#607d8b'>{html.escape(k)}</span> <b>{html.escape(v)}</b></span>"
                     for k, v in key_numbers(a))
     return f"<div class='planner-strip' style='font-size:13px;margin:4px 0;line-height:1.6'>{cells}</div>"
 
 
-def card_html(a, columns: int = 1) -> str:
+def card_html(a: Assessment, columns: int = 1) -> str:
     """A one-screen plan card: the verdict in colour with its notices, then the numbers (in 1 or 2 column pairs).
 
     Args:
@@ -329,7 +359,7 @@ def card_html(a, columns: int = 1) -> str:
 
 # ---- tables (pandas imported on use) ---------------------------------------------------------
 
-def params_frame(names=None):
+def params_frame(names: Iterable[str] | None = None) -> pd.DataFrame:
     """Parameter breakdown of catalog models, one row each (DataFrame).
 
     Args:
@@ -352,7 +382,7 @@ def params_frame(names=None):
     return pd.DataFrame(rows).astype({"active": "Int64"}).set_index("model")  # exact ints, <NA> when dense
 
 
-def real_models_frame():
+def real_models_frame() -> pd.DataFrame:
     """Real models' N and D with their sources (``data/real_models.csv``).
 
     Returns:
@@ -364,7 +394,7 @@ def real_models_frame():
     return df[pd.to_numeric(df["tokens_D"], errors="coerce").notna()].astype({"tokens_D": float})
 
 
-def cost_frame(a):
+def cost_frame(a: Assessment) -> pd.DataFrame:
     """Compute, time and money of one assessment as a one-column table.
 
     Args:
@@ -382,7 +412,7 @@ def cost_frame(a):
         "cost": "—" if k.cost is None else fmt_money(k.cost)}})
 
 
-def corpus_frame(a):
+def corpus_frame(a: Assessment) -> pd.DataFrame:
     """Epochs, effective data and ceilings of one assessment (empty without a corpus).
 
     Args:
@@ -402,7 +432,7 @@ def corpus_frame(a):
         "D/N ceiling, 4 epochs": fmt_ratio(c.ceiling_4_epochs), "repetition": c.repetition}})
 
 
-def optimal_frame(a):
+def optimal_frame(a: Assessment) -> pd.DataFrame:
     """The plan beside the compute-optimal plan for the same (total) FLOPs, both on the compute N.
 
     Args:
@@ -418,14 +448,15 @@ def optimal_frame(a):
     lines = (t.severe, t.block, t.optimal)  # as the card prints it: never past a line the plan has not reached
     return pd.DataFrame({
         "this plan": {"N": fmt_si(a.compute_params), "D": fmt_si(d),
-                      "tokens per parameter": fmt_ratio(d / a.compute_params, lines), "predicted loss": f"{a.loss:.3f}"},
+                      "tokens per parameter": fmt_ratio(d / a.compute_params, lines),
+                      "predicted loss": f"{a.loss:.3f}"},
         f"compute-optimal ({o.fit})": {"N": fmt_si(o.params), "D": fmt_si(o.tokens),
                                        "tokens per parameter": fmt_ratio(o.tokens_per_param, ()),
                                        "predicted loss": f"{o.loss:.3f}" + (" (extrapolated)" if o.extrapolated
                                                                             else "")}})
 
 
-def chinchilla_frame(fits=("chinchilla", "epoch")):
+def chinchilla_frame(fits: Iterable[str] = ("chinchilla", "epoch")) -> pd.DataFrame:
     """Chinchilla's Table 3 (Approach 1) beside what each fit predicts for the same FLOPs.
 
     Columns: the paper's N, FLOPs and D (Hoffmann et al. 2022, ``data/chinchilla_table3.csv``),

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
 from ..errors import InputError
 from ..format import fmt_ratio
-from ..verdict.assessment import assess_plan
+from ..verdict.assessment import Assessment, assess_plan
 from ..verdict.planfile import find_plan, load_plan
 from .plots import PlanChart
 from .report import verdict_html
@@ -32,7 +32,7 @@ _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def shown_plan_path(path) -> str:
+def shown_plan_path(path: str | os.PathLike[str]) -> str:
     """A plan path as a review shows it: relative to the project when inside it, else absolute.
 
     Args:
@@ -61,7 +61,7 @@ def planner_version() -> str:
         return "unknown"
 
 
-def review_title(a) -> str:
+def review_title(a: Assessment) -> str:
     """``Plan review: <plan name>`` (the HTML title and the page's heading).
 
     Args:
@@ -73,7 +73,7 @@ def review_title(a) -> str:
     return f"Plan review: {a.plan.name}"
 
 
-def header_html(a, plan_path, today: dt.date | None = None) -> str:
+def header_html(a: Assessment, plan_path: str | os.PathLike[str], today: dt.date | None = None) -> str:
     """The review's heading: the plan's name, its file, the planner version, the date, the verdict.
 
     Args:
@@ -92,7 +92,7 @@ def header_html(a, plan_path, today: dt.date | None = None) -> str:
             f"{verdict_html(a.verdict, font_size='1.3em')}</div>")
 
 
-def chart_alt(a) -> str:
+def chart_alt(a: Assessment) -> str:
     """What the chart shows, in words (its alt text).
 
     Args:
@@ -115,7 +115,7 @@ def chart_alt(a) -> str:
     return text + f". Right: this plan's N and D among real models, with the line D = {t.optimal:g}·N."
 
 
-def chart_html(a) -> str:
+def chart_html(a: Assessment) -> str:
     """The plan chart as an ``<img>`` with alt text (PNG embedded), for the review.
 
     Args:
@@ -129,7 +129,7 @@ def chart_html(a) -> str:
             f"alt='{html.escape(chart_alt(a), quote=True)}' style='max-width:100%'>")
 
 
-def check_output(output, *, overwrite: bool = False) -> Path:
+def check_output(output: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """Validate the HTML path before any work: an ``.html`` file in an existing folder, not overwritten unasked.
 
     Args:
@@ -158,7 +158,8 @@ def check_output(output, *, overwrite: bool = False) -> Path:
     return out
 
 
-def render_review(plan_path, output="report.html", timeout: int = 300, *, overwrite: bool = True) -> Path:
+def render_review(plan_path: str | os.PathLike[str], output: str | os.PathLike[str] = "report.html", timeout: int = 300,
+                  *, overwrite: bool = True) -> Path:
     """Execute the review notebook on ``plan_path`` and write an offline, code-free HTML report to ``output``.
 
     The output path and the plan are checked before a kernel starts: a plan ``planner report``

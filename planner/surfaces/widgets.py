@@ -20,13 +20,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
-from ..training.parallelism import PRECISIONS, RECOMPUTE
+from ..model.architecture import Architecture
+from ..training.parallelism import PRECISIONS, RECOMPUTE, Parallelism
+from ..verdict.advisor import Advice
+from ..verdict.assessment import Assessment
 from ..verdict.schema import Plan
 from .advisor_view import advice_html, option_buttons
 from .chart_worker import ChartWorker
@@ -71,7 +77,36 @@ class Workbook:
         PlanFileError: a plan file that cannot be read.
     """
 
-    def __init__(self, plan=ORIGIN_PLAN, *, model: str | None = None, fits=(), background_chart: bool | None = None):
+    # The numeric controls, one attribute per name of SLIDERS (set in _build); the other widgets are Any
+    # (ipywidgets ship no types).
+    layers: NumberControl
+    hidden: NumberControl
+    heads: NumberControl
+    head_dim: NumberControl
+    kv_heads: NumberControl
+    intermediate: NumberControl
+    vocab: NumberControl
+    experts: NumberControl
+    top_k: NumberControl
+    expert_size: NumberControl
+    shared_experts: NumberControl
+    steps: NumberControl
+    micro_batch: NumberControl
+    grad_accum: NumberControl
+    data_parallel: NumberControl
+    seq_len: NumberControl
+    prior: NumberControl
+    unique: NumberControl
+    gpus: NumberControl
+    mfu: NumberControl
+    price: NumberControl
+    inference: NumberControl
+    tp: NumberControl
+    pp: NumberControl
+    zero: NumberControl
+
+    def __init__(self, plan: str | os.PathLike[str] = ORIGIN_PLAN, *, model: str | None = None,
+                 fits: Iterable[str | os.PathLike[str]] = (), background_chart: bool | None = None) -> None:
         self.state = WorkbookState(plan, model=model, fits=fits)
         self._hold = False
         self._syncing = False
@@ -85,7 +120,7 @@ class Workbook:
     def _build(self) -> None:
         """Make every control and output widget, place them and wire them to the state."""
         s, v = self.state, self.state.values
-        dd = dict(style={"description_width": "118px"}, layout=W.Layout(width="290px"))
+        dd: dict[str, Any] = dict(style={"description_width": "118px"}, layout=W.Layout(width="290px"))
         self.numbers = {name: NumberControl(s.fields[name], v[name], **look) for name, look in SLIDERS.items()}
         for name, control in self.numbers.items():
             setattr(self, name, control)
@@ -104,12 +139,12 @@ class Workbook:
                         "corpus": self.corpus, "accelerator": self.accelerator, "fit": self.fit,
                         "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision}
 
-        def html_out(cls, **layout):
+        def html_out(cls: str, **layout: str) -> Any:
             w = W.HTML(layout=W.Layout(**layout))
             w.add_class(cls)
             return w
 
-        def button(text, action, width="96px"):
+        def button(text: str, action: Callable[[], object], width: str = "96px") -> Any:
             b = W.Button(description=text, layout=W.Layout(width=width))
             b.on_click(lambda _: action())
             return b
@@ -149,12 +184,12 @@ class Workbook:
         for name, w in {**self.numbers, **self.choices}.items():
             w.observe(functools.partial(self._on_control, name), "value")
 
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
     # -- the state's -----------------------------------------------------------------------------------
     @property
-    def assessment(self):
+    def assessment(self) -> Assessment | None:
         """The assessment the readout shows (``None`` while the settings cannot be assessed)."""
         return self.state.assessment
 
@@ -164,7 +199,7 @@ class Workbook:
         return self.state.error
 
     @property
-    def advice(self):
+    def advice(self) -> Advice | None:
         """The advisor's last answer (``None`` until asked, and after every move)."""
         return self.state.advice
 
@@ -178,7 +213,7 @@ class Workbook:
         """The description of the opened plan."""
         return self.state.plan_description
 
-    def architecture(self):
+    def architecture(self) -> Architecture:
         """The architecture the controls describe (:meth:`WorkbookState.architecture`).
 
         Returns:
@@ -208,7 +243,7 @@ class Workbook:
         """
         return self.state.plan()
 
-    def layout(self):
+    def layout(self) -> Parallelism | None:
         """The parallelism layout the controls describe (:meth:`WorkbookState.layout`).
 
         Returns:
@@ -221,7 +256,7 @@ class Workbook:
 
     # -- driving it ----------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def hold(self):
+    def hold(self) -> Iterator[Workbook]:
         """Change several controls with one update at the end (none when the block raises).
 
         Returns:
@@ -238,7 +273,7 @@ class Workbook:
         if not held:
             self.update()
 
-    def set(self, **values) -> Workbook:
+    def set(self, **values: Any) -> Workbook:   # Any: as typed, before the state reads them
         """Set controls by name (``steps=1e6, layers=24``) and update once.
 
         Args:
@@ -259,7 +294,7 @@ class Workbook:
                 self.state.set(name, value)
         return self
 
-    def _on_control(self, name: str, change) -> None:
+    def _on_control(self, name: str, change: Mapping[str, Any]) -> None:
         """A person moved a control: tell the state, then show what follows."""
         if self._syncing:
             return
@@ -272,7 +307,7 @@ class Workbook:
         else:
             self.update()
 
-    def _guard(self, action, note=None) -> None:
+    def _guard(self, action: Callable[[], object], note: Any = None) -> None:
         """Run a button's action; a refusal is shown under the button, in the controls' words."""
         note = note or self.file_note
         try:
@@ -280,7 +315,7 @@ class Workbook:
         except PlannerError as e:
             note.value = f"<span style='color:#b71c1c'>{html.escape(in_control_words(str(e)))}</span>"
 
-    def add_fit(self, path, *, select: bool = True) -> str:
+    def add_fit(self, path: str | os.PathLike[str], *, select: bool = True) -> str:
         """Offer a saved fitted law in the fit dropdown (:meth:`WorkbookState.add_fit`); select it by default.
 
         Args:
@@ -310,7 +345,7 @@ class Workbook:
         with self.hold():
             self.state.load_model(name)
 
-    def open_plan(self, path) -> Plan:
+    def open_plan(self, path: str | os.PathLike[str]) -> Plan:
         """Load a plan TOML into the controls (:meth:`WorkbookState.open_plan`).
 
         Args:
@@ -349,7 +384,7 @@ class Workbook:
         self.file_note.value = note
         return plan
 
-    def save(self, path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the current plan as a TOML plan file (:meth:`WorkbookState.save`).
 
         Args:
@@ -378,8 +413,9 @@ class Workbook:
         self._syncing = True
         try:
             for name, c in self.numbers.items():
-                if c.kind == "choice" and (tuple(s.options(name)) != c.options or c.value != v[name]):
-                    c.set_options(s.options(name), v[name])
+                opts = s.fields[name].options or ()   # a choice's allowed values (s.options of a number)
+                if c.kind == "choice" and (tuple(opts) != c.options or c.value != v[name]):
+                    c.set_options(opts, v[name])
                 elif c.value != v[name]:
                     c.value = v[name]
             top = max(s.fields["top_k"].maximum, 1)
@@ -393,8 +429,10 @@ class Workbook:
             inactive = s.inactive()
             for name in CAN_BE_INACTIVE:
                 self.numbers[name].disabled = name in inactive
-            self.moe_box.layout.display = None if s.base.num_experts > 0 else "none"
-            self.shared_experts.layout.display = None if s.base.num_shared_experts else "none"
+            base = s.base
+            assert base is not None   # the state opens a plan in __init__
+            self.moe_box.layout.display = None if base.num_experts > 0 else "none"
+            self.shared_experts.layout.display = None if base.num_shared_experts else "none"
             self.layout_box.layout.display = None if v["layout"] else "none"
             self.gpus_note.value = gpus_note_html(v["data_parallel"], v["tp"], v["pp"]) if v["layout"] else ""
         finally:
@@ -407,6 +445,7 @@ class Workbook:
         self._clear_advice()
         token = self._charts.new_state()
         if a is None:
+            assert self.state.error is not None   # assess() says why there is no assessment
             self.readout.value = error_html(self.state.error)
             for w in (self.image, self.memory, self.batch_advice):
                 w.add_class("planner-stale")
@@ -428,12 +467,12 @@ class Workbook:
             self.advice_out.value = ""
             self.advice_buttons.children = ()
 
-    def what_would_fix_it(self):
+    def what_would_fix_it(self) -> Advice | None:
         """Run the advisor on the current plan; show its options and a button per option that loads its plan.
 
         Returns:
             The :class:`~planner.verdict.advisor.Advice` (also in :attr:`advice`), or ``None`` for a
-            compute-optimal plan: the panel says there is nothing to fix.
+                compute-optimal plan: the panel says there is nothing to fix.
 
         Raises:
             InputError: the settings cannot be assessed.
@@ -465,7 +504,7 @@ class Workbook:
     def _drawn(self) -> int:
         return self._charts.drawn
 
-    def _request_chart(self, token: int, a) -> None:
+    def _request_chart(self, token: int, a: Assessment) -> None:
         self._charts.request(token, a)
 
     def _show_chart(self, png: bytes) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import html
 
 from ..format import fmt_int, fmt_si
+from ..training.memory.result import MemoryEstimate
+from ..verdict.assessment import Assessment
 from .memory_bar import memory_bar_html
 from .report import strip_html, summary_rows, verdict_html
 
 
-def readout_html(a, base_name: str, departures: list[str]) -> str:
+def readout_html(a: Assessment, base_name: str, departures: list[str]) -> str:
     """The verdict banner with its notices, the key numbers and the base-model line.
 
     Args:
@@ -24,7 +26,7 @@ def readout_html(a, base_name: str, departures: list[str]) -> str:
 
     Returns:
         HTML: a ``div.planner-verdict`` with ``data-current="true"`` and the verdict's level, status, N, D and
-        steps to the line as ``data-`` attributes (what the browser tests read).
+            steps to the line as ``data-`` attributes (what the browser tests read).
     """
     g, v = a.gate, a.verdict
     base = (f"Base model <b>{html.escape(base_name)}</b>"
@@ -52,7 +54,7 @@ def error_html(error: str) -> str:
             f"assessed: it is <b>not current</b>.</p></div>")
 
 
-def details_html(a) -> str:
+def details_html(a: Assessment) -> str:
     """Every number of the assessment (the package's summary rows but the verdict), in two columns.
 
     Args:
@@ -68,7 +70,7 @@ def details_html(a) -> str:
     return f"<table>{rows}</table>"
 
 
-def memory_html(mem) -> str:
+def memory_html(mem: MemoryEstimate | None) -> str:
     """The per-GPU memory bar with its layout and the capacity line.
 
     Args:
@@ -84,7 +86,7 @@ def memory_html(mem) -> str:
             f"{memory_bar_html(mem)}</div>")
 
 
-def batch_advice_html(a) -> str:
+def batch_advice_html(a: Assessment) -> str:
     """The batch size and learning rate the law recommends (``assessment.science.hyperparameters``).
 
     Args:

@@ -6,12 +6,17 @@ do is :mod:`planner.surfaces.widgets`'.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import ipywidgets as W
 
 from .controls import NumberControl
 
+if TYPE_CHECKING:   # the workbook places its widgets with this module
+    from .widgets import Workbook
+
 #: How each number's slider looks (its limits and allowed values are the state's fields), in control order.
-SLIDERS = {
+SLIDERS: dict[str, dict[str, Any]] = {   # NumberControl's keyword arguments, by control name
     "layers": {"slider_max": 256}, "hidden": {"slider_min": 64, "slider_max": 32768, "step": 64},
     "heads": {"kind": "choice"}, "head_dim": {"slider_min": 8, "slider_max": 512, "step": 8},
     "kv_heads": {"kind": "choice", "name": "kv-heads"},
@@ -44,14 +49,15 @@ CSS = """<style>
 .planner-app, .planner-app .widget-container, .jp-OutputArea-output:has(.planner-app),
 .jp-OutputArea-child:has(.planner-app), .jp-OutputArea:has(.planner-app) {overflow: visible !important;}
 .planner-answer img {max-width: 100%; height: auto;}
-.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%; box-sizing: border-box;}
+.planner-answer, .planner-answer > *, .planner-app > .widget-vbox {min-width: 0; max-width: 100%;
+  box-sizing: border-box;}
 .planner-app .widget-html, .planner-app .widget-html-content {min-width: 0; max-width: 100%;}
 .planner-group button, button.planner-group {text-align: left; font-weight: bold; color: #37474f;
   background: #eceff1; margin-top: 8px;}
 </style>"""
 
 
-def place(wb):
+def place(wb: Workbook) -> tuple[Any, dict[str, tuple[Any, Any]]]:
     """Lay out a :class:`~planner.surfaces.widgets.Workbook`'s widgets: collapsible groups of controls on the left
     (every group starts open but Inference; the page, not the column, scrolls); the verdict, the chart and the
     numbers on the right.
@@ -62,16 +68,17 @@ def place(wb):
     Returns:
         ``(page, groups)``: the page (an ``HBox`` with class ``planner-app``) and ``{title: (heading button, body)}``.
     """
-    groups: dict = {}
+    # Any: ipywidgets ship no types
+    groups: dict[str, tuple[Any, Any]] = {}
 
-    def section(title, *items, open_=True):
+    def section(title: str, *items: Any, open_: bool = True) -> list[Any]:
         body = W.VBox([i.widgets() if isinstance(i, NumberControl) else i for i in items],
                       layout=W.Layout(display=None if open_ else "none"))
         head = W.Button(description=("▾ " if open_ else "▸ ") + title, tooltip=f"show or hide {title}",
                         layout=W.Layout(width="100%", height="26px"))
         head.add_class("planner-group")
 
-        def toggle(_):
+        def toggle(_: object) -> None:
             shown = body.layout.display == "none"
             body.layout.display = None if shown else "none"
             head.description = ("▾ " if shown else "▸ ") + title

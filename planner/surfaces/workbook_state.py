@@ -10,7 +10,10 @@ then shows the values and the assessment.
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ..datafiles import DATA_DIR
 from ..errors import InputError, PlannerError
@@ -18,9 +21,9 @@ from ..format import fmt_int
 from ..laws.registry import fit as load_fit
 from ..model.catalog import architecture
 from ..training.budget import Budget
-from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, parallelism_from_dict
-from ..verdict.advisor import advise
-from ..verdict.assessment import assess_plan
+from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, Parallelism, parallelism_from_dict
+from ..verdict.advisor import Advice, advise
+from ..verdict.assessment import Assessment, assess_plan
 from ..verdict.planfile import load_plan, save_plan
 from ..verdict.schema import Plan
 from .workbook_values import CUSTOM, CUSTOM_CORPUS, NO_CORPUS, ControlValues
@@ -57,14 +60,16 @@ class WorkbookState(ControlValues):
         advice: the last :meth:`advise` answer (``None`` until asked, and after every :meth:`assess`).
     """
 
-    def __init__(self, plan=ORIGIN_PLAN, *, model: str | None = None, fits=()):
+    def __init__(self, plan: str | os.PathLike[str] = ORIGIN_PLAN, *, model: str | None = None,
+                 fits: Iterable[str | os.PathLike[str]] = ()) -> None:
         super().__init__()
-        self.extras = {}         # plan settings without a control (thresholds, param kind, ...), kept for save
-        self.layout_kept = {}    # [parallelism] settings without a control (sp, ep, optimizer, ...)
+        # Any: a plan's own fields and [parallelism] settings, each of its own type, handed back as they were read
+        self.extras: dict[str, Any] = {}       # plan settings without a control (thresholds, param kind, ...)
+        self.layout_kept: dict[str, Any] = {}  # [parallelism] settings without a control (sp, ep, optimizer, ...)
         self.plan_name, self.plan_description = "What-if plan", ""
-        self.assessment = None
+        self.assessment: Assessment | None = None
         self.error: str | None = None
-        self.advice = None
+        self.advice: Advice | None = None
         for path in fits:
             self.add_fit(path, select=False)
         self.open_plan(plan)
@@ -91,7 +96,7 @@ class WorkbookState(ControlValues):
                     accelerator=v["accelerator"], count=v["gpus"], mfu=v["mfu"], price_per_gpu_hour=v["price"],
                     fit=v["fit"], parallelism=self.layout(), inference_tokens=v["inference"], **self.extras)
 
-    def layout(self):
+    def layout(self) -> Parallelism | None:
         """The :class:`~planner.training.parallelism.Parallelism` the layout controls describe (None when off).
 
         The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
@@ -120,12 +125,12 @@ class WorkbookState(ControlValues):
             gpus=v["gpus"], field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",
                                          "gpus": "hardware.count"})
 
-    def assess(self):
+    def assess(self) -> Assessment | None:
         """Judge the plan the controls describe; keep the answer in :attr:`assessment` or :attr:`error`.
 
         Returns:
             The :class:`~planner.verdict.assessment.Assessment`, or ``None`` when the values make no valid plan
-            (:attr:`error` then says why, in the controls' words).
+                (:attr:`error` then says why, in the controls' words).
         """
         self.advice = None
         try:
@@ -137,7 +142,7 @@ class WorkbookState(ControlValues):
         self.error, self.assessment = None, a
         return a
 
-    def advise(self):
+    def advise(self) -> Advice | None:
         """Run the advisor (:func:`~planner.verdict.advisor.advise`) on the plan; keep it in :attr:`advice`.
 
         Returns:
@@ -153,7 +158,7 @@ class WorkbookState(ControlValues):
         return self.advice
 
     # -- plan files and fits --------------------------------------------------------------------------
-    def open_plan(self, path) -> Plan:
+    def open_plan(self, path: str | os.PathLike[str]) -> Plan:
         """Load a plan TOML (a catalog model becomes the base model).
 
         Args:
@@ -185,6 +190,7 @@ class WorkbookState(ControlValues):
             InputError: the plan gives N directly (the controls need an architecture).
         """
         if plan.model is None:
+            assert plan.params is not None   # a plan without an architecture gives N
             raise InputError("plan file", "", detail=f"{source} gives N directly (params = "
                              f"{fmt_int(plan.params)}); the workbook needs an architecture: a [model] catalog, "
                              "config or dimensions")
@@ -195,6 +201,7 @@ class WorkbookState(ControlValues):
             self.base_name = "dimensions from the plan"
         else:
             self._show_architecture(architecture(name), name, plan.model)
+        batch: dict[str, int | None]
         if b.seq_len is None:   # tokens per step only: one sequence of that many tokens
             batch = {"micro_batch": 1, "grad_accum": 1, "data_parallel": 1, "seq_len": b.tokens_per_step}
         else:
@@ -224,7 +231,7 @@ class WorkbookState(ControlValues):
         self.extras = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan) if f.name not in CONTROLLED}
         return plan
 
-    def _show_layout(self, layout) -> None:
+    def _show_layout(self, layout: Parallelism | None) -> None:
         """Set the layout controls to a plan's :class:`Parallelism` (or turn the layout off for None)."""
         self.values["layout"] = layout is not None
         if layout is None:
@@ -235,12 +242,13 @@ class WorkbookState(ControlValues):
         self._layout_bounds()
         for name, value in (("tp", layout.tp), ("pp", layout.pp)):
             # the plan's own value, even when the model refuses it (the readout says so)
-            self._put_choice(name, sorted(set(self.fields[name].options) | {value}), value)
-        for key, value in (("zero", layout.zero_stage), ("recompute", layout.recompute),
-                           ("precision", layout.precision), ("gpus", layout.num_gpus)):
-            self._put(key, value)
+            self._put_choice(name, sorted(set(self.fields[name].options or ()) | {value}), value)
+        settings: tuple[tuple[str, object], ...] = (("zero", layout.zero_stage), ("recompute", layout.recompute),
+                                                    ("precision", layout.precision), ("gpus", layout.num_gpus))
+        for key, setting in settings:
+            self._put(key, setting)
 
-    def save(self, path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the current plan as a TOML plan file (``planner report PATH`` reads it back).
 
         Args:
@@ -269,7 +277,7 @@ class WorkbookState(ControlValues):
                        + (f", modified: {', '.join(moved)}." if moved else "."))
         return save_plan(self.plan().with_(name=p.stem, description=description), p, overwrite=overwrite)
 
-    def add_fit(self, path, *, select: bool = True) -> str:
+    def add_fit(self, path: str | os.PathLike[str], *, select: bool = True) -> str:
         """Offer a saved fitted law (``planner fit --save NAME.toml``) among the fits; select it by default.
 
         Args:

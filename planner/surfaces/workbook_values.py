@@ -17,6 +17,10 @@ person's change:
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from ..datafiles import read_csv
 from ..errors import InputError
 from ..format import fmt_int
@@ -45,7 +49,7 @@ DEFAULTS = {"layers": 24, "hidden": 896, "heads": 14, "head_dim": 64, "kv_heads"
             "accelerator": "a100", "fit": "chinchilla", "layout": True, "recompute": "none", "precision": "bf16-mixed"}
 
 
-def _money_text(v) -> str:
+def _money_text(v: float) -> str:
     return f"{v:,.2f}"
 
 
@@ -55,15 +59,17 @@ def number_fields() -> dict[str, NumberField]:
     Returns:
         ``{name: NumberField}`` for every numeric control.
     """
-    F, dim = NumberField, {"maximum": MAX_DIM}
+    F, dim = NumberField, MAX_DIM
     return {
-        "layers": F("layers", **dim), "hidden": F("hidden size", **dim),
-        "heads": F("heads", options=tuple(head_options(896)), why="a divisor of the hidden size", **dim),
-        "head_dim": F("head dim", **dim),
-        "kv_heads": F("kv heads", options=tuple(divisors(14)), why="a divisor of the heads", **dim),
-        "intermediate": F("intermediate size", **dim), "vocab": F("vocab", **dim), "experts": F("experts", **dim),
-        "top_k": F("top-k", why="from 1 to the number of experts", **dim), "expert_size": F("expert size", **dim),
-        "shared_experts": F("shared experts", minimum=0, **dim),
+        "layers": F("layers", maximum=dim), "hidden": F("hidden size", maximum=dim),
+        "heads": F("heads", options=tuple(head_options(896)), why="a divisor of the hidden size", maximum=dim),
+        "head_dim": F("head dim", maximum=dim),
+        "kv_heads": F("kv heads", options=tuple(divisors(14)), why="a divisor of the heads", maximum=dim),
+        "intermediate": F("intermediate size", maximum=dim), "vocab": F("vocab", maximum=dim),
+        "experts": F("experts", maximum=dim),
+        "top_k": F("top-k", why="from 1 to the number of experts", maximum=dim),
+        "expert_size": F("expert size", maximum=dim),
+        "shared_experts": F("shared experts", minimum=0, maximum=dim),
         "steps": F("steps"), "micro_batch": F("micro-batch"), "grad_accum": F("grad accum"),
         "data_parallel": F("data parallel"), "seq_len": F("seq len"), "prior": F("prior tokens", minimum=0),
         "unique": F("unique tokens"), "gpus": F("GPUs"),
@@ -86,7 +92,8 @@ def divisors(n: int) -> list[int]:
     Returns:
         The divisors, from 1 to ``n``.
     """
-    small, large = [], []
+    small: list[int] = []
+    large: list[int] = []
     i = 1
     while i * i <= n:
         if n % i == 0:
@@ -123,7 +130,7 @@ def tp_options(heads: int, kv_heads: int) -> list[int]:
     return tp_degrees(heads, kv_heads)
 
 
-def closest(options, target, prefer=None):
+def closest(options: Iterable[int], target: int, prefer: int | None = None) -> int:
     """The option nearest a target.
 
     Args:
@@ -151,8 +158,10 @@ class ControlValues:
         all_moe: no layer is dense (the dense-MLP width does not count).
     """
 
-    def __init__(self):
-        self.values = dict(DEFAULTS)
+    def __init__(self) -> None:
+        # Any: each control's own type (a whole number, a fraction, a choice's key, a switch's bool, None for a
+        # blank box), looked up by the control's name
+        self.values: dict[str, Any] = dict(DEFAULTS)
         self.fields = number_fields()
         self.base: Architecture | None = None
         self.base_name = CUSTOM
@@ -165,7 +174,7 @@ class ControlValues:
         self.accelerator_names = {k: names[k] for k in accelerators()}
         self._top_k_range(self.values["experts"])
 
-    def options(self, name: str):
+    def options(self, name: str) -> Sequence[object] | None:
         """The allowed values of a choice (a number's :attr:`NumberField.options`, a dropdown's keys).
 
         Args:
@@ -176,13 +185,17 @@ class ControlValues:
         """
         if name in self.fields:
             return self.fields[name].options
+        return self._choices(name)
+
+    def _choices(self, name: str) -> Sequence[object]:
+        """The allowed values of a control that is not a number: a switch's, a dropdown's keys."""
         if name in SWITCHES:
             return (False, True)
         return {"model": self.model_options, "corpus": self.corpus_options, "fit": self.fit_options,
                 "accelerator": list(self.accelerator_names), "recompute": RECOMPUTE,
                 "precision": PRECISIONS}[name]
 
-    def parse(self, name: str, value):
+    def parse(self, name: str, value: object) -> Any:
         """The value ``value`` (typed text or a number, a choice's key, a switch's bool) means for control ``name``.
 
         Args:
@@ -204,11 +217,11 @@ class ControlValues:
             if not isinstance(value, bool):
                 raise InputError(name, "on or off (True or False)", value)
             return value
-        if value not in self.options(name):
-            raise InputError(name, "", detail=f"{value!r} is not one of {', '.join(map(str, self.options(name)))}")
+        if value not in self._choices(name):
+            raise InputError(name, "", detail=f"{value!r} is not one of {', '.join(map(str, self._choices(name)))}")
         return value
 
-    def set(self, name: str, value) -> None:
+    def set(self, name: str, value: object) -> None:
         """Set one control as a person would, and make the moves that keep the others valid.
 
         ``model`` loads that model's architecture (:meth:`load_model`).
@@ -229,12 +242,12 @@ class ControlValues:
         if v != old:
             self._follow(name)
 
-    def _put(self, name: str, value) -> None:
+    def _put(self, name: str, value: object) -> None:
         """Set a value as a loaded plan or model gives it (checked, but no coupled move; ``None`` is the plan's
         own "not given", e.g. an MFU left to the default or to ``achieved_tflops``)."""
         self.values[name] = None if value is None else self.parse(name, value)
 
-    def _put_choice(self, name: str, options, value) -> None:
+    def _put_choice(self, name: str, options: Iterable[float], value: object) -> None:
         """New allowed values for a numeric choice, and its value among them."""
         self.fields[name].options = tuple(options)
         self._put(name, value)
@@ -304,12 +317,12 @@ class ControlValues:
                                  f"multiple of the kv heads ({fmt_int(v['kv_heads'])})"),
                                 ("pp", divisors(v["layers"]), f"a divisor of the layers ({fmt_int(v['layers'])})")):
             self.fields[name].why = why
-            if list(opts) != list(self.fields[name].options) or v[name] not in opts:
+            if list(opts) != list(self.fields[name].options or ()) or v[name] not in opts:
                 self._put_choice(name, opts, closest(opts, v[name]))
         if v["layout"] and v["gpus"] != v["data_parallel"] * v["tp"] * v["pp"]:
             self._put("gpus", v["data_parallel"] * v["tp"] * v["pp"])
 
-    def inactive(self) -> set[str]:
+    def inactive(self) -> builtins.set[str]:   # builtins: the class's own set() is a method
         """The controls that do not count now (shown greyed out): a derived head dim, the dense width of an
         all-MoE model, the size of a named corpus, prior tokens without continued pretraining, and the GPUs
         a layout derives.
@@ -359,9 +372,9 @@ class ControlValues:
         if base.num_experts > 0:
             self._put("experts", a.num_experts)
             self._top_k_range(a.num_experts)
-            for key, value in (("top_k", a.experts_per_token), ("expert_size", a.moe_intermediate_size),
-                               ("shared_experts", a.num_shared_experts)):
-                self._put(key, value)
+            for key, moe_value in (("top_k", a.experts_per_token), ("expert_size", a.moe_intermediate_size),
+                                   ("shared_experts", a.num_shared_experts)):
+                self._put(key, moe_value)
         self._note_dense(a)
         self._layout_bounds()
 
@@ -378,6 +391,7 @@ class ControlValues:
             InputError: the values make no valid architecture.
         """
         b, v = self.base, self.values
+        assert b is not None, "no base model"   # load_model sets it; WorkbookState opens a plan in __init__
         values = {"num_layers": v["layers"], "hidden_size": v["hidden"], "num_heads": v["heads"],
                   "num_kv_heads": v["kv_heads"], "intermediate_size": v["intermediate"], "vocab_size": v["vocab"],
                   "tied_embeddings": v["tied"], "gated_mlp": v["gated"]}
@@ -403,6 +417,7 @@ class ControlValues:
             InputError: the values make no valid architecture.
         """
         b, a = self.base, self.architecture()
+        assert b is not None, "no base model"   # architecture() refuses first
         out = []
         for field, label in FIELD_LABELS.items():
             if hasattr(b, field) and field in b.inputs() and getattr(b, field) != getattr(a, field):

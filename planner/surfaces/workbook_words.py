@@ -39,7 +39,7 @@ def in_control_words(message: str) -> str:
     return message
 
 
-def user_path(path) -> Path:
+def user_path(path: str | os.PathLike[str]) -> Path:
     """A path the person typed, as they mean it.
 
     Args:
@@ -47,7 +47,7 @@ def user_path(path) -> Path:
 
     Returns:
         ``~`` expanded; a relative path taken from the folder the workbook was launched from
-        (:data:`WORKDIR_ENV`), else from the kernel's working directory.
+            (:data:`WORKDIR_ENV`), else from the kernel's working directory.
 
     Raises:
         InputError: (field ``plan file``) a path no file system accepts (a NUL byte).
@@ -58,7 +58,7 @@ def user_path(path) -> Path:
     return p if p.is_absolute() or not base else Path(base) / p
 
 
-def shown_path(path) -> str:
+def shown_path(path: str | os.PathLike[str]) -> str:
     """A path as the workbook shows it: as the person typed it (never re-rooted at the kernel's folder).
 
     Args:
