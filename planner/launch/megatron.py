@@ -285,7 +285,7 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
         arch = Architecture(num_layers=L, hidden_size=h, num_heads=a, num_kv_heads=kv, head_dim=head_dim,
                             intermediate_size=ffn, vocab_size=padded, tied_embeddings=not untied,
                             gated_mlp=swiglu, norm="layer" if norm == "LayerNorm" else "rms", qk_norm=qk_norm,
-                            qkv_bias=qkv_bias, o_bias=bias, mlp_bias=bias, max_positions=max_pos,
+                            qkv_bias=qkv_bias, o_bias=bias, mlp_bias=bias, max_positions=max_pos or 0,
                             family="megatron-gpt", name=src.path.stem)
     except Exception as e:  # an InputError about a dimension: name the argument it came from
         if isinstance(e, InputError):

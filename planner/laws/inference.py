@@ -83,8 +83,8 @@ def _search(f: Fit, target: FloatArray, inference: FloatArray, w_train: float, w
     uu = None if u is None else u[:, None]
 
     def objective(n: FloatArray) -> FloatArray:
-        total: FloatArray = (w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu))
-                             + w_inf * _inference_flops(n, ii))
+        total: FloatArray = np.asarray(w_train * _training_flops(n, _tokens_for_loss(f, n, tt, uu))
+                                       + w_inf * _inference_flops(n, ii), dtype=float)
         return total
 
     if u is None:
@@ -132,7 +132,8 @@ def inference_optimal_params(flops: Any, inference_tokens: Any, fit: FitLike = N
     corpus = None if u is None else ub
     n = np.where(ib > 0, _search(f, target, ib, 1.0, 1.0, n0, corpus), n0)   # no inference: the optimum itself
     d = np.where(ib > 0, _tokens_for_loss(f, n, target, corpus), d0)
-    return like(n.reshape(shape), c, i, u), like(d.reshape(shape), c, i, u)
+    given = (c, i) if u is None else (c, i, u)   # the inputs whose shape (or Series index) the results follow
+    return like(n.reshape(shape), *given), like(d.reshape(shape), *given)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class Runs:
     @property
     def flops(self) -> FloatArray:
         """Training compute of each run, C = 6·N·D (:func:`planner.training.compute.training_flops`)."""
-        out: FloatArray = training_flops(self.params, self.tokens)
+        out: FloatArray = np.asarray(training_flops(self.params, self.tokens), dtype=float)
         return out
 
     def to_frame(self) -> Any:  # a pandas DataFrame (pandas has no type information here)

@@ -237,7 +237,7 @@ def _flops_for_gpu_hours(hours: float, plan: Plan) -> float:
     speed = plan.speed
     if "achieved_tflops" in speed:
         return hours * 3600.0 * speed["achieved_tflops"] * 1e12
-    return hours / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"])
+    return float(hours / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"]))
 
 
 def _tokens_needed(n: float, target: float, unique: float | None) -> float | npt.NDArray[np.float64]:

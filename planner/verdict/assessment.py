@@ -69,7 +69,9 @@ class Assessment:
         p = self.plan
         if p.parallelism is None:
             return None
-        return memory_estimate(p.model if p.model is not None else p.params, p.parallelism, p.accelerator)
+        model = p.model if p.model is not None else p.params
+        assert model is not None  # a plan has an architecture or a parameter count (Plan validates it)
+        return memory_estimate(model, p.parallelism, p.accelerator)
 
     @cached_property
     def science(self) -> PlanAdvice:
@@ -176,8 +178,8 @@ def assess_plan(plan: Plan) -> Assessment:
         n_compute = counts.get("active") if counts.is_moe else counts.total   # names the top-k when unknown
         a = plan.model
         attention_known = b.seq_len is not None
-        attn = attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
-                                         plan.causal_attention_halving) if attention_known else 0.0
+        attn = (attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
+                                          plan.causal_attention_halving) if b.seq_len is not None else 0.0)
     else:
         assert plan.params is not None   # a Plan has an architecture or N, exactly one
         counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False

@@ -258,6 +258,7 @@ def ratio(tokens: Numbers, params: Numbers) -> float | npt.NDArray[np.float64]:
     n = validate.quantity("params", params, minimum=1)
     if any_array(d, n):
         return like(d / n, tokens, params)
+    assert not isinstance(d, np.ndarray) and not isinstance(n, np.ndarray)  # any_array: both are scalars
     exact = Fraction(d) / Fraction(n)
     f = float(exact)
     return f if Fraction(f) <= exact else math.nextafter(f, 0.0)
@@ -291,7 +292,8 @@ def tokens_to_target(params: Numbers, target: float = OPTIMAL_LINE,
     t = validate.positive_real("target", target)
     prior = validate.quantity("prior_tokens", prior_tokens, minimum=0)
     if any_array(n, prior):
-        return like(_tokens_needed(n, t, prior), params, prior_tokens)
+        return cast("npt.NDArray[np.float64]", like(_tokens_needed(n, t, prior), params, prior_tokens))
+    assert not isinstance(n, np.ndarray) and not isinstance(prior, np.ndarray)  # any_array: both are scalars
     return max(math.ceil(_exact(t) * _exact(n) - _exact(prior)), 0)
 
 
@@ -326,8 +328,10 @@ def steps_to_target(params: Numbers, tokens_per_step: Numbers, target: float = O
     tps = validate.count("tokens_per_step", tokens_per_step, vector=True)
     need = tokens_to_target(params, target, prior_tokens)
     if any_array(need, tps):
-        return like(steps_for_tokens(need, tps), params, tokens_per_step, prior_tokens)
-    return steps_for_tokens(need, tps)
+        return cast("npt.NDArray[np.float64]", like(steps_for_tokens(need, tps), params, tokens_per_step,
+                                                     prior_tokens))
+    assert not isinstance(need, np.ndarray) and not isinstance(tps, np.ndarray)  # any_array: both are scalars
+    return int(steps_for_tokens(need, tps))
 
 
 def _judged_tokens(d: int, prior: int, unique: float | None) -> float:

@@ -19,7 +19,7 @@ from ..laws.registry import fit as get_fit
 from ..model.architecture import Architecture
 from ..model.params import PARAM_KINDS
 from ..training.budget import Budget
-from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerator
+from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, Accelerator, accelerator
 from ..training.corpus import corpus_tokens
 from ..training.parallelism import Parallelism
 from .gate import Thresholds
@@ -143,7 +143,7 @@ class Plan:
         return {"mfu": DEFAULT_MFU if self.mfu is None else self.mfu}
 
     @property
-    def hardware(self) -> dict[str, Any]:
+    def hardware(self) -> Accelerator:
         """The accelerator's row (key, name, peak TFLOP/s)."""
         return accelerator(self.accelerator)
 

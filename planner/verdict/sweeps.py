@@ -68,6 +68,7 @@ def _axis(name: str, value: Any) -> npt.NDArray[Any]:
     if hasattr(value, "to_numpy"):
         value = value.to_numpy()
     raw = np.asarray(value)
+    checked: int | float | npt.NDArray[Any]
     if name in _WHOLE:
         checked = validate.count(name, raw, vector=True)
     else:
@@ -178,7 +179,7 @@ def sweep(params: Any, tokens: Any = None, *, steps: Any = None, tokens_per_step
     u = None
     if "unique_tokens" in arrays:
         u = f(arrays["unique_tokens"])
-        eff = effective_tokens(d, u)
+        eff = np.asarray(effective_tokens(d, u))
         repeats = d > u
         if repeats.any():
             judged = np.where(repeats, pf + eff, judged)
@@ -191,9 +192,9 @@ def sweep(params: Any, tokens: Any = None, *, steps: Any = None, tokens_per_step
     to_line = need if u is None else _tokens_to_line(nf, pf, u, need, t, 1.0)
     out.update(tokens=d, ratio=ratio, raw_ratio=raw,
                level=pd.Categorical.from_codes(codes, categories=list(LEVELS), ordered=True),
-               blocked=codes < 2, tokens_to_optimal=to_line, flops=training_flops(nf, d))
+               blocked=codes < 2, tokens_to_optimal=to_line, flops=np.asarray(training_flops(nf, d)))
     if tps is not None:
-        out["steps_to_optimal"] = (steps_for_tokens(need, f(tps)) if u is None
+        out["steps_to_optimal"] = (np.asarray(steps_for_tokens(need, f(tps))) if u is None
                                    else _tokens_to_line(nf, pf, u, need, t, f(tps)) / f(tps))
         if u is not None:   # whole steps cannot reach it within 16 epochs: unreachable, as the gate says
             out["tokens_to_optimal"] = np.where(np.isnan(out["steps_to_optimal"]), np.nan, out["tokens_to_optimal"])

@@ -144,14 +144,15 @@ def activation_widths(a: Architecture) -> dict[str, Any] | None:
     if getattr(a, "is_mla", False):  # K is decompressed to every head; V has its own width
         ev = getattr(a, "v_head_dim", None) or e
         kw.update(kv_width=a.num_heads * e, v_width=a.num_heads * ev,
-                  latent_width=(getattr(a, "q_lora_rank", None) or 0) + a.kv_lora_rank + (a.qk_rope_head_dim or 0))
+                  latent_width=(getattr(a, "q_lora_rank", None) or 0) + (a.kv_lora_rank or 0)
+                  + (a.qk_rope_head_dim or 0))
     return kw
 
 
 def _moe_widths(a: Architecture) -> dict[str, Any]:
     """An MoE layer's expert counts and widths as :func:`layer_activations` takes them."""
     shared = getattr(a, "num_shared_experts", 0) or 0
-    shared_f = ((getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size) * shared
+    shared_f = ((getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size or 0) * shared
                 if shared else 0)
     return dict(num_experts=a.num_experts, experts_per_token=a.experts_per_token,
                 expert_ffn=a.moe_intermediate_size, shared_ffn=shared_f)
