@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..format import fmt_ratio
+from ..lines import OPTIMAL_LINE
 from ..training.corpus import WASTED_EPOCHS, effective_tokens
 from ..verdict.assessment import Assessment
 from ..verdict.gate import LEVELS, ratio
@@ -237,8 +238,10 @@ class PlanChart:
                 ax.annotate(row["model"], (row["params_N"], row["tokens_D"]), fontsize=8, xytext=(dx, dy),
                             textcoords="offset points", ha=ha, color="#424242",
                             bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7))
-        # D = 20·N is a straight line on log–log axes: axline spans the whole panel whatever the limits.
-        self._opt_line: AxLine = ax.axline((1.0, 20.0), (10.0, 200.0), color="#212121", lw=1.1, label="D = 20·N")
+        # D = 20·N is a straight line on log–log axes: axline spans the whole panel whatever the limits (the plan's
+        # own optimal line replaces the default on each update).
+        self._opt_line: AxLine = ax.axline((1.0, OPTIMAL_LINE), (10.0, 10 * OPTIMAL_LINE), color="#212121", lw=1.1,
+                                           label=f"D = {OPTIMAL_LINE:g}·N")
         (self._plan_point,) = ax.plot([], [], "*", ms=17, color=PLAN_COLOUR, mec="black", mew=1.0, zorder=6,
                                       label="this plan")
         ax.set_xlabel("parameters N")

@@ -46,7 +46,7 @@ from ..model.families import from_hf_config
 from ..model.params import count_params
 from ..model.shapes import SHAPE_RULES, ShapeCandidate, propose_shapes
 from ..training.budget import steps_for_tokens
-from ..training.compute import gpu_hours
+from ..training.compute import gpu_hours, training_flops
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from ..training.memory import memory_estimate
 from ..training.parallelism import Parallelism
@@ -248,15 +248,15 @@ def _tokens_needed(n: float, target: float, unique: float | None) -> float | npt
 
 def _largest_params(target: float, unique: float | None, max_epochs: float, flops: float) -> float:
     """The largest N with judged tokens >= target·N inside ``flops`` (6·N·D) and ``max_epochs`` of the corpus."""
-    caps = [math.sqrt(flops / (6.0 * target))] if unique is None else []
+    caps = [math.sqrt(flops / training_flops(target, 1.0))] if unique is None else []  # N with 6·N·(target·N) = C
     if unique is not None:
         caps.append(effective_tokens(max_epochs * unique, unique) / target)   # the corpus within max_epochs
         # compute: 6·N·D(N) grows with N; bisect on log N below the corpus cap
         lo, hi = 1.0, caps[0]
-        if 6.0 * hi * float(_tokens_needed(hi, target, unique)) > flops:
+        if training_flops(hi, float(_tokens_needed(hi, target, unique))) > flops:
             for _ in range(200):
                 mid = math.sqrt(lo * hi)
-                if 6.0 * mid * float(_tokens_needed(mid, target, unique)) <= flops:
+                if training_flops(mid, float(_tokens_needed(mid, target, unique))) <= flops:
                     lo = mid
                 else:
                     hi = mid
@@ -526,7 +526,7 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout: Parall
             shape, arch = _smallest_sane(base, o.params)
         fresh = dict(budget={"prior_tokens": 0})
         n_flops = o.params if shape is None else shape.active   # the N the FLOPs use: spend the same budget
-        p = _with_steps(base, min(o.tokens, flops / (6.0 * n_flops)), True, model=arch,
+        p = _with_steps(base, min(o.tokens, flops / training_flops(n_flops, 1.0)), True, model=arch,
                         params=None if arch is not None else max(1, int(o.params)),
                         name=f"{plan.name}: data-constrained optimum", **fresh)
         a = assess_plan(p)
