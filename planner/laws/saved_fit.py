@@ -16,7 +16,6 @@ Paths go through :mod:`planner.files` (regular files only, at most 16 MiB, never
 
 from __future__ import annotations
 
-import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -54,16 +53,8 @@ def write(path: str | Path, doc: dict[str, Any]) -> Path:
             file cannot be written.
     """
     import tomli_w
-    path = files.checked_path(path, "save", error=lambda f, p: InputError(f, "a writable file path", detail=p))
-    try:
-        if path.exists() and not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the write forever
-            raise InputError("save", "a writable file path",
-                             detail=f"{files.display(path)} exists and is not a regular file")
-        path.write_text(tomli_w.dumps(doc), encoding="utf-8")
-    except OSError as e:
-        raise InputError("save", "a writable file path",
-                         detail=f"cannot write {files.display(path)}: {e.strerror or e}") from None
-    return path
+    return files.write_text(path, tomli_w.dumps(doc), "save",
+                            error=lambda field, problem: InputError(field, "a writable file path", detail=problem))
 
 
 def read(path: str | Path) -> tuple[dict[str, Any], dict[str, float]]:

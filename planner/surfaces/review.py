@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .. import files
 from ..datafiles import DATA_DIR, REVIEW_NOTEBOOK
 from ..errors import InputError
 from ..format import fmt_ratio
@@ -143,11 +144,10 @@ def check_output(output: str | os.PathLike[str], *, overwrite: bool = False) -> 
         InputError: (field ``output``) naming what is wrong: not ``.html``, a directory, no such folder, a folder
             that cannot be written, or an existing file without ``overwrite``.
     """
-    out = Path(output)
-    if out.suffix.lower() not in (".html", ".htm"):
+    if Path(str(output)).suffix.lower() not in (".html", ".htm"):
         raise InputError("output", "", detail=f"must be an .html file, got {str(output)!r}")
-    if out.is_dir():
-        raise InputError("output", "", detail=f"{output} is a directory, not a file")
+    out = files.check_writable(output, "output", error=lambda field, problem: InputError(field, "", detail=problem),
+                               overwrite=True)  # a bad path, a directory, a FIFO or device: refused by the one rule
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise InputError("output", "", detail=f"the folder {parent} does not exist")
@@ -212,5 +212,4 @@ def render_review(plan_path: str | os.PathLike[str], output: str | os.PathLike[s
                             extra_loaders=[jinja2.DictLoader({"planner_review.html.j2": _OFFLINE_TEMPLATE})])
     exporter.template_file = "planner_review.html.j2"
     body, _ = exporter.from_notebook_node(nb)
-    out.write_text(body, encoding="utf-8")
-    return out
+    return files.write_text(out, body, "output", error=lambda field, problem: InputError(field, "", detail=problem))

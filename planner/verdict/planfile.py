@@ -275,7 +275,6 @@ def save_plan(plan: Plan, path: str | os.PathLike[str], *, overwrite: bool = Fal
         ...
         planner.errors.PlanFileError: plan: ... exists; pass overwrite=True to replace it
     """
-    checked_path(path, "plan", error=PlanFileError)
     doc = plan_to_dict(plan)
     return write_text(path, tomli_w.dumps(doc), "plan", error=PlanFileError,
                       overwrite=validate.flag("overwrite", overwrite))
