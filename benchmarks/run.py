@@ -213,6 +213,36 @@ def bench_workbook(moves: int = 40) -> dict:
             / float(np.median(total))}
 
 
+# ---- 5. memory: one estimate, and a sweep of 10^4 layouts ---------------------------------------
+
+def bench_memory() -> dict:
+    """One memory estimate (with and without the fix search) and `memory_sweep` over 10,000 layouts, each against
+    a baseline in the same run: building (validating) the layout the estimate is given, and the bare activation
+    formula over the same grid."""
+    import numpy as np
+
+    import planner
+    from planner.training.memory import layer_activations, memory_sweep
+    arch, moe = planner.architecture("llama-3-8b"), planner.architecture("mixtral-8x7b-v0.1")
+    fits = planner.Parallelism(micro_batch=2, seq_len=8192, gpus=8, fsdp="full", recompute="selective",
+                               flash_attention=True, framework="torchtitan")
+    misfit = planner.Parallelism(micro_batch=4, seq_len=2048, gpus=1)
+    one = timeit(lambda: planner.memory_estimate(arch, fits, "h100-sxm"), repeat=7, number=200) / 200
+    fix = timeit(lambda: planner.memory_estimate(moe, misfit, "a100-80gb"), repeat=5, number=10) / 10
+    count = timeit(lambda: planner.Parallelism(micro_batch=2, seq_len=8192, gpus=8, fsdp="full",
+                                               recompute="selective", flash_attention=True, framework="torchtitan"),
+                   repeat=7, number=200) / 200
+    axes = dict(micro_batch=list(range(1, 26)), tp=[1, 2, 4, 8], pp=[1, 2, 4, 8, 16], dp=[1, 2, 4, 8, 16],
+                recompute=["none", "selective", "full"], zero=[0, 1, 3])
+    grid = int(np.prod([len(v) for v in axes.values()]))
+    sweep = timeit(lambda: memory_sweep(arch, planner.Parallelism(seq_len=4096, flash_attention=True), **axes,
+                                        accelerator="h100-sxm"), repeat=3)
+    b = np.repeat(np.arange(1, 26), grid // 25).astype(float)
+    formula = timeit(lambda: layer_activations(b, 4096, 4096, 32, tp=np.resize([1.0, 2, 4, 8], grid)), repeat=7)
+    return {"estimate_s": one, "estimate_with_fix_s": fix, "layout_s": count, "sweep_layouts": grid,
+            "sweep_s": sweep, "formula_s": formula}
+
+
 # ---- report -------------------------------------------------------------------------------------
 
 def table(results: dict) -> str:
@@ -251,6 +281,14 @@ def table(results: dict) -> str:
                  f"readout ready after {100 * w['readout_share_of_update']:.1f}% "
                  f"of the update | readout p95 ≤ 150 ms | "
                  f"{'yes' if w['compute']['p95_ms'] + w['readout_html']['p95_ms'] <= 150 else 'no'} |")
+    m = results["memory"]
+    lines.append(f"| one memory estimate (Llama-3-8B, FSDP 8, on an H100) | {m['estimate_s'] * 1e3:.2f} ms; with the "
+                 f"fix search (Mixtral on one A100) {m['estimate_with_fix_s'] * 1e3:.1f} ms | building its layout "
+                 f"(validated): {m['layout_s'] * 1e3:.3f} ms | {m['estimate_s'] / m['layout_s']:.0f}× | ≤ 1 ms | "
+                 f"{'yes' if m['estimate_s'] <= 1e-3 else 'no'} |")
+    lines.append(f"| `memory_sweep` over {m['sweep_layouts']:,} layouts | {m['sweep_s'] * 1e3:.0f} ms | the bare "
+                 f"activation formula on the same grid: {m['formula_s'] * 1e3:.1f} ms | "
+                 f"{m['sweep_s'] / m['formula_s']:.0f}× | ≤ 1 s | {'yes' if m['sweep_s'] <= 1 else 'no'} |")
     return "\n".join(lines)
 
 
@@ -260,7 +298,7 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true", help="rewrite the results block of benchmarks/README.md")
     args = ap.parse_args(argv)
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "params": bench_params(args.hf_python),
-               "sweep": bench_sweep(), "import": bench_import(), "workbook": bench_workbook()}
+               "sweep": bench_sweep(), "import": bench_import(), "workbook": bench_workbook(), "memory": bench_memory()}
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n")

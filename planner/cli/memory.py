@@ -12,21 +12,23 @@ from ..format import fmt_gib, fmt_int
 from ..model.architecture import Architecture
 from ..model.catalog import architecture
 from ..surfaces.memory_text import memory_rows
+from ..training.frameworks import FRAMEWORKS
 from ..training.memory import memory_estimate
 from ..training.memory.result import MemoryEstimate
-from ..training.parallelism import OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
+from ..training.parallelism import LOSSES, OFFLOAD, OPTIMIZERS, PRECISIONS, RECOMPUTE, Parallelism
 from .common import EXIT_BLOCKED, EXIT_OK, Subparsers, UsageError
 from .launch import add_launch_options, read_from_options
 
-_VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "fsdp", "gpus", "overhead", "recompute",
-           "precision", "optimizer")
+_VALUES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "cp", "etp", "vpp", "micro_batches", "zero", "fsdp",
+           "gpus", "overhead", "recompute", "recompute_layers", "precision", "optimizer", "framework", "loss",
+           "offload")
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The layout fields the options set (flags only when switched on)."""
     # Any: the options as typed, before Parallelism validates them
     kw = {k: getattr(args, k) for k in _VALUES if getattr(args, k) is not None}
-    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads") if getattr(args, k)})
+    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads", "compile", "fp8") if getattr(args, k)})
     if args.dropout is not None:
         kw["dropout"] = args.dropout
     if args.no_master_weights:
@@ -119,8 +121,8 @@ def cmd_memory(args: argparse.Namespace) -> int:
         _print(est, name)
     if args.require_fit and est.fits is False:
         assert est.capacity is not None   # a misfit is measured against a capacity
-        print(f"planner: does not fit: {fmt_gib(est.total)} per GPU against {fmt_gib(est.capacity)} (--require-fit)",
-              file=sys.stderr)
+        print(f"planner: does not fit: {fmt_gib(est.total)} ± {est.band:.0%} per GPU against {fmt_gib(est.capacity)} "
+              "(--require-fit)", file=sys.stderr)
         return EXIT_BLOCKED
     if args.require_fit and est.fits is None:
         print("planner: warning: the fit cannot be confirmed: the activations are unknown", file=sys.stderr)
@@ -143,24 +145,38 @@ def register(sub: Subparsers) -> None:
     sm.add_argument("--micro-batch", help="sequences per GPU per forward pass (required without --launch-config)")
     sm.add_argument("--seq-len", help="tokens per sequence (required without --launch-config)")
     sm.add_argument("--tp", help="tensor-parallel degree (divides the heads; default 1)")
-    sm.add_argument("--pp", help="pipeline-parallel degree (divides the layers; default 1)")
+    sm.add_argument("--pp", help="pipeline-parallel degree (default 1); uneven layer counts are split as the "
+                                 "framework splits them (the embedding and the head count as a layer each)")
+    sm.add_argument("--vpp", help="virtual pipeline stages per GPU (interleaved 1F1B; default 1)")
+    sm.add_argument("--micro-batches", help="micro-batches per step per pipeline (default: at least --pp)")
+    sm.add_argument("--cp", help="context-parallel degree: each sequence split over CP GPUs (default 1)")
     sm.add_argument("--sp", action="store_true", help="sequence parallelism (with TP)")
     sm.add_argument("--dp", help="data-parallel degree (default: GPUs / (TP × PP), else 1)")
-    sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts and DP)")
+    sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts and DP × CP)")
+    sm.add_argument("--etp", help="expert tensor-parallel degree (MoE; default: --tp)")
     sm.add_argument("--zero", help="ZeRO stage 0, 1, 2 or 3 (default 0)")
     sm.add_argument("--fsdp", help="FSDP sharding instead of --zero: full (= ZeRO-3) or grad-op (= ZeRO-2)")
-    sm.add_argument("--recompute", help=f"activation recompute: {', '.join(RECOMPUTE)} (default none)")
+    sm.add_argument("--recompute", help=f"activation recompute: {', '.join(RECOMPUTE)} (default none); what "
+                                        "selective keeps follows --framework")
+    sm.add_argument("--recompute-layers", help="with --recompute full: layers per stage recomputed (default all)")
+    sm.add_argument("--framework", help=f"the training stack whose memory behaviour to follow: "
+                                        f"{', '.join(FRAMEWORKS)} (default pytorch; a launch file sets its own)")
+    sm.add_argument("--loss", help=f"how the loss holds the logits: {', '.join(LOSSES)} (default: the framework's)")
+    sm.add_argument("--compile", action="store_true", help="torch.compile (fuses each layer and the loss's cast)")
+    sm.add_argument("--fp8", action="store_true", help="float8 matmuls (their weight casts are counted)")
+    sm.add_argument("--offload", help=f"what lives in CPU memory: {', '.join(OFFLOAD)} (default none)")
     sm.add_argument("--flash-attention", action="store_true", help="no s² attention scores are stored")
     sm.add_argument("--precision", help=f"{', '.join(PRECISIONS)} (default bf16-mixed)")
     sm.add_argument("--optimizer", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
     sm.add_argument("--no-master-weights", action="store_true", help="no fp32 master copy in mixed precision")
-    sm.add_argument("--fp32-grads", action="store_true", help="Megatron-style fp32 gradient buffers")
+    sm.add_argument("--fp32-grads", action="store_true", help="fp32 gradient buffers (Megatron's default)")
     sm.add_argument("--dropout", action=argparse.BooleanOptionalAction, default=None,
                     help="the model trains with dropout (its masks are stored); default: as the config's dropout "
                          "rates say (transformers' defaults included: GPT-2's 0.1) or the launch file")
-    sm.add_argument("--overhead", help="framework allowance per GPU in bytes (default 2 GiB = 2147483648)")
+    sm.add_argument("--overhead", help="bytes per GPU outside PyTorch's allocator: CUDA context, NCCL (default 1 GiB "
+                                       "= 1073741824)")
     sm.add_argument("--accelerator", help="key or name from data/accelerators.csv: adds capacity and the fit")
-    sm.add_argument("--gpus", help="number of GPUs (must equal DP × TP × PP)")
+    sm.add_argument("--gpus", help="number of GPUs (must equal DP × TP × PP × CP)")
     sm.add_argument("--require-fit", action="store_true", help="exit 1 when it does not fit the accelerator")
     sm.add_argument("--json", action="store_true", help="print a JSON object (bytes per GPU)")
     add_launch_options(sm)

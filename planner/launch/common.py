@@ -63,7 +63,7 @@ class LaunchConfig:
     ``assumed`` the values it did not state; ``parallelism`` holds the layout in the names of
     :class:`planner.training.parallelism.Parallelism` (``micro_batch``, ``seq_len``, ``tp``,
     ``pp``, ``dp``, ``sp``, ``zero`` or ``fsdp``, ``precision``, ``recompute``, ``fp32_grads``,
-    ``master_weights``) plus ``cp``, the context-parallel degree, when the framework has one.
+    ``master_weights``, ``cp``, ``framework``, ``compile``, ``fp8``, ``offload``, ...) that the file states.
     """
 
     path: Path
@@ -80,13 +80,9 @@ class LaunchConfig:
     def layout(self) -> Parallelism:
         """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).
 
-        Raises :class:`InputError` for a layout that model has no place for (context parallelism > 1).
+        Raises :class:`InputError` for an inconsistent layout (naming the field).
         """
-        kw = dict(self.parallelism)
-        cp = kw.pop("cp", 1)
-        if cp > 1:
-            raise InputError("cp", "1 for a memory estimate (context parallelism is not modelled)", cp)
-        return Parallelism(**{k: v for k, v in kw.items() if v is not None})
+        return Parallelism(**{k: v for k, v in self.parallelism.items() if v is not None})
 
     def to_toml(self) -> str:
         """The plan document as TOML text that :func:`planner.load_plan` reads back."""

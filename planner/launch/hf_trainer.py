@@ -215,7 +215,16 @@ def _deepspeed(src: Source, value: Any, micro: int, accum: int, world: int) -> d
         raise ds_src.error(prefix + "zero_optimization.stage", f"must be 0, 1, 2 or 3, got {validate.shown(stage)}")
     src.read.append(FieldRead(f"{ds_src.path.name}:zero_optimization.stage", stage, ds_src.line("stage"),
                               "parallelism.zero"))
-    out: dict[str, Any] = {"zero": stage}
+    out: dict[str, Any] = {"zero": stage, "framework": "deepspeed"}
+    offload = "none"
+    for key, level in (("offload_optimizer", "optimizer"), ("offload_param", "params")):
+        section = zero.get(key)
+        if isinstance(section, dict) and section.get("device") in ("cpu", "nvme"):
+            offload = level
+            src.read.append(FieldRead(f"{ds_src.path.name}:zero_optimization.{key}.device", section["device"],
+                                      ds_src.line(key), "parallelism.offload"))
+    if offload != "none":
+        out["offload"] = offload
     for k in ("bf16", "fp16"):
         section = ds.get(k, {})
         if not isinstance(section, dict):

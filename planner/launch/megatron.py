@@ -342,11 +342,23 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                                   "parallelism.dropout"))
         except InputError as e:
             raise src.error(key, e.problem) from None
+    # flash attention: --use-flash-attn, or an attention backend that uses a fused kernel (auto picks flash or fused)
+    backend = choice("--attention-backend", ("auto", "flash", "fused", "unfused", "local"))
+    flash = "--use-flash-attn" in args or backend in ("auto", "flash", "fused")
+    # interleaved virtual stages (with PP) and the layers recomputed per stage (with full recompute), as stated
+    extra = {key: num(name, f"parallelism.{key}") for name, key in (
+        ("--virtual-pipeline-model-parallel-size", "vpp"), ("--recompute-num-layers", "recompute_layers"))
+        if name in args}
+    if recompute != "full":
+        extra.pop("recompute_layers", None)
+    if pp == 1:
+        extra.pop("vpp", None)
     # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)
     src.parallelism.update(dropout=any(r > 0 for r in rates), micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp,
                            sp="--sequence-parallel" in args,
                            zero=1 if "--use-distributed-optimizer" in args else 0, precision=prec,
-                           recompute=recompute or "none", fp32_grads=prec != "fp32")
+                           recompute=recompute or "none", fp32_grads=prec != "fp32", framework="megatron",
+                           flash_attention=flash or None, **extra)
     return src.result({
         "name": src.path.stem,
         "description": f"Read from the Megatron-LM launch file {src.path.name}",

@@ -20,6 +20,7 @@ from ..datafiles import lookup
 from ..errors import UnknownModelError
 from ..files import display
 from ..model.architecture import Architecture
+from ..model.catalog import architecture
 from .common import (
     LaunchConfig,
     Source,
@@ -143,6 +144,21 @@ def _model(src: Source, name: str, flavor: str) -> dict[str, Any]:
     raise src.error("model.flavor", f"{display(f'{name}/{flavor}')} is not known to the planner; known: {known}")
 
 
+def _compile_and_float8(src: Source, flat: dict[str, Any]) -> dict[str, Any]:
+    """``compile`` (``compile.enable``, older ``training.compile``) and ``fp8`` (a float8 converter) as stated."""
+    out: dict[str, Any] = {}
+    for key in ("compile.enable", "training.compile"):
+        if key in flat:
+            if not isinstance(flat[key], bool):
+                raise src.error(key, f"must be true or false, got {validate.shown(flat[key])}")
+            out["compile"] = src.took(key, flat[key], "parallelism.compile")
+    converters = flat.get("model.converters")
+    if isinstance(converters, list) and any("float8" in str(c) for c in converters):
+        src.took("model.converters", converters, "parallelism.fp8")
+        out["fp8"] = True
+    return out
+
+
 def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per_node: Any = None) -> LaunchConfig:
     """Read a torchtitan TOML job config (see the module docstring).
 
@@ -253,12 +269,27 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     if param_dtype not in ("bfloat16", "float32"):
         raise src.error("training.mixed_precision_param", "must be bfloat16 or float32 (torchtitan's choices), "
                                                           f"got {validate.shown(param_dtype)}")
+    recompute = {"memory_budget": "selective"}.get(mode, mode)
+    option = flat.get("activation_checkpoint.selective_ac_option", "op")
+    per_layer: dict[str, Any] = {}
+    if mode == "selective" and option != "op":
+        if not (isinstance(option, str) and option.isascii() and option.isdigit() and 1 <= int(option) <= 10**6):
+            raise src.error("activation_checkpoint.selective_ac_option",
+                            f"must be \"op\" or a whole number of layers >= 1, got {validate.shown(option)}")
+        # per-layer checkpointing: every N-th layer is checkpointed whole, the others keep everything
+        layers = (architecture(model["catalog"]).num_layers if "catalog" in model
+                  else int(model["dimensions"]["num_layers"]))
+        stage = -(-layers // degrees["pipeline_parallel_degree"])
+        recompute = "full"
+        src.took("activation_checkpoint.selective_ac_option", option, "parallelism.recompute_layers")
+        per_layer["recompute_layers"] = -(-stage // int(option))   # layers 0, N, 2N, ... of each stage
     src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
                            fsdp="full" if shard > 1 else None,
                            precision=("fp32" if flat.get("training.mixed_precision_param") == "float32"
                                       else "bf16-mixed"),
-                           recompute={"memory_budget": "selective"}.get(mode, mode))
+                           recompute=recompute, framework="torchtitan", flash_attention=True,
+                           **_compile_and_float8(src, flat), **per_layer)
     return src.result({
         "name": src.path.stem,
         "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),

@@ -21,11 +21,20 @@ from typing import Any
 
 from .. import validate
 from ..errors import InputError, PlanFileError
+from .frameworks import FRAMEWORKS, framework
 
 # Values given to a layout (``with_``'s changes; a plan file's table, batch shape and GPU count) are typed ``Any``:
 # they are the user's input before validation, which :class:`Parallelism` does (naming the field it refuses).
 
 RECOMPUTE = ("none", "selective", "full")
+#: How the loss holds the logits: ``fp32-upcast`` (``logits.float()`` then cross-entropy: PyTorch, Hugging
+#: Face, torchtitan), ``fp32-inplace`` (Megatron's vocab-parallel cross-entropy works in place on one fp32
+#: copy), ``chunked`` (a fused linear + cross-entropy kernel never materialises the logits: Liger, Cut
+#: Cross-Entropy).
+LOSSES = ("fp32-upcast", "fp32-inplace", "chunked")
+#: What is moved to CPU memory (ZeRO-Offload, ZeRO-Infinity, FSDP CPUOffload): nothing, the optimizer
+#: state (with the fp32 master copy), or also the sharded parameters.
+OFFLOAD = ("none", "optimizer", "params")
 PRECISIONS = ("bf16-mixed", "fp16-mixed", "fp32")
 OPTIMIZERS = ("adamw", "adamw-8bit", "sgd")
 FSDP = ("full", "grad-op")              # FSDP FULL_SHARD = ZeRO-3, SHARD_GRAD_OP = ZeRO-2
@@ -34,9 +43,10 @@ FSDP_ZERO = {"full": 3, "grad-op": 2}
 #: (8); 8-bit AdamW (bitsandbytes) keeps them in one byte each (2; its per-block scales are ~0.4% of
 #: that and left out); SGD keeps one fp32 momentum buffer (4).
 OPTIMIZER_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4}
-#: Framework overhead allowance per GPU in bytes: CUDA context (~0.5 GiB), communication buffers and
-#: allocator fragmentation. An allowance, not a measurement: change it with ``overhead=``.
-DEFAULT_OVERHEAD = 2 * 2**30
+#: Memory per GPU outside PyTorch's caching allocator, in bytes: the CUDA context (about 0.5 GiB on an
+#: H100), cuBLAS workspaces and NCCL's communicator buffers. It is not in ``torch.cuda.max_memory_reserved``
+#: (what the measured runs report) but it is on the device, so the fit counts it. Change it with ``overhead=``.
+DEFAULT_OVERHEAD = 2**30
 MAX_DEGREE = 1_000_000               # any one parallel degree
 MAX_SEQ = 10**8
 
@@ -53,24 +63,41 @@ class Parallelism:
         tp: tensor-parallel degree (default 1).
         pp: pipeline-parallel degree (default 1).
         dp: data-parallel degree; default: ``gpus / (tp·pp)`` when ``gpus`` is given, else 1.
-        ep: expert-parallel degree (MoE; must divide ``dp`` and the number of experts).
+        ep: expert-parallel degree (MoE; must divide ``dp × cp`` and the number of experts).
+        cp: context-parallel degree (default 1): each sequence is split over ``cp`` GPUs (ring attention); the
+            model states are sharded over ``dp × cp`` as torchtitan and Megatron do.
+        etp: expert tensor-parallel degree (Megatron's ``--expert-tensor-parallel-size``); default None: ``tp``.
+        vpp: virtual pipeline stages per GPU (Megatron's interleaved 1F1B; default 1).
+        micro_batches: micro-batches per optimizer step per pipeline; default None: at least ``pp`` (with
+            fewer, the first stage holds fewer in flight).
         sp: sequence parallelism (Megatron: the norm and dropout activations split over TP too).
         zero: ZeRO stage 0-3 (optimizer states, + gradients, + weights sharded over ``dp``).
         fsdp: ``"full"`` (FULL_SHARD, ZeRO-3) or ``"grad-op"`` (SHARD_GRAD_OP, ZeRO-2); this or ``zero``,
             not both.
-        recompute: ``"none"``, ``"selective"`` (the attention core, Korthikanti et al. 2022) or ``"full"``
-            (each layer's input only).
+        recompute: ``"none"``, ``"selective"`` or ``"full"`` (each layer's input only). What ``"selective"``
+            keeps depends on the framework: the attention core is recomputed (Korthikanti et al. 2022) in
+            Megatron, DeepSpeed and plain PyTorch; torchtitan's op-level policy keeps every other matmul output.
+        recompute_layers: with ``recompute="full"``, how many layers per pipeline stage are recomputed (the rest
+            keep everything: Megatron's ``--recompute-num-layers``, torchtitan's per-layer checkpointing);
+            default None: all of them.
+        framework: the training stack whose memory behaviour to follow, one of :data:`FRAMEWORKS` (default
+            ``"pytorch"``: FSDP or DDP with Hugging Face-style models).
+        loss: how the loss holds the logits, one of :data:`LOSSES`; default None: the framework's.
+        compile: ``torch.compile`` fuses each layer (torchtitan's measured runs: a smaller peak).
+        fp8: float8 matmuls (torchao / Transformer Engine); the weights' fp8 copies are counted.
+        offload: what lives in CPU memory, one of :data:`OFFLOAD` (default ``"none"``).
         flash_attention: no s² attention scores are stored.
         precision: ``"bf16-mixed"``, ``"fp16-mixed"`` (2-byte weights, gradients and activations) or
             ``"fp32"`` (4 bytes each, no master copy).
         optimizer: ``"adamw"``, ``"adamw-8bit"`` or ``"sgd"`` (with momentum).
         master_weights: keep an fp32 master copy of the weights in mixed precision (default True).
-        fp32_grads: Megatron-style fp32 gradient buffers in mixed precision (default False).
+        fp32_grads: fp32 gradient buffers in mixed precision; default None: as the framework does (Megatron
+            accumulates gradients in fp32, the others in the weights' 16 bits).
         dropout: the model trains with dropout, so its masks are stored (Korthikanti's counts assume it;
             Llama-style pretraining does not); default None: as the model says (its config's dropout rates,
             :attr:`Architecture.dropout <planner.Architecture>`; none for a bare parameter count).
-        overhead: bytes per GPU allowed for the framework (default :data:`DEFAULT_OVERHEAD`).
-        gpus: the number of GPUs, optional; when given, ``dp × tp × pp`` must equal it.
+        overhead: bytes per GPU outside PyTorch's allocator (default :data:`DEFAULT_OVERHEAD`).
+        gpus: the number of GPUs, optional; when given, ``dp × tp × pp × cp`` must equal it.
 
     Raises:
         InputError: naming the field, for any invalid value or an inconsistent combination
@@ -83,16 +110,26 @@ class Parallelism:
     pp: int = 1
     dp: int | None = None
     ep: int = 1
+    cp: int = 1
+    etp: int | None = None
+    vpp: int = 1
+    micro_batches: int | None = None
     sp: bool = False
     zero: int = 0
     fsdp: str | None = None
     recompute: str = "none"
+    recompute_layers: int | None = None
     flash_attention: bool = False
     precision: str = "bf16-mixed"
     optimizer: str = "adamw"
     master_weights: bool = True
-    fp32_grads: bool = False
+    fp32_grads: bool | None = None
     dropout: bool | None = None
+    framework: str = "pytorch"
+    loss: str | None = None
+    compile: bool = False
+    fp8: bool = False
+    offload: str = "none"
     overhead: int = DEFAULT_OVERHEAD
     gpus: int | None = None
 
@@ -102,20 +139,27 @@ class Parallelism:
 
         set_("micro_batch", validate.count("micro_batch", self.micro_batch, maximum=MAX_SEQ))
         set_("seq_len", validate.count("seq_len", self.seq_len, maximum=MAX_SEQ))
-        for k in ("tp", "pp", "ep"):
+        for k in ("tp", "pp", "ep", "cp", "vpp"):
             set_(k, validate.count(k, getattr(self, k), maximum=MAX_DEGREE))
+        for k in ("etp", "micro_batches", "recompute_layers"):
+            if getattr(self, k) is not None:
+                set_(k, validate.count(k, getattr(self, k), maximum=MAX_SEQ))
         if self.dp is not None:
             set_("dp", validate.count("dp", self.dp, maximum=MAX_DEGREE))
         if self.gpus is not None:
             set_("gpus", validate.count("gpus", self.gpus, maximum=MAX_DEGREE ** 2))
-        for k in ("sp", "flash_attention", "master_weights", "fp32_grads"):
+        for k in ("sp", "flash_attention", "master_weights", "compile", "fp8"):
             set_(k, validate.flag(k, getattr(self, k)))
-        if self.dropout is not None:
-            set_("dropout", validate.flag("dropout", self.dropout))
+        for k in ("dropout", "fp32_grads"):
+            if getattr(self, k) is not None:
+                set_(k, validate.flag(k, getattr(self, k)))
         set_("zero", validate.count("zero", self.zero, minimum=0, maximum=3))
         set_("overhead", validate.count("overhead", self.overhead, minimum=0))
-        for k, choices in (("recompute", RECOMPUTE), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS)):
+        for k, choices in (("recompute", RECOMPUTE), ("precision", PRECISIONS), ("optimizer", OPTIMIZERS),
+                           ("framework", FRAMEWORKS), ("loss", LOSSES), ("offload", OFFLOAD)):
             v = getattr(self, k)
+            if k == "loss" and v is None:
+                continue
             if not isinstance(v, str) or v not in choices:  # an array ["full"] compares element-wise: refused
                 raise InputError(k, f"one of {', '.join(choices)}", detail=f"must be one of {', '.join(choices)}, "
                                                                            f"got {validate.shown(v)}")
@@ -126,31 +170,49 @@ class Parallelism:
             if self.zero:
                 raise InputError("fsdp", "either fsdp or zero, not both",
                                  detail=f"give either fsdp ({self.fsdp!r}) or zero ({self.zero}), not both")
-        model_parallel = self.tp * self.pp
+        if self.recompute_layers is not None and self.recompute != "full":
+            raise InputError("recompute_layers", "a layer count with recompute \"full\"",
+                             detail=f"applies to full recompute only (recompute is {self.recompute!r})")
+        if self.vpp > 1 and self.pp == 1:
+            raise InputError("vpp", "1 without pipeline parallelism", detail=f"needs pp > 1, got vpp {self.vpp}")
+        if self.offload == "params" and self.zero_stage < 3:
+            raise InputError("offload", "\"params\" with ZeRO stage 3 or FSDP full sharding",
+                             detail="\"params\" needs sharded weights (zero = 3 or fsdp = \"full\")")
+        model_parallel = self.tp * self.pp * self.cp
         if self.gpus is not None:
             if self.dp is not None and self.dp * model_parallel != self.gpus:
-                raise InputError("gpus", "dp × tp × pp", detail=f"must equal dp × tp × pp = {self.dp} × {self.tp} "
-                                 f"× {self.pp} = {self.dp * model_parallel:,}, got {self.gpus:,}")
+                raise InputError("gpus", "dp × tp × pp × cp", detail=f"must equal dp × tp × pp × cp = {self.dp} × "
+                                 f"{self.tp} × {self.pp} × {self.cp} = {self.dp * model_parallel:,}, got {self.gpus:,}")
             if self.gpus % model_parallel:
-                raise InputError("gpus", "a multiple of tp × pp", detail=f"must be a multiple of tp × pp = "
+                raise InputError("gpus", "a multiple of tp × pp × cp", detail=f"must be a multiple of tp × pp × cp = "
                                  f"{model_parallel:,} (the rest is data parallel), got {self.gpus:,}")
-        if self.data_parallel % self.ep:
-            raise InputError("ep", "a divisor of the data-parallel degree", detail=f"must divide the data-parallel "
-                             f"degree ({self.data_parallel:,}): experts are spread over data-parallel ranks, "
-                             f"got {self.ep:,}")
+        if self.shard_degree % self.ep:
+            raise InputError("ep", "a divisor of dp × cp", detail=f"must divide dp × cp ({self.shard_degree:,}): "
+                             f"experts are spread over the data- and context-parallel ranks, got {self.ep:,}")
 
     # ---- derived ------------------------------------------------------------------------------
     @property
     def data_parallel(self) -> int:
-        """The data-parallel degree: ``dp`` if given, else ``gpus / (tp·pp)``, else 1."""
+        """The data-parallel degree: ``dp`` if given, else ``gpus / (tp·pp·cp)``, else 1."""
         if self.dp is not None:
             return self.dp
-        return self.gpus // (self.tp * self.pp) if self.gpus is not None else 1
+        return self.gpus // (self.tp * self.pp * self.cp) if self.gpus is not None else 1
 
     @property
     def num_gpus(self) -> int:
-        """GPUs the layout occupies: ``dp × tp × pp``."""
-        return self.data_parallel * self.tp * self.pp
+        """GPUs the layout occupies: ``dp × tp × pp × cp``."""
+        return self.data_parallel * self.tp * self.pp * self.cp
+
+    @property
+    def shard_degree(self) -> int:
+        """The ranks ZeRO and FSDP shard the model states over: ``dp × cp`` (context-parallel ranks hold the
+        same weights)."""
+        return self.data_parallel * self.cp
+
+    @property
+    def expert_tp(self) -> int:
+        """The tensor-parallel degree of the experts: ``etp``, else ``tp``."""
+        return self.tp if self.etp is None else self.etp
 
     @property
     def zero_stage(self) -> int:
@@ -169,8 +231,15 @@ class Parallelism:
 
     @property
     def grad_bytes(self) -> int:
-        """Bytes per gradient: 2 in mixed precision (4 with Megatron fp32 gradients), 4 in fp32."""
-        return 4 if (not self.mixed or self.fp32_grads) else 2
+        """Bytes per gradient: 2 in mixed precision (4 with fp32 gradient buffers, Megatron's default), 4 in fp32."""
+        fp32 = framework(self.framework).fp32_grads if self.fp32_grads is None else self.fp32_grads
+        return 4 if (not self.mixed or fp32) else 2
+
+    @property
+    def loss_kind(self) -> str:
+        """How the loss holds the logits: ``loss`` if given, else the framework's
+        (:mod:`planner.training.frameworks`)."""
+        return framework(self.framework).loss if self.loss is None else self.loss
 
     @property
     def optimizer_bytes(self) -> int:
@@ -187,10 +256,14 @@ class Parallelism:
         n = self.num_gpus
         return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; "
                 f"TP {self.tp}{' + SP' if self.sp else ''}, "
-                f"PP {self.pp}, DP {self.data_parallel:,}, EP {self.ep} ({n:,} GPU{'s' if n > 1 else ''}); "
-                f"ZeRO {self.zero_stage}; recompute {self.recompute}"
+                f"PP {self.pp}{f' × {self.vpp} virtual' if self.vpp > 1 else ''}, "
+                f"{f'CP {self.cp}, ' if self.cp > 1 else ''}DP {self.data_parallel:,}, EP {self.ep} "
+                f"({n:,} GPU{'s' if n > 1 else ''}); ZeRO {self.zero_stage}; recompute {self.recompute}"
+                f"{f' ({self.recompute_layers} layers per stage)' if self.recompute_layers else ''}"
                 f"{'; flash attention' if self.flash_attention else ''}; "
-                f"{self.precision} {self.optimizer}{'; dropout masks' if self.dropout else ''}")
+                f"{self.precision}{' + fp8' if self.fp8 else ''} {self.optimizer}"
+                f"{'; dropout masks' if self.dropout else ''}; {self.framework}{', compiled' if self.compile else ''}"
+                f"{f'; offload {self.offload}' if self.offload != 'none' else ''}")
 
     def with_(self, **changes: Any) -> Parallelism:
         """A copy with some fields changed (validated again).
@@ -266,8 +339,9 @@ def tp_degrees(num_heads: int, num_kv_heads: int, limit: int | None = None) -> l
 #: Keys a plan file's ``[parallelism]`` table accepts (the command line's option names, with underscores).
 #: The micro-batch, sequence length and data-parallel degree come from ``[training]``, the GPU count
 #: from ``[hardware] count``.
-PLAN_KEYS = ("tp", "pp", "ep", "sp", "zero", "fsdp", "recompute", "flash_attention", "precision", "optimizer",
-             "master_weights", "fp32_grads", "dropout", "overhead")
+PLAN_KEYS = ("tp", "pp", "ep", "cp", "etp", "vpp", "micro_batches", "sp", "zero", "fsdp", "recompute",
+             "recompute_layers", "flash_attention", "precision", "optimizer", "master_weights", "fp32_grads",
+             "dropout", "framework", "loss", "compile", "fp8", "offload", "overhead")
 
 
 def parallelism_from_dict(table: object, field_prefix: str = "plan.parallelism", *, micro_batch: Any = 1,

@@ -9,18 +9,12 @@ from ...errors import InputError
 from ...model.architecture import Architecture
 from ..compute import accelerator as accelerator_row
 from ..parallelism import Parallelism
+from .calibration import ALLOCATOR_SHARE, BAND
 from .fix import find_fix
-from .partition import (
-    ModelParts,
-    activation_widths,
-    check_layout,
-    layout_estimate,
-    layout_values,
-    model_parts,
-    stage_bytes,
-    with_dropout,
-)
+from .partition import ModelParts, activation_widths, check_layout, model_parts, with_dropout
 from .result import MemoryEstimate
+from .stages import PARTS, STAGES, layout_values, stage_bytes
+from .totals import layout_estimate
 
 
 def accelerator_memory(name: str) -> tuple[str, float]:
@@ -65,15 +59,17 @@ def capacity_of(accelerator: str | float | None) -> tuple[str | None, float | No
 
 
 def _max_micro_batch(model: ModelParts, layout: Parallelism, capacity: float) -> int | None:
-    """Largest b with total(b) ≤ capacity: every stage's activations are proportional to b."""
+    """Largest b whose estimate fits with its band on every stage: each stage's bytes are linear in b."""
     if model.arch is None or activation_widths(model.arch) is None:
         return None
-    parts = stage_bytes(model, layout_values(layout, micro_batch=1))
+    one, two = (stage_bytes(model, layout_values(layout, micro_batch=b)) for b in (1, 2))
+    room = (capacity / (1 + BAND) - layout.overhead) / (1 + ALLOCATOR_SHARE)   # allocated bytes that fit
     best = 10**8
-    for s in ("first", "last"):
-        fixed = sum(float(parts[s][k]) for k in ("weights", "gradients", "optimizer")) + layout.overhead
-        slope = float(parts[s]["activations"])
-        n = max(0, math.floor((capacity - fixed) / slope)) if slope > 0 else 10**8
+    for s in STAGES:
+        a1 = sum(float(one[s][k]) for k in PARTS if k in one[s])
+        slope = sum(float(two[s][k]) for k in PARTS if k in two[s]) - a1
+        fixed = a1 - slope
+        n = max(0, math.floor((room - fixed) / slope)) if slope > 0 else 10**8
         best = min(best, n)
     return best
 
@@ -101,14 +97,14 @@ def memory_estimate(arch_or_params: Architecture | float | str, layout: Parallel
 
     Examples:
         A bare 7B count on one GPU: 2 + 2 + 12 bytes per parameter of weights, gradients and AdamW state
-        (16Ψ, Rajbhandari et al. 2020) — 112 GB, which does not fit an 80 GB H100; splitting the matrices
-        over two GPUs (tensor parallelism) does:
+        (16Ψ, Rajbhandari et al. 2020) — 112 GB, which does not fit an 80 GB H100; the cheapest change that
+        keeps one GPU moves the optimizer state to CPU memory (ZeRO-Offload), leaving 28 GB:
 
         >>> e = memory_estimate("7B", accelerator="h100-sxm")
         >>> e.weights / 1e9, e.gradients / 1e9, e.optimizer / 1e9
         (14.0, 14.0, 84.0)
-        >>> e.fits, e.fix.changes
-        (False, {'tp': 2})
+        >>> e.fits, e.fix.changes, e.fix.estimate.model_states / 1e9
+        (False, {'offload': 'optimizer'}, 28.0)
     """
     layout = Parallelism() if layout is None else layout
     if not isinstance(layout, Parallelism):
@@ -120,6 +116,6 @@ def memory_estimate(arch_or_params: Architecture | float | str, layout: Parallel
     name, cap = capacity_of(accelerator)
     if cap is None:
         return est
-    fix = find_fix(model, layout, cap) if est.total > cap else None
+    fix = find_fix(model, layout, cap) if est.upper > cap else None
     return MemoryEstimate(**{**est.__dict__, "accelerator": name, "capacity": cap,
                              "max_micro_batch": _max_micro_batch(model, layout, cap), "fix": fix})

@@ -1,30 +1,37 @@
-"""The smallest layout change that makes a run fit: a search over recompute, ZeRO stage and TP degree."""
+"""The smallest layout change that makes a run fit: one vectorised search over recompute, ZeRO stage, offload, and
+the tensor-, pipeline- and context-parallel degrees."""
 
 from __future__ import annotations
 
 import itertools
-import math
+
+import numpy as np
 
 from ...errors import PlannerError
-from ..parallelism import RECOMPUTE, Parallelism, tp_degrees
-from .partition import ModelParts, check_layout, layout_estimate
+from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism, tp_degrees
+from .calibration import ALLOCATOR_SHARE, BAND
+from .partition import ModelParts, check_layout
 from .result import Fix
+from .stages import PARTS, STAGES, layout_values, stage_bytes
+from .totals import layout_estimate
 
-#: What each recompute mode costs in throughput, in the units of the ranking (a ZeRO stage step is 1,
-#: a doubling of TP 2).
+#: What each change costs in throughput, in the units of the ranking: selective recompute 1, full 3, a ZeRO
+#: stage step 1, each doubling of TP, PP or CP 2, offloading the optimizer 3, also the weights 5.
 _RECOMPUTE_COST = {"none": 0, "selective": 1, "full": 3}
-#: The TP degrees the search tries (powers of two, as clusters are built).
-_FIX_TP = (1, 2, 4, 8, 16, 32, 64)
+_OFFLOAD_COST = {"none": 0, "optimizer": 3, "params": 5}
+#: The degrees the search tries (powers of two, as clusters are built).
+_DEGREES = (1, 2, 4, 8, 16, 32, 64)
 
 
 def find_fix(model: ModelParts, layout: Parallelism, capacity: float) -> Fix | None:
-    """The cheapest layout change among recompute, ZeRO stage and TP degree that fits.
+    """The cheapest layout change that fits, with the estimate's band.
 
-    Candidates are ranked by GPUs needed (more TP ranks need more GPUs unless the GPU count is
-    fixed), then by how many settings change, then by their cost to throughput: selective recompute
-    (1) < ZeRO stage steps (1 each) < full recompute (3), each doubling of TP (2). With a fixed GPU
-    count, changes that keep it are tried first; when none fits, the same changes with more GPUs
-    (the data-parallel degree kept, the GPU count growing with TP) are tried, and the fix says so.
+    Candidates are every combination of recompute, ZeRO stage, offload and TP, PP and CP degrees at least
+    the current ones, ranked by GPUs needed, then by how many settings change, then by their cost to
+    throughput (selective recompute 1 < a ZeRO stage step 1 < full recompute 3 = optimizer offload 3, each
+    doubling of TP, PP or CP 2, weight offload 5). With a fixed GPU count, changes that keep it are tried
+    first (the data-parallel degree shrinks); when none fits, the same changes with more GPUs (the
+    data-parallel degree kept), and the fix says so. All candidates are estimated in one vectorised call.
 
     Args:
         model: the model's parts.
@@ -34,51 +41,98 @@ def find_fix(model: ModelParts, layout: Parallelism, capacity: float) -> Fix | N
     Returns:
         The ``Fix``, or None when no change among these fits.
     """
-    fix = _search_fix(model, layout, capacity, keep_gpus=True)
+    fix = _search(model, layout, capacity, keep_gpus=True)
     if fix is None and layout.gpus is not None:
-        fix = _search_fix(model, layout, capacity, keep_gpus=False)
+        fix = _search(model, layout, capacity, keep_gpus=False)
     return fix
 
 
-def _search_fix(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpus: bool) -> Fix | None:
-    """The first fitting candidate in rank order, keeping the GPU count or not."""
+def _axes(model: ModelParts, layout: Parallelism) -> dict[str, list[int | str]]:
+    """The values each setting may take: the current one and the heavier ones."""
     a = model.arch
-    suits = _FIX_TP if a is None else tp_degrees(a.num_heads, a.num_kv_heads, limit=_FIX_TP[-1])
-    tps = [t for t in _FIX_TP if t >= layout.tp and t in suits]
-    recomputes = [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]]
-    zeros = range(layout.zero_stage, 4)
-    candidates: list[tuple[tuple[int, int, int, int, int], Parallelism, dict[str, int | str]]] = []
-    for t, r, z in itertools.product(tps, recomputes, zeros):
-        changes: dict[str, int | str] = {}
-        if t != layout.tp:
-            changes["tp"] = t
-        if r != layout.recompute:
-            changes["recompute"] = r
-        if z != layout.zero_stage:
-            changes["zero"] = z
-        if not changes:
-            continue
-        kw: dict[str, int | str | None] = dict(tp=t, recompute=r)
+    suits = _DEGREES if a is None else tp_degrees(a.num_heads, a.num_kv_heads, limit=_DEGREES[-1])
+    axes: dict[str, list[int | str]] = {
+        "tp": [t for t in _DEGREES if t >= layout.tp and t in suits] or [layout.tp],
+        "recompute": [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]],
+        "zero": list(range(layout.zero_stage, 4)),
+        "offload": [o for o in OFFLOAD if _OFFLOAD_COST[o] >= _OFFLOAD_COST[layout.offload]],
+    }
+    pps, cps = [layout.pp], [layout.cp]
+    if a is not None:
+        pps += [p for p in _DEGREES if p > layout.pp and _valid(model, layout.with_(pp=p, dp=None, gpus=None))]
+        cps += [c for c in _DEGREES if c > layout.cp and layout.seq_len % c == 0 and layout.seq_len // c >= 128]
+    axes["pp"], axes["cp"] = list(pps), list(cps)
+    return axes
+
+
+def _valid(model: ModelParts, p: Parallelism) -> bool:
+    try:
+        check_layout(model, p)
+    except PlannerError:
+        return False
+    return True
+
+
+def _search(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpus: bool) -> Fix | None:
+    """The first fitting candidate in rank order, keeping the GPU count or not."""
+    axes = _axes(model, layout)
+    names = list(axes)
+    combos = list(itertools.product(*(axes[k] for k in names)))
+    cols = {k: np.array([c[i] for c in combos], dtype=object) for i, k in enumerate(names)}
+    tp, pp, cp = (cols[k].astype(float) for k in ("tp", "pp", "cp"))
+    zero = cols["zero"].astype(float)
+    offload = np.array([OFFLOAD.index(o) for o in cols["offload"]])
+    rc = np.array([RECOMPUTE.index(r) for r in cols["recompute"]])
+    ok = ~((offload == 2) & (zero < 3))
+    if layout.gpus is not None and keep_gpus:
+        dp = layout.gpus / (tp * pp * cp)
+        ok &= (dp >= 1) & (dp == np.floor(dp))
+        dp = np.maximum(1.0, np.floor(dp))
+    else:
+        dp = np.full(len(combos), float(layout.data_parallel))
+    ok &= np.mod(dp * cp, layout.ep) == 0
+    gpus = dp * tp * pp * cp
+    v = layout_values(layout, tp=tp, pp=pp, cp=cp, dp=dp, zero=zero, recompute=rc, offload=offload)
+    parts = stage_bytes(model, v)
+    allocated = np.max(np.stack([sum(np.broadcast_to(parts[s][k], tp.shape) for k in PARTS if k in parts[s])
+                                 for s in STAGES]), axis=0)
+    total = allocated * (1 + ALLOCATOR_SHARE) + layout.overhead
+    ok &= total * (1 + BAND) <= capacity
+    if model.arch is not None and parts["per_layer"] is None:
+        return None                        # the activations are not known: no fix can be shown to fit
+    changed = {k: cols[k] != getattr(layout, k if k != "zero" else "zero_stage") for k in names}
+    n_changes = sum(c.astype(int) for c in changed.values())
+    ok &= n_changes > 0
+    if not ok.any():
+        return None
+    log2 = np.log2
+    cost = (np.array([_RECOMPUTE_COST[r] for r in cols["recompute"]]) - _RECOMPUTE_COST[layout.recompute]
+            + (zero - layout.zero_stage) + np.array([_OFFLOAD_COST[o] for o in cols["offload"]])
+            - _OFFLOAD_COST[layout.offload]
+            + 2 * (log2(tp / layout.tp) + log2(pp / layout.pp) + log2(cp / layout.cp)))
+    order = np.lexsort((cost, n_changes, gpus))
+    for i in order[ok[order]][:8]:       # the best few, built and checked as layouts
+        changes: dict[str, int | str] = {k: _plain(cols[k][i]) for k in names if changed[k][i]}
+        kw: dict[str, object] = {k: _plain(cols[k][i]) for k in names}
+        kw["fsdp"] = None if kw["zero"] != layout.zero_stage else layout.fsdp
+        if kw["fsdp"] is not None:
+            kw.pop("zero")
         if layout.gpus is not None:
-            if keep_gpus:
-                kw["dp"] = None  # a fixed GPU count: the data-parallel degree follows the new TP degree
-            else:
-                gpus = layout.data_parallel * t * layout.pp
-                kw.update(dp=layout.data_parallel, gpus=gpus)
-                if gpus != layout.gpus:
-                    changes["gpus"] = gpus
-        if z != layout.zero_stage:
-            kw.update(zero=z, fsdp=None)
+            kw.update(dp=None if keep_gpus else layout.data_parallel, gpus=int(gpus[i]))
+            if int(gpus[i]) != layout.gpus:
+                changes["gpus"] = int(gpus[i])
         try:
             new = layout.with_(**kw)
             check_layout(model, new)
         except PlannerError:
             continue
-        cost = (_RECOMPUTE_COST[r] - _RECOMPUTE_COST[layout.recompute] + (z - layout.zero_stage)
-                + 2 * (int(math.log2(t)) - int(math.log2(layout.tp))))
-        candidates.append(((new.num_gpus, len(changes), cost, t, z), new, changes))
-    for _, new, changes in sorted(candidates, key=lambda c: c[0]):
-        est = layout_estimate(model, new)
-        if est.total <= capacity and (est.activations is not None or a is None):
-            return Fix(layout=new, changes=changes, estimate=est)
+        return Fix(layout=new, changes=changes, estimate=layout_estimate(model, new))
     return None
+
+
+def _plain(x: object) -> int | str:
+    """A numpy value of a candidate column as the int or str a layout field takes (the degrees are whole)."""
+    if isinstance(x, str):
+        return x
+    assert isinstance(x, (int, float, np.integer, np.floating))
+    return int(x)

@@ -89,14 +89,15 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
                       recompute: str | ArrayLike = "none", flash_attention: bool | npt.NDArray[Any] = False,
                       dropout: bool = True, act_bytes: ArrayLike = 2, experts_per_token: float = 0,
                       num_experts: int = 0, expert_ffn: float = 0, shared_ffn: float = 0, latent_width: float = 0,
-                      v_width: float | None = None) -> FloatOrArray:
+                      v_width: float | None = None, selective: str = "attention-core",
+                      sp_gathered: bool = False) -> FloatOrArray:
     """Activation bytes one transformer layer stores for the backward pass, per GPU and micro-batch.
 
     Korthikanti et al. 2022, §4 term by term (s = ``seq_len``, b = ``micro_batch``, h =
     ``hidden_size``, a = ``num_heads``, t = ``tp``, E = ``act_bytes``, m = 1 byte per dropout mask):
 
     * replicated over TP ranks unless ``sp``: the two norms' inputs (2·E·sbh), the QKV and MLP inputs
-      (2·E·sbh), two dropout masks (2·m·sbh) — 10sbh in the paper;
+      (2·E·sbh; whole on every rank with ``sp_gathered``), two dropout masks (2·m·sbh) — 10sbh in the paper;
     * split over TP: Q and K (E·sb·(q + k)), V (E·sb·v), the output projection's input (E·sb·q), the MLP
       (plain: E·sb·2f, the GeLU input and the second matrix's input; gated: E·sb·3f, gate and up
       outputs and the down projection's input) — 24sbh for GPT-3's MHA with f = 4h;
@@ -109,6 +110,13 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
 
     With ``recompute="full"`` only the layer's input is kept: E·sbh, divided by t with ``sp`` (each
     TP rank then holds s/t of the sequence).
+
+    With ``recompute="selective"`` and ``selective="op-sac"`` (torchtitan's op-level policy: the outputs of
+    the attention kernel and of every other matmul are kept, everything else is recomputed from the
+    layer's input), a layer in the order Q, K, V, O, gate (or up), up, down keeps its input (E·sbh,
+    ÷t with ``sp``), Q and V (E·sb·(q + v)/t), the attention output and its log-sum-exp
+    (E·sb·q/t + 4·asb/t), the MLP's first matmul (E·sb·f/t) and, for a gated MLP, the down projection's
+    output (E·sbh). For an MoE layer f is the k routed experts' width plus the shared experts'.
 
     Args:
         micro_batch: sequences per micro-batch (b).
@@ -131,13 +139,20 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
         shared_ffn: the shared experts' total inner width.
         latent_width: latent attention's compressed q/kv width.
         v_width: width of V (default ``kv_width``).
+        selective: what ``"selective"`` keeps: ``"attention-core"`` (Korthikanti's) or ``"op-sac"``
+            (torchtitan's op-level policy).
+        sp_gathered: with ``sp``, the QKV and MLP inputs are kept as gathered over the TP ranks (PyTorch's
+            DTensor sequence parallelism saves the all-gathered matmul input; Megatron keeps its shard and
+            gathers again in the backward).
 
     Returns:
         The bytes: a Python float for scalar inputs, an array if any input is an array.
 
     Raises:
-        InputError: naming the argument: not a whole number >= 1, an unknown recompute mode.
+        InputError: naming the argument: not a whole number >= 1, an unknown recompute mode or selective policy.
     """
+    if selective not in ("attention-core", "op-sac"):
+        raise InputError("selective", "attention-core or op-sac", selective)
     micro_batch, seq_len = _vec("micro_batch", micro_batch), _vec("seq_len", seq_len)
     hidden_size, num_heads = _vec("hidden_size", hidden_size), _vec("num_heads", num_heads)
     tp, act_bytes = _vec("tp", tp), _vec("act_bytes", act_bytes, real=True)
@@ -161,6 +176,9 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
     mlp_mult = 3.0 if gated_mlp else 2.0
     replicated = tokens * (h * (4 * e + 2 * m) + e * float(latent_width))
     split = tokens * e * (2 * q + kv + v)
+    if sp_gathered:   # under SP the two matmul inputs stay whole on every rank: t × their shard, split over t
+        replicated = replicated - np.where(spl, tokens * 2 * e * h, 0.0)
+        split = split + np.where(spl, tokens * 2 * e * h * t, 0.0)
     if num_experts:
         replicated = replicated + tokens * (4.0 * num_experts + e * h * experts_per_token)
         split = split + tokens * e * mlp_mult * (experts_per_token * float(expert_ffn) + float(shared_ffn))
@@ -172,4 +190,9 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
     full_layer = replicated / np.where(spl, t, 1.0) + (split + attention_core) / t
     kept_input = tokens * h * e / np.where(spl, t, 1.0)
     out = np.where(rc == 2, kept_input, full_layer)
+    if selective == "op-sac":
+        f_kept = (experts_per_token * float(expert_ffn) + float(shared_ffn)) if num_experts else f
+        sac = (kept_input + tokens * (e * (2 * q + v + f_kept) + 4.0 * a) / t
+               + (tokens * e * h if gated_mlp else 0.0))
+        out = np.where(rc == 1, sac, out)
     return out if any_array(*ins) else float(out)

@@ -10,15 +10,19 @@ import numpy as np
 from ... import validate
 from ...errors import InputError
 from ...model.architecture import Architecture
-from ..parallelism import RECOMPUTE, Parallelism
+from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism
+from .calibration import BAND
 from .estimate import capacity_of
-from .partition import binding_stage, check_layout, layout_values, model_parts, stage_bytes, with_dropout
+from .partition import check_layout, model_parts, with_dropout
 from .result import fit_state
+from .stages import layout_values, stage_bytes
+from .totals import binding_stage
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SWEEP_AXES = ("micro_batch", "seq_len", "tp", "pp", "dp", "ep", "zero", "recompute", "sp", "flash_attention")
+SWEEP_AXES = ("micro_batch", "seq_len", "tp", "pp", "dp", "cp", "ep", "zero", "recompute", "offload", "sp",
+              "flash_attention")
 
 
 # The axes are typed ``Any``: sequences of the user's values before validation (each is checked below).
@@ -40,8 +44,8 @@ def memory_sweep(arch_or_params: Architecture | float | str, layout: Parallelism
 
     Returns:
         A DataFrame with the axes, ``weights``, ``gradients``, ``optimizer``, ``activations`` (NaN with a bare
-            parameter count), ``overhead``, ``total``, ``stage``; with an accelerator also ``capacity``,
-            ``headroom`` and ``fits``.
+            parameter count), ``buffers``, ``allocator``, ``overhead``, ``total``, ``upper`` (the band's upper
+            end), ``stage``; with an accelerator also ``capacity``, ``headroom`` (to the upper end) and ``fits``.
 
     Raises:
         InputError: naming the field: an unknown axis, an empty or unequal sequence, a bad value, or a
@@ -97,12 +101,15 @@ def memory_sweep(arch_or_params: Architecture | float | str, layout: Parallelism
     for k, col in cols.items():
         if k == "recompute":
             v[k] = np.array([RECOMPUTE.index(x) for x in col])
+        elif k == "offload":
+            v[k] = np.array([OFFLOAD.index(x) for x in col])
         elif k in ("sp", "flash_attention"):
             v[k] = col.astype(bool)
         else:
             v[k] = col.astype(float)
-    if "dp" not in cols and layout.gpus is not None and layout.dp is None and ({"tp", "pp"} & set(cols)):
-        v["dp"] = layout.gpus / (np.asarray(v["tp"], dtype=float) * np.asarray(v["pp"], dtype=float))
+    if "dp" not in cols and layout.gpus is not None and layout.dp is None and ({"tp", "pp", "cp"} & set(cols)):
+        v["dp"] = layout.gpus / (np.asarray(v["tp"], dtype=float) * np.asarray(v["pp"], dtype=float)
+                                 * np.asarray(v["cp"], dtype=float))
     parts = stage_bytes(model, v)
     b = binding_stage(parts, float(layout.overhead))
     n = max((len(c) for c in cols.values()), default=1)
@@ -110,12 +117,15 @@ def memory_sweep(arch_or_params: Architecture | float | str, layout: Parallelism
     for k in ("weights", "gradients", "optimizer"):
         df[k] = np.broadcast_to(b[k], (n,)).astype(float)
     df["activations"] = np.broadcast_to(b["activations"], (n,)).astype(float) if "activations" in b else np.nan
+    for k in ("buffers", "allocator"):
+        df[k] = np.broadcast_to(b[k], (n,)).astype(float)
     df["overhead"] = float(layout.overhead)
     df["total"] = np.broadcast_to(b["total"], (n,)).astype(float)
+    df["upper"] = df["total"] * (1 + BAND)
     df["stage"] = np.broadcast_to(b["stage"], (n,)) if layout.pp > 1 or "pp" in cols else "only"
     name, cap = capacity_of(accelerator)
     if cap is not None:
         df["capacity"] = cap
-        df["headroom"] = cap - df["total"]
-        df["fits"] = fit_state(df["total"].to_numpy(), cap, df["activations"].notna().to_numpy())
+        df["headroom"] = cap - df["upper"]
+        df["fits"] = fit_state(df["total"].to_numpy(), cap, df["activations"].notna().to_numpy(), BAND)
     return df

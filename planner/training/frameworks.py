@@ -1,0 +1,101 @@
+"""What each training stack does with memory: the behaviours the memory model follows, one row per framework.
+
+The same layout takes different memory in different stacks. Each behaviour here is named, with the code or
+document it comes from; :mod:`planner.training.memory` reads them and nothing else decides them.
+
+* **selective recompute** — ``attention-core``: only the attention scores and their softmax are recomputed
+  (Korthikanti et al. 2022, §5; Megatron-LM ``--recompute-granularity selective``, DeepSpeed's and Hugging
+  Face's memory-efficient attention); ``op-sac``: torchtitan's op-level selective activation checkpointing
+  keeps the outputs of every other matmul and of the attention kernel and recomputes the rest
+  (torchtitan ``_apply_ac_to_transformer_block``, ``_save_list`` and the ``mm_count % 2`` rule).
+* **loss** — how the logits are held: torchtitan and Hugging Face upcast them with ``logits.float()`` before
+  cross-entropy (``fp32-upcast``); Megatron's ``vocab_parallel_cross_entropy`` works in place on one fp32
+  copy (``fp32-inplace``).
+* **gradient buffers** — Megatron accumulates gradients in fp32 ``main_grad`` buffers by default
+  (``--accumulate-allreduce-grads-in-fp32``); the others keep them in the weights' 16 bits.
+* **pipeline split** — ``units``: the embedding and the LM head each count as one layer and the L + 2 units
+  are spread evenly, earlier stages taking the remainder (torchtitan ``generate_llm_fqn_per_model_part`` with
+  ``input_weight = output_weight = 1``; Megatron-DeepSpeed's ``type:transformer|embedding`` partition, which
+  trained BLOOM-176B's 70 layers on 12 stages); ``even``: L/p layers per stage when p divides L, else the
+  ``units`` split (Megatron-LM's ``--decoder-first/last-pipeline-num-layers``, as Llama 3 405B's 126 layers
+  on 16 stages).
+* **reshard under PP** — FSDP2 frees the gathered weights after each layer's forward, except that torchtitan
+  keeps them gathered for the whole stage when pipelining (``reshard_after_forward=False`` when
+  ``pp > 1``: its ``apply_fsdp``).
+* **sequence parallelism** — Megatron keeps each rank's shard of the QKV and MLP inputs and gathers them
+  again in the backward (Korthikanti et al. 2022, §4.2.2); PyTorch's DTensor sequence parallelism
+  (torchtitan) saves the all-gathered input of the column-parallel matmuls.
+* **communication buffers** — ``fsdp``: FSDP gathers one layer ahead (the current and the prefetched layer's
+  16-bit weights) and reduce-scatters one layer's gradients in the reduce dtype (fp32 in torchtitan's
+  mixed-precision policy); PyTorch DDP without sharding copies the gradients into its buckets
+  (``gradient_as_bucket_view=False``, the default); ``deepspeed``: the default ``reduce_bucket_size`` and
+  ``allgather_bucket_size`` of 5e8 elements, and with ZeRO-3 ``stage3_max_live_parameters`` of 1e9;
+  ``megatron``: its gradient and parameter buffers are the model states themselves (no extra copy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One training stack's memory behaviours.
+
+    Args:
+        key: the name users give (``"torchtitan"``).
+        selective: what ``recompute="selective"`` keeps: ``"attention-core"`` or ``"op-sac"``.
+        loss: the default loss implementation (one of :data:`planner.training.parallelism.LOSSES`).
+        fp32_grads: gradients accumulate in fp32 buffers by default.
+        pp_split: ``"units"`` or ``"even"`` (see the module's notes).
+        reshard_under_pp: FSDP frees the gathered weights after each layer's forward when pipelining.
+        buffers: ``"fsdp"``, ``"deepspeed"`` or ``"megatron"`` communication buffers.
+        sp_gathered: under sequence parallelism the QKV and MLP inputs are saved all-gathered.
+    """
+
+    key: str
+    selective: str
+    loss: str
+    fp32_grads: bool
+    pp_split: str
+    reshard_under_pp: bool
+    buffers: str
+    sp_gathered: bool
+
+
+#: The frameworks, by the name users give.
+FRAMEWORK_TABLE = {
+    "pytorch": Framework("pytorch", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
+                         pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True),
+    "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
+                            pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True),
+    "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
+                          pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False),
+    "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
+                           pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False),
+}
+FRAMEWORKS = tuple(FRAMEWORK_TABLE)
+
+
+def framework(name: str) -> Framework:
+    """The behaviours of a framework by name.
+
+    Args:
+        name: one of :data:`FRAMEWORKS`.
+
+    Returns:
+        The :class:`Framework`.
+
+    Raises:
+        InputError: (field ``framework``) an unknown name.
+
+    Examples:
+        >>> framework("torchtitan").selective
+        'op-sac'
+    """
+    try:
+        return FRAMEWORK_TABLE[name]
+    except (KeyError, TypeError):
+        raise InputError("framework", f"one of {', '.join(FRAMEWORKS)}", name) from None
