@@ -130,7 +130,7 @@ def compute_rows(a: Assessment) -> list[tuple[str, str]]:
              else f"{k.achieved_tflops:g} TFLOP/s achieved = {k.mfu:.0%} MFU") + f" of {k.mfu_convention} FLOPs"
     if k.hardware_flops != k.mfu_flops:
         speed += f", {k.hfu:.0%} HFU ({k.recompute} recompute)"
-    rows = [("Training FLOPs", f"{k.flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); {attention}"),
+    rows = [("Training FLOPs", f"{k.model_flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); {attention}"),
             ("MFU counts", f"{k.mfu_flops:.3g} FLOPs: D × ({k.mfu_basis})"),
             ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at {speed}"),
             ("GPU-hours", fmt_gpu_hours(k.gpu_hours) + (f" ({fmt_gpu_hours(k.useful_gpu_hours)} of useful steps at "

@@ -178,8 +178,8 @@ class ComputeEstimate:
     """FLOPs, time and cost of one run.
 
     Attributes:
-        flops: C = 6·N·D, the compute of the scaling laws (N active for MoE).
-        flops_with_attention: (6·N + the attention FLOPs per token)·D (= ``flops`` when attention is unknown).
+        flops: 6·N·D, or 8·N·D with full recompute (:func:`training_flops`: attention left out).
+        flops_with_attention: (6·N + the attention FLOPs per token)·D (6·N·D when attention is unknown).
         causal_halving: The attention FLOPs count only the unmasked keys.
         accelerator: The accelerator's full name.
         peak_tflops: Its dense BF16 peak.
@@ -192,6 +192,7 @@ class ComputeEstimate:
         cost: gpu_hours × price, when a price was given.
         recompute: ``none``, ``selective`` or ``full``.
         achieved_tflops: TFLOP/s per accelerator, when the run was timed by it.
+        model_flops: C = 6·N·D, the compute of the scaling laws (N active for MoE).
         mfu_convention: Which FLOPs the MFU counts (:data:`planner.training.flops.CONVENTIONS`).
         mfu_flops: The model FLOPs the MFU counts: the convention's FLOPs per token × D; the time's FLOPs.
         hardware_flops: The FLOPs executed: ``mfu_flops`` plus what recompute runs again (HFU's numerator).
@@ -212,16 +213,12 @@ class ComputeEstimate:
     cost: float | None
     recompute: str = "none"
     achieved_tflops: float | None = None  # given: the run was timed by achieved FLOP/s per GPU
+    model_flops: float = 0.0              # C = 6·N·D, the scaling laws' compute
     mfu_convention: str = "6nd"
     mfu_flops: float = 0.0
     hardware_flops: float = 0.0
     goodput: float = DEFAULT_GOODPUT
     mfu_basis: str = "6·N"
-
-    @property
-    def model_flops(self) -> float:
-        """C = 6·N·D, the scaling laws' compute (the same as :attr:`flops`)."""
-        return self.flops
 
     @property
     def hfu(self) -> float:
@@ -239,13 +236,12 @@ class ComputeEstimate:
         return self.wall_clock_hours / 24
 
     def to_dict(self) -> dict[str, object]:
-        """The estimate as plain data (JSON-ready), with ``days``, ``hfu``, ``useful_gpu_hours`` and ``model_flops``.
+        """The estimate as plain data (JSON-ready), with ``days``, ``hfu`` and ``useful_gpu_hours``.
 
         Returns:
-            A dict of every field and those four.
+            A dict of every field and those three.
         """
-        return {**asdict(self), "days": self.days, "hfu": self.hfu, "useful_gpu_hours": self.useful_gpu_hours,
-                "model_flops": self.model_flops}
+        return {**asdict(self), "days": self.days, "hfu": self.hfu, "useful_gpu_hours": self.useful_gpu_hours}
 
 
 class _DefaultMFU(float):
@@ -323,9 +319,9 @@ def estimate(params: int, tokens: int, *, accelerator_name: str = "h100-sxm", co
         useful = gpu_hours(model_c, acc["peak_tflops"], mfu)
     hours = useful / good
     return ComputeEstimate(
-        flops=training_flops(n, d), flops_with_attention=(6.0 * n + per_token.attention) * float(d),
+        flops=training_flops(n, d, recompute), flops_with_attention=(6.0 * n + per_token.attention) * float(d),
         causal_halving=per_token.causal, accelerator=acc["name"], peak_tflops=acc["peak_tflops"], count=gpus,
         mfu=mfu, gpu_hours=hours, wall_clock_hours=hours / gpus, price_per_gpu_hour=price,
         cost=None if price is None else hours * price, recompute=recompute, achieved_tflops=achieved_tflops,
-        mfu_convention=per_token.convention, mfu_flops=model_c, hardware_flops=executed, goodput=good,
+        model_flops=training_flops(n, d), mfu_convention=per_token.convention, mfu_flops=model_c, hardware_flops=executed, goodput=good,
         mfu_basis=per_token.describe())

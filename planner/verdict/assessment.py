@@ -87,7 +87,7 @@ class Assessment:
         return plan_advice(
             params=self.compute_params, tokens=self.gate.tokens, unique_tokens=self.corpus.unique_tokens
             if self.corpus is not None else None, inference_tokens=p.inference_tokens, fit=p.fit,
-            flops=self.compute.flops,
+            flops=self.compute.model_flops,
             num_layers=m.num_layers if m is not None and attention else None,
             hidden_size=m.hidden_size if m is not None and attention else None,
             seq_len=p.budget.seq_len if attention else None,
