@@ -53,10 +53,10 @@ def gpt3(layers: int, hidden: int, heads: int, seq_len: int, vocab: int) -> Arch
 @pytest.mark.parametrize("run_id", sorted(KOR))
 def test_megatron_iteration_time_from_its_mfu(run_id):
     r = RUNS[run_id]
-    (l, h, _), s, v, b = KOR[run_id], r["seq_len"], 51200, r["global_batch"]
+    (layers, h, _), s, v, b = KOR[run_id], r["seq_len"], 51200, r["global_batch"]
     arch = gpt3(*KOR[run_id], s, v)
     per_token = token_flops(arch, s, "megatron")
-    by_hand = 72 * b * s * l * h**2 * (1 + s / (6 * h) + v / (12 * h * l))   # Korthikanti's model FLOPs
+    by_hand = 72 * b * s * layers * h**2 * (1 + s / (6 * h) + v / (12 * h * layers))   # Korthikanti's model FLOPs
     assert per_token.model * b * s == pytest.approx(by_hand, rel=2e-3)         # biases and norms: < 0.2%
     e = estimate(count_params(arch).total, b * s, accelerator_name="a100", count=r["gpu_count"],
                  mfu=r["measured"]["mfu"], per_token=per_token)
@@ -83,8 +83,8 @@ def test_llm_foundry_throughput_and_hfu_from_its_mfu(run_id):
     arch = gpt3(*MPT[run_id], r["seq_len"], 50368)
     assert count_params(arch).total == r["params"]          # the widths are the benchmark's model
     per_token = token_flops(arch, r["seq_len"], "llm-foundry")
-    l, d, _ = MPT[run_id]
-    assert per_token.model == 6 * r["params"] + 12 * l * d * r["seq_len"]
+    layers, d, _ = MPT[run_id]
+    assert per_token.model == 6 * r["params"] + 12 * layers * d * r["seq_len"]
     assert m["mfu"] * H100 * 1e12 / per_token.model == pytest.approx(m["tokens_per_s_per_gpu"], rel=0.03)
     recompute = "full" if r["recompute"].startswith("full") else "none"
     e = estimate(r["params"], 10**12, accelerator_name="h100-sxm", count=r["gpu_count"], mfu=m["mfu"],

@@ -323,5 +323,6 @@ def estimate(params: int, tokens: int, *, accelerator_name: str = "h100-sxm", co
         causal_halving=per_token.causal, accelerator=acc["name"], peak_tflops=acc["peak_tflops"], count=gpus,
         mfu=mfu, gpu_hours=hours, wall_clock_hours=hours / gpus, price_per_gpu_hour=price,
         cost=None if price is None else hours * price, recompute=recompute, achieved_tflops=achieved_tflops,
-        model_flops=training_flops(n, d), mfu_convention=per_token.convention, mfu_flops=model_c, hardware_flops=executed, goodput=good,
+        model_flops=training_flops(n, d), mfu_convention=per_token.convention, mfu_flops=model_c,
+        hardware_flops=executed, goodput=good,
         mfu_basis=per_token.describe())

@@ -42,9 +42,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import overload
 
-from .. import validate
 import numpy as np
 
+from .. import validate
 from ..arrays import ArrayLike, FloatArray, FloatOrArray, floats, like
 from ..errors import InputError
 from ..model.architecture import Architecture
@@ -117,7 +117,8 @@ def attention_flops_per_token(num_layers: float, num_heads: float, head_dim: flo
 @overload
 def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
                               causal: bool = False, *, v_head_dim: ArrayLike | None = None,
-                              window: ArrayLike | None = None, window_layers: ArrayLike | None = None) -> FloatOrArray: ...
+                              window: ArrayLike | None = None,
+                              window_layers: ArrayLike | None = None) -> FloatOrArray: ...
 def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
                               causal: bool = False, *, v_head_dim: ArrayLike | None = None,
                               window: ArrayLike | None = None, window_layers: ArrayLike | None = None) -> FloatOrArray:
