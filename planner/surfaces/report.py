@@ -426,7 +426,7 @@ def cost_frame(a: Assessment) -> pd.DataFrame:
     k = a.compute
     return pd.DataFrame({"value": {
         "FLOPs (6·N·D)": f"{k.flops:.3g}", "FLOPs with attention": f"{k.flops_with_attention:.3g}",
-        "FLOPs the MFU counts": f"{k.mfu_flops:.3g} ({k.mfu_basis})",
+        "FLOPs the MFU counts": f"{k.mfu_flops:.3g} ({k.mfu_convention})",
         "accelerator": k.accelerator, "count": str(k.count), "MFU": f"{k.mfu:.0%}", "HFU": f"{k.hfu:.0%}",
         "goodput": f"{k.goodput:.0%}",
         "GPU-hours": fmt_gpu_hours(k.gpu_hours), "wall-clock": fmt_hours(k.wall_clock_hours),
