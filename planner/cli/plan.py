@@ -11,12 +11,15 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .. import validate
 from ..errors import ConfigError, UnknownModelError
 from ..model.architecture import Architecture
 from ..model.catalog import architecture, inspect, list_models
 from ..surfaces.advisor_view import advice_text
 from ..surfaces.report import SECTIONS, assessment_json, render_text
 from ..training.budget import budget as make_budget
+from ..training.compute import MFU_RANGE
+from ..training.flops import CONVENTIONS, DEFAULT_CONVENTION
 from ..verdict.advisor import Advice, advise
 from ..verdict.assessment import Assessment, assess_plan
 from ..verdict.planfile import load_plan
@@ -65,7 +68,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
                                        args.grad_accum, args.data_parallel, args.seq_len, args.tokens_per_step)):
             raise UsageError("--launch-config gives the model and the budget: drop --config/--model/--params/"
                              "--steps/--micro-batch/--grad-accum/--data-parallel/--seq-len/--tokens-per-step")
-        return apply_plan_options(launched, args).with_(param_kind=args.param_kind)
+        return apply_time_options(apply_plan_options(launched, args).with_(param_kind=args.param_kind), args)
     if args.steps is None:
         raise UsageError("--steps is required (or --launch-config FILE --format ...)")
     if args.config is None and args.model is None and args.params is None:
@@ -80,8 +83,8 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     arch, params = _model(args)
     b = make_budget(args.steps, micro_batch=args.micro_batch, seq_len=args.seq_len, grad_accum=args.grad_accum,
                     data_parallel=args.data_parallel, tokens_per_step=args.tokens_per_step)
-    return apply_plan_options(Plan(budget=b, model=arch, params=params, name="check", param_kind=args.param_kind),
-                              args)
+    return apply_time_options(apply_plan_options(Plan(budget=b, model=arch, params=params, name="check",
+                                                      param_kind=args.param_kind), args), args)
 
 
 def show(a: Assessment, args: argparse.Namespace, sections: Sequence[str], messages: bool,
@@ -156,11 +159,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     if (args.plan is None) == (args.launch_config is None):
         raise UsageError("give a plan file or --launch-config FILE --format ..., exactly one")
-    plan = apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args)
+    plan = apply_time_options(apply_plan_options(plan_from_launch_options(args) or load_plan(args.plan), args), args)
     advice = None
     if args.advice:
         advice = advise(plan)
     return show(assess_plan(plan), args, SECTIONS, messages=True, advice=advice)
+
+
+def add_time_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that time the run: ``--mfu``, ``--mfu-convention``, ``--goodput``.
+
+    Args:
+        parser: an argparse parser.
+    """
+    parser.add_argument("--mfu", help="model FLOPs utilisation, a fraction of the dense peak (e.g. 0.4 or 40%%); "
+                                      "replaces the plan's mfu or achieved_tflops")
+    parser.add_argument("--mfu-convention", choices=list(CONVENTIONS),
+                        help=f"which FLOPs the MFU counts (default {DEFAULT_CONVENTION}: 6·(N − embedding) + "
+                             "12·L·H·Q·T, as torchtitan, nanochat and PaLM; megatron; llm-foundry; 6nd: 6·N only)")
+    parser.add_argument("--goodput", help="fraction of wall-clock spent on useful steps (default 1; e.g. 0.9)")
+
+
+def apply_time_options(plan: Plan, args: argparse.Namespace) -> Plan:
+    """``plan`` with the options of :func:`add_time_options` that were given.
+
+    Args:
+        plan: the plan from the options, a plan file or a launch file.
+        args: the parsed options.
+
+    Returns:
+        ``plan`` itself when none was given, else a new plan with them.
+
+    Raises:
+        InputError: a value the plan refuses (named ``hardware.mfu``, ``hardware.goodput``).
+    """
+    changes: dict[str, object] = {}
+    if args.mfu is not None:
+        changes.update(mfu=validate.positive_real("--mfu", args.mfu, minimum=MFU_RANGE[0], inclusive=True,
+                                                  maximum=MFU_RANGE[1], percent=True), achieved_tflops=None)
+    if args.mfu_convention is not None:
+        changes["mfu_convention"] = args.mfu_convention
+    if args.goodput is not None:
+        changes["goodput"] = validate.positive_real("--goodput", args.goodput, maximum=1.0, percent=True)
+    return plan.with_(**changes) if changes else plan
 
 
 def add_verdict_options(parser: argparse.ArgumentParser) -> None:
@@ -197,6 +238,7 @@ def register(sub: Subparsers) -> None:
     sc.add_argument("--seq-len", help="tokens per sequence")
     sc.add_argument("--tokens-per-step", help="tokens per optimizer step, instead of the batch layout")
     add_plan_options(sc)
+    add_time_options(sc)
     add_verdict_options(sc)
     sc.add_argument("--json", action="store_true", help="print a JSON object")
     sc.add_argument("--launch-config", metavar="FILE",
@@ -210,6 +252,7 @@ def register(sub: Subparsers) -> None:
                     help="a framework's launch file instead of a plan (with --format)")
     add_launch_options(sr)
     add_plan_options(sr)
+    add_time_options(sr)
     sr.add_argument("--advice", action="store_true",
                     help="also print what would fix it (the advisor's options; JSON key advice)")
     add_verdict_options(sr)

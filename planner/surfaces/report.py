@@ -89,15 +89,7 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
                  ("Corpus ceiling", f"D'/N {r(c.ceiling_1_epoch)}× at 1 epoch, {r(c.ceiling_4_epochs)}× at 4, "
                                     f"{r(c.ceiling_16_epochs)}× at 16 epochs")]
     if "compute" in sections:
-        k = a.compute
-        attention = (f"{k.flops_with_attention:.3g} with attention{' (causal half)' if k.causal_halving else ''}"
-                     if a.attention_known else "attention term unknown (no sequence length)")
-        rows += [("Training FLOPs", f"{k.flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); {attention}"),
-                 ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at "
-                              f"{k.mfu:.0%} MFU"),
-                 ("GPU-hours", fmt_gpu_hours(k.gpu_hours)), ("Wall-clock", fmt_hours(k.wall_clock_hours)),
-                 ("Cost", "—" if k.cost is None or k.price_per_gpu_hour is None   # a cost has a price
-                  else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
+        rows += compute_rows(a)
     if "memory" in sections and a.memory is not None:
         assert a.plan.parallelism is not None   # memory is estimated for a plan with a layout
         rows.append(("Layout", a.plan.parallelism.describe()))
@@ -119,6 +111,33 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
                                                    if o.extrapolated else "") + _judged_note(a, "compute-optimal"))]
     if "science" in sections:
         rows += science_rows(a)
+    return rows
+
+
+def compute_rows(a: Assessment) -> list[tuple[str, str]]:
+    """The compute section's (label, value) pairs: FLOPs, the FLOPs the MFU counts, hardware, time and cost.
+
+    Args:
+        a: an :class:`~planner.verdict.assessment.Assessment`.
+
+    Returns:
+        ``(label, value)`` pairs, as strings.
+    """
+    k = a.compute
+    attention = (f"{k.flops_with_attention:.3g} with attention{' (causal half)' if k.causal_halving else ''}"
+                 if a.attention_known else "attention term unknown (no sequence length)")
+    speed = (f"{k.mfu:.0%} MFU" if k.achieved_tflops is None
+             else f"{k.achieved_tflops:g} TFLOP/s achieved = {k.mfu:.0%} MFU") + f" of {k.mfu_convention} FLOPs"
+    if k.hardware_flops != k.mfu_flops:
+        speed += f", {k.hfu:.0%} HFU ({k.recompute} recompute)"
+    rows = [("Training FLOPs", f"{k.model_flops:.3g} (6·N·D, N = {fmt_int(a.compute_params)}); {attention}"),
+            ("MFU counts", f"{k.mfu_flops:.3g} FLOPs: D × ({k.mfu_basis})"),
+            ("Hardware", f"{fmt_int(k.count)} × {k.accelerator} ({k.peak_tflops:g} TFLOP/s dense BF16) at {speed}"),
+            ("GPU-hours", fmt_gpu_hours(k.gpu_hours) + (f" ({fmt_gpu_hours(k.useful_gpu_hours)} of useful steps at "
+                                                        f"{k.goodput:.0%} goodput)" if k.goodput != 1 else "")),
+            ("Wall-clock", fmt_hours(k.wall_clock_hours)),
+            ("Cost", "—" if k.cost is None or k.price_per_gpu_hour is None   # a cost has a price
+             else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
     return rows
 
 
@@ -407,7 +426,9 @@ def cost_frame(a: Assessment) -> pd.DataFrame:
     k = a.compute
     return pd.DataFrame({"value": {
         "FLOPs (6·N·D)": f"{k.flops:.3g}", "FLOPs with attention": f"{k.flops_with_attention:.3g}",
-        "accelerator": k.accelerator, "count": str(k.count), "MFU": f"{k.mfu:.0%}",
+        "FLOPs the MFU counts": f"{k.mfu_flops:.3g} ({k.mfu_convention})",
+        "accelerator": k.accelerator, "count": str(k.count), "MFU": f"{k.mfu:.0%}", "HFU": f"{k.hfu:.0%}",
+        "goodput": f"{k.goodput:.0%}",
         "GPU-hours": fmt_gpu_hours(k.gpu_hours), "wall-clock": fmt_hours(k.wall_clock_hours),
         "cost": "—" if k.cost is None else fmt_money(k.cost)}})
 

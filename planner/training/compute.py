@@ -1,21 +1,23 @@
 """Training compute, time and money.
 
-* C ≈ 6·N·D FLOPs (forward 2N, backward 4N per token; N = active parameters for MoE); full
-  activation recompute runs the forward pass twice: 8·N·D executed FLOPs (Narayanan et al. 2021,
-  arXiv:2104.04473, §5.1);
-* the attention-aware count adds 12·L·h·e·T FLOPs per token for the attention scores
-  (nanoGPT's ``transformer_sizing.ipynb``; halved when ``causal=True`` counts only the
-  unmasked half);
-* two ways to time a run:
+* C = 6·N·D FLOPs, the compute of the scaling laws (forward 2N, backward 4N per token; N = active
+  parameters for MoE);
+* time is timed on the FLOPs the MFU counts, by one of the field's conventions
+  (:mod:`planner.training.flops`: by default 6·(N − embedding) + 12·L·H·Q·T per token, attention
+  included, as torchtitan, nanochat and PaLM count it), or on the executed FLOPs at an achieved
+  FLOP/s per GPU:
 
-  - an MFU (model FLOPs utilisation) of the peak: GPU-hours = 6·N·D / (peak × MFU × 3600).
-    MFU counts model FLOPs by definition, so recompute does not change this time;
-  - an achieved FLOP/s per GPU, as large runs report it (Narayanan et al.'s X): GPU-hours =
-    executed FLOPs / (X × 3600), with 8·N·D under full recompute. GPT-3 175B on 300B tokens at
-    140 TFLOP/s on 1,024 A100s: 8·T·P/(n·X) ≈ 34 days (their §5.1);
+  - an MFU of the peak: useful GPU-hours = model FLOPs / (peak × MFU × 3600). MFU counts model
+    FLOPs by definition, so recompute does not change this time;
+  - an achieved FLOP/s per GPU, as large runs report it (Narayanan et al.'s X): useful GPU-hours =
+    executed FLOPs / (X × 3600), the executed FLOPs adding what recompute runs again (8·N·D under
+    full recompute without attention). GPT-3 175B on 300B tokens at 140 TFLOP/s on 1,024 A100s:
+    8·T·P/(n·X) ≈ 34 days (Narayanan et al. 2021, arXiv:2104.04473, §5.1);
 
-  wall-clock = GPU-hours / GPUs; cost = GPU-hours × price per GPU-hour. Peaks are dense BF16
-  and memory capacities are per accelerator (``data/accelerators.csv``).
+* goodput, the fraction of wall-clock spent on useful steps (restarts, checkpoints and stragglers
+  take the rest; default 1.0), kept apart from MFU: GPU-hours = useful GPU-hours / goodput,
+  wall-clock = GPU-hours / GPUs, cost = GPU-hours × price per GPU-hour. Peaks are dense BF16 and
+  memory capacities are per accelerator (``data/accelerators.csv``).
 """
 
 from __future__ import annotations
@@ -27,23 +29,17 @@ from .. import validate
 from ..arrays import ArrayLike, FloatOrArray, floats, like
 from ..datafiles import lookup, read_csv
 from ..errors import InputError
+from .flops import RECOMPUTE, TokenFlops, attention_flops_per_token, recompute_extra
+
+__all__ = ["DEFAULT_GOODPUT", "DEFAULT_MFU", "MAX_PRICE", "MFU_RANGE", "Accelerator", "ComputeEstimate", "accelerator",
+           "accelerators", "attention_flops_per_token", "estimate", "gpu_hours", "gpu_hours_achieved", "training_flops"]
 
 DEFAULT_MFU = 0.40
 MFU_RANGE = (0.001, 1.0)  # model FLOPs utilisation: a fraction of the peak
 MAX_PRICE = 1e6           # dollars per accelerator-hour
-
-
-#: Training FLOPs per parameter per token, by activation recompute: forward 2 + backward 4, plus
-#: another forward pass (2) under full recompute. Selective recompute re-runs only the attention
-#: core (the s² terms, counted by the attention term), so it stays 6.
-RECOMPUTE_FACTOR = {"none": 6.0, "selective": 6.0, "full": 8.0}
-
-
-def _recompute(recompute: str, field: str = "recompute") -> float:
-    try:
-        return RECOMPUTE_FACTOR[recompute]
-    except (KeyError, TypeError):
-        raise InputError(field, f"one of {', '.join(RECOMPUTE_FACTOR)}", recompute) from None
+#: The fraction of wall-clock spent on useful training steps, by default: all of it. Published runs lose some
+#: to restarts and checkpoints (Llama 3.1 405B's card ≈ 0.86 of the 6·N·D time at its MFU, PaLM ≈ 0.66).
+DEFAULT_GOODPUT = 1.0
 
 
 @overload
@@ -75,38 +71,8 @@ def training_flops(params: ArrayLike, tokens: ArrayLike, recompute: str = "none"
         >>> training_flops(70e9, 1.4e12, recompute="full") / training_flops(70e9, 1.4e12)
         1.3333333333333333
     """
-    factor = _recompute(recompute)
     n, d = floats(params, tokens)
-    return like(factor * n * d, params, tokens)
-
-
-@overload
-def attention_flops_per_token(num_layers: float, num_heads: float, head_dim: float, seq_len: float,
-                              causal: bool = False) -> float: ...
-@overload
-def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
-                              causal: bool = False) -> FloatOrArray: ...
-def attention_flops_per_token(num_layers: ArrayLike, num_heads: ArrayLike, head_dim: ArrayLike, seq_len: ArrayLike,
-                              causal: bool = False) -> FloatOrArray:
-    """Extra training FLOPs per token for attention scores: 12·L·h·e·T (÷2 when ``causal``).
-
-    Args:
-        num_layers: L.
-        num_heads: h, attention heads.
-        head_dim: e, the dimension of one head.
-        seq_len: T, tokens per sequence.
-        causal: Count only the unmasked half of the scores.
-
-    Returns:
-        FLOPs per token: a float, or an array when any input is one.
-
-    Examples:
-        >>> attention_flops_per_token(12, 12, 64, 1024)
-        113246208.0
-    """
-    layers, heads, e, t = floats(num_layers, num_heads, head_dim, seq_len)
-    f = 12.0 * layers * heads * e * t
-    return like(f / 2 if causal else f, num_layers, num_heads, head_dim, seq_len)
+    return like((6.0 * n + recompute_extra(n, 0.0, recompute)) * d, params, tokens)
 
 
 def accelerators() -> dict[str, float]:
@@ -212,25 +178,30 @@ class ComputeEstimate:
     """FLOPs, time and cost of one run.
 
     Attributes:
-        flops: The FLOPs executed: 6·N·D, or 8·N·D with full recompute.
-        flops_with_attention: (6·N + attention FLOPs per token)·D.
-        causal_halving: The attention FLOPs count only the unmasked half.
+        flops: 6·N·D, or 8·N·D with full recompute (:func:`training_flops`: attention left out).
+        flops_with_attention: (6·N + the attention FLOPs per token)·D (6·N·D when attention is unknown).
+        causal_halving: The attention FLOPs count only the unmasked keys.
         accelerator: The accelerator's full name.
         peak_tflops: Its dense BF16 peak.
         count: Accelerators.
-        mfu: The model FLOPs utilisation the time assumes (given, or implied by ``achieved_tflops``:
-            model FLOPs / executed FLOPs × achieved / peak).
-        gpu_hours: Accelerator-hours.
+        mfu: The model FLOPs utilisation the time assumes, of ``mfu_flops`` (given, or implied by
+            ``achieved_tflops``: mfu_flops / hardware_flops × achieved / peak).
+        gpu_hours: Accelerator-hours of wall-clock: useful hours / goodput (what a run is billed).
         wall_clock_hours: gpu_hours / count.
         price_per_gpu_hour: Dollars per accelerator-hour, when given.
         cost: gpu_hours × price, when a price was given.
         recompute: ``none``, ``selective`` or ``full``.
         achieved_tflops: TFLOP/s per accelerator, when the run was timed by it.
-        model_flops: Always 6·N·D.
+        model_flops: C = 6·N·D, the compute of the scaling laws (N active for MoE).
+        mfu_convention: Which FLOPs the MFU counts (:data:`planner.training.flops.CONVENTIONS`).
+        mfu_flops: The model FLOPs the MFU counts: the convention's FLOPs per token × D; the time's FLOPs.
+        hardware_flops: The FLOPs executed: ``mfu_flops`` plus what recompute runs again (HFU's numerator).
+        goodput: The fraction of wall-clock spent on useful steps.
+        mfu_basis: What the MFU counts, in words (:meth:`planner.training.flops.TokenFlops.describe`).
     """
 
-    flops: float                 # executed: 6·N·D, or 8·N·D with full recompute
-    flops_with_attention: float  # (6·N + attention per token)·D
+    flops: float
+    flops_with_attention: float
     causal_halving: bool
     accelerator: str
     peak_tflops: float
@@ -242,7 +213,22 @@ class ComputeEstimate:
     cost: float | None
     recompute: str = "none"
     achieved_tflops: float | None = None  # given: the run was timed by achieved FLOP/s per GPU
-    model_flops: float | None = None      # 6·N·D
+    model_flops: float = 0.0              # C = 6·N·D, the scaling laws' compute
+    mfu_convention: str = "6nd"
+    mfu_flops: float = 0.0
+    hardware_flops: float = 0.0
+    goodput: float = DEFAULT_GOODPUT
+    mfu_basis: str = "6·N"
+
+    @property
+    def hfu(self) -> float:
+        """Hardware FLOPs utilisation: the MFU scaled by executed / model FLOPs (recompute counted)."""
+        return self.mfu * self.hardware_flops / self.mfu_flops
+
+    @property
+    def useful_gpu_hours(self) -> float:
+        """Accelerator-hours of useful steps: ``gpu_hours × goodput``."""
+        return self.gpu_hours * self.goodput
 
     @property
     def days(self) -> float:
@@ -250,12 +236,12 @@ class ComputeEstimate:
         return self.wall_clock_hours / 24
 
     def to_dict(self) -> dict[str, object]:
-        """The estimate as plain data (JSON-ready), with ``days`` added.
+        """The estimate as plain data (JSON-ready), with ``days``, ``hfu`` and ``useful_gpu_hours``.
 
         Returns:
-            A dict of every field and ``days``.
+            A dict of every field and those three.
         """
-        return {**asdict(self), "days": self.days}
+        return {**asdict(self), "days": self.days, "hfu": self.hfu, "useful_gpu_hours": self.useful_gpu_hours}
 
 
 class _DefaultMFU(float):
@@ -266,33 +252,36 @@ _MFU_NOT_GIVEN = _DefaultMFU(DEFAULT_MFU)
 
 
 def estimate(params: int, tokens: int, *, accelerator_name: str = "h100-sxm", count: int = 1,
-             mfu: float = _MFU_NOT_GIVEN, price_per_gpu_hour: float | None = None, attention_per_token: float = 0.0,
-             causal: bool = False, recompute: str = "none", achieved_tflops: float | None = None) -> ComputeEstimate:
+             mfu: float = _MFU_NOT_GIVEN, price_per_gpu_hour: float | None = None,
+             per_token: TokenFlops | None = None, recompute: str = "none", achieved_tflops: float | None = None,
+             goodput: float = DEFAULT_GOODPUT) -> ComputeEstimate:
     """FLOPs, GPU-hours, wall-clock and cost of training ``params`` (active) on ``tokens``.
 
-    Time the run by ``mfu`` or by ``achieved_tflops``, not both.
+    Time the run by ``mfu`` or by ``achieved_tflops``, not both. The time's FLOPs are ``per_token``'s
+    (:func:`planner.training.flops.token_flops`: the MFU convention's model FLOPs per token); without it,
+    6·N (the ``6nd`` convention).
 
     Args:
-        params: N, active parameters (a whole number from 1).
+        params: N, active parameters (a whole number from 1), for C = 6·N·D.
         tokens: D, training tokens (a whole number from 1).
         accelerator_name: A key or name of ``data/accelerators.csv``.
         count: Accelerators (a whole number from 1).
-        mfu: A fraction of the dense peak from 0.001 to 1 (default :data:`DEFAULT_MFU`, 0.40); counts
-            6·N·D whatever the recompute.
+        mfu: A fraction of the dense peak from 0.001 to 1 (default :data:`DEFAULT_MFU`, 0.40), of the
+            convention's model FLOPs whatever the recompute.
         price_per_gpu_hour: Dollars per accelerator-hour, from 0 to 10⁶ (optional: no price, no cost).
-        attention_per_token: Attention FLOPs per token added to ``flops_with_attention``.
-        causal: Recorded as ``causal_halving`` (the caller halves ``attention_per_token``).
-        recompute: ``none``, ``selective`` or ``full`` (8·N·D executed FLOPs).
+        per_token: The model FLOPs per token under an MFU convention (default: 6·``params``).
+        recompute: ``none``, ``selective`` or ``full``: what the executed (hardware) FLOPs add.
         achieved_tflops: TFLOP/s per accelerator as large runs report it, at most the peak; counts
             the executed FLOPs.
+        goodput: The fraction of wall-clock spent on useful steps, above 0 and at most 1 (default 1).
 
     Returns:
         The ``ComputeEstimate``.
 
     Raises:
         InputError: Naming ``params``, ``tokens``, ``hardware.count``, ``hardware.mfu``,
-            ``hardware.achieved_tflops`` (also when given with ``mfu``), ``hardware.price_per_gpu_hour``
-            or ``parallelism.recompute``.
+            ``hardware.achieved_tflops`` (also when given with ``mfu``), ``hardware.price_per_gpu_hour``,
+            ``hardware.goodput`` or ``parallelism.recompute``.
         UnknownModelError: Naming ``hardware.accelerator``: an unknown accelerator.
 
     Examples:
@@ -313,19 +302,27 @@ def estimate(params: int, tokens: int, *, accelerator_name: str = "h100-sxm", co
                                      minimum=MFU_RANGE[0], inclusive=True, maximum=MFU_RANGE[1])
     price = None if price_per_gpu_hour is None else validate.positive_real(
         "hardware.price_per_gpu_hour", price_per_gpu_hour, inclusive=True, maximum=MAX_PRICE)
-    factor = _recompute(recompute, "parallelism.recompute")
+    good = validate.positive_real("hardware.goodput", goodput, maximum=1.0)
+    if recompute not in RECOMPUTE:
+        raise InputError("parallelism.recompute", f"one of {', '.join(RECOMPUTE)}", recompute)
+    if per_token is None:
+        per_token = TokenFlops("6nd", float(n), 0.0)
     acc = accelerator(accelerator_name)
-    model_c = training_flops(n, d)
-    c = factor / 6.0 * model_c
+    model_c = per_token.model * float(d)
+    executed = per_token.hardware(recompute) * float(d)
     if achieved_tflops is not None:
         achieved_tflops = validate.positive_real("hardware.achieved_tflops", achieved_tflops,
                                                  maximum=acc["peak_tflops"])
-        hours = gpu_hours_achieved(c, achieved_tflops)
-        mfu = achieved_tflops / acc["peak_tflops"] * 6.0 / factor
+        useful = gpu_hours_achieved(executed, achieved_tflops)
+        mfu = achieved_tflops / acc["peak_tflops"] * model_c / executed
     else:
-        hours = gpu_hours(model_c, acc["peak_tflops"], mfu)
+        useful = gpu_hours(model_c, acc["peak_tflops"], mfu)
+    hours = useful / good
     return ComputeEstimate(
-        flops=c, flops_with_attention=(6.0 * n + attention_per_token) * float(d), causal_halving=causal,
-        accelerator=acc["name"], peak_tflops=acc["peak_tflops"], count=gpus, mfu=mfu, gpu_hours=hours,
-        wall_clock_hours=hours / gpus, price_per_gpu_hour=price, cost=None if price is None else hours * price,
-        recompute=recompute, achieved_tflops=achieved_tflops, model_flops=model_c)
+        flops=training_flops(n, d, recompute), flops_with_attention=(6.0 * n + per_token.attention) * float(d),
+        causal_halving=per_token.causal, accelerator=acc["name"], peak_tflops=acc["peak_tflops"], count=gpus,
+        mfu=mfu, gpu_hours=hours, wall_clock_hours=hours / gpus, price_per_gpu_hour=price,
+        cost=None if price is None else hours * price, recompute=recompute, achieved_tflops=achieved_tflops,
+        model_flops=training_flops(n, d), mfu_convention=per_token.convention, mfu_flops=model_c,
+        hardware_flops=executed, goodput=good,
+        mfu_basis=per_token.describe())

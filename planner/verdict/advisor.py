@@ -46,7 +46,7 @@ from ..model.families import from_hf_config
 from ..model.params import count_params
 from ..model.shapes import SHAPE_RULES, ShapeCandidate, propose_shapes
 from ..training.budget import steps_for_tokens
-from ..training.compute import gpu_hours, training_flops
+from ..training.compute import ComputeEstimate, gpu_hours, training_flops
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from ..training.memory import memory_estimate
 from ..training.parallelism import Parallelism
@@ -231,13 +231,17 @@ class Advice:
 
 # ---- helpers ------------------------------------------------------------------------------------------
 
-def _flops_for_gpu_hours(hours: float, plan: Plan) -> float:
-    """The model FLOPs ``hours`` accelerator-hours do on the plan's hardware at its speed (the plan's MFU, the
-    default MFU, or its achieved TFLOP/s): the inverse of the GPU-hours the assessment reports."""
+def _flops_for_gpu_hours(hours: float, plan: Plan, compute: ComputeEstimate) -> float:
+    """The 6·N·D FLOPs ``hours`` accelerator-hours do on the plan's hardware at its speed: the inverse of the
+    GPU-hours the assessment reports. The hours count the MFU convention's FLOPs (attention included) over the
+    goodput, so 6·N·D is scaled by the plan's own ratio of 6·N·D to those FLOPs."""
     speed = plan.speed
     if "achieved_tflops" in speed:
         return hours * 3600.0 * speed["achieved_tflops"] * 1e12
-    return float(hours / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"]))
+    assert compute.model_flops is not None   # the assessment always states 6·N·D
+    per_model_flop = compute.mfu_flops / compute.model_flops if compute.model_flops else 1.0
+    return float(hours * compute.goodput / gpu_hours(1.0, plan.hardware["peak_tflops"], speed["mfu"])
+                 / per_model_flop)
 
 
 def _tokens_needed(n: float, target: float, unique: float | None) -> float | npt.NDArray[np.float64]:
@@ -429,14 +433,14 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout: Parall
     # the compute budget new models are sized for: what the limits allow, else the plan's own
     budgets: list[tuple[float, str]] = []
     if constraints.max_days is not None:
-        budgets.append((_flops_for_gpu_hours(constraints.max_days * 24.0 * base.count, base),
+        budgets.append((_flops_for_gpu_hours(constraints.max_days * 24.0 * base.count, base, a0.compute),
                         f"{constraints.max_days:g} days on {base.count} GPU(s)"))
     if constraints.max_cost is not None:
         assert base.price_per_gpu_hour is not None   # refused above: a cost limit needs a price
-        budgets.append((_flops_for_gpu_hours(constraints.max_cost / base.price_per_gpu_hour, base),
+        budgets.append((_flops_for_gpu_hours(constraints.max_cost / base.price_per_gpu_hour, base, a0.compute),
                         fmt_money(constraints.max_cost)))
     if not budgets and constraints.max_gpus is not None:
-        budgets.append((_flops_for_gpu_hours(a0.compute.days * 24.0 * base.count, base),
+        budgets.append((_flops_for_gpu_hours(a0.compute.days * 24.0 * base.count, base, a0.compute),
                         f"the plan's days on {base.count} GPU(s)"))
     if not budgets:
         assert a0.compute.model_flops is not None   # the assessment always states 6·N·D

@@ -17,8 +17,9 @@ from ..laws.optimal import OptimalPlan, compute_optimal
 from ..laws.registry import fit as get_fit
 from ..laws.science import PlanAdvice, plan_advice
 from ..model.params import ParamCount, count_params
-from ..training.compute import DEFAULT_MFU, ComputeEstimate, attention_flops_per_token, estimate, training_flops
+from ..training.compute import DEFAULT_MFU, ComputeEstimate, estimate, training_flops
 from ..training.corpus import CorpusAssessment
+from ..training.flops import token_flops
 from ..training.memory import MemoryEstimate, memory_estimate
 from .gate import GateResult, assess
 from .policy import Verdict
@@ -158,15 +159,16 @@ def assess_plan(plan: Plan) -> Assessment:
         InputError: ``plan`` is not a :class:`Plan`.
 
     Examples:
-        The origin case: D/N = 22,118,400 / 494,032,768 = 0.045, and 6·N·D = 6.56e16 FLOPs on one A100
-        (312 TFLOP/s) at 40% MFU take 6.56e16 / (312e12 × 0.4 × 3600) = 0.146 GPU-hours:
+        The origin case: D/N = 22,118,400 / 494,032,768 = 0.045. Its MFU counts (the default ``palm``
+        convention) 6·(494,032,768 − 151,936 × 896 embedding) + 12·24·14·64·2,048 = 2.676e9 FLOPs per token,
+        5.92e16 in all; on one A100 (312 TFLOP/s) at 40% MFU: 5.92e16 / (312e12 × 0.4 × 3600) = 0.132 GPU-hours:
 
         >>> from planner.verdict.planfile import load_plan
         >>> a = assess_plan(load_plan("data/plans/origin-case.toml"))
         >>> a.params, a.gate.tokens, a.verdict.headline
         (494032768, 22118400, 'SEVERE — blocked: D/N 0.045')
         >>> round(a.compute.gpu_hours, 3)
-        0.146
+        0.132
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan (see planner.load_plan or planner.plan_from_dict)",
@@ -176,23 +178,21 @@ def assess_plan(plan: Plan) -> Assessment:
         counts = count_params(plan.model)
         n = counts.get(plan.param_kind)
         n_compute = counts.get("active") if counts.is_moe else counts.total   # names the top-k when unknown
-        a = plan.model
-        attention_known = b.seq_len is not None
-        attn = (attention_flops_per_token(a.num_attention_layers, a.num_heads, a.head_dim, b.seq_len,
-                                          plan.causal_attention_halving) if b.seq_len is not None else 0.0)
+        per_token = token_flops(plan.model, b.seq_len, plan.mfu_convention, plan.causal_attention_halving)
     else:
         assert plan.params is not None   # a Plan has an architecture or N, exactly one
-        counts, n, n_compute, attn, attention_known = None, plan.params, plan.params, 0.0, False
+        counts, n, n_compute = None, plan.params, plan.params
+        per_token = token_flops(plan.params, None, plan.mfu_convention, plan.causal_attention_halving)
     gate = assess(n, b.tokens, tokens_per_step=b.tokens_per_step, prior_tokens=b.prior_tokens,
                   thresholds=plan.thresholds, param_kind=plan.param_kind, unique_tokens=plan.corpus_tokens,
                   corpus_name=plan.corpus_name)
     compute = estimate(n_compute, b.tokens, accelerator_name=plan.accelerator, count=plan.count,
-                       price_per_gpu_hour=plan.price_per_gpu_hour, attention_per_token=attn,
-                       causal=plan.causal_attention_halving, **plan.speed,
-                       recompute=plan.parallelism.recompute if plan.parallelism is not None else "none")
+                       price_per_gpu_hour=plan.price_per_gpu_hour, per_token=per_token, goodput=plan.goodput,
+                       recompute=plan.parallelism.recompute if plan.parallelism is not None else "none",
+                       **plan.speed)
     f = get_fit(plan.fit)
     total = training_flops(n_compute, b.cumulative_tokens)
     return Assessment(plan=plan, counts=counts, params=n, compute_params=n_compute, gate=gate, corpus=gate.corpus,
-                      compute=compute, attention_known=attention_known, total_flops=total,
+                      compute=compute, attention_known=per_token.attention_known, total_flops=total,
                       loss=f.loss(n_compute, b.cumulative_tokens),
                       optimal=compute_optimal(total, f.name, line=plan.thresholds.optimal))

@@ -11,8 +11,8 @@ A plan file is read with the standard library's ``tomllib`` and written with ``t
     seq_len = 2048
     [corpus]           # name = "FineWeb-Edu" (data/corpora.csv) | unique_tokens = 1.24e9
     unique_tokens = 1.24e9
-    [hardware]         # accelerator key or name (data/accelerators.csv), count, mfu, price_per_gpu_hour
-    accelerator = "h100-sxm"
+    [hardware]         # accelerator key or name (data/accelerators.csv), count, mfu, price_per_gpu_hour,
+    accelerator = "h100-sxm"   # mfu_convention (palm | megatron | llm-foundry | 6nd), goodput
 
 Optional tables: ``[thresholds]`` (severe, block, optimal), ``[law]`` (fit), ``[parallelism]``
 (:data:`~planner.training.parallelism.PLAN_KEYS`) and ``[inference]`` (tokens). Paths inside a plan
@@ -39,6 +39,8 @@ from ..laws.power_law import DEFAULT_FIT
 from ..model.architecture import Architecture
 from ..model.catalog import architecture, list_models
 from ..training.budget import budget as make_budget
+from ..training.compute import DEFAULT_GOODPUT
+from ..training.flops import DEFAULT_CONVENTION
 from ..training.parallelism import PLAN_KEYS as _PARALLELISM_KEYS
 from ..training.parallelism import parallelism_from_dict
 from .gate import Thresholds
@@ -54,7 +56,8 @@ _SECTIONS = {
     "training": {"steps", "micro_batch", "seq_len", "grad_accum", "data_parallel", "tokens_per_step",
                  "prior_tokens"},
     "corpus": {"name", "unique_tokens"},
-    "hardware": {"accelerator", "count", "mfu", "achieved_tflops", "price_per_gpu_hour", "causal_attention_halving"},
+    "hardware": {"accelerator", "count", "mfu", "achieved_tflops", "price_per_gpu_hour", "causal_attention_halving",
+                 "mfu_convention", "goodput"},
     "inference": {"tokens"},
     "thresholds": {"severe", "block", "optimal"},
     "law": {"fit"},
@@ -234,6 +237,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         hardware["price_per_gpu_hour"] = plan.price_per_gpu_hour
     if plan.causal_attention_halving:
         hardware["causal_attention_halving"] = True
+    if plan.mfu_convention != DEFAULT_CONVENTION:
+        hardware["mfu_convention"] = plan.mfu_convention
+    if plan.goodput != DEFAULT_GOODPUT:
+        hardware["goodput"] = plan.goodput
     doc["hardware"] = hardware
     if plan.thresholds != Thresholds():
         doc["thresholds"] = {"severe": plan.thresholds.severe, "block": plan.thresholds.block,

@@ -19,8 +19,9 @@ from ..laws.registry import fit as get_fit
 from ..model.architecture import Architecture
 from ..model.params import PARAM_KINDS
 from ..training.budget import Budget
-from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, Accelerator, accelerator
+from ..training.compute import DEFAULT_GOODPUT, DEFAULT_MFU, MAX_PRICE, MFU_RANGE, Accelerator, accelerator
 from ..training.corpus import corpus_tokens
+from ..training.flops import DEFAULT_CONVENTION, convention
 from ..training.parallelism import Parallelism
 from .gate import Thresholds
 
@@ -47,7 +48,12 @@ class Plan:
         parallelism: the layout (:class:`~planner.training.parallelism.Parallelism`); with it the assessment
             says whether the plan fits in memory, and full recompute is timed at 8·N·D.
         inference_tokens: lifetime inference tokens, for the inference-aware plan.
-        causal_attention_halving: count only the unmasked half of the attention scores' FLOPs.
+        mfu_convention: which FLOPs the MFU counts (:data:`planner.training.flops.CONVENTIONS`; default
+            ``palm``: 6·(N − embedding) + 12·L·H·Q·T, as torchtitan, nanochat and PaLM count them).
+        causal_attention_halving: the MFU's attention term counts only the unmasked keys (the named
+            conventions count the full square; one rule for every convention).
+        goodput: the fraction of wall-clock spent on useful steps (default 1; restarts and checkpoints
+            take the rest), apart from the MFU: wall-clock = compute time / goodput.
         thresholds: the gate's lines.
         param_kind: which N the ratio divides by: ``total``, ``non_embedding`` or ``active``.
         fit: the scaling-law fit for loss and the compute-optimal alternative (default ``epoch``).
@@ -55,7 +61,7 @@ class Plan:
     Raises:
         InputError: naming the field as a plan file spells it: a value out of range or of the wrong type,
             both or neither of ``model`` and ``params``, both ``mfu`` and ``achieved_tflops``, an unknown
-            corpus, accelerator, parameter kind or fit.
+            corpus, accelerator, MFU convention, parameter kind or fit.
     """
 
     budget: Budget
@@ -76,6 +82,8 @@ class Plan:
     achieved_tflops: float | None = None
     parallelism: Parallelism | None = None
     inference_tokens: float | None = None
+    mfu_convention: str = DEFAULT_CONVENTION
+    goodput: float = DEFAULT_GOODPUT
 
     def __post_init__(self) -> None:
         def set_(k: str, v: object) -> None:
@@ -122,6 +130,8 @@ class Plan:
                                                               inclusive=True, maximum=MAX_PRICE))
         set_("causal_attention_halving", validate.flag("hardware.causal_attention_halving",
                                                        self.causal_attention_halving))
+        convention(self.mfu_convention)
+        set_("goodput", validate.positive_real("hardware.goodput", self.goodput, maximum=1.0))
         if not isinstance(self.thresholds, Thresholds):
             raise InputError("thresholds", "a planner.Thresholds", type(self.thresholds).__name__)
         if self.param_kind not in PARAM_KINDS:
