@@ -12,7 +12,7 @@ judges it. This module builds the controls, forwards each move to the state, and
 - **Plan files in and out.** :meth:`Workbook.save` writes the plan TOML that ``planner report`` reads;
   :meth:`Workbook.open_plan` loads one, :meth:`Workbook.show_plan` a :class:`Plan` object.
 - **The advisor on demand.** *What would fix it?* runs the advisor (a tenth of a second or more, so never on a
-  slider move) and offers each option as a button that loads its plan.
+  slider move) and offers each option as a card with a button that loads its plan.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ..training.parallelism import PRECISIONS, RECOMPUTE, Parallelism
 from ..verdict.advisor import Advice
 from ..verdict.assessment import Assessment
 from ..verdict.schema import Plan
-from .advisor_view import advice_html, option_buttons
+from .advisor_view import advice_caption, option_cards
 from .chart_worker import ChartWorker
 from .controls import NumberControl
 from .plots import PlanChart
@@ -162,8 +162,8 @@ class Workbook:
         self.advise_button = button("What would fix it?", lambda: self._guard(self.what_would_fix_it,
                                                                               self.advice_out), "160px")
         self.advise_button.add_class("planner-advise")
-        self.advice_buttons = W.HBox([])
-        self.advice_buttons.add_class("planner-advice-buttons")
+        self.advice_cards = W.HBox([], layout=W.Layout(flex_flow="row wrap"))   # one card per option, with its button
+        self.advice_cards.add_class("planner-cards")
         plans = sorted(str(p.relative_to(DATA_DIR.parent)) for p in (DATA_DIR / "plans").glob("*.toml"))
         self.plan_path = W.Combobox(options=plans, placeholder="path/to/plan.toml", ensure_option=False,
                                     layout=W.Layout(width="290px"))
@@ -298,6 +298,7 @@ class Workbook:
         """A person moved a control: tell the state, then show what follows."""
         if self._syncing:
             return
+        self._clear_messages()   # a refusal is about the value typed then: a later move makes it old news
         if name == "model":
             self.load_model(change["new"])
             return
@@ -418,6 +419,8 @@ class Workbook:
                     c.set_options(opts, v[name])
                 elif c.value != v[name]:
                     c.value = v[name]
+            # the hidden size steps by one head width while the head width is derived (heads follow, whole)
+            self.hidden.set_step(64 if s.explicit_head_dim else max(v["head_dim"], 1))
             top = max(s.fields["top_k"].maximum, 1)
             if self.top_k.slider.max != top:
                 self.top_k.slider.max = top
@@ -463,12 +466,12 @@ class Workbook:
 
     # -- the advisor -----------------------------------------------------------------------------------
     def _clear_advice(self) -> None:
-        if self.advice_buttons.children or self.advice_out.value:
+        if self.advice_cards.children or self.advice_out.value:
             self.advice_out.value = ""
-            self.advice_buttons.children = ()
+            self.advice_cards.children = ()
 
     def what_would_fix_it(self) -> Advice | None:
-        """Run the advisor on the current plan; show its options and a button per option that loads its plan.
+        """Run the advisor on the current plan; show its options as cards, each with a button that loads its plan.
 
         Returns:
             The :class:`~planner.verdict.advisor.Advice` (also in :attr:`advice`), or ``None`` for a
@@ -482,8 +485,8 @@ class Workbook:
             self._clear_advice()
             self.advice_out.value = NOTHING_TO_FIX
             return None
-        self.advice_out.value = advice_html(advice)
-        self.advice_buttons.children = option_buttons(advice, self.load_option).children
+        self.advice_out.value = advice_caption(advice)
+        self.advice_cards.children = option_cards(advice, self.load_option).children
         return advice
 
     def load_option(self, plan: Plan) -> None:
