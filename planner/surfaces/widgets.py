@@ -50,7 +50,7 @@ from .workbook_html import (
 from .workbook_layout import SLIDERS, place
 from .workbook_state import ORIGIN_PLAN, WorkbookState
 from .workbook_values import divisors  # noqa: F401 - re-exported: the workbook's valid-move rules
-from .workbook_words import in_control_words, shown_path
+from .workbook_words import fit_words, in_control_words, shown_path
 
 #: The numbers that can be greyed out (:meth:`WorkbookState.inactive`).
 CAN_BE_INACTIVE = ("head_dim", "intermediate", "unique", "prior", "gpus")
@@ -131,7 +131,7 @@ class Workbook:
         self.corpus = W.Dropdown(options=s.corpus_options, value=v["corpus"], description="corpus", **dd)
         self.accelerator = W.Dropdown(options=[(n, k) for k, n in s.accelerator_names.items()],
                                       value=v["accelerator"], description="accelerator", **dd)
-        self.fit = W.Dropdown(options=s.fit_options, value=v["fit"], description="loss fit", **dd)
+        self.fit = W.Dropdown(options=s.fit_options, value=v["fit"], description="loss law", **dd)
         self.layout_on = W.Checkbox(v["layout"], description="per-GPU memory (layout)", indent=False)
         self.recompute = W.Dropdown(options=list(RECOMPUTE), value=v["recompute"], description="recompute", **dd)
         self.precision = W.Dropdown(options=list(PRECISIONS), value=v["precision"], description="precision", **dd)
@@ -150,6 +150,7 @@ class Workbook:
             return b
 
         self.base_note, self.gpus_note = W.HTML(), W.HTML()
+        self.fit_about = html_out("planner-fit-about")   # the law in words: "epoch" is Epoch AI, not data epochs
         self.batch_advice = html_out("planner-batch-advice", width="310px")
         self.fit_path = W.Text(placeholder="saved fit: path/to/law.toml", layout=W.Layout(width="190px"))
         self.fit_path.add_class("planner-fit-path")
@@ -437,6 +438,8 @@ class Workbook:
             self.moe_box.layout.display = None if base.num_experts > 0 else "none"
             self.shared_experts.layout.display = None if base.num_shared_experts else "none"
             self.layout_box.layout.display = None if v["layout"] else "none"
+            self.fit_about.value = (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>"
+                                    f"{html.escape(fit_words(v['fit']))}</span>")
             self.gpus_note.value = gpus_note_html(v["data_parallel"], v["tp"], v["pp"]) if v["layout"] else ""
         finally:
             self._syncing = False

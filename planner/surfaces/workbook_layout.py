@@ -102,7 +102,7 @@ def place(wb: Workbook) -> tuple[Any, dict[str, tuple[Any, Any]]]:
         + section("Training", wb.steps, wb.micro_batch, wb.grad_accum, wb.data_parallel, wb.seq_len,
                   wb.batch_advice, wb.continued, wb.prior)
         + section("Data and hardware", wb.corpus, wb.unique, wb.accelerator, wb.gpus, wb.gpus_note,
-                  wb.mfu, wb.price, wb.fit, W.HBox([wb.fit_path, wb.fit_button]), wb.fit_note)
+                  wb.mfu, wb.price, wb.fit, wb.fit_about, W.HBox([wb.fit_path, wb.fit_button]), wb.fit_note)
         + section("Memory per GPU", wb.layout_on, wb.layout_box)
         + section("Inference", wb.inference),
         layout=W.Layout(width="330px", min_width="330px", padding="0 6px 0 0"))
