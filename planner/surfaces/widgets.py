@@ -52,6 +52,10 @@ from .workbook_state import ORIGIN_PLAN, WorkbookState
 from .workbook_values import divisors  # noqa: F401 - re-exported: the workbook's valid-move rules
 from .workbook_words import fit_words, in_control_words, shown_path
 
+#: What a notebook opened cold shows until the workbook's cell has run (the app's CSS hides it).
+START_HTML = ("<div class='planner-start' style='font:15px sans-serif;padding:10px 14px;background:#e3f2fd;"
+              "border-left:4px solid #1565c0'><b>To start the workbook, run this cell</b>: Shift+Enter, or "
+              "<i>Run → Run All Cells</i>.</div>")
 #: The numbers that can be greyed out (:meth:`WorkbookState.inactive`).
 CAN_BE_INACTIVE = ("head_dim", "intermediate", "unique", "prior", "gpus")
 
@@ -187,6 +191,16 @@ class Workbook:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        """Show the one instruction a notebook opened cold needs, then the app (which hides the instruction).
+
+        A stored notebook keeps no widget state, so JupyterLab shows the instruction until the cell runs; once the
+        app is on the page its CSS hides it (Voila runs the cell itself and shows the app).
+        """
+        from IPython.display import HTML, display
+        display(HTML(START_HTML))
+        display(self.widget)
 
     # -- the state's -----------------------------------------------------------------------------------
     @property

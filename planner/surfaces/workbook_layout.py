@@ -46,6 +46,7 @@ SLIDERS: dict[str, dict[str, Any]] = {   # NumberControl's keyword arguments, by
     "zero": {"kind": "choice", "name": "zero"},
 }
 CSS = """<style>
+body:has(.planner-app) .planner-start {display: none;}
 .planner-stale {opacity: .35; filter: grayscale(1);}
 .planner-app .planner-box input {font-variant-numeric: tabular-nums; text-align: right;}
 .planner-controls h4 {margin: 10px 0 2px 0; font-size: 13px; color: #37474f; border-bottom: 1px solid #cfd8dc;}
