@@ -14,7 +14,7 @@ def test_jupyterlab_opens_the_notebook_itself_not_the_launcher(tmp_path):
     from planner.cli.jupyter import command
     cmd = command(folder=tmp_path / "wb", browser=False, create=False)
     # the browser and the URLs the server prints both lead to the working copy's notebook
-    assert "--ServerApp.default_url=/lab/tree/what_if.ipynb" in cmd
+    assert "--LabApp.default_url=/lab/tree/what_if.ipynb" in cmd
     assert not (tmp_path / "wb").exists()                           # naming the copy makes nothing
 
 

@@ -101,4 +101,4 @@ def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, por
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     # the notebook itself, not the Launcher: the browser opens it and the printed URLs lead to it
     return [sys.executable, "-m", "jupyterlab", str(nb), f"--ServerApp.root_dir={nb.parent.resolve()}",
-            f"--ServerApp.default_url=/lab/tree/{nb.name}", *root, *port_opt, *no_browser, *culling_options()]
+            f"--LabApp.default_url=/lab/tree/{nb.name}", *root, *port_opt, *no_browser, *culling_options()]

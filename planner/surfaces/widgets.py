@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import importlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -117,7 +118,9 @@ class Workbook:
         self.chart = PlanChart()
         self._charts = ChartWorker(self.chart, self._show_chart, background_chart)
         self._build()
-        self.file_note.value = f"opened {html.escape(shown_path(plan))}"
+        # the built-in default by its name, not by where the package is installed
+        shown = "data/plans/origin-case.toml" if Path(plan) == ORIGIN_PLAN else shown_path(plan)
+        self.file_note.value = f"opened {html.escape(shown)}"
         self.update()
 
     # -- building ------------------------------------------------------------------------------------
@@ -198,9 +201,9 @@ class Workbook:
         A stored notebook keeps no widget state, so JupyterLab shows the instruction until the cell runs; once the
         app is on the page its CSS hides it (Voila runs the cell itself and shows the app).
         """
-        from IPython.display import HTML, display
-        display(HTML(START_HTML))
-        display(self.widget)
+        ipd: Any = importlib.import_module("IPython.display")   # Any: IPython's display functions are untyped
+        ipd.display(ipd.HTML(START_HTML))
+        ipd.display(self.widget)
 
     # -- the state's -----------------------------------------------------------------------------------
     @property

@@ -15,7 +15,6 @@ from ..verdict.assessment import Assessment
 from .memory_bar import memory_bar_html
 from .report import strip_html, summary_rows, verdict_html
 
-
 #: Summary rows the workbook shows in a place of their own (not repeated in the details table).
 SHOWN_ELSEWHERE = ("Batch size and learning rate",)
 
