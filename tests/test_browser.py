@@ -329,14 +329,53 @@ def test_memory_bar_follows_the_layout_controls(workbook):
     workbook.screenshot(path=bh.ARTIFACTS / "voila-memory.png")
 
 
-def test_advisor_button_loads_an_option(workbook):
+def test_advisor_card_loads_an_option(workbook):
     _reset(workbook)
     workbook.get_by_role("button", name="What would fix it?").click()
-    workbook.locator("table.planner-advice").wait_for(timeout=20_000)
-    workbook.get_by_role("button", name="Train longer").click()
+    workbook.locator(".planner-card").first.wait_for(timeout=20_000)
+    card = workbook.locator(".planner-card[data-kind='train-longer']")
+    # 1,555,931 steps of 8,192 tokens at 40% of 312 TFLOP/s: 84 GPU-hours, said in hours and days
+    assert "84 h (3.5 days) on 1 GPU" in card.inner_text() and " days</" not in card.inner_html()
+    workbook.locator(".planner-cards").first.scroll_into_view_if_needed()
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-advisor-cards.png")
+    workbook.get_by_role("button", name="Load: Train longer").click()
     bh.wait_for(workbook, lambda s: s["current"] and s["level"] == "compute-optimal", "the train-longer option")
-    assert int(round(bh.slider_value(workbook, "steps"))) > 2700
-    assert workbook.locator("table.planner-advice").count() == 0      # the old advice is gone
+    assert int(round(bh.slider_value(workbook, "steps"))) == 1_555_931
+    assert workbook.locator(".planner-card").count() == 0      # the old advice is gone
+    workbook.mouse.wheel(0, -5000)
+
+
+def test_a_named_corpus_with_its_ceilings(workbook):
+    import planner
+    _reset(workbook)
+    workbook.locator(".widget-dropdown", has_text="corpus").locator("select").select_option("FineWeb-Edu")
+    want = planner.assess_plan(planner.load_plan(ORIGIN_PLAN).with_(corpus_name="FineWeb-Edu", unique_tokens=None))
+    now = bh.wait_for(workbook, lambda s: s["current"] and "FineWeb-Edu" in s["text"], "the FineWeb-Edu corpus")
+    assert now["level"] == want.gate.level
+    c = want.corpus
+    from planner.format import fmt_ratio
+    text = workbook.locator(".planner-details").inner_text()
+    assert f"{fmt_ratio(c.ceiling_1_epoch)}× at 1 epoch" in text       # the corpus's ceilings, in the numbers
+    assert bh.box(workbook, "unique").is_disabled()                      # a named corpus's size is its own
+    workbook.screenshot(path=bh.ARTIFACTS / "voila-corpus.png")
+
+
+def test_a_ten_pixel_drag_is_a_small_change(workbook):
+    """The issue's case: a 10-px drag moved steps from 2,700 to 89,125. Now the track spans half a decade either
+    side of the value, so 10 px is a few percent of a decade."""
+    _reset(workbook)
+    handle = bh.slider(workbook, "steps").locator(".noUi-handle")
+    track = bh.slider(workbook, "steps").locator(".noUi-target").bounding_box()
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    workbook.mouse.move(x, y)
+    workbook.mouse.down()
+    workbook.mouse.move(x + 10, y, steps=5)
+    workbook.mouse.up()
+    bh.wait_for(workbook, lambda s: bh.box_value(workbook, "steps") != "2,700", "a new step count")
+    steps = bh.slider_value(workbook, "steps")
+    # one decade over the track's width: 10 px is 10^(10 / width) at most (plus a step of rounding)
+    assert 2700 < steps <= 2700 * 10 ** (10 / track["width"] + 0.01) < 2700 * 1.5, (steps, track)
 
 
 def test_review_html_offline(browser, tmp_path):
@@ -373,18 +412,30 @@ def test_readme_launch_then_run_all_leaves_the_tests_green(browser, tmp_path):
     assert "planner workbook" in launch and "notebooks/what_if.ipynb" not in launch
     stored = bh.NOTEBOOK.read_bytes()
     server = bh.start_workbook_lab(tmp_path)   # the README's `planner workbook`, in a scratch folder
-    page = bh.new_offline_page(browser, viewport=(1280, 900))
+    page = bh.new_offline_page(browser, viewport=(1280, 800))
     page.set_default_timeout(30_000)
     try:
-        page.goto(server.url + "/lab/tree/what_if.ipynb", wait_until="domcontentloaded", timeout=60_000)
+        page.goto(server.url + "/", wait_until="domcontentloaded", timeout=60_000)   # the server's own URL
         idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\|\s*Idle\s*$"))
         idle.wait_for(timeout=90_000)  # Run All is dropped before the kernel is up
+        assert "/lab/tree/what_if.ipynb" in page.url                    # the notebook itself, not the Launcher
+        start = page.locator(".planner-start").first
+        assert start.is_visible() and "Run All Cells" in start.inner_text()   # the one instruction, before a run
+        assert page.locator(".jp-SideBar .lm-mod-current, .jp-FileBrowser:visible").count()   # the sidebar is open
         page.evaluate("() => document.querySelectorAll('.jp-OutputArea-output').forEach(e => e.dataset.stale = '1')")
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         page.locator(".jp-OutputArea-output:not([data-stale]) label.widget-label", has_text=re.compile(r"^steps$")
                      ).first.wait_for(timeout=120_000)
         idle.wait_for(timeout=30_000)
+        assert not start.is_visible()                                    # the app shows: the instruction goes
+        page.locator(".planner-strip").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        for what in (".planner-verdict-banner", ".planner-strip", "img.widget-image"):   # side by side with Lab's
+            box = page.locator(what).first.bounding_box()                                 # file browser
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 800 and box["x"] + box["width"] <= 1280, \
+                f"{what} out of view: {box}"
+        page.screenshot(path=bh.ARTIFACTS / "jupyterlab-1280x800.png")
         bh.slider(page, "steps").scroll_into_view_if_needed()
         assert bh.page_settings(page) == ORIGIN
         before, _, _, after = _move(page, bh.press, "steps", "ArrowRight", 2)

@@ -7,6 +7,7 @@ count of an edited ``config.json`` — never read back from the widget.
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -458,20 +459,34 @@ def test_saved_fits_are_offered_and_used(tmp_path):
 
 # ---- the advisor ----------------------------------------------------------------------------------------------
 
-def test_advisor_runs_on_demand_and_its_buttons_load_the_option(wb):
+def _load_buttons(wb):
+    """The advisor cards' load buttons, by their text."""
+    return {card.children[1].description: card.children[1] for card in wb.advice_cards.children}
+
+
+def test_advisor_runs_on_demand_and_its_cards_load_the_option(wb):
     wb.set(corpus="none")
-    assert wb.advice is None and wb.advice_buttons.children == ()      # not computed on a move
+    assert wb.advice is None and wb.advice_cards.children == ()        # not computed on a move
     wb.advise_button.click()
-    assert "planner-advice" in wb.advice_out.value and len(wb.advice_buttons.children) == len(wb.advice.options)
+    assert "What would fix it" in wb.advice_out.value and len(wb.advice_cards.children) == len(wb.advice.options)
     longer = next(o for o in wb.advice.options if o.kind == "train-longer")
-    button = next(b for b in wb.advice_buttons.children if b.description == "Train longer")
-    button.click()
-    # 20 × 494,032,768 / 8,192 tokens per step = 1,206,134.7 → 1,206,135 steps (no corpus: judged on raw D)
+    card = wb.advice_cards.children[[o.kind for o in wb.advice.options].index("train-longer")].children[0].value
+    # 20 × 494,032,768 / 8,192 = 1,206,134.7 → 1,206,135 steps of 8,192 tokens at 40% of 312 TFLOP/s:
+    # 6 × 494,032,768 × 9,880,657,920 / (0.4 × 312e12) / 3,600 = 65.2 GPU-hours on one GPU, read as hours
+    assert "65 h (2.7 days) on 1 GPU" in card
+    _load_buttons(wb)["Load: Train longer"].click()
     assert wb.steps.value == 1_206_135 and wb.assessment.gate.level == "compute-optimal"
     assert wb.plan() == longer.plan and "loaded the option" in wb.file_note.value
     assert wb.advice is None and wb.advice_out.value == ""              # the old advice is not left on screen
     wb.advise_button.click()
-    assert "Nothing to fix" in wb.advice_out.value and wb.advice_buttons.children == ()
+    assert "Nothing to fix" in wb.advice_out.value and wb.advice_cards.children == ()
+
+
+def test_advisor_cards_say_short_times_in_minutes_not_fractions_of_a_day(wb):
+    wb.what_would_fix_it()
+    cards = {o.kind: c.children[0].value for o, c in zip(wb.advice.options, wb.advice_cards.children, strict=True)}
+    # the data-constrained optimum: N 96.1M on ~114M tokens, 6·N·D / (0.4 × 312e12) ≈ 530 s ≈ 8.8 minutes
+    assert re.search(r"\b\d(\.\d)? min on 1 GPU", cards["data-constrained"]), cards["data-constrained"]
 
 
 def test_gpus_stay_data_parallel_times_tp_times_pp(wb):

@@ -99,5 +99,6 @@ def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, por
         return ["voila", str(source), *port_opt, *no_browser, *culling_options()]
     nb = copy()
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [sys.executable, "-m", "jupyterlab", str(nb), f"--ServerApp.root_dir={nb.parent.resolve()}", *root,
-            *port_opt, *no_browser, *culling_options()]
+    # the notebook itself, not the Launcher: the browser opens it and the printed URLs lead to it
+    return [sys.executable, "-m", "jupyterlab", str(nb), f"--ServerApp.root_dir={nb.parent.resolve()}",
+            f"--LabApp.default_url=/lab/tree/{nb.name}", *root, *port_opt, *no_browser, *culling_options()]

@@ -17,6 +17,11 @@ Kinds of slider:
 * ``"choice"``: a ``SelectionSlider`` over allowed values (heads from the divisors of the
   hidden size); a typed value outside them is refused with the nearest allowed ones;
 * ``"none"``: the text box alone (price per GPU-hour, whose range is the package's own).
+
+A slider can be aimed: with a ``window`` of *k*, its track covers only *k* steps either side of the value in
+use (``steps``: half a decade either side, 2.3 % a step), and it re-centres on the new value after each move
+(a drag, an arrow key, a typed value). One pixel is then a small change of a known size, however wide the
+range the control accepts; to go further, move again (or type).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from .fields import NumberField
 
 LABEL_WIDTH = "118px"
 SLIDER_WIDTH = "170px"
-BOX_WIDTH = "112px"
+BOX_WIDTH = "96px"
 
 
 class NumberControl(W.HBox):
@@ -54,6 +59,8 @@ class NumberControl(W.HBox):
         step: the linear slider's step, or the log slider's step in powers of ``base``.
         base: the log slider's base.
         name: the CSS class suffix (``planner-ctl-NAME``); default: the label with dashes.
+        window: slider steps either side of the value in use that the track covers (re-centred after each
+            move); ``None``: the whole range from ``slider_min`` to ``slider_max``.
 
     Raises:
         ValueError: an unknown ``kind``.
@@ -65,8 +72,8 @@ class NumberControl(W.HBox):
     # Any: ipywidgets and traitlets ship no types (the widgets, a trait's change and proposal)
     def __init__(self, field: NumberField, value: float | None, *, kind: str = "linear",
                  slider_min: float | None = None, slider_max: float | None = None, step: float = 1,
-                 base: float = 10.0, name: str | None = None) -> None:
-        self.field, self.kind, self.base = field, kind, base
+                 base: float = 10.0, name: str | None = None, window: int | None = None) -> None:
+        self.field, self.kind, self.base, self.window = field, kind, base, window
         label = field.label
         self._syncing = False
         self.message = W.HTML(layout=W.Layout(display="none", margin="0 0 2px " + LABEL_WIDTH))
@@ -78,6 +85,7 @@ class NumberControl(W.HBox):
                                  layout=W.Layout(width=f"calc({LABEL_WIDTH} + {SLIDER_WIDTH})"))
         lo = field.minimum if slider_min is None else slider_min
         hi = field.maximum if slider_max is None else slider_max
+        self.ends = (lo, hi)   # how far the slider reaches (a window re-centres within them)
         if kind == "linear":
             assert value is not None, "only a log or box-only control starts blank"
             self.slider = W.IntSlider(value=int(min(max(value, lo), hi)), min=lo, max=hi, step=step, **s)
@@ -236,10 +244,10 @@ class NumberControl(W.HBox):
         try:
             v = self.parse(typed)
         except InputError as e:
-            msg = str(e)
-            if self.why and "allowed values" not in msg:
-                msg += f" ({self.why})"
-            self.refuse(typed, msg)
+            # one short line: a choice names its nearest allowed values, a range says what it accepts
+            why = str(e) if self.field.options is not None else f"{self.label}: {typed.strip()} refused — " \
+                f"{self.field.accepts()}"
+            self.refuse(typed, why)
             return
         self.clear_message()
         if v == self.value:
@@ -271,7 +279,9 @@ class NumberControl(W.HBox):
                 self.box.value = t
             if v is None or self.kind == "none":
                 return
-            if self.kind == "log":
+            if self.window is not None and self.kind in ("log", "linear") and v > 0:
+                self._centre(v)
+            elif self.kind == "log":
                 if v > 0:
                     top = self.slider.base ** self.slider.max
                     if v > top:  # a typed value past the end: the slider grows to reach it
@@ -292,3 +302,52 @@ class NumberControl(W.HBox):
                 self.slider.value = v
         finally:
             self._syncing = False
+
+    def set_step(self, step: float) -> None:
+        """A new step for a linear slider (the hidden size moves by one head width); the window follows.
+
+        Args:
+            step: the step, a positive whole number.
+        """
+        if self.kind != "linear" or self.slider.step == step:
+            return
+        self._syncing = True
+        try:
+            self.slider.step = step
+            if self.window is not None and self.value:
+                self._centre(self.value)
+        finally:
+            self._syncing = False
+
+    def _centre(self, v: float) -> None:
+        """Put the slider's window around ``v``: ``window`` steps either side, within :attr:`ends`, with ``v``
+        itself on a step (called with feedback off)."""
+        lo, hi = self.ends
+        s, k = self.slider, self.window
+        assert k is not None
+        with s.hold_sync():
+            if self.kind == "log":
+                e, step = math.log(v, s.base), s.step
+                below = min(k, max(0, math.floor((e - math.log(max(lo, 1), s.base)) / step + 1e-9)))
+                above = min(k, max(0, math.floor((math.log(max(hi, v), s.base) - e) / step + 1e-9)))
+                new_min = e - below * step   # the top a hair high: base ** max never rounds below the value
+                new_max = e + max(above, 1 if below == 0 else 0) * step + 1e-12
+                if new_min > s.max:   # widen first, so the value never falls outside while moving
+                    s.max = new_max
+                    s.min = new_min
+                else:
+                    s.min = new_min
+                    s.max = new_max
+                s.value = v
+            else:
+                step = s.step
+                below = min(k, max(0, int((v - lo) // step)))
+                above = min(k, max(0, int((max(hi, v) - v) // step)))
+                new_min, new_max = int(v - below * step), int(v + max(above, 1 if below == 0 else 0) * step)
+                if new_min > s.max:
+                    s.max = new_max
+                    s.min = new_min
+                else:
+                    s.min = new_min
+                    s.max = new_max
+                s.value = int(v)

@@ -9,6 +9,7 @@ read by :mod:`planner.validate`, the same parser as the command line and plan fi
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -108,6 +109,19 @@ class NumberField:
         if self.fmt is not None:
             return self.fmt(value)
         return percent_text(value) if self.percent else f"{value:g}" if self.real else count_text(value)
+
+    def accepts(self) -> str:
+        """What this field accepts, in a few words (a refusal's line: ``a whole number from 1 to 10^30``).
+
+        Returns:
+            The range (with ``or blank`` where a blank box is allowed); a choice's allowed values are named by
+                :meth:`parse`'s refusal instead.
+        """
+        top = self.maximum
+        exp = round(math.log10(top)) if top >= 10**15 else None
+        hi = f"10^{exp}" if exp is not None and 10**exp == top else self.text(top)
+        kind = "" if self.real else "a whole number "
+        return f"{kind}from {self.text(self.minimum)} to {hi}" + (", or blank" if self.allow_blank else "")
 
     def parse(self, text: object) -> float | None:
         """The value ``text`` (typed text or a number) means for this field.

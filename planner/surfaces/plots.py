@@ -60,6 +60,7 @@ CEILING_COLOUR = "#7b1fa2"
 CEILING_STYLES = {1: (0, (8, 3, 2, 3)), 4: (0, (8, 3, 2, 3, 2, 3)), 16: (0, (2, 2))}
 PLAN_COLOUR = "#1565c0"
 LABEL_GAP = 0.085      # margin labels: at least this far apart (a fraction of the axes' height)
+LABEL_X = 1.05         # where margin labels start (a fraction of the axes' width); leaders join them to their lines
 # Real models labelled on the N–D panel, with where each label sits (points from the dot) so none collide.
 REAL_LABELS = {
     "GPT-3 175B": (0, -12, "center"), "Chinchilla 70B": (7, -3, "left"), "Llama-3 8B": (0, 6, "center"),
@@ -146,14 +147,18 @@ class PlanChart:
                                   label="this plan")
         self._plan_label: Annotation = ax.annotate("", (1, 1), xytext=(8, -4), textcoords="offset points", fontsize=9,
                                        fontweight="bold", color=PLAN_COLOUR, zorder=7, va="top",
-                                       bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+                                       bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=1.0))
         self._labels: dict[str | int, Text] = {}   # a line's key, or a ceiling's epochs
+        self._leaders: dict[str | int, Line2D] = {}   # from the line's end to its label, when the label moved away
         for key in THRESHOLD_STYLES:
-            self._labels[key] = ax.text(1.02, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
+            self._labels[key] = ax.text(LABEL_X, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
                                         color="#212121", clip_on=False)
         for k in CEILING_STYLES:
-            self._labels[k] = ax.text(1.02, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
+            self._labels[k] = ax.text(LABEL_X, 0.5, "", transform=ax.transAxes, fontsize=9, va="center", ha="left",
                                       color=CEILING_COLOUR, fontweight="bold", clip_on=False)
+        for which, label in self._labels.items():
+            (self._leaders[which],) = ax.plot([1.0, LABEL_X - 0.004], [0.5, 0.5], transform=ax.transAxes,
+                                            color=label.get_color(), lw=0.8, clip_on=False, zorder=5)
         ax.legend(loc="upper left", bbox_to_anchor=(-0.1, -0.15), ncol=3, fontsize=9, frameon=False,
                   handlelength=2.2, columnspacing=1.2)
 
@@ -180,6 +185,10 @@ class PlanChart:
             self._cross.set_data([float(reach)], [t.optimal])
             self._cross_label.xy = (float(reach), t.optimal)
             self._cross_label.set_text(f"{t.optimal:g}× at {reach:,} steps")
+            # in the right part of the panel the label reads leftwards, so it never runs into the margin labels
+            far_right = math.log10(float(reach) / x_lo) / math.log10(x_hi / x_lo) > 0.55
+            self._cross_label.set_position((-8, -6) if far_right else (6, -6))
+            self._cross_label.set_horizontalalignment("right" if far_right else "left")
         else:
             self._cross.set_data([], [])
             self._cross_label.set_text("")
@@ -207,21 +216,28 @@ class PlanChart:
                          (16, None if c is None else c.ceiling_16_epochs)):
             self._ceilings[k].set_visible(value is not None)
             self._labels[k].set_visible(value is not None)
+            self._leaders[k].set_visible(value is not None)
             if value is not None:
                 self._ceilings[k].set_ydata([value, value])
                 values[k] = value
                 texts[k] = f"{k} epoch{'s' if k > 1 else ''}: {fmt_ratio(value)}×"
         span = math.log10(y_hi) - math.log10(y_lo)
         keys = list(values)
-        fracs = spread([(math.log10(values[k]) - math.log10(y_lo)) / span for k in keys])
-        for label, f in zip(keys, fracs, strict=True):
+        at = [(math.log10(values[k]) - math.log10(y_lo)) / span for k in keys]   # where each line meets the margin
+        fracs = spread(at)
+        for label, line_y, f in zip(keys, at, fracs, strict=True):
             self._labels[label].set_y(f)
             self._labels[label].set_text(texts[label])
+            self._leaders[label].set_ydata([line_y, f])   # a leader from the line to its label
         self._plan_label.xy = (steps, a.gate.ratio)
         self._plan_label.set_text(f"this plan: {fmt_ratio(a.gate.ratio)}×")
         # keep the label inside the axes: to the left of the dot when the dot is in the right third
         right_side = (math.log10(steps) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) > 0.6
-        self._plan_label.set_position((-8, -4) if right_side else (8, -4))
+        # below the dot, unless a line runs just under it: then above (the label never sits on a line)
+        plan_y = (math.log10(a.gate.ratio) - math.log10(y_lo)) / span
+        under = any(0 < plan_y - y < 0.09 for y in at)
+        self._plan_label.set_position((-8 if right_side else 8, 6 if under else -6))
+        self._plan_label.set_verticalalignment("bottom" if under else "top")
         self._plan_label.set_horizontalalignment("right" if right_side else "left")
         measure = "D'/N" if a.gate.on_effective else "D/N"
         self.ax.set_title(f"{measure} = {fmt_ratio(a.gate.ratio)} — {a.gate.level}",

@@ -12,7 +12,7 @@ judges it. This module builds the controls, forwards each move to the state, and
 - **Plan files in and out.** :meth:`Workbook.save` writes the plan TOML that ``planner report`` reads;
   :meth:`Workbook.open_plan` loads one, :meth:`Workbook.show_plan` a :class:`Plan` object.
 - **The advisor on demand.** *What would fix it?* runs the advisor (a tenth of a second or more, so never on a
-  slider move) and offers each option as a button that loads its plan.
+  slider move) and offers each option as a card with a button that loads its plan.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import importlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -34,7 +35,7 @@ from ..training.parallelism import PRECISIONS, RECOMPUTE, Parallelism
 from ..verdict.advisor import Advice
 from ..verdict.assessment import Assessment
 from ..verdict.schema import Plan
-from .advisor_view import advice_html, option_buttons
+from .advisor_view import advice_caption, option_cards
 from .chart_worker import ChartWorker
 from .controls import NumberControl
 from .plots import PlanChart
@@ -50,8 +51,12 @@ from .workbook_html import (
 from .workbook_layout import SLIDERS, place
 from .workbook_state import ORIGIN_PLAN, WorkbookState
 from .workbook_values import divisors  # noqa: F401 - re-exported: the workbook's valid-move rules
-from .workbook_words import in_control_words, shown_path
+from .workbook_words import fit_words, in_control_words, shown_path
 
+#: What a notebook opened cold shows until the workbook's cell has run (the app's CSS hides it).
+START_HTML = ("<div class='planner-start' style='font:15px sans-serif;padding:10px 14px;background:#e3f2fd;"
+              "border-left:4px solid #1565c0'><b>To start the workbook, run this cell</b>: Shift+Enter, or "
+              "<i>Run → Run All Cells</i>.</div>")
 #: The numbers that can be greyed out (:meth:`WorkbookState.inactive`).
 CAN_BE_INACTIVE = ("head_dim", "intermediate", "unique", "prior", "gpus")
 
@@ -113,7 +118,9 @@ class Workbook:
         self.chart = PlanChart()
         self._charts = ChartWorker(self.chart, self._show_chart, background_chart)
         self._build()
-        self.file_note.value = f"opened {html.escape(shown_path(plan))}"
+        # the built-in default by its name, not by where the package is installed
+        shown = "data/plans/origin-case.toml" if Path(plan) == ORIGIN_PLAN else shown_path(plan)
+        self.file_note.value = f"opened {html.escape(shown)}"
         self.update()
 
     # -- building ------------------------------------------------------------------------------------
@@ -131,7 +138,7 @@ class Workbook:
         self.corpus = W.Dropdown(options=s.corpus_options, value=v["corpus"], description="corpus", **dd)
         self.accelerator = W.Dropdown(options=[(n, k) for k, n in s.accelerator_names.items()],
                                       value=v["accelerator"], description="accelerator", **dd)
-        self.fit = W.Dropdown(options=s.fit_options, value=v["fit"], description="loss fit", **dd)
+        self.fit = W.Dropdown(options=s.fit_options, value=v["fit"], description="loss law", **dd)
         self.layout_on = W.Checkbox(v["layout"], description="per-GPU memory (layout)", indent=False)
         self.recompute = W.Dropdown(options=list(RECOMPUTE), value=v["recompute"], description="recompute", **dd)
         self.precision = W.Dropdown(options=list(PRECISIONS), value=v["precision"], description="precision", **dd)
@@ -150,6 +157,7 @@ class Workbook:
             return b
 
         self.base_note, self.gpus_note = W.HTML(), W.HTML()
+        self.fit_about = html_out("planner-fit-about")   # the law in words: "epoch" is Epoch AI, not data epochs
         self.batch_advice = html_out("planner-batch-advice", width="310px")
         self.fit_path = W.Text(placeholder="saved fit: path/to/law.toml", layout=W.Layout(width="190px"))
         self.fit_path.add_class("planner-fit-path")
@@ -162,8 +170,8 @@ class Workbook:
         self.advise_button = button("What would fix it?", lambda: self._guard(self.what_would_fix_it,
                                                                               self.advice_out), "160px")
         self.advise_button.add_class("planner-advise")
-        self.advice_buttons = W.HBox([])
-        self.advice_buttons.add_class("planner-advice-buttons")
+        self.advice_cards = W.HBox([], layout=W.Layout(flex_flow="row wrap"))   # one card per option, with its button
+        self.advice_cards.add_class("planner-cards")
         plans = sorted(str(p.relative_to(DATA_DIR.parent)) for p in (DATA_DIR / "plans").glob("*.toml"))
         self.plan_path = W.Combobox(options=plans, placeholder="path/to/plan.toml", ensure_option=False,
                                     layout=W.Layout(width="290px"))
@@ -186,6 +194,16 @@ class Workbook:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        """Show the one instruction a notebook opened cold needs, then the app (which hides the instruction).
+
+        A stored notebook keeps no widget state, so JupyterLab shows the instruction until the cell runs; once the
+        app is on the page its CSS hides it (Voila runs the cell itself and shows the app).
+        """
+        ipd: Any = importlib.import_module("IPython.display")   # Any: IPython's display functions are untyped
+        ipd.display(ipd.HTML(START_HTML))
+        ipd.display(self.widget)
 
     # -- the state's -----------------------------------------------------------------------------------
     @property
@@ -298,6 +316,7 @@ class Workbook:
         """A person moved a control: tell the state, then show what follows."""
         if self._syncing:
             return
+        self._clear_messages()   # a refusal is about the value typed then: a later move makes it old news
         if name == "model":
             self.load_model(change["new"])
             return
@@ -418,6 +437,8 @@ class Workbook:
                     c.set_options(opts, v[name])
                 elif c.value != v[name]:
                     c.value = v[name]
+            # the hidden size steps by one head width while the head width is derived (heads follow, whole)
+            self.hidden.set_step(64 if s.explicit_head_dim else max(v["head_dim"], 1))
             top = max(s.fields["top_k"].maximum, 1)
             if self.top_k.slider.max != top:
                 self.top_k.slider.max = top
@@ -434,6 +455,8 @@ class Workbook:
             self.moe_box.layout.display = None if base.num_experts > 0 else "none"
             self.shared_experts.layout.display = None if base.num_shared_experts else "none"
             self.layout_box.layout.display = None if v["layout"] else "none"
+            self.fit_about.value = (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>"
+                                    f"{html.escape(fit_words(v['fit']))}</span>")
             self.gpus_note.value = gpus_note_html(v["data_parallel"], v["tp"], v["pp"]) if v["layout"] else ""
         finally:
             self._syncing = False
@@ -463,12 +486,12 @@ class Workbook:
 
     # -- the advisor -----------------------------------------------------------------------------------
     def _clear_advice(self) -> None:
-        if self.advice_buttons.children or self.advice_out.value:
+        if self.advice_cards.children or self.advice_out.value:
             self.advice_out.value = ""
-            self.advice_buttons.children = ()
+            self.advice_cards.children = ()
 
     def what_would_fix_it(self) -> Advice | None:
-        """Run the advisor on the current plan; show its options and a button per option that loads its plan.
+        """Run the advisor on the current plan; show its options as cards, each with a button that loads its plan.
 
         Returns:
             The :class:`~planner.verdict.advisor.Advice` (also in :attr:`advice`), or ``None`` for a
@@ -482,8 +505,8 @@ class Workbook:
             self._clear_advice()
             self.advice_out.value = NOTHING_TO_FIX
             return None
-        self.advice_out.value = advice_html(advice)
-        self.advice_buttons.children = option_buttons(advice, self.load_option).children
+        self.advice_out.value = advice_caption(advice)
+        self.advice_cards.children = option_cards(advice, self.load_option).children
         return advice
 
     def load_option(self, plan: Plan) -> None:

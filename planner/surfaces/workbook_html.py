@@ -15,6 +15,9 @@ from ..verdict.assessment import Assessment
 from .memory_bar import memory_bar_html
 from .report import strip_html, summary_rows, verdict_html
 
+#: Summary rows the workbook shows in a place of their own (not repeated in the details table).
+SHOWN_ELSEWHERE = ("Batch size and learning rate",)
+
 
 def readout_html(a: Assessment, base_name: str, departures: list[str]) -> str:
     """The verdict banner with its notices, the key numbers and the base-model line.
@@ -55,7 +58,8 @@ def error_html(error: str) -> str:
 
 
 def details_html(a: Assessment) -> str:
-    """Every number of the assessment (the package's summary rows but the verdict), in two columns.
+    """Every number of the assessment (the package's summary rows but the verdict and :data:`SHOWN_ELSEWHERE`), in
+    two columns.
 
     Args:
         a: an :class:`~planner.verdict.assessment.Assessment`.
@@ -63,7 +67,8 @@ def details_html(a: Assessment) -> str:
     Returns:
         HTML: a ``<table>``.
     """
-    cells = [f"<th>{html.escape(k)}</th><td>{html.escape(v)}</td>" for k, v in summary_rows(a)[1:]]
+    cells = [f"<th>{html.escape(k)}</th><td>{html.escape(v)}</td>" for k, v in summary_rows(a)[1:]
+             if k not in SHOWN_ELSEWHERE]
     per = -(-len(cells) // 2)
     rows = "".join("<tr>" + cells[i] + (cells[i + per] if i + per < len(cells) else "") + "</tr>"
                    for i in range(per))
@@ -87,21 +92,29 @@ def memory_html(mem: MemoryEstimate | None) -> str:
 
 
 def batch_advice_html(a: Assessment) -> str:
-    """The batch size and learning rate the law recommends (``assessment.science.hyperparameters``).
+    """The batch size and learning rate the law recommends (``assessment.science.hyperparameters``), said once: the
+    details table leaves its row out (:data:`SHOWN_ELSEWHERE`).
 
     Args:
         a: an :class:`~planner.verdict.assessment.Assessment`.
 
     Returns:
-        HTML: the batch in tokens (and in sequences of the plan's length), the learning rate and the law's note.
+        HTML: the batch in tokens (and in sequences of the plan's length), the learning rate, and the plan's batch
+            against it when it is off by more than 2× (the law's own ``batch_off``).
     """
     h = a.science.hyperparameters
     seq = a.plan.budget.seq_len
     seqs = "" if not seq else f" ≈ {h.batch_tokens_opt / seq:,.0f} sequences of {fmt_int(seq)}"
+    law = f"{h.law} law" + (", extrapolated" if h.extrapolated else "")
+    off = ""
+    if h.batch_off is not None and h.batch_ratio is not None:
+        effect = "more steps and wall-clock than needed" if h.batch_off == "too small" else "more tokens than needed"
+        off = (f"<div style='color:#8d6e63'>This plan's {fmt_int(h.tokens_per_step or 0)} tokens per step are "
+               f"{h.batch_ratio:.2g}× that: {h.batch_off} ({effect}).</div>")
     return (f"<div style='font-size:12px;color:#37474f;margin:2px 0 4px 0'>"
             f"Recommended: batch <b class='planner-batch-opt'>{fmt_si(h.batch_tokens_opt)}</b> tokens{seqs}, "
-            f"learning rate <b class='planner-lr-opt'>{h.learning_rate_opt:.3g}</b>"
-            f"<div style='color:#555'>{html.escape(h.message)}</div></div>")
+            f"learning rate <b class='planner-lr-opt'>{h.learning_rate_opt:.3g}</b> "
+            f"<span style='color:#78909c'>({html.escape(law)})</span>{off}</div>")
 
 
 def gpus_note_html(data_parallel: int, tp: int, pp: int) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
+from .advisor_view import CARD_CSS
 from .controls import NumberControl
 
 if TYPE_CHECKING:   # the workbook places its widgets with this module
@@ -17,27 +18,35 @@ if TYPE_CHECKING:   # the workbook places its widgets with this module
 
 #: How each number's slider looks (its limits and allowed values are the state's fields), in control order.
 SLIDERS: dict[str, dict[str, Any]] = {   # NumberControl's keyword arguments, by control name
-    "layers": {"slider_max": 256}, "hidden": {"slider_min": 64, "slider_max": 32768, "step": 64},
-    "heads": {"kind": "choice"}, "head_dim": {"slider_min": 8, "slider_max": 512, "step": 8},
+    # whole-number dimensions: a window of steps around the value (the hidden size steps by one head width)
+    "layers": {"slider_max": 256, "window": 16},
+    "hidden": {"slider_min": 64, "slider_max": 32768, "step": 64, "window": 16},
+    "heads": {"kind": "choice"}, "head_dim": {"slider_min": 8, "slider_max": 512, "step": 8, "window": 16},
     "kv_heads": {"kind": "choice", "name": "kv-heads"},
-    "intermediate": {"slider_min": 64, "slider_max": 131072, "step": 64},
-    "vocab": {"slider_min": 256, "slider_max": 262144}, "experts": {"slider_max": 256}, "top_k": {"slider_max": 8},
-    "expert_size": {"slider_min": 64, "slider_max": 65536, "step": 64}, "shared_experts": {"slider_max": 8},
-    "steps": {"kind": "log", "slider_max": 10**10, "step": 0.01},
+    "intermediate": {"slider_min": 64, "slider_max": 131072, "step": 64, "window": 32},
+    "vocab": {"slider_min": 256, "slider_max": 262144, "step": 128, "window": 32},
+    "experts": {"slider_max": 256, "window": 16}, "top_k": {"slider_max": 8},
+    "expert_size": {"slider_min": 64, "slider_max": 65536, "step": 64, "window": 32},
+    "shared_experts": {"slider_max": 8},
+    # counts over many decades: half a decade either side, 2.3 % a step
+    "steps": {"kind": "log", "slider_max": 10**10, "step": 0.01, "window": 50},
     "micro_batch": {"kind": "log", "base": 2, "slider_max": 4096, "name": "micro-batch"},
     "grad_accum": {"kind": "log", "base": 2, "slider_max": 1024},
     "data_parallel": {"kind": "log", "base": 2, "slider_max": 2**17},
     "seq_len": {"kind": "log", "base": 2, "slider_min": 64, "slider_max": 2**20},
-    "prior": {"kind": "log", "slider_max": 10**15, "step": 0.01},
-    "unique": {"kind": "log", "slider_min": 10**6, "slider_max": 10**15, "step": 0.01, "name": "unique-tokens"},
+    "prior": {"kind": "log", "slider_max": 10**15, "step": 0.01, "window": 50},
+    "unique": {"kind": "log", "slider_min": 10**6, "slider_max": 10**15, "step": 0.01, "window": 50,
+               "name": "unique-tokens"},
     "gpus": {"kind": "log", "base": 2, "slider_max": 2**20},
     "mfu": {"kind": "float", "slider_min": 0.01, "slider_max": 1.0, "step": 0.01},
     "price": {"kind": "none", "name": "price"},
-    "inference": {"kind": "log", "slider_min": 10**9, "slider_max": 10**16, "step": 0.01, "name": "inference-tokens"},
+    "inference": {"kind": "log", "slider_min": 10**9, "slider_max": 10**16, "step": 0.01, "window": 50,
+                  "name": "inference-tokens"},
     "tp": {"kind": "choice", "name": "tp"}, "pp": {"kind": "choice", "name": "pp"},
     "zero": {"kind": "choice", "name": "zero"},
 }
 CSS = """<style>
+body:has(.planner-app) .planner-start {display: none;}
 .planner-stale {opacity: .35; filter: grayscale(1);}
 .planner-app .planner-box input {font-variant-numeric: tabular-nums; text-align: right;}
 .planner-controls h4 {margin: 10px 0 2px 0; font-size: 13px; color: #37474f; border-bottom: 1px solid #cfd8dc;}
@@ -54,7 +63,7 @@ CSS = """<style>
 .planner-app .widget-html, .planner-app .widget-html-content {min-width: 0; max-width: 100%;}
 .planner-group button, button.planner-group {text-align: left; font-weight: bold; color: #37474f;
   background: #eceff1; margin-top: 8px;}
-</style>"""
+""" + CARD_CSS + "</style>"
 
 
 def place(wb: Workbook) -> tuple[Any, dict[str, tuple[Any, Any]]]:
@@ -94,12 +103,12 @@ def place(wb: Workbook) -> tuple[Any, dict[str, tuple[Any, Any]]]:
         + section("Training", wb.steps, wb.micro_batch, wb.grad_accum, wb.data_parallel, wb.seq_len,
                   wb.batch_advice, wb.continued, wb.prior)
         + section("Data and hardware", wb.corpus, wb.unique, wb.accelerator, wb.gpus, wb.gpus_note,
-                  wb.mfu, wb.price, wb.fit, W.HBox([wb.fit_path, wb.fit_button]), wb.fit_note)
+                  wb.mfu, wb.price, wb.fit, wb.fit_about, W.HBox([wb.fit_path, wb.fit_button]), wb.fit_note)
         + section("Memory per GPU", wb.layout_on, wb.layout_box)
         + section("Inference", wb.inference),
         layout=W.Layout(width="330px", min_width="330px", padding="0 6px 0 0"))
     left.add_class("planner-controls")
-    advisor = W.VBox([wb.advise_button, wb.advice_out, wb.advice_buttons])
+    advisor = W.VBox([wb.advise_button, wb.advice_out, wb.advice_cards])
     # the verdict, its numbers and the chart stay in view while the page scrolls the controls
     answer = W.VBox([wb.readout, wb.image], layout=W.Layout(width="100%"))
     answer.add_class("planner-answer")

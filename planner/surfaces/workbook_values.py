@@ -18,6 +18,7 @@ person's change:
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -82,6 +83,23 @@ def number_fields() -> dict[str, NumberField]:
         "pp": F("PP", maximum=10**6, options=(1,), why="a divisor of the layers"),
         "zero": F("ZeRO stage", minimum=0, maximum=3, options=(0, 1, 2, 3), why="0 to 3"),
     }
+
+def accelerator_label(name: str, memory_gb: str) -> str:
+    """An accelerator as the workbook's dropdown names it: short enough to read whole, with the memory it is
+    judged at.
+
+    Args:
+        name: the catalog's name (``NVIDIA A100 SXM/PCIe (40/80GB)``).
+        memory_gb: the catalog's memory in GB (the capacity memory is judged against).
+
+    Returns:
+        The vendor dropped, a range of capacities replaced by the one judged, the memory added where the name
+            lacks it (``A100 SXM/PCIe 80 GB``, ``MI300X 192 GB``).
+    """
+    label = re.sub(r"^(NVIDIA|AMD Instinct|AMD|Google|Intel)\s+", "", name.strip())
+    label = re.sub(r"\s*\(\d+/\d+\s*GB\)", "", label)
+    return label if re.search(r"\d\s*GB", label) else f"{label} {float(memory_gb):g} GB"
+
 
 def divisors(n: int) -> list[int]:
     """Every divisor of ``n``, ascending.
@@ -170,7 +188,7 @@ class ControlValues:
         self.model_options = [CUSTOM] + list_models()
         self.corpus_options = [NO_CORPUS, CUSTOM_CORPUS] + list(corpora())
         self.fit_options = list(FITS)
-        names = {row["key"]: row["name"] for row in read_csv("accelerators.csv")}
+        names = {row["key"]: accelerator_label(row["name"], row["memory_gb"]) for row in read_csv("accelerators.csv")}
         self.accelerator_names = {k: names[k] for k in accelerators()}
         self._top_k_range(self.values["experts"])
 

@@ -20,6 +20,10 @@ FIELD_LABELS = {
     "parallelism.tp": "TP", "parallelism.pp": "PP", "parallelism.zero": "ZeRO stage",
     "inference.tokens": "inference tokens",
 }
+#: The loss laws in words (the dropdown shows their keys; ``epoch`` is Epoch AI, not data epochs).
+FIT_NAMES = {"chinchilla": "Hoffmann et al. 2022 (Chinchilla, Approach 3)",
+             "epoch": "Epoch AI's refit of Chinchilla (Besiroglu et al. 2024)",
+             "muennighoff": "Muennighoff et al. 2023 (data-constrained)"}
 #: Set by ``planner workbook`` to the folder it was launched from: the workbook's relative paths start there (the
 #: kernel itself runs in the notebook's folder).
 WORKDIR_ENV = "PLANNER_WORKDIR"
@@ -68,3 +72,15 @@ def shown_path(path: str | os.PathLike[str]) -> str:
         The text, stripped.
     """
     return str(path).strip()
+
+
+def fit_words(fit: str) -> str:
+    """A loss law in words, for the line under the law dropdown.
+
+    Args:
+        fit: a key of :data:`FIT_NAMES`, or the path of a saved fit.
+
+    Returns:
+        Who fitted it (``Epoch AI's refit ...``), or ``a law fitted to your runs: PATH``.
+    """
+    return FIT_NAMES.get(fit, f"a law fitted to your runs: {fit}")
