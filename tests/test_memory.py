@@ -207,11 +207,12 @@ def test_llama_3_8b_on_one_h100_does_not_fit_and_names_the_fix():
     # model states alone: 16 bytes × 8,030,261,248 = 128.5 GB > 80 GiB, so no recompute or ZeRO stage on one GPU helps
     assert e.model_states == 16 * 8_030_261_248 > 80 * GiB
     assert e.fits is False and e.max_micro_batch == 0 and e.headroom < 0
-    # keeping one GPU ranks first: without the optimizer state (offloaded to CPU) 4 bytes × N = 29.9 GiB stay
-    assert e.fix is not None and e.fix.changes == {"recompute": "full", "offload": "optimizer"}
-    assert e.fix.estimate.upper <= 80 * GiB and e.fix.layout.num_gpus == 1
-    assert e.fix.estimate.model_states == 4 * 8_030_261_248
-    assert e.fix.description == "--recompute full --offload optimizer"
+    # no sharding to offload from: more GPUs. TP 2 leaves 8 bytes × N = 60 GiB of states beside 12 bytes per logit
+    # of the fp32-upcast loss (11.7 GiB at 8K), over 80 GiB with the band; TP 4 halves both again
+    assert e.fix is not None and e.fix.changes == {"tp": 4, "recompute": "selective"}
+    assert e.fix.estimate.upper <= 80 * GiB and e.fix.layout.num_gpus == 4
+    assert e.fix.estimate.model_states == pytest.approx(16 * 8_030_261_248 / 4, rel=0.01)   # norms stay whole
+    assert e.fix.description == "--tp 4 --recompute selective"
 
 
 def test_max_micro_batch_is_the_largest_that_fits():
@@ -330,7 +331,7 @@ def test_cli_origin_case_json(capsys):
 def test_cli_require_fit_exits_1_and_names_the_fix(capsys):
     code, out, err = _run(capsys, "--model", "llama-3-8b", "--micro-batch", "1", "--seq-len", "8192", "--zero", "0",
                           "--accelerator", "h100-sxm", "--require-fit")
-    assert code == 1 and "Smallest fix   full recompute, optimizer offloaded to CPU on 1 GPU" in out
+    assert code == 1 and "Smallest fix   TP 4, selective recompute on 4 GPUs" in out
     assert "does not fit" in err
     code, _, _ = _run(capsys, "--model", "llama-3-8b", "--micro-batch", "1", "--seq-len", "8192",
                       "--accelerator", "h100-sxm")
@@ -444,9 +445,9 @@ def test_message_for_the_plan_verdict():
     bad = memory_estimate(a, Parallelism(seq_len=8192), "h100-sxm")
     assert bad.message.startswith("Memory: does not fit NVIDIA H100 SXM5 80GB: 311.52 GiB ± 10% per GPU against "
                                   "80.00 GiB")
-    assert bad.message.endswith("(mostly activations); smallest fix: full recompute, optimizer offloaded to CPU on "
-                                "1 GPU (63.84 GiB per GPU).")
-    assert bad.fix.description == "--recompute full --offload optimizer"   # the same change as command-line options
+    assert bad.message.endswith("(mostly activations); smallest fix: TP 4, selective recompute on 4 GPUs "
+                                "(52.92 GiB per GPU).")
+    assert bad.fix.description == "--tp 4 --recompute selective"   # the same change as command-line options
     good = memory_estimate(planner.architecture("qwen2.5-0.5b"), Parallelism(micro_batch=4), "a100-80gb")
     assert good.message == ("Memory: fits NVIDIA A100 SXM 80GB: 42.66 GiB ± 10% per GPU, 33.07 GiB headroom even at "
                             "the upper end; largest micro-batch 7.")

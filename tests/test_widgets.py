@@ -471,9 +471,11 @@ def test_advisor_runs_on_demand_and_its_cards_load_the_option(wb):
     assert "What would fix it" in wb.advice_out.value and len(wb.advice_cards.children) == len(wb.advice.options)
     longer = next(o for o in wb.advice.options if o.kind == "train-longer")
     card = wb.advice_cards.children[[o.kind for o in wb.advice.options].index("train-longer")].children[0].value
-    # 20 × 494,032,768 / 8,192 = 1,206,134.7 → 1,206,135 steps of 8,192 tokens at 40% of 312 TFLOP/s:
-    # 6 × 494,032,768 × 9,880,657,920 / (0.4 × 312e12) / 3,600 = 65.2 GPU-hours on one GPU, read as hours
-    assert "65 h (2.7 days) on 1 GPU" in card
+    # 20 × 494,032,768 / 8,192 = 1,206,134.7 → 1,206,135 steps of 8,192 tokens at 40% of 312 TFLOP/s of the
+    # MFU's FLOPs per token, 6·(N − 151,936 × 896 tied embedding) + 12 × 24 layers × 14 heads × 64 × 2,048:
+    # 2,675,870,976 × 9,880,657,920 / (0.4 × 312e12) / 3,600 = 58.8 GPU-hours on one GPU, read as hours
+    assert 6 * (494_032_768 - 151_936 * 896) + 12 * 24 * 14 * 64 * 2048 == 2_675_870_976
+    assert "59 h (2.5 days) on 1 GPU" in card
     _load_buttons(wb)["Load: Train longer"].click()
     assert wb.steps.value == 1_206_135 and wb.assessment.gate.level == "compute-optimal"
     assert wb.plan() == longer.plan and "loaded the option" in wb.file_note.value

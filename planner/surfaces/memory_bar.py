@@ -11,7 +11,7 @@ from html import escape
 
 from ..format import fmt_gib
 from ..training.memory.result import MemoryEstimate
-from .memory_text import behaviour_words
+from .memory_text import behaviour_words, memory_rows
 
 #: Colour of each part (colour-blind-safe Okabe–Ito palette).
 COLOURS = {"weights": "#0072B2", "gradients": "#56B4E9", "optimizer": "#009E73", "activations": "#E69F00",
@@ -60,3 +60,19 @@ def memory_bar_html(estimate: MemoryEstimate, width_px: int = 480) -> str:
             f'<div style="position:relative;display:flex;width:{int(width_px)}px;height:18px;margin-top:14px;'
             f'background:#eee">{segments}{line}</div>'
             f'<div>{legend}</div><div>{escape(estimate.message)}</div></div>')
+
+
+def memory_table_html(estimate: MemoryEstimate) -> str:
+    """HTML of the memory table (:func:`~planner.surfaces.memory_text.memory_rows`): labels and text left-aligned,
+    nothing cut short.
+
+    Args:
+        estimate: a :class:`~planner.training.memory.MemoryEstimate`.
+
+    Returns:
+        A ``<table class="planner-memory-table">`` string.
+    """
+    rows = "".join(f'<tr><th style="text-align:left;padding-right:12px">{escape(k)}</th>'
+                   f'<td style="text-align:left;white-space:pre-wrap">{escape(v.strip())}</td></tr>'
+                   for k, v in memory_rows(estimate))
+    return f'<table class="planner-memory-table" style="font-size:12px">{rows}</table>'

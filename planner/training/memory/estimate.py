@@ -97,14 +97,14 @@ def memory_estimate(arch_or_params: Architecture | float | str, layout: Parallel
 
     Examples:
         A bare 7B count on one GPU: 2 + 2 + 12 bytes per parameter of weights, gradients and AdamW state
-        (16Ψ, Rajbhandari et al. 2020) — 112 GB, which does not fit an 80 GB H100; the cheapest change that
-        keeps one GPU moves the optimizer state to CPU memory (ZeRO-Offload), leaving 28 GB:
+        (16Ψ, Rajbhandari et al. 2020) — 112 GB, which does not fit an 80 GB H100; splitting the matrices
+        over two GPUs (tensor parallelism) does:
 
         >>> e = memory_estimate("7B", accelerator="h100-sxm")
         >>> e.weights / 1e9, e.gradients / 1e9, e.optimizer / 1e9
         (14.0, 14.0, 84.0)
         >>> e.fits, e.fix.changes, e.fix.estimate.model_states / 1e9
-        (False, {'offload': 'optimizer'}, 28.0)
+        (False, {'tp': 2}, 56.0)
     """
     layout = Parallelism() if layout is None else layout
     if not isinstance(layout, Parallelism):

@@ -19,6 +19,9 @@ from .totals import layout_estimate
 #: stage step 1, each doubling of TP, PP or CP 2, offloading the optimizer 3, also the weights 5.
 _RECOMPUTE_COST = {"none": 0, "selective": 1, "full": 3}
 _OFFLOAD_COST = {"none": 0, "optimizer": 3, "params": 5}
+#: The fewest tokens per GPU the search splits a sequence into with context parallelism (CP serves long
+#: sequences: torchtitan's measured runs keep 32K per GPU).
+_CP_CHUNK = 1024
 #: The degrees the search tries (powers of two, as clusters are built).
 _DEGREES = (1, 2, 4, 8, 16, 32, 64)
 
@@ -26,10 +29,11 @@ _DEGREES = (1, 2, 4, 8, 16, 32, 64)
 def find_fix(model: ModelParts, layout: Parallelism, capacity: float) -> Fix | None:
     """The cheapest layout change that fits, with the estimate's band.
 
-    Candidates are every combination of recompute, ZeRO stage, offload and TP, PP and CP degrees at least
-    the current ones, ranked by GPUs needed, then by how many settings change, then by their cost to
-    throughput (selective recompute 1 < a ZeRO stage step 1 < full recompute 3 = optimizer offload 3, each
-    doubling of TP, PP or CP 2, weight offload 5). With a fixed GPU count, changes that keep it are tried
+    Candidates are every combination of recompute, ZeRO stage, offload (when the layout already shards its
+    states with ZeRO or FSDP, or runs on DeepSpeed) and TP, PP and CP degrees at least the current ones,
+    ranked by GPUs needed, then by how many settings change, then by their cost to throughput (selective
+    recompute 1 < a ZeRO stage step 1 < full recompute 3 = optimizer offload 3, each doubling of TP, PP or CP 2,
+    weight offload 5). With a fixed GPU count, changes that keep it are tried
     first (the data-parallel degree shrinks); when none fits, the same changes with more GPUs (the
     data-parallel degree kept), and the fix says so. All candidates are estimated in one vectorised call.
 
@@ -55,12 +59,14 @@ def _axes(model: ModelParts, layout: Parallelism) -> dict[str, list[int | str]]:
         "tp": [t for t in _DEGREES if t >= layout.tp and t in suits] or [layout.tp],
         "recompute": [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]],
         "zero": list(range(layout.zero_stage, 4)),
-        "offload": [o for o in OFFLOAD if _OFFLOAD_COST[o] >= _OFFLOAD_COST[layout.offload]],
+        # offload is offered where the stack already shards the states (ZeRO-Offload, FSDP's CPU offload)
+        "offload": [o for o in OFFLOAD if _OFFLOAD_COST[o] >= _OFFLOAD_COST[layout.offload]]
+        if layout.zero_stage >= 1 or layout.framework == "deepspeed" else [layout.offload],
     }
     pps, cps = [layout.pp], [layout.cp]
     if a is not None:
         pps += [p for p in _DEGREES if p > layout.pp and _valid(model, layout.with_(pp=p, dp=None, gpus=None))]
-        cps += [c for c in _DEGREES if c > layout.cp and layout.seq_len % c == 0 and layout.seq_len // c >= 128]
+        cps += [c for c in _DEGREES if c > layout.cp and layout.seq_len % c == 0 and layout.seq_len // c >= _CP_CHUNK]
     axes["pp"], axes["cp"] = list(pps), list(cps)
     return axes
 
