@@ -130,3 +130,19 @@ def test_context_parallel_launch_files_are_estimated_not_refused(tmp_path):
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
     assert j["layout"]["cp"] == 2 and j["layout"]["data_parallel"] == 32
+
+
+def test_the_workbook_chooses_the_framework_and_its_bar_follows(tmp_path):
+    from planner.surfaces.widgets import Workbook
+    path = tmp_path / "tt.toml"
+    path.write_text(PLAN.format(acc="h200"))
+    wb = Workbook()
+    wb.open_plan(path)
+    assert wb.framework.value == "torchtitan"                          # a plan's framework shows in its control
+    assert round(wb.assessment.memory.reserved / GIB, 1) == 82.4       # the measured run, as in Python and the CLI
+    assert "as torchtitan; selective = op-level" in memory_bar_html(wb.assessment.memory)
+    wb.set(framework="megatron")                                       # Korthikanti's selective keeps far more
+    assert wb.assessment.memory.layout.framework == "megatron"
+    assert wb.assessment.memory.activations_per_layer > 1.9 * memory_estimate(
+        planner.architecture("llama-3-8b"), planner.load_plan(path).parallelism).activations_per_layer
+    assert wb.plan().parallelism.framework == "megatron"

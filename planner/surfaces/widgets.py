@@ -31,6 +31,7 @@ import ipywidgets as W
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..model.architecture import Architecture
+from ..training.frameworks import FRAMEWORKS
 from ..training.parallelism import PRECISIONS, RECOMPUTE, Parallelism
 from ..verdict.advisor import Advice
 from ..verdict.assessment import Assessment
@@ -142,9 +143,11 @@ class Workbook:
         self.layout_on = W.Checkbox(v["layout"], description="per-GPU memory (layout)", indent=False)
         self.recompute = W.Dropdown(options=list(RECOMPUTE), value=v["recompute"], description="recompute", **dd)
         self.precision = W.Dropdown(options=list(PRECISIONS), value=v["precision"], description="precision", **dd)
+        self.framework = W.Dropdown(options=list(FRAMEWORKS), value=v["framework"], description="framework", **dd)
         self.choices = {"model": self.model, "tied": self.tied, "gated": self.gated, "continued": self.continued,
                         "corpus": self.corpus, "accelerator": self.accelerator, "fit": self.fit,
-                        "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision}
+                        "layout": self.layout_on, "recompute": self.recompute, "precision": self.precision,
+                        "framework": self.framework}
 
         def html_out(cls: str, **layout: str) -> Any:
             w = W.HTML(layout=W.Layout(**layout))
@@ -164,8 +167,8 @@ class Workbook:
         self.fit_note = html_out("planner-fit-note")
         self.fit_button = button("add fit", lambda: self._guard(lambda: self.add_fit(self.fit_path.value),
                                                                 self.fit_note))
-        self.layout_box = W.VBox([self.recompute, self.zero.widgets(), self.tp.widgets(), self.pp.widgets(),
-                                  self.precision])
+        self.layout_box = W.VBox([self.framework, self.recompute, self.zero.widgets(), self.tp.widgets(),
+                                  self.pp.widgets(), self.precision])
         self.advice_out = html_out("planner-advice-out")
         self.advise_button = button("What would fix it?", lambda: self._guard(self.what_would_fix_it,
                                                                               self.advice_out), "160px")

@@ -35,7 +35,7 @@ CONTROLLED = {"budget", "model", "params", "name", "description", "corpus_name",
               "count", "mfu", "price_per_gpu_hour", "fit", "parallelism", "inference_tokens"}
 #: Layout settings the workbook's controls set; the others (sp, ep, flash attention, optimizer, ...) are kept
 #: from the opened plan's [parallelism] table.
-LAYOUT_CONTROLLED = {"tp", "pp", "zero", "fsdp", "recompute", "precision"}
+LAYOUT_CONTROLLED = {"tp", "pp", "zero", "fsdp", "recompute", "precision", "framework"}
 
 
 class WorkbookState(ControlValues):
@@ -113,7 +113,7 @@ class WorkbookState(ControlValues):
         if not v["layout"]:
             return None
         table = {**self.layout_kept, "tp": v["tp"], "pp": v["pp"], "recompute": v["recompute"],
-                 "precision": v["precision"]}
+                 "precision": v["precision"], "framework": v["framework"]}
         fsdp = self.layout_kept.get("fsdp")
         if fsdp is not None and FSDP_ZERO[fsdp] == v["zero"]:
             table["fsdp"], table["zero"] = fsdp, 0
@@ -244,7 +244,8 @@ class WorkbookState(ControlValues):
             # the plan's own value, even when the model refuses it (the readout says so)
             self._put_choice(name, sorted(set(self.fields[name].options or ()) | {value}), value)
         settings: tuple[tuple[str, object], ...] = (("zero", layout.zero_stage), ("recompute", layout.recompute),
-                                                    ("precision", layout.precision), ("gpus", layout.num_gpus))
+                                                    ("precision", layout.precision), ("framework", layout.framework),
+                                                    ("gpus", layout.num_gpus))
         for key, setting in settings:
             self._put(key, setting)
 

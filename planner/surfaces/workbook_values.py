@@ -30,6 +30,7 @@ from ..model.architecture import MAX_DIM, Architecture
 from ..model.catalog import architecture, list_models
 from ..training.compute import DEFAULT_MFU, MAX_PRICE, MFU_RANGE, accelerators
 from ..training.corpus import corpora
+from ..training.frameworks import FRAMEWORKS
 from ..training.parallelism import PRECISIONS, RECOMPUTE, tp_degrees
 from .fields import NumberField, count_text
 from .workbook_words import FIELD_LABELS
@@ -47,7 +48,8 @@ DEFAULTS = {"layers": 24, "hidden": 896, "heads": 14, "head_dim": 64, "kv_heads"
             "micro_batch": 4, "grad_accum": 1, "data_parallel": 1, "seq_len": 2048, "prior": 0,
             "unique": 1_240_000_000, "gpus": 1, "mfu": DEFAULT_MFU, "price": 2.0, "inference": None, "tp": 1, "pp": 1,
             "zero": 0, "model": CUSTOM, "tied": False, "gated": True, "continued": False, "corpus": CUSTOM_CORPUS,
-            "accelerator": "a100", "fit": "chinchilla", "layout": True, "recompute": "none", "precision": "bf16-mixed"}
+            "accelerator": "a100", "fit": "chinchilla", "layout": True, "recompute": "none", "precision": "bf16-mixed",
+            "framework": "pytorch"}
 
 
 def _money_text(v: float) -> str:
@@ -211,7 +213,7 @@ class ControlValues:
             return (False, True)
         return {"model": self.model_options, "corpus": self.corpus_options, "fit": self.fit_options,
                 "accelerator": list(self.accelerator_names), "recompute": RECOMPUTE,
-                "precision": PRECISIONS}[name]
+                "precision": PRECISIONS, "framework": FRAMEWORKS}[name]
 
     def parse(self, name: str, value: object) -> Any:
         """The value ``value`` (typed text or a number, a choice's key, a switch's bool) means for control ``name``.
