@@ -24,12 +24,14 @@ from pathlib import Path
 
 import pytest
 
+import planner
 from planner.model.architecture import Architecture
 from planner.model.catalog import architecture
 from planner.model.params import count_params
 from planner.training.compute import accelerator, estimate
 from planner.training.flops import token_flops
 
+ROOT = Path(__file__).resolve().parents[1]
 RUNS = {r["id"]: r for r in json.loads((Path(__file__).parent / "fixtures" / "measured_runs.json").read_text())}
 A100, H100 = accelerator("a100")["peak_tflops"], accelerator("h100-sxm")["peak_tflops"]
 
@@ -139,3 +141,17 @@ def test_cards_imply_an_mfu_times_goodput(run_id):
     assert implied == pytest.approx(CARD_IMPLIED[run_id], abs=0.001)
     e = estimate(r["params"], int(r["tokens"]), accelerator_name="a100", mfu=implied, per_token=per_token)
     assert e.gpu_hours == pytest.approx(r["measured"]["gpu_hours"])
+
+
+def test_launch_files_time_on_their_own_stacks_flops():
+    # nanoGPT's estimate_mfu counts 6·N (get_num_params: the position embedding left out, the tied head in) +
+    # 12·L·H·Q·T; Megatron's throughput counts every matmul: the same rule, "megatron". GPT-2 124M here.
+    lc = planner.read_launch_config(ROOT / "tests/fixtures/launch/nanogpt_train_gpt2.py", "nanogpt", gpus=8)
+    plan = lc.plan()
+    assert plan.mfu_convention == "megatron"
+    a = plan.model
+    n = planner.count_params(a).total
+    assert token_flops(a, 1024, plan.mfu_convention).model == 6 * (n - 1024 * 768) + 12 * 12 * 12 * 64 * 1024
+    torchtitan = planner.read_launch_config(ROOT / "tests/fixtures/launch/torchtitan_llama3_8b.toml", "torchtitan",
+                                            gpus=64).plan()
+    assert torchtitan.mfu_convention == "palm"    # torchtitan's get_nparams_and_flops: the embedding left out

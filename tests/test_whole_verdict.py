@@ -147,9 +147,11 @@ def test_launch_files_keep_world_size_and_layout(tmp_path, capsys):
     assert plan.count == 1024 and plan.parallelism.tp == 8 and plan.parallelism.pp == 16
     assert plan.parallelism.precision == "fp16-mixed" and plan.parallelism.dropout   # Megatron's 0.1 defaults
     a = planner.assess_plan(plan)
-    # palm FLOPs, 6·(N − token and position embeddings) + 12·L·H·Q·T, at 40% of 989.4 TFLOP/s on 1,024 GPUs:
+    # Megatron's own FLOPs (the file is Megatron's, so its MFU is): every matmul, the tied logit layer included,
+    # the position lookups not: 6·(N − 2,048 × 12,288) + 12·L·H·Q·T, at 40% of 989.4 TFLOP/s on 1,024 GPUs:
     # about 48 days, not 6,024 on 8
-    per_token = 6 * (174_615_846_912 - 51200 * 12288 - 2048 * 12288) + 12 * 96 * 96 * 128 * 2048
+    assert plan.mfu_convention == "megatron"
+    per_token = 6 * (174_615_846_912 - 2048 * 12288) + 12 * 96 * 96 * 128 * 2048
     hand = per_token * 1_572_864_000_000 / (1024 * 989.4e12 * 0.4) / 86400
     assert a.compute.days == pytest.approx(hand, rel=1e-9) and 47 < hand < 49
     code, out_text, _ = run(["report", "--launch-config", LAUNCH, "--format", "megatron", "--gpus", "1024"], capsys)

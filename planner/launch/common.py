@@ -220,8 +220,7 @@ class Source:
 
 def complete_document(document: dict[str, Any], layout: dict[str, Any]) -> dict[str, Any]:
     """``document`` with ``[hardware] count`` = the world size (DP × TP × PP × CP) and a ``[parallelism]`` table
-    of the layout's plan keys (left out under context parallelism, which the memory model does not cover, and
-    when the budget is given as tokens per step).
+    of the layout's plan keys (left out when the budget is given as tokens per step).
 
     Args:
         document: a plan document.
@@ -239,7 +238,7 @@ def complete_document(document: dict[str, Any], layout: dict[str, Any]) -> dict[
     world = dp * (layout.get("tp") or 1) * (layout.get("pp") or 1) * cp
     doc["hardware"] = {**doc.get("hardware", {}), "count": world}
     table = {k: layout[k] for k in PLAN_KEYS if layout.get(k) is not None}
-    if cp == 1 and table and "micro_batch" in training and "seq_len" in training:
+    if table and "micro_batch" in training and "seq_len" in training:
         doc["parallelism"] = table
     return doc
 

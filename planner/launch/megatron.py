@@ -364,4 +364,6 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
         "description": f"Read from the Megatron-LM launch file {src.path.name}",
         "model": {"dimensions": architecture_fields(arch)},
         "training": training_table(steps, mbs, grad_accum, dp, seq),
+        "hardware": {"mfu_convention": src.assume("hardware.mfu_convention", "megatron", "the FLOPs Megatron-LM's "
+                                                  "own throughput counts (num_floating_point_operations)")},
     })

@@ -253,4 +253,6 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
         "description": f"Read from the nanoGPT config {src.path.name} over train.py's defaults",
         "model": {"dimensions": architecture_fields(arch)},
         "training": training_table(steps, micro, accum // world, world, block),
+        "hardware": {"mfu_convention": src.assume("hardware.mfu_convention", "megatron", "the FLOPs nanoGPT's "
+                                                  "estimate_mfu counts: 6·N without position embeddings + 12·L·H·Q·T")},
     })
