@@ -96,3 +96,45 @@ def residuals() -> list[tuple[str, float, float]]:
 
 
 __all__ = ["FIT_SET", "calibration", "fit", "layout_of", "memory_records", "model_of", "records", "residuals"]
+
+
+# ---- throughput -----------------------------------------------------------------------------------------------
+
+#: The throughput model's fit set (one per stack and regime); every other throughput record is held out.
+THROUGHPUT_FIT_SET = ("tt-h100-8b-fsdp8", "tt-h100-8b-fsdp8-compile", "tt-h100-8b-cp4-128k", "kor-175b", "mpt-7b-8k",
+                      "mpt-70b-2k")
+#: Korthikanti et al. 2022's GPT models (layers, hidden, heads), their Table 3; vocabulary 51,200, 4h MLP.
+KORTHIKANTI = {"kor-22b": (48, 6144, 64), "kor-175b": (96, 12288, 96), "kor-530b": (105, 20480, 128),
+               "kor-1t": (128, 25600, 160)}
+#: llm-foundry's MPT models (layers, d_model, heads, vocabulary) from its yamls; 4·d MLP, no biases.
+MPT = {"mpt-7b": (32, 4096, 32, 50432), "mpt-70b": (80, 8192, 64, 50432), "mpt-1b": (24, 2048, 16, 50368),
+       "mpt-13b": (40, 5120, 40, 50432)}
+
+
+def _gpt(layers: int, hidden: int, heads: int, vocab: int, positions: int) -> planner.Architecture:
+    return planner.architecture("gpt2").with_(num_layers=layers, hidden_size=hidden, num_heads=heads,
+                                              num_kv_heads=heads, head_dim=hidden // heads, vocab_size=vocab,
+                                              intermediate_size=4 * hidden, max_positions=positions)
+
+
+def throughput_cases() -> list[tuple[str, planner.Architecture, Parallelism, str, float]]:
+    """(id, model, layout, accelerator, measured tokens per second per GPU) of every record with a throughput the
+    records' own settings reproduce: torchtitan's, Korthikanti's (from the iteration time) and llm-foundry's."""
+    out = []
+    for r in records():
+        if r.get("framework") == "torchtitan":
+            out.append((r["id"], model_of(r), layout_of(r), "h100-sxm", float(r["measured"]["tokens_per_s_per_gpu"])))
+        elif r["id"] in KORTHIKANTI:
+            lay, gb = r["layout"], r["global_batch"]
+            p = Parallelism(micro_batch=1, seq_len=2048, tp=lay["tp"], pp=lay["pp"], dp=1, sp=True,
+                            recompute="selective", framework="megatron", micro_batches=gb)
+            tps = gb * 2048 / r["measured"]["iteration_time_s"] / r["gpu_count"]
+            out.append((r["id"], _gpt(*KORTHIKANTI[r["id"]], 51200, 2048), p, "a100", tps))
+        elif r["id"].startswith("mpt-"):
+            layers, d, heads, vocab = MPT[r["id"].rsplit("-", 1)[0]]
+            p = Parallelism(micro_batch=r["micro_batch"], seq_len=r["seq_len"], fsdp="full", gpus=r["gpu_count"],
+                            recompute="full" if r["recompute"].startswith("full") else "none", flash_attention=True,
+                            micro_batches=r["grad_accum"])
+            out.append((r["id"], _gpt(layers, d, heads, vocab, r["seq_len"]), p, "h100-sxm",
+                        float(r["measured"]["tokens_per_s_per_gpu"])))
+    return out

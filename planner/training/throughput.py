@@ -1,0 +1,292 @@
+"""Step time and tokens per second of a layout, from the matmuls, the memory traffic and the communication.
+
+Per GPU and micro-batch of b sequences of s tokens (s/cp per GPU with context parallelism), on the pipeline
+stage with the head (the busiest):
+
+* **matmuls**: 6 FLOPs per weight per token over the stage's share of the active matmul weights (layers ÷ pp,
+  each ÷ tp, experts ÷ ep but k of them per token), plus what recompute runs again (full: the forward, +2 per
+  weight; torchtitan's op-level selective: the matmuls it does not keep; Megatron's selective: none), at
+  :data:`MATMUL_EFFICIENCY` of the dense peak (twice the peak for float8 matmuls);
+* **attention**: 12·L·H·Q·s per token, halved when flash attention skips the masked half of a causal mask
+  (without it the whole square is computed, then masked), plus its forward again under any recompute, at
+  :data:`ATTENTION_EFFICIENCY` of the peak;
+* **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
+  and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth
+  (``torch.compile`` fuses about half of it away);
+* **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
+  full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, not overlapped (Korthikanti et al. 2022, §4);
+* **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
+  ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
+  send per micro-batch and boundary;
+* **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
+* **data parallelism**: all-reduce (ZeRO 0-2) or all-gather twice and reduce-scatter (ZeRO 3, FSDP) of the
+  stage's weights per step over the shard group; :data:`OVERLAP` of the compute time can hide it;
+* **optimizer**: reading and writing the sharded states once per step at the HBM bandwidth.
+
+Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
+The two fitted constants live in :mod:`planner.training.throughput_calibration`. Everything is vectorised
+over layout values, so :func:`planner.laws`-free callers (the layout search) evaluate 10⁴ layouts in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..datafiles import lookup
+from ..errors import InputError, UnknownModelError
+from ..model.architecture import Architecture
+from ..model.params import count_params
+from .compute import accelerator as accelerator_row
+from .flops import token_flops
+from .frameworks import framework
+from .parallelism import RECOMPUTE, Parallelism
+from .throughput_calibration import ATTENTION_EFFICIENCY, ELEMENTWISE_BYTES, FP8_SPEEDUP, MATMUL_EFFICIENCY, OVERLAP
+
+
+@dataclass(frozen=True)
+class Link:
+    """An accelerator's memory and interconnect bandwidths (``data/interconnects.csv``), bytes per second.
+
+    Args:
+        peak: the dense BF16 peak, FLOP/s.
+        hbm: HBM bandwidth.
+        nvlink: NVLink bandwidth each way per GPU inside a node.
+        network: network bandwidth each way per GPU across nodes.
+        gpus_per_node: GPUs that share NVLink.
+    """
+
+    peak: float
+    hbm: float
+    nvlink: float
+    network: float
+    gpus_per_node: int
+
+
+def link(accelerator: str) -> Link:
+    """The bandwidths of an accelerator by key or name.
+
+    Args:
+        accelerator: a key or name of ``data/accelerators.csv`` with a row in ``data/interconnects.csv``.
+
+    Returns:
+        The :class:`Link`.
+
+    Raises:
+        UnknownModelError: an unknown accelerator.
+        InputError: (field ``accelerator``) an accelerator without known bandwidths.
+    """
+    acc = accelerator_row(accelerator)
+    try:
+        row = lookup(acc["key"], "interconnects.csv", ("key",), "accelerator")
+    except UnknownModelError:
+        raise InputError("accelerator", "an accelerator with known bandwidths (data/interconnects.csv: "
+                         "a100, a100-80gb, a100-40gb, h100-sxm, h200, b200)", accelerator) from None
+    return Link(peak=acc["peak_tflops"] * 1e12, hbm=float(row["hbm_gbs"]) * 1e9, nvlink=float(row["nvlink_gbs"]) * 1e9,
+                network=float(row["network_gbs"]) * 1e9, gpus_per_node=int(row["gpus_per_node"]))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the step time needs of an architecture, read once.
+
+    Args:
+        layers: L.
+        hidden: h.
+        heads: H.
+        head_dim: Q.
+        kv_width: the K (= V) width.
+        vocab: V.
+        layer_matmul: active matmul weights of one average layer (attention, MLP or k routed experts and the
+            shared ones, router).
+        recomputed_sac: of those, the weights torchtitan's op-level policy recomputes (K, O and the MLP's
+            second matmul).
+        moe_layers: MoE layers.
+        routed: routed experts per token (k).
+        params: all parameters (their states are communicated and updated).
+        experts: the routed experts' parameters.
+    """
+
+    layers: int
+    hidden: int
+    heads: int
+    head_dim: int
+    kv_width: int
+    vocab: int
+    layer_matmul: float
+    recomputed_sac: float
+    moe_layers: int
+    routed: int
+    params: float
+    experts: float
+
+
+def shape_of(a: Architecture) -> Shape:
+    """The :class:`Shape` of an attention architecture.
+
+    Args:
+        a: the architecture.
+
+    Returns:
+        The ``Shape``.
+
+    Raises:
+        InputError: (field ``model``) layers that are not attention (their step time is not modelled).
+    """
+    if getattr(a, "mixer", "attention") != "attention":
+        raise InputError("model", "an attention model (the step time of other layers is not modelled)", a.name)
+    pc = count_params(a)
+    h, q, kv = a.hidden_size, a.num_heads * a.head_dim, a.num_kv_heads * a.head_dim
+    attn = h * (q + 2 * kv) + q * h
+    mlp_mult = 3 if a.gated_mlp else 2
+    dense_mlp = mlp_mult * h * a.intermediate_size
+    moe = a.moe_layers if a.num_experts else 0
+    routed = a.experts_per_token or 0
+    if moe:
+        shared = (getattr(a, "num_shared_experts", 0) or 0) * (
+            getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size or 0)
+        moe_mlp = mlp_mult * h * (routed * (a.moe_intermediate_size or 0) + shared) + h * a.num_experts
+    else:
+        moe_mlp = 0
+    per_layer = attn + ((a.num_layers - moe) * dense_mlp + moe * moe_mlp) / a.num_layers
+    second = h * a.intermediate_size      # the MLP's second matmul (up of a gated MLP, the down of a plain one)
+    return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=a.head_dim, kv_width=kv,
+                 vocab=a.vocab_size, layer_matmul=float(per_layer), recomputed_sac=float(h * kv + q * h + second),
+                 moe_layers=moe, routed=routed if moe else 0, params=float(pc.total),
+                 experts=float(pc.experts))
+
+
+def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
+    """Seconds of one optimizer step per part, vectorised over the layout values ``v``.
+
+    Args:
+        shape: the model's :class:`Shape`.
+        v: layout values as :func:`planner.training.memory.stages.layout_values` gives them (arrays in a search),
+            plus ``micro_batches`` (m per pipeline per step).
+        net: the accelerator's :class:`Link`.
+
+    Returns:
+        ``{"compute", "attention", "memory", "tp", "ep", "cp", "pp", "bubble", "dp", "optimizer", "step"}`` in
+            seconds per step (``step`` the total), and ``tokens_per_gpu_s``.
+    """
+    f = {k: np.asarray(v[k], dtype=float) for k in ("tp", "pp", "cp", "dp", "ep", "vpp", "micro_batch", "seq_len",
+                                                      "zero")}
+    tp, pp, cp, dp, ep, vpp, b, s, zero = (f[k] for k in ("tp", "pp", "cp", "dp", "ep", "vpp", "micro_batch",
+                                                          "seq_len", "zero"))
+    m = np.asarray(v["micro_batches"], dtype=float)
+    m = np.where(np.isnan(m), 1.0, m)
+    rc = np.asarray(v["recompute"])
+    fw = framework(v["framework"])
+    gpus = tp * pp * cp * dp
+    tokens = b * s / cp                                    # per GPU per micro-batch
+    layers = shape.layers / pp
+    h = float(shape.hidden)
+    # matmuls: the stage's layers and the head, 6 per weight per token, plus what recompute runs again
+    weights = layers * shape.layer_matmul / tp + shape.vocab * h / tp
+    again = np.where(rc == 2, 2.0 * layers * shape.layer_matmul / tp,
+                     np.where((rc == 1) & (fw.selective == "op-sac"), 2.0 * layers * shape.recomputed_sac / tp, 0.0))
+    rate = net.peak * float(v.get("matmul_efficiency", MATMUL_EFFICIENCY)) * np.where(
+        np.asarray(v["fp8"], dtype=bool), FP8_SPEEDUP, 1.0)
+    t_mm = (6.0 * weights + again) * tokens / rate
+    square = np.where(np.asarray(v["flash_attention"], dtype=bool), 0.5, 1.0)   # flash skips the masked half
+    attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * s * tokens * square * np.where(rc >= 1, 4 / 3, 1.0)
+    t_attn = attn / (net.peak * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
+    sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
+    fused = np.where(np.asarray(v["compile"], dtype=bool), 0.5, 1.0)
+    traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers / sp_div * fused
+    t_mem = traffic * np.where(rc == 2, 4 / 3, 1.0) / net.hbm
+    node = net.gpus_per_node
+
+    def bw(group: Any) -> Any:
+        return np.where(group <= node, net.nvlink, net.network)
+
+    act = tokens * h * 2.0                                  # one bf16 activation of the micro-batch
+    t_tp = np.where(tp > 1, (4.0 + 2.0 * (rc == 2)) * layers * 2 * (tp - 1) / tp * act / bw(tp), 0.0)
+    moe = shape.moe_layers / pp
+    t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act * (ep - 1) / ep / bw(ep * tp), 0.0)
+    kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
+    t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
+    t_p2p = np.where(pp > 1, 2.0 * act / sp_div / bw(gpus), 0.0)
+    micro = t_mm + t_attn + t_mem + t_tp + t_ep + t_cp + t_p2p
+    slots = m + (pp - 1) / vpp
+    compute = micro * slots
+    bubble = micro * (pp - 1) / vpp
+    # data parallel: the stage's weights, sharded over dp × cp
+    shard = dp * cp
+    stage_params = (shape.params - shape.experts) / (tp * pp) + shape.experts / (tp * pp * ep)
+    grad_bytes = np.asarray(v["grad_bytes"], dtype=float)
+    volume = np.where(zero >= 3, stage_params * (2.0 + 2.0 + np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan"
+                                                                         else 2.0)),
+                      stage_params * 2.0 * grad_bytes)
+    t_dp_all = np.where(shard > 1, volume * (shard - 1) / shard / bw(gpus), 0.0)
+    t_dp = np.maximum(0.0, t_dp_all - OVERLAP * compute)
+    states = stage_params * 16.0 / np.where(zero >= 1, shard, 1.0)
+    t_opt = 2.0 * states / net.hbm
+    step = compute + t_dp + t_opt
+    return {"compute": t_mm * slots, "attention": t_attn * slots, "memory": t_mem * slots, "tp": t_tp * slots,
+            "ep": t_ep * slots, "cp": t_cp * slots, "pp": t_p2p * slots, "bubble": bubble, "dp": t_dp,
+            "optimizer": t_opt, "step": step, "tokens_per_gpu_s": m * b * s * dp / step / gpus}
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """The step time of one layout and what follows from it.
+
+    Args:
+        layout: the layout.
+        accelerator: the accelerator's key.
+        step_seconds: one optimizer step.
+        parts: seconds per step of each part (:func:`step_seconds`).
+        tokens_per_gpu_s: training tokens per second per GPU.
+        mfu: model FLOPs utilisation on 6·N (the active N) + attention (palm) FLOPs, predicted.
+    """
+
+    layout: Parallelism
+    accelerator: str
+    step_seconds: float
+    parts: dict[str, float]
+    tokens_per_gpu_s: float
+    mfu: float
+
+
+def throughput(arch: Architecture, layout: Parallelism, accelerator: str) -> Throughput:
+    """Predicted step time, tokens per second per GPU and MFU of a model, a layout and an accelerator.
+
+    Args:
+        arch: an attention :class:`~planner.Architecture`.
+        layout: the :class:`~planner.training.parallelism.Parallelism` (``micro_batches`` is the gradient
+            accumulation per pipeline; default 1, or ``pp`` with pipeline parallelism).
+        accelerator: a key or name with known bandwidths (``data/interconnects.csv``).
+
+    Returns:
+        The :class:`Throughput`.
+
+    Raises:
+        InputError: naming the field: a layout that is not a ``Parallelism``, a model that is not attention, an
+            accelerator without bandwidths.
+        UnknownModelError: an unknown accelerator.
+    """
+    if not isinstance(layout, Parallelism):
+        raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
+    shape = shape_of(arch)
+    net = link(accelerator)
+    m = layout.micro_batches if layout.micro_batches is not None else (layout.pp if layout.pp > 1 else 1)
+    v = _values(layout, m)
+    t = step_seconds(shape, v, net)
+    flops_per_token = token_flops(arch, layout.seq_len).model      # the default (palm) convention's count
+    tps = float(t["tokens_per_gpu_s"])
+    return Throughput(layout=layout, accelerator=accelerator, step_seconds=float(t["step"]),
+                      parts={k: float(x) for k, x in t.items() if k not in ("step", "tokens_per_gpu_s")},
+                      tokens_per_gpu_s=tps, mfu=tps * flops_per_token / net.peak)
+
+
+def _values(layout: Parallelism, micro_batches: int) -> dict[str, Any]:
+    """The layout's values for :func:`step_seconds`."""
+    return {"tp": layout.tp, "pp": layout.pp, "cp": layout.cp, "dp": layout.data_parallel, "ep": layout.ep,
+            "vpp": layout.vpp, "micro_batch": layout.micro_batch, "seq_len": layout.seq_len,
+            "zero": layout.zero_stage, "micro_batches": micro_batches,
+            "recompute": RECOMPUTE.index(layout.recompute), "framework": layout.framework, "fp8": layout.fp8,
+            "flash_attention": layout.flash_attention, "sp": layout.sp, "compile": layout.compile,
+            "grad_bytes": layout.grad_bytes}

@@ -1,0 +1,88 @@
+"""The throughput model against published measured throughput (tests/fixtures/measured_runs.json): torchtitan's
+tokens per second, Korthikanti et al. 2022's iteration times, llm-foundry's tokens per second. Six runs fit the three
+fitted constants; fourteen are held out. Expected values are the measurements and hand counts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from measured_runs import THROUGHPUT_FIT_SET, throughput_cases
+
+import planner
+from planner.training import throughput_calibration as cal
+from planner.training.parallelism import Parallelism
+from planner.training.throughput import _values, link, shape_of, step_seconds, throughput
+
+CASES = throughput_cases()
+
+
+def _errors(ids, **constants):
+    out = []
+    for run_id, arch, layout, acc, measured in CASES:
+        if run_id not in ids:
+            continue
+        m = layout.micro_batches if layout.micro_batches is not None else 1
+        v = {**_values(layout, m), **constants}
+        est = float(step_seconds(shape_of(arch), v, link(acc))["tokens_per_gpu_s"])
+        out.append(math.log(est / measured))
+    return np.array(out)
+
+
+def test_twenty_runs_with_their_settings():
+    assert len(CASES) == 20 and set(THROUGHPUT_FIT_SET) <= {c[0] for c in CASES}
+
+
+def test_the_stored_constants_are_the_fit():
+    # a step of the fit's grid either way on any constant does not fit the six runs better
+    base = dict(matmul_efficiency=cal.MATMUL_EFFICIENCY, attention_efficiency=cal.ATTENTION_EFFICIENCY,
+                elementwise_bytes=cal.ELEMENTWISE_BYTES)
+    best = float(np.sum(_errors(THROUGHPUT_FIT_SET, **base) ** 2))
+    for key, step in (("matmul_efficiency", 0.01), ("attention_efficiency", 0.01), ("elementwise_bytes", 40.0)):
+        for sign in (-1, 1):
+            moved = {**base, key: base[key] + sign * step}
+            assert float(np.sum(_errors(THROUGHPUT_FIT_SET, **moved) ** 2)) >= best - 1e-12
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_every_run_within_a_quarter_and_the_fit_set_within_fifteen_percent(case):
+    run_id, arch, layout, acc, measured = case
+    est = throughput(arch, layout, acc).tokens_per_gpu_s
+    assert est == pytest.approx(measured, rel=0.25)
+    if run_id in THROUGHPUT_FIT_SET:
+        assert est == pytest.approx(measured, rel=0.15)
+
+
+def test_held_out_median_within_ten_percent():
+    held = [c[0] for c in CASES if c[0] not in THROUGHPUT_FIT_SET]
+    errors = np.abs(np.exp(_errors(held)) - 1)
+    assert len(held) == 14 and float(np.median(errors)) <= 0.10
+
+
+def test_the_parts_by_hand():
+    # Llama 3.1 8B, one H100, micro-batch 1 × 4,096, no recompute, flash attention, bf16: the matmuls are
+    # 6 × (32 layers × 218,103,808 active weights + 128,256 × 4,096 head) FLOPs per token at 0.72 × 989.4 TFLOP/s
+    arch = planner.architecture("llama-3-8b")
+    p = Parallelism(micro_batch=1, seq_len=4096, flash_attention=True)
+    t = throughput(arch, p, "h100-sxm")
+    weights = 32 * (4096 * (4096 + 2 * 1024) + 4096 * 4096 + 3 * 4096 * 14336) + 128256 * 4096
+    assert t.parts["compute"] == pytest.approx(6 * weights * 4096 / (989.4e12 * cal.MATMUL_EFFICIENCY))
+    # attention: 12·L·H·Q·s per token, half of it executed under flash attention's causal mask
+    assert t.parts["attention"] == pytest.approx(12 * 32 * 32 * 128 * 4096 * 4096 * 0.5
+                                                 / (989.4e12 * cal.ATTENTION_EFFICIENCY))
+    assert t.parts["tp"] == t.parts["dp"] == t.parts["bubble"] == 0
+    # two GPUs of tensor parallelism: four all-reduces of 4,096 × 4,096 bf16 values per layer over NVLink (450 GB/s)
+    t2 = throughput(arch, p.with_(tp=2, gpus=2), "h100-sxm")
+    assert t2.parts["tp"] == pytest.approx(4 * 32 * 2 * (1 / 2) * 4096 * 4096 * 2 / 450e9)
+    # a pipeline of 4 with 8 micro-batches idles (p − 1)/m of the time: 3 of 11 slots
+    t4 = throughput(arch, p.with_(pp=4, micro_batches=8), "h100-sxm")
+    assert t4.parts["bubble"] / (t4.step_seconds - t4.parts["optimizer"] - t4.parts["dp"]) == pytest.approx(3 / 11)
+
+
+def test_mfu_is_on_palm_flops():
+    arch = planner.architecture("llama-3-8b")
+    t = throughput(arch, Parallelism(micro_batch=2, seq_len=8192, gpus=8, fsdp="full", recompute="selective",
+                                     flash_attention=True, framework="torchtitan"), "h100-sxm")
+    per_token = 6 * (8_030_261_248 - 128256 * 4096) + 12 * 32 * 32 * 128 * 8192     # torchtitan's count
+    assert t.mfu == pytest.approx(t.tokens_per_gpu_s * per_token / 989.4e12, rel=1e-9)
