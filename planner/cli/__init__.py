@@ -21,10 +21,10 @@ from ..errors import PlannerError, PlannerWarning
 from ..files import display
 from ..training.parallelism import Parallelism
 from ..validate import escape
-from . import advise, fit, launch, laws, memory, model, plan, review, workbook
+from . import advise, fit, launch, laws, layout, memory, model, plan, review, workbook
 from .common import EXIT_PIPE, EXIT_USAGE, OUTPUT_DESTS, Parser, UsageError, check_output
 
-COMMANDS = (model, plan, review, workbook, laws, fit, memory, launch, advise)
+COMMANDS = (model, plan, review, workbook, laws, fit, memory, layout, launch, advise)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,6 +25,8 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
 * **sequence parallelism** — Megatron keeps each rank's shard of the QKV and MLP inputs and gathers them
   again in the backward (Korthikanti et al. 2022, §4.2.2); PyTorch's DTensor sequence parallelism
   (torchtitan) saves the all-gathered input of the column-parallel matmuls.
+* **sharding** — the ZeRO stages each stack runs: PyTorch DDP, FSDP's SHARD_GRAD_OP and FULL_SHARD (0, 2, 3);
+  torchtitan's FSDP2 (0, 3); Megatron-LM's distributed optimizer (0, 1); DeepSpeed (0-3).
 * **communication buffers** — ``fsdp``: FSDP gathers one layer ahead (the current and the prefetched layer's
   16-bit weights) and reduce-scatters one layer's gradients in the reduce dtype (fp32 in torchtitan's
   mixed-precision policy); PyTorch DDP without sharding copies the gradients into its buckets
@@ -53,6 +55,8 @@ class Framework:
         reshard_under_pp: FSDP frees the gathered weights after each layer's forward when pipelining.
         buffers: ``"fsdp"``, ``"deepspeed"`` or ``"megatron"`` communication buffers.
         sp_gathered: under sequence parallelism the QKV and MLP inputs are saved all-gathered.
+        zero_stages: the ZeRO stages the stack runs (0 plain data parallel, 1 a distributed optimizer, 2 sharded
+            gradients, 3 sharded weights: FSDP).
     """
 
     key: str
@@ -63,18 +67,19 @@ class Framework:
     reshard_under_pp: bool
     buffers: str
     sp_gathered: bool
+    zero_stages: tuple[int, ...] = (0, 1, 2, 3)
 
 
 #: The frameworks, by the name users give.
 FRAMEWORK_TABLE = {
     "pytorch": Framework("pytorch", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
-                         pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True),
+                         pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True, zero_stages=(0, 2, 3)),
     "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
-                            pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True),
+                            pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True, zero_stages=(0, 3)),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
-                          pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False),
+                          pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False, zero_stages=(0, 1)),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
-                           pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False),
+                           pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False, zero_stages=(0, 1, 2, 3)),
 }
 FRAMEWORKS = tuple(FRAMEWORK_TABLE)
 

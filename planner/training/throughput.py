@@ -6,7 +6,9 @@ stage with the head (the busiest):
 * **matmuls**: 6 FLOPs per weight per token over the stage's share of the active matmul weights (layers ÷ pp,
   each ÷ tp, experts ÷ ep but k of them per token), plus what recompute runs again (full: the forward, +2 per
   weight; torchtitan's op-level selective: the matmuls it does not keep; Megatron's selective: none), at
-  :data:`MATMUL_EFFICIENCY` of the dense peak (twice the peak for float8 matmuls);
+  :data:`MATMUL_EFFICIENCY` of the dense peak (:data:`FP8_SPEEDUP` times it for float8 matmuls), less for small
+  matmuls: × M/(M + :data:`GEMM_HALF`) × N/(N + :data:`GEMM_HALF`) with M the tokens of the micro-batch on the GPU
+  and N the width on it (h/t);
 * **attention**: 12·L·H·Q·s per token, halved when flash attention skips the masked half of a causal mask
   (without it the whole square is computed, then masked), plus its forward again under any recompute, at
   :data:`ATTENTION_EFFICIENCY` of the peak;
@@ -19,8 +21,9 @@ stage with the head (the busiest):
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
-* **data parallelism**: all-reduce (ZeRO 0-2) or all-gather twice and reduce-scatter (ZeRO 3, FSDP) of the
-  stage's weights per step over the shard group; :data:`OVERLAP` of the compute time can hide it;
+* **data parallelism**: all-reduce (ZeRO 0-2) once per step, or all-gather twice and reduce-scatter (ZeRO 3,
+  FSDP) for every micro-batch, of the stage's weights over the shard group; :data:`OVERLAP` of the compute time
+  can hide it;
 * **optimizer**: reading and writing the sharded states once per step at the HBM bandwidth.
 
 Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
@@ -43,7 +46,14 @@ from .compute import accelerator as accelerator_row
 from .flops import token_flops
 from .frameworks import framework
 from .parallelism import RECOMPUTE, Parallelism
-from .throughput_calibration import ATTENTION_EFFICIENCY, ELEMENTWISE_BYTES, FP8_SPEEDUP, MATMUL_EFFICIENCY, OVERLAP
+from .throughput_calibration import (
+    ATTENTION_EFFICIENCY,
+    ELEMENTWISE_BYTES,
+    FP8_SPEEDUP,
+    GEMM_HALF,
+    MATMUL_EFFICIENCY,
+    OVERLAP,
+)
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,8 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
                      np.where((rc == 1) & (fw.selective == "op-sac"), 2.0 * layers * shape.recomputed_sac / tp, 0.0))
     rate = net.peak * float(v.get("matmul_efficiency", MATMUL_EFFICIENCY)) * np.where(
         np.asarray(v["fp8"], dtype=bool), FP8_SPEEDUP, 1.0)
-    t_mm = (6.0 * weights + again) * tokens / rate
+    size = tokens / (tokens + GEMM_HALF) * (h / tp) / (h / tp + GEMM_HALF)   # small matmuls run below the rate
+    t_mm = (6.0 * weights + again) * tokens / (rate * size)
     square = np.where(np.asarray(v["flash_attention"], dtype=bool), 0.5, 1.0)   # flash skips the masked half
     attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * s * tokens * square * np.where(rc >= 1, 4 / 3, 1.0)
     t_attn = attn / (net.peak * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
@@ -220,7 +231,8 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     volume = np.where(zero >= 3, stage_params * (2.0 + 2.0 + np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan"
                                                                          else 2.0)),
                       stage_params * 2.0 * grad_bytes)
-    t_dp_all = np.where(shard > 1, volume * (shard - 1) / shard / bw(gpus), 0.0)
+    # FSDP gathers the weights and reduce-scatters the gradients for every micro-batch; the others reduce once
+    t_dp_all = np.where(shard > 1, volume * np.where(zero >= 3, m, 1.0) * (shard - 1) / shard / bw(gpus), 0.0)
     t_dp = np.maximum(0.0, t_dp_all - OVERLAP * compute)
     states = stage_params * 16.0 / np.where(zero >= 1, shard, 1.0)
     t_opt = 2.0 * states / net.hbm

@@ -9,8 +9,8 @@ CP 4, Korthikanti's GPT-3 175B, llm-foundry's MPT-7B at 8K and MPT-70B — and c
 from __future__ import annotations
 
 #: The fraction of the dense peak large matmuls reach (cuBLAS on H100 and A100 sustains 0.6-0.8 of the datasheet
-#: peak). Fitted: 0.72.
-MATMUL_EFFICIENCY = 0.72
+#: peak at large shapes). Fitted: 0.83.
+MATMUL_EFFICIENCY = 0.83
 #: The fraction of the dense peak the attention kernels reach on the FLOPs they execute (the unmasked half under
 #: flash attention): the attention kernels' backward, the softmax and the ring exchanges of context parallelism
 #: keep it far below the matmuls'. Fitted: 0.16.
@@ -20,9 +20,12 @@ ATTENTION_EFFICIENCY = 0.16
 OVERLAP = 0.8
 #: Bytes read and written per token, layer and unit of width by the elementwise work of an eager transformer
 #: layer (norms upcast to fp32, activation functions, residual adds, rotary embedding), forward and backward,
-#: at the HBM bandwidth; ``torch.compile`` fuses half of it away. Fitted: 680 (an fp32 RMSNorm alone reads and
+#: at the HBM bandwidth; ``torch.compile`` fuses half of it away. Fitted: 880 (an fp32 RMSNorm alone reads and
 #: writes about 36 bytes per unit of width forward).
-ELEMENTWISE_BYTES = 680.0
+ELEMENTWISE_BYTES = 880.0
 #: How much faster float8 matmuls run than bf16 ones end to end (the tensor cores' rate doubles; scaling and
 #: casting take part of it back). Estimated, not fitted.
 FP8_SPEEDUP = 1.5
+#: The matmul dimension at which a GEMM runs at half its large-shape rate (tiles left idle, launch and wave
+#: quantisation): a micro-batch of few tokens, or a width split over many TP ranks, runs slower. Estimated.
+GEMM_HALF = 128.0

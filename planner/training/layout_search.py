@@ -1,0 +1,140 @@
+"""The layouts that fit, ranked by predicted step time: one vectorised search over TP, PP, CP, EP, DP, micro-batch,
+recompute and sharding (the ZeRO stages the framework runs) for a model on a number of GPUs.
+
+Every candidate keeps the run's global batch (tokens per optimizer step): data parallel × micro-batch × micro-batches
+per step × sequence length. Memory comes from :mod:`planner.training.memory` (with its band: a candidate fits when
+the band's upper end does), time from :mod:`planner.training.throughput`. Tensor parallelism stays inside a node
+and is offered among the degrees that split the heads; sequence parallelism goes with it; pipeline degrees leave
+a layer on every stage; context parallelism keeps at least 1,024 tokens per GPU; expert parallelism (MoE) divides
+the experts and the data-parallel ranks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import validate
+from ..errors import InputError
+from ..model.architecture import Architecture
+from .frameworks import framework
+from .memory.calibration import ALLOCATOR_SHARE, BAND
+from .memory.estimate import capacity_of
+from .memory.partition import model_parts, stage_layers
+from .memory.stages import PARTS, STAGES, layout_values, stage_bytes
+from .parallelism import RECOMPUTE, Parallelism, tp_degrees
+from .throughput import link, shape_of, step_seconds
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_POW2 = tuple(2**i for i in range(0, 11))
+_CP_CHUNK = 1024
+
+
+def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: int, tokens_per_step: int,
+                   base: Parallelism | None = None) -> pd.DataFrame:
+    """Every layout of ``gpus`` GPUs that fits, with its memory and predicted step time, fastest first.
+
+    Args:
+        arch: an attention :class:`~planner.Architecture`.
+        gpus: the GPUs the run uses.
+        accelerator: a key or name with a memory capacity and known bandwidths.
+        seq_len: tokens per sequence.
+        tokens_per_step: the global batch in tokens (kept by every layout).
+        base: the settings the search does not vary (framework, precision, optimizer, flash attention, compile,
+            fp8, dropout); default: ``Parallelism(flash_attention=True)``.
+
+    Returns:
+        A DataFrame, one row per fitting layout, fastest first: ``tp``, ``pp``, ``cp``, ``ep``, ``dp``,
+            ``micro_batch``, ``micro_batches``, ``recompute``, ``zero``, ``sp``, ``memory`` (bytes per GPU, the
+            estimate), ``memory_upper``, ``step_seconds``, ``tokens_per_gpu_s``, and the step time's parts
+            (``compute``, ``attention``, ``memory_traffic``, ``tp_comm``, ``bubble``, ``dp_comm``, ...). Empty when
+            nothing fits. ``.attrs["searched"]`` holds the number of candidates considered.
+
+    Raises:
+        InputError: naming the field: a GPU count, sequence length or batch that is not a whole number >= 1, a
+            batch that is not a whole number of sequences, an accelerator without capacity or bandwidths, a model
+            that is not attention.
+        UnknownModelError: an unknown accelerator.
+    """
+    import pandas as pd
+    gpus = validate.count("gpus", gpus, maximum=10**7)
+    seq_len = validate.count("seq_len", seq_len, maximum=10**8)
+    tokens_per_step = validate.count("tokens_per_step", tokens_per_step)
+    if tokens_per_step % seq_len:
+        raise InputError("tokens_per_step", f"a whole number of sequences of {seq_len:,} tokens", tokens_per_step)
+    sequences = tokens_per_step // seq_len
+    base = Parallelism(flash_attention=True) if base is None else base
+    _, capacity = capacity_of(accelerator)
+    assert capacity is not None          # an accelerator name gives one (or raises)
+    net = link(accelerator)
+    shape = shape_of(arch)
+    model = model_parts(arch)
+    fw = framework(base.framework)
+    tps = [t for t in tp_degrees(arch.num_heads, arch.num_kv_heads, limit=net.gpus_per_node) if t in _POW2]
+    pps = [p for p in _POW2 if p <= arch.num_layers
+           and (p == 1 or min(float(x) for x in stage_layers(arch.num_layers, p, fw.pp_split)) >= 1)]
+    cps = [c for c in _POW2 if seq_len % c == 0 and seq_len // c >= _CP_CHUNK] or [1]
+    eps = [e for e in _POW2 if not arch.num_experts and e == 1 or arch.num_experts and arch.num_experts % e == 0]
+    mbs = [b for b in _POW2 if b <= sequences]
+    grid = np.array(list(itertools.product(tps, pps, cps, eps, mbs, range(len(RECOMPUTE)), fw.zero_stages)),
+                    dtype=float)
+    tp, pp, cp, ep, mb, rc, zero = grid.T
+    dp = gpus / (tp * pp * cp)
+    m = sequences / (np.maximum(dp, 1) * mb)
+    ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & (np.mod(dp * cp, ep) == 0)
+    ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
+    ok &= (pp == 1) | (m >= pp)                                # a pipeline needs at least p micro-batches in flight
+    tp, pp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, cp, ep, mb, rc, zero, dp, m))
+    searched = int(len(grid))
+    p0 = base.with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout, gpus=None, dp=None,
+                    tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None, micro_batches=None, sp=False,
+                    recompute="none", recompute_layers=None)
+    v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
+                                      micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int))
+    parts = stage_bytes(model, v)
+    allocated = np.max(np.stack([sum(np.broadcast_to(parts[s][k], tp.shape) for k in PARTS if k in parts[s])
+                                 for s in STAGES]), axis=0)
+    total = allocated * (1 + ALLOCATOR_SHARE) + p0.overhead
+    fits = total * (1 + BAND) <= capacity
+    t = step_seconds(shape, v, net)
+    frame = pd.DataFrame({"tp": tp.astype(int), "pp": pp.astype(int), "cp": cp.astype(int), "ep": ep.astype(int),
+                          "dp": dp.astype(int), "micro_batch": mb.astype(int), "micro_batches": m.astype(int),
+                          "recompute": np.asarray(RECOMPUTE)[rc.astype(int)], "zero": zero.astype(int),
+                          "sp": tp > 1, "memory": total, "memory_upper": total * (1 + BAND),
+                          "step_seconds": np.broadcast_to(t["step"], tp.shape),
+                          "tokens_per_gpu_s": np.broadcast_to(t["tokens_per_gpu_s"], tp.shape),
+                          **{f"{k}{'_comm' if k in ('tp', 'ep', 'cp', 'pp', 'dp') else ''}"
+                             f"{'_traffic' if k == 'memory' else ''}": np.broadcast_to(t[k], tp.shape)
+                             for k in ("compute", "attention", "memory", "tp", "ep", "cp", "pp", "bubble", "dp",
+                                       "optimizer")}})
+    # fastest first; layouts within 0.1% of each other (context and data parallelism trading places) by simplicity
+    frame["_rank"] = np.round(np.log(frame["step_seconds"]) / np.log1p(1e-3))
+    frame = frame[fits].sort_values(["_rank", "cp", "pp", "tp", "ep", "memory"], kind="stable")
+    frame = frame.drop(columns="_rank").reset_index(drop=True)
+    frame.attrs["searched"] = searched
+    return frame
+
+
+def layout_of_row(row: Any, base: Parallelism, gpus: int) -> Parallelism:
+    """The :class:`~planner.training.parallelism.Parallelism` of one row of :func:`search_layouts`.
+
+    Args:
+        row: a row (a pandas Series or a mapping) of the search's frame.
+        base: the settings the search did not vary.
+        gpus: the GPUs of the run.
+
+    Returns:
+        The layout, validated.
+
+    Raises:
+        InputError: a row that does not make a valid layout (naming the field).
+    """
+    zero = int(row["zero"])
+    return base.with_(tp=int(row["tp"]), pp=int(row["pp"]), cp=int(row["cp"]), ep=int(row["ep"]), dp=None,
+                      gpus=gpus, micro_batch=int(row["micro_batch"]), micro_batches=int(row["micro_batches"]),
+                      recompute=str(row["recompute"]), zero=0 if zero == 3 else zero,
+                      fsdp="full" if zero == 3 else None, sp=bool(row["sp"]))

@@ -1,0 +1,97 @@
+"""The layout search: every layout it offers fits by the memory estimate and runs at the throughput model's step time;
+the plan-level answer prices the steps to the line; the CLI's text and JSON agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.cli import main
+from planner.training.layout_search import layout_of_row, search_layouts
+from planner.training.memory import memory_estimate
+from planner.training.parallelism import Parallelism
+from planner.training.throughput import throughput
+from planner.verdict.layouts import plan_layouts
+
+ROOT = Path(__file__).resolve().parents[1]
+LLAMA_PLAN = ROOT / "data" / "plans" / "llama-3-8b.toml"
+
+
+@pytest.fixture(scope="module")
+def llama_frame():
+    base = Parallelism(flash_attention=True, seq_len=8192)
+    return base, search_layouts(planner.architecture("llama-3-8b"), 64, "h100-sxm", seq_len=8192,
+                                tokens_per_step=2**24, base=base)
+
+
+def test_every_offered_layout_fits_and_runs_at_its_step_time(llama_frame):
+    base, frame = llama_frame
+    assert frame.attrs["searched"] > len(frame) > 100
+    arch = planner.architecture("llama-3-8b")
+    for _, row in frame.head(12).iterrows():
+        layout = layout_of_row(row, base, 64)
+        assert layout.num_gpus == 64 and layout.data_parallel * layout.micro_batch * layout.micro_batches * 8192 == 2**24
+        e = memory_estimate(arch, layout, "h100-sxm")                   # the same rule as `planner memory`
+        assert e.fits is True and e.total == pytest.approx(row["memory"], rel=1e-9)
+        assert throughput(arch, layout, "h100-sxm").step_seconds == pytest.approx(row["step_seconds"], rel=1e-9)
+    steps = frame["step_seconds"].to_numpy()           # fastest first (ties within 0.1% by the simpler layout)
+    assert steps[0] == steps.min() and (steps[1:] >= steps[:-1] * (1 - 1e-3)).all()
+
+
+def test_layouts_that_do_not_fit_are_left_out():
+    # Llama 3 8B on 8 H100s, one 8K sequence per GPU per micro-batch: plain data parallelism holds 16 bytes per
+    # parameter, 120 GiB: no layout without sharding or model parallelism is offered
+    frame = search_layouts(planner.architecture("llama-3-8b"), 8, "h100-sxm", seq_len=8192, tokens_per_step=8 * 8192)
+    plain = frame[(frame.zero == 0) & (frame.tp == 1) & (frame.pp == 1)]
+    assert plain.empty and not frame.empty
+
+
+def test_the_frameworks_sharding_is_respected():
+    arch = planner.architecture("llama-3-8b")
+    mega = search_layouts(arch, 64, "h100-sxm", seq_len=4096, tokens_per_step=2**22,
+                          base=Parallelism(framework="megatron", flash_attention=True))
+    titan = search_layouts(arch, 64, "h100-sxm", seq_len=4096, tokens_per_step=2**22,
+                           base=Parallelism(framework="torchtitan", flash_attention=True))
+    assert set(mega.zero) <= {0, 1} and set(titan.zero) <= {0, 3}
+
+
+def test_a_plan_is_priced_to_its_line_by_hand():
+    plan = planner.load_plan(LLAMA_PLAN)
+    r = plan_layouts(plan, gpus=64, top=3)
+    # the gate's steps to 20×: ceil(20 × 8,030,261,248 / 16,777,216)
+    assert r.steps == -(-20 * 8_030_261_248 // 16_777_216) == 9573
+    best = r.options[0]
+    assert best.days == pytest.approx(9573 * best.step_seconds / 86400)
+    assert best.cost is None                                               # the plan has no price
+    assert best.layout.seq_len == 8192 and best.layout.num_gpus == 64
+
+
+def test_a_limit_in_days_finds_the_fewest_gpus():
+    plan = planner.load_plan(ROOT / "data" / "plans" / "small-1week-8xh100.toml")
+    r = plan_layouts(plan, max_days=7)
+    assert r.options and r.options[0].days <= 7
+    fewer = plan_layouts(plan, gpus=r.gpus // 2, top=1)
+    assert not fewer.options or fewer.options[0].days > 7
+    cost = plan_layouts(plan, max_cost=10_000)
+    assert cost.options[0].cost <= 10_000
+
+
+def test_cli_text_json_and_exit_codes(capsys, tmp_path):
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    assert j["gpus"] == 64 and j["steps_to_line"] == 9573 and len(j["options"]) == 5
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64"]) == 0
+    text = capsys.readouterr().out
+    first = j["options"][0]
+    assert f"{first['tokens_per_gpu_s']:,.0f}" in text and "the 20× line in 9,573 steps" in text
+    # a 70B-class model on one GPU: nothing fits, exit 1
+    big = tmp_path / "big.toml"
+    big.write_text(LLAMA_PLAN.read_text().replace('catalog = "llama-3-8b"', 'catalog = "mixtral-8x22b-v0.1"')
+                   .replace("count = 16384", "count = 1"))
+    assert main(["layout", str(big), "--top", "2"]) == 1
+    assert "None: no layout fits" in capsys.readouterr().out
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "0"]) == 2
+    assert capsys.readouterr().err.startswith("planner: error: --gpus:")
