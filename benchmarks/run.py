@@ -244,7 +244,8 @@ def bench_memory() -> dict:
     searched = search_layouts(dsv3, 2048, "h100-sxm", seq_len=4096, tokens_per_step=15_728_640).attrs["searched"]
     search = timeit(lambda: search_layouts(dsv3, 2048, "h100-sxm", seq_len=4096, tokens_per_step=15_728_640),
                     repeat=3)
-    return {"layout_search_s": search, "layout_candidates": searched, "estimate_s": one, "estimate_with_fix_s": fix, "layout_s": count, "sweep_layouts": grid,
+    return {"layout_search_s": search, "layout_candidates": searched, "estimate_s": one, "estimate_with_fix_s": fix,
+            "layout_s": count, "sweep_layouts": grid,
             "sweep_s": sweep, "formula_s": formula}
 
 

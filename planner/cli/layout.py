@@ -28,7 +28,8 @@ def layout_lines(r: LayoutReport) -> list[str]:
     """
     plan, b = r.plan, r.plan.budget
     assert plan.model is not None and b.seq_len is not None    # plan_layouts refuses anything else
-    head = [f"Layouts for {plan.name}: {plan.model.name}, {fmt_int(count_params(plan.model).total)} parameters, {r.gpus:,} × "
+    n = count_params(plan.model).total
+    head = [f"Layouts for {plan.name}: {plan.model.name}, {fmt_int(n)} parameters, {r.gpus:,} × "
             f"{plan.hardware['name']}{f' (the fewest GPUs within {r.limit})' if r.limit else ''}",
             f"Global batch {fmt_int(b.tokens_per_step)} tokens ({b.tokens_per_step // b.seq_len:,} × {b.seq_len:,}); "
             f"the {r.line:g}× line in {fmt_int(r.steps)} steps"]

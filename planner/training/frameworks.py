@@ -73,13 +73,17 @@ class Framework:
 #: The frameworks, by the name users give.
 FRAMEWORK_TABLE = {
     "pytorch": Framework("pytorch", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
-                         pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True, zero_stages=(0, 2, 3)),
+                         pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True,
+                         zero_stages=(0, 2, 3)),
     "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
-                            pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True, zero_stages=(0, 3)),
+                            pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True,
+                            zero_stages=(0, 3)),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
-                          pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False, zero_stages=(0, 1)),
+                          pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
+                          zero_stages=(0, 1)),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
-                           pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False, zero_stages=(0, 1, 2, 3)),
+                           pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
+                           zero_stages=(0, 1, 2, 3)),
 }
 FRAMEWORKS = tuple(FRAMEWORK_TABLE)
 
