@@ -44,7 +44,7 @@ NUMBERS = {"params", "steps", "micro_batch", "grad_accum", "data_parallel", "seq
            "prior_tokens", "unique_tokens", "severe", "block", "optimal", "gpus", "nodes", "gpus_per_node",
            "dataset_size", "launch_seq_len", "tp", "pp", "dp", "ep", "zero", "overhead", "flops",
            "inference_tokens", "drop_highest", "delta", "bootstrap", "seed", "max_days", "max_gpus", "max_cost",
-           "max_epochs", "port", "count", "cp", "etp", "vpp", "micro_batches", "recompute_layers", "mfu", "goodput"}
+           "max_epochs", "port", "count", "top", "cp", "etp", "vpp", "micro_batches", "recompute_layers", "mfu", "goodput"}
 #: Options that take a name or a choice (checked against a list; not numbers, not paths).
 NAMES = {"model", "param_kind", "corpus", "format", "fsdp", "recompute", "precision", "optimizer", "accelerator",
          "family", "drop", "server_args", "framework", "loss", "offload", "mfu_convention"}
@@ -63,6 +63,7 @@ BASE = {
     "import": ["import", MEGATRON, "--format", "megatron"],
     "shape": ["shape", "--params", "1.3e9", "--family", "llama"],
     "advise": ["advise", ORIGIN],
+    "layout": ["layout", ORIGIN],
 }
 #: For an option the base does not give, a companion needed for the option to be read at all.
 NEEDS = {("check", "launch_config"): ["--format", "megatron"], ("memory", "launch_config"): ["--format", "megatron"],

@@ -96,3 +96,20 @@ def test_cli_text_json_and_exit_codes(capsys, tmp_path):
     assert "None: no layout fits" in capsys.readouterr().out
     assert main(["layout", str(LLAMA_PLAN), "--gpus", "0"]) == 2
     assert capsys.readouterr().err.startswith("planner: error: --gpus:")
+
+
+def test_the_plans_own_layout_is_timed_on_every_surface(capsys):
+    from planner.surfaces.report import key_numbers
+    path = ROOT / "data" / "plans" / "origin-case.toml"
+    a = planner.assess_plan(planner.load_plan(path))
+    t = throughput(planner.architecture("qwen2.5-0.5b"), a.plan.parallelism.with_(micro_batches=1), "a100")
+    assert a.predicted.step_seconds == t.step_seconds
+    # the gate's 1,555,931 steps to 20× at the predicted step time
+    assert a.predicted_days_to_line == pytest.approx(1_555_931 * t.step_seconds / 86400)
+    assert main(["report", str(path), "--json"]) == 1
+    j = json.loads(capsys.readouterr().out)
+    assert j["predicted"]["days_to_line"] == pytest.approx(a.predicted_days_to_line)
+    assert main(["report", str(path)]) == 1
+    assert f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU" in capsys.readouterr().out
+    numbers = dict(key_numbers(a))                      # the workbook's strip and the review's heading
+    assert numbers["20× in"].endswith("predicted") and "5.0 days" in numbers["20× in"]

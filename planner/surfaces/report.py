@@ -138,7 +138,26 @@ def compute_rows(a: Assessment) -> list[tuple[str, str]]:
             ("Wall-clock", fmt_hours(k.wall_clock_hours)),
             ("Cost", "—" if k.cost is None or k.price_per_gpu_hour is None   # a cost has a price
              else f"{fmt_money(k.cost)} at {fmt_money(k.price_per_gpu_hour)}/GPU-hour")]
+    if a.predicted is not None:
+        rows.append(("Predicted", predicted_text(a)))
     return rows
+
+
+def predicted_text(a: Assessment) -> str:
+    """The throughput model's answer for the plan's layout in words: tokens/s per GPU, MFU, step time, the line.
+
+    Args:
+        a: an :class:`~planner.verdict.assessment.Assessment` with a prediction.
+
+    Returns:
+        e.g. ``7,543 tokens/s per GPU (MFU 44%), 34.8 s a step; the 20× line in 92 h (3.9 days)``.
+    """
+    t = a.predicted
+    assert t is not None
+    days = a.predicted_days_to_line
+    line = "" if days is None else f"; the {a.plan.thresholds.optimal:g}× line in {fmt_hours(days * 24)}"
+    return (f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU (MFU {t.mfu:.0%}), {t.step_seconds:.3g} s a step "
+            f"with this layout{line}")
 
 
 class Recommendation(TypedDict):
@@ -336,6 +355,9 @@ def key_numbers(a: Assessment) -> list[tuple[str, str]]:
                     f"{state}: {m.total / 2**30:,.1f} of {m.capacity / 2**30:,.0f} GiB"))
     out += [("wall-clock", f"{fmt_hours(k.wall_clock_hours)} on {fmt_int(k.count)} GPU{'s' if k.count != 1 else ''}"),
             ("cost", "—" if k.cost is None else fmt_money(k.cost))]
+    days = a.predicted_days_to_line
+    if days is not None:
+        out.append((f"{t.optimal:g}× in", f"{fmt_hours(days * 24)} predicted"))
     return out
 
 

@@ -21,6 +21,7 @@ from ..training.compute import DEFAULT_MFU, ComputeEstimate, estimate, training_
 from ..training.corpus import CorpusAssessment
 from ..training.flops import token_flops
 from ..training.memory import MemoryEstimate, memory_estimate
+from ..training.throughput import Throughput, throughput
 from .gate import GateResult, assess
 from .policy import Verdict
 from .policy import verdict as make_verdict
@@ -73,6 +74,28 @@ class Assessment:
         model = p.model if p.model is not None else p.params
         assert model is not None  # a plan has an architecture or a parameter count (Plan validates it)
         return memory_estimate(model, p.parallelism, p.accelerator)
+
+    @cached_property
+    def predicted(self) -> Throughput | None:
+        """The plan's own layout timed by the throughput model (:func:`planner.training.throughput.throughput`),
+        when the plan has a layout, an attention model and an accelerator with known bandwidths; else None.
+        Its gradient accumulation is the layout's micro-batches per step."""
+        p = self.plan
+        if p.parallelism is None or p.model is None or getattr(p.model, "mixer", "attention") != "attention":
+            return None
+        try:
+            layout = p.parallelism.with_(micro_batches=p.budget.grad_accum or 1)
+            return throughput(p.model, layout, p.accelerator)
+        except PlannerError:
+            return None
+
+    @property
+    def predicted_days_to_line(self) -> float | None:
+        """Wall-clock days to the plan's line at the predicted step time (over the goodput), or None."""
+        t, steps = self.predicted, self.gate.steps_to_optimal
+        if t is None or steps is None:
+            return None
+        return steps * t.step_seconds / self.plan.goodput / 86400
 
     @cached_property
     def science(self) -> PlanAdvice:
@@ -136,6 +159,9 @@ class Assessment:
                         "flops_with_attention": self.compute.flops_with_attention if self.attention_known else None},
             "total_flops": self.total_flops,
             "memory": None if self.memory is None else self.memory.to_dict(),
+            "predicted": None if self.predicted is None else {
+                "tokens_per_gpu_s": self.predicted.tokens_per_gpu_s, "mfu": self.predicted.mfu,
+                "step_seconds": self.predicted.step_seconds, "days_to_line": self.predicted_days_to_line},
             "loss": self.loss, "fit": p.fit,
             "optimal": self.optimal.to_dict(),
             "science": None if self.science_or_none is None else self.science_or_none.to_dict(),
