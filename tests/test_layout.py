@@ -113,3 +113,15 @@ def test_the_plans_own_layout_is_timed_on_every_surface(capsys):
     assert f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU" in capsys.readouterr().out
     numbers = dict(key_numbers(a))                      # the workbook's strip and the review's heading
     assert numbers["20× in"].endswith("predicted") and "5.0 days" in numbers["20× in"]
+
+
+def test_the_review_table_shows_the_same_options_as_the_cli(capsys):
+    from planner.surfaces.layout_text import layout_table_html
+    plan = planner.load_plan(ROOT / "data" / "plans" / "origin-case.toml")
+    r = plan_layouts(plan, top=3)
+    html = layout_table_html(r)
+    assert html.count("<tr>") == 4 and "planner-layouts" in html
+    assert main(["layout", str(ROOT / "data" / "plans" / "origin-case.toml"), "--top", "3"]) == 0
+    text = capsys.readouterr().out
+    for o in r.options:
+        assert f"{o.tokens_per_gpu_s:,.0f}" in html and f"{o.tokens_per_gpu_s:,.0f}" in text

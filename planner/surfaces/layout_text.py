@@ -1,0 +1,92 @@
+"""The layout search's answer as text lines and as an HTML table: what `planner layout` prints and the review shows.
+
+The numbers come from :class:`planner.verdict.layouts.LayoutReport`; nothing is computed here but the wording.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..format import fmt_gib, fmt_hours, fmt_int, fmt_money
+from ..model.params import count_params
+from ..verdict.layouts import LayoutOption, LayoutReport
+
+#: The table's columns: heading and the text of an option.
+COLUMNS = ("TP", "PP", "CP", "EP", "DP", "micro", "accum", "recompute", "sharding", "memory/GPU", "tokens/s/GPU",
+           "MFU", "step", "to the line")
+
+
+def _sharding(o: LayoutOption) -> str:
+    """FSDP, ZeRO k or none."""
+    p = o.layout
+    return "FSDP" if p.zero_stage == 3 else f"ZeRO {p.zero_stage}" if p.zero_stage else "none"
+
+
+def layout_lines(r: LayoutReport) -> list[str]:
+    """The report as text lines: what was searched, one line per layout, the fastest first.
+
+    Args:
+        r: a :class:`~planner.verdict.layouts.LayoutReport`.
+
+    Returns:
+        The lines.
+    """
+    plan, b = r.plan, r.plan.budget
+    assert plan.model is not None and b.seq_len is not None    # plan_layouts refuses anything else
+    n = count_params(plan.model).total
+    head = [f"Layouts for {plan.name}: {plan.model.name}, {fmt_int(n)} parameters, {r.gpus:,} × "
+            f"{plan.hardware['name']}{f' (the fewest GPUs within {r.limit})' if r.limit else ''}",
+            f"Global batch {fmt_int(b.tokens_per_step)} tokens ({b.tokens_per_step // b.seq_len:,} × {b.seq_len:,}); "
+            f"the {r.line:g}× line in {fmt_int(r.steps)} steps"]
+    if not r.options:
+        why = f"no GPU count up to {r.gpus:,} keeps to {r.limit}" if r.limit else "no layout fits"
+        return [*head, f"None: {why} ({fmt_int(r.searched)} layouts searched)."]
+    rows = [f"{'':>3} {'TP':>3} {'PP':>3} {'CP':>3} {'EP':>3} {'DP':>6} {'micro':>5} {'accum':>5} "
+            f"{'recompute':<10}{'sharding':<9}{'memory/GPU':>11} {'tokens/s/GPU':>13} {'MFU':>5} {'step':>8}  "
+            f"to the line"]
+    for i, o in enumerate(r.options, 1):
+        p = o.layout
+        money = "" if o.cost is None else f", {fmt_money(o.cost)}"
+        rows.append(f"{i:>3} {p.tp:>3} {p.pp:>3} {p.cp:>3} {p.ep:>3} {p.data_parallel:>6,} {p.micro_batch:>5} "
+                    f"{p.micro_batches or 1:>5} {p.recompute:<10}{_sharding(o):<9}{fmt_gib(o.memory):>11} "
+                    f"{o.tokens_per_gpu_s:>13,.0f} {o.mfu:>5.0%} {o.step_seconds:>7.2f}s  "
+                    f"{fmt_hours(o.days * 24)}{money}")
+    foot = [f"{fmt_int(r.fitting)} of {fmt_int(r.searched)} layouts fit (memory ± 10%, judged at the upper end); "
+            f"memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}."]
+    return [*head, *rows, *foot]
+
+
+def option_cells(o: LayoutOption) -> tuple[str, ...]:
+    """One option's cells, in the order of :data:`COLUMNS`.
+
+    Args:
+        o: a :class:`~planner.verdict.layouts.LayoutOption`.
+
+    Returns:
+        The cells as text.
+    """
+    p = o.layout
+    money = "" if o.cost is None else f", {fmt_money(o.cost)}"
+    return (str(p.tp), str(p.pp), str(p.cp), str(p.ep), f"{p.data_parallel:,}", str(p.micro_batch),
+            str(p.micro_batches or 1), p.recompute, _sharding(o), fmt_gib(o.memory), f"{o.tokens_per_gpu_s:,.0f}",
+            f"{o.mfu:.0%}", f"{o.step_seconds:.2f} s", f"{fmt_hours(o.days * 24)}{money}")
+
+
+def layout_table_html(r: LayoutReport) -> str:
+    """The report as an HTML table with its heading lines (the review's layout section).
+
+    Args:
+        r: a :class:`~planner.verdict.layouts.LayoutReport`.
+
+    Returns:
+        HTML: the heading lines as paragraphs and a ``table.planner-layouts``.
+    """
+    lines = layout_lines(r)
+    heads = "".join(f"<p>{escape(x)}</p>" for x in lines[:2])
+    if not r.options:
+        return heads + f"<p>{escape(lines[-1])}</p>"
+    th = "".join(f"<th style='text-align:right;padding:0 6px'>{escape(c)}</th>" for c in COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td style='text-align:right;padding:0 6px'>{escape(c)}</td>"
+                                    for c in option_cells(o)) + "</tr>" for o in r.options)
+    return (heads + f"<table class='planner-layouts' style='font-size:12px'><tr>{th}</tr>{rows}</table>"
+            f"<p>{escape(lines[-1])}</p>")
