@@ -185,17 +185,10 @@ TORCHRUN_OPTIONS = {"--nproc_per_node", "--nnodes", "--node_rank", "--master_add
 @pytest.mark.parametrize("changes", [*MEGATRON_LLAMA.values(), dict(pp=2, vpp=2)])
 def test_megatron_arguments_are_megatrons_own(changes):
     layout = Parallelism(seq_len=SEQ, framework="megatron", gpus=64, **changes)
-    try:
-        text = write_launch(llama_plan(64), layout, "megatron")
-    except InputError as e:   # virtual stages are written but not read back yet (see the xfail below)
-        assert e.field == "vpp"
-        return
+    text = write_launch(llama_plan(64), layout, "megatron")
     assert set(megatron_args(text)) <= MEGATRON_OPTIONS | TORCHRUN_OPTIONS
 
 
-@pytest.mark.xfail(strict=True, reason="the Megatron reader reads --virtual-pipeline-model-parallel-size, which is "
-                                       "not a Megatron-LM command-line option, and not "
-                                       "--num-layers-per-virtual-pipeline-stage, which is")
 def test_megatron_virtual_pipeline_round_trip(tmp_path):
     plan = llama_plan(64)
     layout = Parallelism(seq_len=SEQ, tp=4, pp=4, vpp=2, framework="megatron", gpus=64, flash_attention=True)
@@ -274,8 +267,6 @@ def test_torchtitan_70b_flavor():
     assert (doc["model"]["flavor"], doc["parallelism"]["data_parallel_shard_degree"]) == ("70B", 64)
 
 
-@pytest.mark.xfail(strict=True, reason="torchtitan applies sequence parallelism with every TP degree above 1 "
-                                       "(apply_tp); the torchtitan reader reads sp as False")
 def test_torchtitan_tensor_parallel_round_trip(tmp_path):
     plan = llama_plan(64)
     layout = Parallelism(seq_len=SEQ, framework="torchtitan", flash_attention=True, gpus=64, fsdp="full", tp=2, sp=True)
@@ -283,8 +274,6 @@ def test_torchtitan_tensor_parallel_round_trip(tmp_path):
     same_layout(plan.model, layout, lc.layout(), TORCHTITAN_FIELDS + ("sp",))
 
 
-@pytest.mark.xfail(strict=True, reason="torchtitan shards over the context-parallel ranks (fsdp_enabled: dp_shard "
-                                       "> 1 or cp > 1); the torchtitan reader reads fsdp only from the shard degree")
 def test_torchtitan_context_parallel_alone_round_trip(tmp_path):
     plan = llama_plan(8)
     layout = Parallelism(seq_len=SEQ, framework="torchtitan", flash_attention=True, gpus=8, fsdp="full", cp=8)

@@ -125,3 +125,27 @@ def test_the_review_table_shows_the_same_options_as_the_cli(capsys):
     text = capsys.readouterr().out
     for o in r.options:
         assert f"{o.tokens_per_gpu_s:,.0f}" in html and f"{o.tokens_per_gpu_s:,.0f}" in text
+
+
+@pytest.mark.parametrize("fmt, suffix", [("megatron", "sh"), ("torchtitan", "toml")])
+def test_the_chosen_layout_written_as_a_launch_file_reads_back_to_the_same_plan(fmt, suffix, tmp_path, capsys):
+    out = tmp_path / f"launch.{suffix}"
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "3", "--write", fmt, "-o", str(out),
+                 "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    chosen = j["options"][j["written"]["rank"] - 1]["layout"]
+    lc = planner.read_launch_config(out, fmt, gpus=64)
+    back, plan = lc.plan(), planner.load_plan(LLAMA_PLAN)
+    assert back.budget.tokens_per_step == plan.budget.tokens_per_step and back.budget.steps == plan.budget.steps
+    assert back.count == 64 and planner.count_params(back.model).total == 8_030_261_248
+    layout = lc.layout()
+    for key in ("tp", "pp", "cp", "micro_batch", "seq_len", "recompute", "framework", "zero_stage", "data_parallel"):
+        assert getattr(layout, key) == chosen[key], key
+    assert j["written"]["read_back"] == f"planner import {out} --format {fmt} --gpus 64"
+
+
+def test_write_needs_an_output_and_a_known_format(capsys):
+    assert main(["layout", str(LLAMA_PLAN), "--write", "megatron"]) == 2
+    assert "--write FORMAT and -o FILE go together" in capsys.readouterr().err
+    assert main(["layout", str(LLAMA_PLAN), "--write", "deepspeed", "-o", "x.json"]) == 2
+    assert capsys.readouterr().err.startswith("planner: error: --write:")

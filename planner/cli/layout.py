@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from ..errors import InputError
+from ..files import write_text
+from ..launch.write import WRITE_FORMATS, write_launch
 from ..surfaces.layout_text import layout_lines
-from ..verdict.layouts import plan_layouts
+from ..verdict.layouts import LayoutReport, plan_layouts
 from ..verdict.planfile import load_plan
-from .common import EXIT_BLOCKED, EXIT_OK, Subparsers
+from .common import EXIT_BLOCKED, EXIT_OK, Subparsers, UsageError
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
@@ -23,13 +26,41 @@ def cmd_layout(args: argparse.Namespace) -> int:
     Raises:
         PlannerError: a bad plan, option or accelerator (the error names the field).
     """
+    if (args.write is None) != (args.output is None):
+        raise UsageError("--write FORMAT and -o FILE go together")
     plan = load_plan(args.plan)
-    report = plan_layouts(plan, gpus=args.gpus, max_days=args.max_days, max_cost=args.max_cost, top=args.top)
+    if args.write is not None and args.write not in WRITE_FORMATS:
+        raise InputError("--write", f"one of {', '.join(WRITE_FORMATS)}", args.write)
+    report = plan_layouts(plan, gpus=args.gpus, max_days=args.max_days, max_cost=args.max_cost, top=args.top,
+                          framework=args.write)
+    written = None if args.write is None else _write(report, args.write, args.output)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps({**report.to_dict(), "written": written}, indent=2))
     else:
         print("\n".join(layout_lines(report)))
+        if written is not None:
+            print(f"Wrote layout {written['rank']} as a {args.write} launch file: {written['path']} "
+                  f"(read it back: {written['read_back']})")
     return EXIT_OK if report.options else EXIT_BLOCKED
+
+
+def _write(report: LayoutReport, fmt: str, output: str) -> dict[str, object] | None:
+    """Write the fastest option the format can state; its rank and path, or None when there is none."""
+    plan = report.plan.with_(count=report.gpus)
+    refusals = []
+    for rank, option in enumerate(report.options, 1):
+        try:   # the accumulation is the global batch over micro-batch × DP, which both formats state
+            text = write_launch(plan, option.layout.with_(micro_batches=None), fmt)
+        except InputError as e:
+            refusals.append(f"layout {rank}: {e.field}")
+            continue
+        path = write_text(output, text, "-o", error=InputError)
+        return {"rank": rank, "path": str(path), "format": fmt,
+                "read_back": f"planner import {path} --format {fmt} --gpus {report.gpus}"}
+    if report.options:
+        raise InputError("--write", f"a layout {fmt} can state", detail=f"{fmt} cannot state any of the "
+                         f"{len(report.options)} layouts shown ({'; '.join(refusals)}); show more with --top")
+    return None
 
 
 def register(sub: Subparsers) -> None:
@@ -45,4 +76,7 @@ def register(sub: Subparsers) -> None:
     sl.add_argument("--max-cost", help="instead of --gpus: the fewest GPUs that reach the line within these dollars")
     sl.add_argument("--top", default=5, help="how many layouts to show (default 5)")
     sl.add_argument("--json", action="store_true", help="print a JSON object")
+    sl.add_argument("--write", help=f"write the fastest layout shown that the format can state as a launch file: "
+                                    f"{', '.join(WRITE_FORMATS)} (the search then follows that framework)")
+    sl.add_argument("-o", "--output", help="the launch file to write (with --write)")
     sl.set_defaults(func=cmd_layout)

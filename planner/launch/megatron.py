@@ -345,12 +345,25 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     # flash attention: --use-flash-attn, or an attention backend that uses a fused kernel (auto picks flash or fused)
     backend = choice("--attention-backend", ("auto", "flash", "fused", "unfused", "local"))
     flash = "--use-flash-attn" in args or backend in ("auto", "flash", "fused")
-    # interleaved virtual stages (with PP) and the layers recomputed per stage (with full recompute), as stated
-    extra = {key: num(name, f"parallelism.{key}") for name, key in (
-        ("--virtual-pipeline-model-parallel-size", "vpp"), ("--recompute-num-layers", "recompute_layers"))
-        if name in args}
-    if recompute != "full":
-        extra.pop("recompute_layers", None)
+    # interleaved virtual stages (with PP): --num-virtual-stages-per-pipeline-rank v, or
+    # --num-layers-per-virtual-pipeline-stage n (v = layers per stage / n)
+    extra: dict[str, int] = {}
+    for name in ("--num-virtual-stages-per-pipeline-rank", "--virtual-pipeline-model-parallel-size"):
+        if name in args:
+            extra["vpp"] = required(name, "parallelism.vpp")
+    if "--num-layers-per-virtual-pipeline-stage" in args:
+        per = required("--num-layers-per-virtual-pipeline-stage", "parallelism.vpp")
+        if L % (pp * per):
+            raise src.error("--num-layers-per-virtual-pipeline-stage", f"must divide the layers per pipeline stage "
+                                                                       f"({L} / {pp}), got {per}")
+        extra["vpp"] = L // pp // per
+    # full recompute of some layers: --recompute-method block recomputes --recompute-num-layers layers per (virtual)
+    # stage; uniform recomputes every layer in groups of that many
+    if recompute == "full" and "--recompute-num-layers" in args:
+        method = choice("--recompute-method", ("uniform", "block"))
+        if method == "block":
+            extra["recompute_layers"] = required("--recompute-num-layers", "parallelism.recompute_layers") * \
+                extra.get("vpp", 1)
     if pp == 1:
         extra.pop("vpp", None)
     # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)

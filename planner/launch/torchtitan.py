@@ -285,7 +285,8 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
         per_layer["recompute_layers"] = -(-stage // int(option))   # layers 0, N, 2N, ... of each stage
     src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
-                           fsdp="full" if shard > 1 else None,
+                           fsdp="full" if shard > 1 or degrees["context_parallel_degree"] > 1 else None,
+                           sp=degrees["tensor_parallel_degree"] > 1,   # torchtitan's apply_tp: SP with every TP
                            precision=("fp32" if flat.get("training.mixed_precision_param") == "float32"
                                       else "bf16-mixed"),
                            recompute=recompute, framework="torchtitan", flash_attention=True,

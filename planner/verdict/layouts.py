@@ -96,7 +96,7 @@ class LayoutReport:
 
 
 def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None = None,
-                 max_cost: float | None = None, top: int = 5) -> LayoutReport:
+                 max_cost: float | None = None, top: int = 5, framework: str | None = None) -> LayoutReport:
     """The layouts that reach the plan's line fastest on its accelerator.
 
     Args:
@@ -106,6 +106,7 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
         max_days: instead of a GPU count: the fewest GPUs whose fastest layout reaches the line within these days.
         max_cost: the same within these dollars (needs the plan's price).
         top: how many layouts to return.
+        framework: the stack to lay out for (its sharding and memory behaviour); default: the plan's layout's.
 
     Returns:
         The :class:`LayoutReport` (no options when nothing fits or no GPU count keeps to the limit).
@@ -130,6 +131,8 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
     if steps is None:
         raise InputError("training.tokens_per_step", "a plan whose line can be reached", None)
     base = (plan.parallelism or Parallelism(flash_attention=True)).with_(gpus=None, dp=None, seq_len=b.seq_len)
+    if framework is not None:
+        base = base.with_(framework=framework)
     link(plan.accelerator)   # refuse an accelerator without bandwidths before searching
     limit = None
     if max_days is not None or max_cost is not None:
