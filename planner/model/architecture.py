@@ -57,6 +57,14 @@ class Architecture:
         attention_extra: parameters of each attention block beyond its projections (DeepSeek-V3.2's
             sparse-attention indexer).
 
+    Sliding-window attention (Mistral-7B-v0.1, Gemma-2/3, gpt-oss), switched on by ``sliding_window``: a query
+        attends to the last ``sliding_window`` tokens (itself included) instead of the whole sequence.
+        sliding_window_layers: how many attention layers use the window (None: all of them; Gemma-2 windows
+        every other layer). It changes no parameter count, only the attention FLOPs at sequences longer than
+        the window (:func:`planner.training.flops.token_flops`). Read back, ``a.sliding_window_layers`` is
+        the count in use: 0 without a window, at most ``num_attention_layers`` (a shallower variant made
+        with :meth:`with_` keeps at most all of its attention layers windowed).
+
     Conventions (booleans unless said): tied_embeddings, gated_mlp (3 matrices, else 2),
         norm (``"rms"``, ``"layer"`` (weight and bias), ``"layer_nobias"`` (weight only) or
         ``"none"``), norms_per_layer, final_norm, qk_norm with qk_norm_scope (``"head"``: one
@@ -147,6 +155,8 @@ class Architecture:
     embed_norm: bool
     mlp_extra: int
     attention_extra: int
+    sliding_window: int | None
+    sliding_window_layers: int
     q_lora_rank: int | None
     kv_lora_rank: int | None
     qk_rope_head_dim: int | None
@@ -207,6 +217,7 @@ class Architecture:
                  mlp_bias: bool = False, lm_head_bias: bool = False, attention_sinks: bool = False,
                  max_positions: int = 0, embed_dim: int | None = None, embed_norm: bool = False,
                  mlp_extra: int = 0, attention_extra: int = 0,
+                 sliding_window: int | None = None, sliding_window_layers: int | None = None,
                  q_lora_rank: int | None = None, kv_lora_rank: int | None = None,
                  qk_rope_head_dim: int | None = None, v_head_dim: int | None = None,
                  num_experts: int = 0, experts_per_token: int | None = 0, moe_intermediate_size: int | None = None,
@@ -395,6 +406,8 @@ def _validated(g: dict[str, Any]) -> dict[str, Any]:
     out["mlp_extra"] = _dim("mlp_extra", g["mlp_extra"], minimum=0)
     out["dropout"] = validate.positive_real("dropout", g["dropout"], minimum=0.0, inclusive=True, maximum=1.0)
     out["attention_extra"] = _dim("attention_extra", g["attention_extra"], minimum=0, maximum=MAX_COUNT)
+    out["sliding_window"] = _opt_dim("sliding_window", g["sliding_window"])
+    out["sliding_window_layers"] = _opt_dim("sliding_window_layers", g["sliding_window_layers"], minimum=0)
     for k in ("num_experts", "num_shared_experts", "first_dense_layers", "moe_layer_offset"):
         out[k] = _dim(k, g[k], minimum=0)
     out["experts_per_token"] = _opt_dim("experts_per_token", g["experts_per_token"], minimum=0)
@@ -512,6 +525,8 @@ def _resolve(g: dict[str, Any]) -> dict[str, Any]:
         r["num_mixer_layers"] = L if g["attention_with_mixer"] else L - r["num_attention_layers"]
     if g["ssm_out_bias"] is None:
         r["ssm_out_bias"] = g["ssm_proj_bias"]
+    r["sliding_window_layers"] = _windowed_layers(g["sliding_window"], g["sliding_window_layers"],
+                                                  r["num_attention_layers"])
     if lt is not None:
         r["num_mlp_layers"] = lt.count("mlp")
     else:
@@ -531,3 +546,13 @@ def _resolve(g: dict[str, Any]) -> dict[str, Any]:
             if r["ssm_inner_size"] % g["ssm_heads"]:
                 raise InputError("ssm_heads", f"a divisor of ssm_inner_size ({r['ssm_inner_size']})", g["ssm_heads"])
     return r
+
+
+def _windowed_layers(window: int | None, given: int | None, attention_layers: int) -> int:
+    """The attention layers that use the sliding window: all of them when ``given`` is None, at most all."""
+    if window is None:
+        if given:
+            raise InputError("sliding_window_layers", "None or 0 without a sliding_window (to drop a window, set "
+                             "both to None)", given)
+        return 0
+    return attention_layers if given is None else min(given, attention_layers)

@@ -204,7 +204,8 @@ def assess_plan(plan: Plan) -> Assessment:
         counts = count_params(plan.model)
         n = counts.get(plan.param_kind)
         n_compute = counts.get("active") if counts.is_moe else counts.total   # names the top-k when unknown
-        per_token = token_flops(plan.model, b.seq_len, plan.mfu_convention, plan.causal_attention_halving)
+        per_token = token_flops(plan.model, b.seq_len, plan.mfu_convention, plan.causal_attention_halving,
+                                window=plan.model.sliding_window, window_layers=plan.model.sliding_window_layers)
     else:
         assert plan.params is not None   # a Plan has an architecture or N, exactly one
         counts, n, n_compute = None, plan.params, plan.params

@@ -28,6 +28,7 @@ from ._base import (
     first_dim,
     flag,
     resolve,
+    window_fields,
 )
 from ._class_defaults import ATTRIBUTE_MAPS, CLASS_DEFAULTS
 from .multimodal import unwrap
@@ -38,7 +39,8 @@ SUPPORTED_MODEL_TYPES = tuple(sorted(FAMILIES))
 CONFIG_KEYS = {"num_heads": "num_attention_heads", "num_kv_heads": "num_key_value_heads",
                "experts_per_token": "num_experts_per_tok", "embed_dim": "word_embed_proj_dim",
                "moe_intermediate_size": "moe_intermediate_size", "kv_lora_rank": "kv_lora_rank",
-               "qk_rope_head_dim": "qk_rope_head_dim", "ssm_heads": "num_heads"}
+               "qk_rope_head_dim": "qk_rope_head_dim", "ssm_heads": "num_heads",
+               "sliding_window": "sliding_window", "sliding_window_layers": "layer_types"}
 
 
 def _family(model_type: object) -> Family:
@@ -161,6 +163,8 @@ def from_hf_config(config: Config, name: str | None = None) -> Architecture:
         out["max_positions"] = first_dim(config, fam.positions) + fam.position_offset
     if fam.extra:
         fam.extra(config, out)
+    if fam.window is not None:
+        out.update(window_fields(config, out["num_layers"], fam.window))
     if wrapper is not None:
         out.update(wrapper)
     try:

@@ -36,6 +36,36 @@ Config = Mapping[str, Any]
 Fields = dict[str, Any]
 Flag = bool | tuple[str, bool]  # a constant, or (config flag, its default)
 Extra = Callable[[Config, Fields], object]  # what it returns is not used
+#: transformers' default ``layer_types`` rule, counted: ``rule(cfg, num_layers)`` → how many layers are sliding.
+WindowRule = Callable[[Config, int], int]
+
+
+@dataclass(frozen=True)
+class Window:
+    """How a family's config sets sliding-window attention, as transformers' config class and modeling code read it.
+
+    The window is the config's ``key`` (``default`` when absent; null or 0: none). Which layers use it:
+
+    * ``rule`` None: every layer, whatever the config lists (Mistral, Mixtral, Phi-3, Starcoder2: the modeling
+      code passes ``config.sliding_window`` to every attention layer and never reads ``layer_types``);
+    * else the config's ``layer_types`` (its ``"sliding_attention"`` entries; transformers requires one entry
+      per layer) and, when it lists none, ``rule``: transformers' ``__post_init__`` default for ``layer_types``.
+
+    Attributes:
+        default: transformers' config-class window (None: no window unless the config sets one).
+        rule: the count of sliding layers transformers' default ``layer_types`` gives (None: all, unlisted).
+        switch: a config flag, default false, that must be true for any window (Qwen's ``use_sliding_window``).
+        key: the config key of the window's size (GPT-Neo's ``window_size``).
+    """
+
+    default: int | None = None
+    rule: WindowRule | None = None
+    switch: str | None = None
+    key: str = "sliding_window"
+
+
+#: A window (default None) that every layer uses: the modeling code passes ``config.sliding_window`` to each.
+EVERY_LAYER = Window()
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,7 @@ class Family:
         defaults: transformers' config defaults for absent keys.
         extra: a function ``extra(cfg, fields)`` for what is not a constant (Falcon's fused QKV width,
             DeepSeek's latent attention, the MoE layer pattern).
+        window: how the config sets sliding-window attention (:class:`Window`; None: the family has none).
     """
 
     norm: str = "rms"
@@ -84,6 +115,7 @@ class Family:
     position_offset: int = 0
     defaults: Config = field(default_factory=dict)  # transformers' config defaults for absent keys
     extra: Extra | None = field(default=None)
+    window: Window | None = None
 
 
 FAMILIES: dict[str, Family] = {}
@@ -280,3 +312,66 @@ def resolve(cfg: Config, f: Flag) -> bool:
         ConfigError: As for :func:`flag`.
     """
     return f if isinstance(f, bool) else flag(cfg, *f)
+
+
+def every(key: str | None, period: int) -> WindowRule:
+    """transformers' ``"sliding_attention" if (i + 1) % period else "full_attention"``: every period-th layer full.
+
+    Args:
+        key: the config key that sets the period (None: fixed at ``period``).
+        period: the period, or the key's default.
+
+    Returns:
+        The rule: ``num_layers - num_layers // period`` sliding layers.
+    """
+    def rule(cfg: Config, num_layers: int) -> int:
+        p = period if key is None else dim(cfg, key, period)
+        return num_layers - num_layers // p
+    return rule
+
+
+def window_fields(cfg: Config, num_layers: int, w: Window) -> Fields:
+    """The Architecture's ``sliding_window`` and ``sliding_window_layers`` for one config (see :class:`Window`).
+
+    Args:
+        cfg: The config dict (class defaults filled in).
+        num_layers: The decoder's layers (every one an attention layer in a family with a window).
+        w: The family's :class:`Window`.
+
+    Returns:
+        ``{}`` when no layer uses a window; else ``sliding_window`` and, unless every layer is sliding,
+            ``sliding_window_layers``.
+
+    Raises:
+        ConfigError: Naming ``config.sliding_window`` (or the family's key; not a whole number ≥ 0),
+            ``config.layer_types`` (not one kind per layer), the switch (not true or false) or the rule's key.
+
+    Examples:
+        Gemma-2-2B: a 4,096-token window on every other of its 26 layers.
+
+        >>> window_fields({"sliding_window": 4096}, 26, Window(4096, every(None, 2)))
+        {'sliding_window': 4096, 'sliding_window_layers': 13}
+    """
+    if w.switch is not None and not flag(cfg, w.switch, False):
+        return {}
+    if cfg.get(w.key) is not None:
+        size = dim(cfg, w.key, minimum=0) or None
+    elif w.key not in cfg:   # absent: transformers' default; null: none
+        size = w.default
+    else:
+        return {}
+    if size is None:
+        return {}
+    if w.rule is None:
+        return {"sliding_window": size}
+    kinds = cfg.get("layer_types")
+    if kinds is None:
+        n = w.rule(cfg, num_layers)
+    elif isinstance(kinds, list) and len(kinds) == num_layers and all(isinstance(k, str) for k in kinds):
+        n = kinds.count("sliding_attention")
+    else:
+        shown = repr(kinds) if len(repr(kinds)) < 80 else repr(kinds)[:77] + "..."
+        raise ConfigError("config.layer_types", f"must list one attention kind per layer ({num_layers}), got {shown}")
+    if n <= 0:
+        return {}
+    return {"sliding_window": size, "sliding_window_layers": None if n >= num_layers else n}

@@ -7,7 +7,7 @@ conventions that are not visible in the row's fields.
 from __future__ import annotations
 
 from ...errors import ConfigError
-from ._base import LEGACY, Biases, Config, Extra, Family, Fields, dim, flag, register
+from ._base import EVERY_LAYER, LEGACY, Biases, Config, Extra, Family, Fields, Window, dim, every, flag, register
 
 
 def _falcon(cfg: Config, out: Fields) -> None:
@@ -71,6 +71,46 @@ def _required(*keys: str) -> Extra:
     return check
 
 
+def _above_max_window_layers(cfg: Config, num_layers: int) -> int:
+    """Qwen2/Qwen3 (``Qwen2Config.__post_init__``): layer i is sliding when ``i >= max_window_layers`` (default 28)."""
+    return max(0, num_layers - dim(cfg, "max_window_layers", 28, minimum=0))
+
+
+def _nope_layers(cfg: Config, num_layers: int) -> int:
+    """SmolLM3 (``SmolLM3Config.__post_init__``): the layers without RoPE (``no_rope_layers[i] == 0``; by default
+    every ``no_rope_layer_interval``-th, 4) are the sliding ones."""
+    given = cfg.get("no_rope_layers")
+    if given is None:
+        return num_layers // dim(cfg, "no_rope_layer_interval", 4)
+    if not isinstance(given, list) or len(given) < num_layers or any(v not in (0, 1) for v in given[:num_layers]):
+        raise ConfigError("config.no_rope_layers", f"must list 0 or 1 for each of the {num_layers} layers")
+    return given[:num_layers].count(0)
+
+
+def _gpt_neo_local(cfg: Config, num_layers: int) -> int:
+    """GPT-Neo: ``attention_types`` ([[kinds, repeats], ...], default [[["global", "local"], 12]]) expanded to one
+    kind per layer (``GPTNeoConfig.expand_attention_types_params``); "local" layers see the last window_size
+    tokens (``GPTNeoSelfAttention``: ``bias ^ tril(bias, -window_size)``)."""
+    spec = cfg.get("attention_types")
+    if spec is None:
+        spec = [[["global", "local"], 12]]
+    pairs = [p for p in spec if isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], list)
+             and isinstance(p[1], int) and not isinstance(p[1], bool) and p[1] >= 0] if isinstance(spec, list) else []
+    if not isinstance(spec, list) or len(pairs) != len(spec):
+        raise ConfigError("config.attention_types", "must be a list of [kinds, repeats] pairs")
+    layers = sum(len(kinds) * repeats for kinds, repeats in pairs)   # counted, not expanded
+    if layers != num_layers:
+        raise ConfigError("config.attention_types", f"must expand to one kind per layer ({num_layers}), got {layers}")
+    return sum(kinds.count("local") * repeats for kinds, repeats in pairs)
+
+
+# Sliding windows, each as transformers' config class (default window, default layer_types) and modeling code
+# (which layers read the window) have it; see _base.Window. "All layers" families pass config.sliding_window to
+# every attention layer (MistralAttention: sliding_window=getattr(config, "sliding_window", None)).
+_GEMMA2 = Window(4096, every(None, 2))                  # Gemma2Config: (i + 1) % 2 sliding, from layer 0
+_QWEN = Window(4096, _above_max_window_layers, switch="use_sliding_window")
+
+
 _BIASED = Biases(qkv_bias=True, o_bias=True, mlp_bias=True)
 _NO_BIAS = Biases(qkv_bias=False, o_bias=False, mlp_bias=False)
 
@@ -131,17 +171,23 @@ _DEFAULTS = {
 
 register(__name__, defaults=_DEFAULTS, table={
     "llama": Family(),
-    "mistral": Family(**_NO_BIAS),  # bias flags are not honoured
+    # Mistral: MistralConfig.sliding_window defaults to 4096 (null: none), on every layer.
+    "mistral": Family(window=Window(4096), **_NO_BIAS),  # bias flags are not honoured
     # Ministral (Ministral-8B): Mistral's block; transformers needs head_dim.
-    "ministral": Family(extra=_required("head_dim"), **_NO_BIAS),
-    "ministral3": Family(head_dim_default=128, **_NO_BIAS),  # Mistral-3's language model (Devstral, Ministral)
-    "qwen2": Family(qkv_bias=True, o_bias=False, mlp_bias=False),
-    "qwen3": Family(qk_norm=True, mlp_bias=False, head_dim_default=128),
+    # Its default layer_types make every layer sliding when sliding_window (default 4096) is set.
+    "ministral": Family(extra=_required("head_dim"), window=Window(4096, lambda cfg, n: n), **_NO_BIAS),
+    # Mistral-3's language model (Devstral, Ministral): Mistral's window on every layer (default None).
+    "ministral3": Family(head_dim_default=128, window=EVERY_LAYER, **_NO_BIAS),
+    # Qwen2/Qwen3: a window only with use_sliding_window, on layers from max_window_layers on.
+    "qwen2": Family(qkv_bias=True, o_bias=False, mlp_bias=False, window=_QWEN),
+    "qwen3": Family(qk_norm=True, mlp_bias=False, head_dim_default=128, window=_QWEN),
     "gemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256),
-    "gemma2": Family(norms_per_layer=4, mlp_bias=False, tie_default=True, head_dim_default=256),
+    "gemma2": Family(norms_per_layer=4, mlp_bias=False, tie_default=True, head_dim_default=256, window=_GEMMA2),
     # Gemma-3: four norms per layer (pre/post attention, pre/post MLP) and q/k RMSNorms of head_dim.
-    "gemma3_text": Family(norms_per_layer=4, qk_norm=True, mlp_bias=False, tie_default=True, head_dim_default=256),
-    "phi3": Family(**_NO_BIAS),
+    # Its window (default 4096) on all but every sliding_window_pattern-th layer (Gemma3TextConfig: 6).
+    "gemma3_text": Family(norms_per_layer=4, qk_norm=True, mlp_bias=False, tie_default=True, head_dim_default=256,
+                          window=Window(4096, every("sliding_window_pattern", 6))),
+    "phi3": Family(window=EVERY_LAYER, **_NO_BIAS),
     "phi": Family(norm="layer", norms_per_layer=1, gated_mlp=False, lm_head_bias=True,
                   qk_norm=("qk_layernorm", False), **_BIASED),
     "gpt2": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
@@ -160,17 +206,21 @@ register(__name__, defaults=_DEFAULTS, table={
     "olmo": Family(norm="none", mlp_bias=False),
     # OLMo-2/3: norms after attention and after the MLP; q/k RMSNorms over all heads (h·e and k·e).
     "olmo2": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False),
-    "olmo3": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False),
-    "smollm3": Family(tie_default=True),
+    # OLMo-3: a window (default 4096) on three layers of four (Olmo3Config: (i + 1) % 4 != 0).
+    "olmo3": Family(qk_norm=True, qk_norm_scope="all", mlp_bias=False, window=Window(4096, every(None, 4))),
+    "smollm3": Family(tie_default=True, window=Window(None, _nope_layers, switch="use_sliding_window")),
     "granite": Family(),  # Llama's block; its embedding/residual/logit multipliers hold no parameters
-    "exaone4": Family(qk_norm=True, **_NO_BIAS),
+    # EXAONE-4: a window (default 4096) on all but every sliding_window_pattern-th layer (default 4).
+    "exaone4": Family(qk_norm=True, window=Window(4096, every("sliding_window_pattern", 4)), **_NO_BIAS),
     # Cohere: one weight-only LayerNorm per layer (parallel block); q/k norms per head with use_qk_norm.
     "cohere": Family(norm="layer_nobias", norms_per_layer=1, qk_norm=("use_qk_norm", False), qk_norm_scope="all",
                      mlp_bias=False, tie_default=True),
     # Cohere-2: its config sets head_dim = hidden // heads, but an explicit head_dim key wins.
-    "cohere2": Family(norm="layer_nobias", norms_per_layer=1, mlp_bias=False, tie_default=True),
+    # Its window (default 4096) on all but every sliding_window_pattern-th layer (Cohere2Config: 4).
+    "cohere2": Family(norm="layer_nobias", norms_per_layer=1, mlp_bias=False, tie_default=True,
+                      window=Window(4096, every("sliding_window_pattern", 4))),
     "starcoder2": Family(norm="layer", gated_mlp=False, qkv_bias=("use_bias", True), o_bias=("use_bias", True),
-                         mlp_bias=("use_bias", True), tie_default=True),
+                         mlp_bias=("use_bias", True), tie_default=True, window=EVERY_LAYER),
     # GPT-J: parallel block with one LayerNorm, bias-free attention, biased MLP and LM head.
     "gptj": Family(norm="layer", norms_per_layer=1, gated_mlp=False, qkv_bias=False, o_bias=False, mlp_bias=True,
                    lm_head_bias=True, intermediate_default=4, head_dim_from_config=False),
@@ -204,17 +254,21 @@ register(__name__, defaults=_DEFAULTS, table={
     # Nemotron (Minitron): LayerNorm1P (weight and bias), plain MLP (ReLU²).
     "nemotron": Family(norm="layer", gated_mlp=False, extra=_required("num_key_value_heads")),
     # VaultGemma: Gemma's block with two norms (input, pre-feedforward).
-    "vaultgemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256),
-    # Granite-SWA: Llama's block with one learned attention sink per head.
-    "granite_swa": Family(extra=lambda cfg, out: out.update(attention_sinks=True)),
+    "vaultgemma": Family(mlp_bias=False, tie_default=True, head_dim_default=256, window=_GEMMA2),
+    # Granite-SWA: Llama's block with one learned attention sink per head; a 128-token window on all but
+    # layers 0, 4, 8, ... (GraniteSWAConfig: "full_attention" if i % 4 == 0).
+    "granite_swa": Family(extra=lambda cfg, out: out.update(attention_sinks=True),
+                          window=Window(128, lambda cfg, n: n - (n + 3) // 4)),
     # Jais-2: LayerNorms with bias, biased attention and a plain biased MLP (by the two flags).
     "jais2": Family(norm="layer", gated_mlp=False, qkv_bias=("attention_bias", True), o_bias=("attention_bias", True),
                     mlp_bias=("mlp_bias", True), head_dim_default=128),
     # nanochat: RMSNorms and q/k norms without weights, a plain bias-free MLP (ReLU²).
     "nanochat": Family(norm="none", gated_mlp=False, mlp_bias=False),
-    # GPT-Neo: learned positions, LayerNorms, bias-free q/k/v, biased output projection and MLP.
+    # GPT-Neo: learned positions, LayerNorms, bias-free q/k/v, biased output projection and MLP; "local" layers (by
+    # default every other, from layer 1) see a 256-token window.
     "gpt_neo": Family(norm="layer", gated_mlp=False, qkv_bias=False, o_bias=True, mlp_bias=True, tie_default=True,
-                      positions=("max_position_embeddings",), head_dim_from_config=False, intermediate_default=4),
+                      positions=("max_position_embeddings",), head_dim_from_config=False, intermediate_default=4,
+                      window=Window(256, _gpt_neo_local, key="window_size")),
     # BLOOM: ALiBi, a LayerNorm after the embedding, fused biased q/k/v, plain 4d MLP with biases.
     "bloom": Family(norm="layer", gated_mlp=False, tie_default=True, intermediate_default=4,
                     head_dim_from_config=False, extra=lambda cfg, out: out.update(embed_norm=True), **_BIASED),

@@ -8,7 +8,7 @@ score-correction bias is a buffer in transformers and is not counted.
 from __future__ import annotations
 
 from ...errors import ConfigError, UnknownModelError
-from ._base import Config, Family, Fields, dim, first_dim, layer_list, register
+from ._base import EVERY_LAYER, Config, Family, Fields, Window, dim, every, first_dim, layer_list, register
 
 
 def _experts(cfg: Config, out: Fields, default: int | None,
@@ -295,19 +295,33 @@ _DEFAULTS = {
                "num_key_value_heads": 8, "intermediate_size": 6400, "num_experts_per_tok": 2},
 }
 
+def _qwen2_moe_windowed(cfg: Config, num_layers: int) -> int:
+    """Qwen1.5/2-MoE (``Qwen2MoeConfig.__post_init__``): layer i is sliding when ``(i + 1) % 2`` and
+    ``i < max_window_layers`` (default 28): the even layers below it."""
+    return (min(num_layers, dim(cfg, "max_window_layers", 28, minimum=0)) + 1) // 2
+
+
+# Sliding windows as transformers' config class and modeling code have them (see _base.Window): Mixtral and
+# PhiMoE pass config.sliding_window (default None) to every layer, Qwen3-MoE too when use_sliding_window.
+
+
 register(__name__, defaults=_DEFAULTS, table={
-    "mixtral": Family(extra=_mixtral),
-    "qwen2_moe": Family(qkv_bias=("qkv_bias", True), o_bias=False, mlp_bias=False, extra=_qwen2_moe),
+    "mixtral": Family(extra=_mixtral, window=EVERY_LAYER),
+    "qwen2_moe": Family(qkv_bias=("qkv_bias", True), o_bias=False, mlp_bias=False, extra=_qwen2_moe,
+                        window=Window(4096, _qwen2_moe_windowed, switch="use_sliding_window")),
     # Qwen3-MoE: head_dim absent means hidden // heads here (the dense Qwen3 config defaults to 128).
-    "qwen3_moe": Family(qk_norm=True, mlp_bias=False, extra=_qwen3_moe),
+    "qwen3_moe": Family(qk_norm=True, mlp_bias=False, extra=_qwen3_moe,
+                        window=Window(4096, switch="use_sliding_window")),
     "deepseek_v2": Family(o_bias=("attention_bias", False), extra=_deepseek),
     "deepseek_v3": Family(mlp_bias=False, extra=_deepseek),
     "gpt_oss": Family(qkv_bias=("attention_bias", True), o_bias=("attention_bias", True), mlp_bias=False,
-                      head_dim_default=64, extra=_gpt_oss),
+                      head_dim_default=64, extra=_gpt_oss,
+                      window=Window(128, every(None, 2))),  # GptOssConfig: (i + 1) % 2 sliding, from layer 0
     "llama4_text": Family(mlp_bias=False, head_dim_default=128, extra=_llama4_text),
     "granitemoe": Family(mlp_bias=False, extra=_granitemoe),
     # PhiMoE: LayerNorms with bias, optional LM-head bias.
-    "phimoe": Family(norm="layer", mlp_bias=False, lm_head_bias=("lm_head_bias", False), extra=_phimoe),
+    "phimoe": Family(norm="layer", mlp_bias=False, lm_head_bias=("lm_head_bias", False), extra=_phimoe,
+                     window=EVERY_LAYER),
     # GLM-4.5/4.6 (and Air): biased q/k/v, bias-free output; optional q/k RMSNorms of head_dim.
     "glm4_moe": Family(qkv_bias=("attention_bias", False), o_bias=False, mlp_bias=False,
                        qk_norm=("use_qk_norm", False), extra=_glm4_moe),
@@ -322,14 +336,17 @@ register(__name__, defaults=_DEFAULTS, table={
     "hy_v3": Family(qk_norm=True, extra=_hy_v3),
     # AFMoE: four norms per layer, q/k RMSNorms of head_dim, bias-free projections.
     "afmoe": Family(norms_per_layer=4, qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False,
-                    head_dim_default=128, extra=_afmoe),
+                    head_dim_default=128, extra=_afmoe,   # a window (default 1024) but every 4th layer full
+                    window=Window(1024, every("global_attn_every_n_layers", 4))),
     "solar_open": Family(mlp_bias=False, intermediate_default=1, extra=_solar_open),
     # Mellum: every layer MoE (Qwen3-MoE's block, q/k RMSNorms of head_dim).
     "mellum": Family(qk_norm=True, mlp_bias=False, head_dim_default=128,
                      extra=lambda cfg, out: _experts(cfg, out, 64, ("num_local_experts", "num_experts"),
-                                                     "moe_intermediate_size")),
+                                                     "moe_intermediate_size"),
+                     window=Window(1024, lambda cfg, n: 0)),  # windowed only where layer_types lists it
     # EXAONE-MoE: EXAONE-4's attention (q/k RMSNorms of head_dim, no biases).
-    "exaone_moe": Family(qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False, extra=_exaone_moe),
+    "exaone_moe": Family(qk_norm=True, qkv_bias=False, o_bias=False, mlp_bias=False, extra=_exaone_moe,
+                         window=Window(4096, every("sliding_window_pattern", 4))),
     # Sarvam-MLA: built by DeepSeek-V3's implementation.
     "sarvam_mla": Family(mlp_bias=False, extra=_deepseek),
     # OLMoE / FlexOlmo: q/k RMSNorms over all heads (h·e and k·e), as OLMo-2.
