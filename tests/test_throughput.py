@@ -88,3 +88,13 @@ def test_mfu_is_on_palm_flops():
                                      flash_attention=True, framework="torchtitan"), "h100-sxm")
     per_token = 6 * (8_030_261_248 - 128256 * 4096) + 12 * 32 * 32 * 128 * 8192     # torchtitan's count
     assert t.mfu == pytest.approx(t.tokens_per_gpu_s * per_token / 989.4e12, rel=1e-9)
+
+
+def test_sliding_windows_cut_the_attention_time_by_hand():
+    # Mistral-7B-v0.1 (window 4,096 on all 32 layers) at 32,768 tokens with flash attention: a query sees min(i, w)
+    # keys, w − w²/(2s) = 3,840 on average, against s/2 = 16,384 without the window
+    m = planner.architecture("mistral-7b-v0.1")
+    p = Parallelism(micro_batch=1, seq_len=32768, fsdp="full", gpus=8, recompute="full", flash_attention=True)
+    windowed = throughput(m, p, "h100-sxm").parts["attention"]
+    full = throughput(m.with_(sliding_window=None, sliding_window_layers=None), p, "h100-sxm").parts["attention"]
+    assert windowed / full == pytest.approx((4096 - 4096**2 / (2 * 32768)) / (32768 / 2))

@@ -9,9 +9,9 @@ stage with the head (the busiest):
   :data:`MATMUL_EFFICIENCY` of the dense peak (:data:`FP8_SPEEDUP` times it for float8 matmuls), less for small
   matmuls: × M/(M + :data:`GEMM_HALF`) × N/(N + :data:`GEMM_HALF`) with M the tokens of the micro-batch on the GPU
   and N the width on it (h/t);
-* **attention**: 12·L·H·Q·s per token, halved when flash attention skips the masked half of a causal mask
-  (without it the whole square is computed, then masked), plus its forward again under any recompute, at
-  :data:`ATTENTION_EFFICIENCY` of the peak;
+* **attention**: 12·L·H·Q per token and key, over s keys without flash attention (the whole square is computed,
+  then masked) and over the unmasked keys with it: s/2 causal, w − w²/(2s) on a sliding-window layer of window w;
+  plus its forward again under any recompute, at :data:`ATTENTION_EFFICIENCY` of the peak;
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
   and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth
   (``torch.compile`` fuses about half of it away);
@@ -117,6 +117,8 @@ class Shape:
         routed: routed experts per token (k).
         params: all parameters (their states are communicated and updated).
         experts: the routed experts' parameters.
+        window: the sliding window (tokens), 0 without one.
+        window_share: the share of layers that use it.
     """
 
     layers: int
@@ -131,6 +133,8 @@ class Shape:
     routed: int
     params: float
     experts: float
+    window: int = 0
+    window_share: float = 0.0
 
 
 def shape_of(a: Architecture) -> Shape:
@@ -165,7 +169,8 @@ def shape_of(a: Architecture) -> Shape:
     return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=a.head_dim, kv_width=kv,
                  vocab=a.vocab_size, layer_matmul=float(per_layer), recomputed_sac=float(h * kv + q * h + second),
                  moe_layers=moe, routed=routed if moe else 0, params=float(pc.total),
-                 experts=float(pc.experts))
+                 experts=float(pc.experts), window=a.sliding_window or 0,
+                 window_share=(a.sliding_window_layers / a.num_layers) if a.sliding_window else 0.0)
 
 
 def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
@@ -201,8 +206,13 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
         np.asarray(v["fp8"], dtype=bool), FP8_SPEEDUP, 1.0)
     size = tokens / (tokens + GEMM_HALF) * (h / tp) / (h / tp + GEMM_HALF)   # small matmuls run below the rate
     t_mm = (6.0 * weights + again) * tokens / (rate * size)
-    square = np.where(np.asarray(v["flash_attention"], dtype=bool), 0.5, 1.0)   # flash skips the masked half
-    attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * s * tokens * square * np.where(rc >= 1, 4 / 3, 1.0)
+    # keys each query computes: the whole square without flash attention; with it, the causal half (s/2), and on
+    # sliding-window layers min(i, w) keys, w − w²/(2s) on average
+    w = float(shape.window)
+    windowed = np.where(s > w, w - w * w / (2 * s), s / 2) if shape.window else s / 2
+    causal = (1 - shape.window_share) * s / 2 + shape.window_share * windowed
+    keys = np.where(np.asarray(v["flash_attention"], dtype=bool), causal, s)
+    attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(rc >= 1, 4 / 3, 1.0)
     t_attn = attn / (net.peak * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
     fused = np.where(np.asarray(v["compile"], dtype=bool), 0.5, 1.0)
