@@ -103,16 +103,16 @@ def _start(cmd: list[str], cwd: Path, port: int, log: Path, env: dict | None = N
 def start_voila(workdir: Path, notebook: Path = NOTEBOOK, extra: tuple = (), serve_dir: bool = False,
                 culling: tuple = ()) -> Server:
     """Copy ``notebook`` into ``workdir`` and serve the copy with Voila (stored outputs never rewritten),
-    with the idle-kernel culling ``planner workbook --app`` uses. ``serve_dir``: serve the whole folder
-    (pages at ``voila/render/NAME.ipynb``)."""
-    from planner.cli.jupyter import culling_options
+    with the template and the idle-kernel culling ``planner workbook --app`` uses. ``serve_dir``: serve the
+    whole folder (pages at ``voila/render/NAME.ipynb``)."""
+    from planner.cli.jupyter import VOILA_TEMPLATE, app_environment, culling_options
 
     if notebook.parent.resolve() != workdir.resolve():
         shutil.copy(notebook, workdir / notebook.name)
     port = free_port()
     server = _start(["voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                     "." if serve_dir else notebook.name,
-                     *culling_options(*culling), *extra], workdir, port, workdir / "voila.log")
+                     "." if serve_dir else notebook.name, f"--template={VOILA_TEMPLATE}",
+                     *culling_options(*culling), *extra], workdir, port, workdir / "voila.log", app_environment())
     try:
         server.wait_ready("/voila/static/favicon.ico")
     except BaseException:
@@ -161,6 +161,20 @@ def start_workbook_lab(workdir: Path) -> Server:
     except BaseException:
         server.stop()
         raise
+    return server
+
+
+def start_workbook_app(workdir: Path) -> Server:
+    """``planner workbook --app`` (the README's app command) run in ``workdir`` on 127.0.0.1."""
+    port = free_port()
+    server = _start(["planner", "workbook", "--app", "--no-browser", f"--port={port}", "--", "--Voila.ip=127.0.0.1"],
+                    workdir, port, workdir / "voila.log")
+    try:
+        server.wait_ready("/voila/static/favicon.ico")
+    except BaseException:
+        server.stop()
+        raise
+    server.url += "/"
     return server
 
 

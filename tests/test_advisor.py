@@ -162,6 +162,12 @@ def test_surfaces_render_the_same_numbers(origin_advice):
                                              else "yes"]
     html = advice_html(origin_advice)
     assert html.startswith('<table class="planner-advice">') and "9.88B" in html
+    # durations as the cards write them (hours, days beside from 48 h), never "3.16" in a "days" column
+    from planner.surfaces.advisor_view import card_html
+    for o, r in zip(origin_advice.options, rows, strict=True):
+        assert f"{r['wall-clock']} on 1 GPU · {r['GPU time']}" in card_html(o), (r, card_html(o))
+    assert rows[0]["wall-clock"] == "76 h (3.2 days)" and rows[0]["GPU time"] == "76 GPU-hours"   # 1 A100
+    assert rows[1]["wall-clock"] == "11.3 h" and "<th>days</th>" not in html
 
 
 def test_memory_with_a_layout():
@@ -253,3 +259,13 @@ def test_train_shorter_past_the_repetition_limit():
     o = advise(plan).option("train-longer")
     assert o.plan.budget.steps == 1_555_931 and o.title.startswith("Train shorter")
     assert o.assessment.verdict.level == "compute-optimal"
+
+
+def test_the_epoch_fit_is_named_for_epoch_ai_not_data_epochs(origin_advice):
+    # the origin plan's law is `fit = "epoch"`: Besiroglu et al. 2024, Epoch AI's refit of Chinchilla
+    from planner.surfaces.report import summary_rows
+    assert origin_advice.plan.fit == "epoch"
+    title = origin_advice.option("data-constrained").title
+    assert title.startswith("Data-constrained optimum (Epoch AI fit): ") and "(epoch fit)" not in title
+    loss = dict(summary_rows(origin_advice.assessment))["Predicted loss"]
+    assert "(Epoch AI fit, N = 494M)" in loss

@@ -404,6 +404,50 @@ def test_review_html_offline(browser, tmp_path):
         page.close()
 
 
+def test_the_app_asks_nothing_of_another_host(browser, tmp_path):
+    """``planner workbook --app`` as a user runs it: every request the page makes goes to the local server (Voila's
+    lab template links FontAwesome from a CDN; the planner's template drops it), and the accelerator names fit
+    their dropdown."""
+    from urllib.parse import urlsplit
+
+    server = bh.start_workbook_app(tmp_path)
+    page = bh.new_offline_page(browser, viewport=(1280, 800))
+    local = urlsplit(server.url).netloc
+    elsewhere = []
+    page.on("request", lambda r: elsewhere.append(r.url)
+            if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != local else None)
+    try:
+        page.goto(server.url, wait_until="domcontentloaded", timeout=90_000)
+        bh.slider(page, "steps").wait_for(timeout=90_000)
+        page.locator("img.widget-image").wait_for(timeout=30_000)
+        bh.settle(page)
+        bh.press(page, "steps", "ArrowRight")
+        bh.settle(page)
+        page.get_by_role("button", name="What would fix it?").click()      # the cards and their buttons, drawn
+        page.locator(".planner-card").first.wait_for(timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=bh.ARTIFACTS / "voila-app-offline.png")
+        assert elsewhere == [], elsewhere
+        # each accelerator's name, in the select's own font, fits inside it beside its arrow
+        fit = page.evaluate("""() => {
+          const s = [...document.querySelectorAll('.widget-dropdown')].find(d => d.innerText.includes('accelerator'))
+                    .querySelector('select');
+          const cs = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+          ctx.font = cs.font;
+          const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+          const widest = Math.max(...[...s.options].map(o => ctx.measureText(o.text).width));
+          return {room, widest, names: [...s.options].map(o => o.text)};
+        }""")
+        assert fit["widest"] <= fit["room"], fit
+    except BaseException:
+        page.screenshot(path=bh.ARTIFACTS / "voila-app-offline-failure.png")
+        print("Voila log:\n" + server.log_tail())
+        raise
+    finally:
+        page.close()
+        server.stop()
+
+
 # ---- (4) launching the README's way leaves the stored notebook alone ----------------------------------
 
 def test_readme_launch_then_run_all_leaves_the_tests_green(browser, tmp_path):

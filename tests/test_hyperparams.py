@@ -43,6 +43,13 @@ def test_batch_far_off_either_way_gets_a_note():
     assert recommend(30, 4096, 4096, 2e12, tokens_per_step=17e6).batch_off is None   # 1.9×
 
 
+def test_a_small_batch_ratio_is_never_written_as_zero():
+    # 40,000 tokens per step against B_opt = 9.0M (DeepSeek 7B above): 0.0044×, which ".2f" printed as "0.00×"
+    tiny = recommend(30, 4096, 4096, 2e12, tokens_per_step=40_000)
+    assert "are 0.0044× that: less than half" in tiny.message and "0.00×" not in tiny.message
+    assert "are 2.22× that: more than 2×" in recommend(30, 4096, 4096, 2e12, tokens_per_step=20e6).message
+
+
 def test_extrapolation_is_named():
     a = recommend(30, 4096, 4096, 2e12)
     assert a.extrapolated and "Extrapolated" in a.message and a.law == "deepseek-llm"

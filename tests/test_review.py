@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -77,7 +78,10 @@ def test_readme_launch_command_opens_a_working_copy(tmp_path):
     copy = working_copy(tmp_path / "planner-workbook")            # what the real launch makes
     assert copy.read_bytes() == (ROOT / "notebooks" / "what_if.ipynb").read_bytes()
     app = planner("workbook", "--app", "--dry-run", cwd=tmp_path).stdout
-    assert app.startswith("voila ") and "cull_idle_timeout" in app
+    assert app.startswith("JUPYTER_PATH=") and " voila " in app and "cull_idle_timeout" in app
+    # the planner's template (no CDN requests), found in the package through JUPYTER_PATH
+    template = re.match(r"JUPYTER_PATH=(\S+) ", app).group(1)
+    assert "--template=planner" in app and (Path(template) / "voila/templates/planner/index.html.j2").is_file()
 
 
 def test_the_card_and_the_review_heading_explain_the_verdict():

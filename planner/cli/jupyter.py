@@ -5,8 +5,10 @@ Launching the workbook without touching the project's stored notebooks.
 JupyterLab runs cells and autosaves: opened on ``notebooks/what_if.ipynb`` itself it would rewrite
 the stored outputs the test suite compares. :func:`working_copy` puts a copy of the workbook in a
 folder of the user's (``planner-workbook/`` by default) and JupyterLab opens that; Voila, which
-never writes, serves the stored notebook as an app. Both cull kernels left idle (a closed tab's
-kernel would otherwise keep its memory until the server stops).
+never writes, serves the stored notebook as an app, with the planner's Voila template
+(``planner/_jupyter/voila/templates/planner``: Voila's lab template without its requests to CDNs, found
+through ``JUPYTER_PATH``, :func:`app_environment`). Both cull kernels left idle (a closed tab's kernel
+would otherwise keep its memory until the server stops).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..datafiles import REVIEW_NOTEBOOK
@@ -22,6 +25,24 @@ WORKBOOK = REVIEW_NOTEBOOK.parent / "what_if.ipynb"
 DEFAULT_DIR = "planner-workbook"
 CULL_IDLE_SECONDS = 600   # a kernel nobody has used for 10 minutes is shut down
 CULL_INTERVAL_SECONDS = 60
+#: A Jupyter data folder holding the planner's Voila template (``voila/templates/planner``).
+JUPYTER_DATA = Path(__file__).resolve().parent.parent / "_jupyter"
+#: The template ``planner workbook --app`` serves the workbook with: the page asks nothing of another host.
+VOILA_TEMPLATE = "planner"
+
+
+def app_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Voila needs to find the planner's template: ``JUPYTER_PATH`` with :data:`JUPYTER_DATA` first.
+
+    Args:
+        env: the environment to extend (default: this process's).
+
+    Returns:
+        A copy of ``env`` with ``JUPYTER_PATH`` set (an existing ``JUPYTER_PATH`` is kept after it).
+    """
+    out = dict(os.environ if env is None else env)
+    out["JUPYTER_PATH"] = os.pathsep.join([str(JUPYTER_DATA), *filter(None, [out.get("JUPYTER_PATH")])])
+    return out
 
 
 def culling_options(idle: int = CULL_IDLE_SECONDS, interval: int = CULL_INTERVAL_SECONDS) -> list[str]:
@@ -73,7 +94,8 @@ def working_copy(folder: str | os.PathLike[str] = DEFAULT_DIR, *, fresh: bool = 
 
 def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, port: int | None = None,
             browser: bool = True, fresh: bool = False, create: bool = True) -> list[str]:
-    """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook.
+    """The server command: JupyterLab on a working copy, or (``app``) Voila on the stored notebook with the
+    planner's template (run it in :func:`app_environment`).
 
     ``create=False`` (``planner workbook --dry-run``) names the working copy without making it.
 
@@ -96,7 +118,7 @@ def command(app: bool = False, folder: str | os.PathLike[str] = DEFAULT_DIR, por
 
     if app:
         source = WORKBOOK if WORKBOOK.is_file() else copy()
-        return ["voila", str(source), *port_opt, *no_browser, *culling_options()]
+        return ["voila", str(source), f"--template={VOILA_TEMPLATE}", *port_opt, *no_browser, *culling_options()]
     nb = copy()
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     # the notebook itself, not the Launcher: the browser opens it and the printed URLs lead to it

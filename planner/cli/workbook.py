@@ -8,7 +8,7 @@ import shlex
 
 from ..surfaces.workbook_words import WORKDIR_ENV
 from .common import EXIT_OK, Subparsers
-from .jupyter import command
+from .jupyter import app_environment, command
 
 
 def cmd_workbook(args: argparse.Namespace) -> int:
@@ -23,9 +23,11 @@ def cmd_workbook(args: argparse.Namespace) -> int:
     cmd = command(app=args.app, folder=args.dir, port=args.port, browser=not args.no_browser, fresh=args.fresh,
                   create=not args.dry_run)
     cmd += [a for a in args.server_args if a != "--"]
+    env = {"JUPYTER_PATH": app_environment()["JUPYTER_PATH"]} if args.app else {}   # Voila finds the template
     if args.dry_run:
-        print(shlex.join(cmd))
+        print(" ".join([*(shlex.quote(f"{k}={v}") for k, v in env.items()), shlex.join(cmd)]))
         return EXIT_OK
+    os.environ.update(env)
     os.environ[WORKDIR_ENV] = os.getcwd()   # the workbook's relative paths start where it was launched
     os.execvp(cmd[0], cmd)  # the server replaces this process: Ctrl+C stops it  # pragma: no cover
 

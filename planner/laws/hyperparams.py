@@ -25,7 +25,7 @@ import numpy as np
 from .. import limits, validate
 from ..arrays import like
 from ..errors import InputError
-from ..format import fmt_si
+from ..format import fmt_ratio, fmt_si
 from .power_law import FloatOrArray
 
 # A user's number (flops, layers, width, tokens) is typed Any: it is validated here.
@@ -179,7 +179,8 @@ class HyperparameterAdvice:
                 f"({self.law} law at C = M·D = {self.flops:.3g} FLOPs).")
         r = self.batch_ratio
         if r is not None:
-            text += f" The plan's {self.tokens_per_step:,.0f} tokens per step are {r:.2f}× that"
+            # two significant digits below 1 (never "0.00×"), as D/N is written
+            text += f" The plan's {self.tokens_per_step:,.0f} tokens per step are {fmt_ratio(r, ())}× that"
             if self.batch_off == "too large":
                 text += ": more than 2× too large, so the run spends more tokens than this loss needs."
             elif self.batch_off == "too small":

@@ -20,7 +20,7 @@ if TYPE_CHECKING:   # pandas is imported when a table is first made
     import pandas as pd
 
 #: Column order of :func:`advice_rows` / :func:`advice_table`.
-COLUMNS = ("option", "N", "tokens", "epochs", "judged D/N", "level", "reachable", "GPU-hours", "days", "cost",
+COLUMNS = ("option", "N", "tokens", "epochs", "judged D/N", "level", "reachable", "wall-clock", "GPU time", "cost",
            "loss", "loss with repeats", "why not")
 
 
@@ -44,8 +44,8 @@ def advice_rows(advice: Advice) -> list[dict[str, str]]:
             "judged D/N": fmt_ratio(a.gate.ratio),
             "level": a.verdict.level,
             "reachable": "yes" if o.reachable else "no",
-            "GPU-hours": f"{a.compute.gpu_hours:,.1f}",
-            "days": f"{a.compute.days:.3g}",
+            "wall-clock": fmt_hours(a.compute.wall_clock_hours),    # as the cards say it: "8.8 min", "76 h (3.2 days)"
+            "GPU time": fmt_gpu_hours(a.compute.gpu_hours),
             "cost": "" if a.compute.cost is None else fmt_money(a.compute.cost),
             "loss": f"{a.loss:.3f}",
             "loss with repeats": "" if "loss_with_repetition" not in dict(o.extra)

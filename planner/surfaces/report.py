@@ -17,6 +17,7 @@ from ..laws.ladder import load_bootstrap
 from ..laws.registry import fit as get_fit
 from ..model.catalog import architecture, list_models
 from ..model.params import count_params
+from ..verdict.advisor import fit_name
 from ..verdict.assessment import Assessment
 from ..verdict.gate import assess
 from ..verdict.judge import judge_plan
@@ -100,9 +101,9 @@ def summary_rows(a: Assessment, sections: Sequence[str] = SECTIONS) -> list[tupl
         law = ""
         if o.on_line:
             assert o.law_params is not None and o.law_tokens is not None   # on_line: the law's own minimum is known
-            law = (f"; the {o.fit} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
+            law = (f"; the {fit_name(o.fit)} fit's own minimum: N = {fmt_si(o.law_params)}, D = {fmt_si(o.law_tokens)} "
                    f"({fmt_ratio(o.law_tokens_per_param, ())} tokens/param), loss {o.law_loss:.3f}")
-        rows += [("Predicted loss", f"{a.loss:.3f} ({p.fit} fit, N = {fmt_si(a.compute_params)})"),
+        rows += [("Predicted loss", f"{a.loss:.3f} ({fit_name(p.fit)} fit, N = {fmt_si(a.compute_params)})"),
                  (f"Compute-optimal at {same}", f"N = {fmt_si(o.params)}, D = {fmt_si(o.tokens)} "
                                                 f"({fmt_ratio(o.tokens_per_param, ())} tokens/param"
                                                 f"{', on the gate' + chr(39) + 's line' if o.on_line else ''}), "

@@ -470,10 +470,12 @@ class Workbook:
         self._sync()
         self._clear_advice()
         token = self._charts.new_state()
+        # the chart is greyed before the readout changes: the page never shows a new verdict beside an old chart
+        self.image.add_class("planner-stale")
         if a is None:
             assert self.state.error is not None   # assess() says why there is no assessment
             self.readout.value = error_html(self.state.error)
-            for w in (self.image, self.memory, self.batch_advice):
+            for w in (self.memory, self.batch_advice):
                 w.add_class("planner-stale")
             return
         s = self.state
@@ -483,7 +485,6 @@ class Workbook:
         self.memory.layout.display = "none" if a.memory is None else None
         self.batch_advice.remove_class("planner-stale")
         self.batch_advice.value = batch_advice_html(a)
-        self.image.add_class("planner-stale")      # until the chart of these settings arrives
         self._request_chart(token, a)
         self.details.value = details_html(a)
 

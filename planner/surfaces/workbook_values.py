@@ -91,15 +91,15 @@ def accelerator_label(name: str, memory_gb: str) -> str:
     judged at.
 
     Args:
-        name: the catalog's name (``NVIDIA A100 SXM/PCIe (40/80GB)``).
+        name: the catalog's name (``NVIDIA A100 80GB (SXM/PCIe)``).
         memory_gb: the catalog's memory in GB (the capacity memory is judged against).
 
     Returns:
-        The vendor dropped, a range of capacities replaced by the one judged, the memory added where the name
-            lacks it (``A100 SXM/PCIe 80 GB``, ``MI300X 192 GB``).
+        The vendor, its brand and any parenthesised detail dropped, the memory added where the name lacks it
+            (``A100 80GB``, ``B200 180 GB``, ``MI300X 192 GB``).
     """
-    label = re.sub(r"^(NVIDIA|AMD Instinct|AMD|Google|Intel)\s+", "", name.strip())
-    label = re.sub(r"\s*\(\d+/\d+\s*GB\)", "", label)
+    label = re.sub(r"^(NVIDIA|AMD Instinct|AMD|Google|Intel)\s+(GeForce\s+)?", "", name.strip())
+    label = re.sub(r"\s*\([^)]*\)", "", label)   # form factors, power limits, code names: the memory stays
     return label if re.search(r"\d\s*GB", label) else f"{label} {float(memory_gb):g} GB"
 
 

@@ -61,6 +61,20 @@ KINDS = ("train-longer", "smaller-model", "wider-corpus", "data-constrained")
 NEW_MODEL = ("smaller-model", "data-constrained")
 #: The family a proposed architecture uses when the plan's family has no shape rule (or no architecture).
 FALLBACK_FAMILY = "llama"
+#: How prose names a fit whose key could be misread (``epoch`` is Epoch AI's fit, not data epochs).
+FIT_NAMES = {"epoch": "Epoch AI"}
+
+
+def fit_name(fit: str) -> str:
+    """A loss fit as a sentence names it (``the Epoch AI fit``); the plan keeps its key.
+
+    Args:
+        fit: the fit's key (``epoch``, ``chinchilla``) or a saved fit's name.
+
+    Returns:
+        The name to print before "fit".
+    """
+    return FIT_NAMES.get(fit, fit)
 
 
 @dataclass(frozen=True)
@@ -535,8 +549,8 @@ def advise(plan: Plan, constraints: Constraints | None = None, *, layout: Parall
                         name=f"{plan.name}: data-constrained optimum", **fresh)
         a = assess_plan(p)
         reasons = [] if arch is not None else [f"no {_family(base)} shape is near {fmt_si(o.params)} parameters"]
-        title = (f"Data-constrained optimum ({o.fit} fit): N {fmt_si(a.params)}, {fmt_si(a.gate.tokens)} tokens "
-                 f"(budget: {basis})")
+        title = (f"Data-constrained optimum ({fit_name(o.fit)} fit): N {fmt_si(a.params)}, "
+                 f"{fmt_si(a.gate.tokens)} tokens (budget: {basis})")
         options.append(_judge("data-constrained", title, p, a, constraints, unique, shape=shape, layout=layout,
                               extra=[("law_params", o.params), ("law_tokens", o.tokens), ("law_loss", o.loss),
                                      ("budget_flops", flops)], reasons=reasons))
