@@ -31,14 +31,17 @@ import ipywidgets as W
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
 from ..model.architecture import Architecture
+from ..training.budget import Budget
 from ..training.frameworks import FRAMEWORKS
 from ..training.parallelism import PRECISIONS, RECOMPUTE, Parallelism
 from ..verdict.advisor import Advice
 from ..verdict.assessment import Assessment
+from ..verdict.layouts import LayoutOption, LayoutReport, plan_layouts
 from ..verdict.schema import Plan
 from .advisor_view import advice_caption, option_cards
 from .chart_worker import ChartWorker
 from .controls import NumberControl
+from .layout_text import layout_table_html
 from .plots import PlanChart
 from .workbook_html import (
     NOTHING_TO_FIX,
@@ -175,6 +178,12 @@ class Workbook:
         self.advise_button.add_class("planner-advise")
         self.advice_cards = W.HBox([], layout=W.Layout(flex_flow="row wrap"))   # one card per option, with its button
         self.advice_cards.add_class("planner-cards")
+        self.layouts_out = html_out("planner-layouts-out")
+        self.layouts_button = button("Fastest layouts", lambda: self._guard(self.fastest_layouts, self.layouts_out),
+                                     "160px")
+        self.layouts_button.add_class("planner-layouts")
+        self.layout_buttons = W.HBox([], layout=W.Layout(flex_flow="row wrap"))   # one "use" button per layout
+        self.layouts: LayoutReport | None = None
         plans = sorted(str(p.relative_to(DATA_DIR.parent)) for p in (DATA_DIR / "plans").glob("*.toml"))
         self.plan_path = W.Combobox(options=plans, placeholder="path/to/plan.toml", ensure_option=False,
                                     layout=W.Layout(width="290px"))
@@ -521,6 +530,48 @@ class Workbook:
         """
         self._guard(lambda: self.show_plan(plan, f"loaded the option <i>{html.escape(plan.name)}</i>",
                                            source=f"the option {plan.name!r}"), self.advice_out)
+
+    # -- the layout search ---------------------------------------------------------------------------------------
+    def fastest_layouts(self, top: int = 3) -> LayoutReport:
+        """Search the layouts of the plan's GPUs that fit, fastest to its line first (``planner layout``); show them
+        as a table with a button per layout that puts it into the controls.
+
+        Args:
+            top: how many layouts to show.
+
+        Returns:
+            The :class:`~planner.verdict.layouts.LayoutReport` (also in :attr:`layouts`).
+
+        Raises:
+            InputError: the settings cannot be laid out (no batch shape, an accelerator without bandwidths).
+        """
+        report = plan_layouts(self.plan(), top=top)
+        self.layouts = report
+        self.layouts_out.value = layout_table_html(report)
+        buttons = []
+        for k, option in enumerate(report.options, 1):
+            b = W.Button(description=f"Use layout {k}", layout=W.Layout(width="110px"))
+            b.on_click(lambda _, o=option: self.use_layout(o))
+            buttons.append(b)
+        self.layout_buttons.children = tuple(buttons)
+        return report
+
+    def use_layout(self, option: LayoutOption) -> Plan:
+        """Put a searched layout into the controls: its parallel degrees, sharding and recompute in
+        ``[parallelism]``, its micro-batch, accumulation and data parallel in the batch (the global batch kept).
+
+        Args:
+            option: one of :attr:`layouts`' options.
+
+        Returns:
+            The plan now in the controls.
+        """
+        plan = self.plan()
+        p, b = option.layout, plan.budget
+        budget = Budget.from_batch(b.steps, p.micro_batch, p.seq_len, grad_accum=p.micro_batches or 1,
+                                   data_parallel=p.data_parallel, prior_tokens=b.prior_tokens)
+        return self.show_plan(plan.with_(budget=budget, parallelism=p.with_(micro_batches=None), count=p.num_gpus),
+                              "put the searched layout into the controls", source="the layout")
 
     # -- the chart, off the readout's path (planner.surfaces.chart_worker) -------------------------------------
     @property
