@@ -14,6 +14,7 @@ Verbs:
     load_plan, save_plan, assess_plan: a whole plan (model, budget, corpus, hardware, layout) and its verdict.
     sweep: many plans at once, as a DataFrame.
     memory_estimate, memory_sweep: bytes per GPU for a layout, and whether it fits.
+    throughput, plan_layouts: a layout's predicted step time; the layouts that reach a plan's line fastest.
     compute_optimal: the best N and D for a FLOP budget.
     fit_runs: the scaling law fitted to your own runs.
     advise: what would fix a plan.
@@ -51,8 +52,10 @@ from .model.params import ParamCount
 from .training.budget import Budget, budget
 from .training.memory import MemoryEstimate, memory_estimate, memory_sweep
 from .training.parallelism import Parallelism
+from .training.throughput import Throughput, throughput
 from .verdict.assessment import Assessment, assess_plan
 from .verdict.gate import LEVELS, GateResult, Thresholds, assess, check
+from .verdict.layouts import LayoutReport, plan_layouts
 from .verdict.planfile import load_plan, save_plan
 from .verdict.schema import Plan
 from .verdict.sweeps import sweep
@@ -95,10 +98,10 @@ __all__ = [
     # verbs
     "count_params", "architecture", "list_models", "budget", "assess", "check", "load_plan", "save_plan",
     "assess_plan", "sweep", "memory_estimate", "memory_sweep", "compute_optimal", "fit_runs", "advise",
-    "read_launch_config",
+    "read_launch_config", "throughput", "plan_layouts",
     # value types
     "Architecture", "ParamCount", "Budget", "Thresholds", "GateResult", "Plan", "Assessment", "Parallelism",
-    "MemoryEstimate", "Fit", "OptimalPlan", "LadderFit", "Advice", "Constraints", "LaunchConfig", "LEVELS",
+    "MemoryEstimate", "Throughput", "LayoutReport", "Fit", "OptimalPlan", "LadderFit", "Advice", "Constraints", "LaunchConfig", "LEVELS",
     # errors and warnings
     "PlannerError", "InputError", "ConfigError", "PlanFileError", "UnknownModelError", "BlockedPlanError",
     "PlannerWarning", "UnderProvisionedWarning", "DataRepetitionWarning",

@@ -15,7 +15,7 @@ from planner.cli import main
 
 VERBS = ("count_params", "architecture", "list_models", "budget", "assess", "check", "load_plan", "save_plan",
          "assess_plan", "sweep", "memory_estimate", "memory_sweep", "compute_optimal", "fit_runs", "advise",
-         "read_launch_config")
+         "read_launch_config", "throughput", "plan_layouts")
 
 
 def test_the_top_level_is_verbs_value_types_and_errors():
