@@ -101,7 +101,8 @@ __all__ = [
     "read_launch_config", "throughput", "plan_layouts",
     # value types
     "Architecture", "ParamCount", "Budget", "Thresholds", "GateResult", "Plan", "Assessment", "Parallelism",
-    "MemoryEstimate", "Throughput", "LayoutReport", "Fit", "OptimalPlan", "LadderFit", "Advice", "Constraints", "LaunchConfig", "LEVELS",
+    "MemoryEstimate", "Throughput", "LayoutReport", "Fit", "OptimalPlan", "LadderFit", "Advice", "Constraints",
+    "LaunchConfig", "LEVELS",
     # errors and warnings
     "PlannerError", "InputError", "ConfigError", "PlanFileError", "UnknownModelError", "BlockedPlanError",
     "PlannerWarning", "UnderProvisionedWarning", "DataRepetitionWarning",
