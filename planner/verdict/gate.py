@@ -119,6 +119,10 @@ def _exact(value: float | Fraction) -> Fraction:
     return Fraction(value)
 
 
+#: numpy's long double holds 64 mantissa bits here (x86's 80-bit float): wide enough for the exact comparison above.
+_WIDE = np.finfo(np.longdouble).nmant >= 63
+
+
 def _exact_code(tokens: float | Fraction, params: float | Fraction, lines: Sequence[float]) -> int:
     r = Fraction(tokens) / Fraction(params)
     return sum(r >= _exact(line) for line in lines)
@@ -172,8 +176,19 @@ def level_code(tokens: Numbers, params: Numbers = 1,
 
     codes = passed(r)
     tol = 8 * np.finfo(float).eps
-    near = passed(r * (1 + tol)) != passed(r * (1 - tol))   # within a few ulps of a line
-    for i in np.flatnonzero(near):
+    near = np.flatnonzero(passed(r * (1 + tol)) != passed(r * (1 - tol)))   # within a few ulps of a line
+    exact = [_exact(line) for line in lines]
+    if near.size and d.dtype.kind == "f" and n.dtype.kind == "f" and _WIDE and \
+            all(f.numerator < 2**11 and f.denominator < 2**11 for f in exact):
+        # D·q ≥ p·N for a line p/q, in a float of 64 mantissa bits: 53-bit floats times 11-bit whole numbers are
+        # exact there, so the comparison is the rational one, vectorised
+        dl, nl = d.flat[near].astype(np.longdouble), n.flat[near].astype(np.longdouble)
+        c = np.zeros(near.size, dtype=np.int8)
+        for f in exact:
+            c += dl * f.denominator >= nl * f.numerator
+        codes.flat[near] = c
+        return codes
+    for i in near:
         codes.flat[i] = _exact_code(_item(d.flat[i]), _item(n.flat[i]), lines)
     return codes
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import validate
 from ...errors import InputError
 from ...model.architecture import Architecture
@@ -62,12 +64,12 @@ def _max_micro_batch(model: ModelParts, layout: Parallelism, capacity: float) ->
     """Largest b whose estimate fits with its band on every stage: each stage's bytes are linear in b."""
     if model.arch is None or activation_widths(model.arch) is None:
         return None
-    one, two = (stage_bytes(model, layout_values(layout, micro_batch=b)) for b in (1, 2))
+    both = stage_bytes(model, layout_values(layout, micro_batch=np.array([1.0, 2.0])))   # b = 1 and 2 in one call
     room = (capacity / (1 + BAND) - layout.overhead) / (1 + ALLOCATOR_SHARE)   # allocated bytes that fit
     best = 10**8
     for s in STAGES:
-        a1 = sum(float(one[s][k]) for k in PARTS if k in one[s])
-        slope = sum(float(two[s][k]) for k in PARTS if k in two[s]) - a1
+        at = sum(np.broadcast_to(both[s][k], (2,)) for k in PARTS if k in both[s])
+        a1, slope = float(at[0]), float(at[1] - at[0])
         fixed = a1 - slope
         n = max(0, math.floor((room - fixed) / slope)) if slope > 0 else 10**8
         best = min(best, n)

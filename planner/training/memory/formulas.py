@@ -76,11 +76,29 @@ def model_states(params: ArrayLike, dp: ArrayLike = 1, zero: ArrayLike = 0, *, w
     weight_bytes, grad_bytes = _vec("weight_bytes", weight_bytes, real=True), _vec("grad_bytes", grad_bytes, real=True)
     optimizer_bytes = _vec("optimizer_bytes", optimizer_bytes, minimum=0, real=True)
     n, d, z, wb, gb, ob = floats(params, dp, zero, weight_bytes, grad_bytes, optimizer_bytes)
-    w = n * wb / np.where(z >= 3, d, 1.0)
-    g = n * gb / np.where(z >= 2, d, 1.0)
-    o = n * ob / np.where(z >= 1, d, 1.0)
+    w, g, o = states_bytes(n, d, z, wb, gb, ob)
     ins = (params, dp, zero, weight_bytes, grad_bytes, optimizer_bytes)
     return like(w, *ins), like(g, *ins), like(o, *ins)
+
+
+def states_bytes(params: Any, dp: Any, zero: Any, weight_bytes: Any, grad_bytes: Any,
+                 optimizer_bytes: Any) -> tuple[Any, Any, Any]:
+    """:func:`model_states`' arithmetic on values already checked (the memory model's inner loop): floats or arrays.
+
+    Args:
+        params: parameters held.
+        dp: ranks the states are sharded over.
+        zero: the ZeRO stage.
+        weight_bytes: bytes per weight.
+        grad_bytes: bytes per gradient.
+        optimizer_bytes: optimizer state per parameter.
+
+    Returns:
+        ``(weights, gradients, optimizer)`` bytes.
+    """
+    n, d, z = (np.asarray(x, dtype=float) for x in (params, dp, zero))
+    return (n * weight_bytes / np.where(z >= 3, d, 1.0), n * grad_bytes / np.where(z >= 2, d, 1.0),
+            n * optimizer_bytes / np.where(z >= 1, d, 1.0))
 
 
 def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: ArrayLike, num_heads: ArrayLike, *,

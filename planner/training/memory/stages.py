@@ -26,7 +26,7 @@ import numpy as np
 from ..frameworks import framework
 from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism
 from .calibration import BACKWARD_LAYERS, COMPILED_LOSS_BYTES, LOSS_BYTES
-from .formulas import layer_activations, model_states
+from .formulas import layer_activations, states_bytes
 from .partition import ModelParts, activation_widths, moe_widths, stage_layers
 
 # The layout values and stage parts below are dicts of ``Any``: each value is a scalar or, in a sweep, a numpy array
@@ -83,8 +83,8 @@ def _states(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -> dic
                 tied = model.embeddings / t if a.tied_embeddings else 0.0  # Megatron keeps the tied head on the last
                 head = model.head / t + model.last_extra + (np.where(pp > 1, tied, 0.0) if s == "last" else 0.0)
                 dense = dense + (head if s == "last" else np.where(pp > 1, 0.0, head))
-        w1, g1, o1 = model_states(dense, shard, zero, weight_bytes=wb, grad_bytes=gb, optimizer_bytes=ob)
-        w2, g2, o2 = model_states(experts, shard / ep, zero, weight_bytes=wb, grad_bytes=gb, optimizer_bytes=ob)
+        w1, g1, o1 = states_bytes(dense, shard, zero, wb, gb, ob)
+        w2, g2, o2 = states_bytes(experts, shard / ep, zero, wb, gb, ob)
         w, g, o = np.asarray(w1 + w2), np.asarray(g1 + g2), np.asarray(o1 + o2)
         out[s] = {"weights": np.where(off >= 2, 0.0, w), "gradients": g, "optimizer": np.where(off >= 1, 0.0, o),
                   "params": np.asarray(dense + experts)}
