@@ -112,7 +112,7 @@ def test_the_plans_own_layout_is_timed_on_every_surface(capsys):
     assert main(["report", str(path)]) == 1
     assert f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU" in capsys.readouterr().out
     numbers = dict(key_numbers(a))                      # the workbook's strip and the review's heading
-    assert numbers["20× in"].endswith("predicted") and "5.0 days" in numbers["20× in"]
+    assert numbers["20× in"].endswith("predicted") and f"({a.predicted_days_to_line:.1f} days)" in numbers["20× in"]
 
 
 def test_the_review_table_shows_the_same_options_as_the_cli(capsys):

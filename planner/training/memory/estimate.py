@@ -68,7 +68,7 @@ def _max_micro_batch(model: ModelParts, layout: Parallelism, capacity: float) ->
     room = (capacity / (1 + BAND) - layout.overhead) / (1 + ALLOCATOR_SHARE)   # allocated bytes that fit
     best = 10**8
     for s in STAGES:
-        at = sum(np.broadcast_to(both[s][k], (2,)) for k in PARTS if k in both[s])
+        at = np.sum([np.broadcast_to(both[s][k], (2,)) for k in PARTS if k in both[s]], axis=0)
         a1, slope = float(at[0]), float(at[1] - at[0])
         fixed = a1 - slope
         n = max(0, math.floor((room - fixed) / slope)) if slope > 0 else 10**8
