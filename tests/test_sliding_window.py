@@ -275,3 +275,12 @@ def test_architecture_fields_round_trip(name):
     fields = architecture_fields(a)
     assert Architecture(**fields) == a
     assert ("sliding_window" in fields) == (a.sliding_window is not None)
+
+
+def test_the_mfu_row_names_the_window():
+    from planner.surfaces.report import compute_rows
+    p = planner.Plan(model=planner.architecture("mistral-7b-v0.1"),
+                     budget=planner.budget(steps=1000, micro_batch=1, seq_len=32768))
+    assert "a 4,096-token window on 32 layers" in dict(compute_rows(planner.assess_plan(p)))["MFU counts"]
+    short = p.with_(budget=planner.budget(steps=1000, micro_batch=1, seq_len=2048))   # shorter than the window
+    assert "window" not in dict(compute_rows(planner.assess_plan(short)))["MFU counts"]

@@ -173,6 +173,8 @@ class TokenFlops:
         attention: the attention FLOPs per token (0 when unknown; known but not counted under ``6nd``).
         causal: the attention counts only the unmasked keys.
         attention_known: an architecture and a sequence length were given (else only 6·N is counted).
+        window: the sliding window counted (None without one).
+        window_layers: the layers it applies to (None: all).
     """
 
     convention: str
@@ -180,6 +182,8 @@ class TokenFlops:
     attention: float
     causal: bool = False
     attention_known: bool = False
+    window: int | None = None
+    window_layers: int | None = None
 
     @property
     def counted_attention(self) -> float:
@@ -215,7 +219,11 @@ class TokenFlops:
             return "6·N (6nd, no attention)"
         if not self.attention_known:
             return f"6·N only ({self.convention}; attention unknown: no architecture or sequence length)"
-        return f"{CONVENTIONS[self.convention]} ({self.convention}), {'causal half' if self.causal else 'full square'}"
+        keys = "causal half" if self.causal else "full square"
+        if self.window:
+            layers = "every layer" if self.window_layers is None else f"{self.window_layers} layers"
+            keys += f", a {self.window:,}-token window on {layers}"
+        return f"{CONVENTIONS[self.convention]} ({self.convention}), {keys}"
 
 
 def convention_params(counts: ParamCount, arch: Architecture, name: str = DEFAULT_CONVENTION) -> int:
@@ -289,4 +297,5 @@ def token_flops(model: Architecture | int, seq_len: int | None = None, name: str
     else:
         attention = attention_flops_per_token(layers, model.num_heads, model.head_dim, t, causal,
                                               v_head_dim=model.v_head_dim, window=window, window_layers=window_layers)
-    return TokenFlops(name, float(params), float(attention), causal, True)
+    return TokenFlops(name, float(params), float(attention), causal, True,
+                      window if window and window < t else None, window_layers if window and window < t else None)
