@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import planner
 from planner import ConfigError, InputError
 from planner.launch.common import architecture_fields
 from planner.model.architecture import Architecture
