@@ -28,7 +28,7 @@ stage with the head (the busiest):
 
 Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
 The two fitted constants live in :mod:`planner.training.throughput_calibration`. Everything is vectorised
-over layout values, so :func:`planner.laws`-free callers (the layout search) evaluate 10⁴ layouts in one call.
+over layout values, so the layout search (:mod:`planner.training.layout_search`) times 10⁴ layouts in one call.
 """
 
 from __future__ import annotations
