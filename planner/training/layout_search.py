@@ -79,7 +79,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
            and (p == 1 or min(float(x) for x in stage_layers(arch.num_layers, p, fw.pp_split)) >= 1)]
     cps = [c for c in _POW2 if seq_len % c == 0 and seq_len // c >= _CP_CHUNK] or [1]
     eps = [e for e in _POW2 if (e == 1 if not arch.num_experts else arch.num_experts % e == 0)]
-    mbs = [b for b in _POW2 if b <= sequences]
+    mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it
     grid = np.array(list(itertools.product(tps, pps, cps, eps, mbs, range(len(RECOMPUTE)), fw.zero_stages)),
                     dtype=float)
     tp, pp, cp, ep, mb, rc, zero = grid.T
