@@ -249,6 +249,9 @@ def _base_calls():
         "Constraints": {},
         "Fit": {"name": "mine", "E": 1.8, "A": 482.0, "B": 2085.0, "alpha": 0.35, "beta": 0.37, "source": "test"},
         "read_launch_config": {"path": MEGATRON, "format": "megatron"},
+        "throughput": {"arch": _arch(), "layout": planner.Parallelism(micro_batch=1, seq_len=8),
+                       "accelerator": "h100-sxm"},
+        "plan_layouts": {"plan": planner.load_plan(ORIGIN), "top": 1},
     }
 
 
@@ -262,7 +265,7 @@ def _ladder_runs():
 
 #: Public names that are results, constants or errors, not functions taking user input.
 NOT_INPUTS = {"GateResult", "ParamCount", "Assessment", "MemoryEstimate", "LEVELS", "OptimalPlan", "LadderFit",
-              "Advice", "LaunchConfig"}
+              "Advice", "LaunchConfig", "Throughput", "LayoutReport"}
 
 API_VALUES = [None, math.nan, -1, 0.5, 10**62, "x" * 400, "a\x00b", b"\x00", object(), [1, 2], {1: 2},
               np.array(["a"]), True]

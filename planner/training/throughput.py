@@ -286,12 +286,14 @@ def throughput(arch: Architecture, layout: Parallelism, accelerator: str) -> Thr
         The :class:`Throughput`.
 
     Raises:
-        InputError: naming the field: a layout that is not a ``Parallelism``, a model that is not attention, an
-            accelerator without bandwidths.
+        InputError: naming the field: a layout that is not a ``Parallelism``, a model that is not an attention
+            ``Architecture``, an accelerator that is not a known name or has no bandwidths.
         UnknownModelError: an unknown accelerator.
     """
     if not isinstance(layout, Parallelism):
         raise InputError("layout", "a planner.training.parallelism.Parallelism", type(layout).__name__)
+    if not isinstance(arch, Architecture):
+        raise InputError("arch", "a planner.Architecture", type(arch).__name__)
     shape = shape_of(arch)
     net = link(accelerator)
     m = layout.micro_batches if layout.micro_batches is not None else (layout.pp if layout.pp > 1 else 1)
