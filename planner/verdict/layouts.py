@@ -112,8 +112,8 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
         The :class:`LayoutReport` (no options when nothing fits or no GPU count keeps to the limit).
 
     Raises:
-        InputError: naming the field: not a plan, a plan without an architecture or a sequence length, a bad count or limit,
-            a cost limit without a price, a GPU count given with a limit.
+        InputError: naming the field: not a plan, a plan without an architecture or a sequence length, a bad count
+            or limit, a cost limit without a price, a GPU count given with a limit.
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan", type(plan).__name__)
