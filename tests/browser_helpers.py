@@ -61,6 +61,14 @@ class Server:
     log: Path
 
     def wait_ready(self, probe: str, timeout: float = 60.0) -> None:
+        """Return once ``probe`` answers 200; stop the server and raise if it exits or does not answer in time."""
+        try:
+            self._wait(probe, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, probe: str, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -113,11 +121,7 @@ def start_voila(workdir: Path, notebook: Path = NOTEBOOK, extra: tuple = (), ser
     server = _start(["voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                      "." if serve_dir else notebook.name, f"--template={VOILA_TEMPLATE}",
                      *culling_options(*culling), *extra], workdir, port, workdir / "voila.log", app_environment())
-    try:
-        server.wait_ready("/voila/static/favicon.ico")
-    except BaseException:
-        server.stop()
-        raise
+    server.wait_ready("/voila/static/favicon.ico")
     server.url += "/"
     return server
 
@@ -128,39 +132,32 @@ def start_lab(workdir: Path, notebook: Path = NOTEBOOK) -> Server:
     root = workdir / "root"  # the log, settings and workspaces stay out of Lab's file browser
     root.mkdir(exist_ok=True)
     shutil.copy(notebook, root / notebook.name)
-    settings = workdir / ".lab-settings"
-    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    news.parent.mkdir(parents=True, exist_ok=True)
-    news.write_text('{"fetchNews": "false"}')
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-ws"))
+    env = _lab_env(workdir)
     port = free_port()
     server = _start(["jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                      "--IdentityProvider.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}"],
                     root, port, workdir / "lab.log", env)
-    try:
-        server.wait_ready(LAB_PROBE)
-    except BaseException:
-        server.stop()
-        raise
+    server.wait_ready(LAB_PROBE)
     return server
 
 
-def start_workbook_lab(workdir: Path) -> Server:
-    """``planner workbook`` (the README's launch command) run in ``workdir``, token-less for the test."""
+def _lab_env(workdir: Path) -> dict[str, str]:
+    """JupyterLab's settings and workspaces kept in ``workdir``, its news fetch off (no request off the machine)."""
     settings = workdir / ".lab-settings"
     news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True, exist_ok=True)
     news.write_text('{"fetchNews": "false"}')
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-ws"))
+    return dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-ws"))
+
+
+def start_workbook_lab(workdir: Path) -> Server:
+    """``planner workbook`` (the README's launch command) run in ``workdir``, token-less for the test."""
+    env = _lab_env(workdir)
     port = free_port()
     server = _start(["planner", "workbook", "--no-browser", f"--port={port}", "--",
                      "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password="],
                     workdir, port, workdir / "lab.log", env)
-    try:
-        server.wait_ready(LAB_PROBE)
-    except BaseException:
-        server.stop()
-        raise
+    server.wait_ready(LAB_PROBE)
     return server
 
 
@@ -169,11 +166,7 @@ def start_workbook_app(workdir: Path) -> Server:
     port = free_port()
     server = _start(["planner", "workbook", "--app", "--no-browser", f"--port={port}", "--", "--Voila.ip=127.0.0.1"],
                     workdir, port, workdir / "voila.log")
-    try:
-        server.wait_ready("/voila/static/favicon.ico")
-    except BaseException:
-        server.stop()
-        raise
+    server.wait_ready("/voila/static/favicon.ico")
     server.url += "/"
     return server
 

@@ -20,10 +20,12 @@ from .. import validate
 from ..errors import InputError
 from ..model.architecture import Architecture
 from .frameworks import framework
-from .memory.calibration import ALLOCATOR_SHARE, BAND
+from .memory.calibration import BAND
 from .memory.estimate import capacity_of
 from .memory.partition import model_parts, stage_layers
-from .memory.stages import PARTS, STAGES, layout_values, stage_bytes
+from .memory.result import fit_state
+from .memory.stages import layout_values, stage_bytes
+from .memory.totals import binding_stage
 from .parallelism import RECOMPUTE, Parallelism, tp_degrees
 from .throughput import link, shape_of, step_seconds
 
@@ -96,10 +98,8 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
                                       micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int))
     parts = stage_bytes(model, v)
-    allocated = np.max(np.stack([sum(np.broadcast_to(parts[s][k], tp.shape) for k in PARTS if k in parts[s])
-                                 for s in STAGES]), axis=0)
-    total = allocated * (1 + ALLOCATOR_SHARE) + p0.overhead
-    fits = total * (1 + BAND) <= capacity
+    total = np.broadcast_to(binding_stage(parts, float(p0.overhead))["total"], tp.shape)
+    fits = np.asarray(fit_state(total, capacity, True, BAND), dtype=bool)
     t = step_seconds(shape, v, net)
     frame = pd.DataFrame({"tp": tp.astype(int), "pp": pp.astype(int), "cp": cp.astype(int), "ep": ep.astype(int),
                           "dp": dp.astype(int), "micro_batch": mb.astype(int), "micro_batches": m.astype(int),

@@ -9,11 +9,11 @@ import numpy as np
 
 from ...errors import PlannerError
 from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism, tp_degrees
-from .calibration import ALLOCATOR_SHARE, BAND
+from .calibration import BAND
 from .partition import ModelParts, check_layout
-from .result import Fix
-from .stages import PARTS, STAGES, layout_values, stage_bytes
-from .totals import layout_estimate
+from .result import Fix, fit_state
+from .stages import layout_values, stage_bytes
+from .totals import binding_stage, layout_estimate
 
 #: What each change costs in throughput, in the units of the ranking: selective recompute 1, full 3, a ZeRO
 #: stage step 1, each doubling of TP, PP or CP 2, offloading the optimizer 3, also the weights 5.
@@ -100,10 +100,8 @@ def _search(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpu
     gpus = dp * tp * pp * cp
     v = layout_values(layout, tp=tp, pp=pp, cp=cp, dp=dp, zero=zero, recompute=rc, offload=offload)
     parts = stage_bytes(model, v)
-    allocated = np.max(np.stack([sum(np.broadcast_to(parts[s][k], tp.shape) for k in PARTS if k in parts[s])
-                                 for s in STAGES]), axis=0)
-    total = allocated * (1 + ALLOCATOR_SHARE) + layout.overhead
-    ok &= total * (1 + BAND) <= capacity
+    total = np.broadcast_to(binding_stage(parts, float(layout.overhead))["total"], tp.shape)
+    ok &= np.asarray(fit_state(total, capacity, True, BAND), dtype=bool)
     if model.arch is not None and parts["per_layer"] is None:
         return None                        # the activations are not known: no fix can be shown to fit
     changed = {k: cols[k] != getattr(layout, k if k != "zero" else "zero_stage") for k in names}

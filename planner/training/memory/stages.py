@@ -91,8 +91,7 @@ def _states(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -> dic
     return out
 
 
-def _buffers(model: ModelParts, v: dict[str, Any], states: dict[str, dict[str, Any]],
-             layers: dict[str, Any]) -> dict[str, Any]:
+def _buffers(model: ModelParts, v: dict[str, Any], states: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The framework's communication buffers per stage (:mod:`planner.training.frameworks`)."""
     fw = framework(v["framework"])
     t, pp, etp, ep = (np.asarray(v[k], dtype=float) for k in ("tp", "pp", "etp", "ep"))
@@ -197,7 +196,7 @@ def stage_bytes(model: ModelParts, v: dict[str, Any]) -> dict[str, Any]:
         split = framework(v["framework"]).pp_split
         layers = dict(zip(STAGES, stage_layers(a.num_layers, pp, split), strict=True))
     states = _states(model, v, layers)
-    buffers = _buffers(model, v, states, layers)
+    buffers = _buffers(model, v, states)
     acts = _activations(model, v, layers)
     out: dict[str, Any] = {}
     for s in STAGES:
