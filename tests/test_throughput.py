@@ -39,7 +39,7 @@ def test_the_stored_constants_are_the_fit():
     base = dict(matmul_efficiency=cal.MATMUL_EFFICIENCY, attention_efficiency=cal.ATTENTION_EFFICIENCY,
                 elementwise_bytes=cal.ELEMENTWISE_BYTES)
     best = float(np.sum(_errors(THROUGHPUT_FIT_SET, **base) ** 2))
-    for key, step in (("matmul_efficiency", 0.01), ("attention_efficiency", 0.01), ("elementwise_bytes", 80.0)):
+    for key, step in (("matmul_efficiency", 0.01), ("attention_efficiency", 0.005), ("elementwise_bytes", 20.0)):
         for sign in (-1, 1):
             moved = {**base, key: base[key] + sign * step}
             assert float(np.sum(_errors(THROUGHPUT_FIT_SET, **moved) ** 2)) >= best - 1e-12

@@ -22,6 +22,10 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
 * **reshard under PP** — FSDP2 frees the gathered weights after each layer's forward, except that torchtitan
   keeps them gathered for the whole stage when pipelining (``reshard_after_forward=False`` when
   ``pp > 1``: its ``apply_fsdp``).
+* **gradients under PP** — PyTorch's pipelining (``torch.distributed.pipelining``, which torchtitan runs) turns
+  FSDP's gradient reduce-scatter off for every micro-batch but the last (``set_requires_gradient_sync(
+  last_backward)`` in its ``PipelineStage``), so each GPU accumulates its stage's unsharded gradients, in the
+  reduce dtype (fp32), across the micro-batches; it gathers the weights once and reduce-scatters once a step.
 * **sequence parallelism** — Megatron keeps each rank's shard of the QKV and MLP inputs and gathers them
   again in the backward (Korthikanti et al. 2022, §4.2.2); PyTorch's DTensor sequence parallelism
   (torchtitan) saves the all-gathered input of the column-parallel matmuls.
@@ -53,6 +57,8 @@ class Framework:
         fp32_grads: gradients accumulate in fp32 buffers by default.
         pp_split: ``"units"`` or ``"even"`` (see the module's notes).
         reshard_under_pp: FSDP frees the gathered weights after each layer's forward when pipelining.
+        pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
+            micro-batch (and gathers and reduce-scatters once a step).
         buffers: ``"fsdp"``, ``"deepspeed"`` or ``"megatron"`` communication buffers.
         sp_gathered: under sequence parallelism the QKV and MLP inputs are saved all-gathered.
         zero_stages: the ZeRO stages the stack runs (0 plain data parallel, 1 a distributed optimizer, 2 sharded
@@ -68,6 +74,7 @@ class Framework:
     buffers: str
     sp_gathered: bool
     zero_stages: tuple[int, ...] = (0, 1, 2, 3)
+    pp_unsharded_grads: bool = False
 
 
 #: The frameworks, by the name users give.
@@ -77,7 +84,7 @@ FRAMEWORK_TABLE = {
                          zero_stages=(0, 2, 3)),
     "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
                             pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True,
-                            zero_stages=(0, 3)),
+                            zero_stages=(0, 3), pp_unsharded_grads=True),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
                           zero_stages=(0, 1)),

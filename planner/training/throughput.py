@@ -5,16 +5,18 @@ stage with the head (the busiest):
 
 * **matmuls**: 6 FLOPs per weight per token over the stage's share of the active matmul weights (layers ÷ pp,
   each ÷ tp, experts ÷ ep but k of them per token), plus what recompute runs again (full: the forward, +2 per
-  weight; torchtitan's op-level selective: the matmuls it does not keep; Megatron's selective: none), at
+  weight; torchtitan's op-level selective: the matmuls it does not keep, every one under float8, whose
+  ``_scaled_mm`` is not on its save list; Megatron's selective: none), at
   :data:`MATMUL_EFFICIENCY` of the dense peak (:data:`FP8_SPEEDUP` times it for float8 matmuls), less for small
   matmuls: × M/(M + :data:`GEMM_HALF`) × N/(N + :data:`GEMM_HALF`) with M the tokens of the micro-batch on the GPU
   and N the width on it (h/t);
 * **attention**: 12·L·H·Q per token and key, over s keys without flash attention (the whole square is computed,
   then masked) and over the unmasked keys with it: s/2 causal, w − w²/(2s) on a sliding-window layer of window w;
-  plus its forward again under any recompute, at :data:`ATTENTION_EFFICIENCY` of the peak;
+  plus its forward again under recompute (torchtitan's op-level policy keeps the attention kernel's output), at
+  :data:`ATTENTION_EFFICIENCY` of the peak;
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
-  and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth
-  (``torch.compile`` fuses about half of it away);
+  and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth,
+  again under full or op-level recompute (fused kernels leave :data:`FUSED_SHARE` of it);
 * **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, not overlapped (Korthikanti et al. 2022, §4);
 * **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
@@ -22,13 +24,14 @@ stage with the head (the busiest):
   send per micro-batch and boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
 * **data parallelism**: all-reduce (ZeRO 0-2) once per step, or all-gather twice and reduce-scatter (ZeRO 3,
-  FSDP) for every micro-batch, of the stage's weights over the shard group; :data:`OVERLAP` of the compute time
-  can hide it;
+  FSDP) for every micro-batch (once a step under PyTorch's pipelining, which defers the reduce-scatter), of the
+  stage's weights over the shard group; :data:`OVERLAP` of the compute time can hide it;
 * **optimizer**: reading and writing the sharded states once per step at the HBM bandwidth.
 
 Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
-The two fitted constants live in :mod:`planner.training.throughput_calibration`. Everything is vectorised
-over layout values, so the layout search (:mod:`planner.training.layout_search`) times 10⁴ layouts in one call.
+The three fitted constants and the estimated ones live in :mod:`planner.training.throughput_calibration`.
+Everything is vectorised over layout values, so the layout search (:mod:`planner.training.layout_search`) times
+10⁴ layouts in one call.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from .throughput_calibration import (
     ATTENTION_EFFICIENCY,
     ELEMENTWISE_BYTES,
     FP8_SPEEDUP,
+    FUSED_SHARE,
     GEMM_HALF,
     MATMUL_EFFICIENCY,
     OVERLAP,
@@ -200,10 +204,14 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     h = float(shape.hidden)
     # matmuls: the stage's layers and the head, 6 per weight per token, plus what recompute runs again
     weights = layers * shape.layer_matmul / tp + shape.vocab * h / tp
+    fp8 = np.asarray(v["fp8"], dtype=bool)
+    # torchtitan's op-level policy keeps every other aten.mm; float8 linears run torch._scaled_mm, which it never
+    # keeps, so under float8 it recomputes every matmul
+    sac = np.where(fp8, shape.layer_matmul, shape.recomputed_sac)
     again = np.where(rc == 2, 2.0 * layers * shape.layer_matmul / tp,
-                     np.where((rc == 1) & (fw.selective == "op-sac"), 2.0 * layers * shape.recomputed_sac / tp, 0.0))
+                     np.where((rc == 1) & (fw.selective == "op-sac"), 2.0 * layers * sac / tp, 0.0))
     rate = net.peak * float(v.get("matmul_efficiency", MATMUL_EFFICIENCY)) * np.where(
-        np.asarray(v["fp8"], dtype=bool), FP8_SPEEDUP, 1.0)
+        fp8, FP8_SPEEDUP, 1.0)
     size = tokens / (tokens + GEMM_HALF) * (h / tp) / (h / tp + GEMM_HALF)   # small matmuls run below the rate
     t_mm = (6.0 * weights + again) * tokens / (rate * size)
     # keys each query computes: the whole square without flash attention; with it, the causal half (s/2), and on
@@ -212,12 +220,14 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     windowed = np.where(s > w, w - w * w / (2 * s), s / 2) if shape.window else s / 2
     causal = (1 - shape.window_share) * s / 2 + shape.window_share * windowed
     keys = np.where(np.asarray(v["flash_attention"], dtype=bool), causal, s)
-    attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(rc >= 1, 4 / 3, 1.0)
+    # recompute runs the attention forward again, except torchtitan's op-level policy, which keeps its output
+    attn_again = (rc == 2) | ((rc == 1) & (fw.selective != "op-sac"))
+    attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(attn_again, 4 / 3, 1.0)
     t_attn = attn / (net.peak * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
-    fused = np.where(np.asarray(v["compile"], dtype=bool), 0.5, 1.0)
+    fused = np.where(np.asarray(v["compile"], dtype=bool), FUSED_SHARE, 1.0)
     traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers / sp_div * fused
-    t_mem = traffic * np.where(rc == 2, 4 / 3, 1.0) / net.hbm
+    t_mem = traffic * np.where((rc == 2) | ((rc == 1) & (fw.selective == "op-sac")), 4 / 3, 1.0) / net.hbm
     node = net.gpus_per_node
 
     def bw(group: Any) -> Any:
@@ -241,8 +251,10 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     volume = np.where(zero >= 3, stage_params * (2.0 + 2.0 + np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan"
                                                                          else 2.0)),
                       stage_params * 2.0 * grad_bytes)
-    # FSDP gathers the weights and reduce-scatters the gradients for every micro-batch; the others reduce once
-    t_dp_all = np.where(shard > 1, volume * np.where(zero >= 3, m, 1.0) * (shard - 1) / shard / bw(gpus), 0.0)
+    # FSDP gathers the weights and reduce-scatters the gradients for every micro-batch, but once a step under
+    # PyTorch's pipelining (:mod:`planner.training.frameworks`); the others reduce once
+    per_micro = (zero >= 3) & ~((pp > 1) & fw.pp_unsharded_grads)
+    t_dp_all = np.where(shard > 1, volume * np.where(per_micro, m, 1.0) * (shard - 1) / shard / bw(gpus), 0.0)
     t_dp = np.maximum(0.0, t_dp_all - OVERLAP * compute)
     states = stage_params * 16.0 / np.where(zero >= 1, shard, 1.0)
     t_opt = 2.0 * states / net.hbm

@@ -9,21 +9,25 @@ CP 4, Korthikanti's GPT-3 175B, llm-foundry's MPT-7B at 8K and MPT-70B — and c
 from __future__ import annotations
 
 #: The fraction of the dense peak large matmuls reach (cuBLAS on H100 and A100 sustains 0.6-0.8 of the datasheet
-#: peak at large shapes). Fitted: 0.84.
-MATMUL_EFFICIENCY = 0.84
+#: peak at large shapes). Fitted: 0.83.
+MATMUL_EFFICIENCY = 0.83
 #: The fraction of the dense peak the attention kernels reach on the FLOPs they execute (the unmasked half under
 #: flash attention): the attention kernels' backward, the softmax and the ring exchanges of context parallelism
-#: keep it far below the matmuls'. Fitted: 0.17.
-ATTENTION_EFFICIENCY = 0.17
+#: keep it far below the matmuls'. Fitted: 0.165.
+ATTENTION_EFFICIENCY = 0.165
 #: The fraction of the compute time behind which data-parallel and FSDP communication can hide (bucketed
 #: all-reduce or per-layer prefetch overlap the backward). Estimated, not fitted: no calibration run is bound by it.
 OVERLAP = 0.8
 #: The time of everything in a layer that is not a matmul or attention — elementwise kernels (norms upcast to fp32,
 #: activation functions, residual adds, rotary embedding), their launches and the framework's own work — per token,
 #: layer and unit of width, written as bytes at the HBM bandwidth, in eager PyTorch; fused kernels
-#: (``torch.compile``, Megatron's and llm-foundry's fused norms and activations) take half. Fitted: 1,520 — three
-#: times the elementwise traffic alone (about 500 bytes), so it stands mostly for launches and overhead.
-ELEMENTWISE_BYTES = 1520.0
+#: (``torch.compile``, Megatron's and llm-foundry's fused norms and activations) take :data:`FUSED_SHARE` of it.
+#: Fitted: 1,420 — about three times the elementwise traffic alone (about 500 bytes), so it stands mostly for
+#: launches and overhead.
+ELEMENTWISE_BYTES = 1420.0
+#: The share of that time left when the kernels are fused (``torch.compile``, Megatron's and llm-foundry's fused
+#: norms and activations). Estimated, not fitted.
+FUSED_SHARE = 0.5
 #: How much faster float8 matmuls run than bf16 ones end to end (the tensor cores' rate doubles; scaling and
 #: casting take part of it back). Estimated, not fitted.
 FP8_SPEEDUP = 1.5

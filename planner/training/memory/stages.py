@@ -118,6 +118,9 @@ def _buffers(model: ModelParts, v: dict[str, Any], states: dict[str, dict[str, A
         else:
             gathered = np.where(pp > 1, params, 2 * unit) if not fw.reshard_under_pp else 2 * unit
             fsdp = gathered * wb + unit * (float(v["weight_bytes"]) + 4.0)
+            if fw.pp_unsharded_grads:   # the stage's fp32 gradients, accumulated until the last micro-batch
+                m = np.asarray(v["micro_batches"], dtype=float)
+                fsdp = fsdp + np.where((pp > 1) & (np.where(np.isnan(m), pp, m) > 1), params * 4.0, 0.0)
             ddp = np.where(shard > 1, params * v["grad_bytes"], 0.0)   # DDP's bucket copy of the gradients
             b = np.where(sharded, fsdp, np.where(zero >= 1, unit * (float(v["weight_bytes"]) + 4.0), ddp))
         out[s] = np.asarray(b + fp8) * 1.0
@@ -170,7 +173,8 @@ def _activations(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -
         n = layers[s]
         kept = np.where(np.isnan(k), n * avg, np.minimum(k, n) * avg + np.maximum(n - k, 0.0) * avg_full)
         index = np.where(s == "last", pp - 1, np.minimum(i, pp - 1))
-        in_flight = np.maximum(1.0, np.minimum(pp - index, m)) * interleave
+        # 1F1B holds p − i micro-batches on stage i, interleaving (p − i)(1 + (p − 1)/(p·v)), never more than m
+        in_flight = np.maximum(1.0, np.minimum((pp - index) * interleave, np.maximum(m, 1.0)))
         acts = in_flight * (kept + (embed_mask if s == "first" else 0.0)) + working
         has_loss = (s == "last") | (pp == 1) | ((s == "second") & (pp == 2))
         out[s] = np.where(has_loss, acts + loss, acts)
