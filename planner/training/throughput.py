@@ -13,7 +13,7 @@ stage with the head (the busiest):
 * **attention**: 12·L·H·Q per token and key, over s keys without flash attention (the whole square is computed,
   then masked) and over the unmasked keys with it: s/2 causal, w − w²/(2s) on a sliding-window layer of window w;
   plus its forward again under recompute (torchtitan's op-level policy keeps the attention kernel's output), at
-  :data:`ATTENTION_EFFICIENCY` of the peak;
+  :data:`ATTENTION_EFFICIENCY` of FlashAttention-2's benchmarked rate on the accelerator (:attr:`Link.attention`);
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
   and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth,
   again under full or op-level recompute (fused kernels leave :data:`FUSED_SHARE` of it);
@@ -25,7 +25,8 @@ stage with the head (the busiest):
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
 * **data parallelism**: all-reduce (ZeRO 0-2) once per step, or all-gather twice and reduce-scatter (ZeRO 3,
   FSDP) for every micro-batch (once a step under PyTorch's pipelining, which defers the reduce-scatter), of the
-  stage's weights over the shard group; :data:`OVERLAP` of the compute time can hide it;
+  stage's weights over the shard group, whose rings cross the nodes on as many network ports as the group has
+  GPUs on each node; :data:`OVERLAP` of the compute time can hide it;
 * **optimizer**: reading and writing the sharded states once per step at the HBM bandwidth.
 
 Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
@@ -59,6 +60,10 @@ from .throughput_calibration import (
     OVERLAP,
 )
 
+#: FlashAttention-2's benchmarked share of the peak on H100 SXM5 (335 of 989.4 TFLOP/s, Dao 2023, §4.1), taken for an
+#: accelerator without a published benchmark of its own.
+_UNBENCHMARKED_ATTENTION = 335 / 989.4
+
 
 @dataclass(frozen=True)
 class Link:
@@ -70,6 +75,8 @@ class Link:
         nvlink: NVLink bandwidth each way per GPU inside a node.
         network: network bandwidth each way per GPU across nodes.
         gpus_per_node: GPUs that share NVLink.
+        attention: the share of the dense peak FlashAttention-2's forward and backward reach on this accelerator
+            in its authors' benchmark (Dao 2023); H100's where none is published.
     """
 
     peak: float
@@ -77,6 +84,7 @@ class Link:
     nvlink: float
     network: float
     gpus_per_node: int
+    attention: float
 
 
 def link(accelerator: str) -> Link:
@@ -98,8 +106,11 @@ def link(accelerator: str) -> Link:
     except UnknownModelError:
         raise InputError("accelerator", "an accelerator with known bandwidths (data/interconnects.csv: "
                          "a100, a100-80gb, a100-40gb, h100-sxm, h200, b200)", accelerator) from None
-    return Link(peak=acc["peak_tflops"] * 1e12, hbm=float(row["hbm_gbs"]) * 1e9, nvlink=float(row["nvlink_gbs"]) * 1e9,
-                network=float(row["network_gbs"]) * 1e9, gpus_per_node=int(row["gpus_per_node"]))
+    peak = acc["peak_tflops"] * 1e12
+    attention = (float(row["attention_tflops"]) * 1e12 / peak if row["attention_tflops"].strip()
+                 else _UNBENCHMARKED_ATTENTION)
+    return Link(peak=peak, hbm=float(row["hbm_gbs"]) * 1e9, nvlink=float(row["nvlink_gbs"]) * 1e9,
+                network=float(row["network_gbs"]) * 1e9, gpus_per_node=int(row["gpus_per_node"]), attention=attention)
 
 
 @dataclass(frozen=True)
@@ -223,15 +234,21 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # recompute runs the attention forward again, except torchtitan's op-level policy, which keeps its output
     attn_again = (rc == 2) | ((rc == 1) & (fw.selective != "op-sac"))
     attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(attn_again, 4 / 3, 1.0)
-    t_attn = attn / (net.peak * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
+    t_attn = attn / (net.peak * net.attention * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
     fused = np.where(np.asarray(v["compile"], dtype=bool), FUSED_SHARE, 1.0)
     traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers / sp_div * fused
     t_mem = traffic * np.where((rc == 2) | ((rc == 1) & (fw.selective == "op-sac")), 4 / 3, 1.0) / net.hbm
     node = net.gpus_per_node
 
-    def bw(group: Any) -> Any:
+    def bw(group: Any) -> Any:        # a point-to-point or all-to-all exchange: off the node, each GPU's own port
         return np.where(group <= node, net.nvlink, net.network)
+
+    def ring_bw(group: Any, stride: Any) -> Any:
+        # NCCL's rings cross the nodes on every port of a node at once: a group with j GPUs on each node (ranks
+        # ``stride`` apart) moves its data at j ports' bandwidth, at most NVLink's
+        return np.where(group * stride <= node, net.nvlink,
+                        np.minimum(net.nvlink, net.network * np.maximum(1.0, node / stride)))
 
     act = tokens * h * 2.0                                  # one bf16 activation of the micro-batch
     t_tp = np.where(tp > 1, (4.0 + 2.0 * (rc == 2)) * layers * 2 * (tp - 1) / tp * act / bw(tp), 0.0)
@@ -254,7 +271,8 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # FSDP gathers the weights and reduce-scatters the gradients for every micro-batch, but once a step under
     # PyTorch's pipelining (:mod:`planner.training.frameworks`); the others reduce once
     per_micro = (zero >= 3) & ~((pp > 1) & fw.pp_unsharded_grads)
-    t_dp_all = np.where(shard > 1, volume * np.where(per_micro, m, 1.0) * (shard - 1) / shard / bw(gpus), 0.0)
+    t_dp_all = np.where(shard > 1, volume * np.where(per_micro, m, 1.0) * (shard - 1) / shard
+                        / ring_bw(shard, tp), 0.0)
     t_dp = np.maximum(0.0, t_dp_all - OVERLAP * compute)
     states = stage_params * 16.0 / np.where(zero >= 1, shard, 1.0)
     t_opt = 2.0 * states / net.hbm
