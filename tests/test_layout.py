@@ -10,11 +10,12 @@ import pytest
 
 import planner
 from planner.cli import main
+from planner.surfaces.layout_text import option_cells
 from planner.training.layout_search import layout_of_row, search_layouts
 from planner.training.memory import memory_estimate
 from planner.training.parallelism import Parallelism
 from planner.training.throughput import throughput
-from planner.verdict.layouts import plan_layouts
+from planner.verdict.layouts import LayoutOption, plan_layouts
 
 ROOT = Path(__file__).resolve().parents[1]
 LLAMA_PLAN = ROOT / "data" / "plans" / "llama-3-8b.toml"
@@ -149,3 +150,40 @@ def test_write_needs_an_output_and_a_known_format(capsys):
     assert "--write FORMAT and -o FILE go together" in capsys.readouterr().err
     assert main(["layout", str(LLAMA_PLAN), "--write", "deepspeed", "-o", "x.json"]) == 2
     assert capsys.readouterr().err.startswith("planner: error: --write:")
+
+
+def _korthikanti(layers: int, hidden: int, heads: int) -> planner.Architecture:
+    # Korthikanti et al. 2022, Table 3: GPT models with a 51,200 vocabulary, 4h MLP, 2,048 tokens
+    return planner.architecture("gpt2").with_(num_layers=layers, hidden_size=hidden, num_heads=heads,
+                                              num_kv_heads=heads, head_dim=hidden // heads, vocab_size=51200,
+                                              intermediate_size=4 * hidden, max_positions=2048)
+
+
+@pytest.mark.parametrize("layers, hidden, heads, gpus, tp, pp", [(96, 12288, 96, 64, 8, 8),
+                                                               (105, 20480, 128, 280, 8, 35)])
+def test_the_published_megatron_layouts_are_among_the_top_three(layers, hidden, heads, gpus, tp, pp):
+    # GPT-3 175B on 64 A100s and MT-NLG 530B on 280, one sequence per GPU per micro-batch, a global batch of one
+    # sequence per GPU, selective recompute with sequence parallelism (Korthikanti et al. 2022, Table 3); 280 GPUs
+    # need a pipeline of 35, which is not a power of two
+    base = Parallelism(framework="megatron", seq_len=2048, compile=True)
+    frame = search_layouts(_korthikanti(layers, hidden, heads), gpus, "a100", seq_len=2048,
+                           tokens_per_step=gpus * 2048, base=base)
+    top = frame.head(3)
+    assert ((top.tp == tp) & (top.pp == pp) & (top.micro_batch == 1) & (top.recompute == "selective")).any()
+
+
+def test_interleaving_is_searched_and_shrinks_the_bubble():
+    # GPT-3 175B, TP 8 × PP 8 on 64 A100s, 64 micro-batches: 1F1B idles (p − 1)/m = 7/64 of the micro-batch slots,
+    # two virtual stages per GPU half of that
+    base = Parallelism(framework="megatron", seq_len=2048, compile=True)
+    frame = search_layouts(_korthikanti(96, 12288, 96), 64, "a100", seq_len=2048, tokens_per_step=64 * 2048,
+                           base=base)
+    rows = frame[(frame.tp == 8) & (frame.pp == 8) & (frame.micro_batch == 1) & (frame.recompute == "selective")]
+    one, two = (rows[rows.vpp == v].iloc[0] for v in (1, 2))
+    for row, idle in ((one, 7 / (64 + 7)), (two, 3.5 / (64 + 3.5))):      # m + (p − 1)/v slots, (p − 1)/v idle
+        assert row["bubble"] / (row["step_seconds"] - row["dp_comm"] - row["optimizer"]) == pytest.approx(idle)
+    assert two["step_seconds"] < one["step_seconds"]
+    layout = layout_of_row(two, base, 64)
+    option = LayoutOption(layout=layout, step_seconds=1.0, tokens_per_gpu_s=1.0, mfu=0.5, days=1.0, cost=None,
+                          memory=1.0, memory_upper=1.0)
+    assert layout.vpp == 2 and option_cells(option)[1] == "8×2"          # the tables show PP × virtual stages

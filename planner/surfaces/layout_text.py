@@ -9,6 +9,7 @@ from html import escape
 
 from ..format import fmt_gib, fmt_hours, fmt_int, fmt_money
 from ..model.params import count_params
+from ..training.parallelism import Parallelism
 from ..verdict.layouts import LayoutOption, LayoutReport
 
 #: The table's columns: heading and the text of an option.
@@ -41,18 +42,19 @@ def layout_lines(r: LayoutReport) -> list[str]:
     if not r.options:
         why = f"no GPU count up to {r.gpus:,} keeps to {r.limit}" if r.limit else "no layout fits"
         return [*head, f"None: {why} ({fmt_int(r.searched)} layouts searched)."]
-    rows = [f"{'':>3} {'TP':>3} {'PP':>3} {'CP':>3} {'EP':>3} {'DP':>6} {'micro':>5} {'accum':>5} "
+    rows = [f"{'':>3} {'TP':>3} {'PP':>5} {'CP':>3} {'EP':>3} {'DP':>6} {'micro':>5} {'accum':>5} "
             f"{'recompute':<10}{'sharding':<9}{'memory/GPU':>11} {'tokens/s/GPU':>13} {'MFU':>5} {'step':>8}  "
             f"to the line"]
     for i, o in enumerate(r.options, 1):
         p = o.layout
         money = "" if o.cost is None else f", {fmt_money(o.cost)}"
-        rows.append(f"{i:>3} {p.tp:>3} {p.pp:>3} {p.cp:>3} {p.ep:>3} {p.data_parallel:>6,} {p.micro_batch:>5} "
+        rows.append(f"{i:>3} {p.tp:>3} {_pp(p):>5} {p.cp:>3} {p.ep:>3} {p.data_parallel:>6,} {p.micro_batch:>5} "
                     f"{p.micro_batches or 1:>5} {p.recompute:<10}{_sharding(o):<9}{fmt_gib(o.memory):>11} "
                     f"{o.tokens_per_gpu_s:>13,.0f} {o.mfu:>5.0%} {o.step_seconds:>7.2f}s  "
                     f"{fmt_hours(o.days * 24)}{money}")
     foot = [f"{fmt_int(r.fitting)} of {fmt_int(r.searched)} layouts fit (memory ± 10%, judged at the upper end); "
-            f"memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}."]
+            "equally fast ones shown once, the simplest.",
+            f"Memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}."]
     return [*head, *rows, *foot]
 
 
@@ -67,7 +69,7 @@ def option_cells(o: LayoutOption) -> tuple[str, ...]:
     """
     p = o.layout
     money = "" if o.cost is None else f", {fmt_money(o.cost)}"
-    return (str(p.tp), str(p.pp), str(p.cp), str(p.ep), f"{p.data_parallel:,}", str(p.micro_batch),
+    return (str(p.tp), _pp(p), str(p.cp), str(p.ep), f"{p.data_parallel:,}", str(p.micro_batch),
             str(p.micro_batches or 1), p.recompute, _sharding(o), fmt_gib(o.memory), f"{o.tokens_per_gpu_s:,.0f}",
             f"{o.mfu:.0%}", f"{o.step_seconds:.2f} s", f"{fmt_hours(o.days * 24)}{money}")
 
@@ -90,3 +92,8 @@ def layout_table_html(r: LayoutReport) -> str:
                                     for c in option_cells(o)) + "</tr>" for o in r.options)
     return (heads + f"<table class='planner-layouts' style='font-size:12px'><tr>{th}</tr>{rows}</table>"
             f"<p>{escape(lines[-1])}</p>")
+
+
+def _pp(p: Parallelism) -> str:
+    """The pipeline degree, with its virtual stages per GPU when interleaved (``8×2``)."""
+    return f"{p.pp}×{p.vpp}" if p.vpp > 1 else str(p.pp)

@@ -1,12 +1,13 @@
 """The layouts that fit, ranked by predicted step time: one vectorised search over TP, PP, CP, EP, DP, micro-batch,
-recompute and sharding (the ZeRO stages the framework runs) for a model on a number of GPUs.
+recompute and sharding (the ZeRO stages the framework runs) for a model on a number of GPUs, with interleaved
+pipeline schedules of 2 and 4 virtual stages per GPU.
 
 Every candidate keeps the run's global batch (tokens per optimizer step): data parallel × micro-batch × micro-batches
 per step × sequence length. Memory comes from :mod:`planner.training.memory` (with its band: a candidate fits when
 the band's upper end does), time from :mod:`planner.training.throughput`. Tensor parallelism stays inside a node
-and is offered among the degrees that split the heads; sequence parallelism goes with it; pipeline degrees leave
-a layer on every stage; context parallelism keeps at least 1,024 tokens per GPU; expert parallelism (MoE) divides
-the experts and the data-parallel ranks.
+and is offered among the degrees that split the heads; sequence parallelism goes with it; pipeline degrees (powers
+of two and the divisors of the GPU count) leave a layer on every stage; context parallelism keeps at least 1,024
+tokens per GPU; expert parallelism (MoE) divides the experts and the data-parallel ranks.
 """
 
 from __future__ import annotations
@@ -34,6 +35,16 @@ if TYPE_CHECKING:
 
 _POW2 = tuple(2**i for i in range(0, 11))
 _CP_CHUNK = 1024
+_VIRTUAL = (1, 2, 4)
+
+
+def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
+    """Whether ``vpp`` virtual stages per GPU on ``pp`` stages each get a layer (an even split where the framework
+    splits evenly)."""
+    chunks = pp * vpp
+    if split == "even":
+        return arch.num_layers % chunks == 0
+    return chunks <= arch.num_layers and min(float(x) for x in stage_layers(arch.num_layers, chunks, split)) >= 1
 
 
 def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: int, tokens_per_step: int,
@@ -50,10 +61,11 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
             fp8, dropout); default: ``Parallelism(flash_attention=True)``.
 
     Returns:
-        A DataFrame, one row per fitting layout, fastest first: ``tp``, ``pp``, ``cp``, ``ep``, ``dp``,
+        A DataFrame, one row per fitting layout, fastest first: ``tp``, ``pp``, ``vpp``, ``cp``, ``ep``, ``dp``,
             ``micro_batch``, ``micro_batches``, ``recompute``, ``zero``, ``sp``, ``memory`` (bytes per GPU, the
             estimate), ``memory_upper``, ``step_seconds``, ``tokens_per_gpu_s``, and the step time's parts
-            (``compute``, ``attention``, ``memory_traffic``, ``tp_comm``, ``bubble``, ``dp_comm``, ...). Empty when
+            (``compute``, ``attention``, ``memory_traffic``, ``tp_comm``, ``bubble``, ``dp_comm``, ...), and
+            ``distinct``: True on the first, simplest layout of each group within 0.1% of one step time. Empty when
             nothing fits. ``.attrs["searched"]`` holds the number of candidates considered.
 
     Raises:
@@ -77,31 +89,39 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     model = model_parts(arch)
     fw = framework(base.framework)
     tps = [t for t in tp_degrees(arch.num_heads, arch.num_kv_heads, limit=net.gpus_per_node) if t in _POW2]
-    pps = [p for p in _POW2 if p <= arch.num_layers
+    # pipeline degrees: the powers of two and the divisors of the GPU count (280 GPUs run TP 8 × PP 35)
+    divisors = {d for d in range(1, min(gpus, arch.num_layers) + 1) if gpus % d == 0}
+    pps = [p for p in sorted(set(_POW2) | divisors) if p <= arch.num_layers
            and (p == 1 or min(float(x) for x in stage_layers(arch.num_layers, p, fw.pp_split)) >= 1)]
+    # interleaved 1F1B: v virtual stages per GPU, every one with a layer (an even split where the framework splits
+    # evenly: Megatron's layers per virtual stage)
+    vpps = sorted({(p, v) for p in pps for v in _VIRTUAL if v == 1 or (p > 1 and _virtual_ok(arch, p, v, fw.pp_split))})
     cps = [c for c in _POW2 if seq_len % c == 0 and seq_len // c >= _CP_CHUNK] or [1]
     eps = [e for e in _POW2 if (e == 1 if not arch.num_experts else arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it
-    grid = np.array(list(itertools.product(tps, pps, cps, eps, mbs, range(len(RECOMPUTE)), fw.zero_stages)),
+    grid = np.array([(t, p, v, c, e, b, r, z) for t, (p, v), c, e, b, r, z
+                     in itertools.product(tps, vpps, cps, eps, mbs, range(len(RECOMPUTE)), fw.zero_stages)],
                     dtype=float)
-    tp, pp, cp, ep, mb, rc, zero = grid.T
+    tp, pp, vpp, cp, ep, mb, rc, zero = grid.T
     dp = gpus / (tp * pp * cp)
     m = sequences / (np.maximum(dp, 1) * mb)
     ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & (np.mod(dp * cp, ep) == 0)
     ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
     ok &= (pp == 1) | (m >= pp)                                # a pipeline needs at least p micro-batches in flight
-    tp, pp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, cp, ep, mb, rc, zero, dp, m))
+    ok &= (vpp == 1) | (np.mod(m, pp) == 0)                    # interleaving runs the micro-batches in groups of p
+    tp, pp, vpp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp, m))
     searched = int(len(grid))
     p0 = base.with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout, gpus=None, dp=None,
                     tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None, micro_batches=None, sp=False,
                     recompute="none", recompute_layers=None)
-    v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
+    v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, vpp=vpp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
                                       micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int))
     parts = stage_bytes(model, v)
     total = np.broadcast_to(binding_stage(parts, float(p0.overhead))["total"], tp.shape)
     fits = np.asarray(fit_state(total, capacity, True, BAND), dtype=bool)
     t = step_seconds(shape, v, net)
-    frame = pd.DataFrame({"tp": tp.astype(int), "pp": pp.astype(int), "cp": cp.astype(int), "ep": ep.astype(int),
+    frame = pd.DataFrame({"tp": tp.astype(int), "pp": pp.astype(int), "vpp": vpp.astype(int), "cp": cp.astype(int),
+                          "ep": ep.astype(int),
                           "dp": dp.astype(int), "micro_batch": mb.astype(int), "micro_batches": m.astype(int),
                           "recompute": np.asarray(RECOMPUTE)[rc.astype(int)], "zero": zero.astype(int),
                           "sp": tp > 1, "memory": total, "memory_upper": total * (1 + BAND),
@@ -113,7 +133,8 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
                                        "optimizer")}})
     # fastest first; layouts within 0.1% of each other (context and data parallelism trading places) by simplicity
     frame["_rank"] = np.round(np.log(frame["step_seconds"]) / np.log1p(1e-3))
-    frame = frame[fits].sort_values(["_rank", "cp", "pp", "tp", "ep", "memory"], kind="stable")
+    frame = frame[fits].sort_values(["_rank", "cp", "pp", "vpp", "tp", "ep", "memory"], kind="stable")
+    frame["distinct"] = ~frame["_rank"].duplicated()          # the first (simplest) of each equally fast group
     frame = frame.drop(columns="_rank").reset_index(drop=True)
     frame.attrs["searched"] = searched
     return frame
@@ -134,7 +155,8 @@ def layout_of_row(row: Any, base: Parallelism, gpus: int) -> Parallelism:
         InputError: a row that does not make a valid layout (naming the field).
     """
     zero = int(row["zero"])
-    return base.with_(tp=int(row["tp"]), pp=int(row["pp"]), cp=int(row["cp"]), ep=int(row["ep"]), dp=None,
+    return base.with_(tp=int(row["tp"]), pp=int(row["pp"]), vpp=int(row["vpp"]), cp=int(row["cp"]),
+                      ep=int(row["ep"]), dp=None,
                       gpus=gpus, micro_batch=int(row["micro_batch"]), micro_batches=int(row["micro_batches"]),
                       recompute=str(row["recompute"]), zero=0 if zero == 3 else zero,
                       fsdp="full" if zero == 3 else None, sp=bool(row["sp"]))

@@ -21,7 +21,7 @@ stage with the head (the busiest):
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, not overlapped (Korthikanti et al. 2022, §4);
 * **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
-  send per micro-batch and boundary;
+  send per micro-batch and (virtual) stage boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
 * **data parallelism**: all-reduce (ZeRO 0-2) once per step, or all-gather twice and reduce-scatter (ZeRO 3,
   FSDP) for every micro-batch (once a step under PyTorch's pipelining, which defers the reduce-scatter), of the
@@ -256,7 +256,7 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act * (ep - 1) / ep / bw(ep * tp), 0.0)
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
     t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
-    t_p2p = np.where(pp > 1, 2.0 * act / sp_div / bw(gpus), 0.0)
+    t_p2p = np.where(pp > 1, 2.0 * vpp * act / sp_div / bw(gpus), 0.0)     # every virtual stage sends its own
     micro = t_mm + t_attn + t_mem + t_tp + t_ep + t_cp + t_p2p
     slots = m + (pp - 1) / vpp
     compute = micro * slots

@@ -159,7 +159,7 @@ def _report(plan: Plan, base: Parallelism, gpus: int, steps: int, top: int, line
     frame = search_layouts(plan.model, gpus, plan.accelerator, seq_len=b.seq_len, tokens_per_step=b.tokens_per_step,
                            base=base)
     options = []
-    for _, row in frame.head(top).iterrows():
+    for _, row in frame[frame["distinct"]].head(top).iterrows():     # equally fast layouts once, the simplest
         seconds = steps * float(row["step_seconds"]) / plan.goodput
         days = seconds / 86400
         cost = None if plan.price_per_gpu_hour is None else seconds / 3600 * gpus * plan.price_per_gpu_hour
