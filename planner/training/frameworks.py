@@ -31,6 +31,13 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
   (torchtitan) saves the all-gathered input of the column-parallel matmuls.
 * **sharding** — the ZeRO stages each stack runs: PyTorch DDP, FSDP's SHARD_GRAD_OP and FULL_SHARD (0, 2, 3);
   torchtitan's FSDP2 (0, 3); Megatron-LM's distributed optimizer (0, 1); DeepSpeed (0-3).
+* **what the stack runs** — the parallel degrees, recompute modes and fused kernels each offers: Megatron-LM
+  fuses its norms, softmax and bias-activation kernels by default (``--bias-gelu-fusion``,
+  ``--masked-softmax-fusion``, TE's fused LayerNorm); llm-foundry (MosaicML's MPT stack on Composer) shards with
+  FSDP (``NO_SHARD``, ``SHARD_GRAD_OP``, ``FULL_SHARD``), offers tensor parallelism (``tp_config``) and no
+  pipeline or context parallelism, checkpoints whole blocks (``activation_checkpointing``) and runs fused kernels
+  and flash-attn's fused cross-entropy (``loss_fn: fused_crossentropy``, its default in ``modeling_mpt.py``:
+  the bf16 logits and their gradient, ``fused``).
 * **communication buffers** — ``fsdp``: FSDP gathers one layer ahead (the current and the prefetched layer's
   16-bit weights) and reduce-scatters one layer's gradients in the reduce dtype (fp32 in torchtitan's
   mixed-precision policy); PyTorch DDP without sharding copies the gradients into its buckets
@@ -57,12 +64,16 @@ class Framework:
         fp32_grads: gradients accumulate in fp32 buffers by default.
         pp_split: ``"units"`` or ``"even"`` (see the module's notes).
         reshard_under_pp: FSDP frees the gathered weights after each layer's forward when pipelining.
-        pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
-            micro-batch (and gathers and reduce-scatters once a step).
         buffers: ``"fsdp"``, ``"deepspeed"`` or ``"megatron"`` communication buffers.
         sp_gathered: under sequence parallelism the QKV and MLP inputs are saved all-gathered.
         zero_stages: the ZeRO stages the stack runs (0 plain data parallel, 1 a distributed optimizer, 2 sharded
             gradients, 3 sharded weights: FSDP).
+        pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
+            micro-batch (and gathers and reduce-scatters once a step).
+        degrees: the parallel degrees the stack runs besides data parallelism (``"tp"``, ``"pp"``, ``"cp"``,
+            ``"ep"``).
+        recompute: the recompute modes it offers.
+        fused_kernels: its norms and activations run as fused kernels without ``torch.compile``.
     """
 
     key: str
@@ -75,6 +86,9 @@ class Framework:
     sp_gathered: bool
     zero_stages: tuple[int, ...] = (0, 1, 2, 3)
     pp_unsharded_grads: bool = False
+    degrees: tuple[str, ...] = ("tp", "pp", "cp", "ep")
+    recompute: tuple[str, ...] = ("none", "selective", "full")
+    fused_kernels: bool = False
 
 
 #: The frameworks, by the name users give.
@@ -87,10 +101,14 @@ FRAMEWORK_TABLE = {
                             zero_stages=(0, 3), pp_unsharded_grads=True),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
-                          zero_stages=(0, 1)),
+                          zero_stages=(0, 1), fused_kernels=True),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
                            zero_stages=(0, 1, 2, 3)),
+    "llm-foundry": Framework("llm-foundry", selective="attention-core", loss="fused", fp32_grads=False,
+                             pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True,
+                             zero_stages=(0, 2, 3), degrees=("tp",), recompute=("none", "full"),
+                             fused_kernels=True),
 }
 FRAMEWORKS = tuple(FRAMEWORK_TABLE)
 

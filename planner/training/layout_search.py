@@ -88,19 +88,22 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     shape = shape_of(arch)
     model = model_parts(arch)
     fw = framework(base.framework)
-    tps = [t for t in tp_degrees(arch.num_heads, arch.num_kv_heads, limit=net.gpus_per_node) if t in _POW2]
+    runs = fw.degrees                                            # the degrees the framework runs besides DP
+    tps = [t for t in tp_degrees(arch.num_heads, arch.num_kv_heads, limit=net.gpus_per_node)
+           if t in _POW2 and (t == 1 or "tp" in runs)]
     # pipeline degrees: the powers of two and the divisors of the GPU count (280 GPUs run TP 8 × PP 35)
     divisors = {d for d in range(1, min(gpus, arch.num_layers) + 1) if gpus % d == 0}
-    pps = [p for p in sorted(set(_POW2) | divisors) if p <= arch.num_layers
+    pps = [p for p in sorted(set(_POW2) | divisors) if p <= arch.num_layers and (p == 1 or "pp" in runs)
            and (p == 1 or min(float(x) for x in stage_layers(arch.num_layers, p, fw.pp_split)) >= 1)]
     # interleaved 1F1B: v virtual stages per GPU, every one with a layer (an even split where the framework splits
     # evenly: Megatron's layers per virtual stage)
     vpps = sorted({(p, v) for p in pps for v in _VIRTUAL if v == 1 or (p > 1 and _virtual_ok(arch, p, v, fw.pp_split))})
-    cps = [c for c in _POW2 if seq_len % c == 0 and seq_len // c >= _CP_CHUNK] or [1]
-    eps = [e for e in _POW2 if (e == 1 if not arch.num_experts else arch.num_experts % e == 0)]
+    cps = [c for c in _POW2 if c == 1 or ("cp" in runs and seq_len % c == 0 and seq_len // c >= _CP_CHUNK)]
+    eps = [e for e in _POW2 if e == 1 or ("ep" in runs and arch.num_experts and arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it
     grid = np.array([(t, p, v, c, e, b, r, z) for t, (p, v), c, e, b, r, z
-                     in itertools.product(tps, vpps, cps, eps, mbs, range(len(RECOMPUTE)), fw.zero_stages)],
+                     in itertools.product(tps, vpps, cps, eps, mbs, [RECOMPUTE.index(r) for r in fw.recompute],
+                                          fw.zero_stages)],
                     dtype=float)
     tp, pp, vpp, cp, ep, mb, rc, zero = grid.T
     dp = gpus / (tp * pp * cp)

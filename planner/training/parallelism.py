@@ -31,7 +31,7 @@ RECOMPUTE = ("none", "selective", "full")
 #: Face, torchtitan), ``fp32-inplace`` (Megatron's vocab-parallel cross-entropy works in place on one fp32
 #: copy), ``chunked`` (a fused linear + cross-entropy kernel never materialises the logits: Liger, Cut
 #: Cross-Entropy).
-LOSSES = ("fp32-upcast", "fp32-inplace", "chunked")
+LOSSES = ("fp32-upcast", "fp32-inplace", "fused", "chunked")
 #: What is moved to CPU memory (ZeRO-Offload, ZeRO-Infinity, FSDP CPUOffload): nothing, the optimizer
 #: state (with the fp32 master copy), or also the sharded parameters.
 OFFLOAD = ("none", "optimizer", "params")
@@ -170,6 +170,16 @@ class Parallelism:
             if self.zero:
                 raise InputError("fsdp", "either fsdp or zero, not both",
                                  detail=f"give either fsdp ({self.fsdp!r}) or zero ({self.zero}), not both")
+        fw = framework(self.framework)
+        for k in ("tp", "pp", "cp", "ep"):
+            if getattr(self, k) > 1 and k not in fw.degrees:
+                names = {"tp": "tensor", "pp": "pipeline", "cp": "context", "ep": "expert"}
+                runs = " and ".join(names[d] for d in fw.degrees) or "no other"
+                raise InputError(k, f"1 with framework {fw.key!r}", detail=f"must be 1: {fw.key} runs only {runs} "
+                                 f"parallelism beside data parallelism, got {getattr(self, k)}")
+        if self.recompute not in fw.recompute:
+            raise InputError("recompute", f"one of {', '.join(fw.recompute)} with framework {fw.key!r}",
+                             detail=f"{fw.key} offers {', '.join(fw.recompute)}, got {self.recompute!r}")
         if self.recompute_layers is not None and self.recompute != "full":
             raise InputError("recompute_layers", "a layer count with recompute \"full\"",
                              detail=f"applies to full recompute only (recompute is {self.recompute!r})")

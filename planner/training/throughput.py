@@ -16,7 +16,8 @@ stage with the head (the busiest):
   :data:`ATTENTION_EFFICIENCY` of FlashAttention-2's benchmarked rate on the accelerator (:attr:`Link.attention`);
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
   and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth,
-  again under full or op-level recompute (fused kernels leave :data:`FUSED_SHARE` of it);
+  again under full or op-level recompute (fused kernels — ``torch.compile``, or a framework's own — leave
+  :data:`FUSED_SHARE` of it);
 * **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, not overlapped (Korthikanti et al. 2022, §4);
 * **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
@@ -236,7 +237,7 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(attn_again, 4 / 3, 1.0)
     t_attn = attn / (net.peak * net.attention * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
-    fused = np.where(np.asarray(v["compile"], dtype=bool), FUSED_SHARE, 1.0)
+    fused = np.where(np.asarray(v["compile"], dtype=bool) | fw.fused_kernels, FUSED_SHARE, 1.0)
     traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers / sp_div * fused
     t_mem = traffic * np.where((rc == 2) | ((rc == 1) & (fw.selective == "op-sac")), 4 / 3, 1.0) / net.hbm
     node = net.gpus_per_node

@@ -15,8 +15,10 @@ from __future__ import annotations
 #:   backward the incoming fp32 gradient (4) and the gradient of the fp32 copy (4) before it is cast back: 12;
 #: * ``fp32-inplace`` — Megatron's vocab-parallel cross-entropy keeps one fp32 copy and computes the gradient
 #:   in it (4), then casts it to 16 bits (2): 6;
+#: * ``fused`` — flash-attn's fused cross-entropy kernel (llm-foundry's default) saves the 16-bit logits (2) and
+#:   writes their 16-bit gradient (2): 4;
 #: * ``chunked`` — fused linear + cross-entropy kernels never hold the logits (0).
-LOSS_BYTES = {"fp32-upcast": 12.0, "fp32-inplace": 6.0, "chunked": 0.0}
+LOSS_BYTES = {"fp32-upcast": 12.0, "fp32-inplace": 6.0, "fused": 4.0, "chunked": 0.0}
 #: ``fp32-upcast`` under ``torch.compile``: the cast is fused into the log-softmax, so one fp32 gradient is
 #: never materialised beside the other (10 = 4 saved + 4 incoming + 2 cast).
 COMPILED_LOSS_BYTES = 10.0

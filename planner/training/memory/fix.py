@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 
 from ...errors import PlannerError
+from ..frameworks import framework
 from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism, tp_degrees
 from .calibration import BAND
 from .partition import ModelParts, check_layout
@@ -54,18 +55,22 @@ def find_fix(model: ModelParts, layout: Parallelism, capacity: float) -> Fix | N
 def _axes(model: ModelParts, layout: Parallelism) -> dict[str, list[int | str]]:
     """The values each setting may take: the current one and the heavier ones."""
     a = model.arch
+    fw = framework(layout.framework)          # only what the stack runs: its degrees, recompute modes, ZeRO stages
     suits = _DEGREES if a is None else tp_degrees(a.num_heads, a.num_kv_heads, limit=_DEGREES[-1])
     axes: dict[str, list[int | str]] = {
-        "tp": [t for t in _DEGREES if t >= layout.tp and t in suits] or [layout.tp],
-        "recompute": [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]],
-        "zero": list(range(layout.zero_stage, 4)),
+        "tp": [t for t in _DEGREES if t >= layout.tp and t in suits and (t == layout.tp or "tp" in fw.degrees)]
+        or [layout.tp],
+        "recompute": [r for r in RECOMPUTE if _RECOMPUTE_COST[r] >= _RECOMPUTE_COST[layout.recompute]
+                      and (r == layout.recompute or r in fw.recompute)],
+        "zero": [z for z in range(layout.zero_stage, 4) if z == layout.zero_stage or z in fw.zero_stages],
         # offload is offered where the stack already shards the states (ZeRO-Offload, FSDP's CPU offload)
         "offload": [o for o in OFFLOAD if _OFFLOAD_COST[o] >= _OFFLOAD_COST[layout.offload]]
         if layout.zero_stage >= 1 or layout.framework == "deepspeed" else [layout.offload],
     }
     pps, cps = [layout.pp], [layout.cp]
-    if a is not None:
+    if a is not None and "pp" in fw.degrees:
         pps += [p for p in _DEGREES if p > layout.pp and _valid(model, layout.with_(pp=p, dp=None, gpus=None))]
+    if a is not None and "cp" in fw.degrees:
         cps += [c for c in _DEGREES if c > layout.cp and layout.seq_len % c == 0 and layout.seq_len // c >= _CP_CHUNK]
     axes["pp"], axes["cp"] = list(pps), list(cps)
     return axes

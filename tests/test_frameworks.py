@@ -1,0 +1,75 @@
+"""What each framework runs decides what the planner offers and how it times it (planner/training/frameworks.py):
+llm-foundry's FSDP-only stack with block checkpointing and flash-attn's fused cross-entropy, Megatron's fused kernels,
+and every search (layouts, the memory fix) staying inside what the stack can run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from measured_runs import _gpt
+
+import planner
+from planner.cli import main
+from planner.errors import InputError
+from planner.training.layout_search import search_layouts
+from planner.training.parallelism import Parallelism
+from planner.training.throughput import throughput
+
+# MPT-7B as llm-foundry trains it: 32 layers of 4,096, 32 heads, vocabulary 50,368, no dropout
+MPT7B = _gpt(32, 4096, 32, 50368, 2048, dropout=0.0)
+
+
+@pytest.mark.parametrize("field, value", [("pp", 2), ("cp", 2), ("recompute", "selective")])
+def test_llm_foundry_refuses_what_it_does_not_run_by_name(field, value):
+    with pytest.raises(InputError) as e:
+        Parallelism(framework="llm-foundry", gpus=8, **{field: value})
+    assert e.value.field == field and "llm-foundry" in str(e.value)
+    Parallelism(framework="llm-foundry", tp=2, gpus=8, recompute="full", fsdp="grad-op")    # what it runs
+
+
+def test_the_fused_loss_holds_four_bytes_per_logit():
+    # flash-attn's fused cross-entropy keeps the bf16 logits and writes their bf16 gradient (4 bytes per logit),
+    # against PyTorch's cross_entropy on logits.float(): 12. One GPU, 4 × 2,048 tokens of a 50,368 vocabulary
+    p = Parallelism(micro_batch=4, seq_len=2048, flash_attention=True)
+    foundry = planner.memory_estimate(MPT7B, p.with_(framework="llm-foundry"))
+    torch = planner.memory_estimate(MPT7B, p.with_(framework="pytorch"))
+    assert foundry.layout.loss_kind == "fused"
+    assert torch.activations - foundry.activations == pytest.approx(4 * 2048 * 50368 * (12 - 4))
+
+
+def test_fused_kernels_come_with_the_framework():
+    # Megatron and llm-foundry fuse their norms and activations without torch.compile: the same step time either way,
+    # and half the non-matmul time of eager PyTorch
+    p = Parallelism(micro_batch=4, seq_len=2048, flash_attention=True, gpus=8, fsdp="full")
+    eager, compiled = (throughput(MPT7B, p.with_(compile=c), "h100-sxm").parts["memory"] for c in (False, True))
+    foundry = throughput(MPT7B, p.with_(framework="llm-foundry"), "h100-sxm").parts["memory"]
+    assert compiled == pytest.approx(eager / 2) and foundry == pytest.approx(compiled)
+    m = Parallelism(micro_batch=1, seq_len=2048, tp=8, sp=True, framework="megatron", gpus=8)
+    assert throughput(MPT7B, m, "a100").step_seconds == pytest.approx(
+        throughput(MPT7B, m.with_(compile=True), "a100").step_seconds)
+
+
+def test_the_layout_search_stays_inside_the_framework():
+    base = Parallelism(framework="llm-foundry", seq_len=2048)
+    frame = search_layouts(MPT7B, 16, "h100-sxm", seq_len=2048, tokens_per_step=16 * 8 * 2048, base=base)
+    assert not frame.empty
+    assert set(frame.pp) == {1} and set(frame.cp) == {1} and set(frame.recompute) <= {"none", "full"}
+    assert set(frame.zero) <= {0, 2, 3} and frame.tp.max() > 1            # FSDP's three strategies and TP
+
+
+def test_the_memory_fix_stays_inside_the_framework():
+    # 7B on one A100 40GB: llm-foundry cannot pipeline or split the sequence; the fix shards and checkpoints instead
+    e = planner.memory_estimate(MPT7B, Parallelism(micro_batch=8, seq_len=2048, gpus=8, framework="llm-foundry",
+                                                   flash_attention=True), "a100-40gb")
+    assert e.fits is False and e.fix is not None
+    assert not {"pp", "cp"} & set(e.fix.changes) and e.fix.changes.get("recompute", "full") in ("none", "full")
+    mega = planner.memory_estimate(MPT7B, Parallelism(micro_batch=8, seq_len=2048, gpus=8, framework="megatron",
+                                                      flash_attention=True), "a100-40gb")
+    assert mega.fix is not None and mega.fix.changes.get("zero", 1) <= 1     # Megatron shards the optimizer only
+
+
+def test_the_cli_takes_the_new_framework(capsys):
+    assert main(["memory", "--params", "7B", "--micro-batch", "1", "--seq-len", "2048", "--framework", "llm-foundry",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["framework"] == "llm-foundry"
