@@ -187,3 +187,17 @@ def test_interleaving_is_searched_and_shrinks_the_bubble():
     option = LayoutOption(layout=layout, step_seconds=1.0, tokens_per_gpu_s=1.0, mfu=0.5, days=1.0, cost=None,
                           memory=1.0, memory_upper=1.0)
     assert layout.vpp == 2 and option_cells(option)[1] == "8×2"          # the tables show PP × virtual stages
+
+
+def test_the_cli_searches_as_the_framework_runs(capsys):
+    # llm-foundry runs FSDP and tensor parallelism only, and whole-block checkpointing: no PP, CP or selective
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "5", "--framework", "llm-foundry",
+                 "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    layouts = [o["layout"] for o in j["options"]]
+    assert layouts and all(x["pp"] == 1 and x["cp"] == 1 and x["recompute"] in ("none", "full") for x in layouts)
+    assert all(x["framework"] == "llm-foundry" for x in layouts)
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "5", "--framework", "llm-foundry"]) == 0
+    assert "Memory as llm-foundry runs it" in capsys.readouterr().out
+    assert main(["layout", str(LLAMA_PLAN), "--framework", "megatron", "--write", "torchtitan", "-o", "x.toml"]) == 2
+    assert "--framework" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from ..errors import InputError
 from ..files import write_text
 from ..launch.write import WRITE_FORMATS, write_launch
 from ..surfaces.layout_text import layout_lines
+from ..training.frameworks import FRAMEWORKS
 from ..verdict.layouts import LayoutReport, plan_layouts
 from ..verdict.planfile import load_plan
 from .common import EXIT_BLOCKED, EXIT_OK, Subparsers, UsageError
@@ -31,8 +32,13 @@ def cmd_layout(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     if args.write is not None and args.write not in WRITE_FORMATS:
         raise InputError("--write", f"one of {', '.join(WRITE_FORMATS)}", args.write)
+    if args.framework is not None and args.framework not in FRAMEWORKS:
+        raise InputError("--framework", f"one of {', '.join(FRAMEWORKS)}", args.framework)
+    if args.write is not None and args.framework not in (None, args.write):
+        raise InputError("--framework", f"{args.write!r} with --write {args.write} (the file runs on it)",
+                         args.framework)
     report = plan_layouts(plan, gpus=args.gpus, max_days=args.max_days, max_cost=args.max_cost, top=args.top,
-                          framework=args.write)
+                          framework=args.write or args.framework)
     written = None if args.write is None else _write(report, args.write, args.output)
     if args.json:
         print(json.dumps({**report.to_dict(), "written": written}, indent=2))
@@ -79,4 +85,7 @@ def register(sub: Subparsers) -> None:
     sl.add_argument("--write", help=f"write the fastest layout shown that the format can state as a launch file: "
                                     f"{', '.join(WRITE_FORMATS)} (the search then follows that framework)")
     sl.add_argument("-o", "--output", help="the launch file to write (with --write)")
+    sl.add_argument("--framework", help=f"search as this stack runs: {', '.join(FRAMEWORKS)} (its parallelism, "
+                                        "recompute, sharding and memory; default: the plan's [parallelism] "
+                                        "framework, else pytorch)")
     sl.set_defaults(func=cmd_layout)
