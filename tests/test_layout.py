@@ -201,3 +201,16 @@ def test_the_cli_searches_as_the_framework_runs(capsys):
     assert "Memory as llm-foundry runs it" in capsys.readouterr().out
     assert main(["layout", str(LLAMA_PLAN), "--framework", "megatron", "--write", "torchtitan", "-o", "x.toml"]) == 2
     assert "--framework" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("layers, width, heads, sequences, micro", [(32, 4096, 32, 48, 6), (24, 2048, 16, 112, 14)])
+def test_llm_foundrys_tuned_micro_batches_are_among_the_top_three(layers, width, heads, sequences, micro):
+    # llm-foundry's benchmark table (MPT-7B and MPT-1B on 8 H100s at 2,048 tokens, FSDP FULL_SHARD, no activation
+    # checkpointing): the micro-batch it tuned for each, 6 and 14, from the global batch of 48 and 112 sequences
+    arch = planner.architecture("gpt2").with_(num_layers=layers, hidden_size=width, num_heads=heads,
+                                              num_kv_heads=heads, head_dim=width // heads, vocab_size=50368,
+                                              intermediate_size=4 * width, max_positions=2048, dropout=0.0)
+    base = Parallelism(framework="llm-foundry", seq_len=2048, flash_attention=True)
+    frame = search_layouts(arch, 8, "h100-sxm", seq_len=2048, tokens_per_step=sequences * 2048, base=base)
+    top = frame[frame["distinct"]].head(3)
+    assert ((top.tp == 1) & (top.micro_batch == micro) & (top.recompute == "none") & (top.zero == 3)).any()
