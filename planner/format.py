@@ -141,3 +141,24 @@ def fmt_hours(h: float) -> str:
     if h >= 48:
         return f"{h:,.0f} h ({h / 24:,.1f} days)"
     return f"{h:,.1f} h"
+
+
+def fmt_hours_span(lo: float, hi: float) -> str:
+    """A range of wall-clock time in the unit of its longer end: minutes, hours, or days from 48 hours.
+
+    Args:
+        lo: Hours, the shorter end.
+        hi: Hours, the longer end.
+
+    Returns:
+        The text.
+
+    Examples:
+        >>> fmt_hours_span(0.47, 0.71), fmt_hours_span(2.5, 3.75), fmt_hours_span(88, 132)
+        ('28-43 min', '2.5-3.8 h', '3.7-5.5 days')
+    """
+    if hi < 1:
+        return f"{lo * 60:.0f}-{hi * 60:.0f} min"
+    if hi >= 48:
+        return f"{lo / 24:,.1f}-{hi / 24:,.1f} days"
+    return f"{lo:,.1f}-{hi:,.1f} h"

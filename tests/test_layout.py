@@ -109,11 +109,19 @@ def test_the_plans_own_layout_is_timed_on_every_surface(capsys):
     assert a.predicted_days_to_line == pytest.approx(1_555_931 * t.step_seconds / 86400)
     assert main(["report", str(path), "--json"]) == 1
     j = json.loads(capsys.readouterr().out)
-    assert j["predicted"]["days_to_line"] == pytest.approx(a.predicted_days_to_line)
+    days = a.predicted_days_to_line
+    assert j["predicted"]["days_to_line"] == pytest.approx(days)
+    # the throughput model's band, ±20% on the rate: the days from d/1.2 to d/0.8
+    assert j["predicted"]["band"] == 0.2 and j["predicted"]["days_to_line_range"] == pytest.approx([days / 1.2,
+                                                                                                  days / 0.8])
+    assert j["predicted"]["tokens_per_gpu_s_range"] == pytest.approx([t.tokens_per_gpu_s * 0.8,
+                                                                      t.tokens_per_gpu_s * 1.2])
     assert main(["report", str(path)]) == 1
-    assert f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    span = f"{days / 1.2:,.1f}-{days / 0.8:,.1f} days"
+    assert f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU ± 20%" in text and f"{span} within the band" in text
     numbers = dict(key_numbers(a))                      # the workbook's strip and the review's heading
-    assert numbers["20× in"].endswith("predicted") and f"({a.predicted_days_to_line:.1f} days)" in numbers["20× in"]
+    assert numbers["20× in"] == f"{days * 24:,.0f} h ({days:,.1f} days) predicted ({span})"
 
 
 def test_the_review_table_shows_the_same_options_as_the_cli(capsys):

@@ -41,6 +41,8 @@ def test_the_models_are_llama_3_1():
 def test_throughput_within_fifteen_percent(r):
     t = planner.throughput(_model(r["model"]), _layout(r), "h100-sxm")
     assert t.tokens_per_gpu_s == pytest.approx(r["tokens_per_s_per_gpu"], rel=0.15)
+    lo, hi = t.tokens_per_gpu_s_range                                    # and inside the model's band
+    assert lo <= r["tokens_per_s_per_gpu"] <= hi
 
 
 def test_throughput_median_error_within_ten_percent():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..format import fmt_gib, fmt_hours, fmt_int, fmt_money
+from ..format import fmt_gib, fmt_hours, fmt_hours_span, fmt_int, fmt_money
 from ..model.params import count_params
 from ..training.parallelism import Parallelism
 from ..verdict.layouts import LayoutOption, LayoutReport
@@ -54,7 +54,8 @@ def layout_lines(r: LayoutReport) -> list[str]:
                     f"{fmt_hours(o.days * 24)}{money}")
     foot = [f"{fmt_int(r.fitting)} of {fmt_int(r.searched)} layouts fit (memory ± 10%, judged at the upper end); "
             "equally fast ones shown once, the simplest.",
-            f"Memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}."]
+            f"Memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}, within "
+            f"± {r.band:.0%} by the throughput model's band (the fastest: {_span(r.options[0])})."]
     return [*head, *rows, *foot]
 
 
@@ -87,11 +88,17 @@ def layout_table_html(r: LayoutReport) -> str:
     heads = "".join(f"<p>{escape(x)}</p>" for x in lines[:2])
     if not r.options:
         return heads + f"<p>{escape(lines[-1])}</p>"
+    foot = "".join(f"<p>{escape(x)}</p>" for x in lines[3 + len(r.options):])
     th = "".join(f"<th style='text-align:right;padding:0 6px'>{escape(c)}</th>" for c in COLUMNS)
     rows = "".join("<tr>" + "".join(f"<td style='text-align:right;padding:0 6px'>{escape(c)}</td>"
                                     for c in option_cells(o)) + "</tr>" for o in r.options)
-    return (heads + f"<table class='planner-layouts' style='font-size:12px'><tr>{th}</tr>{rows}</table>"
-            f"<p>{escape(lines[-1])}</p>")
+    return heads + f"<table class='planner-layouts' style='font-size:12px'><tr>{th}</tr>{rows}</table>" + foot
+
+
+def _span(o: LayoutOption) -> str:
+    """An option's days to the line at the band's two ends."""
+    lo, hi = o.days_range
+    return fmt_hours_span(lo * 24, hi * 24)
 
 
 def _pp(p: Parallelism) -> str:

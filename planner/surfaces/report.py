@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from ..datafiles import DATA_DIR
 from ..errors import PlannerError
-from ..format import fmt_gpu_hours, fmt_hours, fmt_int, fmt_money, fmt_ratio, fmt_si
+from ..format import fmt_gpu_hours, fmt_hours, fmt_hours_span, fmt_int, fmt_money, fmt_ratio, fmt_si
 from ..laws.ladder import load_bootstrap
 from ..laws.registry import fit as get_fit
 from ..model.catalog import architecture, list_models
@@ -151,14 +151,18 @@ def predicted_text(a: Assessment) -> str:
         a: an :class:`~planner.verdict.assessment.Assessment` with a prediction.
 
     Returns:
-        e.g. ``7,543 tokens/s per GPU (MFU 44%), 34.8 s a step; the 20× line in 92 h (3.9 days)``.
+        e.g. ``7,543 tokens/s per GPU ± 20% (MFU 44%), 34.8 s a step with this layout; the 20× line in 92 h
+            (3.9 days), 3.2-4.8 days within the band``.
     """
     t = a.predicted
     assert t is not None
-    days = a.predicted_days_to_line
-    line = "" if days is None else f"; the {a.plan.thresholds.optimal:g}× line in {fmt_hours(days * 24)}"
-    return (f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU (MFU {t.mfu:.0%}), {t.step_seconds:.3g} s a step "
-            f"with this layout{line}")
+    days, span = a.predicted_days_to_line, a.predicted_days_range
+    line = ("" if days is None or span is None else f"; the {a.plan.thresholds.optimal:g}× line in "
+            f"{fmt_hours(days * 24)}, {fmt_hours_span(span[0] * 24, span[1] * 24)} within the band")
+    return (f"{t.tokens_per_gpu_s:,.0f} tokens/s per GPU ± {t.band:.0%} (MFU {t.mfu:.0%}), {t.step_seconds:.3g} s a "
+            f"step with this layout{line}")
+
+
 
 
 class Recommendation(TypedDict):
@@ -356,9 +360,10 @@ def key_numbers(a: Assessment) -> list[tuple[str, str]]:
                     f"{state}: {m.total / 2**30:,.1f} of {m.capacity / 2**30:,.0f} GiB"))
     out += [("wall-clock", f"{fmt_hours(k.wall_clock_hours)} on {fmt_int(k.count)} GPU{'s' if k.count != 1 else ''}"),
             ("cost", "—" if k.cost is None else fmt_money(k.cost))]
-    days = a.predicted_days_to_line
-    if days is not None:
-        out.append((f"{t.optimal:g}× in", f"{fmt_hours(days * 24)} predicted"))
+    days, span = a.predicted_days_to_line, a.predicted_days_range
+    if days is not None and span is not None:
+        within = fmt_hours_span(span[0] * 24, span[1] * 24)
+        out.append((f"{t.optimal:g}× in", f"{fmt_hours(days * 24)} predicted ({within})"))
     return out
 
 

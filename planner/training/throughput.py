@@ -53,6 +53,7 @@ from .frameworks import framework
 from .parallelism import RECOMPUTE, Parallelism
 from .throughput_calibration import (
     ATTENTION_EFFICIENCY,
+    BAND,
     ELEMENTWISE_BYTES,
     FP8_SPEEDUP,
     FUSED_SHARE,
@@ -294,6 +295,7 @@ class Throughput:
         parts: seconds per step of each part (:func:`step_seconds`).
         tokens_per_gpu_s: training tokens per second per GPU.
         mfu: model FLOPs utilisation on 6·N (the active N) + attention (palm) FLOPs, predicted.
+        band: the model's uncertainty on the rate, either way (:data:`BAND`).
     """
 
     layout: Parallelism
@@ -302,6 +304,35 @@ class Throughput:
     parts: dict[str, float]
     tokens_per_gpu_s: float
     mfu: float
+    band: float = BAND
+
+    @property
+    def tokens_per_gpu_s_range(self) -> tuple[float, float]:
+        """Tokens per second per GPU at the band's two ends."""
+        return self.tokens_per_gpu_s * (1 - self.band), self.tokens_per_gpu_s * (1 + self.band)
+
+    @property
+    def step_seconds_range(self) -> tuple[float, float]:
+        """The step time at the band's two ends (:func:`time_range`)."""
+        return time_range(self.step_seconds, self.band)
+
+
+def time_range(seconds: float, band: float = BAND) -> tuple[float, float]:
+    """A predicted time inside the throughput model's band: the rate within ±band, so the time from
+    seconds/(1 + band) to seconds/(1 − band).
+
+    Args:
+        seconds: the predicted time (a step, or the whole run to the line).
+        band: the rate's uncertainty either way (default :data:`BAND`).
+
+    Returns:
+        (shortest, longest).
+
+    Examples:
+        >>> time_range(100.0, 0.2)
+        (83.33333333333334, 125.0)
+    """
+    return seconds / (1 + band), seconds / (1 - band)
 
 
 def throughput(arch: Architecture, layout: Parallelism, accelerator: str) -> Throughput:

@@ -21,7 +21,7 @@ from ..training.compute import DEFAULT_MFU, ComputeEstimate, estimate, training_
 from ..training.corpus import CorpusAssessment
 from ..training.flops import token_flops
 from ..training.memory import MemoryEstimate, memory_estimate
-from ..training.throughput import Throughput, throughput
+from ..training.throughput import Throughput, throughput, time_range
 from .gate import GateResult, assess
 from .policy import Verdict
 from .policy import verdict as make_verdict
@@ -97,6 +97,12 @@ class Assessment:
             return None
         return steps * t.step_seconds / self.plan.goodput / 86400
 
+    @property
+    def predicted_days_range(self) -> tuple[float, float] | None:
+        """The days to the line at the two ends of the throughput model's band, or None."""
+        days = self.predicted_days_to_line
+        return None if days is None or self.predicted is None else time_range(days, self.predicted.band)
+
     @cached_property
     def science(self) -> PlanAdvice:
         """The data-constrained optimum (with a corpus), the inference-aware plan (with inference tokens) and the
@@ -161,7 +167,9 @@ class Assessment:
             "memory": None if self.memory is None else self.memory.to_dict(),
             "predicted": None if self.predicted is None else {
                 "tokens_per_gpu_s": self.predicted.tokens_per_gpu_s, "mfu": self.predicted.mfu,
-                "step_seconds": self.predicted.step_seconds, "days_to_line": self.predicted_days_to_line},
+                "step_seconds": self.predicted.step_seconds, "days_to_line": self.predicted_days_to_line,
+                "band": self.predicted.band, "tokens_per_gpu_s_range": list(self.predicted.tokens_per_gpu_s_range),
+                "days_to_line_range": None if self.predicted_days_range is None else list(self.predicted_days_range)},
             "loss": self.loss, "fit": p.fit,
             "optimal": self.optimal.to_dict(),
             "science": None if self.science_or_none is None else self.science_or_none.to_dict(),

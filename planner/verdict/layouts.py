@@ -17,7 +17,8 @@ from ..errors import InputError
 from ..training.flops import token_flops
 from ..training.layout_search import layout_of_row, search_layouts
 from ..training.parallelism import Parallelism
-from ..training.throughput import link
+from ..training.throughput import link, time_range
+from ..training.throughput_calibration import BAND
 from .assessment import assess_plan
 from .schema import Plan
 
@@ -49,6 +50,11 @@ class LayoutOption:
     days: float
     cost: float | None
 
+    @property
+    def days_range(self) -> tuple[float, float]:
+        """The days to the line at the two ends of the throughput model's band."""
+        return time_range(self.days)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the layout's fields and the numbers.
 
@@ -57,7 +63,8 @@ class LayoutOption:
         """
         return {"layout": self.layout.to_dict(), "step_seconds": self.step_seconds,
                 "tokens_per_gpu_s": self.tokens_per_gpu_s, "mfu": self.mfu, "memory": round(self.memory),
-                "memory_upper": round(self.memory_upper), "days": self.days, "cost": self.cost}
+                "memory_upper": round(self.memory_upper), "days": self.days, "days_range": list(self.days_range),
+                "cost": self.cost}
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class LayoutReport:
         fitting: how many of them fit.
         options: the fastest layouts, fastest first.
         limit: the limit in words, when one was given.
+        band: the throughput model's uncertainty on the rate, either way (the times range from t/(1 + band) to
+            t/(1 − band)).
     """
 
     plan: Plan
@@ -83,6 +92,7 @@ class LayoutReport:
     fitting: int
     options: tuple[LayoutOption, ...]
     limit: str | None = None
+    band: float = BAND
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready.
@@ -92,7 +102,7 @@ class LayoutReport:
         """
         return {"plan": self.plan.name, "gpus": self.gpus, "accelerator": self.plan.accelerator,
                 "steps_to_line": self.steps, "line": self.line, "searched": self.searched, "fitting": self.fitting,
-                "limit": self.limit, "options": [o.to_dict() for o in self.options]}
+                "limit": self.limit, "band": self.band, "options": [o.to_dict() for o in self.options]}
 
 
 def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None = None,
