@@ -45,7 +45,7 @@ NUMBERS = {"params", "steps", "micro_batch", "grad_accum", "data_parallel", "seq
            "dataset_size", "launch_seq_len", "tp", "pp", "dp", "ep", "zero", "overhead", "flops",
            "inference_tokens", "drop_highest", "delta", "bootstrap", "seed", "max_days", "max_gpus", "max_cost",
            "max_epochs", "port", "count", "top", "cp", "etp", "vpp", "micro_batches", "recompute_layers", "mfu",
-           "goodput"}
+           "goodput", "rank"}
 #: Options that take a name or a choice (checked against a list; not numbers, not paths).
 NAMES = {"model", "param_kind", "corpus", "format", "fsdp", "recompute", "precision", "optimizer", "accelerator",
          "family", "drop", "server_args", "framework", "loss", "offload", "mfu_convention", "write"}

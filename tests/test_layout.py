@@ -153,6 +153,23 @@ def test_the_chosen_layout_written_as_a_launch_file_reads_back_to_the_same_plan(
     assert j["written"]["read_back"] == f"planner import {out} --format {fmt} --gpus 64"
 
 
+def test_rank_chooses_the_layout_written(tmp_path, capsys):
+    out = tmp_path / "second.sh"
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "3", "--write", "megatron", "-o", str(out),
+                 "--rank", "2", "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    assert j["written"]["rank"] == 2
+    second, layout = j["options"][1]["layout"], planner.read_launch_config(out, "megatron", gpus=64).layout()
+    assert second != j["options"][0]["layout"]
+    for key in ("tp", "pp", "cp", "micro_batch", "recompute", "zero_stage", "data_parallel"):
+        assert getattr(layout, key) == second[key], key
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "3", "--write", "megatron", "-o", str(out),
+                 "--rank", "4"]) == 2
+    assert "--rank: must be a whole number from 1 to 3, got '4'" in capsys.readouterr().err
+    assert main(["layout", str(LLAMA_PLAN), "--rank", "1"]) == 2
+    assert "--rank N chooses the layout --write writes" in capsys.readouterr().err
+
+
 def test_write_needs_an_output_and_a_known_format(capsys):
     assert main(["layout", str(LLAMA_PLAN), "--write", "megatron"]) == 2
     assert "--write FORMAT and -o FILE go together" in capsys.readouterr().err

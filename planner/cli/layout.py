@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .. import validate
 from ..errors import InputError
 from ..files import write_text
 from ..launch.write import WRITE_FORMATS, write_launch
@@ -29,6 +30,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
     """
     if (args.write is None) != (args.output is None):
         raise UsageError("--write FORMAT and -o FILE go together")
+    if args.rank is not None and args.write is None:
+        raise UsageError("--rank N chooses the layout --write writes")
     plan = load_plan(args.plan)
     if args.write is not None and args.write not in WRITE_FORMATS:
         raise InputError("--write", f"one of {', '.join(WRITE_FORMATS)}", args.write)
@@ -39,7 +42,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
                          args.framework)
     report = plan_layouts(plan, gpus=args.gpus, max_days=args.max_days, max_cost=args.max_cost, top=args.top,
                           framework=args.write or args.framework)
-    written = None if args.write is None else _write(report, args.write, args.output)
+    rank = None if args.rank is None else validate.count("--rank", args.rank, maximum=max(1, len(report.options)))
+    written = None if args.write is None else _write(report, args.write, args.output, rank)
     if args.json:
         print(json.dumps({**report.to_dict(), "written": written}, indent=2))
     else:
@@ -50,11 +54,14 @@ def cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK if report.options else EXIT_BLOCKED
 
 
-def _write(report: LayoutReport, fmt: str, output: str) -> dict[str, object] | None:
-    """Write the fastest option the format can state; its rank and path, or None when there is none."""
+def _write(report: LayoutReport, fmt: str, output: str, chosen: int | None) -> dict[str, object] | None:
+    """Write the chosen option, or the fastest the format can state; its rank and path, or None when there is
+    none."""
     plan = report.plan.with_(count=report.gpus)
     refusals = []
     for rank, option in enumerate(report.options, 1):
+        if chosen is not None and rank != chosen:
+            continue
         try:   # the accumulation is the global batch over micro-batch × DP, which both formats state
             text = write_launch(plan, option.layout.with_(micro_batches=None), fmt)
         except InputError as e:
@@ -63,6 +70,9 @@ def _write(report: LayoutReport, fmt: str, output: str) -> dict[str, object] | N
         path = write_text(output, text, "-o", error=InputError)
         return {"rank": rank, "path": str(path), "format": fmt,
                 "read_back": f"planner import {path} --format {fmt} --gpus {report.gpus}"}
+    if report.options and chosen is not None:
+        raise InputError("--rank", f"a layout {fmt} can state", detail=f"{fmt} cannot state layout {chosen} "
+                         f"({refusals[0].split(': ', 1)[1]}); choose another")
     if report.options:
         raise InputError("--write", f"a layout {fmt} can state", detail=f"{fmt} cannot state any of the "
                          f"{len(report.options)} layouts shown ({'; '.join(refusals)}); show more with --top")
@@ -85,6 +95,8 @@ def register(sub: Subparsers) -> None:
     sl.add_argument("--write", help=f"write the fastest layout shown that the format can state as a launch file: "
                                     f"{', '.join(WRITE_FORMATS)} (the search then follows that framework)")
     sl.add_argument("-o", "--output", help="the launch file to write (with --write)")
+    sl.add_argument("--rank", help="with --write: the layout to write, by its number in the table (default: the "
+                                   "fastest the format can state)")
     sl.add_argument("--framework", help=f"search as this stack runs: {', '.join(FRAMEWORKS)} (its parallelism, "
                                         "recompute, sharding and memory; default: the plan's [parallelism] "
                                         "framework, else pytorch)")
