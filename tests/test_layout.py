@@ -168,6 +168,12 @@ def test_rank_chooses_the_layout_written(tmp_path, capsys):
     assert "--rank: must be a whole number from 1 to 3, got '4'" in capsys.readouterr().err
     assert main(["layout", str(LLAMA_PLAN), "--rank", "1"]) == 2
     assert "--rank N chooses the layout --write writes" in capsys.readouterr().err
+    # a compiled plan: Megatron's arguments cannot say torch.compile, so the chosen layout is refused by name
+    compiled = tmp_path / "compiled.toml"
+    compiled.write_text(LLAMA_PLAN.read_text() + "\n[parallelism]\ncompile = true\ntp = 8\nsp = true\n")
+    assert main(["layout", str(compiled), "--gpus", "64", "--top", "2", "--write", "megatron", "-o", str(out),
+                 "--rank", "1"]) == 2
+    assert "--rank: megatron cannot state layout 1 (compile); choose another" in capsys.readouterr().err
 
 
 def test_write_needs_an_output_and_a_known_format(capsys):
