@@ -245,3 +245,26 @@ def test_llm_foundrys_tuned_micro_batches_are_among_the_top_three(layers, width,
     frame = search_layouts(arch, 8, "h100-sxm", seq_len=2048, tokens_per_step=sequences * 2048, base=base)
     top = frame[frame["distinct"]].head(3)
     assert ((top.tp == 1) & (top.micro_batch == micro) & (top.recompute == "none") & (top.zero == 3)).any()
+
+
+def test_mpt_70bs_published_layout_is_among_the_top_three():
+    # llm-foundry's MPT-70B on 64 H100s at 2,048 tokens: FSDP FULL_SHARD over all 64, micro-batch 8 with activation
+    # checkpointing, 4 micro-batches a step (global batch 2,048 sequences)
+    arch = planner.architecture("gpt2").with_(num_layers=80, hidden_size=8192, num_heads=64, num_kv_heads=64,
+                                              head_dim=128, vocab_size=50368, intermediate_size=4 * 8192,
+                                              max_positions=2048, dropout=0.0)
+    base = Parallelism(framework="llm-foundry", seq_len=2048, flash_attention=True)
+    frame = search_layouts(arch, 64, "h100-sxm", seq_len=2048, tokens_per_step=2048 * 2048, base=base)
+    top = frame[frame["distinct"]].head(3)
+    assert ((top.tp == 1) & (top.micro_batch == 8) & (top.recompute == "full") & (top.zero == 3)).any()
+
+
+def test_zero_2_reduces_every_micro_batch_as_its_framework_does():
+    # ZeRO 2 keeps only a shard of the gradients, so it reduce-scatters every micro-batch: FSDP's SHARD_GRAD_OP
+    # (pytorch) also gathers the weights for each forward, DeepSpeed gathers the updated weights once a step
+    arch = planner.architecture("llama-3-8b")
+    p = Parallelism(micro_batch=1, seq_len=1024, gpus=16, zero=2, micro_batches=4, flash_attention=True)
+    torch, deep = (throughput(arch, p.with_(framework=f), "h100-sxm").parts for f in ("pytorch", "deepspeed"))
+    weights = 8_030_261_248
+    assert torch["passes"] == pytest.approx(4 * weights * (6 + 10) / 3.35e12)     # a gather and the gradients
+    assert deep["passes"] == pytest.approx(4 * weights * 10 / 3.35e12)            # the gradients only

@@ -55,7 +55,7 @@ def test_every_table_row_is_read():
 def test_median_error_within_ten_percent_and_most_within_twenty():
     err = np.array([abs(p / m - 1) for _, p, m in RUNS])
     assert float(np.median(err)) <= 0.10
-    assert float(np.mean(err <= 0.20)) >= 0.85          # 0.90 recorded in docs/layout.md
+    assert float(np.mean(err <= 0.20)) >= 0.85          # 0.94 recorded in docs/layout.md
 
 
 @pytest.mark.parametrize("gpu", ["h100_80gb", "a100_80gb", "a100_40gb"])

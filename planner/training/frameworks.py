@@ -74,6 +74,9 @@ class Framework:
             ``"ep"``).
         recompute: the recompute modes it offers.
         fused_kernels: its norms and activations run as fused kernels without ``torch.compile``.
+        zero2: what ZeRO 2 communicates: ``"fsdp"`` (SHARD_GRAD_OP gathers the weights for each micro-batch's
+            forward and reduce-scatters its gradients) or ``"deepspeed"`` (reduce-scatters each micro-batch's
+            gradients, gathers the updated weights once a step).
     """
 
     key: str
@@ -89,6 +92,7 @@ class Framework:
     degrees: tuple[str, ...] = ("tp", "pp", "cp", "ep")
     recompute: tuple[str, ...] = ("none", "selective", "full")
     fused_kernels: bool = False
+    zero2: str = "fsdp"
 
 
 #: The frameworks, by the name users give.
@@ -104,7 +108,7 @@ FRAMEWORK_TABLE = {
                           zero_stages=(0, 1), fused_kernels=True),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
-                           zero_stages=(0, 1, 2, 3)),
+                           zero_stages=(0, 1, 2, 3), zero2="deepspeed"),
     "llm-foundry": Framework("llm-foundry", selective="attention-core", loss="fused", fp32_grads=False,
                              pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True,
                              zero_stages=(0, 2, 3), degrees=("tp",), recompute=("none", "full"),

@@ -132,8 +132,8 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
                           "tokens_per_gpu_s": np.broadcast_to(t["tokens_per_gpu_s"], tp.shape),
                           **{f"{k}{'_comm' if k in ('tp', 'ep', 'cp', 'pp', 'dp') else ''}"
                              f"{'_traffic' if k == 'memory' else ''}": np.broadcast_to(t[k], tp.shape)
-                             for k in ("compute", "attention", "memory", "tp", "ep", "cp", "pp", "bubble", "dp",
-                                       "optimizer")}})
+                             for k in ("compute", "attention", "memory", "passes", "tp", "ep", "cp", "pp", "bubble",
+                                       "dp", "optimizer")}})
     # fastest first; layouts within 0.1% of each other (context and data parallelism trading places) by simplicity
     frame["_rank"] = np.round(np.log(frame["step_seconds"]) / np.log1p(1e-3))
     frame = frame[fits].sort_values(["_rank", "cp", "pp", "vpp", "tp", "ep", "memory"], kind="stable")

@@ -24,10 +24,13 @@ stage with the head (the busiest):
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and (virtual) stage boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
-* **data parallelism**: all-reduce (ZeRO 0-2) once per step, or all-gather twice and reduce-scatter (ZeRO 3,
-  FSDP) for every micro-batch (once a step under PyTorch's pipelining, which defers the reduce-scatter), of the
-  stage's weights over the shard group, whose rings cross the nodes on as many network ports as the group has
-  GPUs on each node; :data:`OVERLAP` of the compute time can hide it;
+* **data parallelism**: all-reduce (ZeRO 0-1) once per step; ZeRO 2 reduce-scatters every micro-batch (FSDP's
+  SHARD_GRAD_OP also gathers the weights for each forward, DeepSpeed once a step); all-gather twice and
+  reduce-scatter (ZeRO 3, FSDP) for every micro-batch (once a step under PyTorch's pipelining, which defers the
+  reduce-scatter), of the stage's weights over the shard group, whose rings cross the nodes on as many network
+  ports as the group has GPUs on each node; :data:`OVERLAP` of the compute time can hide it. Each sharded
+  micro-batch also copies the gathered weights and the gradients through memory (:data:`GATHER_PASS_BYTES`,
+  :data:`GRADIENT_PASS_BYTES` per parameter at the HBM bandwidth);
 * **optimizer**: reading and writing the sharded states once per step at the HBM bandwidth.
 
 Bandwidths come from ``data/interconnects.csv`` (NVLink inside a node of 8, the network per GPU across nodes).
@@ -57,7 +60,9 @@ from .throughput_calibration import (
     ELEMENTWISE_BYTES,
     FP8_SPEEDUP,
     FUSED_SHARE,
+    GATHER_PASS_BYTES,
     GEMM_HALF,
+    GRADIENT_PASS_BYTES,
     MATMUL_EFFICIENCY,
     OVERLAP,
 )
@@ -200,7 +205,7 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
         net: the accelerator's :class:`Link`.
 
     Returns:
-        ``{"compute", "attention", "memory", "tp", "ep", "cp", "pp", "bubble", "dp", "optimizer", "step"}`` in
+        ``{"compute", "attention", "memory", "passes", "tp", "ep", "cp", "pp", "bubble", "dp", "optimizer", "step"}`` in
             seconds per step (``step`` the total), and ``tokens_per_gpu_s``.
     """
     f = {k: np.asarray(v[k], dtype=float) for k in ("tp", "pp", "cp", "dp", "ep", "vpp", "micro_batch", "seq_len",
@@ -259,27 +264,37 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
     t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
     t_p2p = np.where(pp > 1, 2.0 * vpp * act / sp_div / bw(gpus), 0.0)     # every virtual stage sends its own
-    micro = t_mm + t_attn + t_mem + t_tp + t_ep + t_cp + t_p2p
+    # data parallel: the stage's weights, sharded over dp × cp. FSDP (ZeRO 3) gathers the weights for the forward
+    # and the backward and reduce-scatters the gradients every micro-batch (once a step under PyTorch's pipelining,
+    # :mod:`planner.training.frameworks`); ZeRO 2 reduce-scatters the gradients every micro-batch, FSDP's
+    # SHARD_GRAD_OP also gathering the weights for each forward, DeepSpeed once a step after the update; ZeRO 0-1
+    # all-reduce the accumulated gradients once a step
+    shard = dp * cp
+    sharded = shard > 1
+    stage_params = (shape.params - shape.experts) / (tp * pp) + shape.experts / (tp * pp * ep)
+    grad_bytes = np.asarray(v["grad_bytes"], dtype=float)
+    reduce = np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan" else 2.0)     # torchtitan reduces in fp32
+    full = (zero >= 3) & ~((pp > 1) & fw.pp_unsharded_grads)
+    z2 = zero == 2
+    gathers = np.where(full, 2.0, np.where(z2 & (fw.zero2 == "fsdp"), 1.0, 0.0))   # weight gathers per micro-batch
+    per_micro = np.where(full, 4.0 + reduce, np.where(z2, grad_bytes + 2.0 * gathers, 0.0))
+    per_step = np.where(zero >= 3, np.where(full, 0.0, 4.0 + reduce),
+                        np.where(z2, np.where(fw.zero2 == "fsdp", 0.0, 2.0), 2.0 * grad_bytes))
+    # each of those micro-batches also passes over the unsharded weights and gradients in memory (copies, casts)
+    passes = np.where(sharded & (full | z2), gathers * GATHER_PASS_BYTES + GRADIENT_PASS_BYTES, 0.0)
+    t_pass = passes * stage_params / net.hbm
+    micro = t_mm + t_attn + t_mem + t_tp + t_ep + t_cp + t_p2p + t_pass
     slots = m + (pp - 1) / vpp
     compute = micro * slots
     bubble = micro * (pp - 1) / vpp
-    # data parallel: the stage's weights, sharded over dp × cp
-    shard = dp * cp
-    stage_params = (shape.params - shape.experts) / (tp * pp) + shape.experts / (tp * pp * ep)
-    grad_bytes = np.asarray(v["grad_bytes"], dtype=float)
-    volume = np.where(zero >= 3, stage_params * (2.0 + 2.0 + np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan"
-                                                                         else 2.0)),
-                      stage_params * 2.0 * grad_bytes)
-    # FSDP gathers the weights and reduce-scatters the gradients for every micro-batch, but once a step under
-    # PyTorch's pipelining (:mod:`planner.training.frameworks`); the others reduce once
-    per_micro = (zero >= 3) & ~((pp > 1) & fw.pp_unsharded_grads)
-    t_dp_all = np.where(shard > 1, volume * np.where(per_micro, m, 1.0) * (shard - 1) / shard
+    t_dp_all = np.where(sharded, stage_params * (per_micro * m + per_step) * (shard - 1) / shard
                         / ring_bw(shard, tp), 0.0)
     t_dp = np.maximum(0.0, t_dp_all - OVERLAP * compute)
     states = stage_params * 16.0 / np.where(zero >= 1, shard, 1.0)
     t_opt = 2.0 * states / net.hbm
     step = compute + t_dp + t_opt
-    return {"compute": t_mm * slots, "attention": t_attn * slots, "memory": t_mem * slots, "tp": t_tp * slots,
+    return {"compute": t_mm * slots, "attention": t_attn * slots, "memory": t_mem * slots,
+            "passes": t_pass * slots, "tp": t_tp * slots,
             "ep": t_ep * slots, "cp": t_cp * slots, "pp": t_p2p * slots, "bubble": bubble, "dp": t_dp,
             "optimizer": t_opt, "step": step, "tokens_per_gpu_s": m * b * s * dp / step / gpus}
 

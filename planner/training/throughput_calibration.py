@@ -19,7 +19,7 @@ MATMUL_EFFICIENCY = 0.79
 ATTENTION_EFFICIENCY = 0.49
 #: The model's uncertainty on tokens per second, either way: 90% of the 238 held-out runs (the 14 of
 #: ``measured_runs.json`` outside the fit, torchtitan's 70B and 405B tables, llm-foundry's 216) come out within it
-#: (the 90th percentile of their errors is 18.9%; the median 8.4%). Times to the line then range from
+#: (the 90th percentile of their errors is 17.6%, the median 7.8%). Times to the line then range from
 #: t/(1 + BAND) to t/(1 − BAND).
 BAND = 0.20
 #: The fraction of the compute time behind which data-parallel and FSDP communication can hide (bucketed
@@ -29,9 +29,9 @@ OVERLAP = 0.8
 #: activation functions, residual adds, rotary embedding), their launches and the framework's own work — per token,
 #: layer and unit of width, written as bytes at the HBM bandwidth, in eager PyTorch; fused kernels
 #: (``torch.compile``, Megatron's and llm-foundry's fused norms and activations) take :data:`FUSED_SHARE` of it.
-#: Fitted: 1,320 — about three times the elementwise traffic alone (about 500 bytes), so it stands mostly for
+#: Fitted: 1,240 — about three times the elementwise traffic alone (about 500 bytes), so it stands mostly for
 #: launches and overhead.
-ELEMENTWISE_BYTES = 1320.0
+ELEMENTWISE_BYTES = 1240.0
 #: The share of that time left when the kernels are fused (``torch.compile``, Megatron's and llm-foundry's fused
 #: norms and activations). Estimated, not fitted.
 FUSED_SHARE = 0.5
@@ -41,3 +41,10 @@ FP8_SPEEDUP = 1.5
 #: The matmul dimension at which a GEMM runs at half its large-shape rate (tiles left idle, launch and wave
 #: quantisation): a micro-batch of few tokens, or a width split over many TP ranks, runs slower. Estimated.
 GEMM_HALF = 128.0
+#: Bytes per parameter of the stage a sharded data-parallel step moves through HBM outside the matmuls, on every
+#: GPU and micro-batch, for each gathering of the weights: the gathered bf16 weights written and copied out of the
+#: collective's buffer (2 + 2 + 2). Counted, not fitted.
+GATHER_PASS_BYTES = 6.0
+#: The same for the gradients of a micro-batch that are reduce-scattered: copied into the collective's buffer, cast
+#: to the reduce dtype and read by it (2 + 2 + 4 + 2 in bf16 gradients reduced in fp32). Counted, not fitted.
+GRADIENT_PASS_BYTES = 10.0
