@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,3 +357,18 @@ def memory_state(page) -> dict:
       const m = document.querySelector('.planner-memory-out .planner-memory');
       return m ? {fits: m.dataset.fits, text: m.innerText} : {fits: null, text: ''};
     }""")
+
+
+@contextmanager
+def watched(page, server: Server, name: str, what: str):
+    """Close the page and stop the server at the end; on a failure first keep a screenshot (``name-failure.png``
+    in ARTIFACTS) and print the server's log (``what`` names it)."""
+    try:
+        yield
+    except BaseException:
+        page.screenshot(path=ARTIFACTS / f"{name}-failure.png")
+        print(f"{what} log:\n" + server.log_tail())
+        raise
+    finally:
+        page.close()
+        server.stop()

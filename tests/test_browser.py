@@ -416,7 +416,7 @@ def test_the_app_asks_nothing_of_another_host(browser, tmp_path):
     elsewhere = []
     page.on("request", lambda r: elsewhere.append(r.url)
             if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != local else None)
-    try:
+    with bh.watched(page, server, "voila-app-offline", "Voila"):
         page.goto(server.url, wait_until="domcontentloaded", timeout=90_000)
         bh.slider(page, "steps").wait_for(timeout=90_000)
         page.locator("img.widget-image").wait_for(timeout=30_000)
@@ -439,13 +439,6 @@ def test_the_app_asks_nothing_of_another_host(browser, tmp_path):
           return {room, widest, names: [...s.options].map(o => o.text)};
         }""")
         assert fit["widest"] <= fit["room"], fit
-    except BaseException:
-        page.screenshot(path=bh.ARTIFACTS / "voila-app-offline-failure.png")
-        print("Voila log:\n" + server.log_tail())
-        raise
-    finally:
-        page.close()
-        server.stop()
 
 
 # ---- (4) launching the README's way leaves the stored notebook alone ----------------------------------
@@ -458,7 +451,7 @@ def test_readme_launch_then_run_all_leaves_the_tests_green(browser, tmp_path):
     server = bh.start_workbook_lab(tmp_path)   # the README's `planner workbook`, in a scratch folder
     page = bh.new_offline_page(browser, viewport=(1280, 800))
     page.set_default_timeout(30_000)
-    try:
+    with bh.watched(page, server, "jupyterlab", "JupyterLab"):
         page.goto(server.url + "/", wait_until="domcontentloaded", timeout=60_000)   # the server's own URL
         idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\|\s*Idle\s*$"))
         idle.wait_for(timeout=90_000)  # Run All is dropped before the kernel is up
@@ -487,13 +480,6 @@ def test_readme_launch_then_run_all_leaves_the_tests_green(browser, tmp_path):
         page.keyboard.press("Control+s")           # what autosave does, now
         page.wait_for_timeout(1500)
         page.screenshot(path=bh.ARTIFACTS / "jupyterlab.png")
-    except BaseException:
-        page.screenshot(path=bh.ARTIFACTS / "jupyterlab-failure.png")
-        print("JupyterLab log:\n" + server.log_tail())
-        raise
-    finally:
-        page.close()
-        server.stop()
     copy = tmp_path / "planner-workbook" / "what_if.ipynb"
     assert copy.read_bytes() != stored, "the working copy was not the notebook JupyterLab saved"
     assert hashlib.sha256(bh.NOTEBOOK.read_bytes()).digest() == hashlib.sha256(stored).digest()
