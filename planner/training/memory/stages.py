@@ -11,7 +11,8 @@ last (the LM head and the loss). On each:
   interleaved schedules a factor 1 + (p − 1)/(p·v), Korthikanti et al. 2022 §4.2.3), the last stage's
   loss (logits at the bytes the loss implementation keeps, vocabulary-parallel over TP), and the
   backward's working set: the layer being rematerialised under recompute plus the gradients in flight
-  (:data:`~planner.training.memory.calibration.BACKWARD_LAYERS` layers' worth, fitted);
+  (:data:`~planner.training.memory.calibration.BACKWARD_LAYERS` layers' worth, fitted, or the bound of
+  :data:`~planner.training.memory.calibration.BACKWARD_LAYERS_BY_FRAMEWORK` for the stack);
 * **buffers**: the framework's communication buffers (:mod:`planner.training.frameworks`).
 
 Everything is vectorised over layout values, so a sweep or the fix search is one call.
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..frameworks import framework
 from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism
-from .calibration import BACKWARD_LAYERS, COMPILED_LOSS_BYTES, LOSS_BYTES
+from .calibration import BACKWARD_LAYERS, BACKWARD_LAYERS_BY_FRAMEWORK, COMPILED_LOSS_BYTES, LOSS_BYTES
 from .formulas import layer_activations, states_bytes
 from .partition import ModelParts, activation_widths, moe_widths, stage_layers
 
@@ -58,7 +59,8 @@ def layout_values(p: Parallelism, **overrides: Any) -> dict[str, Any]:
          "flash_attention": p.flash_attention, "dropout": p.dropout, "weight_bytes": p.weight_bytes,
          "grad_bytes": p.grad_bytes, "optimizer_bytes": p.optimizer_bytes, "act_bytes": p.activation_bytes,
          "offload": OFFLOAD.index(p.offload), "fp8": p.fp8, "compile": p.compile, "framework": p.framework,
-         "loss": p.loss_kind, "backward_layers": BACKWARD_LAYERS}
+         "loss": p.loss_kind,
+         "backward_layers": BACKWARD_LAYERS_BY_FRAMEWORK.get(p.framework, BACKWARD_LAYERS)}
     v.update(overrides)
     return v
 
