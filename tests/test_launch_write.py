@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import planner
-from planner.errors import InputError
+from planner.errors import InputError, PlanFileError
 from planner.launch import read_launch_config
+from planner.launch.torchtitan import read as torchtitan_read
 from planner.launch.write import write_launch
 from planner.training.parallelism import Parallelism
 
@@ -274,6 +275,53 @@ def test_torchtitan_tensor_parallel_round_trip(tmp_path):
     same_layout(plan.model, layout, lc.layout(), TORCHTITAN_FIELDS + ("sp",))
 
 
+@pytest.mark.parametrize("vpp, schedule, per_stage", [(1, "1F1B", None), (2, "Interleaved1F1B", None),
+                                                       (3, "Interleaved1F1B", 6)])
+def test_torchtitan_pipeline_round_trip(tmp_path, vpp, schedule, per_stage):
+    # torchtitan splits each GPU's local batch into micro-batches of pipeline_parallel_microbatch_size and runs them
+    # through one schedule (build_pipeline_schedule); 512 sequences over DP 16 at micro-batch 2: 16 micro-batches a
+    # step, local batch 32. Interleaving: two stages per GPU by default, else ceil((32 + 2) / 6) = 6 stages = PP 2 × 3
+    plan = llama_plan(64)
+    layout = Parallelism(seq_len=SEQ, framework="torchtitan", flash_attention=True, gpus=64, fsdp="full", tp=2,
+                         sp=True, pp=2, vpp=vpp, micro_batch=2, micro_batches=16)
+    text, lc = write_and_read(tmp_path, plan, layout, "torchtitan")
+    doc = tomllib.loads(text)
+    assert doc["training"]["local_batch_size"] == 32 and doc["training"]["global_batch_size"] == 512
+    assert doc["parallelism"]["pipeline_parallel_microbatch_size"] == 2
+    assert doc["parallelism"]["pipeline_parallel_schedule"] == schedule
+    assert doc["parallelism"].get("pipeline_parallel_layers_per_stage") == per_stage
+    same_plan(plan, lc.plan(), LLAMA3_8B_N)
+    same_layout(plan.model, layout, lc.layout(), TORCHTITAN_FIELDS + ("sp", "vpp"))
+    assert (lc.layout().micro_batch, lc.layout().micro_batches) == (2, 16)
+
+
+def test_a_torchtitan_pipeline_config_reads_as_torchtitan_runs_it():
+    text = """[model]\nname = "llama3"\nflavor = "8B"\n[training]\nlocal_batch_size = 16\nglobal_batch_size = 256
+seq_len = 8192\n[parallelism]\ndata_parallel_shard_degree = 8\npipeline_parallel_degree = 4
+pipeline_parallel_microbatch_size = 2\n"""
+    lc = torchtitan_read(Path("pp.toml"), text)
+    p = lc.layout()
+    # 8 micro-batches of 2 through 1F1B, twice a step (256 = 16 × DP 8 × 2)
+    assert (p.micro_batch, p.micro_batches, p.vpp, p.pp) == (2, 8, 1, 4)
+    assert lc.plan().budget.tokens_per_step == 256 * 8192
+
+
+@pytest.mark.parametrize("extra, field", [
+    ('pipeline_parallel_schedule = "GPipe"', "pipeline_parallel_schedule"),
+    ("pipeline_parallel_microbatch_size = 3", "pipeline_parallel_microbatch_size"),
+    ('pipeline_parallel_schedule = "Interleaved1F1B"\npipeline_parallel_layers_per_stage = 5',
+     "pipeline_parallel_layers_per_stage"),   # ceil(34 / 5) = 7 stages on 4 GPUs
+    ("pipeline_parallel_layers_per_stage = 5", "pipeline_parallel_layers_per_stage"),
+    ("pipeline_parallel_first_stage_less_layers = 2", "pipeline_parallel_first_stage_less_layers"),
+])
+def test_a_pipeline_the_planner_cannot_time_is_refused_by_name(extra, field):
+    text = ("[model]\nname = \"llama3\"\nflavor = \"8B\"\n[training]\nlocal_batch_size = 16\n"
+            f"[parallelism]\ndata_parallel_shard_degree = 8\npipeline_parallel_degree = 4\n{extra}\n")
+    with pytest.raises(PlanFileError) as e:
+        torchtitan_read(Path("pp.toml"), text)
+    assert field in str(e.value)
+
+
 def test_torchtitan_context_parallel_alone_round_trip(tmp_path):
     plan = llama_plan(8)
     layout = Parallelism(seq_len=SEQ, framework="torchtitan", flash_attention=True, gpus=8, fsdp="full", cp=8)
@@ -316,7 +364,9 @@ REFUSED = [
     ("sp", llama_plan(64), titan(fsdp="full", tp=2), "torchtitan"),  # TP without SP: torchtitan always splits
     ("precision", llama_plan(64), titan(fsdp="full", precision="fp16-mixed"), "torchtitan"),
     ("recompute_layers", llama_plan(64), titan(fsdp="full", recompute="full", recompute_layers=5), "torchtitan"),
-    ("vpp", llama_plan(64), titan(fsdp="full", pp=2, vpp=2), "torchtitan"),
+    # 32 layers + embedding + head in 8 stages: no layers_per_stage gives ceil(34 / n) = 8
+    ("vpp", llama_plan(64), titan(fsdp="full", pp=2, vpp=4), "torchtitan"),
+    ("micro_batches", llama_plan(64), titan(fsdp="full", pp=2, micro_batches=3), "torchtitan"),   # 8 a step
     ("dropout", llama_plan(64), titan(fsdp="full", dropout=True), "torchtitan"),
 ]
 

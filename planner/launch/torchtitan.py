@@ -216,15 +216,17 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     steps = get("training.steps", None, "training.steps")
     if steps is None:
         steps = src.assume("training.steps", 10000, "torchtitan's default training.steps")
-    local = get("training.local_batch_size", None, "training.micro_batch")
-    if local is None:
-        local = src.assume("training.micro_batch", 8, "torchtitan's default training.local_batch_size")
     seq = get("training.seq_len", None, "training.seq_len")
     if seq is None:
         seq = src.assume("training.seq_len", 2048, "torchtitan's default training.seq_len")
     short = {"tensor_parallel_degree": "tp", "pipeline_parallel_degree": "pp", "context_parallel_degree": "cp"}
     degrees = {k: get(f"parallelism.{k}", 1, "parallelism." + short[k]) for k in
                ("tensor_parallel_degree", "pipeline_parallel_degree", "context_parallel_degree")}
+    # under pipelining the local batch is split into micro-batches (:func:`_pipeline`)
+    sets = "training.micro_batch" if degrees["pipeline_parallel_degree"] == 1 else "parallelism.micro_batches"
+    local = get("training.local_batch_size", None, sets)
+    if local is None:
+        local = src.assume(sets, 8, "torchtitan's default training.local_batch_size")
     replicate = get("parallelism.data_parallel_replicate_degree", 1, "training.data_parallel")
     shard = flat.get("parallelism.data_parallel_shard_degree", -1)
     if type(shard) is not int:  # -1.0 or "-1": torchtitan's field is an int
@@ -272,28 +274,83 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     recompute = {"memory_budget": "selective"}.get(mode, mode)
     option = flat.get("activation_checkpoint.selective_ac_option", "op")
     per_layer: dict[str, Any] = {}
+    layers = (architecture(model["catalog"]).num_layers if "catalog" in model
+              else int(model["dimensions"]["num_layers"]))
     if mode == "selective" and option != "op":
         if not (isinstance(option, str) and option.isascii() and option.isdigit() and 1 <= int(option) <= 10**6):
             raise src.error("activation_checkpoint.selective_ac_option",
                             f"must be \"op\" or a whole number of layers >= 1, got {validate.shown(option)}")
         # per-layer checkpointing: every N-th layer is checkpointed whole, the others keep everything
-        layers = (architecture(model["catalog"]).num_layers if "catalog" in model
-                  else int(model["dimensions"]["num_layers"]))
         stage = -(-layers // degrees["pipeline_parallel_degree"])
         recompute = "full"
         src.took("activation_checkpoint.selective_ac_option", option, "parallelism.recompute_layers")
         per_layer["recompute_layers"] = -(-stage // int(option))   # layers 0, N, 2N, ... of each stage
-    src.parallelism.update(micro_batch=local, seq_len=seq, tp=degrees["tensor_parallel_degree"],
+    micro, pipeline = local, dict[str, Any]()
+    if degrees["pipeline_parallel_degree"] > 1:
+        micro, pipeline = _pipeline(src, flat, get, local, layers, degrees["pipeline_parallel_degree"])
+    src.parallelism.update(micro_batch=micro, seq_len=seq, tp=degrees["tensor_parallel_degree"],
                            pp=degrees["pipeline_parallel_degree"], cp=degrees["context_parallel_degree"], dp=dp,
                            fsdp="full" if shard > 1 or degrees["context_parallel_degree"] > 1 else None,
                            sp=degrees["tensor_parallel_degree"] > 1,   # torchtitan's apply_tp: SP with every TP
                            precision=("fp32" if flat.get("training.mixed_precision_param") == "float32"
                                       else "bf16-mixed"),
                            recompute=recompute, framework="torchtitan", flash_attention=True,
-                           **_compile_and_float8(src, flat), **per_layer)
+                           **_compile_and_float8(src, flat), **per_layer, **pipeline)
     return src.result({
         "name": src.path.stem,
         "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),
         "model": model,
-        "training": training_table(steps, local, accum, dp, seq),
+        "training": training_table(steps, micro, accum * local // micro, dp, seq),
     })
+
+
+#: The pipeline schedules the planner times: one stage per GPU, or interleaved virtual stages.
+SCHEDULES = ("1F1B", "Interleaved1F1B")
+
+
+def _pipeline(src: Source, flat: dict[str, Any], get: Any, local: int, layers: int, pp: int
+              ) -> tuple[int, dict[str, Any]]:
+    """Under pipeline parallelism: the micro-batch and the layout's ``micro_batches`` and ``vpp``.
+
+    torchtitan splits each GPU's ``local_batch_size`` into micro-batches of ``pipeline_parallel_microbatch_size``
+    (default 1) and runs them through one schedule (``build_pipeline_schedule``); an interleaved schedule runs
+    ``pipeline_parallel_layers_per_stage``'s stages, ``ceil((layers + 2) / it)`` of them, or two per GPU without
+    it (``pipeline_llm``, the embedding and the head counting as a layer each).
+    """
+    size = get("parallelism.pipeline_parallel_microbatch_size", None, "training.micro_batch")
+    if size is None:
+        size = src.assume("training.micro_batch", 1, "torchtitan's default pipeline_parallel_microbatch_size")
+    if local % size:
+        raise src.error("parallelism.pipeline_parallel_microbatch_size",
+                        f"must divide training.local_batch_size ({local}): torchtitan splits the local batch into "
+                        f"micro-batches of this size, got {size}")
+    schedule = flat.get("parallelism.pipeline_parallel_schedule", "1F1B")
+    if schedule not in SCHEDULES:
+        raise src.error("parallelism.pipeline_parallel_schedule",
+                        f"must be one of {', '.join(SCHEDULES)} (the schedules the planner times), got "
+                        f"{validate.shown(schedule)}")
+    for key in ("parallelism.pipeline_parallel_first_stage_less_layers",
+                "parallelism.pipeline_parallel_last_stage_less_layers"):
+        if flat.get(key, 1) != 1:
+            raise src.error(key, f"must be 1 (the planner splits the stages as torchtitan's default, the embedding "
+                                 f"and the head a layer each), got {validate.shown(flat[key])}")
+    per_stage = get("parallelism.pipeline_parallel_layers_per_stage", None, "parallelism.vpp")
+    if per_stage is None:
+        vpp = 1 if schedule == "1F1B" else 2
+    else:
+        stages = -(-(layers + 2) // per_stage)
+        if stages % pp:
+            raise src.error("parallelism.pipeline_parallel_layers_per_stage",
+                            f"gives {stages} stages, not a multiple of pipeline_parallel_degree {pp} (torchtitan "
+                            "refuses it)")
+        vpp = stages // pp
+        if (vpp == 1) != (schedule == "1F1B"):
+            raise src.error("parallelism.pipeline_parallel_layers_per_stage",
+                            f"gives {vpp} stage{'s' if vpp > 1 else ''} per GPU; {schedule} needs "
+                            f"{'exactly 1' if schedule == '1F1B' else 'at least 2'} (torchtitan refuses it)")
+    if "parallelism.pipeline_parallel_schedule" in flat:
+        src.took("parallelism.pipeline_parallel_schedule", schedule, "parallelism.vpp")
+    else:
+        src.assume("parallelism.vpp", vpp, "torchtitan's default pipeline_parallel_schedule, 1F1B")
+    src.assume("parallelism.micro_batches", local // size, f"local_batch_size {local} / micro-batches of {size}")
+    return size, {"micro_batches": local // size, "vpp": vpp}

@@ -48,7 +48,7 @@ STATED = {
     "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "sp", "zero_stage",
                  "recompute", "recompute_layers", "flash_attention", "precision", "grad_bytes", "dropout",
                  "framework"),
-    "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "fsdp", "sp", "zero_stage",
+    "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "fsdp", "sp", "zero_stage",
                    "recompute", "recompute_layers", "flash_attention", "precision", "compile", "fp8",
                    "framework"),
 }
@@ -162,9 +162,9 @@ def _refuse_unstated(layout: Parallelism, fmt: str, grad_accum: int) -> None:
         if layout.fsdp == "grad-op":
             refuse("fsdp", "'full' or unset", "grad-op (reshard_after_forward 'never') is not read back by the "
                    "planner")
-        if layout.vpp != 1 or layout.micro_batches is not None:
-            refuse("vpp" if layout.vpp != 1 else "micro_batches", "1" if layout.vpp != 1 else "unset",
-                   "torchtitan's pipeline schedules are not read back by the planner")
+        if layout.pp == 1 and layout.micro_batches not in (None, grad_accum):
+            refuse("micro_batches", f"unset or {grad_accum}", "without pipelining torchtitan accumulates global "
+                   "batch / (micro-batch × DP) micro-batches per step")
         if layout.dropout:
             refuse("dropout", "unset", "torchtitan's models train without dropout")
         if layout.mixed and layout.fp32_grads:

@@ -54,6 +54,31 @@ def _activation_checkpoint(layout: Parallelism, stage: int) -> dict[str, str]:
     return {"mode": "none"}
 
 
+def _pipeline(arch: Architecture, layout: Parallelism, micro_batches: int) -> tuple[int, dict[str, Any]]:
+    """Under pipeline parallelism: ``local_batch_size`` and the ``[parallelism]`` pipeline fields.
+
+    torchtitan splits each GPU's local batch into micro-batches of ``pipeline_parallel_microbatch_size`` and runs
+    them through one schedule: the local batch is the layout's micro-batches of a step (``micro_batches``, or all
+    of them), and the global batch accumulates over as many schedules as remain. Interleaving states the stages per
+    GPU: two by default, others through ``pipeline_parallel_layers_per_stage`` (``ceil((layers + 2) / it)``
+    stages in all, the embedding and the head a layer each).
+    """
+    m = layout.micro_batches or micro_batches
+    if micro_batches % m:
+        raise InputError("micro_batches", f"a divisor of the step's {micro_batches:,} micro-batches", m)
+    fields: dict[str, Any] = {"pipeline_parallel_microbatch_size": layout.micro_batch,
+                              "pipeline_parallel_schedule": "1F1B" if layout.vpp == 1 else "Interleaved1F1B"}
+    if layout.vpp > 2:
+        stages = layout.pp * layout.vpp
+        fit = [n for n in range(1, arch.num_layers + 3) if -(-(arch.num_layers + 2) // n) == stages]
+        if not fit:
+            raise InputError("vpp", "", detail=f"torchtitan cannot split {arch.num_layers} layers and the embedding "
+                             f"and head into {stages} stages of whole layers (pipeline_parallel_layers_per_stage), "
+                             f"got vpp {layout.vpp}")
+        fields["pipeline_parallel_layers_per_stage"] = fit[0]
+    return layout.micro_batch * m, fields
+
+
 def render(plan: Plan, arch: Architecture, layout: Parallelism, *, model: tuple[str, str], global_batch: int,
            stage: int) -> str:
     """The job config's text.
@@ -88,7 +113,10 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, model: tuple[
     if layout.precision == "fp16-mixed":
         raise InputError("precision", "bf16-mixed or fp32 (torchtitan's mixed_precision_param)", layout.precision)
     replicate, shard = _degrees(layout)
-    training: dict[str, Any] = {"local_batch_size": layout.micro_batch, "global_batch_size": global_batch,
+    local, pipeline = layout.micro_batch, dict[str, Any]()
+    if layout.pp > 1:
+        local, pipeline = _pipeline(arch, layout, global_batch // (layout.micro_batch * layout.data_parallel))
+    training: dict[str, Any] = {"local_batch_size": local, "global_batch_size": global_batch,
                                 "seq_len": seq, "steps": plan.budget.steps}
     if layout.precision == "fp32":
         training["mixed_precision_param"] = "float32"
@@ -98,7 +126,7 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, model: tuple[
         "training": training,
         "parallelism": {"data_parallel_replicate_degree": replicate, "data_parallel_shard_degree": shard,
                         "tensor_parallel_degree": tp, "pipeline_parallel_degree": layout.pp,
-                        "context_parallel_degree": cp},
+                        "context_parallel_degree": cp, **pipeline},
         "activation_checkpoint": _activation_checkpoint(layout, stage),
         "compile": {"enable": layout.compile},
     }
