@@ -58,9 +58,11 @@ def same_plan(plan, back, n):
 
 
 # The layout fields each format states; "every layer of a stage" recomputed may come back as the stage's count.
-MEGATRON_FIELDS = ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "sp", "zero_stage", "recompute",
+MEGATRON_FIELDS = ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "sp", "tp_overlap", "zero_stage",
+                   "recompute",
                    "precision", "flash_attention", "framework")
-TORCHTITAN_FIELDS = ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "fsdp", "zero_stage", "recompute",
+TORCHTITAN_FIELDS = ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "fsdp", "tp_overlap", "zero_stage",
+                     "recompute",
                      "precision", "flash_attention", "framework", "compile", "fp8")
 
 
@@ -83,6 +85,7 @@ MEGATRON_LLAMA = {
                                   flash_attention=True),
     "dp64-fp32-unfused": dict(precision="fp32", flash_attention=False),
     "tp8-pp8-fp16-sp": dict(tp=8, pp=8, sp=True, micro_batch=4, precision="fp16-mixed", flash_attention=True),
+    "tp8-sp-overlap": dict(tp=8, sp=True, zero=1, tp_overlap=True, flash_attention=True),
 }
 
 
@@ -177,7 +180,8 @@ MEGATRON_OPTIONS = {
     "--untie-embeddings-and-output-weights", "--attention-dropout", "--hidden-dropout", "--attention-backend",
     "--seq-length", "--micro-batch-size", "--global-batch-size", "--train-iters", "--bf16", "--fp16",
     "--tensor-model-parallel-size", "--pipeline-model-parallel-size", "--context-parallel-size",
-    "--num-layers-per-virtual-pipeline-stage", "--sequence-parallel", "--use-distributed-optimizer",
+    "--num-layers-per-virtual-pipeline-stage", "--sequence-parallel", "--tp-comm-overlap",
+    "--use-distributed-optimizer",
     "--recompute-granularity", "--recompute-method", "--recompute-num-layers", "--tokenizer-type", "--vocab-size",
     "--make-vocab-size-divisible-by", "--mock-data", "--split"}
 TORCHRUN_OPTIONS = {"--nproc_per_node", "--nnodes", "--node_rank", "--master_addr", "--master_port"}
@@ -214,6 +218,7 @@ TORCHTITAN = {
     "pp2-every-4th": dict(fsdp="full", pp=2, micro_batch=2, recompute="full", recompute_layers=4),
     "cp2-fsdp32": dict(fsdp="full", cp=2, recompute="none"),
     "fp32": dict(fsdp="full", precision="fp32", recompute="none"),
+    "tp8-async-tp-compiled": dict(fsdp="full", tp=8, sp=True, tp_overlap=True, compile=True),
 }
 
 
@@ -322,6 +327,15 @@ def test_a_pipeline_the_planner_cannot_time_is_refused_by_name(extra, field):
     assert field in str(e.value)
 
 
+def test_async_tp_reads_as_tp_overlap_and_needs_compile():
+    text = """[model]\nname = "llama3"\nflavor = "8B"\n[training]\nlocal_batch_size = 1\n[parallelism]
+data_parallel_shard_degree = 8\ntensor_parallel_degree = 8\nenable_async_tensor_parallel = true\n"""
+    assert torchtitan_read(Path("a.toml"), text + "[compile]\nenable = true\n").layout().tp_overlap
+    with pytest.raises(PlanFileError) as e:
+        torchtitan_read(Path("a.toml"), text)
+    assert "parallelism.enable_async_tensor_parallel" in str(e.value) and "compile" in str(e.value)
+
+
 def test_torchtitan_context_parallel_alone_round_trip(tmp_path):
     plan = llama_plan(8)
     layout = Parallelism(seq_len=SEQ, framework="torchtitan", flash_attention=True, gpus=8, fsdp="full", cp=8)
@@ -368,6 +382,7 @@ REFUSED = [
     ("vpp", llama_plan(64), titan(fsdp="full", pp=2, vpp=4), "torchtitan"),
     ("micro_batches", llama_plan(64), titan(fsdp="full", pp=2, micro_batches=3), "torchtitan"),   # 8 a step
     ("dropout", llama_plan(64), titan(fsdp="full", dropout=True), "torchtitan"),
+    ("tp_overlap", llama_plan(64), megatron(tp=2, tp_overlap=True), "megatron"),   # Megatron overlaps under SP only
 ]
 
 

@@ -234,6 +234,19 @@ def test_the_cli_searches_as_the_framework_runs(capsys):
     assert "--framework" in capsys.readouterr().err
 
 
+def test_the_search_overlaps_tp_where_the_framework_can(capsys):
+    # Megatron overlaps TP's collectives with the matmuls (--tp-comm-overlap): every layout with TP > 1 is timed and
+    # written so, and the table says it; llm-foundry cannot, and torchtitan only under torch.compile (async TP)
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "30", "--framework", "megatron", "--json"]) == 0
+    layouts = [o["layout"] for o in json.loads(capsys.readouterr().out)["options"]]
+    assert any(x["tp"] > 1 for x in layouts) and all(x["tp_overlap"] == (x["tp"] > 1) for x in layouts)
+    assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "30", "--framework", "megatron"]) == 0
+    assert "overlap the matmuls (--tp-comm-overlap), hiding 49% of their time" in capsys.readouterr().out
+    for fw in ("llm-foundry", "torchtitan"):
+        assert main(["layout", str(LLAMA_PLAN), "--gpus", "64", "--top", "30", "--framework", fw, "--json"]) == 0
+        assert not any(o["layout"]["tp_overlap"] for o in json.loads(capsys.readouterr().out)["options"])
+
+
 @pytest.mark.parametrize("layers, width, heads, sequences, micro", [(32, 4096, 32, 48, 6), (24, 2048, 16, 112, 14)])
 def test_llm_foundrys_tuned_micro_batches_are_among_the_top_three(layers, width, heads, sequences, micro):
     # llm-foundry's benchmark table (MPT-7B and MPT-1B on 8 H100s at 2,048 tokens, FSDP FULL_SHARD, no activation

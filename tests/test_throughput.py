@@ -81,6 +81,13 @@ def test_the_parts_by_hand():
     # two GPUs of tensor parallelism: four all-reduces of 4,096 × 4,096 bf16 values per layer over NVLink (450 GB/s)
     t2 = throughput(arch, p.with_(tp=2, gpus=2), "h100-sxm")
     assert t2.parts["tp"] == pytest.approx(4 * 32 * 2 * (1 / 2) * 4096 * 4096 * 2 / 450e9)
+    # overlapped with the matmuls (Megatron's --tp-comm-overlap) 49% of it is hidden, torchtitan's async TP 26%
+    mega = p.with_(tp=2, gpus=2, sp=True, framework="megatron")
+    plain, over = (throughput(arch, mega.with_(tp_overlap=o), "h100-sxm").parts["tp"] for o in (False, True))
+    assert over == pytest.approx(0.51 * plain)
+    titan = p.with_(tp=2, gpus=2, sp=True, framework="torchtitan", compile=True)
+    plain, over = (throughput(arch, titan.with_(tp_overlap=o), "h100-sxm").parts["tp"] for o in (False, True))
+    assert over == pytest.approx(0.74 * plain)
     # FSDP over 16 GPUs on two nodes: NCCL's rings cross the nodes on all eight 50 GB/s ports at once (400 GB/s); with
     # TP 8 inside the node each data-parallel group has one GPU per node, so it moves at one port's 50 GB/s. The
     # weights are gathered twice (bf16) and the gradients reduce-scattered (fp32) for the micro-batch, behind up to

@@ -27,3 +27,22 @@ def test_the_workbook_shows_the_clis_layouts_and_loads_one():
     assert plan.budget.tokens_per_step == 16_777_216          # the global batch kept
     assert wb.assessment.predicted.step_seconds == pytest.approx(report.options[1].step_seconds)
     assert wb.assessment.memory.fits is True
+
+
+def test_a_megatron_layout_keeps_tp_overlap_while_there_is_tp_to_overlap(tmp_path):
+    # the search overlaps Megatron's TP collectives with the matmuls (--tp-comm-overlap); the workbook has no control
+    # for it, so a loaded layout keeps it, and drops it when TP goes to 1 or the framework cannot overlap
+    plan = planner.load_plan(ROOT / "data" / "plans" / "llama-3-8b.toml")   # DP 2,048 of 16,384 GPUs: TP 8
+    layout = planner.Parallelism(micro_batch=1, seq_len=8192, tp=8, sp=True, dp=2048, gpus=16384,
+                                 framework="megatron", flash_attention=True)
+    plan_file = planner.save_plan(plan.with_(parallelism=layout), tmp_path / "mega.toml")
+    wb = Workbook()
+    wb.open_plan(plan_file)
+    report = wb.fastest_layouts()
+    rank = next(i for i, o in enumerate(report.options) if o.layout.tp > 1)
+    wb.layout_buttons.children[rank].click()
+    assert wb.plan().parallelism.tp_overlap is True and wb.error is None
+    wb.set(tp=1)
+    assert wb.error is None and wb.plan().parallelism.tp_overlap is False
+    wb.set(tp=2, framework="deepspeed")
+    assert wb.error is None and wb.plan().parallelism.tp_overlap is False

@@ -28,7 +28,8 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     """The layout fields the options set (flags only when switched on)."""
     # Any: the options as typed, before Parallelism validates them
     kw = {k: getattr(args, k) for k in _VALUES if getattr(args, k) is not None}
-    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads", "compile", "fp8") if getattr(args, k)})
+    kw.update({k: True for k in ("sp", "flash_attention", "fp32_grads", "compile", "fp8", "tp_overlap")
+               if getattr(args, k)})
     if args.dropout is not None:
         kw["dropout"] = args.dropout
     if args.no_master_weights:
@@ -164,6 +165,8 @@ def register(sub: Subparsers) -> None:
     sm.add_argument("--loss", help=f"how the loss holds the logits: {', '.join(LOSSES)} (default: the framework's)")
     sm.add_argument("--compile", action="store_true", help="torch.compile (fuses each layer and the loss's cast)")
     sm.add_argument("--fp8", action="store_true", help="float8 matmuls (their weight casts are counted)")
+    sm.add_argument("--tp-overlap", action="store_true", help="TP's collectives overlap the matmuls (Megatron's "
+                                                               "--tp-comm-overlap, torchtitan's async TP)")
     sm.add_argument("--offload", help=f"what lives in CPU memory: {', '.join(OFFLOAD)} (default none)")
     sm.add_argument("--flash-attention", action="store_true", help="no s² attention scores are stored")
     sm.add_argument("--precision", help=f"{', '.join(PRECISIONS)} (default bf16-mixed)")

@@ -366,6 +366,9 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                 extra.get("vpp", 1)
     if pp == 1:
         extra.pop("vpp", None)
+    # --tp-comm-overlap: TP's collectives run under the matmuls (Transformer Engine's userbuffers); with TP > 1
+    if tp > 1 and flag("--tp-comm-overlap", "parallelism.tp_overlap"):
+        extra["tp_overlap"] = True
     # Megatron keeps fp32 gradient buffers; its distributed optimizer shards the optimizer state (ZeRO-1)
     src.parallelism.update(dropout=any(r > 0 for r in rates), micro_batch=mbs, seq_len=seq, tp=tp, pp=pp, cp=cp, dp=dp,
                            sp="--sequence-parallel" in args,

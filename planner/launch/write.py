@@ -45,10 +45,11 @@ WRITE_FORMATS = ("megatron", "torchtitan")
 #: The layout values each format states, as :class:`Parallelism` names them (``data_parallel``, ``zero_stage``
 #: and ``grad_bytes`` are its derived values; ``recompute_layers`` counts "every layer of the stage" as None).
 STATED = {
-    "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "sp", "zero_stage",
+    "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "sp", "tp_overlap", "zero_stage",
                  "recompute", "recompute_layers", "flash_attention", "precision", "grad_bytes", "dropout",
                  "framework"),
-    "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "fsdp", "sp", "zero_stage",
+    "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "fsdp", "sp", "tp_overlap",
+                   "zero_stage",
                    "recompute", "recompute_layers", "flash_attention", "precision", "compile", "fp8",
                    "framework"),
 }
@@ -148,6 +149,9 @@ def _refuse_unstated(layout: Parallelism, fmt: str, grad_accum: int) -> None:
             refuse("fsdp" if layout.fsdp else "zero", "unset" if layout.fsdp else "0 or 1",
                    "Megatron shards the optimizer state with --use-distributed-optimizer (ZeRO 1); its FSDP "
                    "arguments are not read back by the planner")
+        if layout.tp_overlap and not layout.sp:
+            refuse("tp_overlap", "False without sequence parallelism", "Megatron's arguments.py: 'Tensor parallel "
+                   "communication/GEMM overlap can happen only when sequence parallelism is enabled'")
         for field in ("compile", "fp8"):
             if getattr(layout, field):
                 refuse(field, "False", "not read back by the planner from Megatron arguments")

@@ -150,6 +150,8 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
         parallel.append(f"--num-layers-per-virtual-pipeline-stage {L // (pp * vpp)}")
     if layout.sp:
         parallel.append("--sequence-parallel")
+    if layout.tp_overlap:
+        parallel.append("--tp-comm-overlap   # TP's collectives under the matmuls (Transformer Engine)")
     if layout.zero == 1:
         parallel.append("--use-distributed-optimizer   # ZeRO 1: the optimizer state sharded over DP x CP")
     if layout.recompute == "selective":

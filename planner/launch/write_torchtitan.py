@@ -126,7 +126,8 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, model: tuple[
         "training": training,
         "parallelism": {"data_parallel_replicate_degree": replicate, "data_parallel_shard_degree": shard,
                         "tensor_parallel_degree": tp, "pipeline_parallel_degree": layout.pp,
-                        "context_parallel_degree": cp, **pipeline},
+                        "context_parallel_degree": cp, **pipeline,
+                        **({"enable_async_tensor_parallel": True} if layout.tp_overlap else {})},
         "activation_checkpoint": _activation_checkpoint(layout, stage),
         "compile": {"enable": layout.compile},
     }

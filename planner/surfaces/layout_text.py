@@ -10,8 +10,11 @@ from html import escape
 from ..format import fmt_gib, fmt_hours, fmt_hours_span, fmt_int, fmt_money
 from ..model.params import count_params
 from ..training.parallelism import Parallelism
+from ..training.throughput_calibration import TP_HIDDEN
 from ..verdict.layouts import LayoutOption, LayoutReport
 
+#: How each stack that can overlap TP's collectives with the matmuls names it.
+_OVERLAP_WORDS = {"megatron": "--tp-comm-overlap", "torchtitan": "async TP, enable_async_tensor_parallel"}
 #: The table's columns: heading and the text of an option.
 COLUMNS = ("TP", "PP", "CP", "EP", "DP", "micro", "accum", "recompute", "sharding", "memory/GPU", "tokens/s/GPU",
            "MFU", "step", "to the line")
@@ -56,6 +59,10 @@ def layout_lines(r: LayoutReport) -> list[str]:
             "equally fast ones shown once, the simplest.",
             f"Memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}, within "
             f"± {r.band:.0%} by the throughput model's band (the fastest: {_span(r.options[0])})."]
+    if any(o.layout.tp_overlap for o in r.options):
+        fw = r.options[0].layout.framework
+        foot.append(f"With TP above 1 its collectives overlap the matmuls ({_OVERLAP_WORDS.get(fw, fw)}), hiding "
+                    f"{TP_HIDDEN[fw]:.0%} of their time.")
     return [*head, *rows, *foot]
 
 

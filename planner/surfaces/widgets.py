@@ -469,7 +469,8 @@ class Workbook:
             self.layout_box.layout.display = None if v["layout"] else "none"
             self.fit_about.value = (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>"
                                     f"{html.escape(fit_words(v['fit']))}</span>")
-            self.gpus_note.value = gpus_note_html(v["data_parallel"], v["tp"], v["pp"]) if v["layout"] else ""
+            self.gpus_note.value = (gpus_note_html(v["data_parallel"], v["tp"], v["pp"], self.state.context_parallel)
+                                    if v["layout"] else "")
         finally:
             self._syncing = False
 

@@ -117,19 +117,20 @@ def batch_advice_html(a: Assessment) -> str:
             f"<span style='color:#78909c'>({html.escape(law)})</span>{off}</div>")
 
 
-def gpus_note_html(data_parallel: int, tp: int, pp: int) -> str:
+def gpus_note_html(data_parallel: int, tp: int, pp: int, cp: int = 1) -> str:
     """The line under the GPUs control with a layout on.
 
     Args:
         data_parallel: the data-parallel degree.
         tp: the tensor-parallel degree.
         pp: the pipeline-parallel degree.
+        cp: the context-parallel degree (a loaded layout's; shown when above 1).
 
     Returns:
         HTML: ``= data parallel 4 × TP 2 × PP 1 (the layout)``.
     """
     return (f"<span style='font-size:12px;color:#546e7a;margin-left:118px'>= data parallel {data_parallel:,} × "
-            f"TP {tp} × PP {pp} (the layout)</span>")
+            f"TP {tp} × PP {pp}{f' × CP {cp}' if cp > 1 else ''} (the layout)</span>")
 
 
 NOTHING_TO_FIX = "<p class='planner-advice-none'>Nothing to fix: the plan is compute-optimal.</p>"

@@ -21,6 +21,7 @@ from ..format import fmt_int
 from ..laws.registry import fit as load_fit
 from ..model.catalog import architecture
 from ..training.budget import Budget
+from ..training.frameworks import framework
 from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, Parallelism, parallelism_from_dict
 from ..verdict.advisor import Advice, advise
 from ..verdict.assessment import Assessment, assess_plan
@@ -120,6 +121,10 @@ class WorkbookState(ControlValues):
         else:
             table["fsdp"], table["zero"] = None, v["zero"]
         table = {k: x for k, x in table.items() if x is not None}
+        # TP overlap kept from an opened layout applies while there is TP to overlap, in a stack that overlaps it
+        if table.get("tp_overlap") and (v["tp"] == 1 or not framework(v["framework"]).overlaps_tp(
+                bool(table.get("compile")))):
+            del table["tp_overlap"]
         return parallelism_from_dict(
             table, "parallelism", micro_batch=v["micro_batch"], seq_len=v["seq_len"], dp=v["data_parallel"],
             gpus=v["gpus"], field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",
@@ -234,6 +239,7 @@ class WorkbookState(ControlValues):
     def _show_layout(self, layout: Parallelism | None) -> None:
         """Set the layout controls to a plan's :class:`Parallelism` (or turn the layout off for None)."""
         self.values["layout"] = layout is not None
+        self.context_parallel = 1 if layout is None else layout.cp
         if layout is None:
             self.layout_kept = {}
             return

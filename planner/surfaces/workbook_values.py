@@ -182,6 +182,8 @@ class ControlValues:
         # Any: each control's own type (a whole number, a fraction, a choice's key, a switch's bool, None for a
         # blank box), looked up by the control's name
         self.values: dict[str, Any] = dict(DEFAULTS)
+        # a loaded layout's context-parallel degree (no control of its own): the GPUs are DP × TP × PP × CP
+        self.context_parallel = 1
         self.fields = number_fields()
         self.base: Architecture | None = None
         self.base_name = CUSTOM
@@ -289,9 +291,9 @@ class ControlValues:
             self._top_k_range(v["experts"])
         elif name in ("tp", "pp", "layout", "data_parallel"):
             if v["layout"]:   # data parallel is kept: the GPUs follow
-                self._put("gpus", v["data_parallel"] * v["tp"] * v["pp"])
+                self._put("gpus", v["data_parallel"] * self.model_parallel)
         elif name == "gpus":
-            mp = v["tp"] * v["pp"]
+            mp = self.model_parallel
             if v["layout"] and v["gpus"] % mp == 0:   # data parallel follows the GPUs
                 self._put("data_parallel", v["gpus"] // mp)
         elif name == "corpus":
@@ -339,8 +341,13 @@ class ControlValues:
             self.fields[name].why = why
             if list(opts) != list(self.fields[name].options or ()) or v[name] not in opts:
                 self._put_choice(name, opts, closest(opts, v[name]))
-        if v["layout"] and v["gpus"] != v["data_parallel"] * v["tp"] * v["pp"]:
-            self._put("gpus", v["data_parallel"] * v["tp"] * v["pp"])
+        if v["layout"] and v["gpus"] != v["data_parallel"] * self.model_parallel:
+            self._put("gpus", v["data_parallel"] * self.model_parallel)
+
+    @property
+    def model_parallel(self) -> int:
+        """The GPUs one data-parallel replica spans: TP × PP × the loaded layout's CP."""
+        return int(self.values["tp"] * self.values["pp"] * self.context_parallel)
 
     def inactive(self) -> builtins.set[str]:   # builtins: the class's own set() is a method
         """The controls that do not count now (shown greyed out): a derived head dim, the dense width of an

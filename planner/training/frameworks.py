@@ -38,6 +38,10 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
   pipeline or context parallelism, checkpoints whole blocks (``activation_checkpointing``) and runs fused kernels
   and flash-attn's fused cross-entropy (``loss_fn: fused_crossentropy``, its default in ``modeling_mpt.py``:
   the bf16 logits and their gradient, ``fused``).
+* **TP overlap** — the tensor-parallel all-gathers and reduce-scatters run in pieces under the matmuls they feed:
+  Megatron-LM's ``--tp-comm-overlap`` (Transformer Engine's userbuffers; NVIDIA's published H100 runs use it) and
+  torchtitan's async TP (``enable_async_tensor_parallel``, which needs ``torch.compile``); the others run TP's
+  collectives between the matmuls.
 * **communication buffers** — ``fsdp``: FSDP gathers one layer ahead (the current and the prefetched layer's
   16-bit weights) and reduce-scatters one layer's gradients in the reduce dtype (fp32 in torchtitan's
   mixed-precision policy); PyTorch DDP without sharding copies the gradients into its buckets
@@ -74,6 +78,7 @@ class Framework:
             ``"ep"``).
         recompute: the recompute modes it offers.
         fused_kernels: its norms and activations run as fused kernels without ``torch.compile``.
+        tp_overlap: it can overlap TP's collectives with the matmuls; ``"compiled"``: only under ``torch.compile``.
         zero2: what ZeRO 2 communicates: ``"fsdp"`` (SHARD_GRAD_OP gathers the weights for each micro-batch's
             forward and reduce-scatters its gradients) or ``"deepspeed"`` (reduce-scatters each micro-batch's
             gradients, gathers the updated weights once a step).
@@ -93,6 +98,18 @@ class Framework:
     recompute: tuple[str, ...] = ("none", "selective", "full")
     fused_kernels: bool = False
     zero2: str = "fsdp"
+    tp_overlap: str | None = None
+
+    def overlaps_tp(self, compiled: bool) -> bool:
+        """Whether the stack can overlap TP's collectives with the matmuls, compiled or not.
+
+        Args:
+            compiled: the layout runs under ``torch.compile``.
+
+        Returns:
+            True when it can.
+        """
+        return self.tp_overlap == "always" or (self.tp_overlap == "compiled" and compiled)
 
 
 #: The frameworks, by the name users give.
@@ -102,10 +119,10 @@ FRAMEWORK_TABLE = {
                          zero_stages=(0, 2, 3)),
     "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
                             pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True,
-                            zero_stages=(0, 3), pp_unsharded_grads=True),
+                            zero_stages=(0, 3), pp_unsharded_grads=True, tp_overlap="compiled"),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
-                          zero_stages=(0, 1), fused_kernels=True),
+                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always"),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
                            zero_stages=(0, 1, 2, 3), zero2="deepspeed"),

@@ -62,7 +62,8 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
 
     Returns:
         A DataFrame, one row per fitting layout, fastest first: ``tp``, ``pp``, ``vpp``, ``cp``, ``ep``, ``dp``,
-            ``micro_batch``, ``micro_batches``, ``recompute``, ``zero``, ``sp``, ``memory`` (bytes per GPU, the
+            ``micro_batch``, ``micro_batches``, ``recompute``, ``zero``, ``sp``, ``tp_overlap`` (TP's collectives
+            overlap the matmuls: with TP > 1 wherever the framework can), ``memory`` (bytes per GPU, the
             estimate), ``memory_upper``, ``step_seconds``, ``tokens_per_gpu_s``, and the step time's parts
             (``compute``, ``attention``, ``memory_traffic``, ``tp_comm``, ``bubble``, ``dp_comm``, ...), and
             ``distinct``: True on the first, simplest layout of each group within 0.1% of one step time. Empty when
@@ -116,9 +117,13 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     searched = int(len(grid))
     p0 = base.with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout, gpus=None, dp=None,
                     tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None, micro_batches=None, sp=False,
-                    recompute="none", recompute_layers=None)
+                    recompute="none", recompute_layers=None, tp_overlap=False)
+    # TP's collectives overlap the matmuls wherever the stack can (Megatron's --tp-comm-overlap, torchtitan's async
+    # TP under compile): the tuned setting, and never slower
+    overlap = (tp > 1) & fw.overlaps_tp(base.compile)
     v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, vpp=vpp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
-                                      micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int))
+                                      micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int),
+                                      tp_overlap=overlap)
     parts = stage_bytes(model, v)
     total = np.broadcast_to(binding_stage(parts, float(p0.overhead))["total"], tp.shape)
     fits = np.asarray(fit_state(total, capacity, True, BAND), dtype=bool)
@@ -127,7 +132,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
                           "ep": ep.astype(int),
                           "dp": dp.astype(int), "micro_batch": mb.astype(int), "micro_batches": m.astype(int),
                           "recompute": np.asarray(RECOMPUTE)[rc.astype(int)], "zero": zero.astype(int),
-                          "sp": tp > 1, "memory": total, "memory_upper": total * (1 + BAND),
+                          "sp": tp > 1, "tp_overlap": overlap, "memory": total, "memory_upper": total * (1 + BAND),
                           "step_seconds": np.broadcast_to(t["step"], tp.shape),
                           "tokens_per_gpu_s": np.broadcast_to(t["tokens_per_gpu_s"], tp.shape),
                           **{f"{k}{'_comm' if k in ('tp', 'ep', 'cp', 'pp', 'dp') else ''}"
@@ -162,4 +167,4 @@ def layout_of_row(row: Any, base: Parallelism, gpus: int) -> Parallelism:
                       ep=int(row["ep"]), dp=None,
                       gpus=gpus, micro_batch=int(row["micro_batch"]), micro_batches=int(row["micro_batches"]),
                       recompute=str(row["recompute"]), zero=0 if zero == 3 else zero,
-                      fsdp="full" if zero == 3 else None, sp=bool(row["sp"]))
+                      fsdp="full" if zero == 3 else None, sp=bool(row["sp"]), tp_overlap=bool(row["tp_overlap"]))

@@ -85,6 +85,9 @@ class Parallelism:
         loss: how the loss holds the logits, one of :data:`LOSSES`; default None: the framework's.
         compile: ``torch.compile`` fuses each layer (torchtitan's measured runs: a smaller peak).
         fp8: float8 matmuls (torchao / Transformer Engine); the weights' fp8 copies are counted.
+        tp_overlap: TP's all-gathers and reduce-scatters overlap the matmuls (Megatron-LM's
+            ``--tp-comm-overlap``, torchtitan's async TP under ``torch.compile``); needs TP > 1 and a framework
+            that runs it.
         offload: what lives in CPU memory, one of :data:`OFFLOAD` (default ``"none"``).
         flash_attention: no s² attention scores are stored.
         precision: ``"bf16-mixed"``, ``"fp16-mixed"`` (2-byte weights, gradients and activations) or
@@ -129,6 +132,7 @@ class Parallelism:
     loss: str | None = None
     compile: bool = False
     fp8: bool = False
+    tp_overlap: bool = False
     offload: str = "none"
     overhead: int = DEFAULT_OVERHEAD
     gpus: int | None = None
@@ -148,7 +152,7 @@ class Parallelism:
             set_("dp", validate.count("dp", self.dp, maximum=MAX_DEGREE))
         if self.gpus is not None:
             set_("gpus", validate.count("gpus", self.gpus, maximum=MAX_DEGREE ** 2))
-        for k in ("sp", "flash_attention", "master_weights", "compile", "fp8"):
+        for k in ("sp", "flash_attention", "master_weights", "compile", "fp8", "tp_overlap"):
             set_(k, validate.flag(k, getattr(self, k)))
         for k in ("dropout", "fp32_grads"):
             if getattr(self, k) is not None:
@@ -183,6 +187,14 @@ class Parallelism:
         if self.recompute_layers is not None and self.recompute != "full":
             raise InputError("recompute_layers", "a layer count with recompute \"full\"",
                              detail=f"applies to full recompute only (recompute is {self.recompute!r})")
+        if self.tp_overlap and self.tp == 1:
+            raise InputError("tp_overlap", "False with TP 1", detail="needs tp > 1: there are no TP collectives "
+                             "to overlap")
+        if self.tp_overlap and not fw.overlaps_tp(self.compile):
+            raise InputError("tp_overlap", f"False with framework {fw.key!r}"
+                             f"{' without compile' if fw.tp_overlap == 'compiled' else ''}",
+                             detail=f"must be False: {fw.key} does not overlap TP's collectives with the matmuls"
+                             f"{' without torch.compile (async TP needs compile=True)' if fw.tp_overlap else ''}")
         if self.vpp > 1 and self.pp == 1:
             raise InputError("vpp", "1 without pipeline parallelism", detail=f"needs pp > 1, got vpp {self.vpp}")
         if self.offload == "params" and self.zero_stage < 3:
@@ -265,7 +277,7 @@ class Parallelism:
         """One line: ``micro-batch 4 × seq-len 2,048; TP 1, PP 1, DP 1, EP 1 (1 GPU); ZeRO 0; recompute none; ...``."""
         n = self.num_gpus
         return (f"micro-batch {self.micro_batch:,} × seq-len {self.seq_len:,}; "
-                f"TP {self.tp}{' + SP' if self.sp else ''}, "
+                f"TP {self.tp}{' + SP' if self.sp else ''}{' (overlapped)' if self.tp_overlap else ''}, "
                 f"PP {self.pp}{f' × {self.vpp} virtual' if self.vpp > 1 else ''}, "
                 f"{f'CP {self.cp}, ' if self.cp > 1 else ''}DP {self.data_parallel:,}, EP {self.ep} "
                 f"({n:,} GPU{'s' if n > 1 else ''}); ZeRO {self.zero_stage}; recompute {self.recompute}"
@@ -351,7 +363,7 @@ def tp_degrees(num_heads: int, num_kv_heads: int, limit: int | None = None) -> l
 #: from ``[hardware] count``.
 PLAN_KEYS = ("tp", "pp", "ep", "cp", "etp", "vpp", "micro_batches", "sp", "zero", "fsdp", "recompute",
              "recompute_layers", "flash_attention", "precision", "optimizer", "master_weights", "fp32_grads",
-             "dropout", "framework", "loss", "compile", "fp8", "offload", "overhead")
+             "dropout", "framework", "loss", "compile", "fp8", "tp_overlap", "offload", "overhead")
 
 
 def parallelism_from_dict(table: object, field_prefix: str = "plan.parallelism", *, micro_batch: Any = 1,

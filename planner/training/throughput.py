@@ -19,7 +19,9 @@ stage with the head (the busiest):
   again under full or op-level recompute (fused kernels — ``torch.compile``, or a framework's own — leave
   :data:`FUSED_SHARE` of it);
 * **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
-  full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, not overlapped (Korthikanti et al. 2022, §4);
+  full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, between the matmuls (Korthikanti et al. 2022, §4);
+  with TP overlap (Megatron's ``--tp-comm-overlap``, torchtitan's async TP) they run in pieces under the
+  matmuls, and the framework's :data:`TP_HIDDEN` of their time is hidden;
 * **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and (virtual) stage boundary;
@@ -65,6 +67,7 @@ from .throughput_calibration import (
     GRADIENT_PASS_BYTES,
     MATMUL_EFFICIENCY,
     OVERLAP,
+    TP_HIDDEN,
 )
 
 #: FlashAttention-2's benchmarked share of the peak on H100 SXM5 (335 of 989.4 TFLOP/s, Dao 2023, §4.1), taken for an
@@ -259,6 +262,8 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
 
     act = tokens * h * 2.0                                  # one bf16 activation of the micro-batch
     t_tp = np.where(tp > 1, (4.0 + 2.0 * (rc == 2)) * layers * 2 * (tp - 1) / tp * act / bw(tp), 0.0)
+    hidden = float(v.get("tp_hidden", TP_HIDDEN.get(fw.key, 0.0)))
+    t_tp = t_tp * np.where(np.asarray(v.get("tp_overlap", False), dtype=bool), 1.0 - hidden, 1.0)
     moe = shape.moe_layers / pp
     t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act * (ep - 1) / ep / bw(ep * tp), 0.0)
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
@@ -390,4 +395,4 @@ def _values(layout: Parallelism, micro_batches: int) -> dict[str, Any]:
             "zero": layout.zero_stage, "micro_batches": micro_batches,
             "recompute": RECOMPUTE.index(layout.recompute), "framework": layout.framework, "fp8": layout.fp8,
             "flash_attention": layout.flash_attention, "sp": layout.sp, "compile": layout.compile,
-            "grad_bytes": layout.grad_bytes}
+            "grad_bytes": layout.grad_bytes, "tp_overlap": layout.tp_overlap}
