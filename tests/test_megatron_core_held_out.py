@@ -92,3 +92,10 @@ def test_the_search_times_the_published_layouts_as_megatron_runs_them():
                            base=base)
         assert ((f.tp > 1) == f.tp_overlap).all()
         assert len(f[(f.tp == r["tp"]) & (f.pp == r["pp"]) & (f.cp == 1) & (f.micro_batch == 1)]) >= 1
+
+
+@pytest.mark.parametrize("r", ROWS, ids=[r["model"] for r in ROWS])
+def test_every_published_run_fits_in_80_gb(r):
+    # each ran on 80 GB H100s: the memory estimate (Megatron's fp32 gradient buffers, the distributed optimizer over
+    # DP 48, sequence parallelism) must not put it over, even at its band's upper end
+    assert planner.memory_estimate(_model(r), _layout(r), "h100-sxm").fits is True
