@@ -17,7 +17,8 @@ stage with the head (the busiest):
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
   and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth,
   again under full or op-level recompute (fused kernels — ``torch.compile``, or a framework's own — leave
-  :data:`FUSED_SHARE` of it);
+  :data:`FUSED_SHARE` of it), split over the TP ranks: all of it under sequence parallelism, without it all but
+  the h-wide tensors every rank holds whole (:attr:`Shape.replicated_share`);
 * **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, between the matmuls (Korthikanti et al. 2022, §4);
   with TP overlap (Megatron's ``--tp-comm-overlap``, torchtitan's async TP) they run in pieces under the
@@ -144,6 +145,10 @@ class Shape:
         experts: the routed experts' parameters.
         window: the sliding window (tokens), 0 without one.
         window_share: the share of layers that use it.
+        replicated_share: the share of a layer's elementwise work on tensors every TP rank holds whole without
+            sequence parallelism: the h-wide norm and matmul inputs, 4h of the 4h + 2q + 2kv + (2 or 3)·f widths
+            Korthikanti et al. 2022 (§4) count per token; the rest (Q, K, V, the attention output, the MLP's
+            f-wide tensors) is split over the TP ranks.
     """
 
     layers: int
@@ -160,6 +165,7 @@ class Shape:
     experts: float
     window: int = 0
     window_share: float = 0.0
+    replicated_share: float = 1.0
 
 
 def shape_of(a: Architecture) -> Shape:
@@ -183,6 +189,7 @@ def shape_of(a: Architecture) -> Shape:
     dense_mlp = mlp_mult * h * a.intermediate_size
     moe = a.moe_layers if a.num_experts else 0
     routed = a.experts_per_token or 0
+    shared = 0
     if moe:
         shared = (getattr(a, "num_shared_experts", 0) or 0) * (
             getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size or 0)
@@ -191,11 +198,15 @@ def shape_of(a: Architecture) -> Shape:
         moe_mlp = 0
     per_layer = attn + ((a.num_layers - moe) * dense_mlp + moe * moe_mlp) / a.num_layers
     second = h * a.intermediate_size      # the MLP's second matmul (up of a gated MLP, the down of a plain one)
+    f = ((a.num_layers - moe) * a.intermediate_size
+         + moe * (routed * (a.moe_intermediate_size or 0) + shared)) / a.num_layers
+    replicated = 4 * h / (4 * h + 2 * q + 2 * kv + mlp_mult * f)
     return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=a.head_dim, kv_width=kv,
                  vocab=a.vocab_size, layer_matmul=float(per_layer), recomputed_sac=float(h * kv + q * h + second),
                  moe_layers=moe, routed=routed if moe else 0, params=float(pc.total),
                  experts=float(pc.experts), window=a.sliding_window or 0,
-                 window_share=(a.sliding_window_layers / a.num_layers) if a.sliding_window else 0.0)
+                 window_share=(a.sliding_window_layers / a.num_layers) if a.sliding_window else 0.0,
+                 replicated_share=float(replicated))
 
 
 def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
@@ -247,7 +258,10 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     t_attn = attn / (net.peak * net.attention * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
     fused = np.where(np.asarray(v["compile"], dtype=bool) | fw.fused_kernels, FUSED_SHARE, 1.0)
-    traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers / sp_div * fused
+    # each TP rank does its share: all of it split with sequence parallelism, else the replicated share whole
+    per_rank = np.where(np.asarray(v["sp"], dtype=bool), 1.0 / tp, shape.replicated_share
+                        + (1 - shape.replicated_share) / tp)
+    traffic = float(v.get("elementwise_bytes", ELEMENTWISE_BYTES)) * h * tokens * layers * per_rank * fused
     t_mem = traffic * np.where((rc == 2) | ((rc == 1) & (fw.selective == "op-sac")), 4 / 3, 1.0) / net.hbm
     node = net.gpus_per_node
 
