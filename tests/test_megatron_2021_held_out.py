@@ -81,3 +81,15 @@ def test_every_published_run_fits_in_80_gb(r):
     # each ran on 80 GB A100s: without the distributed optimizer every GPU holds its stage's fp32 master weights and
     # Adam moments (16 bytes per parameter) and Megatron's fp32 gradient buffers
     assert planner.memory_estimate(_model(r), _layout(r), "a100").fits is True
+
+
+def test_gpt3_175b_slows_with_scale_as_its_bubble_grows():
+    # the same 1,536-sequence batch on 384, 768 and 1,536 A100s: 256, 128 and 64 micro-batches per pipeline of 8, so
+    # 1F1B idles 7/263, 7/135 and 7/71 of the time; published 153, 149 and 141 teraFLOP/s per GPU
+    g = FIXTURE["gpt3_175b"]
+    r = {"model": "175B", "hidden": 12288, "layers": 96, "model_parallel": 64, "batch": 1536}
+    for gpus, tflops in zip(g["gpus"], g["tflops_per_gpu"], strict=True):
+        t = throughput(_model(r), _layout({**r, "gpus": gpus}), "a100")
+        assert t.tokens_per_gpu_s == pytest.approx(_measured({**r, "tflops_per_gpu": tflops}), rel=0.05)
+        assert t.parts["bubble"] / (t.step_seconds - t.parts["optimizer"] - t.parts["dp"]) == pytest.approx(
+            7 / (1536 // (gpus // 64) + 7))
