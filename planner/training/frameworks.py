@@ -38,6 +38,9 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
   pipeline or context parallelism, checkpoints whole blocks (``activation_checkpointing``) and runs fused kernels
   and flash-attn's fused cross-entropy (``loss_fn: fused_crossentropy``, its default in ``modeling_mpt.py``:
   the bf16 logits and their gradient, ``fused``).
+* **nanochat** — Karpathy's nanochat: data parallelism only, its own distributed optimizers sharding the optimizer
+  state (ZeRO 1: gradients reduce-scattered and weights gathered once a step, ``DistAdamW``/``DistMuon``), no
+  activation checkpointing, the whole model under ``torch.compile`` and ``logits.float()`` before the loss.
 * **TP overlap** — the tensor-parallel all-gathers and reduce-scatters run in pieces under the matmuls they feed:
   Megatron-LM's ``--tp-comm-overlap`` (Transformer Engine's userbuffers; NVIDIA's published H100 runs use it) and
   torchtitan's async TP (``enable_async_tensor_parallel``, which needs ``torch.compile``); the others run TP's
@@ -126,6 +129,9 @@ FRAMEWORK_TABLE = {
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
                            zero_stages=(0, 1, 2, 3), zero2="deepspeed"),
+    "nanochat": Framework("nanochat", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
+                          pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=False,
+                          zero_stages=(0, 1), degrees=(), recompute=("none",), fused_kernels=True),
     "llm-foundry": Framework("llm-foundry", selective="attention-core", loss="fused", fp32_grads=False,
                              pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=True,
                              zero_stages=(0, 2, 3), degrees=("tp",), recompute=("none", "full"),

@@ -17,8 +17,9 @@ stage with the head (the busiest):
 * **memory traffic**: the elementwise work (norms, activations, residuals, rotary, softmax of the loss) reads
   and writes about :data:`ELEMENTWISE_BYTES` bytes per token and layer per unit of width, at the HBM bandwidth,
   again under full or op-level recompute (fused kernels — ``torch.compile``, or a framework's own — leave
-  :data:`FUSED_SHARE` of it), split over the TP ranks: all of it under sequence parallelism, without it all but
-  the h-wide tensors every rank holds whole (:attr:`Shape.replicated_share`);
+  :data:`FUSED_SHARE` of it, a stack measured to leave less its own share), split over the TP ranks: all of it
+  under sequence parallelism, without it all but the h-wide tensors every rank holds whole
+  (:attr:`Shape.replicated_share`);
 * **tensor parallelism**: 4 collectives of b·s·h bf16 values per layer (2 forward, 2 backward; 2 more under
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, between the matmuls (Korthikanti et al. 2022, §4);
   with TP overlap (Megatron's ``--tp-comm-overlap``, torchtitan's async TP) they run in pieces under the
@@ -63,6 +64,7 @@ from .throughput_calibration import (
     ELEMENTWISE_BYTES,
     FP8_SPEEDUP,
     FUSED_SHARE,
+    FUSED_SHARE_BY_FRAMEWORK,
     GATHER_PASS_BYTES,
     GEMM_HALF,
     GRADIENT_PASS_BYTES,
@@ -257,7 +259,8 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     attn = 12.0 * layers * (shape.heads / tp) * shape.head_dim * keys * tokens * np.where(attn_again, 4 / 3, 1.0)
     t_attn = attn / (net.peak * net.attention * float(v.get("attention_efficiency", ATTENTION_EFFICIENCY)))
     sp_div = np.where(np.asarray(v["sp"], dtype=bool), tp, 1.0)
-    fused = np.where(np.asarray(v["compile"], dtype=bool) | fw.fused_kernels, FUSED_SHARE, 1.0)
+    fused = np.where(np.asarray(v["compile"], dtype=bool) | fw.fused_kernels,
+                     float(v.get("fused_share", FUSED_SHARE_BY_FRAMEWORK.get(fw.key, FUSED_SHARE))), 1.0)
     # each TP rank does its share: all of it split with sequence parallelism, else the replicated share whole
     per_rank = np.where(np.asarray(v["sp"], dtype=bool), 1.0 / tp, shape.replicated_share
                         + (1 - shape.replicated_share) / tp)
