@@ -62,7 +62,7 @@ def layout_lines(r: LayoutReport) -> list[str]:
     if any(o.layout.tp_overlap for o in r.options):
         fw = r.options[0].layout.framework
         foot.append(f"With TP above 1 its collectives overlap the matmuls ({_OVERLAP_WORDS.get(fw, fw)}), hiding "
-                    f"{TP_HIDDEN[fw]:.0%} of their time.")
+                    f"{TP_HIDDEN.get(fw, 0.0):.0%} of their time.")
     return [*head, *rows, *foot]
 
 
