@@ -67,7 +67,7 @@ def test_overlapping_tp_is_what_brings_the_tp_runs_in():
     for r in ROWS[1:]:
         plain = throughput(_model(r), _layout(r, tp_overlap=False), "h100-sxm").tokens_per_gpu_s
         overlapped = throughput(_model(r), _layout(r), "h100-sxm").tokens_per_gpu_s
-        assert plain < overlapped < plain * 1.1
+        assert plain < overlapped < plain * 1.2
 
 
 def test_the_32b_run_fits_megatrons_hidden_share_and_only_it():

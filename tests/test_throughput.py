@@ -63,12 +63,15 @@ def test_held_out_median_within_ten_percent():
 def test_the_parts_by_hand():
     # Llama 3.1 8B, one H100, micro-batch 1 × 4,096, no recompute, flash attention, bf16: the matmuls are
     # 6 × (32 layers × 218,103,808 active weights + 128,256 × 4,096 head) FLOPs per token at the fitted share of
-    # 989.4 TFLOP/s, less by M/(M + 128) × N/(N + 128) for 4,096 tokens and a width of 4,096
+    # 989.4 TFLOP/s, less by the roofline M/(M + k) × N/(N + k) for 4,096 tokens and a width of 4,096, where k is
+    # that rate over the 3.35 TB/s HBM bandwidth (streaming 2-byte weights against 2 FLOPs per weight and token)
     arch = planner.architecture("llama-3-8b")
     p = Parallelism(micro_batch=1, seq_len=4096, flash_attention=True)
     t = throughput(arch, p, "h100-sxm")
     weights = 32 * (4096 * (4096 + 2 * 1024) + 4096 * 4096 + 3 * 4096 * 14336) + 128256 * 4096
-    size = (4096 / (4096 + 128)) ** 2
+    knee = 989.4e12 * cal.MATMUL_EFFICIENCY / 3.35e12
+    assert 230 < knee < 236
+    size = (4096 / (4096 + knee)) ** 2
     assert t.parts["compute"] == pytest.approx(6 * weights * 4096 / (989.4e12 * cal.MATMUL_EFFICIENCY * size))
     # attention: 12·L·H·Q·s per token, half of it executed under flash attention's causal mask, at the fitted share
     # of FlashAttention-2's benchmarked 335 TFLOP/s on H100 (Dao 2023, §4.1)
@@ -81,13 +84,13 @@ def test_the_parts_by_hand():
     # two GPUs of tensor parallelism: four all-reduces of 4,096 × 4,096 bf16 values per layer over NVLink (450 GB/s)
     t2 = throughput(arch, p.with_(tp=2, gpus=2), "h100-sxm")
     assert t2.parts["tp"] == pytest.approx(4 * 32 * 2 * (1 / 2) * 4096 * 4096 * 2 / 450e9)
-    # overlapped with the matmuls (Megatron's --tp-comm-overlap) 49% of it is hidden, torchtitan's async TP 26%
+    # overlapped with the matmuls (Megatron's --tp-comm-overlap) 88% of it is hidden, torchtitan's async TP 27%
     mega = p.with_(tp=2, gpus=2, sp=True, framework="megatron")
     plain, over = (throughput(arch, mega.with_(tp_overlap=o), "h100-sxm").parts["tp"] for o in (False, True))
-    assert over == pytest.approx(0.51 * plain)
+    assert over == pytest.approx(0.12 * plain)
     titan = p.with_(tp=2, gpus=2, sp=True, framework="torchtitan", compile=True)
     plain, over = (throughput(arch, titan.with_(tp_overlap=o), "h100-sxm").parts["tp"] for o in (False, True))
-    assert over == pytest.approx(0.74 * plain)
+    assert over == pytest.approx(0.73 * plain)
     # FSDP over 16 GPUs on two nodes: NCCL's rings cross the nodes on all eight 50 GB/s ports at once (400 GB/s); with
     # TP 8 inside the node each data-parallel group has one GPU per node, so it moves at one port's 50 GB/s. The
     # weights are gathered twice (bf16) and the gradients reduce-scattered (fp32) for the micro-batch, behind up to

@@ -8,8 +8,9 @@ stage with the head (the busiest):
   weight; torchtitan's op-level selective: the matmuls it does not keep, every one under float8, whose
   ``_scaled_mm`` is not on its save list; Megatron's selective: none), at
   :data:`MATMUL_EFFICIENCY` of the dense peak (:data:`FP8_SPEEDUP` times it for float8 matmuls), less for small
-  matmuls: × M/(M + :data:`GEMM_HALF`) × N/(N + :data:`GEMM_HALF`) with M the tokens of the micro-batch on the GPU
-  and N the width on it (h/t);
+  matmuls, by the roofline on HBM bandwidth: × M/(M + k) × N/(N + k) with M the tokens of the micro-batch on the
+  GPU, N the width on it (h/t) and k the matmul rate over the bandwidth (FLOPs per byte: 233 on H100, 121 on A100
+  for bf16) — the time to stream the weights (or the inputs) added to the time to multiply them;
 * **attention**: 12·L·H·Q per token and key, over s keys without flash attention (the whole square is computed,
   then masked) and over the unmasked keys with it: s/2 causal, w − w²/(2s) on a sliding-window layer of window w;
   plus its forward again under recompute (torchtitan's op-level policy keeps the attention kernel's output), at
@@ -66,7 +67,6 @@ from .throughput_calibration import (
     FUSED_SHARE,
     FUSED_SHARE_BY_FRAMEWORK,
     GATHER_PASS_BYTES,
-    GEMM_HALF,
     GRADIENT_PASS_BYTES,
     MATMUL_EFFICIENCY,
     OVERLAP,
@@ -246,7 +246,11 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
                      np.where((rc == 1) & (fw.selective == "op-sac"), 2.0 * layers * sac / tp, 0.0))
     rate = net.peak * float(v.get("matmul_efficiency", MATMUL_EFFICIENCY)) * np.where(
         fp8, FP8_SPEEDUP, 1.0)
-    size = tokens / (tokens + GEMM_HALF) * (h / tp) / (h / tp + GEMM_HALF)   # small matmuls run below the rate
+    # the roofline, added rather than maxed: a matmul streams its weights (2 bytes each, 1 in float8) from HBM while
+    # it computes 2 FLOPs per weight and token, so with M tokens it runs at M/(M + knee) of the rate, knee = rate /
+    # bandwidth × bytes / 2; its inputs stream the same way against the width N it computes per token
+    knee = rate / net.hbm * np.where(fp8, 0.5, 1.0)
+    size = tokens / (tokens + knee) * (h / tp) / (h / tp + knee)
     t_mm = (6.0 * weights + again) * tokens / (rate * size)
     # keys each query computes: the whole square without flash attention; with it, the causal half (s/2), and on
     # sliding-window layers min(i, w) keys, w − w²/(2s) on average

@@ -29,20 +29,20 @@ OVERLAP = 0.8
 #: each all-gather and reduce-scatter runs in pieces under the matmul it feeds, but the first and last pieces,
 #: the extra kernels and the contention for the SMs remain. Each fitted on one run, the others held out:
 #:
-#: * ``megatron`` (``--tp-comm-overlap``, Transformer Engine's userbuffers): 0.49, on NVIDIA's 32B run of its
+#: * ``megatron`` (``--tp-comm-overlap``, Transformer Engine's userbuffers): 0.88, on NVIDIA's 32B run of its
 #:   published Megatron-Core table (TP 8 × DP 48 on 384 H100s, no pipeline: 459.6 TFLOP/s per GPU); the table's
 #:   other eight runs are held out (``tests/test_megatron_core_held_out.py``);
-#: * ``torchtitan`` (async TP under ``torch.compile``): 0.26, on the one pair of runs that differ in it alone, its
+#: * ``torchtitan`` (async TP under ``torch.compile``): 0.27, on the one pair of runs that differ in it alone, its
 #:   Llama 3.1 70B on FSDP 32 × TP 8, 829 tokens/s per GPU plain and 876 with async TP (its Table 4); the 405B
 #:   runs, all with async TP, are held out (``tests/test_torchtitan_large.py``).
-TP_HIDDEN = {"megatron": 0.49, "torchtitan": 0.26}
+TP_HIDDEN = {"megatron": 0.88, "torchtitan": 0.27}
 #: The time of everything in a layer that is not a matmul or attention — elementwise kernels (norms upcast to fp32,
 #: activation functions, residual adds, rotary embedding), their launches and the framework's own work — per token,
 #: layer and unit of width, written as bytes at the HBM bandwidth, in eager PyTorch; fused kernels
 #: (``torch.compile``, Megatron's and llm-foundry's fused norms and activations) take :data:`FUSED_SHARE` of it.
-#: Fitted: 1,240 — about three times the elementwise traffic alone (about 500 bytes), so it stands mostly for
+#: Fitted: 1,180 — about two and a half times the elementwise traffic alone (about 500 bytes), so it stands mostly for
 #: launches and overhead.
-ELEMENTWISE_BYTES = 1240.0
+ELEMENTWISE_BYTES = 1180.0
 #: The share of that time left when the kernels are fused (``torch.compile``, Megatron's and llm-foundry's fused
 #: norms and activations). Estimated, not fitted.
 FUSED_SHARE = 0.5
@@ -51,13 +51,10 @@ FUSED_SHARE = 0.5
 #: third slow at the general share. Fitted on that run alone; its next two (d26, float8, one at twice the batch)
 #: are held out (``tests/test_nanochat_held_out.py``). The share also carries the faster attention kernel, which
 #: the model does not separate.
-FUSED_SHARE_BY_FRAMEWORK = {"nanochat": 0.12}
+FUSED_SHARE_BY_FRAMEWORK = {"nanochat": 0.10}
 #: How much faster float8 matmuls run than bf16 ones end to end (the tensor cores' rate doubles; scaling and
 #: casting take part of it back). Estimated, not fitted.
 FP8_SPEEDUP = 1.5
-#: The matmul dimension at which a GEMM runs at half its large-shape rate (tiles left idle, launch and wave
-#: quantisation): a micro-batch of few tokens, or a width split over many TP ranks, runs slower. Estimated.
-GEMM_HALF = 128.0
 #: Bytes per parameter of the stage a sharded data-parallel step moves through HBM outside the matmuls, on every
 #: GPU and micro-batch, for each gathering of the weights: the gathered bf16 weights written and copied out of the
 #: collective's buffer (2 + 2 + 2). Counted, not fitted.
