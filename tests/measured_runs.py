@@ -95,7 +95,15 @@ def residuals() -> list[tuple[str, float, float]]:
     return out
 
 
-__all__ = ["FIT_SET", "calibration", "fit", "layout_of", "memory_records", "model_of", "records", "residuals"]
+def solve(too_low: Any, lo: float, hi: float, steps: int = 30) -> float:
+    """The one value in [lo, hi] a single fitted constant takes: bisection on ``too_low(x)``, True below it."""
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if too_low(mid) else (lo, mid)
+    return lo
+
+
+__all__ = ["FIT_SET", "solve", "calibration", "fit", "layout_of", "memory_records", "model_of", "records", "residuals"]
 
 
 # ---- throughput -----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from measured_runs import solve
 
 import planner
 from planner.training.layout_search import search_layouts
@@ -74,14 +75,13 @@ def test_the_32b_run_fits_megatrons_hidden_share_and_only_it():
     # the one fitted value: the share of TP's collective time --tp-comm-overlap hides, solved on the 32B run (TP 8,
     # no pipeline) to the measured rate; the other eight runs are held out
     r = next(x for x in ROWS if x["model"] == "32B")
-    lo, hi = 0.0, 1.0
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        layout = _layout(r)
-        v = {**_values(layout, layout.micro_batches), "tp_hidden": mid}
-        t = float(step_seconds(shape_of(_model(r)), v, link("h100-sxm"))["tokens_per_gpu_s"])
-        lo, hi = (mid, hi) if t < _measured(r) else (lo, mid)
-    assert TP_HIDDEN["megatron"] == pytest.approx(lo, abs=0.005)
+    layout = _layout(r)
+
+    def rate(hidden: float) -> float:
+        v = {**_values(layout, layout.micro_batches), "tp_hidden": hidden}
+        return float(step_seconds(shape_of(_model(r)), v, link("h100-sxm"))["tokens_per_gpu_s"])
+
+    assert TP_HIDDEN["megatron"] == pytest.approx(solve(lambda x: rate(x) < _measured(r), 0.0, 1.0), abs=0.005)
 
 
 def test_the_search_times_the_published_layouts_as_megatron_runs_them():

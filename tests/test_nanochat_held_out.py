@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from measured_runs import solve
 
 import planner
 from planner.errors import InputError
@@ -45,13 +46,13 @@ def test_the_windows_are_nanochats():
 
 def test_the_share_is_fitted_on_run_1():
     r = RUNS["run1"]
-    lo, hi = 0.0, 0.5
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        v = {**_values(_layout(r), 2), "fused_share": mid}
-        t = float(step_seconds(shape_of(_model(r["depth"])), v, link("h100-sxm"))["tokens_per_gpu_s"])
-        lo, hi = (mid, hi) if t > _measured(r) else (lo, mid)
-    assert FUSED_SHARE_BY_FRAMEWORK["nanochat"] == pytest.approx(lo, abs=0.005)
+
+    def rate(share: float) -> float:
+        v = {**_values(_layout(r), 2), "fused_share": share}
+        return float(step_seconds(shape_of(_model(r["depth"])), v, link("h100-sxm"))["tokens_per_gpu_s"])
+
+    assert FUSED_SHARE_BY_FRAMEWORK["nanochat"] == pytest.approx(solve(lambda x: rate(x) > _measured(r), 0.0, 0.5),
+                                                                  abs=0.005)
 
 
 @pytest.mark.parametrize("run_id", ["run2", "run3"])

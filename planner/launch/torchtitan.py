@@ -288,11 +288,12 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     micro, pipeline = local, dict[str, Any]()
     if degrees["pipeline_parallel_degree"] > 1:
         micro, pipeline = _pipeline(src, flat, get, local, layers, degrees["pipeline_parallel_degree"])
+    stated = _compile_and_float8(src, flat)
     overlap: dict[str, Any] = {}
     key = "parallelism.enable_async_tensor_parallel"
     if flat.get(key) is True and degrees["tensor_parallel_degree"] > 1:
         # torchtitan's async TP runs only under torch.compile (its parallelize refuses it otherwise)
-        if flat.get("compile.enable", flat.get("training.compile")) is not True:
+        if not stated.get("compile"):
             raise src.error(key, "needs compile.enable = true: torchtitan's async TP runs under torch.compile")
         overlap["tp_overlap"] = src.took(key, True, "parallelism.tp_overlap")
     src.parallelism.update(micro_batch=micro, seq_len=seq, tp=degrees["tensor_parallel_degree"],
@@ -302,7 +303,7 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                            precision=("fp32" if flat.get("training.mixed_precision_param") == "float32"
                                       else "bf16-mixed"),
                            recompute=recompute, framework="torchtitan", flash_attention=True,
-                           **_compile_and_float8(src, flat), **per_layer, **pipeline, **overlap)
+                           **stated, **per_layer, **pipeline, **overlap)
     return src.result({
         "name": src.path.stem,
         "description": str(flat.get("job.description") or f"Read from the torchtitan job config {src.path.name}"),
