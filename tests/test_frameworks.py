@@ -84,3 +84,28 @@ def test_the_cli_takes_the_new_framework(capsys):
     assert main(["memory", "--params", "7B", "--micro-batch", "1", "--seq-len", "2048", "--framework", "llm-foundry",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["framework"] == "llm-foundry"
+
+
+@pytest.mark.parametrize("sharding", [{"zero": 2}, {"zero": 3}, {"fsdp": "full"}])
+def test_deepspeed_pipelines_run_zero_one_at_most(sharding):
+    # DeepSpeed's PipelineEngine asserts zero_optimization_stage() < 2 ("ZeRO-2 and ZeRO-3 are incompatible with
+    # pipeline parallelism"): refused by the field given; without a pipeline every stage runs, and ZeRO 1 pipelines
+    with pytest.raises(InputError) as e:
+        Parallelism(framework="deepspeed", pp=2, gpus=8, micro_batches=4, **sharding)
+    assert e.value.field == next(iter(sharding)) and "pp" in str(e.value)
+    Parallelism(framework="deepspeed", gpus=8, **sharding)
+    Parallelism(framework="deepspeed", pp=2, gpus=8, micro_batches=4, zero=1)
+    Parallelism(framework="pytorch", pp=2, gpus=8, micro_batches=4, fsdp="full")          # torch pipelining + FSDP
+
+
+def test_the_deepspeed_search_and_fix_keep_pipelines_at_zero_one():
+    # MPT-7B on 16 H100s, 128 sequences of 2,048: ZeRO 2 and 3 appear without a pipeline only, pipelines with ZeRO
+    # 0-1; the fix for the 7B on 8 × 40 GB with PP 2 does not reach for ZeRO 2 while it keeps the pipeline
+    frame = search_layouts(MPT7B, 16, "h100-sxm", seq_len=2048, tokens_per_step=128 * 2048,
+                           base=Parallelism(framework="deepspeed", seq_len=2048))
+    assert (frame.zero >= 2).any() and (frame.pp > 1).any()
+    assert (frame[frame.pp > 1].zero <= 1).all() and (frame[frame.zero >= 2].pp == 1).all()
+    e = planner.memory_estimate(MPT7B, Parallelism(micro_batch=8, seq_len=2048, gpus=8, pp=2, micro_batches=4,
+                                                   framework="deepspeed", flash_attention=True), "a100-40gb")
+    assert e.fits is False and e.fix is not None
+    assert e.fix.changes.get("pp", 2) == 1 or e.fix.changes.get("zero", 0) <= 1

@@ -30,7 +30,9 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
   again in the backward (Korthikanti et al. 2022, §4.2.2); PyTorch's DTensor sequence parallelism
   (torchtitan) saves the all-gathered input of the column-parallel matmuls.
 * **sharding** — the ZeRO stages each stack runs: PyTorch DDP, FSDP's SHARD_GRAD_OP and FULL_SHARD (0, 2, 3);
-  torchtitan's FSDP2 (0, 3); Megatron-LM's distributed optimizer (0, 1); DeepSpeed (0-3).
+  torchtitan's FSDP2 (0, 3); Megatron-LM's distributed optimizer (0, 1); DeepSpeed (0-3), but only 0 and 1 with
+  pipeline parallelism (its ``PipelineEngine`` asserts ``zero_optimization_stage() < ZeroStageEnum.gradients``:
+  "ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism").
 * **what the stack runs** — the parallel degrees, recompute modes and fused kernels each offers: Megatron-LM
   fuses its norms, softmax and bias-activation kernels by default (``--bias-gelu-fusion``,
   ``--masked-softmax-fusion``, TE's fused LayerNorm); llm-foundry (MosaicML's MPT stack on Composer) shards with
@@ -75,6 +77,7 @@ class Framework:
         sp_gathered: under sequence parallelism the QKV and MLP inputs are saved all-gathered.
         zero_stages: the ZeRO stages the stack runs (0 plain data parallel, 1 a distributed optimizer, 2 sharded
             gradients, 3 sharded weights: FSDP).
+        pp_zero: the highest ZeRO stage it runs with pipeline parallelism.
         pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
             micro-batch (and gathers and reduce-scatters once a step).
         degrees: the parallel degrees the stack runs besides data parallelism (``"tp"``, ``"pp"``, ``"cp"``,
@@ -96,6 +99,7 @@ class Framework:
     buffers: str
     sp_gathered: bool
     zero_stages: tuple[int, ...] = (0, 1, 2, 3)
+    pp_zero: int = 3
     pp_unsharded_grads: bool = False
     degrees: tuple[str, ...] = ("tp", "pp", "cp", "ep")
     recompute: tuple[str, ...] = ("none", "selective", "full")
@@ -128,7 +132,7 @@ FRAMEWORK_TABLE = {
                           zero_stages=(0, 1), fused_kernels=True, tp_overlap="always"),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
-                           zero_stages=(0, 1, 2, 3), zero2="deepspeed"),
+                           zero_stages=(0, 1, 2, 3), pp_zero=1, zero2="deepspeed"),
     "nanochat": Framework("nanochat", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                           pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=False,
                           zero_stages=(0, 1), degrees=(), recompute=("none",), fused_kernels=True),

@@ -112,6 +112,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & (np.mod(dp * cp, ep) == 0)
     ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
     ok &= (pp == 1) | (m >= pp)                                # a pipeline needs at least p micro-batches in flight
+    ok &= (pp == 1) | (zero <= fw.pp_zero)                     # DeepSpeed pipelines shard no gradients or weights
     ok &= (vpp == 1) | (np.mod(m, pp) == 0)                    # interleaving runs the micro-batches in groups of p
     tp, pp, vpp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp, m))
     searched = int(len(grid))

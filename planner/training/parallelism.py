@@ -181,6 +181,11 @@ class Parallelism:
                 runs = " and ".join(names[d] for d in fw.degrees) or "no other"
                 raise InputError(k, f"1 with framework {fw.key!r}", detail=f"must be 1: {fw.key} runs only {runs} "
                                  f"parallelism beside data parallelism, got {getattr(self, k)}")
+        if self.pp > 1 and self.zero_stage > fw.pp_zero:
+            key = "zero" if self.zero else "fsdp"
+            raise InputError(key, f"ZeRO 0-{fw.pp_zero} with pipeline parallelism in {fw.key}",
+                             detail=f"must be ZeRO 0-{fw.pp_zero} with pp > 1: {fw.key}'s pipeline engine runs no "
+                             f"higher stage, got ZeRO {self.zero_stage} with pp {self.pp}")
         if self.recompute not in fw.recompute:
             raise InputError("recompute", f"one of {', '.join(fw.recompute)} with framework {fw.key!r}",
                              detail=f"{fw.key} offers {', '.join(fw.recompute)}, got {self.recompute!r}")

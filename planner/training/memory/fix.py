@@ -95,6 +95,7 @@ def _search(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpu
     offload = np.array([OFFLOAD.index(o) for o in cols["offload"]])
     rc = np.array([RECOMPUTE.index(r) for r in cols["recompute"]])
     ok = ~((offload == 2) & (zero < 3))
+    ok &= (pp == 1) | (zero <= framework(layout.framework).pp_zero)     # DeepSpeed pipelines: ZeRO 0-1
     if layout.gpus is not None and keep_gpus:
         dp = layout.gpus / (tp * pp * cp)
         ok &= (dp >= 1) & (dp == np.floor(dp))
