@@ -48,7 +48,7 @@ NUMBERS = {"params", "steps", "micro_batch", "grad_accum", "data_parallel", "seq
            "goodput", "rank"}
 #: Options that take a name or a choice (checked against a list; not numbers, not paths).
 NAMES = {"model", "param_kind", "corpus", "format", "fsdp", "recompute", "precision", "optimizer", "accelerator",
-         "family", "drop", "server_args", "framework", "loss", "offload", "mfu_convention", "write"}
+         "family", "drop", "server_args", "framework", "loss", "offload", "mfu_convention", "write", "keep"}
 
 #: A valid command line for each subcommand; the option under test is replaced or appended.
 BASE = {

@@ -99,3 +99,17 @@ def test_every_published_run_fits_in_80_gb(r):
     # each ran on 80 GB H100s: the memory estimate (Megatron's fp32 gradient buffers, the distributed optimizer over
     # DP 48, sequence parallelism) must not put it over, even at its band's upper end
     assert planner.memory_estimate(_model(r), _layout(r), "h100-sxm").fits is True
+
+
+@pytest.mark.parametrize("r", ROWS, ids=[r["model"] for r in ROWS])
+def test_among_the_layouts_the_study_considered_the_published_one_is_in_the_top_three(r):
+    # a weak-scaling study: DP stays at 48 and no run splits the sequence, so those are kept as given (--keep
+    # dp=48,cp=1); among the rest (TP, PP, virtual stages, micro-batch, recompute, ZeRO) the published TP × PP ranks
+    # in the top three, equally fast layouts counted once. Without the study's constraints the search prefers
+    # CP 2 or less TP for 32B-462B (docs/layout.md)
+    base = Parallelism(flash_attention=True, framework="megatron", dropout=False, seq_len=SEQ)
+    f = search_layouts(_model(r), r["gpus"], "h100-sxm", seq_len=SEQ, tokens_per_step=r["batch"] * SEQ, base=base,
+                       keep={"dp": r["dp"], "cp": 1})
+    assert (f.dp == r["dp"]).all() and (f.cp == 1).all()
+    top = f[f["distinct"]].head(3)
+    assert ((top.tp == r["tp"]) & (top.pp == r["pp"])).any()

@@ -46,3 +46,23 @@ def test_a_megatron_layout_keeps_tp_overlap_while_there_is_tp_to_overlap(tmp_pat
     assert wb.error is None and wb.plan().parallelism.tp_overlap is False
     wb.set(tp=2, framework="deepspeed")
     assert wb.error is None and wb.plan().parallelism.tp_overlap is False
+
+
+def test_the_workbook_keeps_what_is_typed_beside_the_button_as_the_cli_does():
+    # Llama 3 8B on 16,384 H100s: keeping CP 1 and TP 8 gives `planner layout --keep cp=1,tp=8`'s options; a setting
+    # the search does not know is refused in one line naming it, and clearing the box searches everything again
+    wb = Workbook()
+    wb.open_plan(ROOT / "data" / "plans" / "llama-3-8b.toml")
+    wb.layouts_keep.value = "cp=1, tp=8"
+    report = wb.fastest_layouts()
+    want = plan_layouts(planner.load_plan(ROOT / "data" / "plans" / "llama-3-8b.toml"), top=3, keep="tp=8,cp=1")
+    assert report.keep == {"tp": 8, "cp": 1} and report.options
+    assert [o.layout for o in report.options] == [o.layout for o in want.options]
+    assert all(o.layout.tp == 8 and o.layout.cp == 1 for o in report.options)
+    assert "Kept as given: TP 8, CP 1" in wb.layouts_out.value
+    wb.layouts_keep.value = "stages=4"
+    wb.layouts_button.click()
+    assert "keep" in wb.layouts_out.value and "stages" in wb.layouts_out.value and "Traceback" not in \
+        wb.layouts_out.value
+    wb.layouts_keep.value = ""
+    assert wb.fastest_layouts().keep == {}

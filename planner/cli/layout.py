@@ -11,6 +11,7 @@ from ..files import write_text
 from ..launch.write import WRITE_FORMATS, write_launch
 from ..surfaces.layout_text import layout_lines
 from ..training.frameworks import FRAMEWORKS
+from ..training.layout_search import KEEP_KEYS, kept_settings
 from ..verdict.layouts import LayoutReport, plan_layouts
 from ..verdict.planfile import load_plan
 from .common import EXIT_BLOCKED, EXIT_OK, Subparsers, UsageError
@@ -40,8 +41,9 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.write is not None and args.framework not in (None, args.write):
         raise InputError("--framework", f"{args.write!r} with --write {args.write} (the file runs on it)",
                          args.framework)
+    keep = None if not args.keep else kept_settings(",".join(args.keep), "--keep")
     report = plan_layouts(plan, gpus=args.gpus, max_days=args.max_days, max_cost=args.max_cost, top=args.top,
-                          framework=args.write or args.framework)
+                          framework=args.write or args.framework, keep=keep)
     rank = None if args.rank is None else validate.count("--rank", args.rank, maximum=max(1, len(report.options)))
     written = None if args.write is None else _write(report, args.write, args.output, rank)
     if args.json:
@@ -100,4 +102,7 @@ def register(sub: Subparsers) -> None:
     sl.add_argument("--framework", help=f"search as this stack runs: {', '.join(FRAMEWORKS)} (its parallelism, "
                                         "recompute, sharding and memory; default: the plan's [parallelism] "
                                         "framework, else pytorch)")
+    sl.add_argument("--keep", action="append", metavar="SETTINGS",
+                    help=f"settings to keep as given, the rest searched: name=value among {', '.join(KEEP_KEYS)} "
+                         "(--keep tp=8,cp=1; repeatable)")
     sl.set_defaults(func=cmd_layout)

@@ -15,6 +15,9 @@ from ..verdict.layouts import LayoutOption, LayoutReport
 
 #: How each stack that can overlap TP's collectives with the matmuls names it.
 _OVERLAP_WORDS = {"megatron": "--tp-comm-overlap", "torchtitan": "async TP, enable_async_tensor_parallel"}
+#: How a kept setting reads.
+_KEPT_WORDS = {"tp": "TP", "pp": "PP", "vpp": "virtual stages", "cp": "CP", "ep": "EP", "dp": "DP",
+               "micro_batch": "micro-batch", "recompute": "recompute", "zero": "ZeRO"}
 #: The table's columns: heading and the text of an option.
 COLUMNS = ("TP", "PP", "CP", "EP", "DP", "micro", "accum", "recompute", "sharding", "memory/GPU", "tokens/s/GPU",
            "MFU", "step", "to the line")
@@ -42,8 +45,12 @@ def layout_lines(r: LayoutReport) -> list[str]:
             f"{plan.hardware['name']}{f' (the fewest GPUs within {r.limit})' if r.limit else ''}",
             f"Global batch {fmt_int(b.tokens_per_step)} tokens ({b.tokens_per_step // b.seq_len:,} × {b.seq_len:,}); "
             f"the {r.line:g}× line in {fmt_int(r.steps)} steps"]
+    if r.keep:
+        head.append(f"Kept as given: {kept_words(r.keep)}; the rest searched.")
     if not r.options:
-        why = f"no GPU count up to {r.gpus:,} keeps to {r.limit}" if r.limit else "no layout fits"
+        why = f"no GPU count up to {r.gpus:,} keeps to {r.limit}" if r.limit else (
+            f"no layout of {r.gpus:,} GPUs has {kept_words(r.keep)}" if r.keep and not r.searched else
+            "no layout fits")
         return [*head, f"None: {why} ({fmt_int(r.searched)} layouts searched)."]
     rows = [f"{'':>3} {'TP':>3} {'PP':>5} {'CP':>3} {'EP':>3} {'DP':>6} {'micro':>5} {'accum':>5} "
             f"{'recompute':<10}{'sharding':<9}{'memory/GPU':>11} {'tokens/s/GPU':>13} {'MFU':>5} {'step':>8}  "
@@ -64,6 +71,18 @@ def layout_lines(r: LayoutReport) -> list[str]:
         foot.append(f"With TP above 1 its collectives overlap the matmuls ({_OVERLAP_WORDS.get(fw, fw)}), hiding "
                     f"{TP_HIDDEN.get(fw, 0.0):.0%} of their time.")
     return [*head, *rows, *foot]
+
+
+def kept_words(keep: dict[str, int | str]) -> str:
+    """The settings a search kept, in words (``TP 8, CP 1``).
+
+    Args:
+        keep: :attr:`~planner.verdict.layouts.LayoutReport.keep`.
+
+    Returns:
+        The text.
+    """
+    return ", ".join(f"{_KEPT_WORDS[k]} {v}" for k, v in keep.items())
 
 
 def option_cells(o: LayoutOption) -> tuple[str, ...]:
@@ -92,10 +111,11 @@ def layout_table_html(r: LayoutReport) -> str:
         HTML: the heading lines as paragraphs and a ``table.planner-layouts``.
     """
     lines = layout_lines(r)
-    heads = "".join(f"<p>{escape(x)}</p>" for x in lines[:2])
+    n = 3 if r.keep else 2                    # the heading lines: what was searched, the batch, what was kept
+    heads = "".join(f"<p>{escape(x)}</p>" for x in lines[:n])
     if not r.options:
         return heads + f"<p>{escape(lines[-1])}</p>"
-    foot = "".join(f"<p>{escape(x)}</p>" for x in lines[3 + len(r.options):])
+    foot = "".join(f"<p>{escape(x)}</p>" for x in lines[n + 1 + len(r.options):])
     th = "".join(f"<th style='text-align:right;padding:0 6px'>{escape(c)}</th>" for c in COLUMNS)
     rows = "".join("<tr>" + "".join(f"<td style='text-align:right;padding:0 6px'>{escape(c)}</td>"
                                     for c in option_cells(o)) + "</tr>" for o in r.options)

@@ -182,6 +182,8 @@ class Workbook:
         self.layouts_button = button("Fastest layouts", lambda: self._guard(self.fastest_layouts, self.layouts_out),
                                      "160px")
         self.layouts_button.add_class("planner-layouts")
+        self.layouts_keep = W.Text(placeholder="keep as given: cp=1, tp=8", layout=W.Layout(width="210px"))
+        self.layouts_keep.add_class("planner-layouts-keep")
         self.layout_buttons = W.HBox([], layout=W.Layout(flex_flow="row wrap"))   # one "use" button per layout
         self.layouts: LayoutReport | None = None
         plans = sorted(str(p.relative_to(DATA_DIR.parent)) for p in (DATA_DIR / "plans").glob("*.toml"))
@@ -534,8 +536,9 @@ class Workbook:
 
     # -- the layout search ---------------------------------------------------------------------------------------
     def fastest_layouts(self, top: int = 3) -> LayoutReport:
-        """Search the layouts of the plan's GPUs that fit, fastest to its line first (``planner layout``); show them
-        as a table with a button per layout that puts it into the controls.
+        """Search the layouts of the plan's GPUs that fit, fastest to its line first (``planner layout``), keeping
+        the settings typed beside the button as given (``cp=1, tp=8``: ``--keep``); show them as a table with a
+        button per layout that puts it into the controls.
 
         Args:
             top: how many layouts to show.
@@ -544,9 +547,10 @@ class Workbook:
             The :class:`~planner.verdict.layouts.LayoutReport` (also in :attr:`layouts`).
 
         Raises:
-            InputError: the settings cannot be laid out (no batch shape, an accelerator without bandwidths).
+            InputError: the settings cannot be laid out (no batch shape, an accelerator without bandwidths), or a
+                kept setting is unknown or not a whole number (field ``keep``).
         """
-        report = plan_layouts(self.plan(), top=top)
+        report = plan_layouts(self.plan(), top=top, keep=self.layouts_keep.value.strip() or None)
         self.layouts = report
         self.layouts_out.value = layout_table_html(report)
         buttons = []

@@ -108,8 +108,8 @@ def place(wb: Workbook) -> tuple[Any, dict[str, tuple[Any, Any]]]:
         + section("Inference", wb.inference),
         layout=W.Layout(width="330px", min_width="330px", padding="0 6px 0 0"))
     left.add_class("planner-controls")
-    advisor = W.VBox([wb.advise_button, wb.advice_out, wb.advice_cards, wb.layouts_button, wb.layouts_out,
-                      wb.layout_buttons])
+    advisor = W.VBox([wb.advise_button, wb.advice_out, wb.advice_cards, W.HBox([wb.layouts_button, wb.layouts_keep]),
+                      wb.layouts_out, wb.layout_buttons])
     # the verdict, its numbers and the chart stay in view while the page scrolls the controls
     answer = W.VBox([wb.readout, wb.image], layout=W.Layout(width="100%"))
     answer.add_class("planner-answer")

@@ -7,12 +7,16 @@ per step × sequence length. Memory comes from :mod:`planner.training.memory` (w
 the band's upper end does), time from :mod:`planner.training.throughput`. Tensor parallelism stays inside a node
 and is offered among the degrees that split the heads; sequence parallelism goes with it; pipeline degrees (powers
 of two and the divisors of the GPU count) leave a layer on every stage; context parallelism keeps at least 1,024
-tokens per GPU; expert parallelism (MoE) divides the experts and the data-parallel ranks.
+tokens per GPU; expert parallelism (MoE) divides the experts and the data-parallel ranks. Settings a team has
+already decided (its stack has no context parallelism, TP stays at 8) are kept as given (``keep``,
+:func:`kept_settings`): the search ranks the rest.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +40,75 @@ if TYPE_CHECKING:
 _POW2 = tuple(2**i for i in range(0, 11))
 _CP_CHUNK = 1024
 _VIRTUAL = (1, 2, 4)
+#: The settings a search can keep as given: the parallel degrees, the micro-batch, recompute and the ZeRO stage.
+KEEP_KEYS = ("tp", "pp", "vpp", "cp", "ep", "dp", "micro_batch", "recompute", "zero")
+#: Other names for them: the layout table's headings and the command line's spelling.
+_KEEP_ALIASES = {"micro": "micro_batch", "micro-batch": "micro_batch", "microbatch": "micro_batch"}
+#: The longest ``keep`` text read.
+_KEEP_TEXT = 1000
+
+
+def kept_settings(keep: Mapping[str, Any] | str | None, field: str = "keep") -> dict[str, int | str]:
+    """The settings a layout search keeps as given, checked.
+
+    Args:
+        keep: None (nothing kept), a mapping of :data:`KEEP_KEYS` to values, or text of ``name=value`` settings
+            separated by commas or spaces (``"tp=8, cp=1"``; ``micro`` for ``micro_batch``).
+        field: the name errors use (the option as the user gave it: ``--keep``).
+
+    Returns:
+        The settings in :data:`KEEP_KEYS` order: whole numbers (``zero`` 0-3), ``recompute`` one of
+            :data:`~planner.training.parallelism.RECOMPUTE`.
+
+    Raises:
+        InputError: naming ``field`` and the setting: an unknown name, a setting given twice, text that is not
+            ``name=value``, a value that is not a whole number (or not a recompute mode).
+
+    Examples:
+        >>> kept_settings("tp=8, cp=1 recompute=full")
+        {'tp': 8, 'cp': 1, 'recompute': 'full'}
+        >>> kept_settings({"zero": 4})
+        Traceback (most recent call last):
+        ...
+        planner.errors.InputError: keep zero: must be a whole number from 0 to 3, got 4
+    """
+    if keep is None:
+        return {}
+    accepted = f"name=value settings among {', '.join(KEEP_KEYS)}"
+    if isinstance(keep, str):
+        if len(keep) > _KEEP_TEXT:
+            raise InputError(field, accepted, detail=f"must be at most {_KEEP_TEXT:,} characters, got "
+                                                     f"{len(keep):,}")
+        items: list[tuple[str, Any]] = []
+        for part in (x for x in re.split(r"[,\s]+", keep.strip()) if x):
+            name, eq, value = part.partition("=")
+            if not eq or not name or not value:
+                raise InputError(field, accepted, detail=f"must be {accepted} (tp=8, cp=1), got "
+                                                         f"{validate.shown(part)}")
+            items.append((name, value))
+    elif isinstance(keep, Mapping):
+        items = list(keep.items())
+    else:
+        raise InputError(field, accepted, keep)
+    out: dict[str, int | str] = {}
+    for name, value in items:
+        key = _KEEP_ALIASES.get(str(name).lower(), str(name).lower()) if isinstance(name, str) else name
+        if key not in KEEP_KEYS:
+            raise InputError(field, accepted, detail=f"must name a setting among {', '.join(KEEP_KEYS)}, got "
+                                                     f"{validate.shown(name)}")
+        where = f"{field} {key}"
+        if key == "recompute":
+            if not isinstance(value, str) or value not in RECOMPUTE:
+                raise InputError(where, f"one of {', '.join(RECOMPUTE)}", value)
+            v: int | str = value
+        elif key == "zero":
+            v = int(validate.count(where, value, minimum=0, maximum=3))
+        else:
+            v = int(validate.count(where, value, maximum=10**7))
+        if key in out and out[key] != v:
+            raise InputError(where, "one value", detail=f"must be given once, got {out[key]} and {v}")
+        out[key] = v
+    return {k: out[k] for k in KEEP_KEYS if k in out}
 
 
 def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
@@ -48,7 +121,7 @@ def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
 
 
 def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: int, tokens_per_step: int,
-                   base: Parallelism | None = None) -> pd.DataFrame:
+                   base: Parallelism | None = None, keep: Mapping[str, Any] | str | None = None) -> pd.DataFrame:
     """Every layout of ``gpus`` GPUs that fits, with its memory and predicted step time, fastest first.
 
     Args:
@@ -59,6 +132,8 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
         tokens_per_step: the global batch in tokens (kept by every layout).
         base: the settings the search does not vary (framework, precision, optimizer, flash attention, compile,
             fp8, dropout); default: ``Parallelism(flash_attention=True)``.
+        keep: settings kept as given (:func:`kept_settings`: ``{"tp": 8, "cp": 1}`` or ``"tp=8, cp=1"``); the
+            search varies the rest.
 
     Returns:
         A DataFrame, one row per fitting layout, fastest first: ``tp``, ``pp``, ``vpp``, ``cp``, ``ep``, ``dp``,
@@ -67,15 +142,18 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
             estimate), ``memory_upper``, ``step_seconds``, ``tokens_per_gpu_s``, and the step time's parts
             (``compute``, ``attention``, ``memory_traffic``, ``tp_comm``, ``bubble``, ``dp_comm``, ...), and
             ``distinct``: True on the first, simplest layout of each group within 0.1% of one step time. Empty when
-            nothing fits. ``.attrs["searched"]`` holds the number of candidates considered.
+            nothing fits. ``.attrs["searched"]`` holds the number of candidates considered (those with the kept
+            settings).
 
     Raises:
         InputError: naming the field: a GPU count, sequence length or batch that is not a whole number >= 1, a
             batch that is not a whole number of sequences, an accelerator without capacity or bandwidths, a model
             that is not attention.
+            A kept setting as :func:`kept_settings` refuses it.
         UnknownModelError: an unknown accelerator.
     """
     import pandas as pd
+    kept = kept_settings(keep)
     gpus = validate.count("gpus", gpus, maximum=10**7)
     seq_len = validate.count("seq_len", seq_len, maximum=10**8)
     tokens_per_step = validate.count("tokens_per_step", tokens_per_step)
@@ -102,12 +180,19 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     cps = [c for c in _POW2 if c == 1 or ("cp" in runs and seq_len % c == 0 and seq_len // c >= _CP_CHUNK)]
     eps = [e for e in _POW2 if e == 1 or ("ep" in runs and arch.num_experts and arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it
+    recomputes = [RECOMPUTE.index(r) for r in fw.recompute]
     grid = np.array([(t, p, v, c, e, b, r, z) for t, (p, v), c, e, b, r, z
-                     in itertools.product(tps, vpps, cps, eps, mbs, [RECOMPUTE.index(r) for r in fw.recompute],
-                                          fw.zero_stages)],
-                    dtype=float)
+                     in itertools.product(tps, vpps, cps, eps, mbs, recomputes, fw.zero_stages)],
+                    dtype=float).reshape(-1, 8)
     tp, pp, vpp, cp, ep, mb, rc, zero = grid.T
     dp = gpus / (tp * pp * cp)
+    # the settings kept as given: only the candidates that have them
+    columns = {"tp": tp, "pp": pp, "vpp": vpp, "cp": cp, "ep": ep, "dp": dp, "micro_batch": mb, "recompute": rc,
+               "zero": zero}
+    chosen = np.ones(len(grid), dtype=bool)
+    for k, value in kept.items():
+        chosen &= columns[k] == (RECOMPUTE.index(value) if k == "recompute" else value)
+    tp, pp, vpp, cp, ep, mb, rc, zero, dp = (x[chosen] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp))
     m = sequences / (np.maximum(dp, 1) * mb)
     ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & (np.mod(dp * cp, ep) == 0)
     ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
@@ -115,7 +200,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     ok &= (pp == 1) | (zero <= fw.pp_zero)                     # DeepSpeed pipelines shard no gradients or weights
     ok &= (vpp == 1) | (np.mod(m, pp) == 0)                    # interleaving runs the micro-batches in groups of p
     tp, pp, vpp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp, m))
-    searched = int(len(grid))
+    searched = int(chosen.sum())
     p0 = base.with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout, gpus=None, dp=None,
                     tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None, micro_batches=None, sp=False,
                     recompute="none", recompute_layers=None, tp_overlap=False)

@@ -9,13 +9,14 @@ GPU count, the fewest GPUs (powers of two) whose fastest layout keeps to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import validate
 from ..errors import InputError
 from ..training.flops import token_flops
-from ..training.layout_search import layout_of_row, search_layouts
+from ..training.layout_search import kept_settings, layout_of_row, search_layouts
 from ..training.parallelism import Parallelism
 from ..training.throughput import link, time_range
 from ..training.throughput_calibration import BAND
@@ -82,6 +83,8 @@ class LayoutReport:
         limit: the limit in words, when one was given.
         band: the throughput model's uncertainty on the rate, either way (the times range from t/(1 + band) to
             t/(1 − band)).
+        keep: the settings kept as given (:func:`~planner.training.layout_search.kept_settings`), empty when the
+            search varied them all.
     """
 
     plan: Plan
@@ -93,20 +96,23 @@ class LayoutReport:
     options: tuple[LayoutOption, ...]
     limit: str | None = None
     band: float = BAND
+    keep: dict[str, int | str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready.
 
         Returns:
-            A dict with the plan's name, the GPUs, the steps and line, the counts and the options.
+            A dict with the plan's name, the GPUs, the steps and line, the counts, the settings kept and the options.
         """
         return {"plan": self.plan.name, "gpus": self.gpus, "accelerator": self.plan.accelerator,
                 "steps_to_line": self.steps, "line": self.line, "searched": self.searched, "fitting": self.fitting,
-                "limit": self.limit, "band": self.band, "options": [o.to_dict() for o in self.options]}
+                "limit": self.limit, "band": self.band, "keep": dict(self.keep),
+                "options": [o.to_dict() for o in self.options]}
 
 
 def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None = None,
-                 max_cost: float | None = None, top: int = 5, framework: str | None = None) -> LayoutReport:
+                 max_cost: float | None = None, top: int = 5, framework: str | None = None,
+                 keep: Mapping[str, Any] | str | None = None) -> LayoutReport:
     """The layouts that reach the plan's line fastest on its accelerator.
 
     Args:
@@ -117,13 +123,16 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
         max_cost: the same within these dollars (needs the plan's price).
         top: how many layouts to return.
         framework: the stack to lay out for (its sharding and memory behaviour); default: the plan's layout's.
+        keep: settings the search keeps as given, the rest ranked (``{"cp": 1}``, ``"tp=8, cp=1"``; the names of
+            :data:`~planner.training.layout_search.KEEP_KEYS`).
 
     Returns:
         The :class:`LayoutReport` (no options when nothing fits or no GPU count keeps to the limit).
 
     Raises:
         InputError: naming the field: not a plan, a plan without an architecture or a sequence length, a bad count
-            or limit, a cost limit without a price, a GPU count given with a limit.
+            or limit, a cost limit without a price, a GPU count given with a limit, a kept setting
+            (``keep tp``) that is unknown or not a whole number.
     """
     if not isinstance(plan, Plan):
         raise InputError("plan", "a planner.Plan", type(plan).__name__)
@@ -134,6 +143,7 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
         raise InputError("training.seq_len", "a sequence length (give micro_batch, grad_accum, data_parallel and "
                          "seq_len)", None)
     top = validate.count("top", top, maximum=1000)
+    kept = kept_settings(keep)
     if gpus is not None and (max_days is not None or max_cost is not None):
         raise InputError("gpus", "a GPU count or a limit in days or dollars, not both", gpus)
     if max_cost is not None and plan.price_per_gpu_hour is None:
@@ -152,22 +162,22 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
         cost = None if max_cost is None else validate.positive_real("max_cost", max_cost)
         limit = " and ".join(x for x in (f"{days:g} days" if days else "", f"${cost:,.0f}" if cost else "") if x)
         for count in GPU_COUNTS:
-            report = _report(plan, base, count, steps, top, plan.thresholds.optimal, limit)
+            report = _report(plan, base, count, steps, top, plan.thresholds.optimal, limit, kept)
             best = report.options[0] if report.options else None
             if best is not None and (days is None or best.days <= days) and (
                     cost is None or (best.cost is not None and best.cost <= cost)):
                 return report
-        return LayoutReport(plan, GPU_COUNTS[-1], steps, plan.thresholds.optimal, 0, 0, (), limit)
+        return LayoutReport(plan, GPU_COUNTS[-1], steps, plan.thresholds.optimal, 0, 0, (), limit, keep=kept)
     count = validate.count("gpus", plan.count if gpus is None else gpus, maximum=10**7)
-    return _report(plan, base, count, steps, top, plan.thresholds.optimal, limit)
+    return _report(plan, base, count, steps, top, plan.thresholds.optimal, limit, kept)
 
 
 def _report(plan: Plan, base: Parallelism, gpus: int, steps: int, top: int, line: float,
-            limit: str | None) -> LayoutReport:
+            limit: str | None, kept: dict[str, int | str]) -> LayoutReport:
     b = plan.budget
     assert plan.model is not None and b.seq_len is not None   # checked by plan_layouts
     frame = search_layouts(plan.model, gpus, plan.accelerator, seq_len=b.seq_len, tokens_per_step=b.tokens_per_step,
-                           base=base)
+                           base=base, keep=kept)
     options = []
     for _, row in frame[frame["distinct"]].head(top).iterrows():     # equally fast layouts once, the simplest
         seconds = steps * float(row["step_seconds"]) / plan.goodput
@@ -178,7 +188,8 @@ def _report(plan: Plan, base: Parallelism, gpus: int, steps: int, top: int, line
         options.append(LayoutOption(layout=layout, step_seconds=float(row["step_seconds"]), tokens_per_gpu_s=tps,
                                     mfu=_mfu(plan, tps), memory=float(row["memory"]),
                                     memory_upper=float(row["memory_upper"]), days=days, cost=cost))
-    return LayoutReport(plan, gpus, steps, line, int(frame.attrs["searched"]), len(frame), tuple(options), limit)
+    return LayoutReport(plan, gpus, steps, line, int(frame.attrs["searched"]), len(frame), tuple(options), limit,
+                        keep=kept)
 
 
 def _mfu(plan: Plan, tokens_per_gpu_s: float) -> float:
