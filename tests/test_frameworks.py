@@ -109,3 +109,15 @@ def test_the_deepspeed_search_and_fix_keep_pipelines_at_zero_one():
                                                    framework="deepspeed", flash_attention=True), "a100-40gb")
     assert e.fits is False and e.fix is not None
     assert e.fix.changes.get("pp", 2) == 1 or e.fix.changes.get("zero", 0) <= 1
+
+
+def test_deepspeed_pipelines_run_no_virtual_stages():
+    # DeepSpeed's pipeline engine has one training schedule, 1F1B (deepspeed/runtime/pipe/schedule.py:
+    # TrainSchedule): virtual stages are refused by name and never searched; Megatron and torchtitan interleave
+    with pytest.raises(InputError) as e:
+        Parallelism(framework="deepspeed", pp=2, vpp=2, gpus=8, micro_batches=4)
+    assert e.value.field == "vpp" and "deepspeed" in str(e.value)
+    for fw, interleaves in (("deepspeed", False), ("megatron", True)):
+        frame = search_layouts(MPT7B, 16, "h100-sxm", seq_len=2048, tokens_per_step=128 * 2048,
+                               base=Parallelism(framework=fw, seq_len=2048))
+        assert (frame.pp > 1).any() and (frame.vpp > 1).any() == interleaves

@@ -172,7 +172,8 @@ def test_megatron_builds_the_plans_vocabulary_in_both_versions(tmp_path, model, 
 #: Every argument the writer uses, checked in Megatron-LM's megatron/training/arguments.py: a
 #: ``group.add_argument('--…')`` at fa0dcc48 (2024-12), and at d98e8a64 (2026-08) an add_argument or a field of
 #: the config dataclasses it generates options from (TransformerConfig, ModelParallelConfig, TrainingConfig,
-#: TokenizerConfig, ...; ``add_bias_linear`` is ``--disable-bias-linear``).
+#: TokenizerConfig, ...; ``add_bias_linear`` is ``--disable-bias-linear``). The two switches that count the embedding
+#: and the loss as pipeline layers are d98e8a64's only (from ef490839e8, 2025-02): ``MEGATRON_2025_OPTIONS``.
 MEGATRON_OPTIONS = {
     "--num-layers", "--hidden-size", "--num-attention-heads", "--ffn-hidden-size", "--swiglu",
     "--group-query-attention", "--num-query-groups", "--kv-channels", "--position-embedding-type",
@@ -181,9 +182,11 @@ MEGATRON_OPTIONS = {
     "--seq-length", "--micro-batch-size", "--global-batch-size", "--train-iters", "--bf16", "--fp16",
     "--tensor-model-parallel-size", "--pipeline-model-parallel-size", "--context-parallel-size",
     "--num-layers-per-virtual-pipeline-stage", "--sequence-parallel", "--tp-comm-overlap",
+    "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers",
     "--use-distributed-optimizer",
     "--recompute-granularity", "--recompute-method", "--recompute-num-layers", "--tokenizer-type", "--vocab-size",
     "--make-vocab-size-divisible-by", "--mock-data", "--split"}
+MEGATRON_2025_OPTIONS = {"--account-for-embedding-in-pipeline-split", "--account-for-loss-in-pipeline-split"}
 TORCHRUN_OPTIONS = {"--nproc_per_node", "--nnodes", "--node_rank", "--master_addr", "--master_port"}
 
 
@@ -200,6 +203,81 @@ def test_megatron_virtual_pipeline_round_trip(tmp_path):
     text, lc = write_and_read(tmp_path, plan, layout, "megatron")
     assert "--num-layers-per-virtual-pipeline-stage 4" in text   # 32 layers / (PP 4 × 2 virtual stages)
     assert lc.layout().vpp == 2
+
+
+# Llama 3.1 405B's shape (126 layers, Meta's config.json), with the vocabulary of Llama 3 8B's catalog entry
+LLAMA_405B = planner.architecture("llama-3-8b").with_(name="llama-3.1-405b", num_layers=126, hidden_size=16384,
+                                                      num_heads=128, num_kv_heads=8, head_dim=128,
+                                                      intermediate_size=53248)
+
+
+@pytest.mark.parametrize("pp, vpp, want", [
+    # 126 + embedding + head = 128 units on 16 stages: 7, 8 … 8, 7 layers, as Llama 3's paper ran them
+    (16, 1, {"--decoder-first-pipeline-num-layers": "7", "--decoder-last-pipeline-num-layers": "7"}),
+    # 126 on 8 stages: 15, 16 … 16, 15
+    (8, 1, {"--decoder-first-pipeline-num-layers": "15", "--decoder-last-pipeline-num-layers": "15"}),
+    # interleaved: 128 units in 32 virtual stages of 4 (the first and the last of them 3 layers)
+    (16, 2, {"--account-for-embedding-in-pipeline-split": "", "--account-for-loss-in-pipeline-split": "",
+             "--num-layers-per-virtual-pipeline-stage": "4"}),
+    (2, 1, {}),                                                      # 63 and 63: even
+])
+def test_megatron_uneven_stages_round_trip(tmp_path, pp, vpp, want):
+    plan = llama_plan(8 * pp * 2, LLAMA_405B)
+    layout = Parallelism(seq_len=SEQ, tp=8, sp=True, pp=pp, vpp=vpp, zero=1, recompute="full",
+                         framework="megatron", gpus=plan.count, flash_attention=True)
+    text, lc = write_and_read(tmp_path, plan, layout, "megatron")
+    args = megatron_args(text)
+    assert {k: args[k] for k in want} == want
+    assert not {"--decoder-first-pipeline-num-layers", *MEGATRON_2025_OPTIONS} - set(want) & set(args)
+    assert set(args) <= MEGATRON_OPTIONS | MEGATRON_2025_OPTIONS | TORCHRUN_OPTIONS
+    got = lc.layout()
+    assert (got.pp, got.vpp) == (pp, vpp) and not [a for a in lc.assumed if a.key == "parallelism.pp"]
+    assert planner.memory_estimate(LLAMA_405B, got).total == planner.memory_estimate(LLAMA_405B, layout).total
+
+
+def test_megatron_stages_it_cannot_split_as_modelled_are_refused_by_name():
+    # 31 layers + 2 on 5 stages: 6, 7, 7, 6, 5 — Megatron's first/last leave the middle even only; 126 layers on
+    # 16 × 3 virtual stages: neither 126 nor 128 divides into 48
+    plan = llama_plan(40, planner.architecture("llama-3-8b").with_(num_layers=31))
+    with pytest.raises(InputError) as e:
+        write_launch(plan, Parallelism(seq_len=SEQ, pp=5, framework="megatron", gpus=40), "megatron")
+    assert e.value.field == "pp"
+    plan = llama_plan(128, LLAMA_405B)
+    with pytest.raises(InputError) as e:
+        write_launch(plan, Parallelism(seq_len=SEQ, tp=8, sp=True, pp=16, vpp=3, framework="megatron", gpus=128),
+                     "megatron")
+    assert e.value.field == "vpp"
+
+
+def _megatron_file(tmp_path, extra):
+    text = (FIX / "megatron_gpt3_175b.sh").read_text().replace("--num-layers 96", "--num-layers 126")
+    assert "--pipeline-model-parallel-size 16 " in text                   # GPT-3 175B as NVIDIA's example runs it
+    text = text.replace("--pipeline-model-parallel-size 16 ", f"--pipeline-model-parallel-size 16 {extra} ")
+    path = tmp_path / "m.sh"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("extra, where", [
+    ("", "--pipeline-model-parallel-size"),                     # 126 on 16: Megatron asserts divisibility
+    ("--decoder-first-pipeline-num-layers 7", "--decoder-first-pipeline-num-layers"),    # 119 left on 15 stages
+    ("--decoder-first-pipeline-num-layers 7 --account-for-loss-in-pipeline-split",
+     "--decoder-first-pipeline-num-layers"),                    # one or the other
+    ("--account-for-embedding-in-pipeline-split", "--pipeline-model-parallel-size"),     # 127 on 16
+])
+def test_megatron_splits_megatron_refuses_are_refused_by_name(tmp_path, extra, where):
+    with pytest.raises(PlanFileError) as e:
+        read_launch_config(_megatron_file(tmp_path, extra), "megatron", gpus=1024)
+    assert where in str(e.value)
+
+
+def test_a_megatron_split_the_memory_model_does_not_follow_is_said(tmp_path):
+    # 14 layers on the first and last stages, 7 on the others: read, and the stages the estimate uses said
+    lc = read_launch_config(_megatron_file(tmp_path, "--decoder-first-pipeline-num-layers 14 "
+                                                     "--decoder-last-pipeline-num-layers 14"), "megatron", gpus=1024)
+    said = [a for a in lc.assumed if a.key == "parallelism.pp"]
+    assert lc.layout().pp == 16 and len(said) == 1 and "7, 8 … 8, 7" in str(said[0].value)
+    assert "14, 7 … 7, 14" in said[0].why
 
 
 def test_megatron_full_recompute_of_every_layer_is_block_over_the_stage(tmp_path):

@@ -326,3 +326,27 @@ def test_among_the_layouts_the_source_considered_the_tuned_one_comes_first(rid, 
     first = f[f["distinct"]].iloc[0]
     assert (first.tp, first.pp, first.cp, first.micro_batch, first.recompute) == (p.tp, p.pp, p.cp, p.micro_batch,
                                                                                  p.recompute)
+
+
+def test_llama_3_405bs_uneven_stages_are_searched_and_written_for_megatron(tmp_path, capsys):
+    # Llama 3.1 405B (126 layers) on 8,192 H100s, 2,048 sequences of 8,192 tokens: Megatron splits 126 layers over 8
+    # or 16 stages with the first and last a layer short (--decoder-first/last-pipeline-num-layers) and interleaves
+    # 16 stages with the embedding and the loss counted as layers (128 units: 2 virtual stages of 4); the fastest
+    # layout is written and reads back to the same plan
+    arch = planner.architecture("llama-3-8b").with_(name="llama-3.1-405b", num_layers=126, hidden_size=16384,
+                                                    num_heads=128, num_kv_heads=8, head_dim=128,
+                                                    intermediate_size=53248)
+    base = Parallelism(framework="megatron", seq_len=8192, flash_attention=True)
+    frame = search_layouts(arch, 8192, "h100-sxm", seq_len=8192, tokens_per_step=2048 * 8192, base=base)
+    assert ((frame.pp == 16) & (frame.vpp == 2)).any() and ((frame.pp == 8) & (frame.vpp == 1)).any()
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=8192, data_parallel=2048), model=arch,
+                        count=2048, accelerator="h100-sxm", parallelism=base)
+    path = planner.save_plan(plan, tmp_path / "405b.toml")
+    out = tmp_path / "run.sh"
+    assert main(["layout", str(path), "--gpus", "8192", "--write", "megatron", "-o", str(out), "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    assert j["written"]["rank"] == 1
+    first = j["options"][0]["layout"]
+    back = planner.read_launch_config(out, "megatron", gpus=8192).layout()
+    assert (back.tp, back.pp, back.vpp, back.cp, back.data_parallel) == (first["tp"], first["pp"], first["vpp"],
+                                                                         first["cp"], first["data_parallel"])

@@ -66,3 +66,22 @@ def test_the_workbook_keeps_what_is_typed_beside_the_button_as_the_cli_does():
         wb.layouts_out.value
     wb.layouts_keep.value = ""
     assert wb.fastest_layouts().keep == {}
+
+
+def test_a_loaded_interleaved_layout_drops_its_virtual_stages_where_they_cannot_run(tmp_path):
+    # virtual stages have no control: a loaded layout keeps them while there is a pipeline in a stack that
+    # interleaves, and drops them at PP 1 or under DeepSpeed, whose pipeline runs 1F1B only
+    plan = planner.load_plan(ROOT / "data" / "plans" / "llama-3-8b.toml")    # 2,048 sequences a step
+    plan = plan.with_(budget=planner.budget(plan.budget.steps, micro_batch=1, seq_len=8192, grad_accum=4,
+                                            data_parallel=512))
+    layout = planner.Parallelism(micro_batch=1, seq_len=8192, tp=8, sp=True, pp=4, vpp=2, dp=512, gpus=16384,
+                                 framework="megatron", flash_attention=True)
+    wb = Workbook()
+    wb.open_plan(planner.save_plan(plan.with_(parallelism=layout), tmp_path / "vpp.toml"))
+    assert wb.plan().parallelism.vpp == 2 and wb.error is None
+    wb.set(framework="deepspeed")
+    assert wb.error is None and wb.plan().parallelism.vpp == 1 and wb.plan().parallelism.pp == 4
+    wb.set(framework="megatron")
+    assert wb.error is None and wb.plan().parallelism.vpp == 2
+    wb.set(pp=1)
+    assert wb.error is None and wb.plan().parallelism.vpp == 1

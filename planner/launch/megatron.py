@@ -31,6 +31,7 @@ from .common import (
     training_table,
     world_size,
 )
+from .megatron_split import UNIT_FLAGS, file_stages, modelled_stages
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
 
@@ -345,18 +346,43 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     # flash attention: --use-flash-attn, or an attention backend that uses a fused kernel (auto picks flash or fused)
     backend = choice("--attention-backend", ("auto", "flash", "fused", "unfused", "local"))
     flash = "--use-flash-attn" in args or backend in ("auto", "flash", "fused")
+    # uneven stages, by Megatron's rules (planner/launch/megatron_split.py): --decoder-first/last-pipeline-num-layers,
+    # or the embedding and the loss counted as a layer each (--account-for-...-in-pipeline-split)
+    first = num("--decoder-first-pipeline-num-layers", "parallelism.pp")
+    last = num("--decoder-last-pipeline-num-layers", "parallelism.pp")
+    embedding, loss = (flag(name, "parallelism.pp") for name in UNIT_FLAGS)
+    if (first is not None or last is not None) and (embedding or loss):
+        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
+                        "--decoder-last-pipeline-num-layers", "give the first and last stages' layers or "
+                        "--account-for-embedding/loss-in-pipeline-split, not both")
     # interleaved virtual stages (with PP): --num-virtual-stages-per-pipeline-rank v, or
-    # --num-layers-per-virtual-pipeline-stage n (v = layers per stage / n)
+    # --num-layers-per-virtual-pipeline-stage n (v = layers, with the counted embedding and loss, per stage / n)
     extra: dict[str, int] = {}
     for name in ("--num-virtual-stages-per-pipeline-rank", "--virtual-pipeline-model-parallel-size"):
         if name in args:
             extra["vpp"] = required(name, "parallelism.vpp")
+    units = L + embedding + loss
     if "--num-layers-per-virtual-pipeline-stage" in args:
         per = required("--num-layers-per-virtual-pipeline-stage", "parallelism.vpp")
-        if L % (pp * per):
+        if units % (pp * per):
             raise src.error("--num-layers-per-virtual-pipeline-stage", f"must divide the layers per pipeline stage "
-                                                                       f"({L} / {pp}), got {per}")
-        extra["vpp"] = L // pp // per
+                                                                       f"({units} / {pp}), got {per}")
+        extra["vpp"] = units // pp // per
+    if (first is not None or last is not None) and extra.get("vpp", 1) > 1:
+        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
+                        "--decoder-last-pipeline-num-layers", "is not read with virtual stages (the planner reads "
+                        "interleaved uneven stages from --account-for-embedding/loss-in-pipeline-split)")
+    try:
+        stages = file_stages(L, pp, first=first, last=last, embedding=embedding, loss=loss)
+    except ValueError as e:
+        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
+                        "--decoder-last-pipeline-num-layers" if last is not None else
+                        "--pipeline-model-parallel-size", str(e)) from None
+    if pp > 1 and stages != modelled_stages(L, pp):
+        f, m, z = modelled_stages(L, pp)
+        src.assume("parallelism.pp", f"stages of {f}, {m} … {m}, {z} layers", f"the memory estimate splits the "
+                   f"{L} layers so (the embedding and the head as a layer each); the file's "
+                   f"{stages[0]}, {stages[1]} … {stages[1]}, {stages[2]} are not modelled")
     # full recompute of some layers: --recompute-method block recomputes --recompute-num-layers layers per (virtual)
     # stage; uniform recomputes every layer in groups of that many
     if recompute == "full" and "--recompute-num-layers" in args:

@@ -4,7 +4,9 @@ The script follows NVIDIA's own examples (``examples/gpt3/train_gpt3_175b_distri
 with ``--nproc_per_node``/``--nnodes``, and ``pretrain_gpt.py`` with its arguments in bash arrays. Every
 argument is one Megatron-LM's ``megatron/training/arguments.py`` defines in both versions the planner reads
 (NVIDIA/Megatron-LM ``fa0dcc48``, 2024-12, and ``d98e8a64``, 2026-08); the rules it must satisfy are cited
-where they are checked. The data is synthetic (``--mock-data`` with Megatron's ``NullTokenizer``), so the
+where they are checked; the two that count the embedding and the loss as pipeline layers, written only for
+interleaved stages the layers alone do not divide, are from 2025-02 (:mod:`planner.launch.megatron_split`). The
+data is synthetic (``--mock-data`` with Megatron's ``NullTokenizer``), so the
 script runs as written; a real run swaps in its tokenizer and data.
 """
 
@@ -16,6 +18,7 @@ from ..errors import InputError
 from ..model.architecture import Architecture
 from ..training.parallelism import Parallelism
 from ..verdict.schema import Plan
+from .megatron_split import UNIT_FLAGS, split_arguments
 
 #: Megatron's ``--make-vocab-size-divisible-by`` default: the vocabulary is padded to a multiple of it × TP.
 DEFAULT_DIVISOR = 128
@@ -60,10 +63,7 @@ def _check(arch: Architecture, layout: Parallelism) -> None:
                     ("FFN width", arch.intermediate_size)):
         if n % tp:
             raise InputError("tp", f"a divisor of the {what} ({n:,}): Megatron splits them evenly over TP", tp)
-    if L % layout.pp:   # TransformerConfig: num_layers divisible by the pipeline size (no uneven stages written)
-        raise InputError("pp", f"a divisor of the number of layers ({L})", layout.pp)
-    if layout.vpp > 1 and L % (layout.pp * layout.vpp):  # arguments.py: stage layers divisible by chunk layers
-        raise InputError("vpp", f"a divisor of the layers per pipeline stage ({L // layout.pp})", layout.vpp)
+    split_arguments(L, layout.pp, layout.vpp)   # the stages Megatron can split as the planner models them
     if layout.vpp > 1 and layout.recompute_layers is not None and layout.recompute_layers % layout.vpp:
         raise InputError("recompute_layers", f"a multiple of vpp ({layout.vpp}): Megatron's --recompute-num-layers "
                          "counts the layers of each virtual stage", layout.recompute_layers)
@@ -146,8 +146,12 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
 
     parallel = [f"--tensor-model-parallel-size {layout.tp}", f"--pipeline-model-parallel-size {pp}",
                 f"--context-parallel-size {layout.cp}"]
-    if vpp > 1:   # --virtual-pipeline-model-parallel-size is not a command-line option in either version
-        parallel.append(f"--num-layers-per-virtual-pipeline-stage {L // (pp * vpp)}")
+    # uneven stages: the first and last a layer short for the embedding and the head (--decoder-first/last-...), or
+    # with virtual stages the embedding and the loss counted as layers (--account-for-...: Megatron-LM from 2025-02);
+    # --virtual-pipeline-model-parallel-size is not a command-line option in either version
+    split = split_arguments(L, pp, vpp)
+    parallel += [f"{a}   # Megatron-LM from 2025-02: the embedding and the loss count as a layer each"
+                 if a == UNIT_FLAGS[0] else a for a in split]
     if layout.sp:
         parallel.append("--sequence-parallel")
     if layout.tp_overlap:
@@ -159,7 +163,7 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
     elif layout.recompute == "full":
         # TransformerConfig: full recompute needs a method; block recomputes the first N layers of each
         # (virtual) pipeline stage, N = every layer of it unless the layout says fewer
-        chunk = L // (pp * vpp)
+        chunk = -(-L // (pp * vpp))            # the most layers a (virtual) stage builds
         n = chunk if layout.recompute_layers is None else min(layout.recompute_layers // vpp, chunk)
         parallel += ["--recompute-granularity full", "--recompute-method block", f"--recompute-num-layers {n}"]
 

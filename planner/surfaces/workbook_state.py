@@ -101,8 +101,9 @@ class WorkbookState(ControlValues):
         """The :class:`~planner.training.parallelism.Parallelism` the layout controls describe (None when off).
 
         The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
-        controls; settings without a control are kept from the opened plan. A ZeRO stage that equals the
-        plan's FSDP strategy keeps it (``fsdp = "full"`` is ZeRO 3).
+        controls; settings without a control are kept from the opened plan (TP overlap while TP > 1 and virtual
+        stages while PP > 1, each where the framework runs it). A ZeRO stage that equals the plan's FSDP strategy
+        keeps it (``fsdp = "full"`` is ZeRO 3).
 
         Returns:
             A :class:`~planner.training.parallelism.Parallelism`, or ``None`` with the layout off.
@@ -125,6 +126,9 @@ class WorkbookState(ControlValues):
         if table.get("tp_overlap") and (v["tp"] == 1 or not framework(v["framework"]).overlaps_tp(
                 bool(table.get("compile")))):
             del table["tp_overlap"]
+        # so do virtual stages while there is a pipeline, in a stack that interleaves
+        if table.get("vpp", 1) > 1 and (v["pp"] == 1 or not framework(v["framework"]).interleaved):
+            del table["vpp"]
         return parallelism_from_dict(
             table, "parallelism", micro_batch=v["micro_batch"], seq_len=v["seq_len"], dp=v["data_parallel"],
             gpus=v["gpus"], field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",

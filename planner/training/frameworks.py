@@ -43,6 +43,8 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
 * **nanochat** — Karpathy's nanochat: data parallelism only, its own distributed optimizers sharding the optimizer
   state (ZeRO 1: gradients reduce-scattered and weights gathered once a step, ``DistAdamW``/``DistMuon``), no
   activation checkpointing, the whole model under ``torch.compile`` and ``logits.float()`` before the loss.
+* **interleaving** — Megatron-LM, torchtitan and PyTorch's pipelining (``ScheduleInterleaved1F1B``) run virtual
+  stages; DeepSpeed's pipeline engine runs 1F1B only (``deepspeed/runtime/pipe/schedule.py``: ``TrainSchedule``).
 * **TP overlap** — the tensor-parallel all-gathers and reduce-scatters run in pieces under the matmuls they feed:
   Megatron-LM's ``--tp-comm-overlap`` (Transformer Engine's userbuffers; NVIDIA's published H100 runs use it) and
   torchtitan's async TP (``enable_async_tensor_parallel``, which needs ``torch.compile``); the others run TP's
@@ -78,6 +80,7 @@ class Framework:
         zero_stages: the ZeRO stages the stack runs (0 plain data parallel, 1 a distributed optimizer, 2 sharded
             gradients, 3 sharded weights: FSDP).
         pp_zero: the highest ZeRO stage it runs with pipeline parallelism.
+        interleaved: it runs interleaved pipeline schedules (virtual stages).
         pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
             micro-batch (and gathers and reduce-scatters once a step).
         degrees: the parallel degrees the stack runs besides data parallelism (``"tp"``, ``"pp"``, ``"cp"``,
@@ -100,6 +103,7 @@ class Framework:
     sp_gathered: bool
     zero_stages: tuple[int, ...] = (0, 1, 2, 3)
     pp_zero: int = 3
+    interleaved: bool = True
     pp_unsharded_grads: bool = False
     degrees: tuple[str, ...] = ("tp", "pp", "cp", "ep")
     recompute: tuple[str, ...] = ("none", "selective", "full")
@@ -132,7 +136,7 @@ FRAMEWORK_TABLE = {
                           zero_stages=(0, 1), fused_kernels=True, tp_overlap="always"),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
-                           zero_stages=(0, 1, 2, 3), pp_zero=1, zero2="deepspeed"),
+                           zero_stages=(0, 1, 2, 3), pp_zero=1, interleaved=False, zero2="deepspeed"),
     "nanochat": Framework("nanochat", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                           pp_split="even", reshard_under_pp=True, buffers="fsdp", sp_gathered=False,
                           zero_stages=(0, 1), degrees=(), recompute=("none",), fused_kernels=True),

@@ -113,10 +113,11 @@ def kept_settings(keep: Mapping[str, Any] | str | None, field: str = "keep") -> 
 
 def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
     """Whether ``vpp`` virtual stages per GPU on ``pp`` stages each get a layer (an even split where the framework
-    splits evenly)."""
+    splits evenly: the layers, or the layers with the embedding and the head counted as one each, as Megatron's
+    ``--account-for-embedding/loss-in-pipeline-split``)."""
     chunks = pp * vpp
     if split == "even":
-        return arch.num_layers % chunks == 0
+        return arch.num_layers % chunks == 0 or (arch.num_layers + 2) % chunks == 0
     return chunks <= arch.num_layers and min(float(x) for x in stage_layers(arch.num_layers, chunks, split)) >= 1
 
 
@@ -174,9 +175,10 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     divisors = {d for d in range(1, min(gpus, arch.num_layers) + 1) if gpus % d == 0}
     pps = [p for p in sorted(set(_POW2) | divisors) if p <= arch.num_layers and (p == 1 or "pp" in runs)
            and (p == 1 or min(float(x) for x in stage_layers(arch.num_layers, p, fw.pp_split)) >= 1)]
-    # interleaved 1F1B: v virtual stages per GPU, every one with a layer (an even split where the framework splits
-    # evenly: Megatron's layers per virtual stage)
-    vpps = sorted({(p, v) for p in pps for v in _VIRTUAL if v == 1 or (p > 1 and _virtual_ok(arch, p, v, fw.pp_split))})
+    # interleaved 1F1B where the framework runs it: v virtual stages per GPU, every one with a layer (an even split
+    # where the framework splits evenly: Megatron's layers per virtual stage)
+    vpps = sorted({(p, v) for p in pps for v in _VIRTUAL
+                   if v == 1 or (p > 1 and fw.interleaved and _virtual_ok(arch, p, v, fw.pp_split))})
     cps = [c for c in _POW2 if c == 1 or ("cp" in runs and seq_len % c == 0 and seq_len // c >= _CP_CHUNK)]
     eps = [e for e in _POW2 if e == 1 or ("ep" in runs and arch.num_experts and arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it

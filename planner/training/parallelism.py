@@ -202,6 +202,9 @@ class Parallelism:
                              f"{' without torch.compile (async TP needs compile=True)' if fw.tp_overlap else ''}")
         if self.vpp > 1 and self.pp == 1:
             raise InputError("vpp", "1 without pipeline parallelism", detail=f"needs pp > 1, got vpp {self.vpp}")
+        if self.vpp > 1 and not fw.interleaved:
+            raise InputError("vpp", f"1 with framework {fw.key!r}", detail=f"must be 1: {fw.key}'s pipeline runs "
+                             f"1F1B without virtual stages, got {self.vpp}")
         if self.offload == "params" and self.zero_stage < 3:
             raise InputError("offload", "\"params\" with ZeRO stage 3 or FSDP full sharding",
                              detail="\"params\" needs sharded weights (zero = 3 or fsdp = \"full\")")
