@@ -350,3 +350,20 @@ def test_llama_3_405bs_uneven_stages_are_searched_and_written_for_megatron(tmp_p
     back = planner.read_launch_config(out, "megatron", gpus=8192).layout()
     assert (back.tp, back.pp, back.vpp, back.cp, back.data_parallel) == (first["tp"], first["pp"], first["vpp"],
                                                                          first["cp"], first["data_parallel"])
+
+
+def test_the_plans_own_degrees_are_what_the_search_varies(tmp_path, capsys):
+    # a plan laid out as Mixtral 8x7B with EP 8 × TP 2 on 64 H100s and 4 layers recomputed per stage: the search
+    # starts from none of its degrees, sharding or recompute (EP 8 needs DP × CP of 8 or more, which the search's
+    # own starting point of one GPU would not have), keeps its framework, and ranks every layout that fits
+    arch = planner.architecture("mixtral-8x7b-v0.1")
+    mine = Parallelism(micro_batch=1, seq_len=4096, tp=2, sp=True, ep=8, dp=32, gpus=64, zero=1,
+                       recompute="full", recompute_layers=4, framework="megatron", flash_attention=True)
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=8, data_parallel=32),
+                        model=arch, count=64, accelerator="h100-sxm", parallelism=mine)
+    r = plan_layouts(plan, top=5)
+    assert r.options and all(o.layout.framework == "megatron" for o in r.options)
+    assert {o.layout.recompute_layers for o in r.options} == {None}
+    path = planner.save_plan(plan, tmp_path / "mixtral.toml")
+    assert main(["layout", str(path), "--top", "3"]) == 0
+    assert "Memory as megatron runs it" in capsys.readouterr().out

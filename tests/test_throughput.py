@@ -127,3 +127,19 @@ def test_sliding_windows_cut_the_attention_time_by_hand():
     windowed = throughput(m, p, "h100-sxm").parts["attention"]
     full = throughput(m.with_(sliding_window=None, sliding_window_layers=None), p, "h100-sxm").parts["attention"]
     assert windowed / full == pytest.approx((4096 - 4096**2 / (2 * 32768)) / (32768 / 2))
+
+
+def test_latent_attention_is_timed_by_its_own_matrices_by_hand():
+    # DeepSeek-V3 (its config.json): multi-head latent attention per layer — q_a 7,168 × 1,536, q_b 1,536 × 128·192,
+    # kv_a 7,168 × (512 + 64), kv_b 512 × 128·(128 + 128), o 128·128 × 7,168 — not 128 heads of 192 as Q, K, V and O;
+    # 3 dense layers of 3 × 7,168 × 18,432 and 58 MoE layers of 8 routed + 1 shared experts of 3 × 7,168 × 2,048
+    # and a 7,168 × 256 router. Q·K runs over 192 per head, P·V over 128: 160 on average
+    s = shape_of(planner.architecture("deepseek-v3"))
+    mla = 7168 * 1536 + 1536 * 128 * 192 + 7168 * (512 + 64) + 512 * 128 * 256 + 128 * 128 * 7168
+    dense, moe = 3 * 7168 * 18432, 3 * 7168 * 2048 * (8 + 1) + 7168 * 256
+    assert s.layer_matmul * 61 == pytest.approx(61 * mla + 3 * dense + 58 * moe, rel=1e-4)
+    assert s.head_dim == 160
+    # a model without latent attention keeps h(q + 2kv) + qh: Llama 3 8B, 32 layers of 4,096, GQA 8 × 128, FFN 14,336
+    llama = shape_of(planner.architecture("llama-3-8b"))
+    assert llama.layer_matmul == pytest.approx(4096 * (4096 + 2 * 1024) + 4096 * 4096 + 3 * 4096 * 14336)
+    assert llama.head_dim == 128

@@ -121,6 +121,20 @@ def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
     return chunks <= arch.num_layers and min(float(x) for x in stage_layers(arch.num_layers, chunks, split)) >= 1
 
 
+def unsearched(layout: Parallelism) -> Parallelism:
+    """A layout with what the search varies reset (one GPU, no parallel degrees, no sharding or recompute): the
+    settings it keeps from a plan's layout (framework, precision, optimizer, flash attention, compile, fp8, dropout).
+
+    Args:
+        layout: a plan's layout.
+
+    Returns:
+        The layout the search starts from.
+    """
+    return layout.with_(gpus=None, dp=None, tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None,
+                        micro_batches=None, sp=False, recompute="none", recompute_layers=None, tp_overlap=False)
+
+
 def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: int, tokens_per_step: int,
                    base: Parallelism | None = None, keep: Mapping[str, Any] | str | None = None) -> pd.DataFrame:
     """Every layout of ``gpus`` GPUs that fits, with its memory and predicted step time, fastest first.
@@ -203,9 +217,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     ok &= (vpp == 1) | (np.mod(m, pp) == 0)                    # interleaving runs the micro-batches in groups of p
     tp, pp, vpp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp, m))
     searched = int(chosen.sum())
-    p0 = base.with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout, gpus=None, dp=None,
-                    tp=1, pp=1, cp=1, ep=1, etp=None, vpp=1, zero=0, fsdp=None, micro_batches=None, sp=False,
-                    recompute="none", recompute_layers=None, tp_overlap=False)
+    p0 = unsearched(base).with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout)
     # TP's collectives overlap the matmuls wherever the stack can (Megatron's --tp-comm-overlap, torchtitan's async
     # TP under compile): the tuned setting, and never slower
     overlap = (tp > 1) & fw.overlaps_tp(base.compile)

@@ -134,11 +134,11 @@ class Shape:
         layers: L.
         hidden: h.
         heads: H.
-        head_dim: Q.
+        head_dim: Q, the width of a head's Q·K and P·V on average (latent attention: (192 + 128) / 2).
         kv_width: the K (= V) width.
         vocab: V.
         layer_matmul: active matmul weights of one average layer (attention, MLP or k routed experts and the
-            shared ones, router).
+            shared ones, router), from the exact parameter count.
         recomputed_sac: of those, the weights torchtitan's op-level policy recomputes (K, O and the MLP's
             second matmul).
         moe_layers: MoE layers.
@@ -156,7 +156,7 @@ class Shape:
     layers: int
     hidden: int
     heads: int
-    head_dim: int
+    head_dim: float
     kv_width: int
     vocab: int
     layer_matmul: float
@@ -186,24 +186,25 @@ def shape_of(a: Architecture) -> Shape:
         raise InputError("model", "an attention model (the step time of other layers is not modelled)", a.name)
     pc = count_params(a)
     h, q, kv = a.hidden_size, a.num_heads * a.head_dim, a.num_kv_heads * a.head_dim
-    attn = h * (q + 2 * kv) + q * h
     mlp_mult = 3 if a.gated_mlp else 2
-    dense_mlp = mlp_mult * h * a.intermediate_size
     moe = a.moe_layers if a.num_experts else 0
     routed = a.experts_per_token or 0
     shared = 0
     if moe:
         shared = (getattr(a, "num_shared_experts", 0) or 0) * (
             getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size or 0)
-        moe_mlp = mlp_mult * h * (routed * (a.moe_intermediate_size or 0) + shared) + h * a.num_experts
-    else:
-        moe_mlp = 0
-    per_layer = attn + ((a.num_layers - moe) * dense_mlp + moe * moe_mlp) / a.num_layers
+    # the active matmul weights from the exact count: attention (latent attention's down- and up-projections as
+    # they are), dense MLPs, shared experts, routers and k of the routed experts per token
+    active = pc.attention + pc.mlp + pc.shared_experts + pc.router + (
+        pc.experts * routed / a.num_experts if moe else 0)
+    per_layer = active / a.num_layers
     second = h * a.intermediate_size      # the MLP's second matmul (up of a gated MLP, the down of a plain one)
     f = ((a.num_layers - moe) * a.intermediate_size
          + moe * (routed * (a.moe_intermediate_size or 0) + shared)) / a.num_layers
     replicated = 4 * h / (4 * h + 2 * q + 2 * kv + mlp_mult * f)
-    return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=a.head_dim, kv_width=kv,
+    # attention computes Q·K over the query-key width and P·V over the value width (latent attention: 192 and 128)
+    head_dim = (a.head_dim + (getattr(a, "v_head_dim", None) or a.head_dim)) / 2
+    return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=head_dim, kv_width=kv,
                  vocab=a.vocab_size, layer_matmul=float(per_layer), recomputed_sac=float(h * kv + q * h + second),
                  moe_layers=moe, routed=routed if moe else 0, params=float(pc.total),
                  experts=float(pc.experts), window=a.sliding_window or 0,

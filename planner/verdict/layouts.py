@@ -16,7 +16,7 @@ from typing import Any
 from .. import validate
 from ..errors import InputError
 from ..training.flops import token_flops
-from ..training.layout_search import kept_settings, layout_of_row, search_layouts
+from ..training.layout_search import kept_settings, layout_of_row, search_layouts, unsearched
 from ..training.parallelism import Parallelism
 from ..training.throughput import link, time_range
 from ..training.throughput_calibration import BAND
@@ -152,7 +152,8 @@ def plan_layouts(plan: Plan, *, gpus: int | None = None, max_days: float | None 
     steps = a.gate.steps_to_optimal
     if steps is None:
         raise InputError("training.tokens_per_step", "a plan whose line can be reached", None)
-    base = (plan.parallelism or Parallelism(flash_attention=True)).with_(gpus=None, dp=None, seq_len=b.seq_len)
+    # the plan's own degrees, sharding and recompute are what the search varies: it starts from none of them
+    base = unsearched(plan.parallelism or Parallelism(flash_attention=True)).with_(seq_len=b.seq_len)
     if framework is not None:
         base = base.with_(framework=framework)
     link(plan.accelerator)   # refuse an accelerator without bandwidths before searching
