@@ -215,6 +215,17 @@ def test_llama_3_8b_on_one_h100_does_not_fit_and_names_the_fix():
     assert e.fix.description == "--tp 4 --recompute selective"
 
 
+def test_an_expert_parallel_layout_that_does_not_fit_gets_a_fix_not_an_error():
+    # Mixtral 8x7B with its 8 experts over 8 GPUs (EP 8 over DP 8) at 8 sequences of 4,096: over 80 GB. The fix keeps
+    # the experts spread over the data-parallel ranks it has; it had refused the layout itself ("ep: must divide
+    # dp × cp (1)") while it tried deeper pipelines
+    a = planner.architecture("mixtral-8x7b-v0.1")
+    e = memory_estimate(a, Parallelism(micro_batch=8, seq_len=4096, ep=8, dp=8, gpus=8, zero=1, framework="megatron",
+                                       flash_attention=True), "h100-sxm")
+    assert e.fits is False and e.fix is not None and e.fix.estimate.upper <= 80 * GiB
+    assert e.fix.layout.shard_degree % e.fix.layout.ep == 0
+
+
 def test_max_micro_batch_is_the_largest_that_fits():
     a = planner.architecture("qwen2.5-0.5b")
     p = Parallelism(micro_batch=4, seq_len=2048)

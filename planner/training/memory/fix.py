@@ -4,6 +4,7 @@ the tensor-, pipeline- and context-parallel degrees."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -69,16 +70,18 @@ def _axes(model: ModelParts, layout: Parallelism) -> dict[str, list[int | str]]:
     }
     pps, cps = [layout.pp], [layout.cp]
     if a is not None and "pp" in fw.degrees:
-        pps += [p for p in _DEGREES if p > layout.pp and _valid(model, layout.with_(pp=p, dp=None, gpus=None))]
+        pps += [p for p in _DEGREES if p > layout.pp and _valid(model, layout, pp=p)]
     if a is not None and "cp" in fw.degrees:
         cps += [c for c in _DEGREES if c > layout.cp and layout.seq_len % c == 0 and layout.seq_len // c >= _CP_CHUNK]
     axes["pp"], axes["cp"] = list(pps), list(cps)
     return axes
 
 
-def _valid(model: ModelParts, p: Parallelism) -> bool:
+def _valid(model: ModelParts, layout: Parallelism, **changes: Any) -> bool:
+    """Whether the model can be laid out with ``changes`` (its layers over the stages), on any GPU count: the
+    experts' spread over the data-parallel ranks is checked with the GPUs, in :func:`_search`."""
     try:
-        check_layout(model, p)
+        check_layout(model, layout.with_(dp=None, gpus=None, ep=1, etp=None, **changes))
     except PlannerError:
         return False
     return True
