@@ -269,3 +269,35 @@ def test_the_epoch_fit_is_named_for_epoch_ai_not_data_epochs(origin_advice):
     assert title.startswith("Data-constrained optimum (Epoch AI fit): ") and "(epoch fit)" not in title
     loss = dict(summary_rows(origin_advice.assessment))["Predicted loss"]
     assert "(Epoch AI fit, N = 494M)" in loss
+
+
+def test_an_expert_parallel_plans_options_carry_its_layout_to_their_models(capsys, tmp_path):
+    # Qwen3-30B-A3B (128 experts) with EP 8 over DP 8 (× TP 2) on 16 GPUs, far below 20×: the smaller and
+    # data-constrained models the advisor proposes are dense shapes (no qwen3_moe shape rule: the llama family's), so
+    # they keep the layout without its expert parallelism (a dense model has no experts to spread); the train-longer
+    # option keeps the plan's own. It had failed on the first dense option (ep: must be 1 for a dense model)
+    arch = planner.architecture("qwen3-30b-a3b")
+    layout = planner.Parallelism(micro_batch=1, seq_len=4096, tp=2, sp=True, ep=8, dp=8, gpus=16, zero=1,
+                                 framework="megatron", flash_attention=True)
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, data_parallel=8), model=arch,
+                        count=16, accelerator="h100-sxm", parallelism=layout)
+    adv = advise(plan)
+    assert adv.option("train-longer").plan.parallelism.ep == 8
+    for kind in ("smaller-model", "data-constrained"):
+        o = adv.option(kind)
+        assert not o.plan.model.num_experts and o.plan.parallelism.ep == 1 and o.plan.parallelism.tp == 2
+        assert o.assessment.memory is not None
+    path = planner.save_plan(plan, tmp_path / "qwen3-moe.toml")
+    assert main(["advise", str(path)]) in (0, 1)
+    assert "Smaller model" in capsys.readouterr().out
+
+
+def test_a_layout_that_does_not_suit_the_plans_model_is_refused_by_name():
+    # expert parallelism on a dense model, a TP that does not divide the heads: the plan names the field
+    dense = planner.architecture("llama-3-8b")
+    budget = planner.budget(1000, micro_batch=1, seq_len=4096, data_parallel=8)
+    for layout, field in ((planner.Parallelism(seq_len=4096, ep=8, dp=8, gpus=8), "parallelism.ep"),
+                          (planner.Parallelism(seq_len=4096, tp=3, dp=8, gpus=24), "parallelism.tp")):
+        with pytest.raises(InputError) as e:
+            planner.Plan(budget=budget, model=dense, count=layout.num_gpus, parallelism=layout)
+        assert e.value.field == field

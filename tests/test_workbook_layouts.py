@@ -85,3 +85,24 @@ def test_a_loaded_interleaved_layout_drops_its_virtual_stages_where_they_cannot_
     assert wb.error is None and wb.plan().parallelism.vpp == 2
     wb.set(pp=1)
     assert wb.error is None and wb.plan().parallelism.vpp == 1
+
+
+def test_a_kept_expert_parallel_degree_applies_while_the_model_and_the_gpus_can_use_it(tmp_path):
+    # EP has no control: a plan's EP 8 (Qwen3-30B-A3B's 128 experts over DP 8) is kept while the model has experts it
+    # divides and the data-parallel ranks spread them; a dense base model or 12 data-parallel ranks drop it, and
+    # the MoE model with 8 ranks again brings it back. It had stopped the workbook ("ep: must be 1 for a dense
+    # model") with no control to change
+    moe = planner.architecture("qwen3-30b-a3b")
+    layout = planner.Parallelism(micro_batch=1, seq_len=4096, ep=8, dp=8, gpus=8, zero=1, framework="megatron",
+                                 flash_attention=True)
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, data_parallel=8), model=moe,
+                        count=8, accelerator="h100-sxm", parallelism=layout)
+    wb = Workbook()
+    wb.open_plan(planner.save_plan(plan, tmp_path / "moe.toml"))
+    assert wb.error is None and wb.plan().parallelism.ep == 8
+    wb.set(model="qwen3-8b")
+    assert wb.error is None and wb.plan().parallelism.ep == 1
+    wb.set(model="qwen3-30b-a3b")
+    assert wb.error is None and wb.plan().parallelism.ep == 8
+    wb.set(data_parallel=12, gpus=12)
+    assert wb.error is None and wb.plan().parallelism.ep == 1

@@ -74,8 +74,17 @@ class LaunchConfig:
     parallelism: dict[str, Any] = field(default_factory=dict)
 
     def plan(self) -> Plan:
-        """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file)."""
-        return plan_from_dict(self.document, base=self.path.parent, name=self.document.get("name", self.path.stem))
+        """The :class:`planner.Plan` of :attr:`document` (paths relative to the launch file).
+
+        Raises :class:`PlanFileError` naming the launch file and the plan field for a plan it cannot make (a layout
+        that does not suit the model: ``job.toml: parallelism.tp: ...``).
+        """
+        try:
+            return plan_from_dict(self.document, base=self.path.parent,
+                                  name=self.document.get("name", self.path.stem))
+        except (InputError, PlanFileError) as e:
+            field, problem = str(e).split(": ", 1)
+            raise PlanFileError(f"{self.path.name}: {field.removeprefix('plan.')}", problem) from None
 
     def layout(self) -> Parallelism:
         """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).

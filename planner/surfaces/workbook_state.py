@@ -22,6 +22,7 @@ from ..laws.registry import fit as load_fit
 from ..model.catalog import architecture
 from ..training.budget import Budget
 from ..training.frameworks import framework
+from ..training.memory.partition import carried_layout, model_parts
 from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, Parallelism, parallelism_from_dict
 from ..verdict.advisor import Advice, advise
 from ..verdict.assessment import Assessment, assess_plan
@@ -102,7 +103,8 @@ class WorkbookState(ControlValues):
 
         The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
         controls; settings without a control are kept from the opened plan (TP overlap while TP > 1 and virtual
-        stages while PP > 1, each where the framework runs it). A ZeRO stage that equals the plan's FSDP strategy
+        stages while PP > 1, each where the framework runs it; expert parallelism while the model has experts it
+        divides and the data-parallel ranks spread them). A ZeRO stage that equals the plan's FSDP strategy
         keeps it (``fsdp = "full"`` is ZeRO 3).
 
         Returns:
@@ -129,10 +131,16 @@ class WorkbookState(ControlValues):
         # so do virtual stages while there is a pipeline, in a stack that interleaves
         if table.get("vpp", 1) > 1 and (v["pp"] == 1 or not framework(v["framework"]).interleaved):
             del table["vpp"]
-        return parallelism_from_dict(
+        # and expert parallelism while the data-parallel ranks (× CP) spread the experts, on a model with experts
+        # it divides (carried_layout)
+        if table.get("ep", 1) > 1 and (v["data_parallel"] * table.get("cp", 1)) % table["ep"]:
+            table.pop("ep")
+            table.pop("etp", None)
+        layout = parallelism_from_dict(
             table, "parallelism", micro_batch=v["micro_batch"], seq_len=v["seq_len"], dp=v["data_parallel"],
             gpus=v["gpus"], field_names={"micro_batch": "micro_batch", "seq_len": "seq_len", "dp": "data_parallel",
                                          "gpus": "hardware.count"})
+        return carried_layout(model_parts(self.architecture()), layout)
 
     def assess(self) -> Assessment | None:
         """Judge the plan the controls describe; keep the answer in :attr:`assessment` or :attr:`error`.

@@ -49,6 +49,7 @@ from ..training.budget import steps_for_tokens
 from ..training.compute import ComputeEstimate, gpu_hours, training_flops
 from ..training.corpus import WASTED_EPOCHS, effective_tokens, tokens_for_effective
 from ..training.memory import memory_estimate
+from ..training.memory.partition import carried_layout, check_layout, model_parts
 from ..training.parallelism import Parallelism
 from .assessment import Assessment, assess_plan
 from .gate import steps_to_target
@@ -290,6 +291,18 @@ def _with_steps(plan: Plan, tokens: float, round_down: bool = False, **changes: 
     b = plan.budget
     steps = max(1, math.floor(tokens / b.tokens_per_step) if round_down
                 else int(steps_for_tokens(float(tokens), b.tokens_per_step)))
+    model = changes.get("model") if changes.get("model") is not None else changes.get("params")
+    if model is not None and plan.parallelism is not None:
+        # the plan's layout on the new model: without the EP a dense model cannot use, and none at all when its TP
+        # or PP do not suit the new shape (the option is then judged without a layout)
+        parts = model_parts(model)
+        carried = carried_layout(parts, plan.parallelism)
+        try:
+            check_layout(parts, carried)
+        except InputError:
+            changes["parallelism"] = None
+        else:
+            changes["parallelism"] = carried
     return plan.with_(budget=replace(b, steps=steps, **changes.pop("budget", {})), **changes)
 
 

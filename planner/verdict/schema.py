@@ -22,6 +22,7 @@ from ..training.budget import Budget
 from ..training.compute import DEFAULT_GOODPUT, DEFAULT_MFU, MAX_PRICE, MFU_RANGE, Accelerator, accelerator
 from ..training.corpus import corpus_tokens
 from ..training.flops import DEFAULT_CONVENTION, convention
+from ..training.memory.partition import check_layout, model_parts
 from ..training.parallelism import Parallelism
 from .gate import Thresholds
 
@@ -122,6 +123,12 @@ class Plan:
                                                            maximum=peak))
         if self.parallelism is not None and not isinstance(self.parallelism, Parallelism):
             raise InputError("parallelism", "a planner.Parallelism", type(self.parallelism).__name__)
+        if self.parallelism is not None and self.model is not None:   # TP, PP and EP suit the model's shape
+            try:
+                check_layout(model_parts(self.model), self.parallelism)
+            except InputError as e:
+                raise InputError(f"parallelism.{e.field}", e.accepted, e.got,
+                                 detail=str(e).split(": ", 1)[1]) from None
         if self.inference_tokens is not None:
             set_("inference_tokens", validate.positive_real("inference.tokens", self.inference_tokens, minimum=1,
                                                             inclusive=True))

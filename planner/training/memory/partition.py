@@ -127,6 +127,23 @@ def check_layout(model: ModelParts, p: Parallelism) -> None:
             raise InputError("ep", f"a divisor of the number of experts ({a.num_experts})", p.ep)
 
 
+def carried_layout(model: ModelParts, p: Parallelism) -> Parallelism:
+    """A layout carried over to another model: its expert parallelism dropped where the model has no experts for
+    it (a dense model, or experts it does not divide), everything else as it was.
+
+    Args:
+        model: the model's parts.
+        p: the layout.
+
+    Returns:
+        The layout (``p`` itself when the model can use its EP).
+    """
+    experts = 0 if model.arch is None else (model.arch.num_experts or 0)
+    if (p.ep > 1 and (not experts or experts % p.ep)) or (p.etp is not None and not experts):
+        return p.with_(ep=1, etp=None)
+    return p
+
+
 def stage_layers(num_layers: int, pp: Any, split: str) -> tuple[Any, Any, Any]:
     """Layers on the first, second and last pipeline stage.
 
