@@ -506,3 +506,20 @@ def test_prior_tokens_are_not_stated_but_said(tmp_path, fmt, layout):
     assert "saw 15,000,000,000,000 tokens" in text   # a comment: the file loads the checkpoint, it does not count it
     back = lc.plan()
     assert (back.budget.prior_tokens, back.budget.steps * back.budget.tokens_per_step) == (0, STEPS * GLOBAL * SEQ)
+
+
+def test_an_interleaved_megatron_file_holds_its_accumulation_in_flight(tmp_path):
+    # Llama 3 8B on 64 GPUs as PP 2 × 4 virtual stages × DP 32, 16 micro-batches a step: the first stage holds
+    # 2 × (1 + 1/(2 × 4)) = 2.25 micro-batches of activations, as the written plan and the file read back say (the
+    # file states the accumulation, 512 / (1 × 32)); read as "as many as the stages", 2, it had been 4 GiB light
+    plan = llama_plan(64)
+    layout = Parallelism(seq_len=SEQ, pp=2, vpp=4, zero=1, framework="megatron", gpus=64, flash_attention=True)
+    _, lc = write_and_read(tmp_path, plan, layout, "megatron")
+    back = lc.plan()
+    assert back.budget.grad_accum == 16
+    want = planner.memory_estimate(plan.model, layout.with_(micro_batches=16))
+    got = planner.assess_plan(back).memory
+    assert got.total == want.total and got.activations == want.activations
+    two = planner.memory_estimate(plan.model, layout.with_(micro_batches=2))
+    assert got.stage == two.stage == "first" and got.stage_layers == 16       # 32 layers over 2 stages
+    assert got.activations - two.activations == pytest.approx(0.25 * 16 * got.activations_per_layer)

@@ -95,8 +95,8 @@ def cmd_memory(args: argparse.Namespace) -> int:
     if args.launch_config is not None:
         lc = read_from_options(args.launch_config, args)
         plan = lc.plan()
-        try:
-            base = lc.layout()
+        try:   # the file's accumulation is its micro-batches per step
+            base = lc.layout().with_accumulation(plan.budget.grad_accum)
         except InputError as e:
             raise PlanFileError(f"{lc.path.name}: parallelism.{e.field}", e.problem) from None
         if plan.model is not None:

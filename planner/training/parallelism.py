@@ -309,6 +309,21 @@ class Parallelism:
         """
         return replace(self, **changes)
 
+    def with_accumulation(self, grad_accum: int | None) -> Parallelism:
+        """A pipeline running ``grad_accum`` micro-batches a step, unless it states its own: a plan's budget holds
+        the accumulation, and the micro-batches an interleaved schedule holds in flight depend on it. Without a
+        pipeline the layout is returned as it is (its memory does not depend on them).
+
+        Args:
+            grad_accum: micro-batches per step per data-parallel rank (a budget's ``grad_accum``), or None.
+
+        Returns:
+            The layout, with ``micro_batches`` set when it pipelines, states none and ``grad_accum`` is given.
+        """
+        if self.pp == 1 or self.micro_batches is not None or grad_accum is None:
+            return self
+        return self.with_(micro_batches=grad_accum)
+
     def to_dict(self) -> dict[str, object]:
         """The fields as given (``dp`` and ``gpus`` may be None) plus the derived ``data_parallel`` and ``zero_stage``.
 

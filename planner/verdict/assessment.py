@@ -67,13 +67,14 @@ class Assessment:
 
     @cached_property
     def memory(self) -> MemoryEstimate | None:
-        """Per-GPU memory (:class:`~planner.training.memory.MemoryEstimate`) when the plan has a layout, else None."""
+        """Per-GPU memory (:class:`~planner.training.memory.MemoryEstimate`) when the plan has a layout, else None;
+        its micro-batches per step are the budget's accumulation (an interleaved pipeline holds more of them)."""
         p = self.plan
         if p.parallelism is None:
             return None
         model = p.model if p.model is not None else p.params
         assert model is not None  # a plan has an architecture or a parameter count (Plan validates it)
-        return memory_estimate(model, p.parallelism, p.accelerator)
+        return memory_estimate(model, p.parallelism.with_accumulation(p.budget.grad_accum), p.accelerator)
 
     @cached_property
     def predicted(self) -> Throughput | None:

@@ -106,6 +106,8 @@ def _search(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpu
     else:
         dp = np.full(len(combos), float(layout.data_parallel))
     ok &= np.mod(dp * cp, layout.ep) == 0
+    if layout.micro_batches is not None:   # a pipeline of more stages than micro-batches idles: the search's rule
+        ok &= (pp == layout.pp) | (pp <= layout.micro_batches)
     gpus = dp * tp * pp * cp
     v = layout_values(layout, tp=tp, pp=pp, cp=cp, dp=dp, zero=zero, recompute=rc, offload=offload)
     parts = stage_bytes(model, v)

@@ -167,7 +167,7 @@ def _activations(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -
     embed_mask = tokens * a.hidden_size * (1.0 if v["dropout"] else 0.0) / sp_div
     loss = 2 * e * tokens * a.hidden_size / sp_div + _loss_bytes(v) * tokens * a.vocab_size / t
     m = np.asarray(v["micro_batches"], dtype=float)
-    m = np.where(np.isnan(m), pp, m)
+    m = np.where(np.isnan(m), np.inf, m)           # unknown: as many as the schedule holds in flight
     interleave = np.where(np.asarray(v["vpp"]) > 1, 1 + (pp - 1) / (pp * np.asarray(v["vpp"], dtype=float)), 1.0)
     k = np.asarray(v["recompute_layers"], dtype=float)
     out: dict[str, Any] = {}
