@@ -367,3 +367,16 @@ def test_the_plans_own_degrees_are_what_the_search_varies(tmp_path, capsys):
     path = planner.save_plan(plan, tmp_path / "mixtral.toml")
     assert main(["layout", str(path), "--top", "3"]) == 0
     assert "Memory as megatron runs it" in capsys.readouterr().out
+
+
+def test_torchtitan_is_offered_only_the_virtual_stages_it_can_state():
+    # torchtitan runs two stages per GPU by default and others only through pipeline_parallel_layers_per_stage n,
+    # ceil((L + 2) / n) stages: Llama 3 8B's 34 units make 9 stages of 4 or 7 of 5, never 8 × 4 or 16 × 4, so on
+    # 512 GPUs the search offers 2 virtual stages and no 4; every layout it offers is written and read back
+    arch = planner.architecture("llama-3-8b")
+    base = Parallelism(framework="torchtitan", seq_len=8192, flash_attention=True)
+    frame = search_layouts(arch, 512, "h100-sxm", seq_len=8192, tokens_per_step=2048 * 8192, base=base)
+    assert (frame.vpp == 2).any() and not (frame.vpp > 2).any()
+    mega = search_layouts(arch, 512, "h100-sxm", seq_len=8192, tokens_per_step=2048 * 8192,
+                          base=base.with_(framework="megatron"))
+    assert (mega.vpp == 4).any()                       # Megatron splits 32 layers into 8 × 4 evenly

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..model.architecture import Architecture
+from ..training.memory.partition import layers_per_stage
 from ..training.parallelism import Parallelism
 from ..verdict.schema import Plan
 
@@ -70,12 +71,12 @@ def _pipeline(arch: Architecture, layout: Parallelism, micro_batches: int) -> tu
                               "pipeline_parallel_schedule": "1F1B" if layout.vpp == 1 else "Interleaved1F1B"}
     if layout.vpp > 2:
         stages = layout.pp * layout.vpp
-        fit = [n for n in range(1, arch.num_layers + 3) if -(-(arch.num_layers + 2) // n) == stages]
-        if not fit:
+        fit = layers_per_stage(arch.num_layers, stages)
+        if fit is None:
             raise InputError("vpp", "", detail=f"torchtitan cannot split {arch.num_layers} layers and the embedding "
                              f"and head into {stages} stages of whole layers (pipeline_parallel_layers_per_stage), "
                              f"got vpp {layout.vpp}")
-        fields["pipeline_parallel_layers_per_stage"] = fit[0]
+        fields["pipeline_parallel_layers_per_stage"] = fit
     return layout.micro_batch * m, fields
 
 

@@ -45,6 +45,8 @@ document it comes from; :mod:`planner.training.memory` reads them and nothing el
   activation checkpointing, the whole model under ``torch.compile`` and ``logits.float()`` before the loss.
 * **interleaving** — Megatron-LM, torchtitan and PyTorch's pipelining (``ScheduleInterleaved1F1B``) run virtual
   stages; DeepSpeed's pipeline engine runs 1F1B only (``deepspeed/runtime/pipe/schedule.py``: ``TrainSchedule``).
+  torchtitan runs two stages per GPU by default and others only as ``pipeline_parallel_layers_per_stage`` n gives
+  them: ``ceil((L + 2) / n)`` stages in all (``layers-per-stage``).
 * **TP overlap** — the tensor-parallel all-gathers and reduce-scatters run in pieces under the matmuls they feed:
   Megatron-LM's ``--tp-comm-overlap`` (Transformer Engine's userbuffers; NVIDIA's published H100 runs use it) and
   torchtitan's async TP (``enable_async_tensor_parallel``, which needs ``torch.compile``); the others run TP's
@@ -81,6 +83,8 @@ class Framework:
             gradients, 3 sharded weights: FSDP).
         pp_zero: the highest ZeRO stage it runs with pipeline parallelism.
         interleaved: it runs interleaved pipeline schedules (virtual stages).
+        virtual_split: ``"any"``, or ``"layers-per-stage"``: more than two virtual stages per GPU only as whole
+            layers per stage give them (torchtitan).
         pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
             micro-batch (and gathers and reduce-scatters once a step).
         degrees: the parallel degrees the stack runs besides data parallelism (``"tp"``, ``"pp"``, ``"cp"``,
@@ -104,6 +108,7 @@ class Framework:
     zero_stages: tuple[int, ...] = (0, 1, 2, 3)
     pp_zero: int = 3
     interleaved: bool = True
+    virtual_split: str = "any"
     pp_unsharded_grads: bool = False
     degrees: tuple[str, ...] = ("tp", "pp", "cp", "ep")
     recompute: tuple[str, ...] = ("none", "selective", "full")
@@ -130,7 +135,8 @@ FRAMEWORK_TABLE = {
                          zero_stages=(0, 2, 3)),
     "torchtitan": Framework("torchtitan", selective="op-sac", loss="fp32-upcast", fp32_grads=False,
                             pp_split="units", reshard_under_pp=False, buffers="fsdp", sp_gathered=True,
-                            zero_stages=(0, 3), pp_unsharded_grads=True, tp_overlap="compiled"),
+                            zero_stages=(0, 3), pp_unsharded_grads=True, tp_overlap="compiled",
+                            virtual_split="layers-per-stage"),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
                           zero_stages=(0, 1), fused_kernels=True, tp_overlap="always"),

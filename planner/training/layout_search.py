@@ -24,10 +24,10 @@ import numpy as np
 from .. import validate
 from ..errors import InputError
 from ..model.architecture import Architecture
-from .frameworks import framework
+from .frameworks import Framework, framework
 from .memory.calibration import BAND
 from .memory.estimate import capacity_of
-from .memory.partition import model_parts, stage_layers
+from .memory.partition import layers_per_stage, model_parts, stage_layers
 from .memory.result import fit_state
 from .memory.stages import layout_values, stage_bytes
 from .memory.totals import binding_stage
@@ -111,14 +111,17 @@ def kept_settings(keep: Mapping[str, Any] | str | None, field: str = "keep") -> 
     return {k: out[k] for k in KEEP_KEYS if k in out}
 
 
-def _virtual_ok(arch: Architecture, pp: int, vpp: int, split: str) -> bool:
-    """Whether ``vpp`` virtual stages per GPU on ``pp`` stages each get a layer (an even split where the framework
-    splits evenly: the layers, or the layers with the embedding and the head counted as one each, as Megatron's
-    ``--account-for-embedding/loss-in-pipeline-split``)."""
+def _virtual_ok(arch: Architecture, pp: int, vpp: int, fw: Framework) -> bool:
+    """Whether ``vpp`` virtual stages per GPU on ``pp`` stages each get a layer as the framework splits them: an
+    even split where it splits evenly (the layers, or the layers with the embedding and the head counted as one
+    each, as Megatron's ``--account-for-embedding/loss-in-pipeline-split``); past two per GPU in torchtitan, as
+    whole layers per stage give them (:func:`~planner.training.memory.partition.layers_per_stage`)."""
     chunks = pp * vpp
-    if split == "even":
+    if fw.virtual_split == "layers-per-stage" and vpp > 2 and layers_per_stage(arch.num_layers, chunks) is None:
+        return False
+    if fw.pp_split == "even":
         return arch.num_layers % chunks == 0 or (arch.num_layers + 2) % chunks == 0
-    return chunks <= arch.num_layers and min(float(x) for x in stage_layers(arch.num_layers, chunks, split)) >= 1
+    return chunks <= arch.num_layers and min(float(x) for x in stage_layers(arch.num_layers, chunks, fw.pp_split)) >= 1
 
 
 def unsearched(layout: Parallelism) -> Parallelism:
@@ -192,7 +195,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     # interleaved 1F1B where the framework runs it: v virtual stages per GPU, every one with a layer (an even split
     # where the framework splits evenly: Megatron's layers per virtual stage)
     vpps = sorted({(p, v) for p in pps for v in _VIRTUAL
-                   if v == 1 or (p > 1 and fw.interleaved and _virtual_ok(arch, p, v, fw.pp_split))})
+                   if v == 1 or (p > 1 and fw.interleaved and _virtual_ok(arch, p, v, fw))})
     cps = [c for c in _POW2 if c == 1 or ("cp" in runs and seq_len % c == 0 and seq_len // c >= _CP_CHUNK)]
     eps = [e for e in _POW2 if e == 1 or ("ep" in runs and arch.num_experts and arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it

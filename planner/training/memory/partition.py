@@ -144,6 +144,26 @@ def carried_layout(model: ModelParts, p: Parallelism) -> Parallelism:
     return p
 
 
+def layers_per_stage(num_layers: int, stages: int) -> int | None:
+    """The whole layers per stage that split the layers, the embedding and the head (a layer each) into exactly
+    ``stages`` stages, ``ceil((L + 2) / n)`` of them: torchtitan's ``pipeline_parallel_layers_per_stage``.
+
+    Args:
+        num_layers: L.
+        stages: the stages in all (PP × virtual stages per GPU).
+
+    Returns:
+        The smallest such n, or None when none gives that many stages.
+
+    Examples:
+        Llama 3.1 405B's 126 layers in 32 or 64 stages; Llama 3 8B's 32 in 8 (34 units: 9 stages of 4 or 7 of 5):
+
+        >>> layers_per_stage(126, 32), layers_per_stage(126, 64), layers_per_stage(32, 8)
+        (4, 2, None)
+    """
+    return next((n for n in range(1, num_layers + 3) if -(-(num_layers + 2) // n) == stages), None)
+
+
 def stage_layers(num_layers: int, pp: Any, split: str) -> tuple[Any, Any, Any]:
     """Layers on the first, second and last pipeline stage.
 
