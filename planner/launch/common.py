@@ -83,8 +83,7 @@ class LaunchConfig:
             return plan_from_dict(self.document, base=self.path.parent,
                                   name=self.document.get("name", self.path.stem))
         except (InputError, PlanFileError) as e:
-            field, problem = str(e).split(": ", 1)
-            raise PlanFileError(f"{self.path.name}: {field.removeprefix('plan.')}", problem) from None
+            raise PlanFileError(f"{self.path.name}: {e.field.removeprefix('plan.')}", e.problem) from None
 
     def layout(self) -> Parallelism:
         """The :class:`planner.training.parallelism.Parallelism` of the launch file (memory per GPU).

@@ -351,9 +351,10 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     first = num("--decoder-first-pipeline-num-layers", "parallelism.pp")
     last = num("--decoder-last-pipeline-num-layers", "parallelism.pp")
     embedding, loss = (flag(name, "parallelism.pp") for name in UNIT_FLAGS)
-    if (first is not None or last is not None) and (embedding or loss):
-        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
-                        "--decoder-last-pipeline-num-layers", "give the first and last stages' layers or "
+    uneven = ("--decoder-first-pipeline-num-layers" if first is not None else
+              "--decoder-last-pipeline-num-layers" if last is not None else None)   # the argument errors name
+    if uneven is not None and (embedding or loss):
+        raise src.error(uneven, "give the first and last stages' layers or "
                         "--account-for-embedding/loss-in-pipeline-split, not both")
     # interleaved virtual stages (with PP): --num-virtual-stages-per-pipeline-rank v, or
     # --num-layers-per-virtual-pipeline-stage n (v = layers, with the counted embedding and loss, per stage / n)
@@ -368,16 +369,13 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
             raise src.error("--num-layers-per-virtual-pipeline-stage", f"must divide the layers per pipeline stage "
                                                                        f"({units} / {pp}), got {per}")
         extra["vpp"] = units // pp // per
-    if (first is not None or last is not None) and extra.get("vpp", 1) > 1:
-        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
-                        "--decoder-last-pipeline-num-layers", "is not read with virtual stages (the planner reads "
-                        "interleaved uneven stages from --account-for-embedding/loss-in-pipeline-split)")
+    if uneven is not None and extra.get("vpp", 1) > 1:
+        raise src.error(uneven, "is not read with virtual stages (the planner reads interleaved uneven stages from "
+                        "--account-for-embedding/loss-in-pipeline-split)")
     try:
         stages = file_stages(L, pp, first=first, last=last, embedding=embedding, loss=loss)
     except ValueError as e:
-        raise src.error("--decoder-first-pipeline-num-layers" if first is not None else
-                        "--decoder-last-pipeline-num-layers" if last is not None else
-                        "--pipeline-model-parallel-size", str(e)) from None
+        raise src.error(uneven or "--pipeline-model-parallel-size", str(e)) from None
     if pp > 1 and stages != modelled_stages(L, pp):
         f, m, z = modelled_stages(L, pp)
         src.assume("parallelism.pp", f"stages of {f}, {m} … {m}, {z} layers", f"the memory estimate splits the "

@@ -21,6 +21,7 @@ from ..errors import UnknownModelError
 from ..files import display
 from ..model.architecture import Architecture
 from ..model.catalog import architecture
+from ..training.memory.partition import stages_of
 from .common import (
     LaunchConfig,
     Source,
@@ -346,7 +347,7 @@ def _pipeline(src: Source, flat: dict[str, Any], get: Any, local: int, layers: i
     if per_stage is None:
         vpp = 1 if schedule == "1F1B" else 2
     else:
-        stages = -(-(layers + 2) // per_stage)
+        stages = stages_of(layers, per_stage)
         if stages % pp:
             raise src.error("parallelism.pipeline_parallel_layers_per_stage",
                             f"gives {stages} stages, not a multiple of pipeline_parallel_degree {pp} (torchtitan "

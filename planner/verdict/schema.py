@@ -127,8 +127,7 @@ class Plan:
             try:
                 check_layout(model_parts(self.model), self.parallelism)
             except InputError as e:
-                raise InputError(f"parallelism.{e.field}", e.accepted, e.got,
-                                 detail=str(e).split(": ", 1)[1]) from None
+                raise InputError(f"parallelism.{e.field}", e.accepted, e.got, detail=e.problem) from None
         if self.inference_tokens is not None:
             set_("inference_tokens", validate.positive_real("inference.tokens", self.inference_tokens, minimum=1,
                                                             inclusive=True))

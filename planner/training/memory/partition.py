@@ -144,6 +144,24 @@ def carried_layout(model: ModelParts, p: Parallelism) -> Parallelism:
     return p
 
 
+def stages_of(num_layers: int, per_stage: int) -> int:
+    """The stages ``per_stage`` whole layers make of the layers, the embedding and the head (a layer each):
+    ``ceil((L + 2) / per_stage)``, torchtitan's ``pipeline_parallel_layers_per_stage``.
+
+    Args:
+        num_layers: L.
+        per_stage: layers per stage.
+
+    Returns:
+        The stages in all.
+
+    Examples:
+        >>> stages_of(126, 4), stages_of(32, 5)
+        (32, 7)
+    """
+    return -(-(num_layers + 2) // per_stage)
+
+
 def layers_per_stage(num_layers: int, stages: int) -> int | None:
     """The whole layers per stage that split the layers, the embedding and the head (a layer each) into exactly
     ``stages`` stages, ``ceil((L + 2) / n)`` of them: torchtitan's ``pipeline_parallel_layers_per_stage``.
@@ -161,7 +179,7 @@ def layers_per_stage(num_layers: int, stages: int) -> int | None:
         >>> layers_per_stage(126, 32), layers_per_stage(126, 64), layers_per_stage(32, 8)
         (4, 2, None)
     """
-    return next((n for n in range(1, num_layers + 3) if -(-(num_layers + 2) // n) == stages), None)
+    return next((n for n in range(1, num_layers + 3) if stages_of(num_layers, n) == stages), None)
 
 
 def stage_layers(num_layers: int, pp: Any, split: str) -> tuple[Any, Any, Any]:
