@@ -19,7 +19,9 @@ from planner.errors import InputError, PlanFileError
 from planner.launch import read_launch_config
 from planner.launch.torchtitan import read as torchtitan_read
 from planner.launch.write import write_launch
+from planner.training.layout_search import search_layouts
 from planner.training.parallelism import Parallelism
+from planner.verdict.layouts import plan_layouts
 
 FIX = Path(__file__).parent / "fixtures" / "launch"
 LLAMA3_8B_N = 8_030_261_248      # Meta's model card
@@ -233,6 +235,19 @@ def test_megatron_uneven_stages_round_trip(tmp_path, pp, vpp, want):
     got = lc.layout()
     assert (got.pp, got.vpp) == (pp, vpp) and not [a for a in lc.assumed if a.key == "parallelism.pp"]
     assert planner.memory_estimate(LLAMA_405B, got).total == planner.memory_estimate(LLAMA_405B, layout).total
+
+
+def test_megatron_two_uneven_stages_round_trip(tmp_path):
+    # 27 layers + embedding + head on 2 stages: 14 and 13 layers, both stated, no middle stage (Megatron accepts
+    # first + last = L); the file had been refused on reading back ("0 layers left over 0 other stages")
+    arch = planner.architecture("llama-3-8b").with_(num_layers=27)
+    plan = llama_plan(16, arch)
+    layout = Parallelism(seq_len=SEQ, tp=8, sp=True, pp=2, framework="megatron", gpus=16, flash_attention=True)
+    text, lc = write_and_read(tmp_path, plan, layout, "megatron")
+    args = megatron_args(text)
+    assert (args["--decoder-first-pipeline-num-layers"], args["--decoder-last-pipeline-num-layers"]) == ("14", "13")
+    assert lc.layout().pp == 2 and not [a for a in lc.assumed if a.key == "parallelism.pp"]
+    assert planner.memory_estimate(arch, lc.layout()).total == planner.memory_estimate(arch, layout).total
 
 
 def test_megatron_stages_it_cannot_split_as_modelled_are_refused_by_name():
@@ -523,3 +538,20 @@ def test_an_interleaved_megatron_file_holds_its_accumulation_in_flight(tmp_path)
     two = planner.memory_estimate(plan.model, layout.with_(micro_batches=2))
     assert got.stage == two.stage == "first" and got.stage_layers == 16       # 32 layers over 2 stages
     assert got.activations - two.activations == pytest.approx(0.25 * 16 * got.activations_per_layer)
+
+
+def test_megatron_layouts_searched_are_layouts_megatron_runs_unpadded():
+    # Granite 3.3 8B's vocabulary of 49,159 rows: Megatron pads it to a multiple of TP (a larger model than the plan
+    # counts), so the search offers Megatron no TP above 1, and every layout it offers is written; torchtitan shards
+    # the rows unevenly and keeps TP 2 and up
+    arch = planner.architecture("granite-3.3-8b-instruct")
+    assert arch.vocab_size == 49159
+    plan = planner.Plan(budget=planner.budget(STEPS, micro_batch=1, seq_len=SEQ, grad_accum=GLOBAL // 64,
+                                              data_parallel=64), model=arch, count=64, accelerator="h100-sxm")
+    mega = plan_layouts(plan, top=5, framework="megatron")
+    assert mega.options and all(o.layout.tp == 1 for o in mega.options)
+    for o in mega.options:
+        write_launch(plan, o.layout.with_(micro_batches=None), "megatron")
+    titan = search_layouts(arch, 64, "h100-sxm", seq_len=SEQ, tokens_per_step=plan.budget.tokens_per_step,
+                           base=Parallelism(flash_attention=True, framework="torchtitan", seq_len=SEQ))
+    assert (titan.tp > 1).any()

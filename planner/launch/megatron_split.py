@@ -52,7 +52,7 @@ def file_stages(layers: int, pp: int, *, first: int | None = None, last: int | N
         loss: ``--account-for-loss-in-pipeline-split`` (the last stage builds a layer fewer).
 
     Returns:
-        ``(first, middle, last)``.
+        ``(first, middle, last)``; with two stages the middle is the last.
 
     Raises:
         ValueError: the split Megatron refuses, in words (the rest not divisible by the stages left).
@@ -60,12 +60,16 @@ def file_stages(layers: int, pp: int, *, first: int | None = None, last: int | N
     Examples:
         >>> file_stages(126, 16, first=7, last=7), file_stages(126, 16, embedding=True, loss=True)
         ((7, 8, 7), (7, 8, 7))
+        >>> file_stages(27, 2, first=14, last=13)     # two stages: the second is the last
+        (14, 13, 13)
     """
     if pp == 1:
         return layers, layers, layers
     if first is not None or last is not None:
         left = pp - (first is not None) - (last is not None)
         rest = layers - (first or 0) - (last or 0)
+        if left == 0 and rest == 0 and first and last:          # two stages, both given: no middle stage
+            return first, last, last
         if left < 1 or rest < left or rest % left:
             raise ValueError(f"the {rest} layers left must split evenly over the {max(left, 0)} other stages")
         middle = rest // left

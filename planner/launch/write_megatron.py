@@ -16,6 +16,7 @@ import math
 
 from ..errors import InputError
 from ..model.architecture import Architecture
+from ..training.frameworks import framework
 from ..training.parallelism import Parallelism
 from ..verdict.schema import Plan
 from .megatron_split import UNIT_FLAGS, split_arguments
@@ -45,7 +46,7 @@ def vocab_divisor(vocab: int, tp: int) -> int:
         >>> vocab_divisor(128256, 8), vocab_divisor(50304, 1), vocab_divisor(50257, 1)
         (32, 128, 29)
     """
-    if vocab % tp:
+    if not framework("megatron").keeps_vocab(vocab, tp):
         raise InputError("tp", f"a divisor of the vocabulary ({vocab:,} rows): Megatron pads the vocabulary to a "
                          "multiple of the tensor-parallel size, which would change N", tp)
     per_rank = vocab // tp

@@ -95,6 +95,8 @@ class Framework:
         zero2: what ZeRO 2 communicates: ``"fsdp"`` (SHARD_GRAD_OP gathers the weights for each micro-batch's
             forward and reduce-scatters its gradients) or ``"deepspeed"`` (reduce-scatters each micro-batch's
             gradients, gathers the updated weights once a step).
+        pads_vocab: it splits the embedding and the head by rows over TP and pads the vocabulary to a multiple of
+            TP (Megatron), so a TP that does not divide the vocabulary runs a larger model than the plan's.
     """
 
     key: str
@@ -115,6 +117,7 @@ class Framework:
     fused_kernels: bool = False
     zero2: str = "fsdp"
     tp_overlap: str | None = None
+    pads_vocab: bool = False
 
     def overlaps_tp(self, compiled: bool) -> bool:
         """Whether the stack can overlap TP's collectives with the matmuls, compiled or not.
@@ -126,6 +129,22 @@ class Framework:
             True when it can.
         """
         return self.tp_overlap == "always" or (self.tp_overlap == "compiled" and compiled)
+
+    def keeps_vocab(self, vocab: int, tp: int) -> bool:
+        """Whether the stack runs a vocabulary of ``vocab`` rows over TP ``tp`` unpadded (the plan's N).
+
+        Args:
+            vocab: the embedding rows the plan counts.
+            tp: the tensor-parallel degree.
+
+        Returns:
+            True unless the stack pads the vocabulary to a multiple of TP and ``tp`` does not divide it.
+
+        Examples:
+            >>> framework("megatron").keeps_vocab(49159, 2), framework("torchtitan").keeps_vocab(49159, 2)
+            (False, True)
+        """
+        return not self.pads_vocab or vocab % tp == 0
 
 
 #: The frameworks, by the name users give.
@@ -139,7 +158,7 @@ FRAMEWORK_TABLE = {
                             virtual_split="layers-per-stage"),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
-                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always"),
+                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always", pads_vocab=True),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
                            zero_stages=(0, 1, 2, 3), pp_zero=1, interleaved=False, zero2="deepspeed"),

@@ -5,7 +5,8 @@ pipeline schedules of 2 and 4 virtual stages per GPU.
 Every candidate keeps the run's global batch (tokens per optimizer step): data parallel × micro-batch × micro-batches
 per step × sequence length. Memory comes from :mod:`planner.training.memory` (with its band: a candidate fits when
 the band's upper end does), time from :mod:`planner.training.throughput`. Tensor parallelism stays inside a node
-and is offered among the degrees that split the heads; sequence parallelism goes with it; pipeline degrees (powers
+and is offered among the degrees that split the heads (and the vocabulary, where the stack would pad it:
+Megatron); sequence parallelism goes with it; pipeline degrees (powers
 of two and the divisors of the GPU count) leave a layer on every stage; context parallelism keeps at least 1,024
 tokens per GPU; expert parallelism (MoE) divides the experts and the data-parallel ranks. Settings a team has
 already decided (its stack has no context parallelism, TP stays at 8) are kept as given (``keep``,
@@ -187,7 +188,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     fw = framework(base.framework)
     runs = fw.degrees                                            # the degrees the framework runs besides DP
     tps = [t for t in tp_degrees(arch.num_heads, arch.num_kv_heads, limit=net.gpus_per_node)
-           if t in _POW2 and (t == 1 or "tp" in runs)]
+           if t in _POW2 and (t == 1 or "tp" in runs) and fw.keeps_vocab(arch.vocab_size, t)]
     # pipeline degrees: the powers of two and the divisors of the GPU count (280 GPUs run TP 8 × PP 35)
     divisors = {d for d in range(1, min(gpus, arch.num_layers) + 1) if gpus % d == 0}
     pps = [p for p in sorted(set(_POW2) | divisors) if p <= arch.num_layers and (p == 1 or "pp" in runs)
