@@ -143,3 +143,21 @@ def test_latent_attention_is_timed_by_its_own_matrices_by_hand():
     llama = shape_of(planner.architecture("llama-3-8b"))
     assert llama.layer_matmul == pytest.approx(4096 * (4096 + 2 * 1024) + 4096 * 4096 + 3 * 4096 * 14336)
     assert llama.head_dim == 128
+
+
+def test_expert_all_to_alls_by_hand():
+    # Qwen3-30B-A3B (48 MoE layers, 8 of 128 experts per token, width 2,048), one sequence of 4,096 per GPU on H100
+    # nodes of 8 (NVLink 450 GB/s each way, a 50 GB/s network port per GPU): 4 all-to-alls per layer of the 8 routed
+    # copies, 1/ep of them to each EP rank. EP 8 stays on the node: 7/8 over NVLink. EP 16 spans two nodes: 7/16 over
+    # NVLink while 8/16 leave on the port at once, so the port sets the time (charging all 15/16 at the network's
+    # bandwidth had put NVIDIA's EP-16 run of this model at 0.58 of its measured rate, docs/layout.md)
+    m = planner.architecture("qwen3-30b-a3b")
+    copies = 4 * 48 * 8 * 4096 * 2048 * 2                                  # bytes a GPU sends per micro-batch
+
+    def ep_seconds(ep):
+        p = Parallelism(micro_batch=1, seq_len=4096, ep=ep, dp=16, micro_batches=1, zero=1, flash_attention=True,
+                        framework="megatron")
+        return throughput(m, p, "h100-sxm").parts["ep"]
+
+    assert ep_seconds(8) == pytest.approx(copies * 7 / 8 / 450e9, rel=1e-6)
+    assert ep_seconds(16) == pytest.approx(copies * 8 / 16 / 50e9, rel=1e-6)

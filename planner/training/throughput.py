@@ -25,7 +25,8 @@ stage with the head (the busiest):
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, between the matmuls (Korthikanti et al. 2022, §4);
   with TP overlap (Megatron's ``--tp-comm-overlap``, torchtitan's async TP) they run in pieces under the
   matmuls, and the framework's :data:`TP_HIDDEN` of their time is hidden;
-* **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer; **context parallelism**: the
+* **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer, each GPU's share for the EP ranks
+  on its node over NVLink while the share for the others leaves on its network port; **context parallelism**: the
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and (virtual) stage boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
@@ -286,8 +287,12 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     t_tp = np.where(tp > 1, (4.0 + 2.0 * (rc == 2)) * layers * 2 * (tp - 1) / tp * act / bw(tp), 0.0)
     hidden = float(v.get("tp_hidden", TP_HIDDEN.get(fw.key, 0.0)))
     t_tp = t_tp * np.where(np.asarray(v.get("tp_overlap", False), dtype=bool), 1.0 - hidden, 1.0)
+    # expert all-to-all: each GPU sends 1/ep of its k routed copies to every rank of its EP group (ranks tp apart),
+    # to the j − 1 on its node over NVLink and to the ep − j off it over its own network port, at once
     moe = shape.moe_layers / pp
-    t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act * (ep - 1) / ep / bw(ep * tp), 0.0)
+    on_node = np.minimum(ep, np.maximum(1.0, node // tp))
+    t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act / ep * np.maximum(
+        (on_node - 1) / net.nvlink, (ep - on_node) / net.network), 0.0)
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
     t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
     t_p2p = np.where(pp > 1, 2.0 * vpp * act / sp_div / bw(gpus), 0.0)     # every virtual stage sends its own
