@@ -250,6 +250,105 @@ def test_megatron_two_uneven_stages_round_trip(tmp_path):
     assert planner.memory_estimate(arch, lc.layout()).total == planner.memory_estimate(arch, layout).total
 
 
+#: Megatron-LM's mixture-of-experts options the writer uses (arguments.py at 47ab878ae7, 2024-12, and
+#: --moe-shared-expert-gate from bddd0a8ed7, 2026-01)
+MEGATRON_MOE_OPTIONS = {"--num-experts", "--moe-router-topk", "--moe-ffn-hidden-size",
+                        "--moe-shared-expert-intermediate-size", "--moe-shared-expert-gate", "--moe-layer-freq",
+                        "--moe-grouped-gemm", "--moe-token-dispatcher-type", "--expert-model-parallel-size",
+                        "--expert-tensor-parallel-size"}
+MIXTRAL_N, QWEN15_MOE_N = 46_702_792_704, 14_315_784_192     # transformers' counts (tests/fixtures/hf_counts.json)
+
+
+@pytest.mark.parametrize("model, n, changes, want", [
+    # Mixtral 8x7B: 8 experts as wide as the FFN, top-2, every layer; EP 8 with TP 2 inside each expert
+    ("mixtral-8x7b-v0.1", MIXTRAL_N, dict(tp=2, sp=True, ep=8),
+     {"--num-experts": "8", "--moe-router-topk": "2", "--moe-ffn-hidden-size": "14336",
+      "--expert-model-parallel-size": "8"}),
+    # the experts whole on each rank (ETP 1) while attention runs TP 2
+    ("mixtral-8x7b-v0.1", MIXTRAL_N, dict(tp=2, sp=True, ep=4, etp=1),
+     {"--expert-model-parallel-size": "4", "--expert-tensor-parallel-size": "1"}),
+    # Qwen1.5-MoE-A2.7B: 60 experts of 1,408, top-4, one shared expert of 5,632 behind a gate, QKV biases
+    ("qwen1.5-moe-a2.7b", QWEN15_MOE_N, dict(ep=4),
+     {"--num-experts": "60", "--moe-router-topk": "4", "--moe-ffn-hidden-size": "1408",
+      "--moe-shared-expert-intermediate-size": "5632", "--moe-shared-expert-gate": "", "--add-qkv-bias": ""}),
+])
+def test_megatron_mixture_of_experts_round_trip(tmp_path, model, n, changes, want):
+    arch = planner.architecture(model)
+    plan = llama_plan(64, arch)
+    layout = Parallelism(seq_len=SEQ, framework="megatron", gpus=64, flash_attention=True, zero=1, **changes)
+    text, lc = write_and_read(tmp_path, plan, layout, "megatron")
+    args = megatron_args(text)
+    assert {k: args[k] for k in want} == want
+    assert set(args) <= MEGATRON_OPTIONS | MEGATRON_MOE_OPTIONS | TORCHRUN_OPTIONS
+    same_plan(plan, lc.plan(), n)
+    got = lc.layout()
+    assert (got.tp, got.ep, got.etp) == (layout.tp, layout.ep, layout.etp)
+    assert planner.memory_estimate(arch, got).total == planner.memory_estimate(arch, layout).total
+    assert planner.throughput(arch, got, "h100-sxm").step_seconds == \
+        planner.throughput(arch, layout, "h100-sxm").step_seconds
+
+
+@pytest.mark.parametrize("changes, freq", [
+    (dict(first_dense_layers=2), "[0]*2+[1]*30"),              # DeepSeek-style dense first layers
+    (dict(moe_layer_period=2), "2"),                           # every other layer, from the first
+    (dict(dense_layers=(5, 17)), "[" + ",".join("0" if i in (5, 17) else "1" for i in range(32)) + "]"),
+])
+def test_megatron_moe_layer_patterns_round_trip(tmp_path, changes, freq):
+    arch = planner.architecture("mixtral-8x7b-v0.1").with_(**changes)
+    moe_layers = sum(arch.is_moe_layer(i) for i in range(32))
+    plan = llama_plan(64, arch)
+    text, lc = write_and_read(tmp_path, plan, Parallelism(seq_len=SEQ, framework="megatron", gpus=64, ep=8),
+                              "megatron")
+    assert megatron_args(text)["--moe-layer-freq"] == (freq if freq.isdigit() else f'"{freq}"')
+    back = lc.plan().model
+    assert [back.is_moe_layer(i) for i in range(32)] == [arch.is_moe_layer(i) for i in range(32)]
+    # each dense layer trades 8 experts and a router for one MLP: 7 × 3 × 4,096 × 14,336 + 8 × 4,096 fewer
+    dense = 32 - moe_layers
+    assert planner.count_params(back).total == MIXTRAL_N - dense * (7 * 3 * 4096 * 14336 + 8 * 4096)
+
+
+def _moe_script(tmp_path, extra):
+    # NVIDIA's style: MoE arguments in a bash array, the layer pattern quoted with its parentheses, comments after
+    text = (FIX / "megatron_gpt3_175b.sh").read_text()
+    text = text.replace("MODEL_PARALLEL_ARGS=(", "MOE_ARGS=(\n" + extra + "\n)\n\nMODEL_PARALLEL_ARGS=(", 1)
+    text = text.replace("${MODEL_PARALLEL_ARGS[@]}", "${MODEL_PARALLEL_ARGS[@]} ${MOE_ARGS[@]}", 1)
+    assert "${MOE_ARGS[@]}" in text
+    path = tmp_path / "moe.sh"
+    path.write_text(text)
+    return path
+
+
+def test_megatron_reads_nvidias_moe_arguments(tmp_path):
+    lc = read_launch_config(_moe_script(tmp_path, '    --num-experts 16   # sixteen\n    --moe-router-topk 4\n'
+                                                  '    --moe-ffn-hidden-size 4096\n'
+                                                  '    --moe-layer-freq "([0]*1+[1]*3)*24"   # one dense in four\n'
+                                                  '    --expert-model-parallel-size 8'), "megatron", gpus=1024)
+    a = lc.plan().model
+    assert (a.num_experts, a.experts_per_token, a.moe_intermediate_size) == (16, 4, 4096)
+    assert [a.is_moe_layer(i) for i in range(8)] == [False, True, True, True] * 2 and a.num_moe_layers == 72
+    assert lc.layout().ep == 8
+
+
+@pytest.mark.parametrize("extra, where", [
+    ('    --num-experts 16\n    --moe-layer-freq "[0]*3+[1]*3"', "--moe-layer-freq"),     # 6 entries, 96 layers
+    ("    --num-experts 16\n    --moe-layer-freq every-other", "--moe-layer-freq"),
+    ("    --expert-model-parallel-size 8", "--expert-model-parallel-size"),                 # no experts
+    ("    --num-experts 16\n    --moe-router-topk 32", "--moe-router-topk"),                # more than the experts
+])
+def test_megatron_moe_arguments_it_cannot_read_are_named(tmp_path, extra, where):
+    with pytest.raises(PlanFileError) as e:
+        read_launch_config(_moe_script(tmp_path, extra), "megatron", gpus=1024)
+    assert where in str(e.value)
+
+
+def test_torchtitan_writes_dense_flavors_only():
+    arch = planner.architecture("mixtral-8x7b-v0.1")
+    with pytest.raises(InputError) as e:
+        write_launch(llama_plan(64, arch), Parallelism(seq_len=SEQ, framework="torchtitan", gpus=64, ep=8,
+                                                       fsdp="full"), "torchtitan")
+    assert e.value.field == "ep"
+
+
 def test_megatron_stages_it_cannot_split_as_modelled_are_refused_by_name():
     # 31 layers + 2 on 5 stages: 6, 7, 7, 6, 5 — Megatron's first/last leave the middle even only; 126 layers on
     # 16 × 3 virtual stages: neither 126 nor 128 divides into 48

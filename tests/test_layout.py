@@ -366,6 +366,26 @@ def test_llama_3_405bs_table_4_degrees_are_in_the_top_three_at_cp_1():
     assert ((top.tp == 8) & (top.pp == 16) & (top.dp == 64)).any()
 
 
+def test_a_mixture_of_experts_layout_is_written_for_megatron_and_read_back(tmp_path, capsys):
+    # Mixtral 8x7B on 64 H100s: the fastest Megatron layout uses expert parallelism; --write megatron states the
+    # experts and EP, and the file reads back to the plan's N (transformers' 46,702,792,704) and that layout
+    arch = planner.architecture("mixtral-8x7b-v0.1")
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=4, data_parallel=64),
+                        model=arch, count=64, accelerator="h100-sxm",
+                        parallelism=Parallelism(framework="megatron", seq_len=4096, flash_attention=True))
+    path = planner.save_plan(plan, tmp_path / "mixtral.toml")
+    out = tmp_path / "run.sh"
+    assert main(["layout", str(path), "--write", "megatron", "-o", str(out), "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    first = j["options"][j["written"]["rank"] - 1]["layout"]
+    assert first["ep"] > 1
+    lc = planner.read_launch_config(out, "megatron", gpus=64)
+    assert planner.count_params(lc.plan().model).total == 46_702_792_704
+    back = lc.layout()
+    assert (back.tp, back.pp, back.cp, back.ep, back.data_parallel) == (first["tp"], first["pp"], first["cp"],
+                                                                         first["ep"], first["data_parallel"])
+
+
 def test_the_plans_own_degrees_are_what_the_search_varies(tmp_path, capsys):
     # a plan laid out as Mixtral 8x7B with EP 8 × TP 2 on 64 H100s and 4 layers recomputed per stage: the search
     # starts from none of its degrees, sharding or recompute (EP 8 needs DP × CP of 8 or more, which the search's

@@ -8,7 +8,9 @@ Argument names are checked against Megatron-LM's own (``data/launch/megatron_arg
 Defaults follow Megatron-LM's ``arguments.py``: learned absolute positions, LayerNorm,
 biases on every Linear, embedding and output layer tied, FFN ``4h`` (``--swiglu``:
 ``int(8h/3 / 64)·64``), vocabulary padded to a multiple of
-``--make-vocab-size-divisible-by`` (128) × tensor-parallel size.
+``--make-vocab-size-divisible-by`` (128) × tensor-parallel size. Mixtures of experts as
+:mod:`planner.launch.megatron_moe` reads them (top-k 2, experts as wide as the FFN, every layer MoE),
+with ``--expert-model-parallel-size`` and ``--expert-tensor-parallel-size``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .common import (
     training_table,
     world_size,
 )
+from .megatron_moe import layer_pattern, layer_rule
 from .megatron_split import UNIT_FLAGS, file_stages, modelled_stages
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
@@ -47,6 +50,22 @@ def _tokens(text: str, line: int) -> list[tuple[str, int]]:
         return [(t, line) for t in text.split("#", 1)[0].split()]
 
 
+def _array_line(body: str) -> tuple[str, bool]:
+    """A line inside ``NAME=( … )``: its text before the closing ``)`` or a comment, outside quotes (a quoted
+    ``"([0]*3+[1]*58)"`` is an element), and whether the array closed on it."""
+    quote = None
+    for j, c in enumerate(body):
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == ")":
+            return body[:j], True
+        elif c == "#" and (j == 0 or body[j - 1].isspace()):
+            return body[:j], False
+    return body, False
+
+
 def _parse_script(src: Source) -> list[tuple[str, int]]:
     """The argument tokens (with their lines) of the script's ``pretrain_*.py`` command, or of the whole file."""
     scalars: dict[str, str] = {}
@@ -61,8 +80,7 @@ def _parse_script(src: Source) -> list[tuple[str, int]]:
             name, body = m.group(1), m.group(2)[1:]
             items: list[tuple[str, int]] = []
             while True:
-                closed = ")" in body.split("#", 1)[0]
-                part = body.split("#", 1)[0].rsplit(")", 1)[0] if closed else body
+                part, closed = _array_line(body)
                 items += _tokens(part, i + 1)
                 if closed or i + 1 >= len(lines):
                     break
@@ -163,7 +181,8 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     Raises:
         PlanFileError: naming the file, the line and the key: not a Megatron-LM argument, an argument given
             twice with different values, a missing dimension or batch argument, a value of the wrong type,
-            arguments the planner does not model (mixture of experts, relative positions), or a global batch not
+            arguments the planner does not model (relative positions, latent experts, expert arguments without
+            ``--num-experts``), an MoE layer pattern it cannot read, or a global batch not
             divisible by micro-batch × data-parallel.
         InputError: ``gpus``, ``nodes`` or ``gpus_per_node`` is not acceptable.
     """
@@ -213,8 +232,6 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     for name in ("--num-layers", "--hidden-size", "--num-attention-heads", "--seq-length", "--micro-batch-size"):
         if name not in args:
             raise src.error(name, "missing: needed for the plan")
-    if "--num-experts" in args:
-        raise src.error("--num-experts", "mixture-of-experts arguments are not read yet; use a plan file")
     L = required("--num-layers", "model.dimensions.num_layers")
     h = required("--hidden-size", "model.dimensions.hidden_size")
     a = required("--num-attention-heads", "model.dimensions.num_heads")
@@ -262,6 +279,36 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
     untied = flag("--untie-embeddings-and-output-weights", "model.dimensions.tied_embeddings")
     qk_norm = flag("--qk-layernorm", "model.dimensions.qk_norm")
 
+    # mixture of experts (planner/launch/megatron_moe.py): the experts, top-k, their widths, which layers route
+    moe: dict[str, Any] = {}
+    if "--num-experts" in args:
+        moe["num_experts"] = required("--num-experts", "model.dimensions.num_experts")
+        moe["experts_per_token"] = required("--moe-router-topk", "model.dimensions.experts_per_token", 2)
+        if "--moe-router-topk" not in args:
+            src.assume("model.dimensions.experts_per_token", 2, "Megatron's default --moe-router-topk")
+        width = num("--moe-ffn-hidden-size", "model.dimensions.moe_intermediate_size")
+        moe["moe_intermediate_size"] = width if width is not None else src.assume(
+            "model.dimensions.moe_intermediate_size", ffn, "Megatron's default: an expert as wide as --ffn-hidden-size")
+        shared = num("--moe-shared-expert-intermediate-size", "model.dimensions.shared_expert_intermediate_size")
+        if shared is not None:   # Megatron builds the shared experts as one MLP of their total width
+            moe.update(num_shared_experts=1, shared_expert_intermediate_size=shared,
+                       shared_expert_gate=flag("--moe-shared-expert-gate", "model.dimensions.shared_expert_gate"))
+        freq = one("--moe-layer-freq")
+        if freq is not None:
+            try:
+                moe.update(layer_rule(layer_pattern(freq, L)))
+            except ValueError as e:
+                raise src.error("--moe-layer-freq", str(e)) from None
+            src.took("--moe-layer-freq", freq, "model.dimensions (the MoE layers)")
+        if "--moe-latent-size" in args:
+            raise src.error("--moe-latent-size", "latent experts are not read; use a plan file")
+    else:
+        for name in ("--expert-model-parallel-size", "--moe-router-topk", "--moe-ffn-hidden-size"):
+            if name in args:
+                raise src.error(name, "needs --num-experts (a model without experts)")
+    ep = required("--expert-model-parallel-size", "parallelism.ep", 1)
+    etp = num("--expert-tensor-parallel-size", "parallelism.etp")
+
     divisible = required("--make-vocab-size-divisible-by", "model.dimensions.vocab_size", 128)
     vocab = num("--vocab-size", "model.dimensions.vocab_size")
     tokenizer = one("--tokenizer-type")
@@ -287,11 +334,14 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                             intermediate_size=ffn, vocab_size=padded, tied_embeddings=not untied,
                             gated_mlp=swiglu, norm="layer" if norm == "LayerNorm" else "rms", qk_norm=qk_norm,
                             qkv_bias=qkv_bias, o_bias=bias, mlp_bias=bias, max_positions=max_pos or 0,
-                            family="megatron-gpt", name=src.path.stem)
+                            family="megatron-gpt", name=src.path.stem, **moe)
     except Exception as e:  # an InputError about a dimension: name the argument it came from
         if isinstance(e, InputError):
             key = {"num_heads": "--num-attention-heads", "num_kv_heads": "--num-query-groups",
-                   "head_dim": "--kv-channels"}.get(e.field, "--" + e.field.replace("_", "-"))
+                   "head_dim": "--kv-channels", "experts_per_token": "--moe-router-topk",
+                   "moe_intermediate_size": "--moe-ffn-hidden-size",
+                   "shared_expert_intermediate_size": "--moe-shared-expert-intermediate-size",
+                   }.get(e.field, "--" + e.field.replace("_", "-"))
             raise src.error(key, e.problem) from None
         raise
 
@@ -390,6 +440,10 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                 extra.get("vpp", 1)
     if pp == 1:
         extra.pop("vpp", None)
+    if ep > 1:
+        extra["ep"] = ep
+    if etp is not None:
+        extra["etp"] = etp
     # --tp-comm-overlap: TP's collectives run under the matmuls (Transformer Engine's userbuffers); with TP > 1
     if tp > 1 and flag("--tp-comm-overlap", "parallelism.tp_overlap"):
         extra["tp_overlap"] = True

@@ -13,13 +13,14 @@ What a format states (:data:`STATED`), and what it cannot:
 * both: the model, ``steps``, the global batch (tokens per step / ``seq_len``), ``micro_batch``,
   ``seq_len``, TP, PP, CP and the data-parallel size (GPUs / (TP × PP × CP)), recompute, precision.
   Neither states ``prior_tokens`` (continued pretraining starts from a checkpoint the file loads), the
-  optimizer (AdamW only), ``overhead`` (the planner's allowance), EP (dense models only) or CPU offload.
-* megatron: also SP, ZeRO 1 (``--use-distributed-optimizer``), virtual pipeline stages, flash attention,
+  optimizer (AdamW only), ``overhead`` (the planner's allowance) or CPU offload.
+* megatron: also mixtures of experts (:mod:`planner.launch.megatron_moe`) with EP and ETP, SP, ZeRO 1
+  (``--use-distributed-optimizer``), virtual pipeline stages, flash attention,
   dropout and fp32 gradient buffers (Megatron's own in mixed precision). Not ZeRO 2/3 or FSDP (Megatron's
   FSDP arguments are not read by the planner), ``compile``, ``fp8``; ``micro_batches`` is the global batch
   / (micro-batch × DP), not a separate value.
 * torchtitan: also FSDP full sharding (``data_parallel_shard_degree``) or DDP (``replicate``), ``compile``,
-  ``fp8`` (a float8 converter); the model only as a torchtitan flavor (``[model] name/flavor``). Not ZeRO
+  ``fp8`` (a float8 converter); the model only as a dense torchtitan flavor (``[model] name/flavor``). Not EP, ZeRO
   1-3 (torchtitan shards with FSDP2), FSDP ``grad-op``, virtual stages, dropout; flash attention and, with
   TP, sequence parallelism are always on.
 """
@@ -45,9 +46,9 @@ WRITE_FORMATS = ("megatron", "torchtitan")
 #: The layout values each format states, as :class:`Parallelism` names them (``data_parallel``, ``zero_stage``
 #: and ``grad_bytes`` are its derived values; ``recompute_layers`` counts "every layer of the stage" as None).
 STATED = {
-    "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "sp", "tp_overlap", "zero_stage",
-                 "recompute", "recompute_layers", "flash_attention", "precision", "grad_bytes", "dropout",
-                 "framework"),
+    "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "ep", "etp", "data_parallel", "vpp", "sp", "tp_overlap",
+                 "zero_stage", "recompute", "recompute_layers", "flash_attention", "precision", "grad_bytes",
+                 "dropout", "framework"),
     "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "fsdp", "sp", "tp_overlap",
                    "zero_stage",
                    "recompute", "recompute_layers", "flash_attention", "precision", "compile", "fp8",
@@ -134,8 +135,8 @@ def _refuse_unstated(layout: Parallelism, fmt: str, grad_accum: int) -> None:
 
     if layout.framework != fmt:
         refuse("framework", repr(fmt), "the file runs that framework, whose memory behaviour the layout follows")
-    if layout.ep != 1 or layout.etp not in (None, layout.tp):
-        refuse("ep" if layout.ep != 1 else "etp", "unset", "the planner writes dense models only")
+    if fmt != "megatron" and (layout.ep != 1 or layout.etp not in (None, layout.tp)):
+        refuse("ep" if layout.ep != 1 else "etp", "unset", "a torchtitan job config names a dense flavor")
     if layout.optimizer != "adamw":
         refuse("optimizer", "'adamw'", "the file leaves the optimizer at the framework's AdamW")
     if layout.mixed and not layout.master_weights:

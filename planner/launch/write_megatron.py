@@ -19,6 +19,7 @@ from ..model.architecture import Architecture
 from ..training.frameworks import framework
 from ..training.parallelism import Parallelism
 from ..verdict.schema import Plan
+from . import megatron_moe as moe
 from .megatron_split import UNIT_FLAGS, split_arguments
 
 #: Megatron's ``--make-vocab-size-divisible-by`` default: the vocabulary is padded to a multiple of it × TP.
@@ -64,6 +65,14 @@ def _check(arch: Architecture, layout: Parallelism) -> None:
                     ("FFN width", arch.intermediate_size)):
         if n % tp:
             raise InputError("tp", f"a divisor of the {what} ({n:,}): Megatron splits them evenly over TP", tp)
+    if arch.num_experts:   # megatron/core: the experts split evenly over EP, each expert's width over ETP
+        etp = layout.etp or tp
+        if arch.num_experts % layout.ep:
+            raise InputError("ep", f"a divisor of the {arch.num_experts} experts", layout.ep)
+        width = arch.moe_intermediate_size or arch.intermediate_size
+        if width % etp:
+            raise InputError("etp" if layout.etp else "tp", f"a divisor of the expert width ({width:,}): Megatron "
+                             "splits each expert evenly over the expert tensor-parallel size", etp)
     split_arguments(L, layout.pp, layout.vpp)   # the stages Megatron can split as the planner models them
     if layout.vpp > 1 and layout.recompute_layers is not None and layout.recompute_layers % layout.vpp:
         raise InputError("recompute_layers", f"a multiple of vpp ({layout.vpp}): Megatron's --recompute-num-layers "
@@ -101,7 +110,8 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
 
     Raises:
         InputError: naming the field Megatron would refuse: ``tp`` (not dividing the heads, key/value heads,
-            FFN width or vocabulary), ``pp``, ``vpp``, ``recompute_layers``, ``sp``, ``cp``, ``seq_len``,
+            FFN width or vocabulary), ``ep`` (not dividing the experts), ``etp`` (not dividing an expert's width),
+            ``pp``, ``vpp``, ``recompute_layers``, ``sp``, ``cp``, ``seq_len``,
             ``flash_attention``, ``model.norm``; ``gpus_per_node`` not dividing the world size.
     """
     _check(arch, layout)
@@ -140,13 +150,14 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
     rate_value = (arch.dropout or 0.1) if rate else 0.0   # 0.1: Megatron's default rates
     model += [f"--attention-dropout {rate_value:g}", f"--hidden-dropout {rate_value:g}",
               f"--attention-backend {'flash' if layout.flash_attention else 'unfused'}"]
+    model += moe.model_arguments(arch)
 
     training = [f"--seq-length {layout.seq_len}", f"--micro-batch-size {layout.micro_batch}",
                 f"--global-batch-size {global_batch}", f"--train-iters {plan.budget.steps}"]
     training += {"bf16-mixed": ["--bf16"], "fp16-mixed": ["--fp16"], "fp32": []}[layout.precision]
 
     parallel = [f"--tensor-model-parallel-size {layout.tp}", f"--pipeline-model-parallel-size {pp}",
-                f"--context-parallel-size {layout.cp}"]
+                f"--context-parallel-size {layout.cp}", *moe.parallel_arguments(layout.ep, layout.etp, layout.tp)]
     # uneven stages: the first and last a layer short for the embedding and the head (--decoder-first/last-...), or
     # with virtual stages the embedding and the loss counted as layers (--account-for-...: Megatron-LM from 2025-02);
     # --virtual-pipeline-model-parallel-size is not a command-line option in either version
