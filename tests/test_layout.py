@@ -203,6 +203,15 @@ def test_the_published_megatron_layouts_are_among_the_top_three(layers, hidden, 
     assert ((top.tp == tp) & (top.pp == pp) & (top.micro_batch == 1) & (top.recompute == "selective")).any()
 
 
+def test_korthikantis_22b_on_one_node_is_among_the_top_three():
+    # 22B (48 layers of 6,144, 64 heads) on one node of 8 A100s (Korthikanti et al. 2022, Table 3: TP 8, no pipeline):
+    # its degrees rank in the top three (second, after TP 4 × DP 2); within TP 8 the paper compares recompute choices
+    base = Parallelism(framework="megatron", seq_len=2048, compile=True)
+    frame = search_layouts(_korthikanti(48, 6144, 64), 8, "a100", seq_len=2048, tokens_per_step=8 * 2048, base=base)
+    top = frame[frame["distinct"]].head(3)
+    assert ((top.tp == 8) & (top.pp == 1) & (top.cp == 1)).any()
+
+
 def test_interleaving_is_searched_and_shrinks_the_bubble():
     # GPT-3 175B, TP 8 × PP 8 on 64 A100s, 64 micro-batches: 1F1B idles (p − 1)/m = 7/64 of the micro-batch slots,
     # two virtual stages per GPU half of that
