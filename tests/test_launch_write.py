@@ -288,6 +288,21 @@ def test_megatron_mixture_of_experts_round_trip(tmp_path, model, n, changes, wan
         planner.throughput(arch, layout, "h100-sxm").step_seconds
 
 
+def test_megatron_moe_parallel_folding_round_trip(tmp_path):
+    # Qwen3-30B-A3B on 16 GPUs, TP 2 × DP 8 with its 128 experts whole on each rank (ETP 1) over EP 16: EP reaches
+    # into the TP ranks, as NVIDIA's Qwen3-235B recipe runs EP 32 over TP 2 × DP 16
+    arch = planner.architecture("qwen3-30b-a3b")
+    plan = llama_plan(16, arch)
+    layout = Parallelism(seq_len=SEQ, framework="megatron", gpus=16, tp=2, sp=True, ep=16, etp=1, zero=1,
+                         flash_attention=True)
+    text, lc = write_and_read(tmp_path, plan, layout, "megatron")
+    args = megatron_args(text)
+    assert (args["--expert-model-parallel-size"], args["--expert-tensor-parallel-size"]) == ("16", "1")
+    same_plan(plan, lc.plan(), 30_532_122_624)            # transformers' count (tests/fixtures/hf_counts.json)
+    got = lc.layout()
+    assert (got.tp, got.ep, got.etp, got.data_parallel) == (2, 16, 1, 8)
+
+
 @pytest.mark.parametrize("changes, freq", [
     (dict(first_dense_layers=2), "[0]*2+[1]*30"),              # DeepSeek-style dense first layers
     (dict(moe_layer_period=2), "2"),                           # every other layer, from the first

@@ -168,6 +168,24 @@ def test_moe_expert_parallel_divides_the_experts():
     assert z.optimizer == 12 * dense / 8 + 12 * experts / 8
 
 
+def test_moe_parallel_folding_splits_the_experts_over_etp_times_ep():
+    # TP 2 × DP 4 = 8 ranks a layer spans; experts whole on each rank (ETP 1) over EP 8 (Megatron's MoE parallel
+    # folding: EP reaches into the TP ranks, which "EP divides DP × CP" alone refuses). Each GPU holds 1 of the 8
+    # experts whole, E/8, and its optimizer state over expert-DP = 2 × 4 / (1 × 8) = 1 rank
+    a = planner.architecture("mixtral-8x7b-v0.1")
+    pc = planner.count_params(a)
+    experts = 32 * 8 * 3 * 4096 * 14336
+    dense = pc.total - experts
+    whole = 32 * 2 * 4096 + 4096 + 32 * 8 * 4096         # norms (two a layer, the final one) and routers: not split
+    folded = memory_estimate(a, Parallelism(tp=2, sp=True, dp=4, ep=8, etp=1, zero=1, overhead=0))
+    on_gpu = (dense - whole) / 2 + whole
+    assert folded.weights == pytest.approx(2 * (on_gpu + experts / 8))
+    assert folded.optimizer == pytest.approx(12 * on_gpu / 4 + 12 * experts / 8)
+    with pytest.raises(InputError) as e:                  # the experts split over TP 2 as well: 16 ranks needed
+        Parallelism(tp=2, dp=4, ep=8)
+    assert e.value.field == "ep" and "dp × cp" in str(e.value)
+
+
 def test_moe_activations_count_top_k_experts():
     a = planner.architecture("mixtral-8x7b-v0.1")
     T = 4096

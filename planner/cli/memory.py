@@ -153,7 +153,8 @@ def register(sub: Subparsers) -> None:
     sm.add_argument("--cp", help="context-parallel degree: each sequence split over CP GPUs (default 1)")
     sm.add_argument("--sp", action="store_true", help="sequence parallelism (with TP)")
     sm.add_argument("--dp", help="data-parallel degree (default: GPUs / (TP × PP), else 1)")
-    sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts and DP × CP)")
+    sm.add_argument("--ep", help="expert-parallel degree (MoE; divides the experts, and with --etp divides "
+                                  "TP × DP × CP / ETP: DP × CP when the experts split as TP)")
     sm.add_argument("--etp", help="expert tensor-parallel degree (MoE; default: --tp)")
     sm.add_argument("--zero", help="ZeRO stage 0, 1, 2 or 3 (default 0)")
     sm.add_argument("--fsdp", help="FSDP sharding instead of --zero: full (= ZeRO-3) or grad-op (= ZeRO-2)")

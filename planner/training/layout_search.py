@@ -32,7 +32,7 @@ from .memory.partition import layers_per_stage, model_parts, stage_layers
 from .memory.result import fit_state
 from .memory.stages import layout_values, stage_bytes
 from .memory.totals import binding_stage
-from .parallelism import RECOMPUTE, Parallelism, tp_degrees
+from .parallelism import RECOMPUTE, Parallelism, experts_tile, tp_degrees
 from .throughput import link, shape_of, step_seconds
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
         chosen &= columns[k] == (RECOMPUTE.index(value) if k == "recompute" else value)
     tp, pp, vpp, cp, ep, mb, rc, zero, dp = (x[chosen] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp))
     m = sequences / (np.maximum(dp, 1) * mb)
-    ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & (np.mod(dp * cp, ep) == 0)
+    ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & experts_tile(tp, dp, cp, ep)
     ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
     ok &= (pp == 1) | (m >= pp)                                # a pipeline needs at least p micro-batches in flight
     ok &= (pp == 1) | (zero <= fw.pp_zero)                     # DeepSpeed pipelines shard no gradients or weights

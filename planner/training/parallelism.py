@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+import numpy as np
+
 from .. import validate
 from ..errors import InputError, PlanFileError
 from .frameworks import FRAMEWORKS, framework
@@ -49,6 +51,29 @@ OPTIMIZER_BYTES = {"adamw": 8, "adamw-8bit": 2, "sgd": 4}
 DEFAULT_OVERHEAD = 2**30
 MAX_DEGREE = 1_000_000               # any one parallel degree
 MAX_SEQ = 10**8
+
+
+def experts_tile(tp: Any, dp: Any, cp: Any, ep: Any, etp: Any = None) -> Any:
+    """Whether EP groups of ETP-way split experts tile the ranks a layer spans (TP × DP × CP): Megatron's expert
+    layers regroup those ranks as ETP × EP × expert-DP ("MoE parallel folding", Megatron-Core from 0.10), so with
+    ETP = TP (the default) EP divides DP × CP, and with ETP 1 EP may also span the TP ranks. Vectorised.
+
+    Args:
+        tp: the tensor-parallel degree (arrays in a sweep).
+        dp: the data-parallel degree.
+        cp: the context-parallel degree.
+        ep: the expert-parallel degree.
+        etp: the experts' tensor-parallel degree (None: ``tp``).
+
+    Returns:
+        True (or a boolean array) where they tile.
+
+    Examples:
+        >>> bool(experts_tile(2, 16, 1, 32, 1)), bool(experts_tile(2, 16, 1, 32))
+        (True, False)
+    """
+    etp = tp if etp is None else etp
+    return np.mod(np.multiply(np.multiply(tp, dp), cp), np.multiply(etp, ep)) == 0
 
 
 @dataclass(frozen=True)
@@ -216,9 +241,12 @@ class Parallelism:
             if self.gpus % model_parallel:
                 raise InputError("gpus", "a multiple of tp × pp × cp", detail=f"must be a multiple of tp × pp × cp = "
                                  f"{model_parallel:,} (the rest is data parallel), got {self.gpus:,}")
-        if self.shard_degree % self.ep:
-            raise InputError("ep", "a divisor of dp × cp", detail=f"must divide dp × cp ({self.shard_degree:,}): "
-                             f"experts are spread over the data- and context-parallel ranks, got {self.ep:,}")
+        if not experts_tile(self.tp, self.data_parallel, self.cp, self.ep, self.expert_tp):
+            within = "dp × cp" if self.expert_tp == self.tp else "tp × dp × cp / etp"
+            raise InputError("ep", f"a divisor of {within}", detail=f"must divide {within} "
+                             f"({self.tp * self.shard_degree // self.expert_tp:,}): experts are spread over the "
+                             f"ranks a layer's TP, DP and CP span, ETP ({self.expert_tp}) to an expert, "
+                             f"got {self.ep:,}")
 
     # ---- derived ------------------------------------------------------------------------------
     @property

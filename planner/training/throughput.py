@@ -25,8 +25,10 @@ stage with the head (the busiest):
   full recompute), ring time 2·(t − 1)/t × bytes / bandwidth, between the matmuls (Korthikanti et al. 2022, §4);
   with TP overlap (Megatron's ``--tp-comm-overlap``, torchtitan's async TP) they run in pieces under the
   matmuls, and the framework's :data:`TP_HIDDEN` of their time is hidden;
-* **expert parallelism**: 4 all-to-alls of the k routed copies per MoE layer, each GPU's share for the EP ranks
-  on its node over NVLink while the share for the others leaves on its network port; **context parallelism**: the
+* **expert parallelism**: 4 all-to-alls of the k routed copies of a GPU's tokens (1/t of them under sequence
+  parallelism) per MoE layer, the share for the EP ranks on its node over NVLink while the share for the others
+  leaves on its network port; EP groups of ETP-split experts tile the TP × DP × CP ranks (Megatron's MoE parallel
+  folding), their ranks ETP apart; **context parallelism**: the
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and (virtual) stage boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
@@ -287,11 +289,13 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     t_tp = np.where(tp > 1, (4.0 + 2.0 * (rc == 2)) * layers * 2 * (tp - 1) / tp * act / bw(tp), 0.0)
     hidden = float(v.get("tp_hidden", TP_HIDDEN.get(fw.key, 0.0)))
     t_tp = t_tp * np.where(np.asarray(v.get("tp_overlap", False), dtype=bool), 1.0 - hidden, 1.0)
-    # expert all-to-all: each GPU sends 1/ep of its k routed copies to every rank of its EP group (ranks tp apart),
-    # to the j − 1 on its node over NVLink and to the ep − j off it over its own network port, at once
+    # expert all-to-all: each GPU sends 1/ep of the k routed copies of its tokens (its sequence-parallel share under
+    # SP) to every rank of its EP group (ranks etp apart), to the j − 1 on its node over NVLink and to the ep − j off
+    # it over its own network port, at once
     moe = shape.moe_layers / pp
-    on_node = np.minimum(ep, np.maximum(1.0, node // tp))
-    t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act / ep * np.maximum(
+    etp = np.asarray(v.get("etp", tp), dtype=float)
+    on_node = np.minimum(ep, np.maximum(1.0, node // etp))
+    t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act / sp_div / ep * np.maximum(
         (on_node - 1) / net.nvlink, (ep - on_node) / net.network), 0.0)
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
     t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
@@ -303,7 +307,7 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # all-reduce the accumulated gradients once a step
     shard = dp * cp
     sharded = shard > 1
-    stage_params = (shape.params - shape.experts) / (tp * pp) + shape.experts / (tp * pp * ep)
+    stage_params = (shape.params - shape.experts) / (tp * pp) + shape.experts / (etp * pp * ep)
     grad_bytes = np.asarray(v["grad_bytes"], dtype=float)
     reduce = np.maximum(grad_bytes, 4.0 if fw.key == "torchtitan" else 2.0)     # torchtitan reduces in fp32
     full = (zero >= 3) & ~((pp > 1) & fw.pp_unsharded_grads)
@@ -422,4 +426,4 @@ def _values(layout: Parallelism, micro_batches: int) -> dict[str, Any]:
             "zero": layout.zero_stage, "micro_batches": micro_batches,
             "recompute": RECOMPUTE.index(layout.recompute), "framework": layout.framework, "fp8": layout.fp8,
             "flash_attention": layout.flash_attention, "sp": layout.sp, "compile": layout.compile,
-            "grad_bytes": layout.grad_bytes, "tp_overlap": layout.tp_overlap}
+            "grad_bytes": layout.grad_bytes, "tp_overlap": layout.tp_overlap, "etp": layout.expert_tp}

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...errors import PlannerError
 from ..frameworks import framework
-from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism, tp_degrees
+from ..parallelism import OFFLOAD, RECOMPUTE, Parallelism, experts_tile, tp_degrees
 from .calibration import BAND
 from .partition import ModelParts, check_layout
 from .result import Fix, fit_state
@@ -105,7 +105,7 @@ def _search(model: ModelParts, layout: Parallelism, capacity: float, *, keep_gpu
         dp = np.maximum(1.0, np.floor(dp))
     else:
         dp = np.full(len(combos), float(layout.data_parallel))
-    ok &= np.mod(dp * cp, layout.ep) == 0
+    ok &= experts_tile(tp, dp, cp, layout.ep, layout.etp)
     if layout.micro_batches is not None:   # a pipeline of more stages than micro-batches idles: the search's rule
         ok &= (pp == layout.pp) | (pp <= layout.micro_batches)
     gpus = dp * tp * pp * cp

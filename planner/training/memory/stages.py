@@ -86,7 +86,7 @@ def _states(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -> dic
                 head = model.head / t + model.last_extra + (np.where(pp > 1, tied, 0.0) if s == "last" else 0.0)
                 dense = dense + (head if s == "last" else np.where(pp > 1, 0.0, head))
         w1, g1, o1 = states_bytes(dense, shard, zero, wb, gb, ob)
-        w2, g2, o2 = states_bytes(experts, shard / ep, zero, wb, gb, ob)
+        w2, g2, o2 = states_bytes(experts, t * shard / (etp * ep), zero, wb, gb, ob)   # over expert-DP
         w, g, o = np.asarray(w1 + w2), np.asarray(g1 + g2), np.asarray(o1 + o2)
         out[s] = {"weights": np.where(off >= 2, 0.0, w), "gradients": g, "optimizer": np.where(off >= 1, 0.0, o),
                   "params": np.asarray(dense + experts)}
