@@ -4,6 +4,7 @@ the plan-level answer prices the steps to the line; the CLI's text and JSON agre
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -393,6 +394,28 @@ def test_a_mixture_of_experts_layout_is_written_for_megatron_and_read_back(tmp_p
     back = lc.layout()
     assert (back.tp, back.pp, back.cp, back.ep, back.data_parallel) == (first["tp"], first["pp"], first["cp"],
                                                                          first["ep"], first["data_parallel"])
+
+
+def test_folded_experts_are_searched_shown_and_written_for_megatron(tmp_path, capsys):
+    # Qwen3-30B-A3B on 64 H100s as Megatron runs it: with TP 2 the experts may sit whole on each rank (ETP 1) and EP
+    # span the TP ranks; the table shows such a layout's EP as "8/1" and says what it means, JSON gives its etp, and
+    # --write states it (--expert-tensor-parallel-size 1)
+    arch = planner.architecture("qwen3-30b-a3b")
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=4, data_parallel=64),
+                        model=arch, count=64, accelerator="h100-sxm",
+                        parallelism=Parallelism(framework="megatron", seq_len=4096, flash_attention=True))
+    path = planner.save_plan(plan, tmp_path / "qwen3.toml")
+    assert main(["layout", str(path), "--top", "6"]) == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^\s+\d+\s+2\s+1\s+1\s+8/1\s", text, re.M)
+    assert "EP 8/1: 8 expert-parallel ranks with each expert whole on one GPU (ETP 1)" in text
+    out = tmp_path / "run.sh"
+    assert main(["layout", str(path), "--top", "6", "--keep", "tp=2,etp=1", "--write", "megatron", "-o", str(out),
+                 "--json"]) == 0
+    j = json.loads(capsys.readouterr().out)
+    assert j["keep"] == {"tp": 2, "etp": 1} and all(o["layout"]["etp"] == 1 for o in j["options"])
+    back = planner.read_launch_config(out, "megatron", gpus=64).layout()
+    assert (back.tp, back.etp) == (2, 1) and back.ep == j["options"][0]["layout"]["ep"]
 
 
 def test_the_plans_own_degrees_are_what_the_search_varies(tmp_path, capsys):

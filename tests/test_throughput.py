@@ -166,3 +166,45 @@ def test_expert_all_to_alls_by_hand():
     p = Parallelism(micro_batch=1, seq_len=4096, tp=2, sp=True, ep=16, etp=1, dp=8, micro_batches=1, zero=1,
                     flash_attention=True, framework="megatron")
     assert throughput(m, p, "h100-sxm").parts["ep"] == pytest.approx(copies / 2 * 8 / 16 / 50e9, rel=1e-6)
+
+
+def test_routed_experts_run_at_the_roofline_of_their_own_tokens_by_hand():
+    # Qwen3-30B-A3B on H100s, one sequence of 4,096 per GPU: its 48 layers route each token to 8 of 128 experts of
+    # 3 × 2,048 × 768. On EP 1 an expert gets 4,096 × 8 / 128 = 256 tokens, on EP 16 the EP group's 16 × 4,096 × 8
+    # copies give it 4,096: its matmuls stream the same weights for 16 times the tokens. With the roofline
+    # M/(M + k) × h/(h + k), k = 0.79 × 989.4 TFLOP/s / 3.35 TB/s, the difference is all in the routed experts
+    m = planner.architecture("qwen3-30b-a3b")
+    rate = cal.MATMUL_EFFICIENCY * 989.4e12
+    k = rate / 3350e9
+    experts = 48 * 8 * 3 * 2048 * 768                                   # the routed weights a token runs through
+
+    def size(tokens):
+        return tokens / (tokens + k) * 2048 / (2048 + k)
+
+    def compute(ep):
+        p = Parallelism(micro_batch=1, seq_len=4096, ep=ep, dp=16, micro_batches=1, zero=1, flash_attention=True,
+                        framework="megatron")
+        return throughput(m, p, "h100-sxm").parts["compute"]
+
+    assert compute(1) - compute(16) == pytest.approx(6 * experts * 4096 / rate * (1 / size(256) - 1 / size(4096)),
+                                                     rel=1e-6)
+
+
+def test_experts_split_over_tp_gather_their_copies_by_hand():
+    # the same model on TP 2 × DP 8 with sequence parallelism, EP 8: experts split over the two TP ranks (ETP 2)
+    # all-gather the 8 routed copies of the 4,096 tokens and reduce-scatter the output, forward and backward (two
+    # all-reduces' worth per layer, 2 × (2 - 1)/2 of the data each, over NVLink); whole on each rank (ETP 1) they do
+    # not. The all-to-alls: each rank sends its half of the sequence's copies, 1/8 to each EP rank; with ETP 2 the
+    # EP ranks are 2 apart, 4 on the node, 4 off it; with ETP 1, 8 on the node
+    m = planner.architecture("qwen3-30b-a3b")
+    act = 4096 * 2048 * 2
+
+    def ep_seconds(etp):
+        p = Parallelism(micro_batch=1, seq_len=4096, tp=2, sp=True, ep=8, etp=etp, dp=8, micro_batches=1, zero=1,
+                        flash_attention=True, framework="megatron")
+        return throughput(m, p, "h100-sxm").parts["ep"]
+
+    a2a = 4 * 48 * 8 * act / 2 / 8
+    assert ep_seconds(1) == pytest.approx(a2a * 7 / 450e9, rel=1e-6)
+    assert ep_seconds(2) == pytest.approx(a2a * max(3 / 450e9, 4 / 50e9) + 2 * 48 * 8 * 2 * 0.5 * act / 450e9,
+                                          rel=1e-6)

@@ -16,7 +16,7 @@ from ..verdict.layouts import LayoutOption, LayoutReport
 #: How each stack that can overlap TP's collectives with the matmuls names it.
 _OVERLAP_WORDS = {"megatron": "--tp-comm-overlap", "torchtitan": "async TP, enable_async_tensor_parallel"}
 #: How a kept setting reads.
-_KEPT_WORDS = {"tp": "TP", "pp": "PP", "vpp": "virtual stages", "cp": "CP", "ep": "EP", "dp": "DP",
+_KEPT_WORDS = {"tp": "TP", "pp": "PP", "vpp": "virtual stages", "cp": "CP", "ep": "EP", "etp": "ETP", "dp": "DP",
                "micro_batch": "micro-batch", "recompute": "recompute", "zero": "ZeRO"}
 #: The table's columns: heading and the text of an option.
 COLUMNS = ("TP", "PP", "CP", "EP", "DP", "micro", "accum", "recompute", "sharding", "memory/GPU", "tokens/s/GPU",
@@ -58,7 +58,7 @@ def layout_lines(r: LayoutReport) -> list[str]:
     for i, o in enumerate(r.options, 1):
         p = o.layout
         money = "" if o.cost is None else f", {fmt_money(o.cost)}"
-        rows.append(f"{i:>3} {p.tp:>3} {_pp(p):>5} {p.cp:>3} {p.ep:>3} {p.data_parallel:>6,} {p.micro_batch:>5} "
+        rows.append(f"{i:>3} {p.tp:>3} {_pp(p):>5} {p.cp:>3} {_ep(p):>3} {p.data_parallel:>6,} {p.micro_batch:>5} "
                     f"{p.micro_batches or 1:>5} {p.recompute:<10}{_sharding(o):<9}{fmt_gib(o.memory):>11} "
                     f"{o.tokens_per_gpu_s:>13,.0f} {o.mfu:>5.0%} {o.step_seconds:>7.2f}s  "
                     f"{fmt_hours(o.days * 24)}{money}")
@@ -66,6 +66,11 @@ def layout_lines(r: LayoutReport) -> list[str]:
             "equally fast ones shown once, the simplest.",
             f"Memory as {r.options[0].layout.framework} runs it; times at goodput {plan.goodput:g}, within "
             f"± {r.band:.0%} by the throughput model's band (the fastest: {_span(r.options[0])})."]
+    folded = next((o.layout for o in r.options if _folded(o.layout)), None)
+    if folded is not None:
+        whole = "whole on one GPU" if folded.expert_tp == 1 else f"split over {folded.expert_tp} GPUs"
+        foot.append(f"EP {_ep(folded)}: {folded.ep} expert-parallel ranks with each expert {whole} (ETP "
+                    f"{folded.expert_tp}), the EP group spanning the TP ranks too (Megatron's MoE parallel folding).")
     if any(o.layout.tp_overlap for o in r.options):
         fw = r.options[0].layout.framework
         foot.append(f"With TP above 1 its collectives overlap the matmuls ({_OVERLAP_WORDS.get(fw, fw)}), hiding "
@@ -96,7 +101,7 @@ def option_cells(o: LayoutOption) -> tuple[str, ...]:
     """
     p = o.layout
     money = "" if o.cost is None else f", {fmt_money(o.cost)}"
-    return (str(p.tp), _pp(p), str(p.cp), str(p.ep), f"{p.data_parallel:,}", str(p.micro_batch),
+    return (str(p.tp), _pp(p), str(p.cp), _ep(p), f"{p.data_parallel:,}", str(p.micro_batch),
             str(p.micro_batches or 1), p.recompute, _sharding(o), fmt_gib(o.memory), f"{o.tokens_per_gpu_s:,.0f}",
             f"{o.mfu:.0%}", f"{o.step_seconds:.2f} s", f"{fmt_hours(o.days * 24)}{money}")
 
@@ -120,6 +125,16 @@ def layout_table_html(r: LayoutReport) -> str:
     rows = "".join("<tr>" + "".join(f"<td style='text-align:right;padding:0 6px'>{escape(c)}</td>"
                                     for c in option_cells(o)) + "</tr>" for o in r.options)
     return heads + f"<table class='planner-layouts' style='font-size:12px'><tr>{th}</tr>{rows}</table>" + foot
+
+
+def _folded(p: Parallelism) -> bool:
+    """Whether the experts are split otherwise than attention's TP."""
+    return p.expert_tp != p.tp
+
+
+def _ep(p: Parallelism) -> str:
+    """EP, with the experts' own TP after a slash where it is not attention's (``32/1``)."""
+    return f"{p.ep}/{p.expert_tp}" if _folded(p) else str(p.ep)
 
 
 def _span(o: LayoutOption) -> str:

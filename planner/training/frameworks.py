@@ -88,7 +88,8 @@ class Framework:
         pp_unsharded_grads: under pipelining, FSDP keeps the stage's unsharded fp32 gradients until the last
             micro-batch (and gathers and reduce-scatters once a step).
         degrees: the parallel degrees the stack runs besides data parallelism (``"tp"``, ``"pp"``, ``"cp"``,
-            ``"ep"``).
+            ``"ep"``; ``"etp"``: the experts' own TP, 1 while attention runs TP above 1, as Megatron's MoE
+            parallel folding runs it).
         recompute: the recompute modes it offers.
         fused_kernels: its norms and activations run as fused kernels without ``torch.compile``.
         tp_overlap: it can overlap TP's collectives with the matmuls; ``"compiled"``: only under ``torch.compile``.
@@ -158,7 +159,8 @@ FRAMEWORK_TABLE = {
                             virtual_split="layers-per-stage"),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
-                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always", pads_vocab=True),
+                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always", pads_vocab=True,
+                          degrees=("tp", "pp", "cp", "ep", "etp")),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,
                            zero_stages=(0, 1, 2, 3), pp_zero=1, interleaved=False, zero2="deepspeed"),

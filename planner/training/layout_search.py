@@ -8,7 +8,8 @@ the band's upper end does), time from :mod:`planner.training.throughput`. Tensor
 and is offered among the degrees that split the heads (and the vocabulary, where the stack would pad it:
 Megatron); sequence parallelism goes with it; pipeline degrees (powers
 of two and the divisors of the GPU count) leave a layer on every stage; context parallelism keeps at least 1,024
-tokens per GPU; expert parallelism (MoE) divides the experts and the data-parallel ranks. Settings a team has
+tokens per GPU; expert parallelism (MoE) divides the experts, and EP × ETP the ranks a layer spans (the experts
+split as attention's TP, or, where the stack folds them, whole on each rank: Megatron). Settings a team has
 already decided (its stack has no context parallelism, TP stays at 8) are kept as given (``keep``,
 :func:`kept_settings`): the search ranks the rest.
 """
@@ -42,7 +43,7 @@ _POW2 = tuple(2**i for i in range(0, 11))
 _CP_CHUNK = 1024
 _VIRTUAL = (1, 2, 4)
 #: The settings a search can keep as given: the parallel degrees, the micro-batch, recompute and the ZeRO stage.
-KEEP_KEYS = ("tp", "pp", "vpp", "cp", "ep", "dp", "micro_batch", "recompute", "zero")
+KEEP_KEYS = ("tp", "pp", "vpp", "cp", "ep", "etp", "dp", "micro_batch", "recompute", "zero")
 #: Other names for them: the layout table's headings and the command line's spelling.
 _KEEP_ALIASES = {"micro": "micro_batch", "micro-batch": "micro_batch", "microbatch": "micro_batch"}
 #: The longest ``keep`` text read.
@@ -201,31 +202,34 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     eps = [e for e in _POW2 if e == 1 or ("ep" in runs and arch.num_experts and arch.num_experts % e == 0)]
     mbs = [b for b in range(1, min(sequences, 64) + 1) if sequences % b == 0]   # every micro-batch that divides it
     recomputes = [RECOMPUTE.index(r) for r in fw.recompute]
-    grid = np.array([(t, p, v, c, e, b, r, z) for t, (p, v), c, e, b, r, z
-                     in itertools.product(tps, vpps, cps, eps, mbs, recomputes, fw.zero_stages)],
-                    dtype=float).reshape(-1, 8)
-    tp, pp, vpp, cp, ep, mb, rc, zero = grid.T
+    # the experts split as attention's TP, or (where the stack folds them, TP above 1) whole on each rank
+    folds = "etp" in runs and bool(arch.num_experts)
+    grid = np.array([(t, p, v, c, e, x, b, r, z) for t, (p, v), c, e, b, r, z
+                     in itertools.product(tps, vpps, cps, eps, mbs, recomputes, fw.zero_stages)
+                     for x in ((t, 1) if folds and t > 1 and e > 1 else (t,))],
+                    dtype=float).reshape(-1, 9)
+    tp, pp, vpp, cp, ep, etp, mb, rc, zero = grid.T
     dp = gpus / (tp * pp * cp)
     # the settings kept as given: only the candidates that have them
-    columns = {"tp": tp, "pp": pp, "vpp": vpp, "cp": cp, "ep": ep, "dp": dp, "micro_batch": mb, "recompute": rc,
-               "zero": zero}
+    columns = {"tp": tp, "pp": pp, "vpp": vpp, "cp": cp, "ep": ep, "etp": etp, "dp": dp, "micro_batch": mb,
+               "recompute": rc, "zero": zero}
     chosen = np.ones(len(grid), dtype=bool)
     for k, value in kept.items():
         chosen &= columns[k] == (RECOMPUTE.index(value) if k == "recompute" else value)
-    tp, pp, vpp, cp, ep, mb, rc, zero, dp = (x[chosen] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp))
+    tp, pp, vpp, cp, ep, etp, mb, rc, zero, dp = (x[chosen] for x in (tp, pp, vpp, cp, ep, etp, mb, rc, zero, dp))
     m = sequences / (np.maximum(dp, 1) * mb)
-    ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & experts_tile(tp, dp, cp, ep)
+    ok = (dp >= 1) & (dp == np.floor(dp)) & (m >= 1) & (m == np.floor(m)) & experts_tile(tp, dp, cp, ep, etp)
     ok &= ~((zero > 0) & (dp * cp == 1))                       # nothing to shard over
     ok &= (pp == 1) | (m >= pp)                                # a pipeline needs at least p micro-batches in flight
     ok &= (pp == 1) | (zero <= fw.pp_zero)                     # DeepSpeed pipelines shard no gradients or weights
     ok &= (vpp == 1) | (np.mod(m, pp) == 0)                    # interleaving runs the micro-batches in groups of p
-    tp, pp, vpp, cp, ep, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, mb, rc, zero, dp, m))
+    tp, pp, vpp, cp, ep, etp, mb, rc, zero, dp, m = (x[ok] for x in (tp, pp, vpp, cp, ep, etp, mb, rc, zero, dp, m))
     searched = int(chosen.sum())
     p0 = unsearched(base).with_(dropout=bool(arch.dropout > 0) if base.dropout is None else base.dropout)
     # TP's collectives overlap the matmuls wherever the stack can (Megatron's --tp-comm-overlap, torchtitan's async
     # TP under compile): the tuned setting, and never slower
     overlap = (tp > 1) & fw.overlaps_tp(base.compile)
-    v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, vpp=vpp, cp=cp, dp=dp, ep=ep, etp=tp, zero=zero, sp=tp > 1,
+    v: dict[str, Any] = layout_values(p0, tp=tp, pp=pp, vpp=vpp, cp=cp, dp=dp, ep=ep, etp=etp, zero=zero, sp=tp > 1,
                                       micro_batch=mb, seq_len=seq_len, micro_batches=m, recompute=rc.astype(int),
                                       tp_overlap=overlap)
     parts = stage_bytes(model, v)
@@ -233,7 +237,7 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
     fits = np.asarray(fit_state(total, capacity, True, BAND), dtype=bool)
     t = step_seconds(shape, v, net)
     frame = pd.DataFrame({"tp": tp.astype(int), "pp": pp.astype(int), "vpp": vpp.astype(int), "cp": cp.astype(int),
-                          "ep": ep.astype(int),
+                          "ep": ep.astype(int), "etp": etp.astype(int),
                           "dp": dp.astype(int), "micro_batch": mb.astype(int), "micro_batches": m.astype(int),
                           "recompute": np.asarray(RECOMPUTE)[rc.astype(int)], "zero": zero.astype(int),
                           "sp": tp > 1, "tp_overlap": overlap, "memory": total, "memory_upper": total * (1 + BAND),
@@ -245,9 +249,10 @@ def search_layouts(arch: Architecture, gpus: int, accelerator: str, *, seq_len: 
                                        "dp", "optimizer")}})
     # fastest first; layouts within 0.1% of each other (context and data parallelism trading places) by simplicity
     frame["_rank"] = np.round(np.log(frame["step_seconds"]) / np.log1p(1e-3))
-    frame = frame[fits].sort_values(["_rank", "cp", "pp", "vpp", "tp", "ep", "memory"], kind="stable")
+    frame["_folded"] = frame["etp"] != frame["tp"]
+    frame = frame[fits].sort_values(["_rank", "cp", "pp", "vpp", "tp", "ep", "_folded", "memory"], kind="stable")
     frame["distinct"] = ~frame["_rank"].duplicated()          # the first (simplest) of each equally fast group
-    frame = frame.drop(columns="_rank").reset_index(drop=True)
+    frame = frame.drop(columns=["_rank", "_folded"]).reset_index(drop=True)
     frame.attrs["searched"] = searched
     return frame
 
@@ -266,9 +271,10 @@ def layout_of_row(row: Any, base: Parallelism, gpus: int) -> Parallelism:
     Raises:
         InputError: a row that does not make a valid layout (naming the field).
     """
-    zero = int(row["zero"])
-    return base.with_(tp=int(row["tp"]), pp=int(row["pp"]), vpp=int(row["vpp"]), cp=int(row["cp"]),
-                      ep=int(row["ep"]), dp=None,
+    zero, tp = int(row["zero"]), int(row["tp"])
+    etp = int(row["etp"]) if "etp" in row else tp
+    return base.with_(tp=tp, pp=int(row["pp"]), vpp=int(row["vpp"]), cp=int(row["cp"]),
+                      ep=int(row["ep"]), etp=None if etp == tp else etp, dp=None,
                       gpus=gpus, micro_batch=int(row["micro_batch"]), micro_batches=int(row["micro_batches"]),
                       recompute=str(row["recompute"]), zero=0 if zero == 3 else zero,
                       fsdp="full" if zero == 3 else None, sp=bool(row["sp"]), tp_overlap=bool(row["tp_overlap"]))

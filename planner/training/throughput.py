@@ -28,7 +28,9 @@ stage with the head (the busiest):
 * **expert parallelism**: 4 all-to-alls of the k routed copies of a GPU's tokens (1/t of them under sequence
   parallelism) per MoE layer, the share for the EP ranks on its node over NVLink while the share for the others
   leaves on its network port; EP groups of ETP-split experts tile the TP × DP × CP ranks (Megatron's MoE parallel
-  folding), their ranks ETP apart; **context parallelism**: the
+  folding), their ranks ETP apart; experts split over ETP > 1 ranks all-gather and reduce-scatter the k copies
+  (two all-reduces' worth per MoE layer); a routed expert's matmuls run at the roofline of its own tokens (the k
+  copies an EP group dispatches, spread over the E experts); **context parallelism**: the
   ring exchange of K and V, hidden behind the attention when it is faster; **pipeline**: one activation
   send per micro-batch and (virtual) stage boundary;
 * **the pipeline bubble**: 1F1B runs m micro-batches in m + (p − 1)/v slots (Narayanan et al. 2021, §2.2);
@@ -148,6 +150,8 @@ class Shape:
         routed: routed experts per token (k).
         params: all parameters (their states are communicated and updated).
         experts: the routed experts' parameters.
+        expert_matmul: of ``layer_matmul``, the k routed experts' weights a token runs through (an average layer).
+        num_experts: routed experts per MoE layer (E), 0 for a dense model.
         window: the sliding window (tokens), 0 without one.
         window_share: the share of layers that use it.
         replicated_share: the share of a layer's elementwise work on tensors every TP rank holds whole without
@@ -168,6 +172,8 @@ class Shape:
     routed: int
     params: float
     experts: float
+    expert_matmul: float = 0.0
+    num_experts: int = 0
     window: int = 0
     window_share: float = 0.0
     replicated_share: float = 1.0
@@ -198,8 +204,8 @@ def shape_of(a: Architecture) -> Shape:
             getattr(a, "shared_expert_intermediate_size", None) or a.moe_intermediate_size or 0)
     # the active matmul weights from the exact count: attention (latent attention's down- and up-projections as
     # they are), dense MLPs, shared experts, routers and k of the routed experts per token
-    active = pc.attention + pc.mlp + pc.shared_experts + pc.router + (
-        pc.experts * routed / a.num_experts if moe else 0)
+    routed_weights = pc.experts * routed / a.num_experts if moe else 0
+    active = pc.attention + pc.mlp + pc.shared_experts + pc.router + routed_weights
     per_layer = active / a.num_layers
     second = h * a.intermediate_size      # the MLP's second matmul (up of a gated MLP, the down of a plain one)
     f = ((a.num_layers - moe) * a.intermediate_size
@@ -210,7 +216,8 @@ def shape_of(a: Architecture) -> Shape:
     return Shape(layers=a.num_layers, hidden=h, heads=a.num_heads, head_dim=head_dim, kv_width=kv,
                  vocab=a.vocab_size, layer_matmul=float(per_layer), recomputed_sac=float(h * kv + q * h + second),
                  moe_layers=moe, routed=routed if moe else 0, params=float(pc.total),
-                 experts=float(pc.experts), window=a.sliding_window or 0,
+                 experts=float(pc.experts), expert_matmul=float(routed_weights / a.num_layers),
+                 num_experts=a.num_experts if moe else 0, window=a.sliding_window or 0,
                  window_share=(a.sliding_window_layers / a.num_layers) if a.sliding_window else 0.0,
                  replicated_share=float(replicated))
 
@@ -255,7 +262,17 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # bandwidth × bytes / 2; its inputs stream the same way against the width N it computes per token
     knee = rate / net.hbm * np.where(fp8, 0.5, 1.0)
     size = tokens / (tokens + knee) * (h / tp) / (h / tp + knee)
-    t_mm = (6.0 * weights + again) * tokens / (rate * size)
+    # a routed expert streams its weights for its own tokens: the k copies of the tokens an EP group dispatches,
+    # spread over the E experts (each rank's sequence share under SP, gathered over the expert's own TP)
+    etp = np.asarray(v.get("etp", tp), dtype=float)
+    sp = np.asarray(v["sp"], dtype=bool)
+    routed = 0.0
+    if shape.num_experts:
+        per_expert = np.where(sp, tokens * etp / tp, tokens) * shape.routed * ep / shape.num_experts
+        size_e = per_expert / (per_expert + knee) * (h / etp) / (h / etp + knee)
+        share = shape.expert_matmul / shape.layer_matmul
+        routed = (6.0 * layers * shape.expert_matmul / tp + again * share) * tokens * (1 / size_e - 1 / size) / rate
+    t_mm = (6.0 * weights + again) * tokens / (rate * size) + routed
     # keys each query computes: the whole square without flash attention; with it, the causal half (s/2), and on
     # sliding-window layers min(i, w) keys, w − w²/(2s) on average
     w = float(shape.window)
@@ -293,10 +310,12 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # SP) to every rank of its EP group (ranks etp apart), to the j − 1 on its node over NVLink and to the ep − j off
     # it over its own network port, at once
     moe = shape.moe_layers / pp
-    etp = np.asarray(v.get("etp", tp), dtype=float)
     on_node = np.minimum(ep, np.maximum(1.0, node // etp))
     t_ep = np.where(ep > 1, 4.0 * moe * shape.routed * act / sp_div / ep * np.maximum(
         (on_node - 1) / net.nvlink, (ep - on_node) / net.network), 0.0)
+    # experts split over ETP ranks gather the dispatched copies from them and reduce-scatter the experts' output,
+    # forward and backward: two all-reduces' worth of k copies per MoE layer (ETP 1, folded, has none)
+    t_ep = t_ep + np.where(etp > 1, 2.0 * moe * shape.routed * 2 * (etp - 1) / etp * act / bw(etp), 0.0)
     kv = 2.0 * shape.kv_width * tokens * 2.0 / tp
     t_cp = np.where(cp > 1, np.maximum(0.0, 3.0 * layers * kv * (cp - 1) / bw(cp * tp) - t_attn), 0.0)
     t_p2p = np.where(pp > 1, 2.0 * vpp * act / sp_div / bw(gpus), 0.0)     # every virtual stage sends its own
