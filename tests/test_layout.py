@@ -376,14 +376,18 @@ def test_llama_3_405bs_table_4_degrees_are_in_the_top_three_at_cp_1():
     assert ((top.tp == 8) & (top.pp == 16) & (top.dp == 64)).any()
 
 
+def _megatron_plan(tmp_path, model):
+    """A plan file of a catalog model on 64 H100s, 256 sequences of 4,096 a step, laid out as Megatron runs it."""
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=4, data_parallel=64),
+                        model=planner.architecture(model), count=64, accelerator="h100-sxm",
+                        parallelism=Parallelism(framework="megatron", seq_len=4096, flash_attention=True))
+    return planner.save_plan(plan, tmp_path / f"{model}.toml")
+
+
 def test_a_mixture_of_experts_layout_is_written_for_megatron_and_read_back(tmp_path, capsys):
     # Mixtral 8x7B on 64 H100s: the fastest Megatron layout uses expert parallelism; --write megatron states the
     # experts and EP, and the file reads back to the plan's N (transformers' 46,702,792,704) and that layout
-    arch = planner.architecture("mixtral-8x7b-v0.1")
-    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=4, data_parallel=64),
-                        model=arch, count=64, accelerator="h100-sxm",
-                        parallelism=Parallelism(framework="megatron", seq_len=4096, flash_attention=True))
-    path = planner.save_plan(plan, tmp_path / "mixtral.toml")
+    path = _megatron_plan(tmp_path, "mixtral-8x7b-v0.1")
     out = tmp_path / "run.sh"
     assert main(["layout", str(path), "--write", "megatron", "-o", str(out), "--json"]) == 0
     j = json.loads(capsys.readouterr().out)
@@ -400,11 +404,7 @@ def test_folded_experts_are_searched_shown_and_written_for_megatron(tmp_path, ca
     # Qwen3-30B-A3B on 64 H100s as Megatron runs it: with TP 2 the experts may sit whole on each rank (ETP 1) and EP
     # span the TP ranks; the table shows such a layout's EP as "8/1" and says what it means, JSON gives its etp, and
     # --write states it (--expert-tensor-parallel-size 1)
-    arch = planner.architecture("qwen3-30b-a3b")
-    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, grad_accum=4, data_parallel=64),
-                        model=arch, count=64, accelerator="h100-sxm",
-                        parallelism=Parallelism(framework="megatron", seq_len=4096, flash_attention=True))
-    path = planner.save_plan(plan, tmp_path / "qwen3.toml")
+    path = _megatron_plan(tmp_path, "qwen3-30b-a3b")
     assert main(["layout", str(path), "--top", "6"]) == 0
     text = capsys.readouterr().out
     assert re.search(r"^\s+\d+\s+2\s+1\s+1\s+8/1\s", text, re.M)

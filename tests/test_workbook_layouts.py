@@ -106,3 +106,19 @@ def test_a_kept_expert_parallel_degree_applies_while_the_model_and_the_gpus_can_
     assert wb.error is None and wb.plan().parallelism.ep == 8
     wb.set(data_parallel=12, gpus=12)
     assert wb.error is None and wb.plan().parallelism.ep == 1
+
+
+def test_folded_experts_are_kept_while_ep_times_etp_tiles_the_ranks(tmp_path):
+    # Qwen3-30B-A3B on TP 2 × DP 4 with its experts whole on each rank (ETP 1) over EP 8: EP spans the TP ranks
+    # (Megatron's MoE parallel folding), so it is kept though DP 4 alone would not spread 8 ranks of experts
+    moe = planner.architecture("qwen3-30b-a3b")
+    layout = planner.Parallelism(micro_batch=1, seq_len=4096, tp=2, sp=True, ep=8, etp=1, dp=4, gpus=8, zero=1,
+                                 framework="megatron", flash_attention=True)
+    plan = planner.Plan(budget=planner.budget(1000, micro_batch=1, seq_len=4096, data_parallel=4), model=moe,
+                        count=8, accelerator="h100-sxm", parallelism=layout)
+    wb = Workbook()
+    wb.open_plan(planner.save_plan(plan, tmp_path / "folded.toml"))
+    got = wb.plan().parallelism
+    assert wb.error is None and (got.tp, got.ep, got.etp) == (2, 8, 1)
+    wb.set(data_parallel=2, gpus=4)                       # TP 2 × DP 2: four ranks cannot hold EP 8
+    assert wb.error is None and wb.plan().parallelism.ep == 1

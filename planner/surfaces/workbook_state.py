@@ -23,7 +23,7 @@ from ..model.catalog import architecture
 from ..training.budget import Budget
 from ..training.frameworks import framework
 from ..training.memory.partition import carried_layout, model_parts
-from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, Parallelism, parallelism_from_dict
+from ..training.parallelism import FSDP_ZERO, PLAN_KEYS, Parallelism, experts_tile, parallelism_from_dict
 from ..verdict.advisor import Advice, advise
 from ..verdict.assessment import Assessment, assess_plan
 from ..verdict.planfile import load_plan, save_plan
@@ -131,9 +131,10 @@ class WorkbookState(ControlValues):
         # so do virtual stages while there is a pipeline, in a stack that interleaves
         if table.get("vpp", 1) > 1 and (v["pp"] == 1 or not framework(v["framework"]).interleaved):
             del table["vpp"]
-        # and expert parallelism while the data-parallel ranks (× CP) spread the experts, on a model with experts
-        # it divides (carried_layout)
-        if table.get("ep", 1) > 1 and (v["data_parallel"] * table.get("cp", 1)) % table["ep"]:
+        # and expert parallelism while EP × ETP tile the layer's ranks (parallelism.experts_tile), on a model with
+        # experts it divides (carried_layout)
+        if table.get("ep", 1) > 1 and not experts_tile(v["tp"], v["data_parallel"], table.get("cp", 1), table["ep"],
+                                                       table.get("etp")):
             table.pop("ep")
             table.pop("etp", None)
         layout = parallelism_from_dict(
