@@ -305,6 +305,7 @@ def test_sweep_validates_each_value():
     (dict(precision="fp8"), "precision"), (dict(optimizer="lion"), "optimizer"), (dict(fsdp="hybrid"), "fsdp"),
     (dict(fsdp="full", zero=1), "fsdp"), (dict(dp=2, tp=2, gpus=8), "gpus"), (dict(tp=3, gpus=8), "gpus"),
     (dict(dp=4, ep=3), "ep"), (dict(overhead=-1), "overhead"), (dict(sp="yes"), "sp"),
+    (dict(dp=64, ep=2, etp=3), "etp"), (dict(tp=2, dp=4, ep=16, etp=1), "ep"),      # 3 ranks do not tile 64; 16 > 8
 ])
 def test_bad_layouts_name_the_field(kw, field):
     with pytest.raises(InputError) as e:

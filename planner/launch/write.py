@@ -36,6 +36,7 @@ from ..datafiles import read_csv
 from ..errors import InputError
 from ..model.architecture import Architecture
 from ..training.frameworks import framework
+from ..training.memory.partition import check_layout, model_parts
 from ..training.parallelism import Parallelism
 from ..verdict.schema import Plan
 from . import megatron, torchtitan, write_megatron, write_torchtitan
@@ -79,8 +80,9 @@ def write_launch(plan: Plan, layout: Parallelism, format: str, *, gpus_per_node:
         InputError: naming the field: ``format`` not one of :data:`WRITE_FORMATS`; ``model`` a bare parameter
             count, or (torchtitan) not a torchtitan flavor; ``hardware.count`` different from the layout's
             GPUs; ``seq_len`` different from the plan's, or not dividing its tokens per step; ``micro_batch``
-            × data-parallel not dividing the global batch; a layout field the format cannot state (see the
-            module docstring) or its framework would refuse (``tp`` not dividing the heads, ...).
+            × data-parallel not dividing the global batch; a layout that does not suit the model (``tp``, ``pp``,
+            ``ep``: :func:`~planner.training.memory.partition.check_layout`); a layout field the format cannot
+            state (see the module docstring) or its framework would refuse (``tp`` not dividing the FFN width, ...).
     """
     if not isinstance(format, str) or format not in WRITE_FORMATS:
         raise InputError("format", f"one of {', '.join(WRITE_FORMATS)}",
@@ -102,6 +104,7 @@ def write_launch(plan: Plan, layout: Parallelism, format: str, *, gpus_per_node:
     if layout.num_gpus != plan.count:
         raise InputError("hardware.count", f"the layout's GPUs ({layout.num_gpus:,} = DP {layout.data_parallel:,} "
                          f"× TP {layout.tp} × PP {layout.pp} × CP {layout.cp})", plan.count)
+    check_layout(model_parts(arch), layout)     # it suits the model: TP the heads, PP the layers, EP the experts
     global_batch = _global_batch(plan, layout)
     _refuse_unstated(layout, format, global_batch // (layout.micro_batch * layout.data_parallel))
     if format == "megatron":

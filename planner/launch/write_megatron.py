@@ -65,10 +65,8 @@ def _check(arch: Architecture, layout: Parallelism) -> None:
                     ("FFN width", arch.intermediate_size)):
         if n % tp:
             raise InputError("tp", f"a divisor of the {what} ({n:,}): Megatron splits them evenly over TP", tp)
-    if arch.num_experts:   # megatron/core: the experts split evenly over EP, each expert's width over ETP
-        etp = layout.etp or tp
-        if arch.num_experts % layout.ep:
-            raise InputError("ep", f"a divisor of the {arch.num_experts} experts", layout.ep)
+    if arch.num_experts:   # megatron/core: each expert's width split evenly over ETP (EP over the experts: the
+        etp = layout.expert_tp                                           # planner's own check, write_launch)
         width = arch.moe_intermediate_size or arch.intermediate_size
         if width % etp:
             raise InputError("etp" if layout.etp else "tp", f"a divisor of the expert width ({width:,}): Megatron "
@@ -110,7 +108,7 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
 
     Raises:
         InputError: naming the field Megatron would refuse: ``tp`` (not dividing the heads, key/value heads,
-            FFN width or vocabulary), ``ep`` (not dividing the experts), ``etp`` (not dividing an expert's width),
+            FFN width or vocabulary), ``etp`` (not dividing an expert's width),
             ``pp``, ``vpp``, ``recompute_layers``, ``sp``, ``cp``, ``seq_len``,
             ``flash_attention``, ``model.norm``; ``gpus_per_node`` not dividing the world size.
     """

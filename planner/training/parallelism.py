@@ -241,10 +241,14 @@ class Parallelism:
             if self.gpus % model_parallel:
                 raise InputError("gpus", "a multiple of tp × pp × cp", detail=f"must be a multiple of tp × pp × cp = "
                                  f"{model_parallel:,} (the rest is data parallel), got {self.gpus:,}")
+        ranks = self.tp * self.shard_degree
+        if ranks % self.expert_tp:
+            raise InputError("etp", "a divisor of tp × dp × cp", detail=f"must divide tp × dp × cp ({ranks:,}), the "
+                             f"ranks a layer spans, got {self.expert_tp:,}")
         if not experts_tile(self.tp, self.data_parallel, self.cp, self.ep, self.expert_tp):
             within = "dp × cp" if self.expert_tp == self.tp else "tp × dp × cp / etp"
             raise InputError("ep", f"a divisor of {within}", detail=f"must divide {within} "
-                             f"({self.tp * self.shard_degree // self.expert_tp:,}): experts are spread over the "
+                             f"({ranks // self.expert_tp:,}): experts are spread over the "
                              f"ranks a layer's TP, DP and CP span, ETP ({self.expert_tp}) to an expert, "
                              f"got {self.ep:,}")
 
