@@ -376,6 +376,13 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
 
     prec = "bf16-mixed" if flag("--bf16", "parallelism.precision") else "fp16-mixed" if flag(
         "--fp16", "parallelism.precision") else "fp32"
+    # float8 matmuls (Transformer Engine): --fp8-format e4m3 or hybrid; the scaling recipe is not modelled
+    fp8_format = choice("--fp8-format", ("e4m3", "hybrid"))
+    fp8 = fp8_format is not None
+    if fp8:
+        src.took("--fp8-format", fp8_format, "parallelism.fp8")
+        if prec == "fp32":
+            raise src.error("--fp8-format", "needs --bf16 or --fp16 (float8 matmuls run under mixed precision)")
     recompute = choice("--recompute-granularity", ("full", "selective"))
     if recompute is not None:
         src.took("--recompute-granularity", recompute, "parallelism.recompute")
@@ -452,7 +459,7 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
                            sp="--sequence-parallel" in args,
                            zero=1 if "--use-distributed-optimizer" in args else 0, precision=prec,
                            recompute=recompute or "none", fp32_grads=prec != "fp32", framework="megatron",
-                           flash_attention=flash or None, **extra)
+                           flash_attention=flash or None, fp8=fp8, **extra)
     return src.result({
         "name": src.path.stem,
         "description": f"Read from the Megatron-LM launch file {src.path.name}",

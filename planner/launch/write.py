@@ -16,8 +16,9 @@ What a format states (:data:`STATED`), and what it cannot:
   optimizer (AdamW only), ``overhead`` (the planner's allowance) or CPU offload.
 * megatron: also mixtures of experts (:mod:`planner.launch.megatron_moe`) with EP and ETP, SP, ZeRO 1
   (``--use-distributed-optimizer``), virtual pipeline stages, flash attention,
-  dropout and fp32 gradient buffers (Megatron's own in mixed precision). Not ZeRO 2/3 or FSDP (Megatron's
-  FSDP arguments are not read by the planner), ``compile``, ``fp8``; ``micro_batches`` is the global batch
+  dropout, fp32 gradient buffers (Megatron's own in mixed precision) and float8 matmuls (``--fp8-format
+  hybrid``). Not ZeRO 2/3 or FSDP (Megatron's FSDP arguments are not read by the planner), ``compile``;
+  ``micro_batches`` is the global batch
   / (micro-batch × DP), not a separate value.
 * torchtitan: also FSDP full sharding (``data_parallel_shard_degree``) or DDP (``replicate``), ``compile``,
   ``fp8`` (a float8 converter); the model only as a dense torchtitan flavor (``[model] name/flavor``). Not EP, ZeRO
@@ -49,7 +50,7 @@ WRITE_FORMATS = ("megatron", "torchtitan")
 STATED = {
     "megatron": ("micro_batch", "seq_len", "tp", "pp", "cp", "ep", "etp", "data_parallel", "vpp", "sp", "tp_overlap",
                  "zero_stage", "recompute", "recompute_layers", "flash_attention", "precision", "grad_bytes",
-                 "dropout", "framework"),
+                 "dropout", "fp8", "framework"),
     "torchtitan": ("micro_batch", "seq_len", "tp", "pp", "cp", "data_parallel", "vpp", "fsdp", "sp", "tp_overlap",
                    "zero_stage",
                    "recompute", "recompute_layers", "flash_attention", "precision", "compile", "fp8",
@@ -156,9 +157,8 @@ def _refuse_unstated(layout: Parallelism, fmt: str, grad_accum: int) -> None:
         if layout.tp_overlap and not layout.sp:
             refuse("tp_overlap", "False without sequence parallelism", "Megatron's arguments.py: 'Tensor parallel "
                    "communication/GEMM overlap can happen only when sequence parallelism is enabled'")
-        for field in ("compile", "fp8"):
-            if getattr(layout, field):
-                refuse(field, "False", "not read back by the planner from Megatron arguments")
+        if layout.compile:
+            refuse("compile", "False", "not read back by the planner from Megatron arguments")
         if layout.micro_batches not in (None, grad_accum):
             refuse("micro_batches", f"unset or {grad_accum}", "Megatron runs global batch / (micro-batch × DP) "
                    "micro-batches per step")

@@ -153,6 +153,8 @@ def render(plan: Plan, arch: Architecture, layout: Parallelism, *, global_batch:
     training = [f"--seq-length {layout.seq_len}", f"--micro-batch-size {layout.micro_batch}",
                 f"--global-batch-size {global_batch}", f"--train-iters {plan.budget.steps}"]
     training += {"bf16-mixed": ["--bf16"], "fp16-mixed": ["--fp16"], "fp32": []}[layout.precision]
+    if layout.fp8:   # Transformer Engine's float8 matmuls: E4M3 forward, E5M2 for the gradients
+        training.append("--fp8-format hybrid")
 
     parallel = [f"--tensor-model-parallel-size {layout.tp}", f"--pipeline-model-parallel-size {pp}",
                 f"--context-parallel-size {layout.cp}", *moe.parallel_arguments(layout.ep, layout.etp, layout.tp)]
