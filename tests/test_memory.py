@@ -168,6 +168,24 @@ def test_moe_expert_parallel_divides_the_experts():
     assert z.optimizer == 12 * dense / 8 + 12 * experts / 8
 
 
+def test_transformer_engines_float8_linears_keep_their_inputs_in_float8():
+    # Llama 3 70B's layer (h 8,192, GQA 8 × 128, SwiGLU 28,672) at 8,192 tokens on TP 4 with SP, as Megatron keeps
+    # it: under --fp8-format the QKV and MLP inputs (h each) and the down projection's input (f) are kept at 1 byte
+    # instead of 2, and the output projection keeps a float8 copy of the attention output (q): 2h + f - q bytes a
+    # token fewer, over TP 4
+    kw = dict(kv_width=1024, ffn=28672, gated_mlp=True, tp=4, sp=True, flash_attention=True, dropout=False)
+    bf16 = layer_activations(1, 8192, 8192, 64, **kw)
+    fp8 = layer_activations(1, 8192, 8192, 64, fp8_inputs=True, **kw)
+    assert bf16 - fp8 == 8192 * (2 * 8192 + 28672 - 8192) / 4
+    # Megatron's estimate takes it; torchtitan's torchao float8 linears keep 16-bit inputs, so its estimate does not
+    a = planner.architecture("llama-3-8b")
+    for fw, less in (("megatron", True), ("torchtitan", False)):
+        lay = Parallelism(micro_batch=1, seq_len=8192, tp=2, sp=True, dp=4, zero=1 if fw == "megatron" else 0,
+                          fsdp=None if fw == "megatron" else "full", framework=fw, flash_attention=True)
+        plain, f8 = (memory_estimate(a, lay.with_(fp8=x)).activations for x in (False, True))
+        assert (f8 < plain) is less
+
+
 def test_moe_parallel_folding_splits_the_experts_over_etp_times_ep():
     # TP 2 × DP 4 = 8 ranks a layer spans; experts whole on each rank (ETP 1) over EP 8 (Megatron's MoE parallel
     # folding: EP reaches into the TP ranks, which "EP divides DP × CP" alone refuses). Each GPU holds 1 of the 8

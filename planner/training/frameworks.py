@@ -98,6 +98,8 @@ class Framework:
             gradients, gathers the updated weights once a step).
         pads_vocab: it splits the embedding and the head by rows over TP and pads the vocabulary to a multiple of
             TP (Megatron), so a TP that does not divide the vocabulary runs a larger model than the plan's.
+        fp8_inputs: its float8 linears keep their inputs for the backward in float8 (Transformer Engine, under
+            Megatron); torchao's float8 linears (torchtitan) keep them in 16 bits.
     """
 
     key: str
@@ -119,6 +121,7 @@ class Framework:
     zero2: str = "fsdp"
     tp_overlap: str | None = None
     pads_vocab: bool = False
+    fp8_inputs: bool = False
 
     def overlaps_tp(self, compiled: bool) -> bool:
         """Whether the stack can overlap TP's collectives with the matmuls, compiled or not.
@@ -159,7 +162,7 @@ FRAMEWORK_TABLE = {
                             virtual_split="layers-per-stage"),
     "megatron": Framework("megatron", selective="attention-core", loss="fp32-inplace", fp32_grads=True,
                           pp_split="even", reshard_under_pp=True, buffers="megatron", sp_gathered=False,
-                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always", pads_vocab=True,
+                          zero_stages=(0, 1), fused_kernels=True, tp_overlap="always", pads_vocab=True, fp8_inputs=True,
                           degrees=("tp", "pp", "cp", "ep", "etp")),
     "deepspeed": Framework("deepspeed", selective="attention-core", loss="fp32-upcast", fp32_grads=False,
                            pp_split="even", reshard_under_pp=True, buffers="deepspeed", sp_gathered=False,

@@ -108,7 +108,7 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
                       dropout: bool = True, act_bytes: ArrayLike = 2, experts_per_token: float = 0,
                       num_experts: int = 0, expert_ffn: float = 0, shared_ffn: float = 0, latent_width: float = 0,
                       v_width: float | None = None, selective: str = "attention-core",
-                      sp_gathered: bool = False) -> FloatOrArray:
+                      sp_gathered: bool = False, fp8_inputs: bool | npt.NDArray[Any] = False) -> FloatOrArray:
     """Activation bytes one transformer layer stores for the backward pass, per GPU and micro-batch.
 
     Korthikanti et al. 2022, §4 term by term (s = ``seq_len``, b = ``micro_batch``, h =
@@ -125,6 +125,11 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
     * MoE layers: router logits in fp32 (4·sb·experts), the top-k copies of the tokens
       (E·sbh·k, replicated unless ``sp``) and k experts' MLPs (split over TP); shared experts as a
       dense MLP of width ``shared_ffn``; latent attention's compressed q/kv (E·sb·``latent_width``).
+
+    With ``fp8_inputs`` (Transformer Engine's float8 linears keep their inputs for the weight gradient in float8):
+    the QKV and MLP inputs (an MoE layer's k routed copies too) and the down projection's input take 1 byte a
+    value, and the output projection keeps a float8 copy of the attention output beside the one the attention
+    kernel keeps (+1·sb·q).
 
     With ``recompute="full"`` only the layer's input is kept: E·sbh, divided by t with ``sp`` (each
     TP rank then holds s/t of the sequence).
@@ -162,6 +167,7 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
         sp_gathered: with ``sp``, the QKV and MLP inputs are kept as gathered over the TP ranks (PyTorch's
             DTensor sequence parallelism saves the all-gathered matmul input; Megatron keeps its shard and
             gathers again in the backward).
+        fp8_inputs: the linears keep their inputs in float8 (Transformer Engine under ``--fp8-format``).
 
     Returns:
         The bytes: a Python float for scalar inputs, an array if any input is an array.
@@ -179,7 +185,7 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
             raise InputError("recompute", f"one of {', '.join(RECOMPUTE)}", recompute)
     else:
         recompute = _vec("recompute", recompute, minimum=0, maximum=2)
-    ins = (micro_batch, seq_len, hidden_size, num_heads, tp, sp, flash_attention, act_bytes, recompute)
+    ins = (micro_batch, seq_len, hidden_size, num_heads, tp, sp, flash_attention, act_bytes, recompute, fp8_inputs)
     b, s, h, a, t = (np.asarray(x, dtype=float) for x in (micro_batch, seq_len, hidden_size, num_heads, tp))
     e = np.asarray(act_bytes, dtype=float)
     spl = np.asarray(sp, dtype=bool)
@@ -199,9 +205,16 @@ def layer_activations(micro_batch: ArrayLike, seq_len: ArrayLike, hidden_size: A
         split = split + np.where(spl, tokens * 2 * e * h * t, 0.0)
     if num_experts:
         replicated = replicated + tokens * (4.0 * num_experts + e * h * experts_per_token)
-        split = split + tokens * e * mlp_mult * (experts_per_token * float(expert_ffn) + float(shared_ffn))
-    else:
-        split = split + tokens * e * mlp_mult * f
+    width = (experts_per_token * float(expert_ffn) + float(shared_ffn)) if num_experts else f
+    split = split + tokens * e * mlp_mult * width
+    # float8 linears: the QKV and MLP inputs (and an MoE layer's k routed copies), the down projection's input at
+    # 1 byte, and a float8 copy of the attention output for the output projection
+    f8 = np.asarray(fp8_inputs, dtype=bool)
+    inputs = tokens * 2 * h * (e - 1.0)
+    copies = tokens * h * experts_per_token * (e - 1.0) if num_experts else 0.0
+    replicated = replicated - np.where(f8 & ~(spl & sp_gathered), inputs, 0.0) - np.where(f8, copies, 0.0)
+    split = split - np.where(f8 & spl & sp_gathered, inputs * t, 0.0) + np.where(
+        f8, tokens * (q - width * (e - 1.0)), 0.0)
     scores = a * s * s * b * (e + (m + e if dropout else 0.0))  # softmax output (+ dropout mask and output)
     lse = 4.0 * a * s * b
     attention_core = np.where(fl, lse, np.where(rc == 0, scores, 0.0))

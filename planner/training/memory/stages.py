@@ -147,7 +147,8 @@ def _activations(model: ModelParts, v: dict[str, Any], layers: dict[str, Any]) -
     seq = np.asarray(v["seq_len"], dtype=float) / cp
     common = dict(micro_batch=v["micro_batch"], seq_len=np.maximum(1.0, np.floor(seq)), tp=t, sp=v["sp"],
                   flash_attention=v["flash_attention"], dropout=v["dropout"], act_bytes=v["act_bytes"],
-                  selective=fw.selective, sp_gathered=fw.sp_gathered)
+                  selective=fw.selective, sp_gathered=fw.sp_gathered,
+                  fp8_inputs=np.asarray(v["fp8"], dtype=bool) & fw.fp8_inputs)
     rc = np.asarray(v["recompute"])
     n_moe = a.moe_layers if a.num_experts else 0
     dense, dense_full = (layer_activations(recompute=r, **common, **kw) for r in (rc, 0))
