@@ -266,13 +266,13 @@ def step_seconds(shape: Shape, v: dict[str, Any], net: Link) -> dict[str, Any]:
     # spread over the E experts (each rank's sequence share under SP, gathered over the expert's own TP)
     etp = np.asarray(v.get("etp", tp), dtype=float)
     sp = np.asarray(v["sp"], dtype=bool)
-    routed = 0.0
+    smaller = 0.0                                   # the time the experts' smaller matmuls add
     if shape.num_experts:
         per_expert = np.where(sp, tokens * etp / tp, tokens) * shape.routed * ep / shape.num_experts
         size_e = per_expert / (per_expert + knee) * (h / etp) / (h / etp + knee)
         share = shape.expert_matmul / shape.layer_matmul
-        routed = (6.0 * layers * shape.expert_matmul / tp + again * share) * tokens * (1 / size_e - 1 / size) / rate
-    t_mm = (6.0 * weights + again) * tokens / (rate * size) + routed
+        smaller = (6.0 * layers * shape.expert_matmul / tp + again * share) * tokens * (1 / size_e - 1 / size) / rate
+    t_mm = (6.0 * weights + again) * tokens / (rate * size) + smaller
     # keys each query computes: the whole square without flash attention; with it, the causal half (s/2), and on
     # sliding-window layers min(i, w) keys, w − w²/(2s) on average
     w = float(shape.window)
