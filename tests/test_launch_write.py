@@ -371,6 +371,18 @@ def test_megatron_moe_arguments_it_cannot_read_are_named(tmp_path, extra, where)
     assert where in str(e.value)
 
 
+@pytest.mark.parametrize("layers, freq, where", [
+    ("1000000000000", "2", "--num-layers"),                   # a period: no pattern built; the depth refused
+    ("200000", '"[0]*3+[1]*199997"', "--moe-layer-freq"),     # a list for more layers than the planner reads
+])
+def test_megatron_moe_layer_patterns_are_read_within_bounds(tmp_path, layers, freq, where):
+    path = _moe_script(tmp_path, f"    --num-experts 16\n    --moe-layer-freq {freq}")
+    path.write_text(path.read_text().replace("--num-layers 96", f"--num-layers {layers}"))
+    with pytest.raises(PlanFileError) as e:
+        read_launch_config(path, "megatron", gpus=1024)
+    assert where in str(e.value)
+
+
 def test_torchtitan_writes_dense_flavors_only():
     arch = planner.architecture("mixtral-8x7b-v0.1")
     with pytest.raises(InputError) as e:

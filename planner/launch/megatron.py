@@ -33,7 +33,7 @@ from .common import (
     training_table,
     world_size,
 )
-from .megatron_moe import layer_pattern, layer_rule
+from .megatron_moe import layer_freq_rule
 from .megatron_split import UNIT_FLAGS, file_stages, modelled_stages
 
 GPT2_BPE_VOCAB = 50257  # the GPT-2 BPE vocabulary (gpt2-vocab.json) Megatron's GPT examples train with
@@ -296,7 +296,7 @@ def read(path: Path, text: str, *, gpus: Any = None, nodes: Any = None, gpus_per
         freq = one("--moe-layer-freq")
         if freq is not None:
             try:
-                moe.update(layer_rule(layer_pattern(freq, L)))
+                moe.update(layer_freq_rule(freq, L))
             except ValueError as e:
                 raise src.error("--moe-layer-freq", str(e)) from None
             src.took("--moe-layer-freq", freq, "model.dimensions (the MoE layers)")

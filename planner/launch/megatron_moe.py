@@ -16,9 +16,39 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import limits
+from ..errors import InputError
 from ..model.architecture import Architecture
 
 _TERM = re.compile(r"^\[([01](?:,[01])*)\](?:\*(\d{1,6}))?$")
+
+
+def layer_freq_rule(freq: str, layers: int) -> dict[str, Any]:
+    """The :class:`Architecture` arguments of ``--moe-layer-freq`` (:func:`layer_rule` of its pattern), bounded: an
+    integer gives its period without building a pattern; a list is read for at most :data:`~planner.limits.MAX_ITEMS`
+    layers.
+
+    Args:
+        freq: the argument's value.
+        layers: ``--num-layers``.
+
+    Returns:
+        ``{}``, ``moe_layer_period``, ``first_dense_layers`` or ``dense_layers``.
+
+    Raises:
+        ValueError: in words, a value that is neither form, a list of another length than the layers, or a list for
+            more layers than the planner reads.
+
+    Examples:
+        >>> layer_freq_rule("1", 61), layer_freq_rule("2", 10**12), layer_freq_rule("[0]*3+[1]*58", 61)
+        ({}, {'moe_layer_period': 2}, {'first_dense_layers': 3})
+    """
+    text = re.sub(r"\s+", "", freq)
+    if text.isdigit() and int(text) >= 1:
+        return {} if int(text) == 1 else {"moe_layer_period": int(text)}
+    if layers > limits.MAX_ITEMS:
+        raise ValueError(f"is read as a list for at most {limits.MAX_ITEMS:,} layers, got {layers:,}")
+    return layer_rule(layer_pattern(freq, layers))
 
 
 def layer_pattern(freq: str, layers: int) -> list[int]:
@@ -45,14 +75,15 @@ def layer_pattern(freq: str, layers: int) -> list[int]:
     repeat = re.match(r"^\((.*)\)(?:\*(\d{1,6}))?$", text)     # "(…)" or "(…)*k": the sum, k times
     times = int(repeat.group(2) or 1) if repeat else 1
     text = repeat.group(1) if repeat else text
-    pattern: list[int] = []
-    for term in text.split("+"):
-        m = _TERM.match(term)
-        if m is None or len(pattern) * times > layers:
-            raise ValueError("must be a whole number N (every N-th layer MoE) or a sum of lists of 0 and 1 such as "
-                             f"([0]*3+[1]*{max(layers - 3, 1)}), got {freq!r}")
-        pattern += [int(x) for x in m.group(1).split(",")] * int(m.group(2) or 1)
-    pattern *= times
+    terms = [(_TERM.match(term), term) for term in text.split("+")]
+    if not all(m for m, _ in terms):
+        raise ValueError("must be a whole number N (every N-th layer MoE) or a sum of lists of 0 and 1 such as "
+                         f"([0]*3+[1]*{max(layers - 3, 1)}), got {freq!r}")
+    # the length first, so that a pattern of another length is never built
+    length = times * sum(len(m.group(1).split(",")) * int(m.group(2) or 1) for m, _ in terms if m)
+    if length != layers:
+        raise ValueError(f"must give one entry per layer ({layers}), got {length}")
+    pattern = [int(x) for m, _ in terms if m for x in m.group(1).split(",") * int(m.group(2) or 1)] * times
     if len(pattern) != layers:
         raise ValueError(f"must give one entry per layer ({layers}), got {len(pattern)}")
     return pattern
@@ -93,6 +124,10 @@ def model_arguments(arch: Architecture) -> list[str]:
         The arguments; what they cannot state (router or expert biases, a latent expert width, several shared
             experts) the writer finds when it reads the file back.
 
+    Raises:
+        InputError: (``model.num_layers``) MoE layers that only a list states, for more layers than the planner
+            reads back.
+
     Examples:
         >>> import planner
         >>> model_arguments(planner.architecture("mixtral-8x7b-v0.1"))[:2]
@@ -108,16 +143,18 @@ def model_arguments(arch: Architecture) -> list[str]:
         out.append(f"--moe-shared-expert-intermediate-size {arch.num_shared_experts * width}")
         if arch.shared_expert_gate:
             out.append("--moe-shared-expert-gate   # Megatron-LM from 2026-01")
-    pattern = [1 if arch.is_moe_layer(i) else 0 for i in range(arch.num_layers)]
-    if not all(pattern):
-        rule = layer_rule(pattern)
-        if "moe_layer_period" in rule:
-            out.append(f"--moe-layer-freq {rule['moe_layer_period']}")
-        elif "first_dense_layers" in rule:
-            k = rule["first_dense_layers"]
-            out.append(f'--moe-layer-freq "[0]*{k}+[1]*{arch.num_layers - k}"')
-        else:
-            out.append(f'--moe-layer-freq "[{",".join(map(str, pattern))}]"')
+    L, rule = arch.num_layers, arch.inputs()
+    if arch.num_moe_layers == L:
+        pass
+    elif rule["moe_layers"] is None and not rule["dense_layers"] and not arch.moe_layer_offset and (
+            arch.moe_layer_period == 1 or not arch.first_dense_layers):   # every N-th layer, or dense first layers
+        k = arch.first_dense_layers
+        out.append(f'--moe-layer-freq "[0]*{k}+[1]*{L - k}"' if k else f"--moe-layer-freq {arch.moe_layer_period}")
+    elif L > limits.MAX_ITEMS:
+        raise InputError("model.num_layers", f"at most {limits.MAX_ITEMS:,} for a list of the MoE layers", L)
+    else:
+        pattern = [1 if arch.is_moe_layer(i) else 0 for i in range(L)]
+        out.append(f'--moe-layer-freq "[{",".join(map(str, pattern))}]"')
     # grouped GEMMs and the all-to-all dispatcher the planner's time model assumes (Megatron's default is all-gather)
     out += ["--moe-grouped-gemm", "--moe-token-dispatcher-type alltoall"]
     return out
