@@ -110,8 +110,11 @@ def layer_rule(pattern: list[int]) -> dict[str, Any]:
     k = next((i for i, x in enumerate(pattern) if x), n)
     if k and all(pattern[k:]):
         return {"first_dense_layers": k}
-    period = next((p for p in range(2, n + 1) if pattern == [1 if i % p == 0 else 0 for i in range(n)]), None)
-    return {"moe_layer_period": period} if period else {"dense_layers": dense}
+    # every N-th from the first: N is where the second MoE layer sits (past the end with one MoE layer)
+    period = next((i for i in range(1, n) if pattern[i]), n) if pattern[0] else 0
+    if period and all(x == (i % period == 0) for i, x in enumerate(pattern)):
+        return {"moe_layer_period": period}
+    return {"dense_layers": dense}
 
 
 def model_arguments(arch: Architecture) -> list[str]:
