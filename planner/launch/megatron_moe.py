@@ -52,41 +52,37 @@ def layer_freq_rule(freq: str, layers: int) -> dict[str, Any]:
 
 
 def layer_pattern(freq: str, layers: int) -> list[int]:
-    """The MoE pattern of ``--moe-layer-freq``: one 1 (MoE) or 0 (dense) per layer.
+    """The MoE pattern of a list ``--moe-layer-freq``: one 1 (MoE) or 0 (dense) per layer.
 
     Args:
-        freq: the argument's value: an integer N, or a sum of lists such as ``([0]*3+[1]*58)`` or ``[1,0,1,0]``,
-            the sum in parentheses optionally repeated (``([1]*3+[0])*2``).
+        freq: a sum of lists such as ``([0]*3+[1]*58)`` or ``[1,0,1,0]``, the sum in parentheses optionally
+            repeated (``([1]*3+[0])*2``).
         layers: ``--num-layers``.
 
     Returns:
         The pattern, ``layers`` long.
 
     Raises:
-        ValueError: in words, a value that is neither form, or a list of another length than the layers.
+        ValueError: in words, a value of another form, or a list of another length than the layers (found before
+            the pattern is built).
 
     Examples:
-        >>> layer_pattern("2", 4), layer_pattern("([0]*1+[1]*3)", 4), layer_pattern("([1]*1+[0])*2", 4)
-        ([1, 0, 1, 0], [0, 1, 1, 1], [1, 0, 1, 0])
+        >>> layer_pattern("([0]*1+[1]*3)", 4), layer_pattern("([1]*1+[0])*2", 4)
+        ([0, 1, 1, 1], [1, 0, 1, 0])
     """
     text = re.sub(r"\s+", "", freq)
-    if text.isdigit() and int(text) >= 1:
-        return [1 if i % int(text) == 0 else 0 for i in range(layers)]
     repeat = re.match(r"^\((.*)\)(?:\*(\d{1,6}))?$", text)     # "(…)" or "(…)*k": the sum, k times
     times = int(repeat.group(2) or 1) if repeat else 1
-    text = repeat.group(1) if repeat else text
-    terms = [(_TERM.match(term), term) for term in text.split("+")]
-    if not all(m for m, _ in terms):
+    terms = [_TERM.match(term) for term in (repeat.group(1) if repeat else text).split("+")]
+    matched = [m for m in terms if m is not None]
+    if len(matched) < len(terms):
         raise ValueError("must be a whole number N (every N-th layer MoE) or a sum of lists of 0 and 1 such as "
                          f"([0]*3+[1]*{max(layers - 3, 1)}), got {freq!r}")
-    # the length first, so that a pattern of another length is never built
-    length = times * sum(len(m.group(1).split(",")) * int(m.group(2) or 1) for m, _ in terms if m)
+    parts = [(m.group(1).split(","), int(m.group(2) or 1)) for m in matched]
+    length = times * sum(len(items) * n for items, n in parts)
     if length != layers:
         raise ValueError(f"must give one entry per layer ({layers}), got {length}")
-    pattern = [int(x) for m, _ in terms if m for x in m.group(1).split(",") * int(m.group(2) or 1)] * times
-    if len(pattern) != layers:
-        raise ValueError(f"must give one entry per layer ({layers}), got {len(pattern)}")
-    return pattern
+    return [int(x) for items, n in parts for x in items * n] * times
 
 
 def layer_rule(pattern: list[int]) -> dict[str, Any]:
@@ -146,21 +142,25 @@ def model_arguments(arch: Architecture) -> list[str]:
         out.append(f"--moe-shared-expert-intermediate-size {arch.num_shared_experts * width}")
         if arch.shared_expert_gate:
             out.append("--moe-shared-expert-gate   # Megatron-LM from 2026-01")
-    L, rule = arch.num_layers, arch.inputs()
-    if arch.num_moe_layers == L:
-        pass
-    elif rule["moe_layers"] is None and not rule["dense_layers"] and not arch.moe_layer_offset and (
-            arch.moe_layer_period == 1 or not arch.first_dense_layers):   # every N-th layer, or dense first layers
-        k = arch.first_dense_layers
-        out.append(f'--moe-layer-freq "[0]*{k}+[1]*{L - k}"' if k else f"--moe-layer-freq {arch.moe_layer_period}")
-    elif L > limits.MAX_ITEMS:
-        raise InputError("model.num_layers", f"at most {limits.MAX_ITEMS:,} for a list of the MoE layers", L)
-    else:
-        pattern = [1 if arch.is_moe_layer(i) else 0 for i in range(L)]
-        out.append(f'--moe-layer-freq "[{",".join(map(str, pattern))}]"')
+    if arch.num_moe_layers < arch.num_layers:
+        out.append(f"--moe-layer-freq {_layer_freq(arch)}")
     # grouped GEMMs and the all-to-all dispatcher the planner's time model assumes (Megatron's default is all-gather)
     out += ["--moe-grouped-gemm", "--moe-token-dispatcher-type alltoall"]
     return out
+
+
+def _layer_freq(arch: Architecture) -> str:
+    """``--moe-layer-freq`` of a model with dense layers: a period or dense first layers as such, else a list."""
+    L, given = arch.num_layers, arch.inputs()
+    if given["moe_layers"] is None and not given["dense_layers"] and not arch.moe_layer_offset:
+        if not arch.first_dense_layers:
+            return str(arch.moe_layer_period)                       # every N-th layer from the first
+        if arch.moe_layer_period == 1:
+            k = arch.first_dense_layers
+            return f'"[0]*{k}+[1]*{L - k}"'
+    if L > limits.MAX_ITEMS:
+        raise InputError("model.num_layers", f"at most {limits.MAX_ITEMS:,} for a list of the MoE layers", L)
+    return f'"[{",".join("1" if arch.is_moe_layer(i) else "0" for i in range(L))}]"'
 
 
 def parallel_arguments(ep: int, etp: int | None, tp: int) -> list[str]:

@@ -104,7 +104,7 @@ class WorkbookState(ControlValues):
         The micro-batch, sequence length, data parallel and GPUs come from the training and hardware
         controls; settings without a control are kept from the opened plan (TP overlap while TP > 1 and virtual
         stages while PP > 1, each where the framework runs it; expert parallelism while the model has experts it
-        divides and the data-parallel ranks spread them). A ZeRO stage that equals the plan's FSDP strategy
+        divides and EP × ETP tile the layer's ranks). A ZeRO stage that equals the plan's FSDP strategy
         keeps it (``fsdp = "full"`` is ZeRO 3).
 
         Returns:
